@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * bulkhead ABI: everything the BPF programs and userspace must agree on.
+ *
+ * Map keys and values, the flow record, verdicts, reasons and limits live
+ * here and nowhere else. A layout change MUST bump the map name suffix
+ * (_v1 -> _v2): libbpf reuses a pinned map after a shallow check, so a
+ * silent layout change would let new code read old bytes.
+ *
+ * Included by BPF code (clang -target bpf) and by userspace C, so only
+ * <linux/types.h> types are used.
+ */
+#ifndef BULKHEAD_ABI_H
+#define BULKHEAD_ABI_H
+
+#include <linux/types.h>
+
+/* ---------------------------------------------------------------- limits */
+#ifndef BH_MAX_WORKLOADS
+#define BH_MAX_WORKLOADS	1024	/* slots in the policy outer map */
+#endif
+#define BH_MAX_WORKLOAD_IPS	4	/* addresses per workload (anti-spoofing) */
+#ifndef BH_IPCACHE_SIZE
+#define BH_IPCACHE_SIZE		262144	/* prefixes: workload IPs + CIDR blocks */
+#endif
+#ifndef BH_POLICY_TEMPLATE_SIZE
+#define BH_POLICY_TEMPLATE_SIZE	1024	/* inner maps are sized per workload */
+#endif
+#ifndef BH_CT_SIZE
+#define BH_CT_SIZE		262144	/* LRU: oldest entry evicted when full */
+#endif
+#ifndef BH_FRAG_SIZE
+#define BH_FRAG_SIZE		8192	/* LRU: IP fragment id -> L4 ports */
+#endif
+#ifndef BH_DENY_RL_SIZE
+#define BH_DENY_RL_SIZE		65536	/* LRU: per-flow deny record rate limit */
+#endif
+#ifndef BH_RINGBUF_SIZE
+#define BH_RINGBUF_SIZE		(4 << 20)
+#endif
+#define BH_IPV6_EXT_MAX		8	/* longer extension chains are dropped */
+#define BH_DENY_RECORD_INTERVAL_NS	1000000000ULL	/* 1 deny record/s/flow */
+
+/* ------------------------------------------------------------ identities
+ * A peer address maps to an identity through the ipcache (LPM trie).
+ * Workload identities are BH_ID_WORKLOAD_BASE + slot; CIDR identities are
+ * allocated by the state store and stay stable across applies.
+ */
+#define BH_ID_NONE		0u
+#define BH_ID_WORLD		1u	/* ipcache miss */
+#define BH_ID_WORKLOAD_BASE	0x100u
+#define BH_ID_CIDR_BASE		0x10000u
+#define BH_ID_ANY		0xffffffffu	/* wildcard peer in policy keys */
+
+/* ------------------------------------------------------------ directions
+ * Seen from the workload: INGRESS is traffic to the container (host veth
+ * TC egress), EGRESS traffic from it (host veth XDP or TC ingress).
+ */
+enum bh_dir {
+	BH_DIR_INGRESS = 0,
+	BH_DIR_EGRESS = 1,
+	BH_DIR_META = 0xff,	/* quarantine marker key, see bh_policy_key */
+};
+
+/* ------------------------------------------------------------------ modes */
+enum bh_mode {
+	BH_MODE_LEARN = 0,	/* pass all, record flows for the baseline */
+	BH_MODE_MONITOR = 1,	/* pass all, record would-deny */
+	BH_MODE_ENFORCE = 2,	/* drop what policy denies */
+};
+
+enum bh_hook {
+	BH_HOOK_TC = 0,		/* container egress on tcx ingress */
+	BH_HOOK_XDP = 1,	/* container egress on XDP */
+};
+
+/* -------------------------------------------------------------- ipcache
+ * Key data is an IPv6 address; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d)
+ * with prefixlen + 96, so one trie serves both families.
+ */
+struct bh_ipcache_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct bh_ipcache_val {
+	__u32 identity;
+	__u32 flags;		/* reserved, 0 */
+};
+
+/* ---------------------------------------------------------------- policy
+ * Per-workload inner map (LPM trie, BPF_F_NO_PREALLOC). Key data, in
+ * prefix order: dir (8 bits) | identity (32, big endian) | proto (8) |
+ * port (16, big endian). prefixlen:
+ *   8      direction default (isolation) entry
+ *   40     identity, any protocol and port
+ *   48     identity + protocol, any port
+ *   48+n   identity + protocol + first n bits of the port (ranges are
+ *          split into aligned power-of-two blocks)
+ * For ICMP/ICMPv6 the "port" is (type << 8 | code); prefix 56 = type only.
+ *
+ * The data path does two lookups for a new flow: the peer identity and
+ * BH_ID_ANY, and combines them (see lib/bpf/policy.h):
+ *   an explicit DENY in either wins; else an ALLOW in either; else a
+ *   DEFAULT_DENY in either denies; else (no entry: workload not isolated
+ *   for this direction) allow.
+ * The compiler resolves conflicts inside one identity chain (a deny
+ * covering a longer allow turns it into a deny) and copies inherited
+ * values down so that a longer entry never hides a shorter one's verdict.
+ *
+ * The quarantine (deny-all) map holds {prefixlen 8, dir BH_DIR_META}; the
+ * data path looks it up to know the workload is quarantined.
+ */
+struct bh_policy_key {
+	__u32 prefixlen;
+	__u8 dir;
+	__u8 identity[4];	/* big endian, byte array keeps it packed */
+	__u8 proto;
+	__u8 port[2];		/* big endian */
+} __attribute__((packed));
+
+enum bh_pverdict {
+	BH_PV_NONE = 0,		/* no opinion (variant has no entry here) */
+	BH_PV_ALLOW = 1,
+	BH_PV_DENY = 2,		/* explicit deny rule */
+	BH_PV_DEFAULT_DENY = 3,	/* isolated, nothing allowed this */
+	BH_PV_QUARANTINE = 4,	/* deny-all map */
+};
+
+struct bh_policy_val {
+	__u32 rule_id;		/* rule behind verdict (0: none) */
+	__u32 audit_rule_id;	/* rule behind audit_verdict */
+	__u8 verdict;		/* enum bh_pverdict, enforced policies only */
+	__u8 audit_verdict;	/* enum bh_pverdict, incl. audit policies */
+	__u8 flags;		/* BH_PF_* */
+	__u8 pad;
+};
+
+#define BH_PF_FORENSICS	0x1	/* quarantine exception entry */
+
+/* ------------------------------------------------------------ workloads
+ * Keyed by the host-side veth ifindex.
+ */
+struct bh_ip {
+	__u8 family;		/* 4 or 6, 0 = unused slot */
+	__u8 pad[3];
+	__u8 addr[16];		/* IPv4 is IPv4-mapped */
+};
+
+struct bh_workload {
+	__u32 slot;
+	__u32 identity;
+	__u8 mode;		/* enum bh_mode */
+	__u8 hook;		/* enum bh_hook */
+	__u8 nr_ips;
+	__u8 flags;		/* reserved */
+	struct bh_ip ips[BH_MAX_WORKLOAD_IPS];
+};
+
+/* ------------------------------------------------------------ conntrack
+ * Per workload: east-west traffic between two local workloads creates one
+ * entry in each (sender's egress, receiver's ingress), so both policies are
+ * checked. The tuple is normalised: the lower (addr, port) endpoint first;
+ * BH_CT_F_ORIG_FIRST tells whether the initiator is the first endpoint.
+ */
+struct bh_ct_key {
+	__u8 addr_a[16];
+	__u8 addr_b[16];
+	__u16 port_a;		/* network order; ICMP echo: id */
+	__u16 port_b;		/* network order; ICMP echo: 0 */
+	__u8 proto;
+	__u8 pad[3];
+	__u32 slot;
+};
+
+enum bh_tcp_state {
+	BH_TCP_NONE = 0,
+	BH_TCP_SYN_SENT,
+	BH_TCP_ESTABLISHED,
+	BH_TCP_FIN_WAIT,	/* one side sent FIN */
+	BH_TCP_CLOSED,		/* both FIN or RST: entry is being removed */
+};
+
+struct bh_ct_val {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 packets[2];	/* [0] initiator -> responder, [1] reply */
+	__u64 bytes[2];
+	__u32 rule_id;
+	__u32 peer_identity;
+	__u8 dir;		/* enum bh_dir of the initiating packet */
+	__u8 tcp_state;		/* enum bh_tcp_state */
+	__u8 tcp_flags;		/* OR of flags seen */
+	__u8 flags;		/* BH_CT_F_* */
+	__u8 reason;		/* enum bh_reason of the verdict that created it */
+	__u8 verdict;		/* enum bh_verdict that created it */
+	__u8 pad[2];
+};
+
+#define BH_CT_F_ORIG_FIRST	0x1	/* initiator is endpoint a */
+#define BH_CT_F_FORENSICS	0x2	/* allowed by the quarantine exception */
+#define BH_CT_F_WOULD_DENY	0x4	/* passed only because of mode/audit */
+
+/* Fragments: first fragment records its ports for the later ones. */
+struct bh_frag_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 id;		/* IPv4 id or IPv6 fragment identification */
+	__u8 proto;
+	__u8 pad[3];
+	__u32 slot;
+};
+
+struct bh_frag_val {
+	__u16 sport;
+	__u16 dport;
+	__u32 pad;
+};
+
+/* --------------------------------------------------------------- verdicts */
+enum bh_verdict {
+	BH_V_ALLOW = 0,
+	BH_V_DENY = 1,
+	BH_V_WOULD_DENY = 2,	/* monitor/learn mode or audit policy */
+	BH_V_QUARANTINE = 3,
+	BH_V_SPOOF = 4,
+	BH_V_DROP = 5,		/* malformed or unsupported packet */
+	BH_V_MAX,
+};
+
+/* Why a verdict was reached; counted per workload in bh_stats. */
+enum bh_reason {
+	BH_R_POLICY_ALLOW = 0,	/* an allow rule (rule_id set) */
+	BH_R_NOT_ISOLATED,	/* no policy selects workload for direction */
+	BH_R_ESTABLISHED,	/* conntrack: reply or later packet */
+	BH_R_LEARN,		/* learn mode passes all */
+	BH_R_POLICY_DENY,	/* explicit deny rule (rule_id set) */
+	BH_R_DEFAULT_DENY,	/* isolated and nothing allowed it */
+	BH_R_QUARANTINE,
+	BH_R_FORENSICS,		/* quarantine exception allowed it */
+	BH_R_SPOOF_IP,
+	BH_R_SPOOF_ARP,
+	BH_R_MALFORMED,		/* truncated/invalid header */
+	BH_R_FRAGMENT,		/* non-first fragment without a known datagram */
+	BH_R_IPV6_EXT,		/* extension chain too long or unsupported */
+	BH_R_VLAN,		/* tagged frame on a container veth */
+	BH_R_L3_UNKNOWN,	/* ethertype neither IPv4, IPv6 nor ARP */
+	BH_R_ARP,		/* ARP passed (after spoof check) */
+	BH_R_ND,		/* IPv6 neighbour discovery passed */
+	BH_R_NO_WORKLOAD,	/* program on an interface not registered: pass */
+	BH_R_MAX,
+};
+
+/* ---------------------------------------------------------------- stats
+ * bh_stats: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason.
+ * bh_counters: PERCPU_ARRAY of global counters (enum bh_counter).
+ */
+struct bh_stat {
+	__u64 packets;
+	__u64 bytes;
+};
+
+enum bh_counter {
+	BH_C_RECORDS = 0,	/* flow records written */
+	BH_C_RECORDS_LOST,	/* ring buffer full */
+	BH_C_CT_CREATE,
+	BH_C_CT_FULL,		/* conntrack insert failed */
+	BH_C_MAX,
+};
+
+/* ----------------------------------------------------------- flow record */
+enum bh_event {
+	BH_E_NEW = 0,		/* first packet of a flow (any verdict) */
+	BH_E_DENY = 1,		/* denied packet, at most 1/s per flow */
+	BH_E_END = 2,		/* TCP FIN/RST closed the flow */
+};
+
+struct bh_flow_record {
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+	__u64 packets;		/* flow totals so far, both directions */
+	__u64 bytes;
+	__u32 slot;
+	__u32 ifindex;
+	__u32 rule_id;
+	__u32 peer_identity;
+	__u8 saddr[16];		/* as on the wire; IPv4 is IPv4-mapped */
+	__u8 daddr[16];
+	__u16 sport;		/* host order */
+	__u16 dport;		/* host order; ICMP: type << 8 | code */
+	__u8 family;		/* 4 or 6 (0 for ARP) */
+	__u8 proto;
+	__u8 dir;		/* enum bh_dir */
+	__u8 verdict;		/* enum bh_verdict */
+	__u8 reason;		/* enum bh_reason */
+	__u8 event;		/* enum bh_event */
+	__u8 tcp_flags;		/* OR of flags seen on the flow */
+	__u8 mode;		/* workload mode at the time */
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct bh_ipcache_key) == 20, "ipcache key layout");
+_Static_assert(sizeof(struct bh_policy_key) == 12, "policy key layout");
+_Static_assert(sizeof(struct bh_policy_val) == 12, "policy val layout");
+_Static_assert(sizeof(struct bh_workload) == 12 + 20 * BH_MAX_WORKLOAD_IPS, "workload layout");
+_Static_assert(sizeof(struct bh_ct_key) == 44, "ct key layout");
+_Static_assert(sizeof(struct bh_ct_val) == 64, "ct val layout");
+_Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
+#endif
+
+/* Pinned names (under $BULKHEAD_BPFFS). Programs share maps by name. */
+#define BH_PIN_PROG_XDP		"prog_xdp_egress"
+#define BH_PIN_PROG_TC_EGRESS	"prog_tc_from_container"
+#define BH_PIN_PROG_TC_INGRESS	"prog_tc_to_container"
+#define BH_PIN_DENY_ALL		"bh_deny_all_v1"
+
+#endif /* BULKHEAD_ABI_H */

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The policy model, its parsers and the compiler to map entries.
+ *
+ * Two input formats, both YAML (libyaml), several documents per file:
+ *   - Kubernetes networking.k8s.io/v1 NetworkPolicy
+ *   - bulkhead.io/v1 Policy / ClusterPolicy (docs/policy.md): explicit deny,
+ *     ICMP types, cluster-wide scope, per-policy audit.
+ * Both parse into the same model (struct bh_policy). The compiler turns
+ * policies + workloads + namespaces into ipcache entries and one sorted
+ * entry list per workload (lib/bulkhead_abi.h describes the key layout and
+ * the lookup the data path does). This layer never touches the kernel:
+ * it is pure and unit-tested without root.
+ */
+#ifndef BULKHEAD_POLICY_H
+#define BULKHEAD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bulkhead.h"
+
+/* A parse or compile error: names the file, the line and the field. */
+struct bh_policy_error {
+	char file[256];
+	int line;		/* 1-based, 0 if unknown */
+	int column;
+	char field[128];	/* dotted path, e.g. spec.ingress[0].ports[1].endPort */
+	char msg[256];
+};
+
+/* "FILE:LINE:COL: FIELD: MSG" */
+const char *bh_policy_error_format(const struct bh_policy_error *e, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ model */
+enum bh_sel_op { BH_SEL_IN, BH_SEL_NOT_IN, BH_SEL_EXISTS, BH_SEL_DOES_NOT_EXIST };
+
+struct bh_sel_expr {
+	char key[BH_NAME_MAX + 1];
+	enum bh_sel_op op;
+	int nr_values;
+	char (*values)[64];
+};
+
+/* A Kubernetes LabelSelector. present=false means "no selector given"
+ * (distinct from the empty selector {}, which selects everything). */
+struct bh_selector {
+	bool present;
+	int nr_match;
+	struct bh_label *match;		/* matchLabels */
+	int nr_expr;
+	struct bh_sel_expr *expr;	/* matchExpressions */
+};
+
+struct bh_cidr {
+	struct bh_ip addr;		/* network address, IPv4-mapped */
+	int prefixlen;			/* of the real family (0..32 or 0..128) */
+};
+
+struct bh_peer {
+	struct bh_selector pod;		/* podSelector / selector */
+	struct bh_selector ns;		/* namespaceSelector */
+	bool has_cidr;
+	struct bh_cidr cidr;		/* ipBlock.cidr */
+	int nr_except;
+	struct bh_cidr *except;
+};
+
+struct bh_port {
+	__u8 proto;			/* IPPROTO_TCP/UDP/SCTP/ICMP/ICMPV6, 0 = any */
+	bool has_port;
+	__u16 port, end_port;		/* inclusive; ICMP: type<<8|code range */
+};
+
+enum bh_action { BH_ACTION_ALLOW = 0, BH_ACTION_DENY = 1 };
+
+struct bh_rule {
+	enum bh_action action;
+	int line;			/* where the rule starts, for messages */
+	/* nr_peers == 0 && !peers_present: all peers (K8s: from/to absent).
+	 * peers_present && nr_peers == 0: no peer (K8s `from: []` = all). */
+	bool peers_present;
+	int nr_peers;
+	struct bh_peer *peers;
+	int nr_ports;			/* 0: all protocols and ports */
+	struct bh_port *ports;
+};
+
+enum bh_policy_kind { BH_POLICY_K8S, BH_POLICY_NATIVE, BH_POLICY_NATIVE_CLUSTER };
+
+struct bh_policy {
+	enum bh_policy_kind kind;
+	char ns[BH_NAME_MAX + 1];	/* "" for cluster-wide */
+	char name[BH_NAME_MAX + 1];
+	bool audit;			/* evaluated and recorded, not enforced */
+	struct bh_selector selector;	/* podSelector / spec.selector */
+	struct bh_selector ns_selector;	/* ClusterPolicy only: which namespaces */
+	bool types_ingress, types_egress;	/* effective policyTypes */
+	int nr_ingress, nr_egress;
+	struct bh_rule *ingress, *egress;
+	char *source;			/* the document's own YAML text */
+	char file[256];
+	int line;
+};
+
+struct bh_policy_set {
+	int nr;
+	struct bh_policy *items;
+};
+
+/* Parse every document of a file (or buffer; name is used in errors).
+ * On error: -EINVAL, *err filled, nothing allocated. */
+int bh_policy_parse_file(const char *path, struct bh_policy_set *out,
+			 struct bh_policy_error *err);
+int bh_policy_parse_buf(const char *name, const char *buf, size_t len,
+			struct bh_policy_set *out, struct bh_policy_error *err);
+void bh_policy_set_free(struct bh_policy_set *set);
+
+/* ------------------------------------------------------------- compiler */
+struct bh_compile_workload {
+	const char *ns, *name;
+	__u32 slot, identity;
+	int nr_labels;
+	const struct bh_label *labels;
+	int nr_ips;
+	const struct bh_ip *ips;
+};
+
+struct bh_compile_namespace {
+	const char *name;
+	int nr_labels;
+	const struct bh_label *labels;	/* incl. kubernetes.io/metadata.name */
+};
+
+/* The store allocates stable ids; the compiler asks for them. */
+struct bh_compile_ids {
+	int (*cidr_identity)(void *arg, const struct bh_cidr *cidr, __u32 *id);
+	int (*rule_id)(void *arg, const struct bh_policy *p, enum bh_dir dir,
+		       int rule_index, __u32 *id);
+	void *arg;
+};
+
+/* The quarantine exception: reachable while quarantined. */
+struct bh_forensics {
+	bool enabled;
+	struct bh_cidr cidr;
+	int nr_ports;
+	struct bh_port *ports;
+};
+
+struct bh_compile_input {
+	int nr_workloads;
+	const struct bh_compile_workload *workloads;
+	int nr_namespaces;
+	const struct bh_compile_namespace *namespaces;
+	int nr_policies;
+	const struct bh_policy *policies;
+	struct bh_compile_ids ids;
+	struct bh_forensics forensics;
+};
+
+struct bh_policy_entry {
+	struct bh_policy_key key;
+	struct bh_policy_val val;
+};
+
+struct bh_ipcache_entry {
+	struct bh_ipcache_key key;
+	struct bh_ipcache_val val;
+};
+
+struct bh_compiled_workload {
+	__u32 slot;
+	size_t nr;
+	struct bh_policy_entry *entries;
+};
+
+struct bh_compile_output {
+	size_t nr_ipcache;
+	struct bh_ipcache_entry *ipcache;	/* workload IPs + every CIDR */
+	int nr_workloads;			/* same order as input */
+	struct bh_compiled_workload *workloads;
+	struct bh_compiled_workload quarantine;	/* the deny-all map */
+};
+
+int bh_compile(const struct bh_compile_input *in, struct bh_compile_output *out,
+	       struct bh_policy_error *err);
+void bh_compile_output_free(struct bh_compile_output *out);
+
+/* Evaluate one flow against one compiled workload exactly as the data
+ * path does (same two lookups, same precedence). Used by `policy test`,
+ * by unit tests and by baseline export checks. */
+struct bh_eval_result {
+	enum bh_pverdict verdict, audit_verdict;
+	__u32 rule_id, audit_rule_id;
+	bool isolated;			/* a policy selects it for the direction */
+};
+void bh_eval(const struct bh_compiled_workload *w, enum bh_dir dir, __u32 peer_identity,
+	     __u8 proto, __u16 port, struct bh_eval_result *res);
+/* The ipcache lookup: identity of an address (BH_ID_WORLD if none). */
+__u32 bh_eval_identity(const struct bh_compile_output *out, const __u8 addr[16]);
+
+/* Does a selector match a label set? */
+bool bh_selector_match(const struct bh_selector *sel, int nr, const struct bh_label *labels);
+
+#endif /* BULKHEAD_POLICY_H */

@@ -1,0 +1,86 @@
+# Shared helpers for shell tests (netns, e2e). Source it, then call
+# bh_test_init NAME. Every test gets its own bpffs pin dir, state dir and a
+# short unique prefix for the netns/veth names it creates; bh_cleanup runs
+# on exit and removes exactly those, by name.
+#
+# Exit codes: 0 pass, 77 skip (print the reason last), anything else fail.
+
+BH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$BH_ROOT/$BUILD ;; esac
+BH=$BUILD/bulkhead
+BH_CNI=$BUILD/bulkhead-cni
+BH_FAILS=0
+BH_CHECKS=0
+BH_CLEANUPS=()
+
+bh_test_init() {
+	BH_TEST=$1
+	# 3-char tag keeps veth names under IFNAMSIZ; unique per test run.
+	BH_TAG=${BH_TAG:-$(printf '%03x' $(( (RANDOM + $$) % 4096 )))}
+	export BULKHEAD_BPFFS=/sys/fs/bpf/bh-t-$BH_TEST-$BH_TAG
+	export BULKHEAD_STATE_DIR=/tmp/bh-t-$BH_TEST-$BH_TAG
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	mkdir -p "$BULKHEAD_STATE_DIR"
+	trap bh_cleanup EXIT
+	bh_on_exit "$BH reset >/dev/null 2>&1; rm -rf '$BULKHEAD_BPFFS' '$BULKHEAD_STATE_DIR'"
+}
+
+# Register a cleanup command (run in reverse order on exit).
+bh_on_exit() { BH_CLEANUPS+=("$1"); }
+
+bh_cleanup() {
+	local rc=$?
+	local i
+	for ((i = ${#BH_CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${BH_CLEANUPS[$i]}" >/dev/null 2>&1 || true
+	done
+	if [ $rc -eq 0 ] && [ "$BH_FAILS" -gt 0 ]; then rc=1; fi
+	if [ $rc -eq 0 ] && [ "$BH_CHECKS" -eq 0 ]; then
+		echo "test asserted nothing"; rc=1
+	fi
+	[ $rc -eq 0 ] && echo "ok: $BH_CHECKS checks"
+	exit $rc
+}
+
+bh_skip() { echo "skipped: $*"; BH_CHECKS=1; trap - EXIT; bh_cleanup_quiet; exit 77; }
+bh_cleanup_quiet() {
+	local i
+	for ((i = ${#BH_CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${BH_CLEANUPS[$i]}" >/dev/null 2>&1 || true
+	done
+}
+
+ok() { BH_CHECKS=$((BH_CHECKS + 1)); echo "ok   - $*"; }
+fail() { BH_CHECKS=$((BH_CHECKS + 1)); BH_FAILS=$((BH_FAILS + 1)); echo "FAIL - $*"; }
+
+# expect_ok DESC CMD... : CMD must succeed
+expect_ok() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d (exit $?: $*)"; fi; }
+# expect_fail DESC CMD... : CMD must fail
+expect_fail() { local d=$1; shift; if "$@"; then fail "$d (unexpectedly succeeded: $*)"; else ok "$d"; fi; }
+# expect_eq DESC WANT GOT
+expect_eq() { if [ "$2" == "$3" ]; then ok "$1"; else fail "$1 (want '$2', got '$3')"; fi; }
+
+# Make a netns NAME with a veth pair: host side HOSTIF in the root netns,
+# container side eth0 with ADDR (cidr) and a default route via GW.
+# Host side gets GW/32 routes so the host routes between workloads.
+bh_mk_workload() {
+	local ns=$1 hostif=$2 addr=$3 gw=$4
+	ip netns add "$ns"
+	bh_on_exit "ip netns del '$ns'"
+	ip link add "$hostif" type veth peer name eth0 netns "$ns"
+	bh_on_exit "ip link del '$hostif'"
+	ip -n "$ns" addr add "$addr" dev eth0
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	ip link set "$hostif" up
+	ip addr add "$gw/32" dev "$hostif" 2>/dev/null || true
+	ip route replace "${addr%/*}/32" dev "$hostif"
+	ip -n "$ns" route add "$gw/32" dev eth0
+	ip -n "$ns" route add default via "$gw" dev eth0
+	sysctl -qw net.ipv4.ip_forward=1
+	sysctl -qw "net.ipv4.conf.$hostif.proxy_arp=1"
+}
+
+# Wait until CMD succeeds or N tenths of a second pass.
+bh_wait() { local n=$1; shift; while ! "$@" >/dev/null 2>&1; do n=$((n - 1)); [ $n -le 0 ] && return 1; sleep 0.1; done; }

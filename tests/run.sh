@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test: cmocka unit tests, BPF_PROG_TEST_RUN verdict tests,
+# netns integration tests and podman end-to-end tests. A test exits 0 when
+# it passed, 77 when it was skipped (with its reason on stdout), anything
+# else when it failed. Ends with "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+FILTER=${1:-}
+passed=0 failed=0 skipped=0
+failures=()
+log_dir=$BUILD/test-logs
+mkdir -p "$log_dir"
+
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+run_one() {
+	local name=$1; shift
+	[ -n "$FILTER" ] && [[ $name != *$FILTER* ]] && return
+	local log=$log_dir/$(echo "$name" | tr '/' '_').log
+	local start=$SECONDS
+	timeout --kill-after=10 600 "$@" >"$log" 2>&1
+	local rc=$?
+	local secs=$((SECONDS - start))
+	case $rc in
+	0) passed=$((passed + 1)); printf 'PASS %-40s %3ss\n' "$name" "$secs" ;;
+	77) skipped=$((skipped + 1)); printf 'SKIP %-40s %s\n' "$name" "$(tail -n 1 "$log")" ;;
+	*) failed=$((failed + 1)); failures+=("$name")
+	   printf 'FAIL %-40s rc=%s (log: %s)\n' "$name" "$rc" "$log"
+	   tail -n 30 "$log" | sed 's/^/     | /' ;;
+	esac
+}
+
+for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/bpf/test_*; do
+	[ -x "$t" ] && run_one "${t#$BUILD/tests/}" "$t"
+done
+for t in tests/netns/test_*.sh tests/e2e/test_*.sh; do
+	[ -f "$t" ] && run_one "${t#tests/}" bash "$t"
+done
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
