@@ -56,12 +56,19 @@ BINS        := $(BUILD)/bulkhead $(BUILD)/bulkhead-cni
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 TEST_LIB    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
+# Test tools: programs with their own main() that shell tests drive. They
+# stay out of TEST_LIB, which is linked into every cmocka binary.
+TEST_TOOL_SRCS := tests/lib/syslog_send.c
+TEST_TOOLS  := $(patsubst %.c,$(BUILD)/%,$(TEST_TOOL_SRCS))
+TEST_LIB    := $(filter-out $(patsubst %.c,$(BUILD)/%.o,$(TEST_TOOL_SRCS)),$(TEST_LIB))
 BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 .PHONY: all deps demo test bench install clean check-root
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: deps $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH_BINS)
+all: $(TEST_TOOLS)
 
 # ------------------------------------------------------------------ deps
 deps: $(BUILD)/.deps
@@ -86,7 +93,7 @@ $(BUILD)/%.bpf.o: tc/%.bpf.c $(BPF_HDRS) | $(BUILD)/.deps
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@
+	$(BPFTOOL) gen skeleton $< name $* > $@
 
 # ------------------------------------------------------------- userspace
 $(BUILD)/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/.deps
@@ -111,6 +118,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_LIB) $(USER_LIBS) $(USER_HDRS)
 $(BUILD)/tests/bpf/%: tests/bpf/%.c $(TEST_LIB) $(USER_LIBS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB) $(USER_LIBS) $(LDLIBS) -lcmocka
+$(TEST_TOOLS): $(BUILD)/tests/lib/%: tests/lib/%.c $(USER_LIBS) $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(USER_LIBS) $(LDLIBS)
 $(BUILD)/bench/%: bench/%.c $(USER_LIBS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(USER_LIBS) $(LDLIBS)

@@ -42,4 +42,25 @@ int bh_cli_ctx_fail(struct bh_ctx *ctx, int err, const char *what);
 /* Split "NS/NAME"; returns BH_EXIT_USER with a message on bad input. */
 int bh_cli_split_workload(const char *arg, char *ns, size_t nslen, char *name, size_t namelen);
 
+/* ------------------------------------------------ additions (core)
+ * One printing path for text and --json: a command builds a json-c value
+ * and hands it over (ownership passes). With --json it is printed as
+ * JSON; otherwise as text:
+ *   array of objects  -> a table (columns: cols, or the first row's keys)
+ *   object            -> "key: value" lines; an array member becomes a
+ *                        titled table, an object member an indented block
+ * cols: NULL-terminated list of "key" or "key:HEADER". */
+struct json_object;
+int bh_cli_print(struct bh_cli *cli, struct json_object *obj, const char *const *cols);
+/* For mutations: --json prints obj, text prints the message line. */
+int bh_cli_done(struct bh_cli *cli, struct json_object *obj, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* getopt_long over a command's argv (argv[0] is the first argument). */
+struct option;
+int bh_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		  int *optidx);
+/* Index of word among choices (exact, else unique prefix); -1 none,
+ * -2 ambiguous. */
+int bh_cli_match(const char *word, const char *const *choices);
+
 #endif /* BULKHEAD_CLI_H */

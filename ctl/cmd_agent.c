@@ -1,8 +1,824 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Agent-side commands (agent, flows, baseline, timeline, capture, map,
- * policy test). Filled in by the controller work (issue 3). */
-#include "cli.h"
+/* Agent-side commands: agent, flows, baseline show/export, timeline,
+ * policy test (and capture, map from ctl/cmd_ops.c). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <json-c/json.h>
+
+#include "agent.h"
+#include "agent_config.h"
+#include "baseline.h"
+#include "cli.h"
+#include "cmd_ops.h"
+#include "flowstore.h"
+#include "policy/policy.h"
+#include "store.h"
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "2024-05-01T12:00:00.123Z" */
+static const char *ts_str(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", s, (int)(ms % 1000));
+	return buf;
+}
+
+static void jstr(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void jint(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* ------------------------------------------------------------- agent */
+static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "syslog", required_argument, NULL, 's' },
+		{ "syslog-format", required_argument, NULL, 'F' },
+		{ "jsonl", required_argument, NULL, 'J' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ 0 },
+	};
+	const char *config = NULL, *syslog = NULL, *format = NULL, *jsonl = NULL;
+	const char *metrics = NULL;
+	struct bh_agent_config cfg;
+	struct bh_ctx *ctx;
+	char msg[PATH_MAX + 512];
+	int c, status, err;
+
+	while ((c = bh_cli_getopt(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 's': syslog = optarg; break;
+		case 'F': format = optarg; break;
+		case 'J': jsonl = optarg; break;
+		case 'm': metrics = optarg; break;
+		default:
+			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead agent [--config FILE]"
+					   " [--syslog TARGET] [--syslog-format rfc5424|rfc3164]"
+					   " [--jsonl FILE] [--metrics HOST:PORT]");
+		}
+	}
+	if (optind - 1 < argc)
+		return bh_cli_fail(BH_EXIT_USER, "agent: unexpected argument '%s'", argv[optind - 1]);
+	bh_agent_config_defaults(&cfg);
+	if (config) {
+		struct bh_agent_config_error e;
+
+		err = bh_agent_config_load(config, &cfg, &e);
+		if (err == -EINVAL)
+			return bh_cli_fail(BH_EXIT_USER, "%s",
+					   bh_agent_config_error_format(&e, msg, sizeof(msg)));
+		if (err)
+			return bh_cli_fail(BH_EXIT_USER, "cannot read %s: %s", config, strerror(-err));
+	}
+	/* flags override the file */
+	if (syslog)
+		snprintf(cfg.syslog_target, sizeof(cfg.syslog_target), "%s", syslog);
+	if (format && bh_syslog_format_parse(format, &cfg.syslog_format))
+		return bh_cli_fail(BH_EXIT_USER, "--syslog-format: expected rfc5424 or rfc3164");
+	if (jsonl)
+		snprintf(cfg.jsonl, sizeof(cfg.jsonl), "%s", jsonl);
+	if (metrics)
+		snprintf(cfg.metrics_listen, sizeof(cfg.metrics_listen), "%s", metrics);
+
+	status = bh_cli_open(cli, false, &ctx);
+	if (status)
+		return status;
+	err = bh_agent_run(ctx, &cfg, msg, sizeof(msg));
+	bh_ctx_close(ctx);
+	if (err)
+		return bh_cli_fail(err == -EINVAL ? BH_EXIT_USER : BH_EXIT_SYSTEM, "agent: %s", msg);
+	return BH_EXIT_OK;
+}
+
+/* ------------------------------------------------------------- flows */
+static const char *verdict_mark(const char *v)
+{
+	if (!strcmp(v, "allow"))
+		return "";
+	if (!strcmp(v, "would-deny"))
+		return "?";
+	return "!";
+}
+
+static json_object *flow_json(const struct bh_flow_row *r)
+{
+	json_object *o = json_object_new_object();
+	char buf[2 * BH_NAME_MAX + 2], pbuf[8];
+
+	jint(o, "id", r->id);
+	jstr(o, "mark", verdict_mark(r->verdict));
+	jstr(o, "last_seen", ts_str(r->last_ms, buf, sizeof(buf)));
+	snprintf(buf, sizeof(buf), "%s/%s", r->ns, r->name);
+	jstr(o, "workload", buf);
+	jstr(o, "dir", r->dir);
+	jstr(o, "proto", bh_proto_str(r->proto, pbuf, sizeof(pbuf)));
+	jstr(o, "src", r->src);
+	jint(o, "sport", r->sport);
+	jstr(o, "dst", r->dst);
+	jint(o, "dport", r->dport);
+	jstr(o, "peer", r->peer);
+	jstr(o, "verdict", r->verdict);
+	jstr(o, "reason", r->reason);
+	jstr(o, "rule", r->rule);
+	jint(o, "packets", r->packets);
+	jint(o, "bytes", r->bytes);
+	jint(o, "tcp_flags", r->tcp_flags);
+	jint(o, "first_ms", r->first_ms);
+	jint(o, "last_ms", r->last_ms);
+	json_object_object_add(o, "ended", json_object_new_boolean(r->ended));
+	return o;
+}
+
+static const char *const flow_cols[] = {
+	"mark: ", "last_seen:LAST SEEN", "workload:WORKLOAD", "dir:DIR", "proto:PROTO",
+	"src:SRC", "sport:SPORT", "dst:DST", "dport:DPORT", "peer:PEER",
+	"verdict:VERDICT", "reason:REASON", "rule:RULE", "packets:PKTS", "bytes:BYTES", NULL,
+};
+
+struct flows_arg {
+	json_object *arr;
+	struct bh_cli *cli;
+	bool follow;
+	int64_t last_id;
+};
+
+static int flow_row(const struct bh_flow_row *r, void *arg)
+{
+	struct flows_arg *fa = arg;
+
+	fa->last_id = r->id;
+	if (fa->follow) {
+		/* one line per row: fixed widths, or one JSON object per line */
+		json_object *o = flow_json(r);
+
+		if (fa->cli->json) {
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		} else {
+			char wl[2 * BH_NAME_MAX + 2], pbuf[8], ts[40];
+
+			snprintf(wl, sizeof(wl), "%s/%s", r->ns, r->name);
+			printf("%-1s %-24s %-20s %-7s %-5s %-15s %5d %-15s %5d %-20s %-10s %-14s"
+			       " %7" PRId64 " %9" PRId64 "\n", verdict_mark(r->verdict),
+			       ts_str(r->last_ms, ts, sizeof(ts)), wl, r->dir,
+			       bh_proto_str(r->proto, pbuf, sizeof(pbuf)), r->src, r->sport, r->dst,
+			       r->dport, r->peer, r->verdict, r->reason, r->packets, r->bytes);
+		}
+		json_object_put(o);
+		return 0;
+	}
+	json_object_array_add(fa->arr, flow_json(r));
+	return 0;
+}
+
+static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "since", required_argument, NULL, 's' },
+		{ 0 },
+	};
+	char ns[BH_NAME_MAX + 1], name[BH_NAME_MAX + 1];
+	struct bh_flow_query q = { .limit = 200 };
+	struct flows_arg fa = { .cli = cli };
+	const char *wl = NULL;
+	struct bh_ctx *ctx;
+	uint64_t since;
+	int c, status, err;
+
+	while ((c = bh_cli_getopt(argc, argv, "fw:n:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': fa.follow = true; break;
+		case 'w': wl = optarg; break;
+		case 'n': q.limit = strtoll(optarg, NULL, 10); break;
+		case 's':
+			if (bh_parse_duration_ms(optarg, &since))
+				return bh_cli_fail(BH_EXIT_USER, "--since: bad duration '%s'", optarg);
+			q.since_ms = wall_ms() - (int64_t)since;
+			break;
+		default:
+			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead flows [--follow]"
+					   " [--workload NS/NAME] [--limit N] [--since DURATION]");
+		}
+	}
+	if (wl) {
+		status = bh_cli_split_workload(wl, ns, sizeof(ns), name, sizeof(name));
+		if (status)
+			return status;
+		q.ns = ns;
+		q.name = name;
+	}
+	status = bh_cli_open(cli, true, &ctx);
+	if (status)
+		return status;
+	if (!bh_ctx_db(ctx)) {
+		bh_ctx_close(ctx);
+		return bh_cli_print(cli, json_object_new_array(), flow_cols);
+	}
+	if (!fa.follow) {
+		fa.arr = json_object_new_array();
+		err = bh_flowstore_foreach(bh_ctx_db(ctx), &q, flow_row, &fa);
+		bh_ctx_close(ctx);
+		if (err) {
+			json_object_put(fa.arr);
+			return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read flows: %s", strerror(-err));
+		}
+		return bh_cli_print(cli, fa.arr, flow_cols);
+	}
+	/* --follow: the recent rows, then poll for new ones until SIGINT */
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	if (!cli->json)
+		printf("%-1s %-24s %-20s %-7s %-5s %-15s %5s %-15s %5s %-20s %-10s %-14s %7s %9s\n",
+		       "", "LAST SEEN", "WORKLOAD", "DIR", "PROTO", "SRC", "SPORT", "DST", "DPORT",
+		       "PEER", "VERDICT", "REASON", "PKTS", "BYTES");
+	err = 0;
+	while (!interrupted && !err) {
+		struct timespec ts = { 0, 250 * 1000000 };
+
+		err = bh_flowstore_foreach(bh_ctx_db(ctx), &q, flow_row, &fa);
+		fflush(stdout);
+		q.after_id = fa.last_id;
+		q.limit = 0;
+		if (!err)
+			nanosleep(&ts, NULL);
+	}
+	bh_ctx_close(ctx);
+	if (err)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read flows: %s", strerror(-err));
+	return BH_EXIT_OK;
+}
+
+/* ---------------------------------------------------------- baseline */
+static int open_workload(struct bh_cli *cli, const char *arg, bool ro, struct bh_ctx **ctx,
+			 struct bh_workload_info *w)
+{
+	char ns[BH_NAME_MAX + 1], name[BH_NAME_MAX + 1];
+	int status, err;
+
+	status = bh_cli_split_workload(arg, ns, sizeof(ns), name, sizeof(name));
+	if (status)
+		return status;
+	status = bh_cli_open(cli, ro, ctx);
+	if (status)
+		return status;
+	err = bh_workload_get(*ctx, ns, name, w);
+	if (err) {
+		bh_ctx_close(*ctx);
+		if (err == -ENOENT)
+			return bh_cli_fail(BH_EXIT_USER, "no workload %s/%s", ns, name);
+		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read workload %s/%s: %s", ns, name,
+				   strerror(-err));
+	}
+	return BH_EXIT_OK;
+}
+
+static int cmd_baseline_show(struct bh_cli *cli, int argc, char **argv)
+{
+	static const char *const cols[] = {
+		"dir:DIR", "peer:PEER", "learned_from:FROM", "proto:PROTO", "port:PORT",
+		"flows:FLOWS", "first_seen:FIRST SEEN", "last_seen:LAST SEEN", NULL,
+	};
+	struct bh_workload_info *w = calloc(1, sizeof(*w));
+	struct bh_baseline b;
+	struct bh_ctx *ctx;
+	json_object *arr;
+	int status, err;
+
+	if (!w)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
+	if (argc != 1) {
+		free(w);
+		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead baseline show NS/NAME");
+	}
+	status = open_workload(cli, argv[0], true, &ctx, w);
+	if (status) {
+		free(w);
+		return status;
+	}
+	err = bh_baseline_load(bh_ctx_db(ctx), w->ns, w->name, &b);
+	bh_ctx_close(ctx);
+	free(w);
+	if (err)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read the baseline: %s", strerror(-err));
+	arr = json_object_new_array();
+	for (int i = 0; i < b.nr; i++) {
+		const struct bh_baseline_entry *e = &b.entries[i];
+		json_object *o = json_object_new_object();
+		char buf[BH_BASELINE_PEER_MAX + BH_NAME_MAX + 8], pbuf[8];
+
+		jstr(o, "dir", bh_dir_name(e->dir));
+		jstr(o, "peer_kind", e->peer_kind == BH_PEER_WORKLOAD ? "workload" : "cidr");
+		jstr(o, "peer", bh_baseline_peer_str(e, buf, sizeof(buf)));
+		snprintf(buf, sizeof(buf), "%s%s%s", e->peer_ns, e->peer_name[0] ? "/" : "",
+			 e->peer_name);
+		jstr(o, "learned_from", e->peer_kind == BH_PEER_WORKLOAD ? buf : "");
+		jstr(o, "proto", bh_proto_str(e->proto, pbuf, sizeof(pbuf)));
+		jint(o, "port", e->port);
+		jint(o, "flows", e->flows);
+		jstr(o, "first_seen", ts_str(e->first_ms, buf, sizeof(buf)));
+		jstr(o, "last_seen", ts_str(e->last_ms, buf, sizeof(buf)));
+		json_object_array_add(arr, o);
+	}
+	bh_baseline_free(&b);
+	return bh_cli_print(cli, arr, cols);
+}
+
+static int cmd_baseline_export(struct bh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ 0 },
+	};
+	static const char *const formats[] = { "k8s", "native", NULL };
+	struct bh_workload_info *w;
+	enum bh_baseline_format fmt = BH_BASELINE_K8S;
+	struct bh_baseline b;
+	struct bh_ctx *ctx;
+	int c, status, err, idx;
+
+	while ((c = bh_cli_getopt(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'F' || (idx = bh_cli_match(optarg, formats)) < 0)
+			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead baseline export NS/NAME"
+					   " --format k8s|native");
+		fmt = idx == 0 ? BH_BASELINE_K8S : BH_BASELINE_NATIVE;
+	}
+	if (optind - 1 != argc - 1)
+		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead baseline export NS/NAME"
+				   " --format k8s|native");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
+	status = open_workload(cli, argv[optind - 1], true, &ctx, w);
+	if (status) {
+		free(w);
+		return status;
+	}
+	err = bh_baseline_load(bh_ctx_db(ctx), w->ns, w->name, &b);
+	bh_ctx_close(ctx);
+	if (!err && !b.nr)
+		err = -ENODATA;
+	if (!err)
+		err = bh_baseline_export(&b, w->nr_labels, w->labels, fmt, stdout);
+	bh_baseline_free(&b);
+	free(w);
+	if (err == -ENODATA)
+		return bh_cli_fail(BH_EXIT_USER, "%s: no baseline learned yet (put the workload in"
+				   " learn mode with the agent running)", argv[optind - 1]);
+	if (err)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot export the baseline: %s", strerror(-err));
+	return fflush(stdout) ? BH_EXIT_SYSTEM : BH_EXIT_OK;
+}
+
+static int cmd_baseline_clear(struct bh_cli *cli, int argc, char **argv)
+{
+	struct bh_workload_info *w;
+	struct bh_ctx *ctx;
+	int status, err;
+
+	if (argc != 1)
+		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead baseline clear NS/NAME");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
+	status = open_workload(cli, argv[0], false, &ctx, w);
+	if (status) {
+		free(w);
+		return status;
+	}
+	err = bh_baseline_clear(bh_ctx_db(ctx), w->ns, w->name);
+	if (!err)
+		bh_event_add(ctx, w->ns, w->name, "baseline", "notice", "baseline cleared");
+	bh_ctx_close(ctx);
+	status = err ? bh_cli_fail(BH_EXIT_SYSTEM, "cannot clear: %s", strerror(-err))
+		     : bh_cli_done(cli, NULL, "baseline of %s/%s cleared", w->ns, w->name);
+	free(w);
+	return status;
+}
+
+/* ---------------------------------------------------------- timeline */
+static int event_row(const struct bh_event_rec *e, void *arg)
+{
+	json_object *o = json_object_new_object();
+	char buf[40];
+
+	jint(o, "id", e->id);
+	jstr(o, "time", ts_str(e->ts_ms, buf, sizeof(buf)));
+	jint(o, "ts_ms", e->ts_ms);
+	jstr(o, "kind", e->kind);
+	jstr(o, "severity", e->severity);
+	jstr(o, "detail", e->detail);
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+static int cmd_timeline(struct bh_cli *cli, int argc, char **argv)
+{
+	static const char *const cols[] = {
+		"time:TIME", "kind:KIND", "severity:SEVERITY", "detail:DETAIL", NULL,
+	};
+	char ns[BH_NAME_MAX + 1], name[BH_NAME_MAX + 1];
+	struct bh_ctx *ctx;
+	json_object *arr;
+	int status, err;
+
+	if (argc != 1)
+		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead timeline NS/NAME");
+	status = bh_cli_split_workload(argv[0], ns, sizeof(ns), name, sizeof(name));
+	if (status)
+		return status;
+	status = bh_cli_open(cli, true, &ctx);
+	if (status)
+		return status;
+	arr = json_object_new_array();
+	/* events of a workload that is gone stay readable */
+	err = bh_event_foreach(ctx, ns, name, 0, event_row, arr);
+	bh_ctx_close(ctx);
+	if (err) {
+		json_object_put(arr);
+		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read the timeline: %s", strerror(-err));
+	}
+	return bh_cli_print(cli, arr, cols);
+}
+
+/* -------------------------------------------------------- policy test */
+struct ptest_rule {
+	const struct bh_policy *p;
+	enum bh_dir dir;
+	int index;
+	bool candidate;
+	uint64_t hits;
+};
+
+struct ptest {
+	struct bh_ctx *ctx;
+	/* compile input */
+	int nr_w;
+	struct bh_workload_info *w;
+	int nr_ns;
+	struct { char name[BH_NAME_MAX + 1]; int nr; struct bh_label l[BH_MAX_LABELS + 1]; } *ns;
+	struct bh_policy_set cand;
+	int nr_pol;
+	struct bh_policy *pol;		/* stored (not replaced) + candidate */
+	struct bh_policy_set *stored;	/* owners of the stored copies */
+	int nr_stored;
+	/* rule ids are local: nothing is written to the store */
+	int nr_rules;
+	struct ptest_rule *rules;
+	__u32 next_cidr;
+	struct bh_compile_output out;
+	/* results, per workload */
+	json_object **denied;		/* object keyed by "dir peer proto/port" */
+	uint64_t *flows, *would_deny;
+	int err;
+};
+
+static int pt_workload(const struct bh_workload_info *w, void *arg)
+{
+	struct ptest *t = arg;
+	void *n = realloc(t->w, sizeof(*t->w) * (size_t)(t->nr_w + 1));
+
+	if (!n)
+		return -ENOMEM;
+	t->w = n;
+	t->w[t->nr_w++] = *w;
+	return 0;
+}
+
+static int pt_ns(const char *name, void *arg)
+{
+	struct ptest *t = arg;
+	void *n = realloc(t->ns, sizeof(*t->ns) * (size_t)(t->nr_ns + 1));
+
+	if (!n)
+		return -ENOMEM;
+	t->ns = n;
+	snprintf(t->ns[t->nr_ns].name, sizeof(t->ns[0].name), "%s", name);
+	t->ns[t->nr_ns].nr = BH_MAX_LABELS + 1;
+	if (bh_store_ns_labels(bh_ctx_db(t->ctx), name, &t->ns[t->nr_ns].nr, t->ns[t->nr_ns].l))
+		t->ns[t->nr_ns].nr = 0;
+	t->nr_ns++;
+	return 0;
+}
+
+static bool replaced(const struct ptest *t, const struct bh_policy *p)
+{
+	for (int i = 0; i < t->cand.nr; i++)
+		if (!strcmp(t->cand.items[i].ns, p->ns) && !strcmp(t->cand.items[i].name, p->name))
+			return true;
+	return false;
+}
+
+static int pt_policy(const struct bh_store_policy *sp, void *arg)
+{
+	struct ptest *t = arg;
+	struct bh_policy_error perr;
+	void *n = realloc(t->stored, sizeof(*t->stored) * (size_t)(t->nr_stored + 1));
+
+	if (!n)
+		return -ENOMEM;
+	t->stored = n;
+	if (bh_policy_parse_buf("(stored)", sp->source, strlen(sp->source),
+				&t->stored[t->nr_stored], &perr))
+		return 0;	/* a stored policy that no longer parses is skipped */
+	t->nr_stored++;
+	return 0;
+}
+
+static int pt_cidr(void *arg, const struct bh_cidr *c, __u32 *id)
+{
+	struct ptest *t = arg;
+
+	(void)c;
+	*id = BH_ID_CIDR_BASE + t->next_cidr++;
+	return 0;
+}
+
+static int pt_rule(void *arg, const struct bh_policy *p, enum bh_dir dir, int idx, __u32 *id)
+{
+	struct ptest *t = arg;
+	void *n = realloc(t->rules, sizeof(*t->rules) * (size_t)(t->nr_rules + 1));
+
+	if (!n)
+		return -ENOMEM;
+	t->rules = n;
+	t->rules[t->nr_rules] = (struct ptest_rule){
+		.p = p, .dir = dir, .index = idx,
+		.candidate = p >= t->pol + (t->nr_pol - t->cand.nr),
+	};
+	*id = (__u32)++t->nr_rules;
+	return 0;
+}
+
+static int pt_find_workload(const struct ptest *t, const char *ns, const char *name)
+{
+	for (int i = 0; i < t->nr_w; i++)
+		if (!strcmp(t->w[i].ns, ns) && !strcmp(t->w[i].name, name))
+			return i;
+	return -1;
+}
+
+static int pt_flow(const struct bh_flow_row *r, void *arg)
+{
+	struct ptest *t = arg;
+	int i = pt_find_workload(t, r->ns, r->name);
+	enum bh_dir dir = strcmp(r->dir, "egress") == 0 ? BH_DIR_EGRESS : BH_DIR_INGRESS;
+	struct bh_eval_result res;
+	struct bh_ip ip;
+	__u32 id;
+
+	if (i < 0)
+		return 0;	/* workload gone: nothing to judge */
+	if (bh_ip_parse(dir == BH_DIR_EGRESS ? r->dst : r->src, &ip))
+		return 0;
+	id = bh_eval_identity(&t->out, ip.addr);
+	bh_eval(&t->out.workloads[i], dir, id, (__u8)r->proto, (__u16)r->dport, &res);
+	t->flows[i]++;
+	if (res.rule_id && res.rule_id <= (__u32)t->nr_rules)
+		t->rules[res.rule_id - 1].hits++;
+	if (res.audit_rule_id && res.audit_rule_id <= (__u32)t->nr_rules &&
+	    res.audit_rule_id != res.rule_id)
+		t->rules[res.audit_rule_id - 1].hits++;
+	if (res.verdict == BH_PV_DENY || res.verdict == BH_PV_DEFAULT_DENY ||
+	    res.verdict == BH_PV_QUARANTINE) {
+		char key[600], pbuf[8];
+		json_object *o;
+
+		t->would_deny[i]++;
+		snprintf(key, sizeof(key), "%s %s %s/%d", r->dir, r->peer,
+			 bh_proto_str(r->proto, pbuf, sizeof(pbuf)), r->dport);
+		if (json_object_object_get_ex(t->denied[i], key, &o)) {
+			json_object *n;
+
+			json_object_object_get_ex(o, "flows", &n);
+			json_object_set_int64(n, json_object_get_int64(n) + 1);
+		} else {
+			o = json_object_new_object();
+			jstr(o, "dir", r->dir);
+			jstr(o, "peer", r->peer);
+			jstr(o, "proto", bh_proto_str(r->proto, pbuf, sizeof(pbuf)));
+			jint(o, "port", r->dport);
+			jint(o, "flows", 1);
+			jstr(o, "why", res.verdict == BH_PV_DENY ? "deny rule" : "not allowed");
+			jstr(o, "recorded_verdict", r->verdict);
+			json_object_object_add(t->denied[i], key, o);
+		}
+	}
+	return 0;
+}
+
+static void pt_free(struct ptest *t)
+{
+	bh_compile_output_free(&t->out);
+	for (int i = 0; i < t->nr_w && t->denied; i++)
+		json_object_put(t->denied[i]);
+	free(t->denied);
+	free(t->flows);
+	free(t->would_deny);
+	free(t->rules);
+	free(t->pol);		/* shallow copies; owners below */
+	for (int i = 0; i < t->nr_stored; i++)
+		bh_policy_set_free(&t->stored[i]);
+	free(t->stored);
+	bh_policy_set_free(&t->cand);
+	free(t->ns);
+	free(t->w);
+}
+
+static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 's' },
+		{ 0 },
+	};
+	const char *file = NULL;
+	struct ptest t = { 0 };
+	struct bh_flow_query q = { 0 };
+	struct bh_policy_error perr;
+	struct bh_compile_workload *cw = NULL;
+	struct bh_compile_namespace *cn = NULL;
+	struct bh_compile_input in = { 0 };
+	json_object *res, *wls, *unused;
+	char msg[768];
+	uint64_t since;
+	int c, status, err;
+
+	while ((c = bh_cli_getopt(argc, argv, "f:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': file = optarg; break;
+		case 's':
+			if (bh_parse_duration_ms(optarg, &since))
+				return bh_cli_fail(BH_EXIT_USER, "--since: bad duration '%s'", optarg);
+			q.since_ms = wall_ms() - (int64_t)since;
+			break;
+		default:
+			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead policy test -f FILE"
+					   " [--since DURATION]");
+		}
+	}
+	if (!file)
+		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead policy test -f FILE"
+				   " [--since DURATION]");
+	if (bh_policy_parse_file(file, &t.cand, &perr))
+		return bh_cli_fail(BH_EXIT_USER, "%s", bh_policy_error_format(&perr, msg, sizeof(msg)));
+	status = bh_cli_open(cli, true, &t.ctx);
+	if (status) {
+		bh_policy_set_free(&t.cand);
+		return status;
+	}
+	err = -ENOMEM;
+	if (!bh_ctx_db(t.ctx)) {
+		err = -ENOENT;
+		goto out;
+	}
+	if ((err = bh_workload_foreach(t.ctx, pt_workload, &t)) ||
+	    (err = bh_store_ns_foreach(bh_ctx_db(t.ctx), pt_ns, &t)) ||
+	    (err = bh_store_policy_foreach(bh_ctx_db(t.ctx), pt_policy, &t)))
+		goto out;
+	/* the stored policies a candidate of the same ns/name would replace
+	 * are left out: as if the file were applied */
+	{
+		int total = t.cand.nr;
+
+		for (int i = 0; i < t.nr_stored; i++)
+			total += t.stored[i].nr;
+		t.pol = calloc((size_t)total + 1, sizeof(*t.pol));
+		if (!t.pol)
+			goto out;
+		for (int i = 0; i < t.nr_stored; i++)
+			for (int j = 0; j < t.stored[i].nr; j++)
+				if (!replaced(&t, &t.stored[i].items[j]))
+					t.pol[t.nr_pol++] = t.stored[i].items[j];
+		for (int i = 0; i < t.cand.nr; i++)
+			t.pol[t.nr_pol++] = t.cand.items[i];
+	}
+	cw = calloc((size_t)t.nr_w + 1, sizeof(*cw));
+	cn = calloc((size_t)t.nr_ns + 1, sizeof(*cn));
+	t.denied = calloc((size_t)t.nr_w + 1, sizeof(*t.denied));
+	t.flows = calloc((size_t)t.nr_w + 1, sizeof(*t.flows));
+	t.would_deny = calloc((size_t)t.nr_w + 1, sizeof(*t.would_deny));
+	if (!cw || !cn || !t.denied || !t.flows || !t.would_deny)
+		goto out;
+	for (int i = 0; i < t.nr_w; i++) {
+		cw[i] = (struct bh_compile_workload){
+			.ns = t.w[i].ns, .name = t.w[i].name, .slot = t.w[i].slot,
+			.identity = t.w[i].identity, .nr_labels = t.w[i].nr_labels,
+			.labels = t.w[i].labels, .nr_ips = t.w[i].nr_ips, .ips = t.w[i].ips,
+		};
+		t.denied[i] = json_object_new_object();
+	}
+	for (int i = 0; i < t.nr_ns; i++)
+		cn[i] = (struct bh_compile_namespace){ .name = t.ns[i].name, .nr_labels = t.ns[i].nr,
+						       .labels = t.ns[i].l };
+	in.nr_workloads = t.nr_w;
+	in.workloads = cw;
+	in.nr_namespaces = t.nr_ns;
+	in.namespaces = cn;
+	in.nr_policies = t.nr_pol;
+	in.policies = t.pol;
+	in.ids = (struct bh_compile_ids){ pt_cidr, pt_rule, &t };
+	if (bh_compile(&in, &t.out, &perr)) {
+		status = bh_cli_fail(BH_EXIT_USER, "%s",
+				     bh_policy_error_format(&perr, msg, sizeof(msg)));
+		goto done;
+	}
+	err = bh_flowstore_foreach(bh_ctx_db(t.ctx), &q, pt_flow, &t);
+	if (err)
+		goto out;
+
+	res = json_object_new_object();
+	wls = json_object_new_array();
+	for (int i = 0; i < t.nr_w; i++) {
+		json_object *o = json_object_new_object(), *d = json_object_new_array();
+		char buf[2 * BH_NAME_MAX + 2];
+
+		snprintf(buf, sizeof(buf), "%s/%s", t.w[i].ns, t.w[i].name);
+		jstr(o, "workload", buf);
+		jint(o, "flows", (int64_t)t.flows[i]);
+		jint(o, "would_deny", (int64_t)t.would_deny[i]);
+		json_object_object_foreach(t.denied[i], key, val) {
+			(void)key;
+			json_object_array_add(d, json_object_get(val));
+		}
+		json_object_object_add(o, "denied", d);
+		json_object_array_add(wls, o);
+	}
+	unused = json_object_new_array();
+	for (int i = 0; i < t.nr_rules; i++) {
+		const struct ptest_rule *r = &t.rules[i];
+		char buf[2 * BH_NAME_MAX + 64];
+
+		if (!r->candidate || r->hits)
+			continue;
+		snprintf(buf, sizeof(buf), "%s%s%s %s[%d] (line %d)", r->p->ns, r->p->ns[0] ? "/" : "",
+			 r->p->name, bh_dir_name(r->dir), r->index,
+			 (r->dir == BH_DIR_INGRESS ? r->p->ingress : r->p->egress)[r->index].line);
+		json_object_array_add(unused, json_object_new_string(buf));
+	}
+	jstr(res, "file", file);
+	json_object_object_add(res, "workloads", wls);
+	json_object_object_add(res, "unused_rules", unused);
+	status = bh_cli_print(cli, res, NULL);
+	goto done;
+out:
+	status = bh_cli_fail(BH_EXIT_SYSTEM, "policy test: %s", strerror(-err));
+done:
+	free(cw);
+	free(cn);
+	pt_free(&t);
+	bh_ctx_close(t.ctx);
+	return status;
+}
+
+/* One line per command; capture and map come from ctl/cmd_ops.c. */
 const struct bh_cli_cmd bh_agent_cmds[] = {
+	{ NULL, "agent", cmd_agent,
+	  "agent [--config FILE] [--syslog unix:PATH|udp://HOST:PORT|tcp://HOST:PORT]"
+	  " [--syslog-format rfc5424|rfc3164] [--jsonl FILE] [--metrics HOST:PORT]" },
+	{ NULL, "flows", cmd_flows,
+	  "flows [--follow] [--workload NS/NAME] [--limit N] [--since DURATION]" },
+	{ "baseline", "show", cmd_baseline_show, "baseline show NS/NAME" },
+	{ "baseline", "export", cmd_baseline_export,
+	  "baseline export NS/NAME --format k8s|native" },
+	{ "baseline", "clear", cmd_baseline_clear, "baseline clear NS/NAME" },
+	{ NULL, "timeline", cmd_timeline, "timeline NS/NAME" },
+	{ "policy", "test", cmd_policy_test, "policy test -f FILE [--since DURATION]" },
 	{ 0 },
 };

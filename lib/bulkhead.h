@@ -170,4 +170,44 @@ int bh_map_fd(struct bh_ctx *ctx, const char *name);
 /* Detach every program of this instance, unpin everything, clear state. */
 int bh_reset(struct bh_ctx *ctx);
 
+/* ------------------------------------------------------------ additions
+ * (core) Policy sync hook: lib/ never calls policy/, so the front ends
+ * register policy/sync.c's function right after bh_ctx_open (policy/'s
+ * bh_open() does both). Workload, namespace and quarantine changes call
+ * it, under the lock, to make the kernel maps match the store.
+ */
+typedef int (*bh_sync_fn)(struct bh_ctx *ctx, void *arg);
+void bh_ctx_set_sync(struct bh_ctx *ctx, bh_sync_fn fn, void *arg);
+/* Run the registered sync (0 if none registered). Caller holds the lock. */
+int bh_ctx_sync(struct bh_ctx *ctx);
+/* Record a failure message for the front end; returns err. */
+int bh_ctx_set_error(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Make sure programs and maps are loaded/pinned (mutating callers). */
+int bh_ctx_load(struct bh_ctx *ctx);
+
+/* Parse "K=V" into a label; -EINVAL on a bad key or value. */
+int bh_label_parse(const char *s, struct bh_label *out);
+int bh_hook_parse(const char *s, enum bh_hook *out);
+const char *bh_hook_name(enum bh_hook h);
+const char *bh_counter_name(enum bh_counter c);
+
+/* Attached programs on an interface, per hook (debug hooks, tests). */
+struct bh_hook_prog {
+	__u32 id;
+	char name[16];
+	bool ours;		/* one of this instance's pinned programs */
+};
+struct bh_hook_info {
+	int nr_xdp, nr_tcx_ingress, nr_tcx_egress;
+	struct bh_hook_prog xdp[4], tcx_ingress[16], tcx_egress[16];
+	bool xdp_multiprog;	/* a libxdp dispatcher is attached */
+};
+int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out);
+
+/* Namespace labels as stored (the automatic kubernetes.io/metadata.name
+ * included); nr in/out: capacity/count. */
+int bh_namespace_get_labels(struct bh_ctx *ctx, const char *ns, int *nr,
+			    struct bh_label *labels);
+
 #endif /* BULKHEAD_H */

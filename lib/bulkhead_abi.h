@@ -200,6 +200,8 @@ struct bh_ct_val {
 #define BH_CT_F_ORIG_FIRST	0x1	/* initiator is endpoint a */
 #define BH_CT_F_FORENSICS	0x2	/* allowed by the quarantine exception */
 #define BH_CT_F_WOULD_DENY	0x4	/* passed only because of mode/audit */
+#define BH_CT_F_FIN_ORIG	0x8	/* initiator sent FIN */
+#define BH_CT_F_FIN_REPLY	0x10	/* responder sent FIN */
 
 /* Fragments: first fragment records its ports for the later ones. */
 struct bh_frag_key {
@@ -265,6 +267,7 @@ enum bh_counter {
 	BH_C_RECORDS_LOST,	/* ring buffer full */
 	BH_C_CT_CREATE,
 	BH_C_CT_FULL,		/* conntrack insert failed */
+	BH_C_NO_WORKLOAD,	/* packet on an unregistered interface: dropped */
 	BH_C_MAX,
 };
 

@@ -203,4 +203,17 @@ __u32 bh_eval_identity(const struct bh_compile_output *out, const __u8 addr[16])
 /* Does a selector match a label set? */
 bool bh_selector_match(const struct bh_selector *sel, int nr, const struct bh_label *labels);
 
+/* ------------------------------------------------- additions (policy helper) */
+/* Free one policy's members (bh_policy_set_free calls it for each item). */
+void bh_policy_free(struct bh_policy *p);
+
+/* Notes on the API above (policy/ implementation):
+ * - bh_eval on a direction nothing isolates and nothing denies gives
+ *   verdict BH_PV_ALLOW, rule_id 0, isolated false (audit fields alike).
+ * - bh_compile_ids callbacks may be NULL: CIDR identities are then
+ *   BH_ID_CIDR_BASE + index in sorted order, rule ids 1, 2, ... (tests).
+ * - CIDR identities are requested in sorted (address, prefix) order, once
+ *   per distinct block; rule ids once per rule of a direction the rule
+ *   counts for (K8s rules outside policyTypes are skipped). */
+
 #endif /* BULKHEAD_POLICY_H */

@@ -84,3 +84,14 @@ bh_mk_workload() {
 
 # Wait until CMD succeeds or N tenths of a second pass.
 bh_wait() { local n=$1; shift; while ! "$@" >/dev/null 2>&1; do n=$((n - 1)); [ $n -le 0 ] && return 1; sleep 0.1; done; }
+
+TRAFFIC=$BH_ROOT/tests/lib/traffic.py
+# bh_serve NETNS tcp|udp PORT: echo server for the rest of the test.
+bh_serve() {
+	ip netns exec "$1" python3 "$TRAFFIC" serve "$2" "$3" 300 >/dev/null 2>&1 &
+	bh_on_exit "kill $! 2>/dev/null"
+}
+# bh_tcp NETNS HOST PORT / bh_udp NETNS HOST PORT: one round trip, 0 if answered.
+bh_tcp() { ip netns exec "$1" python3 "$TRAFFIC" connect "$2" "$3"; }
+bh_udp() { ip netns exec "$1" python3 "$TRAFFIC" udp "$2" "$3"; }
+bh_ping() { ip netns exec "$1" ping -c1 -W1 "$2" >/dev/null 2>&1; }

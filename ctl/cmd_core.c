@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Core commands: attach, detach, namespace, workload, policy
+ * apply/delete/list, mode, quarantine, release, stats, reset, and the
+ * hidden `debug hooks` the tests use. Thin: parse, call, print. */
+#include <errno.h>
+#include <getopt.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "policy/sync.h"
+#include "store.h"
+
+#define NS_NAME_BUF (BH_NAME_MAX + 1)
+
+static int bad_option(const char *cmd, char **argv)
+{
+	/* getopt has advanced past the offending word (argv is shifted by
+	 * one, see bh_cli_getopt). */
+	const char *arg = optind >= 2 ? argv[optind - 2] : "?";
+
+	return bh_cli_fail(BH_EXIT_USER, "%s: unknown option or missing value: %s"
+			   " (see bulkhead help)", cmd, arg);
+}
+
+static int extra_args(const char *cmd, int argc, char **argv, int first, int want)
+{
+	if (argc - first > want)
+		return bh_cli_fail(BH_EXIT_USER, "%s: unexpected argument '%s'", cmd,
+				   argv[first + want]);
+	if (argc - first < want)
+		return bh_cli_fail(BH_EXIT_USER, "%s: missing argument (see bulkhead help)", cmd);
+	return 0;
+}
+
+static struct json_object *jstr(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+static void time_text(__s64 ms, char *buf, size_t len)
+{
+	time_t t = ms / 1000;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* --------------------------------------------------------------- attach */
+static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "workload", required_argument, 0, 'w' }, { "ip", required_argument, 0, 'i' },
+		{ "label", required_argument, 0, 'l' }, { "hook", required_argument, 0, 'H' },
+		{ "mode", required_argument, 0, 'm' }, { 0 },
+	};
+	struct bh_attach_opts *o = calloc(1, sizeof(*o));
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	const char *workload = NULL, *env;
+	struct bh_ctx *ctx = NULL;
+	int c, err, status = BH_EXIT_USER;
+
+	if (!o)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
+	o->mode = BH_MODE_ENFORCE;
+	o->hook = BH_HOOK_TC;
+	env = getenv("BULKHEAD_HOOK");
+	if (env && *env && bh_hook_parse(env, &o->hook)) {
+		bh_cli_fail(BH_EXIT_USER, "BULKHEAD_HOOK: expected xdp or tc, got '%s'", env);
+		goto out;
+	}
+	while ((c = bh_cli_getopt(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			workload = optarg;
+			break;
+		case 'i':
+			if (o->nr_ips >= BH_MAX_WORKLOAD_IPS) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --ip: at most %d addresses",
+					    BH_MAX_WORKLOAD_IPS);
+				goto out;
+			}
+			if (bh_ip_parse(optarg, &o->ips[o->nr_ips])) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --ip: bad address '%s'", optarg);
+				goto out;
+			}
+			o->nr_ips++;
+			break;
+		case 'l':
+			if (o->nr_labels >= BH_MAX_LABELS) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --label: at most %d labels",
+					    BH_MAX_LABELS);
+				goto out;
+			}
+			if (bh_label_parse(optarg, &o->labels[o->nr_labels])) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --label: expected KEY=VALUE"
+					    " (Kubernetes label syntax), got '%s'", optarg);
+				goto out;
+			}
+			o->nr_labels++;
+			break;
+		case 'H':
+			if (bh_hook_parse(optarg, &o->hook)) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --hook: expected xdp or tc, got '%s'",
+					    optarg);
+				goto out;
+			}
+			break;
+		case 'm':
+			if (bh_mode_parse(optarg, &o->mode)) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --mode: expected learn, monitor or"
+					    " enforce, got '%s'", optarg);
+				goto out;
+			}
+			break;
+		default:
+			bad_option("attach", argv);
+			goto out;
+		}
+	}
+	if (extra_args("attach", argc, argv, optind - 1, 1))
+		goto out;
+	if (!workload) {
+		bh_cli_fail(BH_EXIT_USER, "attach: --workload NAMESPACE/NAME is required");
+		goto out;
+	}
+	if (!o->nr_ips) {
+		bh_cli_fail(BH_EXIT_USER, "attach: at least one --ip is required");
+		goto out;
+	}
+	if ((status = bh_cli_split_workload(workload, ns, sizeof(ns), name, sizeof(name))))
+		goto out;
+	o->ifname = argv[optind - 1];
+	o->ns = ns;
+	o->name = name;
+	if ((status = bh_cli_open(cli, false, &ctx)))
+		goto out;
+	err = bh_workload_attach(ctx, o);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "attach");
+	} else {
+		struct bh_workload_info *w = malloc(sizeof(*w));
+		struct json_object *j = json_object_new_object();
+
+		if (w && !bh_workload_get(ctx, ns, name, w)) {
+			json_object_object_add(j, "workload", jstr(workload));
+			json_object_object_add(j, "ifname", jstr(w->ifname));
+			json_object_object_add(j, "slot", json_object_new_int64(w->slot));
+			json_object_object_add(j, "identity", json_object_new_int64(w->identity));
+			json_object_object_add(j, "hook", jstr(bh_hook_name(w->hook)));
+			json_object_object_add(j, "mode", jstr(bh_mode_name(w->mode)));
+		}
+		free(w);
+		status = bh_cli_done(cli, j, "attached %s to %s (hook %s, mode %s)", workload,
+				     o->ifname, bh_hook_name(o->hook), bh_mode_name(o->mode));
+	}
+out:
+	bh_ctx_close(ctx);
+	free(o);
+	return status;
+}
+
+static int cmd_detach(struct bh_cli *cli, int argc, char **argv)
+{
+	struct bh_ctx *ctx;
+	int err, status;
+
+	if (extra_args("detach", argc, argv, 0, 1))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_open(cli, false, &ctx)))
+		return status;
+	err = bh_workload_detach(ctx, argv[0]);
+	if (err)
+		status = bh_cli_ctx_fail(ctx, err, "detach");
+	else {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "ifname", jstr(argv[0]));
+		json_object_object_add(j, "detached", json_object_new_boolean(1));
+		status = bh_cli_done(cli, j, "detached %s", argv[0]);
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+/* ------------------------------------------------------------ namespace */
+static int cmd_ns_label(struct bh_cli *cli, int argc, char **argv)
+{
+	struct bh_label *labels;
+	struct bh_ctx *ctx;
+	int err, status;
+
+	if (argc < 2)
+		return bh_cli_fail(BH_EXIT_USER, "namespace label: usage: namespace label NS K=V...");
+	if (argc - 1 > BH_MAX_LABELS)
+		return bh_cli_fail(BH_EXIT_USER, "namespace label: at most %d labels", BH_MAX_LABELS);
+	labels = calloc(argc - 1, sizeof(*labels));
+	if (!labels)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
+	for (int i = 1; i < argc; i++) {
+		if (bh_label_parse(argv[i], &labels[i - 1])) {
+			free(labels);
+			return bh_cli_fail(BH_EXIT_USER, "namespace label: expected KEY=VALUE"
+					   " (Kubernetes label syntax), got '%s'", argv[i]);
+		}
+	}
+	if ((status = bh_cli_open(cli, false, &ctx))) {
+		free(labels);
+		return status;
+	}
+	err = bh_namespace_label(ctx, argv[0], argc - 1, labels);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "namespace label");
+	} else {
+		struct json_object *j = json_object_new_object(), *l = json_object_new_object();
+
+		for (int i = 0; i < argc - 1; i++)
+			json_object_object_add(l, labels[i].key, jstr(labels[i].value));
+		json_object_object_add(j, "namespace", jstr(argv[0]));
+		json_object_object_add(j, "labels", l);
+		status = bh_cli_done(cli, j, "labelled namespace %s", argv[0]);
+	}
+	free(labels);
+	bh_ctx_close(ctx);
+	return status;
+}
+
+static int ns_row(const char *ns, void *arg)
+{
+	struct json_object *row = json_object_new_object(), *l = json_object_new_object();
+	struct bh_label labels[BH_MAX_LABELS + 1];
+	int nr = BH_MAX_LABELS + 1;
+	void **a = arg;
+
+	if (!bh_namespace_get_labels(a[0], ns, &nr, labels))
+		for (int i = 0; i < nr; i++)
+			json_object_object_add(l, labels[i].key, jstr(labels[i].value));
+	json_object_object_add(row, "namespace", jstr(ns));
+	json_object_object_add(row, "labels", l);
+	json_object_array_add(a[1], row);
+	return 0;
+}
+
+static int cmd_ns_list(struct bh_cli *cli, int argc, char **argv)
+{
+	struct json_object *arr = json_object_new_array();
+	struct bh_ctx *ctx;
+	void *a[2];
+	int status;
+
+	if (extra_args("namespace list", argc, argv, 0, 0) || !arr) {
+		json_object_put(arr);
+		return BH_EXIT_USER;
+	}
+	if ((status = bh_cli_open(cli, true, &ctx))) {
+		json_object_put(arr);
+		return status;
+	}
+	a[0] = ctx;
+	a[1] = arr;
+	if (bh_ctx_db(ctx))
+		bh_store_ns_foreach(bh_ctx_db(ctx), ns_row, a);
+	bh_ctx_close(ctx);
+	return bh_cli_print(cli, arr, (const char *const[]){ "namespace", "labels", NULL });
+}
+
+/* ------------------------------------------------------------- workload */
+static struct json_object *workload_json(const struct bh_workload_info *w)
+{
+	struct json_object *j = json_object_new_object(), *ips = json_object_new_array(),
+			   *labels = json_object_new_object();
+	char buf[INET6_ADDRSTRLEN + 2 * NS_NAME_BUF];
+
+	snprintf(buf, sizeof(buf), "%s/%s", w->ns, w->name);
+	json_object_object_add(j, "workload", jstr(buf));
+	json_object_object_add(j, "namespace", jstr(w->ns));
+	json_object_object_add(j, "name", jstr(w->name));
+	json_object_object_add(j, "ifname", jstr(w->ifname));
+	json_object_object_add(j, "ifindex", json_object_new_int64(w->ifindex));
+	json_object_object_add(j, "slot", json_object_new_int64(w->slot));
+	json_object_object_add(j, "identity", json_object_new_int64(w->identity));
+	json_object_object_add(j, "hook", jstr(bh_hook_name(w->hook)));
+	json_object_object_add(j, "mode", jstr(bh_mode_name(w->mode)));
+	json_object_object_add(j, "quarantined", json_object_new_boolean(w->quarantined));
+	json_object_object_add(j, "reason", w->quarantined ? jstr(w->quarantine_reason) : NULL);
+	for (int i = 0; i < w->nr_ips; i++)
+		json_object_array_add(ips, jstr(bh_ip_format(&w->ips[i], buf, sizeof(buf))));
+	json_object_object_add(j, "ips", ips);
+	for (int i = 0; i < w->nr_labels; i++)
+		json_object_object_add(labels, w->labels[i].key, jstr(w->labels[i].value));
+	json_object_object_add(j, "labels", labels);
+	return j;
+}
+
+static int add_workload_row(const struct bh_workload_info *w, void *arg)
+{
+	json_object_array_add(arg, workload_json(w));
+	return 0;
+}
+
+static int cmd_workload_list(struct bh_cli *cli, int argc, char **argv)
+{
+	static const char *const cols[] = { "workload", "ifname", "slot", "mode", "hook",
+					    "quarantined", "ips", "labels", NULL };
+	struct json_object *arr;
+	struct bh_ctx *ctx;
+	int err, status;
+
+	if (extra_args("workload list", argc, argv, 0, 0))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_open(cli, true, &ctx)))
+		return status;
+	arr = json_object_new_array();
+	err = bh_workload_foreach(ctx, add_workload_row, arr);
+	if (err) {
+		json_object_put(arr);
+		status = bh_cli_ctx_fail(ctx, err, "workload list");
+	} else {
+		status = bh_cli_print(cli, arr, cols);
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+/* --------------------------------------------------------------- policy */
+static int cmd_policy_apply(struct bh_cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = { { "file", required_argument, 0, 'f' }, { 0 } };
+	static const char *const change[] = { "created", "configured", "unchanged" };
+	struct bh_apply_result res;
+	const char *file = NULL;
+	struct bh_ctx *ctx;
+	int c, err, status;
+
+	while ((c = bh_cli_getopt(argc, argv, "f:", lo, NULL)) != -1) {
+		if (c != 'f')
+			return bad_option("policy apply", argv);
+		file = optarg;
+	}
+	if (!file && optind - 1 < argc)
+		file = argv[optind++ - 1];
+	if (!file)
+		return bh_cli_fail(BH_EXIT_USER, "policy apply: -f FILE is required");
+	if (extra_args("policy apply", argc, argv, optind - 1, 0))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_open(cli, false, &ctx)))
+		return status;
+	err = bh_policy_apply_file(ctx, file, &res);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "policy apply");
+	} else {
+		struct json_object *arr = json_object_new_array();
+
+		for (int i = 0; i < res.nr; i++) {
+			struct json_object *row = json_object_new_object();
+
+			json_object_object_add(row, "namespace", jstr(res.items[i].ns));
+			json_object_object_add(row, "name", jstr(res.items[i].name));
+			json_object_object_add(row, "kind", jstr(bh_policy_kind_name(res.items[i].kind)));
+			json_object_object_add(row, "result", jstr(change[res.items[i].change]));
+			json_object_array_add(arr, row);
+		}
+		if (cli->json) {
+			status = bh_cli_print(cli, arr, NULL);
+		} else {
+			for (int i = 0; i < res.nr; i++)
+				printf("%s %s%s%s %s\n", bh_policy_kind_name(res.items[i].kind),
+				       res.items[i].ns, res.items[i].ns[0] ? "/" : "",
+				       res.items[i].name, change[res.items[i].change]);
+			json_object_put(arr);
+			status = BH_EXIT_OK;
+		}
+		bh_apply_result_free(&res);
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+/* NS/NAME is namespaced; NAME or /NAME a cluster-wide policy. */
+static int split_policy(const char *arg, char *ns, char *name)
+{
+	const char *slash = strchr(arg, '/');
+
+	if (!*arg || (slash && (!slash[1] || strchr(slash + 1, '/'))))
+		return bh_cli_fail(BH_EXIT_USER, "expected NAMESPACE/NAME, NAME or /NAME, got '%s'",
+				   arg);
+	if (!slash) {
+		ns[0] = '\0';
+		snprintf(name, NS_NAME_BUF, "%s", arg);
+		return 0;
+	}
+	if (slash - arg >= NS_NAME_BUF || strlen(slash + 1) >= NS_NAME_BUF)
+		return bh_cli_fail(BH_EXIT_USER, "name too long: '%s'", arg);
+	snprintf(ns, NS_NAME_BUF, "%.*s", (int)(slash - arg), arg);
+	snprintf(name, NS_NAME_BUF, "%s", slash + 1);
+	return 0;
+}
+
+static int cmd_policy_delete(struct bh_cli *cli, int argc, char **argv)
+{
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	struct bh_ctx *ctx;
+	int err, status;
+
+	if (extra_args("policy delete", argc, argv, 0, 1))
+		return BH_EXIT_USER;
+	if ((status = split_policy(argv[0], ns, name)))
+		return status;
+	if ((status = bh_cli_open(cli, false, &ctx)))
+		return status;
+	err = bh_policy_delete(ctx, ns, name);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "policy delete");
+	} else {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "namespace", jstr(ns));
+		json_object_object_add(j, "name", jstr(name));
+		json_object_object_add(j, "deleted", json_object_new_boolean(1));
+		status = bh_cli_done(cli, j, "deleted policy %s%s%s", ns, ns[0] ? "/" : "", name);
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+static int add_policy_row(const struct bh_store_policy *p, void *arg)
+{
+	struct json_object *row = json_object_new_object();
+	char t[32];
+
+	time_text(p->applied_ms, t, sizeof(t));
+	json_object_object_add(row, "namespace", p->ns[0] ? jstr(p->ns) : NULL);
+	json_object_object_add(row, "name", jstr(p->name));
+	json_object_object_add(row, "kind", jstr(bh_policy_kind_name(p->kind)));
+	json_object_object_add(row, "file", jstr(p->file));
+	json_object_object_add(row, "applied", jstr(t));
+	json_object_array_add(arg, row);
+	return 0;
+}
+
+static int cmd_policy_list(struct bh_cli *cli, int argc, char **argv)
+{
+	struct json_object *arr;
+	struct bh_ctx *ctx;
+	int err = 0, status;
+
+	if (extra_args("policy list", argc, argv, 0, 0))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_open(cli, true, &ctx)))
+		return status;
+	arr = json_object_new_array();
+	if (bh_ctx_db(ctx))
+		err = bh_store_policy_foreach(bh_ctx_db(ctx), add_policy_row, arr);
+	if (err) {
+		json_object_put(arr);
+		status = bh_cli_fail(BH_EXIT_SYSTEM, "policy list: cannot read the state store: %s",
+				     strerror(-err));
+	} else {
+		status = bh_cli_print(cli, arr, (const char *const[]){
+			"namespace", "name", "kind", "file", "applied", NULL });
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+/* ------------------------------------------------- mode, quarantine, release */
+static int cmd_mode(struct bh_cli *cli, int argc, char **argv)
+{
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	struct bh_ctx *ctx;
+	enum bh_mode mode;
+	int err, status;
+
+	if (extra_args("mode", argc, argv, 0, 2))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_split_workload(argv[0], ns, sizeof(ns), name, sizeof(name))))
+		return status;
+	if (bh_mode_parse(argv[1], &mode))
+		return bh_cli_fail(BH_EXIT_USER, "mode: expected learn, monitor or enforce, got '%s'",
+				   argv[1]);
+	if ((status = bh_cli_open(cli, false, &ctx)))
+		return status;
+	err = bh_workload_set_mode(ctx, ns, name, mode);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "mode");
+	} else {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "workload", jstr(argv[0]));
+		json_object_object_add(j, "mode", jstr(bh_mode_name(mode)));
+		status = bh_cli_done(cli, j, "%s is in %s mode", argv[0], bh_mode_name(mode));
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+static int cmd_quarantine(struct bh_cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = { { "reason", required_argument, 0, 'r' }, { 0 } };
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	const char *reason = "manual";
+	struct bh_ctx *ctx;
+	int c, err, status;
+
+	while ((c = bh_cli_getopt(argc, argv, "", lo, NULL)) != -1) {
+		if (c != 'r')
+			return bad_option("quarantine", argv);
+		reason = optarg;
+	}
+	if (extra_args("quarantine", argc, argv, optind - 1, 1))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_split_workload(argv[optind - 1], ns, sizeof(ns), name, sizeof(name))))
+		return status;
+	if ((status = bh_cli_open(cli, false, &ctx)))
+		return status;
+	err = bh_workload_quarantine(ctx, ns, name, reason);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "quarantine");
+	} else {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "workload", jstr(argv[optind - 1]));
+		json_object_object_add(j, "quarantined", json_object_new_boolean(1));
+		json_object_object_add(j, "reason", jstr(reason));
+		status = bh_cli_done(cli, j, "quarantined %s (%s)", argv[optind - 1], reason);
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+static int cmd_release(struct bh_cli *cli, int argc, char **argv)
+{
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	struct bh_ctx *ctx;
+	int err, status;
+
+	if (extra_args("release", argc, argv, 0, 1))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_split_workload(argv[0], ns, sizeof(ns), name, sizeof(name))))
+		return status;
+	if ((status = bh_cli_open(cli, false, &ctx)))
+		return status;
+	err = bh_workload_release(ctx, ns, name);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "release");
+	} else {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "workload", jstr(argv[0]));
+		json_object_object_add(j, "quarantined", json_object_new_boolean(0));
+		status = bh_cli_done(cli, j, "released %s", argv[0]);
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+/* ---------------------------------------------------------------- stats */
+struct stats_arg {
+	struct bh_ctx *ctx;
+	struct json_object *rows;
+	const char *ns, *name;	/* filter, or NULL */
+	int err;
+};
+
+static const enum bh_verdict reason_verdict[BH_R_MAX] = {
+	[BH_R_POLICY_ALLOW] = BH_V_ALLOW, [BH_R_NOT_ISOLATED] = BH_V_ALLOW,
+	[BH_R_ESTABLISHED] = BH_V_ALLOW, [BH_R_LEARN] = BH_V_ALLOW,
+	[BH_R_POLICY_DENY] = BH_V_DENY, [BH_R_DEFAULT_DENY] = BH_V_DENY,
+	[BH_R_QUARANTINE] = BH_V_QUARANTINE, [BH_R_FORENSICS] = BH_V_ALLOW,
+	[BH_R_SPOOF_IP] = BH_V_SPOOF, [BH_R_SPOOF_ARP] = BH_V_SPOOF,
+	[BH_R_MALFORMED] = BH_V_DROP, [BH_R_FRAGMENT] = BH_V_DROP, [BH_R_IPV6_EXT] = BH_V_DROP,
+	[BH_R_VLAN] = BH_V_DROP, [BH_R_L3_UNKNOWN] = BH_V_DROP, [BH_R_ARP] = BH_V_ALLOW,
+	[BH_R_ND] = BH_V_ALLOW, [BH_R_NO_WORKLOAD] = BH_V_ALLOW,
+};
+
+static int stats_row(const struct bh_workload_info *w, void *arg)
+{
+	struct stats_arg *a = arg;
+	struct bh_workload_stats st;
+	char q[2 * NS_NAME_BUF];
+	int err;
+
+	if (a->ns && (strcmp(a->ns, w->ns) || strcmp(a->name, w->name)))
+		return 0;
+	err = bh_stats_workload(a->ctx, w->slot, &st);
+	if (err) {
+		a->err = err;
+		return err;
+	}
+	snprintf(q, sizeof(q), "%s/%s", w->ns, w->name);
+	for (int r = 0; r < BH_R_MAX; r++) {
+		struct json_object *row;
+
+		if (!st.reason[r].packets)
+			continue;
+		row = json_object_new_object();
+		json_object_object_add(row, "workload", jstr(q));
+		/* DENY-class reasons become would-deny outside enforce mode in
+		 * the data path; stats count by reason, so name the class. */
+		json_object_object_add(row, "verdict", jstr(bh_verdict_name(reason_verdict[r])));
+		json_object_object_add(row, "reason", jstr(bh_reason_name(r)));
+		json_object_object_add(row, "packets", json_object_new_uint64(st.reason[r].packets));
+		json_object_object_add(row, "bytes", json_object_new_uint64(st.reason[r].bytes));
+		json_object_array_add(a->rows, row);
+	}
+	return 0;
+}
+
+static int cmd_stats(struct bh_cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = { { "workload", required_argument, 0, 'w' }, { 0 } };
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	struct stats_arg a = { 0 };
+	struct json_object *j, *cj;
+	__u64 counters[BH_C_MAX];
+	struct bh_ctx *ctx;
+	int c, err, status;
+
+	while ((c = bh_cli_getopt(argc, argv, "", lo, NULL)) != -1) {
+		if (c != 'w')
+			return bad_option("stats", argv);
+		if ((status = bh_cli_split_workload(optarg, ns, sizeof(ns), name, sizeof(name))))
+			return status;
+		a.ns = ns;
+		a.name = name;
+	}
+	if (extra_args("stats", argc, argv, optind - 1, 0))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_open(cli, true, &ctx)))
+		return status;
+	a.ctx = ctx;
+	a.rows = json_object_new_array();
+	j = json_object_new_object();
+	cj = json_object_new_object();
+	err = bh_stats_counters(ctx, counters);
+	if (err == -ENOENT) {
+		/* Nothing loaded yet: all zero. */
+		memset(counters, 0, sizeof(counters));
+		err = 0;
+	} else if (!err) {
+		err = bh_workload_foreach(ctx, stats_row, &a);
+	}
+	if (err) {
+		json_object_put(a.rows);
+		json_object_put(j);
+		json_object_put(cj);
+		status = bh_cli_ctx_fail(ctx, err, "stats");
+	} else {
+		for (int i = 0; i < BH_C_MAX; i++)
+			json_object_object_add(cj, bh_counter_name(i), json_object_new_uint64(counters[i]));
+		json_object_object_add(j, "workloads", a.rows);
+		json_object_object_add(j, "counters", cj);
+		status = bh_cli_print(cli, j, NULL);
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+/* ---------------------------------------------------------------- reset */
+static int cmd_reset(struct bh_cli *cli, int argc, char **argv)
+{
+	struct bh_ctx *ctx;
+	int err, status;
+
+	if (extra_args("reset", argc, argv, 0, 0))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_open(cli, false, &ctx)))
+		return status;
+	err = bh_reset(ctx);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "reset");
+	} else {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "bpffs", jstr(bh_ctx_bpffs(ctx)));
+		json_object_object_add(j, "state_dir", jstr(bh_ctx_state_dir(ctx)));
+		json_object_object_add(j, "reset", json_object_new_boolean(1));
+		status = bh_cli_done(cli, j, "reset: programs detached, %s unpinned, state cleared",
+				     bh_ctx_bpffs(ctx));
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+/* ------------------------------------------------------------ debug hooks */
+static struct json_object *hook_progs(const struct bh_hook_prog *p, int nr)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < nr; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_int64(p[i].id));
+		json_object_object_add(o, "name", jstr(p[i].name));
+		json_object_object_add(o, "ours", json_object_new_boolean(p[i].ours));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static int cmd_debug_hooks(struct bh_cli *cli, int argc, char **argv)
+{
+	struct bh_hook_info hi;
+	struct bh_ctx *ctx;
+	unsigned ifindex;
+	int err, status;
+
+	if (extra_args("debug hooks", argc, argv, 0, 1))
+		return BH_EXIT_USER;
+	ifindex = if_nametoindex(argv[0]);
+	if (!ifindex)
+		return bh_cli_fail(BH_EXIT_USER, "debug hooks: no interface %s", argv[0]);
+	if ((status = bh_cli_open(cli, true, &ctx)))
+		return status;
+	err = bh_hooks_query(ctx, ifindex, &hi);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "debug hooks");
+	} else {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "ifname", jstr(argv[0]));
+		json_object_object_add(j, "ifindex", json_object_new_int64(ifindex));
+		json_object_object_add(j, "xdp_multiprog", json_object_new_boolean(hi.xdp_multiprog));
+		json_object_object_add(j, "xdp", hook_progs(hi.xdp, hi.nr_xdp));
+		json_object_object_add(j, "tcx_ingress", hook_progs(hi.tcx_ingress, hi.nr_tcx_ingress));
+		json_object_object_add(j, "tcx_egress", hook_progs(hi.tcx_egress, hi.nr_tcx_egress));
+		status = bh_cli_print(cli, j, NULL);
+	}
+	bh_ctx_close(ctx);
+	return status;
+}
+
+const struct bh_cli_cmd bh_core_cmds[] = {
+	{ NULL, "attach", cmd_attach, "attach IFNAME --workload NS/NAME --ip IP [--ip IP]..."
+	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce]" },
+	{ NULL, "detach", cmd_detach, "detach IFNAME" },
+	{ "namespace", "label", cmd_ns_label, "namespace label NS K=V..." },
+	{ "namespace", "list", cmd_ns_list, "namespace list" },
+	{ "workload", "list", cmd_workload_list, "workload list" },
+	{ "policy", "apply", cmd_policy_apply, "policy apply -f FILE" },
+	{ "policy", "delete", cmd_policy_delete, "policy delete NS/NAME | NAME (cluster-wide)" },
+	{ "policy", "list", cmd_policy_list, "policy list" },
+	{ NULL, "mode", cmd_mode, "mode NS/NAME learn|monitor|enforce" },
+	{ NULL, "quarantine", cmd_quarantine, "quarantine NS/NAME [--reason TEXT]" },
+	{ NULL, "release", cmd_release, "release NS/NAME" },
+	{ NULL, "stats", cmd_stats, "stats [--workload NS/NAME]" },
+	{ NULL, "reset", cmd_reset, "reset" },
+	{ "debug", "hooks", cmd_debug_hooks, NULL },
+	{ 0 },
+};

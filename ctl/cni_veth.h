@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * bulkhead-cni: finding the host side of the container's veth. The
+ * container interface's IFLA_LINK (read inside CNI_NETNS over netlink:
+ * /sys keeps showing the host after setns) is the peer's ifindex on the
+ * host; that interface must be a veth and, when prevResult lists
+ * interfaces, one of them without a sandbox. Matching names alone would
+ * trust prevResult too much: the bridge itself also has no sandbox.
+ */
+#ifndef BULKHEAD_CNI_VETH_H
+#define BULKHEAD_CNI_VETH_H
+
+#include <net/if.h>
+
+#include "cni_conf.h"
+
+struct cni_link {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	int link;		/* IFLA_LINK: a veth's peer ifindex, 0 if none */
+	char kind[32];		/* IFLA_INFO_KIND, "" if none */
+};
+
+/* Look up a link in the current network namespace, by ifindex (name
+ * NULL) or by name. -ENODEV if there is none. */
+int cni_link_get(int ifindex, const char *name, struct cni_link *out);
+
+/* IFNAME's link inside the namespace at NETNS_PATH; back in the caller's
+ * namespace on return (-EIO if that ever fails: the caller must stop). */
+int cni_link_get_in_netns(const char *netns_path, const char *ifname, struct cni_link *out);
+
+/* The host veth of (NETNS, IFNAME), checked against prevResult. */
+int cni_host_veth(const char *netns_path, const char *ifname, const struct cni_prev *prev,
+		  struct cni_link *out, struct cni_error *e);
+
+#endif /* BULKHEAD_CNI_VETH_H */

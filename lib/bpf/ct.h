@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Conntrack: one LRU entry per workload slot and normalised tuple, shared
+ * by the XDP and TC programs (and both directions) through the pinned map.
+ *
+ * Entries are not deleted by the data path: they expire by age on lookup
+ * (an expired entry is a miss and the next new flow overwrites it) and the
+ * LRU evicts the least recently used when the table is full.
+ */
+#ifndef BH_BPF_CT_H
+#define BH_BPF_CT_H
+
+#include "parse.h"
+
+#define BH_SEC			1000000000ULL
+#define BH_CT_TCP_EST_NS	(12ULL * 3600 * BH_SEC)
+#define BH_CT_TCP_SHORT_NS	(60ULL * BH_SEC)	/* SYN_SENT, FIN_WAIT */
+#define BH_CT_TCP_CLOSED_NS	(10ULL * BH_SEC)	/* last ACKs after FIN/RST */
+#define BH_CT_OTHER_NS		(60ULL * BH_SEC)	/* UDP, SCTP, others */
+#define BH_CT_ICMP_NS		(30ULL * BH_SEC)
+
+/* Order (addr, port) endpoints; any total order works if it is the same
+ * for both directions. Returns 1 if a < b. */
+static __always_inline int bh_ep_less(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (x[i] != y[i])
+			return bpf_ntohl(x[i]) < bpf_ntohl(y[i]);
+	}
+	return bpf_ntohs(pa) < bpf_ntohs(pb);
+}
+
+/*
+ * Build the key of the flow (saddr, sport) -> (daddr, dport); returns 1 if
+ * saddr is endpoint a. ICMP echo is ordered by address only and keyed
+ * (id, 0), so request and reply meet.
+ */
+static __always_inline int bh_ct_key_make(const __u8 *saddr, const __u8 *daddr, __be16 sport,
+					  __be16 dport, __u8 proto, __u8 echo, __u32 slot,
+					  struct bh_ct_key *k)
+{
+	__u16 sp = sport, dp = echo ? sport : dport;
+	int src_first = bh_ep_less(saddr, sp, daddr, dp);
+
+	if (src_first) {
+		__builtin_memcpy(k->addr_a, saddr, 16);
+		__builtin_memcpy(k->addr_b, daddr, 16);
+		k->port_a = sp;
+		k->port_b = dp;
+	} else {
+		__builtin_memcpy(k->addr_a, daddr, 16);
+		__builtin_memcpy(k->addr_b, saddr, 16);
+		k->port_a = dp;
+		k->port_b = sp;
+	}
+	if (echo) {
+		k->port_a = sport;
+		k->port_b = 0;
+	}
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	k->slot = slot;
+	return src_first;
+}
+
+static __always_inline int bh_ct_key_of(const struct bh_pkt *pkt, __u32 slot, struct bh_ct_key *k)
+{
+	return bh_ct_key_make(pkt->saddr, pkt->daddr, pkt->sport, pkt->dport, pkt->proto,
+			      pkt->icmp_echo, slot, k);
+}
+
+static __always_inline __u64 bh_ct_timeout(const struct bh_ct_val *v, __u8 proto)
+{
+	if (proto == BH_IPPROTO_TCP) {
+		if (v->tcp_state == BH_TCP_ESTABLISHED)
+			return BH_CT_TCP_EST_NS;
+		if (v->tcp_state == BH_TCP_CLOSED)
+			return BH_CT_TCP_CLOSED_NS;
+		return BH_CT_TCP_SHORT_NS;
+	}
+	if (proto == BH_IPPROTO_ICMP || proto == BH_IPPROTO_ICMPV6)
+		return BH_CT_ICMP_NS;
+	return BH_CT_OTHER_NS;
+}
+
+/* A live entry for the packet, or NULL (none, expired, or a SYN reusing
+ * a closed tuple: that is a new flow and goes to policy). */
+static __always_inline struct bh_ct_val *bh_ct_lookup(const struct bh_ct_key *k, __u8 tcp_flags,
+						      __u64 now)
+{
+	struct bh_ct_val *v = bpf_map_lookup_elem(&bh_ct_v1, k);
+
+	if (!v)
+		return NULL;
+	if (now > v->last_ns && now - v->last_ns > bh_ct_timeout(v, k->proto))
+		return NULL;
+	if (k->proto == BH_IPPROTO_TCP && v->tcp_state == BH_TCP_CLOSED &&
+	    (tcp_flags & (BH_TCP_SYN | BH_TCP_ACK)) == BH_TCP_SYN)
+		return NULL;
+	return v;
+}
+
+/* Flow an ICMP error refers to (NULL if none or unreadable). The error
+ * itself creates nothing and updates nothing. */
+static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pkt *pkt, __u32 slot,
+							      __u64 now)
+{
+	const struct bh_icmp_inner *in = &pkt->inner;
+	struct bh_ct_key k;
+
+	if (!in->valid)
+		return NULL;
+	bh_ct_key_make(in->saddr, in->daddr, in->sport, in->dport, in->proto, in->icmp_echo,
+		       slot, &k);
+	return bh_ct_lookup(&k, 0, now);
+}
+
+/* 1 if the packet came from the flow's initiator. */
+static __always_inline int bh_ct_from_orig(const struct bh_ct_val *v, int src_first)
+{
+	return !!(v->flags & BH_CT_F_ORIG_FIRST) == !!src_first;
+}
+
+/*
+ * Account a packet of a known flow and advance the TCP state.
+ * Returns 1 if this packet closed the flow (RST, or the second FIN).
+ * A closed entry keeps its last_ns, so it ages out 10 s after the close
+ * however many late ACKs follow.
+ */
+static __always_inline int bh_ct_update(struct bh_ct_val *v, const struct bh_pkt *pkt, int src_first,
+					__u32 len, __u64 now)
+{
+	int orig = bh_ct_from_orig(v, src_first);
+	__u8 f = pkt->tcp_flags;
+
+	if (orig) {
+		__sync_fetch_and_add(&v->packets[0], 1);
+		__sync_fetch_and_add(&v->bytes[0], len);
+	} else {
+		__sync_fetch_and_add(&v->packets[1], 1);
+		__sync_fetch_and_add(&v->bytes[1], len);
+	}
+	if (v->tcp_state == BH_TCP_CLOSED)
+		return 0;
+	v->last_ns = now;
+	if (pkt->proto != BH_IPPROTO_TCP)
+		return 0;
+	v->tcp_flags |= f;
+	if (f & BH_TCP_RST) {
+		v->tcp_state = BH_TCP_CLOSED;
+		return 1;
+	}
+	if (f & BH_TCP_FIN) {
+		v->flags |= orig ? BH_CT_F_FIN_ORIG : BH_CT_F_FIN_REPLY;
+		if ((v->flags & (BH_CT_F_FIN_ORIG | BH_CT_F_FIN_REPLY)) ==
+		    (BH_CT_F_FIN_ORIG | BH_CT_F_FIN_REPLY)) {
+			v->tcp_state = BH_TCP_CLOSED;
+			return 1;
+		}
+		v->tcp_state = BH_TCP_FIN_WAIT;
+		return 0;
+	}
+	if (v->tcp_state == BH_TCP_SYN_SENT && !orig && (f & BH_TCP_ACK))
+		v->tcp_state = BH_TCP_ESTABLISHED;
+	return 0;
+}
+
+/*
+ * Create the entry of a new flow that passes. A flow that starts with a
+ * RST gets none: there is nothing to keep open. LRU: a full table evicts
+ * the least recently used entry; a failed insert is counted (the flow is
+ * then judged by policy packet by packet).
+ */
+static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct bh_pkt *pkt,
+					 const struct bh_meta *m, int src_first)
+{
+	struct bh_ct_val v = {};
+	__u8 f = pkt->tcp_flags;
+
+	if (pkt->proto == BH_IPPROTO_TCP && (f & BH_TCP_RST))
+		return;
+	v.first_ns = m->now;
+	v.last_ns = m->now;
+	v.packets[0] = 1;
+	v.bytes[0] = m->len;
+	v.rule_id = m->rule_id;
+	v.peer_identity = m->peer_identity;
+	v.dir = m->dir;
+	v.flags = m->ct_flags | (src_first ? BH_CT_F_ORIG_FIRST : 0);
+	v.reason = m->reason;
+	v.verdict = m->verdict;
+	if (pkt->proto == BH_IPPROTO_TCP) {
+		v.tcp_flags = f;
+		if ((f & (BH_TCP_SYN | BH_TCP_ACK)) == BH_TCP_SYN) {
+			v.tcp_state = BH_TCP_SYN_SENT;
+		} else if (f & BH_TCP_FIN) {
+			v.tcp_state = BH_TCP_FIN_WAIT;
+			v.flags |= BH_CT_F_FIN_ORIG;
+		} else {
+			/* picked up mid-stream (e.g. after a CT flush) */
+			v.tcp_state = BH_TCP_ESTABLISHED;
+		}
+	}
+	if (bpf_map_update_elem(&bh_ct_v1, k, &v, BPF_ANY))
+		bh_count(BH_C_CT_FULL);
+	else
+		bh_count(BH_C_CT_CREATE);
+}
+
+#endif /* BH_BPF_CT_H */

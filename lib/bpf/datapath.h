@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The per-packet pipeline both programs run; only the direction differs.
+ * Order (design.md §1): workload, parse, anti-spoofing, quarantine,
+ * conntrack, policy, mode, flow record, one exit.
+ */
+#ifndef BH_BPF_DATAPATH_H
+#define BH_BPF_DATAPATH_H
+
+#include "ctx.h"
+#include "maps.h"
+#include "verdict.h"
+#include "parse.h"
+#include "spoof.h"
+#include "policy.h"
+#include "ct.h"
+#include "flow.h"
+
+/* A denied packet of a known kind: record it (rate-limited) and drop. */
+static __always_inline int bh_drop_flow(struct bh_meta *m, const struct bh_pkt *pkt,
+					const struct bh_ct_key *k, __u8 verdict, __u8 reason)
+{
+	bh_judge(m, verdict, reason, 0);
+	bh_flow_denied(m, pkt, k);
+	return bh_exit(m);
+}
+
+/* A new flow that passes: conntrack entry, then its BH_E_NEW record. */
+static __always_inline int bh_pass_new_flow(struct bh_meta *m, const struct bh_pkt *pkt,
+					    const struct bh_ct_key *k, int src_first)
+{
+	bh_ct_create(k, pkt, m, src_first);
+	bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
+	return bh_exit(m);
+}
+
+/*
+ * Judge a new flow by the workload's policy and mode.
+ * enforce drops what is denied; monitor passes it as would-deny; learn
+ * passes everything (reason BH_R_LEARN where policy would deny). An
+ * enforced allow with an audit deny passes as would-deny, naming the
+ * audit rule. Flows that pass only because of mode or audit are flagged
+ * in conntrack (BH_CT_F_WOULD_DENY).
+ */
+static __always_inline int bh_judge_new_flow(struct bh_meta *m, const struct bh_pkt *pkt,
+					     const struct bh_ct_key *k, int src_first,
+					     const struct bh_decision *d)
+{
+	m->rule_id = d->rule_id;
+	if (bh_pv_denies(d->verdict)) {
+		__u8 reason = bh_pv_reason(d->verdict);
+
+		if (m->mode == BH_MODE_ENFORCE)
+			return bh_drop_flow(m, pkt, k, BH_V_DENY, reason);
+		if (m->mode == BH_MODE_LEARN)
+			reason = BH_R_LEARN;
+		m->ct_flags = BH_CT_F_WOULD_DENY;
+		bh_judge(m, BH_V_WOULD_DENY, reason, 1);
+	} else if (bh_pv_denies(d->audit_verdict)) {
+		m->rule_id = d->audit_rule_id;
+		m->ct_flags = BH_CT_F_WOULD_DENY;
+		bh_judge(m, BH_V_WOULD_DENY,
+			 m->mode == BH_MODE_LEARN ? BH_R_LEARN : bh_pv_reason(d->audit_verdict), 1);
+	} else {
+		bh_judge(m, BH_V_ALLOW, bh_pv_reason(d->verdict), 1);
+	}
+	return bh_pass_new_flow(m, pkt, k, src_first);
+}
+
+static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
+{
+	struct bh_meta m = { .dir = dir };
+	struct bh_pkt pkt = {};
+	struct bh_ct_key key;
+	struct bh_decision d;
+	struct bh_workload *wl;
+	struct bh_ct_val *ct;
+	int err, src_first, quarantined;
+	void *inner;
+	__u8 *peer;
+
+	/* 1. workload: an unregistered interface fails closed */
+	m.ifindex = bh_ctx_ifindex(ctx);
+	wl = bpf_map_lookup_elem(&bh_workloads_v1, &m.ifindex);
+	if (!wl || wl->slot >= BH_MAX_WORKLOADS) {
+		bh_count(BH_C_NO_WORKLOAD);
+		return BH_CTX_DROP;
+	}
+	m.slot = wl->slot;
+	m.mode = wl->mode;
+	m.len = bh_ctx_len(ctx);
+	m.now = bpf_ktime_get_ns();
+
+	/* 2. parse */
+	err = bh_parse(ctx, &pkt, m.len, m.slot);
+	if (err) {
+		bh_judge(&m, BH_V_DROP, BH_ERR_REASON(err), 0);
+		return bh_exit(&m);
+	}
+	src_first = bh_ct_key_of(&pkt, m.slot, &key);
+
+	/* 3. anti-spoofing, container egress only */
+	if (dir == BH_DIR_EGRESS) {
+		err = bh_check_source(wl, &pkt);
+		if (err)
+			return bh_drop_flow(&m, &pkt, &key, BH_V_SPOOF, BH_ERR_REASON(err));
+	}
+	if (pkt.arp) {
+		bh_judge(&m, BH_V_ALLOW, BH_R_ARP, 1);
+		return bh_exit(&m);
+	}
+	if (pkt.nd) {
+		bh_judge(&m, BH_V_ALLOW, BH_R_ND, 1);
+		return bh_exit(&m);
+	}
+
+	/* 4. quarantine: checked before conntrack so it cuts live flows */
+	inner = bh_policy_map(m.slot);
+	quarantined = bh_policy_quarantined(inner);
+
+	/* 5. conntrack */
+	ct = bh_ct_lookup(&key, pkt.tcp_flags, m.now);
+	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
+		int reply = !bh_ct_from_orig(ct, src_first);
+
+		bh_judge(&m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
+		if (bh_ct_update(ct, &pkt, src_first, m.len, m.now))
+			bh_flow_emit(&m, &pkt, BH_E_END, ct, reply);
+		return bh_exit(&m);
+	}
+	/* an ICMP error about a known flow belongs to that flow */
+	ct = bh_ct_lookup_related(&pkt, m.slot, m.now);
+	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
+		bh_judge(&m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
+		return bh_exit(&m);
+	}
+	if (pkt.frag == BH_FRAG_LATER) {
+		/* no L4 header to judge: only a known flow's fragments pass */
+		if (quarantined)
+			return bh_drop_flow(&m, &pkt, &key, BH_V_QUARANTINE, BH_R_QUARANTINE);
+		bh_judge(&m, BH_V_DROP, BH_R_FRAGMENT, 0);
+		return bh_exit(&m);
+	}
+
+	/* 6. policy for a new flow */
+	peer = dir == BH_DIR_EGRESS ? pkt.daddr : pkt.saddr;
+	m.peer_identity = bh_identity_of(peer);
+	bh_policy_decide(inner, dir, m.peer_identity, pkt.proto, pkt.pport, &d);
+
+	if (quarantined) {
+		/* every mode: only the forensics exception passes */
+		if (d.verdict != BH_PV_ALLOW)
+			return bh_drop_flow(&m, &pkt, &key, BH_V_QUARANTINE, BH_R_QUARANTINE);
+		m.rule_id = d.rule_id;
+		m.ct_flags = BH_CT_F_FORENSICS;
+		bh_judge(&m, BH_V_ALLOW, BH_R_FORENSICS, 1);
+		return bh_pass_new_flow(&m, &pkt, &key, src_first);
+	}
+
+	/* 7. mode, 8. flow record, 9. exit */
+	return bh_judge_new_flow(&m, &pkt, &key, src_first, &d);
+}
+
+#endif /* BH_BPF_DATAPATH_H */

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Flow records to the agent through the ring buffer. The data path never
+ * waits for room: a record that does not fit is counted as lost.
+ */
+#ifndef BH_BPF_FLOW_H
+#define BH_BPF_FLOW_H
+
+#include "ct.h"
+
+static __always_inline void bh_flow_ports(const struct bh_pkt *pkt, __u16 *sport, __u16 *dport)
+{
+	if (pkt->proto == BH_IPPROTO_ICMP || pkt->proto == BH_IPPROTO_ICMPV6) {
+		*sport = pkt->icmp_echo ? bpf_ntohs(pkt->sport) : 0;	/* echo id */
+		*dport = pkt->pport;					/* type << 8 | code */
+	} else {
+		*sport = bpf_ntohs(pkt->sport);
+		*dport = bpf_ntohs(pkt->dport);
+	}
+}
+
+/*
+ * One record. With ct (flow end), totals and judgement come from the
+ * entry and the record is told from the initiator's side, whichever side
+ * sent the closing packet (reply != 0: it was the responder).
+ */
+static __always_inline void bh_flow_emit(const struct bh_meta *m, const struct bh_pkt *pkt, __u8 event,
+					 const struct bh_ct_val *ct, int reply)
+{
+	struct bh_flow_record *r;
+	__u16 sport, dport;
+
+	r = bpf_ringbuf_reserve(&bh_flows_v1, sizeof(*r), 0);
+	if (!r) {
+		bh_count(BH_C_RECORDS_LOST);
+		return;
+	}
+	bh_flow_ports(pkt, &sport, &dport);
+	r->ts_ns = m->now;
+	r->slot = m->slot;
+	r->ifindex = m->ifindex;
+	r->family = pkt->family;
+	r->proto = pkt->proto;
+	r->event = event;
+	r->mode = m->mode;
+	if (ct) {
+		r->packets = ct->packets[0] + ct->packets[1];
+		r->bytes = ct->bytes[0] + ct->bytes[1];
+		r->rule_id = ct->rule_id;
+		r->peer_identity = ct->peer_identity;
+		r->dir = ct->dir;
+		r->verdict = ct->verdict;
+		r->reason = ct->reason;
+		r->tcp_flags = ct->tcp_flags;
+	} else {
+		r->packets = 1;
+		r->bytes = m->len;
+		r->rule_id = m->rule_id;
+		r->peer_identity = m->peer_identity;
+		r->dir = m->dir;
+		r->verdict = m->verdict;
+		r->reason = m->reason;
+		r->tcp_flags = pkt->tcp_flags;
+	}
+	if (reply) {
+		__builtin_memcpy(r->saddr, pkt->daddr, 16);
+		__builtin_memcpy(r->daddr, pkt->saddr, 16);
+		r->sport = dport;
+		r->dport = sport;
+	} else {
+		__builtin_memcpy(r->saddr, pkt->saddr, 16);
+		__builtin_memcpy(r->daddr, pkt->daddr, 16);
+		r->sport = sport;
+		r->dport = dport;
+	}
+	bpf_ringbuf_submit(r, 0);
+	bh_count(BH_C_RECORDS);
+}
+
+/*
+ * A dropped packet: the first one of a flow is its BH_E_NEW record, later
+ * ones a BH_E_DENY record at most once per BH_DENY_RECORD_INTERVAL_NS, so
+ * a flood of denied packets cannot flood the agent. The rate-limit table
+ * is an LRU: when full, the oldest flow is forgotten and its next denied
+ * packet is reported again as new.
+ */
+static __always_inline void bh_flow_denied(const struct bh_meta *m, const struct bh_pkt *pkt,
+					   const struct bh_ct_key *k)
+{
+	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v1, k);
+
+	if (!last) {
+		bpf_map_update_elem(&bh_deny_rl_v1, k, &m->now, BPF_ANY);
+		bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
+		return;
+	}
+	if ((__s64)(m->now - *last) < (__s64)BH_DENY_RECORD_INTERVAL_NS)
+		return;
+	*last = m->now;
+	bh_flow_emit(m, pkt, BH_E_DENY, NULL, 0);
+}
+
+#endif /* BH_BPF_FLOW_H */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Policy for a new flow: the peer's identity from the ipcache, then two
+ * lookups in the workload's inner LPM map, whatever the number of rules.
+ */
+#ifndef BH_BPF_POLICY_H
+#define BH_BPF_POLICY_H
+
+#include "parse.h"
+
+struct bh_decision {
+	__u32 rule_id;
+	__u32 audit_rule_id;
+	__u8 verdict;		/* enum bh_pverdict */
+	__u8 audit_verdict;
+};
+
+/* Peer address -> identity; a miss is the world. */
+static __always_inline __u32 bh_identity_of(const __u8 *addr)
+{
+	struct bh_ipcache_key k = { .prefixlen = 128 };
+	struct bh_ipcache_val *v;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	v = bpf_map_lookup_elem(&bh_ipcache_v1, &k);
+	return v ? v->identity : BH_ID_WORLD;
+}
+
+/* The workload's inner map (its policy, or the deny-all map). NULL: no
+ * map installed for the slot, judged like an empty map. */
+static __always_inline void *bh_policy_map(__u32 slot)
+{
+	return bpf_map_lookup_elem(&bh_policy_v1, &slot);
+}
+
+static __always_inline int bh_policy_quarantined(void *inner)
+{
+	struct bh_policy_key k = { .prefixlen = 8, .dir = BH_DIR_META };
+
+	return inner && bpf_map_lookup_elem(inner, &k) != NULL;
+}
+
+static __always_inline int bh_pv_denies(__u8 v)
+{
+	return v == BH_PV_DENY || v == BH_PV_DEFAULT_DENY || v == BH_PV_QUARANTINE;
+}
+
+/*
+ * Combine the verdicts of the identity lookup (a) and the wildcard lookup
+ * (b), in this precedence (the compiler relies on it):
+ *   1. an explicit DENY (or QUARANTINE) in either wins;
+ *   2. else an ALLOW in either;
+ *   3. else a DEFAULT_DENY in either: the workload is isolated for this
+ *      direction and nothing allowed the flow;
+ *   4. else NONE: not isolated, allowed.
+ * On a tie the identity-specific entry gives the rule id.
+ */
+static __always_inline void bh_pv_combine(__u8 va, __u32 ra, __u8 vb, __u32 rb, __u8 *v, __u32 *r)
+{
+	if (va == BH_PV_DENY || va == BH_PV_QUARANTINE) {
+		*v = BH_PV_DENY; *r = ra;
+	} else if (vb == BH_PV_DENY || vb == BH_PV_QUARANTINE) {
+		*v = BH_PV_DENY; *r = rb;
+	} else if (va == BH_PV_ALLOW) {
+		*v = BH_PV_ALLOW; *r = ra;
+	} else if (vb == BH_PV_ALLOW) {
+		*v = BH_PV_ALLOW; *r = rb;
+	} else if (va == BH_PV_DEFAULT_DENY) {
+		*v = BH_PV_DEFAULT_DENY; *r = ra;
+	} else if (vb == BH_PV_DEFAULT_DENY) {
+		*v = BH_PV_DEFAULT_DENY; *r = rb;
+	} else {
+		*v = BH_PV_NONE; *r = 0;
+	}
+}
+
+static __always_inline void bh_policy_key_of(struct bh_policy_key *k, __u8 dir, __u32 identity,
+					     __u8 proto, __u16 port)
+{
+	k->prefixlen = 64;
+	k->dir = dir;
+	k->identity[0] = identity >> 24;
+	k->identity[1] = identity >> 16;
+	k->identity[2] = identity >> 8;
+	k->identity[3] = identity;
+	k->proto = proto;
+	k->port[0] = port >> 8;
+	k->port[1] = port;
+}
+
+static __always_inline void bh_policy_decide(void *inner, __u8 dir, __u32 identity, __u8 proto,
+					     __u16 port, struct bh_decision *d)
+{
+	struct bh_policy_key k;
+	struct bh_policy_val *a = NULL, *b = NULL;
+	__u8 va = 0, vb = 0, ava = 0, avb = 0;
+	__u32 ra = 0, rb = 0, ara = 0, arb = 0;
+
+	if (inner) {
+		bh_policy_key_of(&k, dir, identity, proto, port);
+		a = bpf_map_lookup_elem(inner, &k);
+		bh_policy_key_of(&k, dir, BH_ID_ANY, proto, port);
+		b = bpf_map_lookup_elem(inner, &k);
+	}
+	if (a) {
+		va = a->verdict; ra = a->rule_id;
+		ava = a->audit_verdict; ara = a->audit_rule_id;
+	}
+	if (b) {
+		vb = b->verdict; rb = b->rule_id;
+		avb = b->audit_verdict; arb = b->audit_rule_id;
+	}
+	bh_pv_combine(va, ra, vb, rb, &d->verdict, &d->rule_id);
+	bh_pv_combine(ava, ara, avb, arb, &d->audit_verdict, &d->audit_rule_id);
+}
+
+static __always_inline __u8 bh_pv_reason(__u8 v)
+{
+	switch (v) {
+	case BH_PV_ALLOW:
+		return BH_R_POLICY_ALLOW;
+	case BH_PV_DENY:
+		return BH_R_POLICY_DENY;
+	case BH_PV_DEFAULT_DENY:
+		return BH_R_DEFAULT_DENY;
+	default:
+		return BH_R_NOT_ISOLATED;
+	}
+}
+
+#endif /* BH_BPF_POLICY_H */

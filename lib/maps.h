@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Writing the data path's maps: ipcache, per-workload policy (inner map
+ * build then swap), workloads. Callers hold the lock and have loaded
+ * (bh_ctx_load). Policy changes are made of these steps in the order
+ * policy/sync.c documents, so no packet is judged by a half-made state.
+ */
+#ifndef BULKHEAD_MAPS_H
+#define BULKHEAD_MAPS_H
+
+#include "bulkhead.h"
+
+/* A fresh inner policy map (LPM trie) with room for nr entries (at least
+ * 16). Not visible to the data path until swapped in. */
+int bh_maps_inner_create(struct bh_ctx *ctx, size_t nr, int *fd);
+int bh_maps_inner_put(struct bh_ctx *ctx, int fd, const struct bh_policy_key *k,
+		      const struct bh_policy_val *v);
+/* The one atomic step: bh_policy_v1[slot] = fd. */
+int bh_maps_policy_swap(struct bh_ctx *ctx, __u32 slot, int fd);
+/* Quarantine: bh_policy_v1[slot] = the shared deny-all map. */
+int bh_maps_policy_quarantine(struct bh_ctx *ctx, __u32 slot);
+int bh_maps_policy_clear(struct bh_ctx *ctx, __u32 slot);
+/* Deny-all map contents, updated in place (it is shared by every
+ * quarantined slot): entries are added before stale ones go. */
+int bh_maps_deny_all_put(struct bh_ctx *ctx, const struct bh_policy_key *k,
+			 const struct bh_policy_val *v);
+
+int bh_maps_ipcache_put(struct bh_ctx *ctx, const struct bh_ipcache_key *k,
+			const struct bh_ipcache_val *v);
+
+/* Delete every key of map `m` (a pinned name) for which keep() is false. */
+int bh_maps_prune(struct bh_ctx *ctx, const char *map, size_t key_size,
+		  bool (*keep)(const void *key, void *arg), void *arg);
+
+int bh_maps_workload_put(struct bh_ctx *ctx, __u32 ifindex, const struct bh_workload *w);
+int bh_maps_workload_del(struct bh_ctx *ctx, __u32 ifindex);
+
+/* The data path's view of a registered workload. */
+void bh_workload_entry(const struct bh_workload_info *w, struct bh_workload *out);
+
+/* Forget a slot's flows: conntrack, fragment and deny-record entries, so a
+ * reused slot never inherits an old workload's established connections. */
+int bh_maps_flows_purge(struct bh_ctx *ctx, __u32 slot);
+
+/* Zero a workload slot's stats (a reused slot starts from nothing). */
+int bh_maps_stats_clear(struct bh_ctx *ctx, __u32 slot);
+
+#endif /* BULKHEAD_MAPS_H */

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Prometheus metrics: a registry rendered in the text exposition format
+ * 0.0.4, and a small non-blocking HTTP server for GET /metrics.
+ *
+ * Registry. Samples are (family name, type, help, labels, value). The
+ * agent fills the registry on every scrape through the collect callback
+ * given to the server: bh_metrics_begin() empties it, bh_metrics_add()
+ * appends samples (samples of one family are grouped under one # HELP and
+ * # TYPE whatever the order of the calls), bh_metrics_render() writes the
+ * text. Names are checked against the Prometheus grammar; label values and
+ * help text are escaped (backslash, double quote in label values, newline).
+ * Families are rendered in order of first appearance, samples in order of
+ * addition. The registry does not detect duplicate label sets.
+ *
+ * Server. Everything the server does is driven from one fd, an epoll fd
+ * that holds the listening socket, every open connection and a timerfd for
+ * connection deadlines. The agent adds bh_metrics_server_fd() to its own
+ * epoll set for EPOLLIN and calls bh_metrics_handle() when it is readable.
+ * bh_metrics_handle() never blocks: it accepts, reads what has arrived,
+ * writes what the socket takes, and closes connections that finished,
+ * misbehaved or passed their deadline. A connection has a bounded request
+ * size (BH_METRICS_REQ_MAX), a deadline (opts.timeout_ms) and is closed
+ * after its one response, so a slow or hostile client costs one buffer
+ * and cannot stall the agent. At most opts.max_conns connections are open;
+ * beyond that new ones are accepted and closed at once.
+ */
+#ifndef BULKHEAD_METRICS_H
+#define BULKHEAD_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bulkhead_abi.h"
+
+struct bh_ctx;
+struct bh_syslog_stats;
+
+#define BH_METRICS_DEFAULT_LISTEN	"127.0.0.1:9109"
+#define BH_METRICS_REQ_MAX		8192	/* request line + headers */
+#define BH_METRICS_DEFAULT_TIMEOUT_MS	5000
+#define BH_METRICS_DEFAULT_MAX_CONNS	16
+
+enum bh_metric_type {
+	BH_METRIC_COUNTER = 0,
+	BH_METRIC_GAUGE = 1,
+	BH_METRIC_UNTYPED = 2,
+};
+
+struct bh_metric_label {
+	const char *name;	/* [a-zA-Z_][a-zA-Z0-9_]*, not starting "__" */
+	const char *value;	/* any bytes; escaped when rendered */
+};
+
+struct bh_metrics;
+
+int bh_metrics_new(struct bh_metrics **out);
+void bh_metrics_free(struct bh_metrics *m);
+/* Drop every sample and family: the start of a scrape. */
+void bh_metrics_begin(struct bh_metrics *m);
+/* Append a sample. -EINVAL for a bad metric or label name, or when the
+ * family exists with another type; -ENOMEM. help may be NULL (then the
+ * family keeps the help of an earlier call, or has none). */
+int bh_metrics_add(struct bh_metrics *m, const char *name, enum bh_metric_type type,
+		   const char *help, const struct bh_metric_label *labels, int nr_labels,
+		   double value);
+/* Render into a malloc'd, NUL-terminated buffer (*len without the NUL). */
+int bh_metrics_render(const struct bh_metrics *m, char **buf, size_t *len);
+/* Number of samples now in the registry (tests, self-monitoring). */
+size_t bh_metrics_count(const struct bh_metrics *m);
+
+/* --------------------------------------------------------- collectors
+ * Metric names are listed with types and labels in docs/operations.md.
+ * The workload label is "NS/NAME".
+ */
+
+/* Kernel side, from the pinned maps and the workload registry:
+ *   bulkhead_verdict_packets_total{workload,reason}   counter
+ *   bulkhead_verdict_bytes_total{workload,reason}     counter
+ *   bulkhead_quarantined{workload}                    gauge 0|1
+ *   bulkhead_workloads                                gauge
+ *   bulkhead_records_total                            counter
+ *   bulkhead_records_lost_total                       counter
+ *   bulkhead_conntrack_full_total                     counter
+ *   bulkhead_no_workload_packets_total                counter
+ * Per (workload, reason) series appear once their counter is non-zero. */
+int bh_metrics_collect_kernel(struct bh_ctx *ctx, struct bh_metrics *m);
+
+/* Agent side: what only the agent process knows. */
+struct bh_metrics_agent {
+	double start_time;			/* seconds since the epoch */
+	uint64_t quarantines;			/* decided by this agent since start */
+	uint64_t flows_live;			/* flows aggregated in memory now */
+	const struct bh_syslog_stats *syslog;	/* NULL: no syslog output */
+};
+/*   bulkhead_agent_up                      gauge 1
+ *   bulkhead_agent_start_time_seconds      gauge
+ *   bulkhead_quarantines_total             counter
+ *   bulkhead_flows_live                    gauge
+ *   bulkhead_syslog_queue                  gauge      (when syslog set)
+ *   bulkhead_syslog_sent_total             counter    (when syslog set)
+ *   bulkhead_syslog_dropped_total          counter    (when syslog set)
+ *   bulkhead_syslog_reconnects_total       counter    (when syslog set)
+ *   bulkhead_syslog_connected              gauge 0|1  (when syslog set) */
+int bh_metrics_collect_agent(struct bh_metrics *m, const struct bh_metrics_agent *a);
+
+/* bulkhead_flows_total{workload,verdict}: flows the agent has seen start,
+ * per workload and verdict (bh_verdict_name), counted by the agent. */
+int bh_metrics_add_flows(struct bh_metrics *m, const char *ns, const char *name,
+			 enum bh_verdict verdict, uint64_t count);
+
+/* ------------------------------------------------------------- server */
+struct bh_metrics_server;
+
+/* Called for each scrape to fill m (already emptied). A non-zero return
+ * makes the scrape answer 500. */
+typedef int (*bh_metrics_collect_fn)(struct bh_metrics *m, void *arg);
+
+struct bh_metrics_server_opts {
+	const char *listen;		/* "HOST:PORT", "[V6]:PORT"; NULL: default; port 0: any */
+	bh_metrics_collect_fn collect;
+	void *arg;
+	int timeout_ms;			/* per connection; 0: default */
+	int max_conns;			/* 0: default */
+};
+
+/* -EINVAL for a malformed listen address (the caller names the config
+ * field), else the errno of socket/bind/listen. */
+int bh_metrics_server_open(const struct bh_metrics_server_opts *opts,
+			   struct bh_metrics_server **out);
+void bh_metrics_server_close(struct bh_metrics_server *srv);
+/* Poll this for EPOLLIN (it is an epoll fd). */
+int bh_metrics_server_fd(const struct bh_metrics_server *srv);
+/* The bound port (useful with port 0). */
+int bh_metrics_server_port(const struct bh_metrics_server *srv);
+/* Serve whatever is ready; never blocks. Returns the number of responses
+ * completed in this call, or a negative errno for a failure of the server
+ * itself (a bad client never makes it fail). */
+int bh_metrics_handle(struct bh_metrics_server *srv);
+/* Open connections now (tests). */
+int bh_metrics_server_conns(const struct bh_metrics_server *srv);
+
+#endif /* BULKHEAD_METRICS_H */

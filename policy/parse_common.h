@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Internal to the policy parsers: the walking context (file name, dotted
+ * field path, error record), field checks shared by both formats, and the
+ * parts of the model both formats share (selectors, peers, ports, ipBlock).
+ */
+#ifndef BH_PARSE_COMMON_H
+#define BH_PARSE_COMMON_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"
+#include "yaml_doc.h"
+
+/* error.c: fill *e and return -EINVAL. */
+int bh_perr(struct bh_policy_error *e, const char *file, int line, int col,
+	    const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+struct pc_ctx {
+	const char *file;
+	struct bh_policy_error *err;
+	char path[sizeof(((struct bh_policy_error *)0)->field)];
+	size_t len;
+	bool native;			/* bulkhead.io/v1 document */
+};
+
+/* Field path: push returns the previous length, pop restores it. */
+size_t pc_push(struct pc_ctx *c, const char *key);
+size_t pc_push_idx(struct pc_ctx *c, int idx);
+void pc_pop(struct pc_ctx *c, size_t saved);
+
+/* Report an error at node n for the current path (returns -EINVAL). */
+int pc_fail(struct pc_ctx *c, const struct yd_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, for the field `key` below the current path. */
+int pc_fail_at(struct pc_ctx *c, const struct yd_node *n, const char *key,
+	       const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* n must be a mapping whose keys are all in allowed (NULL-terminated),
+ * each at most once. Unknown fields are refused, naming the field. */
+int pc_map(struct pc_ctx *c, const struct yd_node *n, const char *const *allowed);
+/* n must be a sequence; a YAML null counts as an empty one. */
+int pc_seq(struct pc_ctx *c, const struct yd_node *n);
+/* Scalars. pc_str refuses null and empty strings. */
+int pc_str(struct pc_ctx *c, const struct yd_node *n, char *out, size_t len);
+int pc_uint(struct pc_ctx *c, const struct yd_node *n, unsigned long min,
+	    unsigned long max, unsigned long *out);
+int pc_bool(struct pc_ctx *c, const struct yd_node *n, bool *out);
+
+/* Kubernetes naming rules. */
+bool pc_dns_subdomain(const char *s);
+bool pc_dns_label(const char *s);
+bool pc_label_key_ok(const char *s);
+bool pc_label_value_ok(const char *s);
+
+/* metadata: name (required), namespace (namespaced: default "default";
+ * cluster: refused), labels and annotations (checked, not kept). */
+int pc_metadata(struct pc_ctx *c, const struct yd_node *n, bool cluster,
+		struct bh_policy *p);
+/* A LabelSelector mapping (n not null). */
+int pc_selector(struct pc_ctx *c, const struct yd_node *n, struct bh_selector *sel);
+/* from/to: a sequence of peers (null = absent). */
+int pc_peers(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
+/* ports: TCP/UDP/SCTP entries, appended to r->ports. */
+int pc_ports(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
+/* icmp (native): ICMP/ICMPv6 type/code entries, appended to r->ports. */
+int pc_icmp(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
+
+/* "10.0.0.0/8", "fd00::/64" -> network (host bits cleared). 0 or -EINVAL. */
+int bh_cidr_parse(const char *s, struct bh_cidr *out);
+/* Is inner inside outer (same family, prefix at least as long)? */
+bool bh_cidr_contains(const struct bh_cidr *outer, const struct bh_cidr *inner);
+/* Is address a (family 4 or 6, IPv4-mapped) inside c? */
+bool bh_cidr_has_ip(const struct bh_cidr *c, const struct bh_ip *a);
+/* Address text without the IPv4-mapped prefix (buf >= 46 bytes). */
+const char *bh_ip_fmt(const struct bh_ip *ip, char *buf, size_t len);
+/* Prefix length in the 128-bit (IPv4-mapped) space. */
+int bh_cidr_plen128(const struct bh_cidr *c);
+
+/* The two document parsers (parse_k8s.c, parse_native.c). root is the
+ * document mapping; apiVersion/kind are already checked. */
+int bh_parse_k8s(struct pc_ctx *c, const struct yd_node *root, struct bh_policy *p);
+int bh_parse_native(struct pc_ctx *c, const struct yd_node *root, bool cluster,
+		    struct bh_policy *p);
+
+/* model.c */
+void bh_selector_free(struct bh_selector *s);
+void bh_rule_free(struct bh_rule *r);
+
+#endif /* BH_PARSE_COMMON_H */

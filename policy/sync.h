@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Making the kernel match the store: compile every stored policy against
+ * every stored workload and namespace, then update the maps in an order
+ * that never judges a packet by a half-made state:
+ *   1. build every workload's new inner policy map (invisible so far);
+ *   2. add the deny-all map's new entries (forensics exception);
+ *   3. swap each slot to its new map (one update each; quarantined
+ *      workloads get the shared deny-all map);
+ *   4. add/update ipcache entries, 5. delete stale ipcache entries;
+ *   6. update bh_workloads_v1 entries (mode, addresses), delete stale ones;
+ *   7. delete stale deny-all entries.
+ * Prepare (1) can fail without touching anything the data path reads; the
+ * policy apply layer uses it to decide before committing the store.
+ * Callers hold the instance lock.
+ */
+#ifndef BULKHEAD_POLICY_SYNC_H
+#define BULKHEAD_POLICY_SYNC_H
+
+#include "policy.h"
+
+struct bh_sync_plan;
+
+/* Compile from the store (including its uncommitted changes) and build
+ * the new inner maps. A compile error is a user error (message in ctx). */
+int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan);
+/* Steps 2-7. */
+int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *plan);
+/* Close the built maps (the kernel frees those not swapped in). */
+void bh_sync_plan_free(struct bh_sync_plan *plan);
+
+/* prepare + commit; the bh_sync_fn the front ends register. */
+int bh_policy_sync(struct bh_ctx *ctx, void *arg);
+
+/* bh_ctx_open + bh_ctx_set_sync(bh_policy_sync): what every front end
+ * that changes workloads or policies should open with. */
+int bh_open(const struct bh_ctx_opts *opts, struct bh_ctx **out);
+
+/* The quarantine exception from STATE_DIR/config (docs/cli.md):
+ *   forensics.cidr = 10.99.0.0/24
+ *   forensics.port = tcp/22        (repeatable; none: all ports)
+ * Absent file or keys: disabled. Errors name the file and line. */
+int bh_forensics_load(struct bh_ctx *ctx, struct bh_forensics *out);
+void bh_forensics_free(struct bh_forensics *f);
+
+/* ------------------------------------------------------ policy apply/delete
+ * (policy/apply.c) All-or-nothing: the whole file is parsed first; then,
+ * in one store transaction, the policies are stored, everything is
+ * compiled and every new map is built; only then are maps swapped and the
+ * transaction committed. On any failure the old maps stay and nothing is
+ * stored. Parse errors are user errors "FILE:LINE:COL: FIELD: MSG". */
+enum bh_apply_change { BH_APPLY_CREATED, BH_APPLY_CONFIGURED, BH_APPLY_UNCHANGED };
+
+struct bh_apply_item {
+	char ns[BH_NAME_MAX + 1];	/* "" for cluster-wide */
+	char name[BH_NAME_MAX + 1];
+	enum bh_policy_kind kind;
+	enum bh_apply_change change;
+};
+
+struct bh_apply_result {
+	int nr;
+	struct bh_apply_item *items;
+};
+
+int bh_policy_apply_file(struct bh_ctx *ctx, const char *path, struct bh_apply_result *res);
+void bh_apply_result_free(struct bh_apply_result *res);
+/* ns "" deletes a cluster-wide policy. -ENOENT (user error) if absent. */
+int bh_policy_delete(struct bh_ctx *ctx, const char *ns, const char *name);
+const char *bh_policy_kind_name(enum bh_policy_kind k);
+
+#endif /* BULKHEAD_POLICY_SYNC_H */

@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Verdict tests: load the XDP and TC programs with their maps pinned in a
+ * private bpffs directory, fill the maps directly, run each fixture of
+ * fixtures.h through BPF_PROG_TEST_RUN and assert verdict, reason counter
+ * and flow record. Needs root; exits 77 with the reason when BPF programs
+ * cannot be loaded here.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cmocka.h>
+
+#include "bulkhead_abi.h"
+#include "bulkhead_xdp.skel.h"
+#include "bulkhead_tc.skel.h"
+#include "bpf_test_util.h"
+#include "pkt.h"
+#include "fixtures.h"
+
+#define MAX_RECS 64
+
+struct suite {
+	char pin_dir[256];
+	struct bulkhead_xdp *xdp;
+	struct bulkhead_tc *tc;
+	struct ring_buffer *rb;
+	int workloads, ipcache, policy, ct, frag, deny_rl, stats, counters;
+	struct bh_flow_record recs[MAX_RECS];
+	int nrecs;
+};
+
+struct fx_case {
+	struct suite *s;
+	const struct fixture *fx;
+	bool xdp;		/* egress steps through XDP, else TC */
+	char name[160];
+};
+
+#define CHECK_EQ(step, got, want, what)                                          \
+	do {                                                                     \
+		long long _g = (long long)(got), _w = (long long)(want);         \
+		if (_g != _w) {                                                  \
+			print_error("step %d: %s: got %lld, want %lld\n", (step), \
+				    (what), _g, _w);                             \
+			fail();                                                  \
+		}                                                                \
+	} while (0)
+
+/* ------------------------------------------------------------ map setup */
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct suite *s = ctx;
+
+	if (len < sizeof(struct bh_flow_record) || s->nrecs >= MAX_RECS)
+		return 0;
+	memcpy(&s->recs[s->nrecs++], data, sizeof(struct bh_flow_record));
+	return 0;
+}
+
+static void policy_key(struct bh_policy_key *k, __u32 plen, __u8 dir, __u32 id, __u8 proto,
+		       __u16 port)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = plen;
+	k->dir = dir;
+	k->identity[0] = id >> 24;
+	k->identity[1] = id >> 16;
+	k->identity[2] = id >> 8;
+	k->identity[3] = id;
+	k->proto = proto;
+	k->port[0] = port >> 8;
+	k->port[1] = port & 0xff;
+}
+
+static int add_rules(int fd, const struct fx_rule *rules)
+{
+	struct bh_policy_key k;
+	struct bh_policy_val v;
+	int i;
+
+	for (i = 0; i < FX_MAX_RULES && rules[i].plen; i++) {
+		const struct fx_rule *r = &rules[i];
+
+		policy_key(&k, r->plen, r->dir, r->identity, r->proto, r->port);
+		memset(&v, 0, sizeof(v));
+		v.verdict = r->verdict;
+		v.rule_id = r->rule_id;
+		v.audit_verdict = r->audit_verdict;
+		v.audit_rule_id = r->audit_rule_id;
+		v.flags = r->flags;
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Build an inner map (policy or deny-all) and swap it into the slot. */
+static int install_policy(struct suite *s, const struct fx_rule *rules, bool deny_all)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	__u32 slot = FX_SLOT;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, deny_all ? "bh_t_deny_all" : "bh_t_policy",
+			    sizeof(struct bh_policy_key), sizeof(struct bh_policy_val), 64, &o);
+	if (fd < 0)
+		return -errno;
+	err = add_rules(fd, rules);
+	if (!err && deny_all) {
+		struct bh_policy_key k;
+		struct bh_policy_val v = { .verdict = BH_PV_QUARANTINE,
+					   .audit_verdict = BH_PV_QUARANTINE };
+
+		policy_key(&k, 8, BH_DIR_META, 0, 0, 0);
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			err = -errno;
+	}
+	if (!err && bpf_map_update_elem(s->policy, &slot, &fd, BPF_ANY))
+		err = -errno;
+	close(fd);	/* the outer map holds it now */
+	return err;
+}
+
+static int add_ipcache(struct suite *s, const char *addr, int plen, __u32 identity)
+{
+	struct bh_ipcache_key k = { 0 };
+	struct bh_ipcache_val v = { .identity = identity };
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		k.addr[10] = k.addr[11] = 0xff;
+		memcpy(&k.addr[12], &a4, 4);
+		k.prefixlen = 96 + plen;
+	} else if (inet_pton(AF_INET6, addr, k.addr) == 1) {
+		k.prefixlen = plen;
+	} else {
+		return -EINVAL;
+	}
+	return bpf_map_update_elem(s->ipcache, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+static int ip_of(const char *addr, struct bh_ip *ip)
+{
+	struct in_addr a4;
+
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		ip->family = 4;
+		ip->addr[10] = ip->addr[11] = 0xff;
+		memcpy(&ip->addr[12], &a4, 4);
+		return 0;
+	}
+	ip->family = 6;
+	return inet_pton(AF_INET6, addr, ip->addr) == 1 ? 0 : -EINVAL;
+}
+
+static int set_workload(struct suite *s, enum fx_mode mode)
+{
+	static const __u8 modes[] = {
+		[FX_ENFORCE] = BH_MODE_ENFORCE,
+		[FX_MONITOR] = BH_MODE_MONITOR,
+		[FX_LEARN] = BH_MODE_LEARN,
+	};
+	struct bh_workload w = { .slot = FX_SLOT, .identity = BH_ID_WORKLOAD_BASE + FX_SLOT,
+				 .mode = modes[mode], .nr_ips = 2 };
+	__u32 ifindex = FX_IFINDEX;
+
+	if (ip_of(FX_WL4, &w.ips[0]) || ip_of(FX_WL6, &w.ips[1]))
+		return -EINVAL;
+	return bpf_map_update_elem(s->workloads, &ifindex, &w, BPF_ANY) ? -errno : 0;
+}
+
+/* Set the value of every entry of a hash map of __u64 (or at offset). */
+static int set_all_u64(int fd, size_t key_size, size_t val_size, size_t off, __u64 val)
+{
+	__u8 key[64], next[64], v[128];
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, v))
+			continue;
+		memcpy(v + off, &val, sizeof(val));
+		if (bpf_map_update_elem(fd, key, v, BPF_EXIST))
+			return -errno;
+	}
+	return val_size ? 0 : -EINVAL;
+}
+
+static int do_action(struct suite *s, const struct fixture *fx, enum fx_act act)
+{
+	switch (act) {
+	case FX_ACT_NONE:
+		return 0;
+	case FX_ACT_AGE_CT:
+		return set_all_u64(s->ct, sizeof(struct bh_ct_key), sizeof(struct bh_ct_val),
+				   offsetof(struct bh_ct_val, last_ns), 1);
+	case FX_ACT_RL_FUTURE:
+		return set_all_u64(s->deny_rl, sizeof(struct bh_ct_key), 8, 0,
+				   bt_now_ns() + 3600ULL * 1000000000ULL);
+	case FX_ACT_RL_PAST:
+		return set_all_u64(s->deny_rl, sizeof(struct bh_ct_key), 8, 0, 1);
+	case FX_ACT_QUARANTINE:
+		return install_policy(s, fx->qrules, true);
+	}
+	return -EINVAL;
+}
+
+static int reset_state(struct suite *s, const struct fixture *fx)
+{
+	__u32 slot = FX_SLOT, ifindex = FX_IFINDEX;
+	int err;
+
+	if ((err = bt_map_clear(s->ct, sizeof(struct bh_ct_key))) ||
+	    (err = bt_map_clear(s->frag, sizeof(struct bh_frag_key))) ||
+	    (err = bt_map_clear(s->deny_rl, sizeof(struct bh_ct_key))))
+		return err;
+	ring_buffer__consume(s->rb);
+	s->nrecs = 0;
+	if (fx->no_workload) {
+		if (bpf_map_delete_elem(s->workloads, &ifindex) && errno != ENOENT)
+			return -errno;
+	} else if ((err = set_workload(s, fx->mode))) {
+		return err;
+	}
+	if (fx->no_policy_map) {
+		if (bpf_map_delete_elem(s->policy, &slot) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	return fx->quarantined ? install_policy(s, fx->qrules, true)
+			       : install_policy(s, fx->rules, false);
+}
+
+/* -------------------------------------------------------------- runner */
+static void read_stats(struct suite *s, __u64 pk[BH_R_MAX], __u64 by[BH_R_MAX])
+{
+	__u64 v[2];
+	__u32 r;
+
+	for (r = 0; r < BH_R_MAX; r++) {
+		assert_int_equal(bt_percpu_sum(s->stats, FX_SLOT * BH_R_MAX + r, 2, v), 0);
+		pk[r] = v[0];
+		by[r] = v[1];
+	}
+}
+
+static __u64 read_counter(struct suite *s, __u32 c)
+{
+	__u64 v = 0;
+
+	assert_int_equal(bt_percpu_sum(s->counters, c, 1, &v), 0);
+	return v;
+}
+
+static void check_record(struct suite *s, int i, const struct fx_step *st)
+{
+	static const __u8 events[] = {
+		[FX_REC_NEW] = BH_E_NEW, [FX_REC_DENY] = BH_E_DENY, [FX_REC_END] = BH_E_END,
+	};
+	const struct bh_flow_record *r = &s->recs[0];
+
+	if (st->rec == FX_REC_ANY)
+		return;
+	if (st->rec == FX_REC_NONE) {
+		CHECK_EQ(i, s->nrecs, 0, "flow records");
+		return;
+	}
+	CHECK_EQ(i, s->nrecs, 1, "flow records");
+	CHECK_EQ(i, r->event, events[st->rec], "record event");
+	CHECK_EQ(i, r->verdict, st->rec_verdict, "record verdict");
+	if (st->rec_rule)
+		CHECK_EQ(i, r->rule_id, st->rec_rule, "record rule");
+	CHECK_EQ(i, r->slot, FX_SLOT, "record slot");
+	CHECK_EQ(i, r->ifindex, FX_IFINDEX, "record ifindex");
+	CHECK_EQ(i, r->reason, st->rec == FX_REC_END ? r->reason : st->reason, "record reason");
+	if (st->rec == FX_REC_END) {
+		if (r->packets < 3) {
+			print_error("step %d: END record counts %llu packets\n", i,
+				    (unsigned long long)r->packets);
+			fail();
+		}
+		return;
+	}
+	CHECK_EQ(i, r->dir, st->prog == FX_EGRESS ? BH_DIR_EGRESS : BH_DIR_INGRESS, "record dir");
+	CHECK_EQ(i, r->family, st->pkt.arp ? 0 : st->pkt.family, "record family");
+	CHECK_EQ(i, r->proto, st->pkt.arp ? 0 : st->pkt.proto, "record proto");
+	if (st->pkt.proto == IPPROTO_TCP || st->pkt.proto == IPPROTO_UDP) {
+		CHECK_EQ(i, r->sport, st->pkt.sport, "record sport");
+		CHECK_EQ(i, r->dport, st->pkt.dport, "record dport");
+	}
+}
+
+/* Run one step and check verdict and counters (records are left). */
+static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx_step *st)
+{
+	__u64 pk0[BH_R_MAX], by0[BH_R_MAX], pk1[BH_R_MAX], by1[BH_R_MAX];
+	__u64 c0 = 0, total = 0;
+	__u8 frame[PKT_MAX];
+	__u32 ret = 0, want;
+	int len, prog, r, k;
+	bool use_xdp = xdp && st->prog == FX_EGRESS;
+
+	len = pkt_build(&st->pkt, frame, sizeof(frame));
+	CHECK_EQ(i, len > 0, 1, "packet builds");
+	if (st->trunc && st->trunc < len)
+		len = st->trunc;
+	for (k = 0; k < st->npoke && k < 2; k++)
+		frame[st->poke_off[k]] = st->poke_val[k];
+
+	if (use_xdp)
+		prog = bpf_program__fd(s->xdp->progs.bh_xdp_from_container);
+	else if (st->prog == FX_EGRESS)
+		prog = bpf_program__fd(s->tc->progs.bh_tc_from_container);
+	else
+		prog = bpf_program__fd(s->tc->progs.bh_tc_to_container);
+
+	read_stats(s, pk0, by0);
+	if (st->counter)
+		c0 = read_counter(s, st->counter - 1);
+	s->nrecs = 0;
+
+	CHECK_EQ(i, bt_run(prog, frame, (size_t)len, &ret), 0, "BPF_PROG_TEST_RUN");
+	if (use_xdp)
+		want = st->pass ? XDP_PASS : XDP_DROP;
+	else
+		want = st->pass ? TC_ACT_OK : TC_ACT_SHOT;
+	CHECK_EQ(i, ret, want, st->pass ? "verdict (want pass)" : "verdict (want drop)");
+
+	read_stats(s, pk1, by1);
+	for (r = 0; r < BH_R_MAX; r++) {
+		total += pk1[r] - pk0[r];
+		if (pk1[r] != pk0[r] && r != st->reason)
+			print_error("step %d: counted under reason %d, want %d\n", i, r, st->reason);
+	}
+	if (st->reason == FX_NO_REASON) {
+		CHECK_EQ(i, total, 0, "packets counted under any reason");
+	} else {
+		CHECK_EQ(i, pk1[st->reason] - pk0[st->reason], 1, "packets under expected reason");
+		CHECK_EQ(i, by1[st->reason] - by0[st->reason], len, "bytes under expected reason");
+		CHECK_EQ(i, total, 1, "packets counted under any reason");
+	}
+	if (st->counter)
+		CHECK_EQ(i, read_counter(s, st->counter - 1) - c0, 1, "global counter");
+
+}
+
+static void run_step(struct suite *s, bool xdp, int i, const struct fx_step *st)
+{
+	run_step_nocollect(s, xdp, i, st);
+	ring_buffer__consume(s->rb);
+	check_record(s, i, st);
+}
+
+static void test_fixture(void **state)
+{
+	struct fx_case *c = *state;
+	const struct fixture *fx = c->fx;
+	int i;
+
+	assert_int_equal(reset_state(c->s, fx), 0);
+	for (i = 0; i < FX_MAX_STEPS && fx->steps[i].prog != FX_END; i++) {
+		assert_int_equal(do_action(c->s, fx, fx->steps[i].before), 0);
+		run_step(c->s, c->xdp, i, &fx->steps[i]);
+	}
+}
+
+
+/* ------------------------------------------------------- full maps
+ * Each case gets its own small instance (pins in its own directory).
+ */
+static void suite_close(struct suite *s);
+
+static struct suite *small_suite(const char *tag, const struct suite_sizes *sz)
+{
+	struct suite *t = calloc(1, sizeof(*t));
+	char why[256];
+
+	assert_non_null(t);
+	if (suite_open(t, tag, sz, why, sizeof(why))) {
+		print_error("%s\n", why);
+		suite_close(t);
+		free(t);
+		fail();
+	}
+	return t;
+}
+
+static void small_suite_close(struct suite *t)
+{
+	suite_close(t);
+	free(t);
+}
+
+/*
+ * A full ring buffer: one page, flooded with new flows nobody reads.
+ * Records that do not fit are counted lost; every packet still passes.
+ */
+static void test_ring_full(void **state)
+{
+	struct suite_sizes sz = { .ring = (__u32)getpagesize() };
+	struct suite *t = small_suite("ring", &sz);
+	struct fx_step st = { OUT, .pkt = UDP4(FX_WL4, FX_PEER4, 0, 53), PASS(BH_R_NOT_ISOLATED) };
+	struct fixture fx = { .desc = "ring" };
+	__u64 rec0, lost0, rec, lost;
+	int i;
+
+	(void)state;
+	assert_int_equal(reset_state(t, &fx), 0);
+	rec0 = read_counter(t, BH_C_RECORDS);
+	lost0 = read_counter(t, BH_C_RECORDS_LOST);
+	for (i = 0; i < 128; i++) {
+		st.pkt.sport = (__u16)(1000 + i);
+		run_step_nocollect(t, true, i, &st);
+	}
+	rec = read_counter(t, BH_C_RECORDS) - rec0;
+	lost = read_counter(t, BH_C_RECORDS_LOST) - lost0;
+	print_message("ring of %u bytes: %llu records written, %llu lost\n", sz.ring,
+		      (unsigned long long)rec, (unsigned long long)lost);
+	small_suite_close(t);
+	assert_int_equal(rec + lost, 128);
+	assert_true(rec > 0);
+	assert_true(lost > 0);
+}
+
+/*
+ * A full conntrack table evicts the least recently used flow: its reply
+ * is then judged by policy (denied here), the newest flow's reply passes.
+ */
+static void test_ct_full(void **state)
+{
+	struct suite_sizes sz = { .ct = 32 };
+	struct suite *t = small_suite("ctfull", &sz);
+	struct fixture fx = { .desc = "ct full", .rules = { WEB_POLICY } };
+	struct fx_step syn = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 0, 80, FX_SYN),
+			       PASS(BH_R_POLICY_ALLOW) };
+	struct fx_step reply = { INTO, .pkt = TCP4(FX_PEER4, FX_WL4, 80, 0, FX_SYN | FX_ACK) };
+	int i;
+
+	(void)state;
+	assert_int_equal(reset_state(t, &fx), 0);
+	for (i = 0; i < 128; i++) {
+		syn.pkt.sport = (__u16)(20000 + i);
+		run_step_nocollect(t, false, i, &syn);
+	}
+	reply.pkt.dport = 20000;	/* oldest: evicted */
+	reply.pass = false;
+	reply.reason = BH_R_DEFAULT_DENY;
+	run_step_nocollect(t, false, 200, &reply);
+	reply.pkt.dport = 20000 + 127;	/* newest: kept */
+	reply.pass = true;
+	reply.reason = BH_R_ESTABLISHED;
+	run_step_nocollect(t, false, 201, &reply);
+	small_suite_close(t);
+}
+
+/*
+ * A full fragment table forgets the oldest datagram: its later fragment
+ * is dropped, the newest datagram's later fragment passes.
+ */
+static void test_frag_full(void **state)
+{
+	struct suite_sizes sz = { .frag = 32 };
+	struct suite *t = small_suite("fragfull", &sz);
+	struct fixture fx = { .desc = "frag full" };
+	struct fx_step first = { OUT, .pkt = { .family = 4, .src = FX_WL4, .dst = FX_PEER4,
+					       .proto = IPPROTO_UDP, .sport = 7, .dport = 53,
+					       .payload = 64, .more_frags = true },
+				 PASS(BH_R_NOT_ISOLATED) };
+	struct fx_step later = { OUT, .pkt = { .family = 4, .src = FX_WL4, .dst = FX_PEER4,
+					       .proto = IPPROTO_UDP, .payload = 64,
+					       .frag_off = 9 } };
+	int i;
+
+	(void)state;
+	assert_int_equal(reset_state(t, &fx), 0);
+	/* one flow, many datagrams: the first fragment creates the CT entry */
+	for (i = 0; i < 128; i++) {
+		first.pkt.frag_id = (__u32)(100 + i);
+		first.reason = i ? BH_R_ESTABLISHED : BH_R_NOT_ISOLATED;
+		run_step_nocollect(t, true, i, &first);
+	}
+	later.pkt.frag_id = 100;	/* oldest: forgotten */
+	later.pass = false;
+	later.reason = BH_R_FRAGMENT;
+	run_step_nocollect(t, true, 200, &later);
+	later.pkt.frag_id = 100 + 127;	/* newest: known */
+	later.pass = true;
+	later.reason = BH_R_ESTABLISHED;
+	run_step_nocollect(t, true, 201, &later);
+	small_suite_close(t);
+}
+
+/* ------------------------------------------------------------- suite */
+/* Map sizes for an instance; 0 keeps the ABI default. */
+struct suite_sizes {
+	__u32 ring, ct, frag;
+};
+
+static int set_size(struct bpf_map *a, struct bpf_map *b, __u32 n)
+{
+	if (!n)
+		return 0;
+	if (bpf_map__set_max_entries(a, n) || bpf_map__set_max_entries(b, n))
+		return -EINVAL;
+	return 0;
+}
+
+static int suite_open(struct suite *s, const char *tag, const struct suite_sizes *sz, char *why,
+		      size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	int err;
+
+	err = bt_bpffs_dir(tag, s->pin_dir, sizeof(s->pin_dir));
+	if (err) {
+		s->pin_dir[0] = 0;
+		snprintf(why, len, "no bpffs directory: %s", strerror(-err));
+		return err;
+	}
+	oo.pin_root_path = s->pin_dir;
+	s->xdp = bulkhead_xdp__open_opts(&oo);
+	s->tc = bulkhead_tc__open_opts(&oo);
+	if (!s->xdp || !s->tc) {
+		snprintf(why, len, "cannot open the BPF objects: %s", strerror(errno));
+		return -EINVAL;
+	}
+	/* both objects must agree, or the second one cannot reuse the pins */
+	if (sz && (set_size(s->xdp->maps.bh_flows_v1, s->tc->maps.bh_flows_v1, sz->ring) ||
+		   set_size(s->xdp->maps.bh_ct_v1, s->tc->maps.bh_ct_v1, sz->ct) ||
+		   set_size(s->xdp->maps.bh_frag_v1, s->tc->maps.bh_frag_v1, sz->frag))) {
+		snprintf(why, len, "cannot size the maps");
+		return -EINVAL;
+	}
+	/* XDP first creates the pins, TC reuses them by name */
+	err = bulkhead_xdp__load(s->xdp);
+	if (!err)
+		err = bulkhead_tc__load(s->tc);
+	if (err) {
+		snprintf(why, len, "cannot load the BPF programs: %s", strerror(-err));
+		return err;
+	}
+	s->workloads = bpf_map__fd(s->xdp->maps.bh_workloads_v1);
+	s->ipcache = bpf_map__fd(s->xdp->maps.bh_ipcache_v1);
+	s->policy = bpf_map__fd(s->xdp->maps.bh_policy_v1);
+	s->ct = bpf_map__fd(s->xdp->maps.bh_ct_v1);
+	s->frag = bpf_map__fd(s->xdp->maps.bh_frag_v1);
+	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v1);
+	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v1);
+	s->counters = bpf_map__fd(s->xdp->maps.bh_counters_v1);
+	s->rb = ring_buffer__new(bpf_map__fd(s->xdp->maps.bh_flows_v1), on_record, s, NULL);
+	if (!s->rb) {
+		snprintf(why, len, "ring_buffer__new: %s", strerror(errno));
+		return -errno;
+	}
+	if ((err = add_ipcache(s, FX_PEER4, 32, FX_ID_PEER)) ||
+	    (err = add_ipcache(s, FX_PEER6, 128, FX_ID_PEER)) ||
+	    (err = add_ipcache(s, "10.1.0.0", 16, FX_ID_CIDR)) ||
+	    (err = add_ipcache(s, FX_WL4, 32, BH_ID_WORKLOAD_BASE + FX_SLOT))) {
+		snprintf(why, len, "ipcache: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static void suite_close(struct suite *s)
+{
+	ring_buffer__free(s->rb);
+	bulkhead_tc__destroy(s->tc);
+	bulkhead_xdp__destroy(s->xdp);
+	if (s->pin_dir[0])
+		bt_bpffs_remove(s->pin_dir);
+}
+
+static bool has_egress(const struct fixture *fx)
+{
+	int i;
+
+	for (i = 0; i < FX_MAX_STEPS; i++)
+		if (fx->steps[i].prog == FX_EGRESS)
+			return true;
+	return false;
+}
+
+int main(void)
+{
+	struct suite s = { 0 };
+	struct fx_case *cases;
+	struct CMUnitTest *tests;
+	char why[256] = "";
+	size_t i, n = 0;
+	int rc;
+
+	/* output into a closed pipe must not kill us before the pins go */
+	signal(SIGPIPE, SIG_IGN);
+	if (geteuid() != 0) {
+		printf("skip: BPF_PROG_TEST_RUN needs root\n");
+		return 77;
+	}
+	if (suite_open(&s, "verdicts", NULL, why, sizeof(why))) {
+		suite_close(&s);
+		printf("skip: %s\n", why);
+		return 77;
+	}
+	cases = calloc(2 * FX_COUNT, sizeof(*cases));
+	tests = calloc(2 * FX_COUNT + 3, sizeof(*tests));
+	if (!cases || !tests) {
+		free(cases);
+		free(tests);
+		suite_close(&s);
+		return 1;
+	}
+	for (i = 0; i < FX_COUNT; i++) {
+		int v;
+
+		for (v = 0; v < 2; v++) {
+			struct fx_case *c = &cases[n];
+
+			if (v == 0 && !has_egress(&fixtures[i]))
+				continue;	/* ingress-only: TC alone */
+			if (v == 1 && fixtures[i].xdp_only)
+				continue;
+			c->s = &s;
+			c->fx = &fixtures[i];
+			c->xdp = v == 0;
+			snprintf(c->name, sizeof(c->name), "[%s] %s", c->xdp ? "xdp" : "tc",
+				 fixtures[i].desc);
+			tests[n].name = c->name;
+			tests[n].test_func = test_fixture;
+			tests[n].initial_state = c;
+			n++;
+		}
+	}
+	tests[n].name = "ring buffer full: records lost are counted";
+	tests[n++].test_func = test_ring_full;
+	tests[n].name = "conntrack full: least recently used flow evicted";
+	tests[n++].test_func = test_ct_full;
+	tests[n].name = "fragment table full: oldest datagram forgotten";
+	tests[n++].test_func = test_frag_full;
+
+	rc = _cmocka_run_group_tests("bpf_verdicts", tests, n, NULL, NULL);
+	free(tests);
+	free(cases);
+	suite_close(&s);
+	return rc ? 1 : 0;
+}

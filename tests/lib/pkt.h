@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Packet builder for BPF_PROG_TEST_RUN tests and benchmarks: an Ethernet
+ * frame described by data (struct pkt_opts), written into a buffer.
+ * Checksums are not computed beyond the IPv4 header: the data path under
+ * test does not look at them.
+ */
+#ifndef BH_TEST_PKT_H
+#define BH_TEST_PKT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define PKT_MAX		1600
+#define PKT_EXT6_MAX	12
+
+struct pkt_opts {
+	int family;		/* 4 or 6; 0 with arp = true */
+	bool arp;		/* ARP: src = sender IP, dst = target IP */
+	__u16 arp_op;		/* 1 request (default), 2 reply */
+	const char *src;	/* numeric addresses */
+	const char *dst;
+	__u8 proto;		/* IPPROTO_* */
+	__u16 sport, dport;	/* host order */
+	__u8 tcp_flags;
+	__u8 icmp_type, icmp_code;
+	__u16 icmp_id;
+	__u16 payload;		/* bytes after the L4 header */
+	__u8 ip_opt_words;	/* IPv4 options, in 4-byte words (<= 10) */
+	__u16 frag_off;		/* fragment offset, 8-byte units */
+	bool more_frags;
+	__u32 frag_id;		/* IPv4 id / IPv6 fragment identification */
+	__u8 ext6[PKT_EXT6_MAX];	/* IPv6 extension chain (44 = fragment) */
+	__u8 n_ext6;
+	__u16 vlan;		/* 802.1Q tag (VID) before L3; 0: none */
+	__u16 ethertype;	/* override; 0: from family */
+	/* ICMP error: the quoted packet (its IP header + 8 bytes follow the
+	 * ICMP header) */
+	const struct pkt_opts *inner;
+};
+
+/* Build the frame into buf. Returns its length or a negative errno. */
+int pkt_build(const struct pkt_opts *o, __u8 *buf, size_t cap);
+
+#endif /* BH_TEST_PKT_H */

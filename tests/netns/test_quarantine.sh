@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Quarantine cuts an established TCP connection (it is checked before
+# conntrack), release restores it; the forensics exception stays reachable.
+source "$(dirname "$0")/../lib/common.sh"
+bh_test_init quarantine
+T=bq$BH_TAG
+
+bh_mk_workload $T-a "$T"a 10.77.2.10/32 10.77.2.1
+bh_mk_workload $T-b "$T"b 10.77.2.20/32 10.77.2.1
+bh_serve $T-b tcp 80
+bh_serve $T-a tcp 80
+sleep 0.4
+expect_ok "attach a" $BH attach "$T"a --workload q/a --ip 10.77.2.10 --label app=a
+expect_ok "attach b" $BH attach "$T"b --workload q/b --ip 10.77.2.20 --label app=b
+
+LOG=$BULKHEAD_STATE_DIR/hold.log
+ip netns exec $T-a python3 "$TRAFFIC" hold 10.77.2.20 80 12 "$LOG" &
+HOLD=$!
+bh_on_exit "kill $HOLD"
+sleep 1.5
+before=$(grep -c '^ok' "$LOG")
+[ "$before" -gt 5 ] && ok "established connection works ($before round trips)" || fail "no round trips before quarantine ($before)"
+
+expect_ok "quarantine a" $BH quarantine q/a --reason "test: cut it"
+sleep 0.3
+mark=$(wc -l <"$LOG")
+sleep 1.5
+after=$(tail -n +$((mark + 1)) "$LOG" | grep -c '^ok')
+expect_eq "established connection cut by quarantine" 0 "$after"
+expect_fail "new connection from quarantined workload denied" bh_tcp $T-a 10.77.2.20 80
+expect_fail "new connection to quarantined workload denied" bh_tcp $T-b 10.77.2.10 80
+expect_ok "workload list shows quarantine" bash -c "$BH workload list | grep -qi quarant"
+expect_ok "stats count quarantine drops" bash -c "$BH stats | grep -qi quarantine"
+
+expect_ok "release a" $BH release q/a
+sleep 1.5
+mark2=$(wc -l <"$LOG")
+sleep 1.5
+resumed=$(tail -n +$((mark2 + 1)) "$LOG" | grep -c '^ok')
+[ "$resumed" -gt 3 ] && ok "connection resumes after release ($resumed)" || fail "connection did not resume after release ($resumed)"
+expect_ok "new connection after release" bh_tcp $T-a 10.77.2.20 80
+wait $HOLD 2>/dev/null

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Replacing the policy under traffic never fails a single allowed
+# connection: maps are built whole, then swapped in one update.
+source "$(dirname "$0")/../lib/common.sh"
+bh_test_init replace
+T=br$BH_TAG
+
+bh_mk_workload $T-a "$T"a 10.77.3.10/32 10.77.3.1
+bh_mk_workload $T-b "$T"b 10.77.3.20/32 10.77.3.1
+bh_serve $T-b tcp 8080
+sleep 0.4
+expect_ok "attach client" $BH attach "$T"a --workload r/client --ip 10.77.3.10 --label app=client
+expect_ok "attach server" $BH attach "$T"b --workload r/server --ip 10.77.3.20 --label app=server
+
+gen() { # gen N: a policy allowing 8080 from the client plus N other rules
+	echo "apiVersion: networking.k8s.io/v1"
+	echo "kind: NetworkPolicy"
+	echo "metadata: {name: server, namespace: r}"
+	echo "spec:"
+	echo "  podSelector: {matchLabels: {app: server}}"
+	echo "  ingress:"
+	echo "    - from: [{podSelector: {matchLabels: {app: client}}}]"
+	echo "      ports: [{protocol: TCP, port: 8080}]"
+	local i
+	for ((i = 0; i < $1; i++)); do
+		echo "    - from: [{ipBlock: {cidr: 10.$((100 + i / 250)).$((i % 250)).0/24}}]"
+		echo "      ports: [{protocol: TCP, port: $((1000 + i))}]"
+	done
+}
+gen 10 >$BULKHEAD_STATE_DIR/p0.yaml
+expect_ok "initial apply" $BH policy apply -f $BULKHEAD_STATE_DIR/p0.yaml
+for i in 1 2 3 4 5 6; do gen $((i * 150)) >$BULKHEAD_STATE_DIR/p$i.yaml; done
+
+OUT=$BULKHEAD_STATE_DIR/loop.out
+ip netns exec $T-a python3 "$TRAFFIC" loop 10.77.3.20 8080 400 >"$OUT" &
+LOOP=$!
+bh_on_exit "kill $LOOP"
+applied=0
+for i in 1 2 3 4 5 6 1 2 3; do
+	$BH policy apply -f $BULKHEAD_STATE_DIR/p$i.yaml && applied=$((applied + 1))
+done
+expect_eq "all replacements applied" 9 $applied
+wait $LOOP; rc=$?
+cat "$OUT"
+expect_eq "no allowed connection failed during replacement" 0 $rc
+expect_ok "400 connections made" grep -q "ok=400 failed=0" "$OUT"
+expect_fail "a port the policy does not allow is still denied" bh_tcp $T-a 10.77.3.20 9
