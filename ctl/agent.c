@@ -52,6 +52,7 @@ struct slot_state {
 	/* baseline cache */
 	int64_t bl_loaded_ms;
 	struct bh_baseline bl;
+	bool auto_quarantined;		/* detection fired for this workload */
 };
 
 struct agent {
@@ -321,6 +322,11 @@ static int handle_record(void *arg, void *data, size_t size)
 	if (!v.wl)
 		return 0;	/* slot not (or no longer) registered */
 	s = slot_state(a, rec.slot, v.ns, v.name);
+	if (s && s->auto_quarantined && !v.wl->quarantined) {
+		/* released by hand: the rules watch it afresh */
+		s->auto_quarantined = false;
+		bh_detect_forget(a->det, rec.slot);
+	}
 	if (flags & BH_AGG_NEW) {
 		if (s)
 			s->flows[f->verdict]++;
@@ -338,8 +344,11 @@ static int handle_record(void *arg, void *data, size_t size)
 		memcpy(df.peer, bh_flow_peer_addr(f), 16);
 		if (s)
 			check_deviation(a, s, &v);
-		if (bh_detect_flow(a->det, &df, &r) == 1)
+		if (bh_detect_flow(a->det, &df, &r) == 1) {
+			if (s)
+				s->auto_quarantined = true;
 			auto_quarantine(a, &v, &r);
+		}
 	}
 	if (bh_flowagg_dirty(a->agg) >= a->cfg->flush_records)
 		flush(a);

@@ -820,5 +820,7 @@ const struct bh_cli_cmd bh_agent_cmds[] = {
 	{ "baseline", "clear", cmd_baseline_clear, "baseline clear NS/NAME" },
 	{ NULL, "timeline", cmd_timeline, "timeline NS/NAME" },
 	{ "policy", "test", cmd_policy_test, "policy test -f FILE [--since DURATION]" },
+	{ NULL, "capture", bh_cmd_capture, BH_CAPTURE_USAGE },
+	{ NULL, "map", bh_cmd_map, BH_MAP_USAGE },
 	{ 0 },
 };

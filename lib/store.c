@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -135,10 +136,18 @@ int bh_store_open(const char *path, sqlite3 **out)
 	/* CLI, CNI and agent share the file: readers never block the writer
 	 * (WAL) and a writer waits for another instead of failing. */
 	sqlite3_busy_timeout(db, 10000);
-	err = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		       "PRAGMA foreign_keys=ON;");
-	if (!err)
-		err = exec(db, schema);
+	/* Switching a new file to WAL and creating the schema can report
+	 * BUSY without consulting the busy handler when several processes
+	 * create the store at once: retry, bounded (about 5 s). */
+	for (int i = 0; i < 250; i++) {
+		err = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			       "PRAGMA foreign_keys=ON;");
+		if (!err)
+			err = exec(db, schema);
+		if (err != -EBUSY)
+			break;
+		usleep(20000);
+	}
 	if (err) {
 		sqlite3_close(db);
 		return err;

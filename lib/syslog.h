@@ -88,7 +88,10 @@ int bh_syslog_fd(const struct bh_syslog *s);
 bool bh_syslog_want_write(const struct bh_syslog *s);
 void bh_syslog_get_stats(const struct bh_syslog *s, struct bh_syslog_stats *st);
 
-/* Exposed for unit tests: format one record into buf (no framing). */
+/* Exposed for unit tests: format one record into buf (no framing).
+ * Returns its length (MSG cut to fit buf), -EINVAL for an invalid SD-ID
+ * or param name (RFC 5424 SD-NAME), -EMSGSIZE if header + SD do not fit.
+ * Formats, escaping and limits: docs/syslog.md. */
 int bh_syslog_format(const struct bh_syslog *s, enum bh_syslog_sev sev, const char *msgid,
 		     const char *sd_id, const struct bh_sd_param *params, int nr_params,
 		     const char *msg, char *buf, size_t len);

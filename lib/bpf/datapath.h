@@ -50,7 +50,8 @@ static __always_inline int bh_judge_new_flow(struct bh_meta *m, const struct bh_
 	if (bh_pv_denies(d->verdict)) {
 		__u8 reason = bh_pv_reason(d->verdict);
 
-		if (m->mode == BH_MODE_ENFORCE)
+		/* an unknown mode value enforces: fail closed */
+		if (m->mode != BH_MODE_MONITOR && m->mode != BH_MODE_LEARN)
 			return bh_drop_flow(m, pkt, k, BH_V_DENY, reason);
 		if (m->mode == BH_MODE_LEARN)
 			reason = BH_R_LEARN;
@@ -79,12 +80,15 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 	void *inner;
 	__u8 *peer;
 
-	/* 1. workload: an unregistered interface fails closed */
+	/* 1. workload: an unregistered interface fails closed; it has no
+	 * slot to count under, so only the global counter sees it */
 	m.ifindex = bh_ctx_ifindex(ctx);
 	wl = bpf_map_lookup_elem(&bh_workloads_v1, &m.ifindex);
 	if (!wl || wl->slot >= BH_MAX_WORKLOADS) {
 		bh_count(BH_C_NO_WORKLOAD);
-		return BH_CTX_DROP;
+		m.slot = BH_MAX_WORKLOADS;
+		bh_judge(&m, BH_V_DROP, BH_R_NO_WORKLOAD, 0);
+		return bh_exit(&m);
 	}
 	m.slot = wl->slot;
 	m.mode = wl->mode;

@@ -47,7 +47,8 @@ static __always_inline void bh_judge(struct bh_meta *m, __u8 verdict, __u8 reaso
 	m->pass = pass ? 1 : 0;
 }
 
-/* The one exit: count packets and bytes under the reason, return the code. */
+/* The one exit: count packets and bytes under the reason (when there is a
+ * workload slot), return the hook's code. */
 static __always_inline int bh_exit(const struct bh_meta *m)
 {
 	__u32 idx = m->slot * BH_R_MAX + m->reason;

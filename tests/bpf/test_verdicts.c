@@ -48,6 +48,11 @@ struct fx_case {
 	char name[160];
 };
 
+/* Map sizes for an instance; 0 keeps the ABI default. */
+struct suite_sizes {
+	__u32 ring, ct, frag;
+};
+
 #define CHECK_EQ(step, got, want, what)                                          \
 	do {                                                                     \
 		long long _g = (long long)(got), _w = (long long)(want);         \
@@ -382,6 +387,8 @@ static void test_fixture(void **state)
 /* ------------------------------------------------------- full maps
  * Each case gets its own small instance (pins in its own directory).
  */
+static int suite_open(struct suite *s, const char *tag, const struct suite_sizes *sz, char *why,
+		      size_t len);
 static void suite_close(struct suite *s);
 
 static struct suite *small_suite(const char *tag, const struct suite_sizes *sz)
@@ -505,10 +512,6 @@ static void test_frag_full(void **state)
 }
 
 /* ------------------------------------------------------------- suite */
-/* Map sizes for an instance; 0 keeps the ABI default. */
-struct suite_sizes {
-	__u32 ring, ct, frag;
-};
 
 static int set_size(struct bpf_map *a, struct bpf_map *b, __u32 n)
 {

@@ -201,7 +201,7 @@ BEFORE=$(counts)
 started=0
 for i in $(seq 1 20); do
 	run "loop$i-$T" app:loop sleep 60 || fail "start loop$i: $(tail -n 1 "$R/run.err")"
-	wl | grep -q "^shop/loop$i-$T " && started=$((started + 1))
+	[ "$(wl | grep -c "^shop/loop$i-$T ")" = 1 ] && started=$((started + 1))
 	"${P[@]}" rm -f -t 0 "loop$i-$T" >/dev/null 2>&1 || fail "rm loop$i"
 done
 expect_eq "each of the 20 was a registered workload while it ran" 20 "$started"

@@ -31,6 +31,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 
 def load_list(path):
@@ -97,9 +98,15 @@ class Driver:
     def run(self, plugin, command, extra, full_env=True):
         exe = find_plugin(self.a.cni_path, plugin["type"])
         stdin = self.stdin_for(plugin, extra)
+        t0 = time.perf_counter()
         p = subprocess.run([exe], input=stdin.encode(), capture_output=True,
                            env=self.env(command, full_env), timeout=60)
+        ms = (time.perf_counter() - t0) * 1000.0
         self.step += 1
+        if self.a.timing:
+            with open(self.a.timing, "a") as f:
+                f.write(json.dumps({"command": command, "plugin": plugin["type"], "cid": self.a.cid,
+                                    "ms": round(ms, 3), "rc": p.returncode}) + "\n")
         if self.a.trace:
             base = os.path.join(self.a.trace, f"{self.step:02d}-{plugin['type']}-{command}")
             with open(base + ".in", "w") as f:
@@ -244,6 +251,7 @@ def main():
     ap.add_argument("--no-cached-del", action="store_true")
     ap.add_argument("--clear-env", action="store_true")
     ap.add_argument("--trace", help="dir: save each plugin's stdin/stdout/stderr")
+    ap.add_argument("--timing", help="file: append one JSON line per plugin exec (wall ms)")
     a = ap.parse_args()
     if a.trace:
         os.makedirs(a.trace, exist_ok=True)

@@ -23,6 +23,8 @@ bh_test_init() {
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 	mkdir -p "$BULKHEAD_STATE_DIR"
 	trap bh_cleanup EXIT
+	# A signal (e.g. the runner's timeout) is a failure, never a pass.
+	trap 'BH_FAILS=$((BH_FAILS + 1)); echo "FAIL - interrupted"; exit 1' INT TERM
 	bh_on_exit "$BH reset >/dev/null 2>&1; rm -rf '$BULKHEAD_BPFFS' '$BULKHEAD_STATE_DIR'"
 }
 
@@ -67,7 +69,7 @@ expect_eq() { if [ "$2" == "$3" ]; then ok "$1"; else fail "$1 (want '$2', got '
 bh_mk_workload() {
 	local ns=$1 hostif=$2 addr=$3 gw=$4
 	ip netns add "$ns"
-	bh_on_exit "ip netns del '$ns'"
+	bh_on_exit "bh_del_netns '$ns'"
 	ip link add "$hostif" type veth peer name eth0 netns "$ns"
 	bh_on_exit "ip link del '$hostif'"
 	ip -n "$ns" addr add "$addr" dev eth0
@@ -80,6 +82,14 @@ bh_mk_workload() {
 	ip -n "$ns" route add default via "$gw" dev eth0
 	sysctl -qw net.ipv4.ip_forward=1
 	sysctl -qw "net.ipv4.conf.$hostif.proxy_arp=1"
+}
+
+# Kill what still runs in a netns of ours, then delete it.
+bh_del_netns() {
+	ip netns pids "$1" 2>/dev/null | xargs -r kill 2>/dev/null
+	sleep 0.1
+	ip netns pids "$1" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ip netns del "$1"
 }
 
 # Wait until CMD succeeds or N tenths of a second pass.

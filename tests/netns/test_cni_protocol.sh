@@ -223,6 +223,28 @@ expect_eq "DEL after the netns is deleted" 0 "$RC"
 expect_eq "d unregistered" "" "$(workload_line proto/db-0)"
 expect_eq "d's record gone" 0 "$(nr_records cid-d)"
 
+# ptp + host-local: prevResult lists [veth, eth0] without a bridge.
+cat >"$W/ptp.conflist" <<EOF
+{"cniVersion":"0.4.0","name":"$NET-ptp","plugins":[
+ {"type":"ptp","ipMasq":false,
+  "ipam":{"type":"host-local","dataDir":"$W/ipam","ranges":[[{"subnet":"10.194.$((16#$BH_TAG % 250)).0/24"}]]}},
+ {"type":"bulkhead-cni","namespace":"ptp","labels":{"net":"ptp"},
+  "stateDir":"$BULKHEAD_STATE_DIR","bpffs":"$BULKHEAD_BPFFS"}]}
+EOF
+H=bhc-$BH_TAG-h
+mk_netns "$H"
+CONF=$W/ptp.conflist drv add --cid cid-h --netns "/run/netns/$H" --args "IgnoreUnknown=1;K8S_POD_NAME=h"
+expect_eq "ptp: ADD (0.4.0)" 0 "$RC"
+VH=$(host_veth "$H")
+IP_H=$(jq_py "$OUT" 'd["ips"][0]["address"].split("/")[0]')
+expect_eq "ptp: workload on the ptp veth" "ptp/h $VH $IP_H net=ptp" "$(workload_line ptp/h)"
+expect_eq "ptp: programs on $VH" "$(ours_ids)" "$(hook_ids "$VH")"
+CONF=$W/ptp.conflist drv check --cid cid-h --netns "/run/netns/$H" --args "IgnoreUnknown=1;K8S_POD_NAME=h"
+expect_eq "ptp: CHECK" 0 "$RC"
+CONF=$W/ptp.conflist drv del --cid cid-h --netns "/run/netns/$H" --args "IgnoreUnknown=1;K8S_POD_NAME=h"
+expect_eq "ptp: DEL" "0 " "$RC $(workload_line ptp/h)"
+expect_fail "ptp: $VH removed" ip link show "$VH"
+
 # ------------------------------------------------------------ errors
 GOOD="\"cniVersion\":\"1.0.0\",\"name\":\"$NET\",\"type\":\"bulkhead-cni\",\"stateDir\":\"$BULKHEAD_STATE_DIR\",\"bpffs\":\"$BULKHEAD_BPFFS\""
 direct ADD "{$GOOD,\"mode\":\"block\",\"prevResult\":{}}"
@@ -253,6 +275,37 @@ expect_eq "chain ADD with a bad bulkhead-cni config fails with code 7" "1 7" "$R
 CONF=$W/bad.conflist drv del --cid cid-e --netns "/run/netns/$E" --args "IgnoreUnknown=1"
 expect_eq "runtime DEL after it" 0 "$RC"
 expect_eq "no record for e" 0 "$(nr_records cid-e)"
+
+# ------------------------------------------------------------ concurrency
+# Four ADDs at once while the CLI applies policies: the shared lock keeps
+# store and maps consistent; every ADD and apply must succeed.
+cat >"$W/pol.yaml" <<EOF
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: par, namespace: proto}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+EOF
+pids=()
+for i in 1 2 3 4; do
+	mk_netns "bhc-$BH_TAG-p$i"
+	( drv add --cid "cid-par-$i" --netns "/run/netns/bhc-$BH_TAG-p$i" --args "IgnoreUnknown=1;K8S_POD_NAME=par-$i"
+	  exit $RC ) >/dev/null &
+	pids+=($!)
+done
+( for j in 1 2 3; do "$BH" policy apply -f "$W/pol.yaml" || exit 1; done ) >/dev/null 2>&1 &
+pids+=($!)
+nok=0
+for p in "${pids[@]}"; do wait "$p" && nok=$((nok + 1)); done
+expect_eq "4 parallel ADDs and 3 policy applies succeed" 5 "$nok"
+expect_eq "the 4 are registered and recorded" "4 4" \
+	"$(for i in 1 2 3 4; do workload_line proto/par-$i; done | grep -c par) $(nr_records | tr -d ' ')"
+for i in 1 2 3 4; do
+	drv del --cid "cid-par-$i" --netns "/run/netns/bhc-$BH_TAG-p$i" --args "IgnoreUnknown=1;K8S_POD_NAME=par-$i"
+done
+"$BH" policy delete proto/par >/dev/null 2>&1
+expect_eq "parallel ones removed" 0 "$(nr_records)"
 
 # ------------------------------------------------------------ GC, STATUS
 # Bridge 1.1.1 knows neither GC nor 1.1.0: a bulkhead-cni-only list of

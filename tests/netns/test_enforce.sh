@@ -11,7 +11,7 @@ bh_mk_workload $T-a "$T"a 10.77.1.10/32 10.77.1.1     # shop/web
 bh_mk_workload $T-b "$T"b 10.77.1.20/32 10.77.1.1     # shop/db
 bh_mk_workload $T-c "$T"c 10.77.1.30/32 10.77.1.1     # guest/client
 # the outside host: a plain routed veth, not a workload
-ip netns add $T-o; bh_on_exit "ip netns del $T-o"
+ip netns add $T-o; bh_on_exit "bh_del_netns $T-o"
 ip link add "$T"o type veth peer name eth0 netns $T-o; bh_on_exit "ip link del ${T}o"
 ip addr add 10.78.1.1/24 dev "$T"o; ip link set "$T"o up
 ip -n $T-o addr add 10.78.1.10/24 dev eth0; ip -n $T-o link set eth0 up

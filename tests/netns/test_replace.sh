@@ -32,7 +32,8 @@ expect_ok "initial apply" $BH policy apply -f $BULKHEAD_STATE_DIR/p0.yaml
 for i in 1 2 3 4 5 6; do gen $((i * 150)) >$BULKHEAD_STATE_DIR/p$i.yaml; done
 
 OUT=$BULKHEAD_STATE_DIR/loop.out
-ip netns exec $T-a python3 "$TRAFFIC" loop 10.77.3.20 8080 400 >"$OUT" &
+STOP=$BULKHEAD_STATE_DIR/stop
+ip netns exec $T-a python3 "$TRAFFIC" loop 10.77.3.20 8080 20000 "$STOP" >"$OUT" &
 LOOP=$!
 bh_on_exit "kill $LOOP"
 applied=0
@@ -40,8 +41,10 @@ for i in 1 2 3 4 5 6 1 2 3; do
 	$BH policy apply -f $BULKHEAD_STATE_DIR/p$i.yaml && applied=$((applied + 1))
 done
 expect_eq "all replacements applied" 9 $applied
+touch "$STOP"
 wait $LOOP; rc=$?
 cat "$OUT"
 expect_eq "no allowed connection failed during replacement" 0 $rc
-expect_ok "400 connections made" grep -q "ok=400 failed=0" "$OUT"
+made=$(sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$OUT")
+[ "${made:-0}" -ge 20 ] && ok "connections ran across the replacements ($made)" || fail "too few connections during the replacements (${made:-0})"
 expect_fail "a port the policy does not allow is still denied" bh_tcp $T-a 10.77.3.20 9

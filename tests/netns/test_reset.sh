@@ -24,7 +24,9 @@ assert h["xdp"] and h["tcx_egress"] and not h["tcx_ingress"], s' "$hooks_b"
 printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b, namespace: z}\nspec:\n  podSelector: {matchLabels: {app: b}}\n  ingress: []\n' >$BULKHEAD_STATE_DIR/deny.yaml
 expect_ok "apply deny-all ingress for b" $BH policy apply -f $BULKHEAD_STATE_DIR/deny.yaml
 expect_fail "a -> b denied" bh_tcp $T-a 10.77.4.20 80
-expect_eq "no bulkhead process is running" "" "$(pgrep -x bulkhead)"
+ours() { grep -lz "BULKHEAD_BPFFS=$BULKHEAD_BPFFS" /proc/[0-9]*/environ 2>/dev/null | grep -v "/proc/$$/" | grep -v "/proc/self/" || true; }
+running=$(for e in $(ours); do p=${e#/proc/}; p=${p%/environ}; [ "$(cat /proc/$p/comm 2>/dev/null)" = bulkhead ] && echo $p; done)
+expect_eq "no bulkhead process of this instance is running" "" "$running"
 expect_fail "still denied with no bulkhead process" bh_tcp $T-a 10.77.4.20 80
 
 expect_ok "reset" $BH reset

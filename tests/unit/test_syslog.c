@@ -933,6 +933,96 @@ static void test_tcp_dead_mid_record(void **state)
 	close(lfd);
 }
 
+/* Queue full while the head record is half on the wire: the record after
+ * it is dropped instead, so the stream still parses frame by frame. */
+static void test_tcp_drop_keeps_partial_head(void **state)
+{
+	enum { QMAX = 16, EXTRA = 40 };
+	struct stream st = { 0 };
+	struct bh_syslog_stats ss;
+	struct bh_syslog *s;
+	char target[64], msg[700];
+	int lfd, cfd, i, seq = 0, frames, last;
+	size_t used = 0, frame_len;
+
+	(void)state;
+	set_tz("UTC0");
+	lfd = listen_tcp(AF_INET, 0, 4096);
+	snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", port_of(lfd));
+	s = open_with(target, BH_SYSLOG_RFC5424, "h", "a", QMAX);
+	cfd = accept_pumping(lfd, s);
+	assert_true(cfd >= 0);
+	small_sndbuf(s);
+	memset(msg, 'z', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	{
+		char rec[BH_SYSLOG_RECORD_MAX + 1];
+		struct bh_sd_param p[] = { { "seq", "000000" } };
+		int n = bh_syslog_format(s, BH_SEV_INFO, "test", "t@32473", p, 1, msg, rec,
+					 sizeof(rec));
+
+		frame_len = (size_t)snprintf(NULL, 0, "%d ", n) + (size_t)n;
+	}
+	/* Send and pump until a stall leaves half a record with the peer. */
+	for (i = 0; i < 2000; i++) {
+		bh_syslog_get_stats(s, &ss);
+		while (ss.queued < QMAX) {
+			send_seq(s, seq++, msg);
+			bh_syslog_get_stats(s, &ss);
+		}
+		assert_true(bh_syslog_pump(s) >= 0);
+		bh_syslog_get_stats(s, &ss);
+		if (ss.queued == 0)
+			continue;
+		read_quiet(cfd, &st);
+		if (st.len % frame_len != 0)
+			break;
+	}
+	assert_int_not_equal(st.len % frame_len, 0);
+	/* Overflow the queue without pumping. */
+	for (i = 0; i < EXTRA; i++)
+		send_seq(s, seq++, msg);
+	bh_syslog_get_stats(s, &ss);
+	assert_int_equal(ss.queued, QMAX);
+	assert_true(ss.dropped >= EXTRA - QMAX);
+	for (i = 0; i < 1000; i++) {
+		assert_true(bh_syslog_pump(s) >= 0);
+		read_quiet(cfd, &st);
+		bh_syslog_get_stats(s, &ss);
+		if (ss.queued == 0)
+			break;
+	}
+	read_quiet(cfd, &st);
+	bh_syslog_get_stats(s, &ss);
+	assert_int_equal(ss.queued, 0);
+	assert_int_equal(ss.sent + ss.dropped, (uint64_t)seq);
+
+	/* Every frame complete, seqs increasing, the newest ones last. */
+	frames = 0;
+	last = -1;
+	for (size_t off = 0; off < st.len; frames++) {
+		char *end, rec[BH_SYSLOG_RECORD_MAX + 1];
+		long len = strtol(st.buf + off, &end, 10);
+
+		assert_int_equal(*end, ' ');
+		assert_true(len > 0 && (size_t)(end + 1 - st.buf) + (size_t)len <= st.len);
+		memcpy(rec, end + 1, (size_t)len);
+		rec[len] = '\0';
+		assert_memory_equal(rec, "<30>1 ", 6);
+		assert_true(seq_of(rec) > last);
+		last = seq_of(rec);
+		off = (size_t)(end + 1 - st.buf) + (size_t)len;
+		used = off;
+	}
+	assert_int_equal(used, st.len);
+	assert_int_equal(frames, (int)ss.sent);
+	assert_int_equal(last, seq - 1);
+	free(st.buf);
+	bh_syslog_close(s);
+	close(cfd);
+	close(lfd);
+}
+
 /* Connect in progress is finished by pump on EPOLLOUT; before that the fd
  * is offered for EPOLLOUT even with an empty queue. */
 static void test_tcp_fd_want_write(void **state)
@@ -1060,6 +1150,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_framing_partial),
 		cmocka_unit_test(test_tcp_reconnect),
 		cmocka_unit_test(test_tcp_dead_mid_record),
+		cmocka_unit_test(test_tcp_drop_keeps_partial_head),
 		cmocka_unit_test(test_tcp_fd_want_write),
 		cmocka_unit_test(test_udp_delivery),
 	};

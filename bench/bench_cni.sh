@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Time bulkhead-cni adds to a container's network setup: the CNI ADD of
+# the whole chain (bridge + host-local [+ bulkhead-cni]) for N containers
+# (default 20) each, with and without bulkhead-cni, interleaved, run the
+# way libcni runs it (tests/lib/cni_driver.py, real plugins, a real netns
+# per container). Containers stay up until the end, so the Nth ADD also
+# pays for the N-1 workloads before it (bulkhead-cni recompiles policy
+# for the instance). Prints medians, the added time and the ratio; the
+# first ADD, which loads and pins the BPF programs, is reported apart.
+#
+#   BUILD=build bench/bench_cni.sh [N]
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+N=${1:-20}
+[ "$(id -u)" = 0 ] || { echo "bench_cni: needs root (netns, bridge, BPF)" >&2; exit 2; }
+[ -x "$BUILD/bulkhead-cni" ] || { echo "bench_cni: build $BUILD/bulkhead-cni first" >&2; exit 2; }
+for p in bridge host-local; do
+	[ -x /usr/lib/cni/$p ] || { echo "bench_cni: skipped: /usr/lib/cni/$p missing"; exit 0; }
+done
+
+TAG=$(printf '%03x' $(( (RANDOM + $$) % 4096 )))
+W=/tmp/bh-bench-cni-$TAG
+export BULKHEAD_BPFFS=/sys/fs/bpf/bh-bench-cni-$TAG
+export BULKHEAD_STATE_DIR=$W/state
+BR_P=bcbp${TAG} BR_C=bcbc${TAG}
+NETNS=()
+mkdir -p "$W"/{bin,ipam,cache,state}
+ln -s "$BUILD/bulkhead-cni" "$W/bin/bulkhead-cni"
+
+cleanup() {
+	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	ip link del "$BR_P" 2>/dev/null
+	ip link del "$BR_C" 2>/dev/null
+	"$BUILD/bulkhead" reset >/dev/null 2>&1
+	rm -rf "$BULKHEAD_BPFFS" "$W"
+}
+trap cleanup EXIT
+
+conflist() { # NAME BRIDGE SUBNET WITH_BULKHEAD
+	local extra=""
+	[ "$4" = 1 ] && extra=",{\"type\":\"bulkhead-cni\",\"namespace\":\"bench\",\"stateDir\":\"$BULKHEAD_STATE_DIR\",\"bpffs\":\"$BULKHEAD_BPFFS\"}"
+	cat <<EOF
+{"cniVersion":"1.0.0","name":"$1","plugins":[
+ {"type":"bridge","bridge":"$2","isGateway":true,"ipMasq":false,
+  "ipam":{"type":"host-local","dataDir":"$W/ipam","ranges":[[{"subnet":"$3"}]]}}$extra]}
+EOF
+}
+conflist bench-plain-$TAG "$BR_P" 10.195.1.0/24 0 >"$W/plain.conflist"
+conflist bench-bh-$TAG "$BR_C" 10.195.2.0/24 1 >"$W/bh.conflist"
+
+drv() { # VARIANT CMD CID: one chain command, timing appended to W/VARIANT.timing
+	python3 "$ROOT/tests/lib/cni_driver.py" "$2" --conflist "$W/$1.conflist" \
+		--cache-dir "$W/cache" --cni-path "$W/bin:/usr/lib/cni" --cid "$3" \
+		--netns "/run/netns/$3" --args "IgnoreUnknown=1" --timing "$W/$1.timing" >/dev/null
+}
+mkns() { ip netns add "$1" && NETNS+=("$1"); }
+
+# Warm-up: the first bulkhead-cni ADD of an instance loads and pins the
+# programs and maps; measured apart, then removed.
+for v in plain bh; do
+	mkns "bcb$TAG${v:0:1}w" && drv $v add "bcb$TAG${v:0:1}w" ||
+		{ echo "bench_cni: warm-up ADD failed ($v)" >&2; exit 1; }
+done
+for v in plain bh; do drv $v del "bcb$TAG${v:0:1}w"; done
+mv "$W/bh.timing" "$W/warm.timing"
+rm -f "$W/plain.timing"
+
+# Container ids unique in their first 12 characters (the workload name).
+cid() { printf 'bcb%s%s%03d' "$TAG" "${1:0:1}" "$2"; }
+for i in $(seq 1 "$N"); do
+	for v in plain bh; do
+		mkns "$(cid $v $i)" && drv $v add "$(cid $v $i)" ||
+			{ echo "bench_cni: ADD $v $i failed" >&2; exit 1; }
+	done
+done
+for i in $(seq 1 "$N"); do
+	for v in plain bh; do drv $v del "$(cid $v $i)"; done
+done
+
+python3 - "$W" "$N" <<'EOF'
+import json, statistics, sys
+from collections import defaultdict
+w, n = sys.argv[1], int(sys.argv[2])
+
+def load(name):
+    with open(f"{w}/{name}.timing") as f:
+        return [json.loads(l) for l in f]
+
+def per_container(rows, command, plugin=None):
+    tot = defaultdict(float)
+    for r in rows:
+        if r["command"] == command and (plugin is None or r["plugin"] == plugin):
+            tot[r["cid"]] += r["ms"]
+    return list(tot.values())
+
+plain, bh, warm = load("plain"), load("bh"), load("warm")
+def med(v): return statistics.median(v) if v else float("nan")
+pa, ba = per_container(plain, "ADD"), per_container(bh, "ADD")
+pb = per_container(bh, "ADD", "bulkhead-cni")
+pd, bd = per_container(plain, "DEL"), per_container(bh, "DEL")
+first = [r["ms"] for r in warm if r["command"] == "ADD" and r["plugin"] == "bulkhead-cni"]
+print(f"CNI ADD, chain bridge + host-local, median over {n} containers (wall ms, per container)")
+print(f"  without bulkhead-cni      {med(pa):8.1f} ms  (min {min(pa):.1f}, max {max(pa):.1f})")
+print(f"  with bulkhead-cni         {med(ba):8.1f} ms  (min {min(ba):.1f}, max {max(ba):.1f})")
+print(f"  bulkhead-cni ADD alone    {med(pb):8.1f} ms  (min {min(pb):.1f}, max {max(pb):.1f})")
+print(f"  added by bulkhead-cni     {med(ba) - med(pa):8.1f} ms  ratio with/without {med(ba) / med(pa):.2f}x")
+print(f"  first ADD of an instance  {first[0] if first else float('nan'):8.1f} ms  (loads and pins the BPF programs)")
+print(f"CNI DEL, median: without {med(pd):.1f} ms, with {med(bd):.1f} ms, ratio {med(bd) / med(pd):.2f}x")
+EOF

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A reference model of what bulkhead may let through, written from the
+ * RFCs and docs/datapath.md rather than from lib/bpf/parse.h, so the two
+ * can disagree. Used by tests/bpf/test_fuzz_packets.c (against the real
+ * programs) and tests/fuzz/fuzz_packet_parse.c (against a userspace build
+ * of the parser).
+ *
+ * or_parse() reads a frame the strict way; or_may_pass() answers "is a
+ * pass of this frame explainable?": the one allowed flow, ARP from the
+ * right sender, neighbour discovery, or a packet belonging to a flow the
+ * model saw pass (same tuple either way, a later fragment of a datagram
+ * whose first fragment it saw, an ICMP error about the flow sent back
+ * to the quoted packet's source). Everything is host-order, header-only
+ * and allocation-free.
+ */
+#ifndef BH_PKT_ORACLE_H
+#define BH_PKT_ORACLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bulkhead_abi.h"
+
+enum or_kind {
+	OR_MALFORMED = 0,	/* truncated or inconsistent */
+	OR_UNKNOWN,		/* not IPv4/IPv6/ARP (VLAN tags included) */
+	OR_ARP,
+	OR_IP,
+};
+
+enum or_frag { OR_FRAG_NONE = 0, OR_FRAG_FIRST, OR_FRAG_LATER };
+
+struct or_addr {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t a[16];		/* IPv4 in a[12..15], rest zero */
+};
+
+struct or_quote {		/* the packet an ICMP error quotes */
+	bool valid;
+	struct or_addr src, dst;
+	uint8_t proto;
+	bool has_ports;
+	uint16_t sport, dport;
+};
+
+struct or_pkt {
+	enum or_kind kind;
+	const char *why;	/* for OR_MALFORMED / OR_UNKNOWN */
+	struct or_addr src, dst;	/* IP, or ARP sender/target (family 4) */
+	uint8_t proto;		/* L4; later fragment: the fragment's next header */
+	enum or_frag frag;
+	uint32_t frag_id;
+	uint8_t frag_proto;
+	bool has_ports;		/* TCP/UDP/SCTP */
+	uint16_t sport, dport;
+	uint8_t tcp_flags;
+	bool icmp;		/* ICMP of its own family, header read */
+	uint8_t icmp_type, icmp_code;
+	bool nd;		/* ICMPv6 neighbour discovery / MLD type */
+	bool icmp_error;
+	struct or_quote quote;
+};
+
+#define OR_EXT_MAX	BH_IPV6_EXT_MAX
+
+static inline uint16_t or_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t or_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void or_addr4(struct or_addr *a, const uint8_t *p)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = 4;
+	memcpy(&a->a[12], p, 4);
+}
+
+static inline void or_addr6(struct or_addr *a, const uint8_t *p)
+{
+	a->family = 6;
+	memcpy(a->a, p, 16);
+}
+
+static inline bool or_addr_eq(const struct or_addr *x, const struct or_addr *y)
+{
+	return x->family == y->family && !memcmp(x->a, y->a, 16);
+}
+
+static inline int or_bad(struct or_pkt *o, enum or_kind k, const char *why)
+{
+	o->kind = k;
+	o->why = why;
+	return -1;
+}
+
+static inline bool or_is_ext6(uint8_t nh)
+{
+	/* hop-by-hop, routing, fragment, AH, destination options */
+	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60;
+}
+
+static inline bool or_icmp_error_type(int family, uint8_t t)
+{
+	if (family == 4)
+		return t == 3 || t == 4 || t == 11 || t == 12;
+	return t >= 1 && t <= 4;
+}
+
+/* The quoted datagram: its IP header and 8 bytes. Bounded by the frame
+ * (what the data path reads), not by the outer datagram. */
+static inline void or_parse_quote(const uint8_t *f, size_t len, size_t off, int family,
+				  struct or_quote *q)
+{
+	size_t l4;
+
+	memset(q, 0, sizeof(*q));
+	if (family == 4) {
+		if (off + 20 > len || f[off] >> 4 != 4 || (f[off] & 0xf) < 5 ||
+		    (or_get16(f + off + 6) & 0x1fff))
+			return;
+		or_addr4(&q->src, f + off + 12);
+		or_addr4(&q->dst, f + off + 16);
+		q->proto = f[off + 9];
+		l4 = off + (size_t)(f[off] & 0xf) * 4;
+	} else {
+		if (off + 40 > len || f[off] >> 4 != 6)
+			return;
+		or_addr6(&q->src, f + off + 8);
+		or_addr6(&q->dst, f + off + 24);
+		q->proto = f[off + 6];
+		l4 = off + 40;
+	}
+	if (l4 + 8 > len)
+		return;
+	if (q->proto == 6 || q->proto == 17 || q->proto == 132) {
+		q->has_ports = true;
+		q->sport = or_get16(f + l4);
+		q->dport = or_get16(f + l4 + 2);
+	}
+	q->valid = true;
+}
+
+static inline int or_parse_l4(const uint8_t *f, size_t len, size_t off, size_t l4len,
+			      struct or_pkt *o)
+{
+	const uint8_t *h = f + off;
+
+	switch (o->proto) {
+	case 6:
+		if (l4len < 20)
+			return or_bad(o, OR_MALFORMED, "tcp header beyond datagram");
+		if (h[12] >> 4 < 5 || (size_t)(h[12] >> 4) * 4 > l4len)
+			return or_bad(o, OR_MALFORMED, "tcp data offset");
+		o->tcp_flags = h[13];
+		break;
+	case 17:
+		if (l4len < 8)
+			return or_bad(o, OR_MALFORMED, "udp header beyond datagram");
+		break;
+	case 132:
+		if (l4len < 12)
+			return or_bad(o, OR_MALFORMED, "sctp header beyond datagram");
+		break;
+	case 1:
+	case 58:
+		if ((o->proto == 1) != (o->src.family == 4))
+			return 0;	/* the other family's ICMP: an opaque protocol */
+		if (l4len < 8)
+			return or_bad(o, OR_MALFORMED, "icmp header beyond datagram");
+		o->icmp = true;
+		o->icmp_type = h[0];
+		o->icmp_code = h[1];
+		o->nd = o->proto == 58 && ((h[0] >= 133 && h[0] <= 137) || h[0] == 143);
+		o->icmp_error = or_icmp_error_type(o->src.family, h[0]);
+		if (o->icmp_error && o->frag == OR_FRAG_NONE)
+			or_parse_quote(f, len, off + 8, o->src.family, &o->quote);
+		return 0;
+	default:
+		return 0;
+	}
+	o->has_ports = true;
+	o->sport = or_get16(h);
+	o->dport = or_get16(h + 2);
+	return 0;
+}
+
+static inline int or_parse_ipv4(const uint8_t *f, size_t len, struct or_pkt *o)
+{
+	const uint8_t *ip = f + 14;
+	size_t hl, tot;
+	uint16_t fo;
+
+	if (len < 14 + 20)
+		return or_bad(o, OR_MALFORMED, "ipv4 header truncated");
+	hl = (size_t)(ip[0] & 0xf) * 4;
+	tot = or_get16(ip + 2);
+	if (ip[0] >> 4 != 4)
+		return or_bad(o, OR_MALFORMED, "ipv4 version");
+	if (hl < 20)
+		return or_bad(o, OR_MALFORMED, "ipv4 ihl < 5");
+	if (tot < hl)
+		return or_bad(o, OR_MALFORMED, "ipv4 total length < header");
+	if (14 + tot > len)
+		return or_bad(o, OR_MALFORMED, "ipv4 total length beyond frame");
+	o->kind = OR_IP;
+	or_addr4(&o->src, ip + 12);
+	or_addr4(&o->dst, ip + 16);
+	o->proto = o->frag_proto = ip[9];
+	o->frag_id = or_get16(ip + 4);
+	fo = or_get16(ip + 6);
+	if (fo & 0x1fff) {
+		o->frag = OR_FRAG_LATER;
+		return 0;
+	}
+	if (fo & 0x2000)
+		o->frag = OR_FRAG_FIRST;
+	return or_parse_l4(f, len, 14 + hl, tot - hl, o);
+}
+
+static inline int or_parse_ipv6(const uint8_t *f, size_t len, struct or_pkt *o)
+{
+	const uint8_t *ip = f + 14;
+	size_t off = 14 + 40, end;
+	uint8_t nh;
+	int n;
+
+	if (len < 14 + 40)
+		return or_bad(o, OR_MALFORMED, "ipv6 header truncated");
+	if (ip[0] >> 4 != 6)
+		return or_bad(o, OR_MALFORMED, "ipv6 version");
+	end = off + or_get16(ip + 4);
+	if (end > len)
+		return or_bad(o, OR_MALFORMED, "ipv6 payload length beyond frame");
+	o->kind = OR_IP;
+	or_addr6(&o->src, ip + 8);
+	or_addr6(&o->dst, ip + 24);
+	nh = ip[6];
+	for (n = 0; or_is_ext6(nh); n++) {
+		const uint8_t *h = f + off;
+
+		if (n == OR_EXT_MAX)
+			return or_bad(o, OR_MALFORMED, "ipv6 extension chain too long");
+		if (off + 8 > end)
+			return or_bad(o, OR_MALFORMED, "ipv6 extension header truncated");
+		if (nh == 44) {
+			uint16_t fo = or_get16(h + 2);
+
+			o->frag_proto = h[0];
+			o->frag_id = or_get32(h + 4);
+			if (fo >> 3) {
+				o->frag = OR_FRAG_LATER;
+				o->proto = h[0];
+				return 0;
+			}
+			if (fo & 1)
+				o->frag = OR_FRAG_FIRST;
+			off += 8;
+		} else if (nh == 51) {
+			off += ((size_t)h[1] + 2) * 4;
+		} else {
+			off += ((size_t)h[1] + 1) * 8;
+		}
+		nh = h[0];
+	}
+	if (off > end)
+		return or_bad(o, OR_MALFORMED, "ipv6 extension header beyond payload");
+	o->proto = nh;
+	return or_parse_l4(f, len, off, end - off, o);
+}
+
+static inline int or_parse_arp(const uint8_t *f, size_t len, struct or_pkt *o)
+{
+	const uint8_t *a = f + 14;
+
+	if (len < 14 + 28)
+		return or_bad(o, OR_MALFORMED, "arp truncated");
+	if (or_get16(a) != 1 || or_get16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4)
+		return or_bad(o, OR_MALFORMED, "arp not ethernet/ipv4");
+	o->kind = OR_ARP;
+	or_addr4(&o->src, a + 14);
+	or_addr4(&o->dst, a + 24);
+	return 0;
+}
+
+/* 0 and o->kind OR_IP/OR_ARP, or -1 and OR_MALFORMED/OR_UNKNOWN. */
+static inline int or_parse(const uint8_t *f, size_t len, struct or_pkt *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (len < 14)
+		return or_bad(o, OR_MALFORMED, "shorter than ethernet");
+	switch (or_get16(f + 12)) {
+	case 0x0800:
+		return or_parse_ipv4(f, len, o);
+	case 0x86dd:
+		return or_parse_ipv6(f, len, o);
+	case 0x0806:
+		return or_parse_arp(f, len, o);
+	default:
+		return or_bad(o, OR_UNKNOWN, "ethertype");
+	}
+}
+
+/* ------------------------------------------------------------ the model */
+#define OR_MAX_FLOWS	4096
+#define OR_MAX_FRAGS	4096
+
+struct or_flow {		/* an L4 tuple, stored as sent by the initiator */
+	struct or_addr src, dst;
+	uint8_t proto;
+	uint16_t sport, dport;
+};
+
+struct or_frag_rec {
+	struct or_addr src, dst;
+	uint32_t id;
+	uint8_t proto;
+	uint16_t sport, dport;
+	bool has_ports;
+};
+
+struct or_model {
+	/* the workload and its one allowed flow (egress TCP to peer:port) */
+	int nr_own;
+	struct or_addr own[4];
+	struct or_addr peer4, peer6;
+	uint16_t allowed_port;
+	/* what the model saw pass */
+	int nr_flows;
+	struct or_flow flows[OR_MAX_FLOWS];
+	int nr_frags, next_frag;	/* one record per datagram key, ring when full */
+	struct or_frag_rec frags[OR_MAX_FRAGS];
+};
+
+enum or_why {
+	OR_OK_ALLOWED = 0,	/* the allowed flow, new */
+	OR_OK_ARP,
+	OR_OK_ND,
+	OR_OK_FLOW,		/* packet of a known flow */
+	OR_OK_FRAG,		/* later fragment of a known flow's datagram */
+	OR_OK_RELATED,		/* ICMP error about a known flow, to its sender */
+	OR_NO_MALFORMED,	/* (c) */
+	OR_NO_UNKNOWN,
+	OR_NO_SPOOF,		/* (a) */
+	OR_NO_ICMP_ELSEWHERE,	/* (b): error about a known flow, sent to a third party */
+	OR_NO_MAPPED,		/* (b): IPv6 with an IPv4-mapped address */
+	OR_NO_POLICY,		/* (b) */
+	OR_WHY_NR,
+};
+
+static inline bool or_why_ok(enum or_why w)
+{
+	return w <= OR_OK_RELATED;
+}
+
+static inline const char *or_why_name(enum or_why w)
+{
+	static const char *const n[] = {
+		"allowed flow", "arp", "nd", "known flow", "known fragment",
+		"related icmp error", "MALFORMED", "NOT IP/ARP", "SPOOFED SOURCE",
+		"ICMP ERROR TO A THIRD PARTY", "IPV4-MAPPED IPV6 ADDRESS", "NOT ALLOWED BY POLICY",
+	};
+	return w < OR_WHY_NR ? n[w] : "?";
+}
+
+static inline bool or_owns(const struct or_model *m, const struct or_addr *a)
+{
+	int i;
+
+	for (i = 0; i < m->nr_own; i++)
+		if (or_addr_eq(&m->own[i], a))
+			return true;
+	return false;
+}
+
+static inline bool or_is_zero(const struct or_addr *a)
+{
+	static const uint8_t z[16];
+
+	return !memcmp(a->a, z, 16);
+}
+
+static inline bool or_flow_match(const struct or_flow *f, const struct or_addr *s,
+				 const struct or_addr *d, uint8_t proto, uint16_t sp, uint16_t dp)
+{
+	if (f->proto != proto)
+		return false;
+	if (or_addr_eq(&f->src, s) && or_addr_eq(&f->dst, d) && f->sport == sp && f->dport == dp)
+		return true;
+	return or_addr_eq(&f->src, d) && or_addr_eq(&f->dst, s) && f->sport == dp && f->dport == sp;
+}
+
+static inline bool or_flow_known(const struct or_model *m, const struct or_addr *s,
+				 const struct or_addr *d, uint8_t proto, uint16_t sp, uint16_t dp)
+{
+	int i;
+
+	for (i = 0; i < m->nr_flows; i++)
+		if (or_flow_match(&m->flows[i], s, d, proto, sp, dp))
+			return true;
+	return false;
+}
+
+static inline struct or_frag_rec *or_frag_find(const struct or_model *m, const struct or_pkt *p)
+{
+	int i;
+
+	for (i = 0; i < m->nr_frags; i++) {
+		const struct or_frag_rec *r = &m->frags[i];
+
+		if (r->id == p->frag_id && r->proto == p->frag_proto &&
+		    or_addr_eq(&r->src, &p->src) && or_addr_eq(&r->dst, &p->dst))
+			return (struct or_frag_rec *)r;
+	}
+	return NULL;
+}
+
+/* Record what a frame teaches the model whatever its verdict: a first
+ * fragment's ports (the data path remembers them while parsing). */
+static inline void or_observe(struct or_model *m, const struct or_pkt *p)
+{
+	struct or_frag_rec *r;
+
+	if (p->kind != OR_IP || p->frag != OR_FRAG_FIRST)
+		return;
+	/* a datagram id reused replaces the older ports, as in the data path */
+	r = or_frag_find(m, p);
+	if (!r && m->nr_frags < OR_MAX_FRAGS)
+		r = &m->frags[m->nr_frags++];
+	else if (!r)
+		r = &m->frags[m->next_frag++ % OR_MAX_FRAGS];
+	r->src = p->src;
+	r->dst = p->dst;
+	r->id = p->frag_id;
+	r->proto = p->frag_proto;
+	r->has_ports = p->has_ports;
+	r->sport = p->sport;
+	r->dport = p->dport;
+}
+
+/* ::ffff:0:0/96 must not appear on the wire (RFC 4291 2.5.5.2) */
+static inline bool or_is_mapped(const struct or_addr *a)
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return a->family == 6 && !memcmp(a->a, pfx, 12);
+}
+
+static inline bool or_is_allowed_flow(const struct or_model *m, const struct or_pkt *p, int dir)
+{
+	const struct or_addr *peer = p->src.family == 4 ? &m->peer4 : &m->peer6;
+
+	return dir == BH_DIR_EGRESS && p->kind == OR_IP && p->proto == 6 && p->has_ports &&
+	       p->frag != OR_FRAG_LATER && or_owns(m, &p->src) && or_addr_eq(&p->dst, peer) &&
+	       p->dport == m->allowed_port;
+}
+
+/* May bulkhead pass this frame in direction dir? */
+static inline enum or_why or_may_pass(const struct or_model *m, const struct or_pkt *p, int dir)
+{
+	bool egress = dir == BH_DIR_EGRESS;
+
+	if (p->kind == OR_MALFORMED)
+		return OR_NO_MALFORMED;
+	if (p->kind == OR_UNKNOWN)
+		return OR_NO_UNKNOWN;
+	if (p->kind == OR_ARP) {
+		if (egress && !or_owns(m, &p->src) && !or_is_zero(&p->src))
+			return OR_NO_SPOOF;
+		return OR_OK_ARP;
+	}
+	if (egress && !or_owns(m, &p->src)) {
+		bool ll = p->src.family == 6 && p->src.a[0] == 0xfe && (p->src.a[1] & 0xc0) == 0x80;
+
+		if (p->nd && (ll || or_is_zero(&p->src)))
+			return OR_OK_ND;
+		return OR_NO_SPOOF;
+	}
+	if (p->nd)
+		return OR_OK_ND;
+	if (p->frag == OR_FRAG_LATER) {
+		const struct or_frag_rec *r = or_frag_find(m, p);
+
+		if (r && r->has_ports &&
+		    or_flow_known(m, &p->src, &p->dst, p->proto, r->sport, r->dport))
+			return OR_OK_FRAG;
+		return OR_NO_POLICY;
+	}
+	if (p->has_ports && or_flow_known(m, &p->src, &p->dst, p->proto, p->sport, p->dport))
+		return OR_OK_FLOW;
+	/* an error goes back to whoever sent the packet it quotes */
+	if (p->icmp_error && p->quote.valid && p->quote.has_ports &&
+	    or_addr_eq(&p->dst, &p->quote.src) &&
+	    or_flow_known(m, &p->quote.src, &p->quote.dst, p->quote.proto, p->quote.sport,
+			  p->quote.dport))
+		return OR_OK_RELATED;
+	if (or_is_allowed_flow(m, p, dir))
+		return OR_OK_ALLOWED;
+	/* name the two known ways a pass can be wrong, for the report */
+	if (p->icmp_error && p->quote.valid && p->quote.has_ports &&
+	    or_flow_known(m, &p->quote.src, &p->quote.dst, p->quote.proto, p->quote.sport,
+			  p->quote.dport))
+		return OR_NO_ICMP_ELSEWHERE;
+	if (or_is_mapped(&p->src) || or_is_mapped(&p->dst))
+		return OR_NO_MAPPED;
+	return OR_NO_POLICY;
+}
+
+/*
+ * The frame passed as a new flow (w OR_OK_ALLOWED, or new_flow: the data
+ * path says it opened one, so that a wrong pass is reported once and not
+ * again for each later packet of the flow it opened). A RST opens none.
+ */
+static inline void or_passed(struct or_model *m, const struct or_pkt *p, enum or_why w,
+			     bool new_flow)
+{
+	struct or_flow *f;
+
+	if ((w != OR_OK_ALLOWED && !new_flow) || p->kind != OR_IP || !p->has_ports ||
+	    (p->proto == 6 && (p->tcp_flags & 0x04)) || m->nr_flows >= OR_MAX_FLOWS)
+		return;
+	if (or_flow_known(m, &p->src, &p->dst, p->proto, p->sport, p->dport))
+		return;
+	f = &m->flows[m->nr_flows++];
+	f->src = p->src;
+	f->dst = p->dst;
+	f->proto = p->proto;
+	f->sport = p->sport;
+	f->dport = p->dport;
+}
+
+#endif /* BH_PKT_ORACLE_H */
