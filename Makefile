@@ -145,3 +145,25 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# ------------------------------------------------------------------ fuzz
+# `make fuzz` (not part of `make test`): the policy fuzz test rebuilt with
+# ASan+UBSan and run, and the libFuzzer harnesses tests/fuzz/fuzz_*.c
+# built with clang. Running them longer: tests/fuzz/README.md.
+FUZZ_DIR       := $(BUILD)/fuzz
+FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                  -fno-omit-frame-pointer
+FUZZ_POL_SRCS  := $(filter-out policy/apply.c policy/sync.c policy/nft.c,$(POLICY_SRCS))
+FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: fuzz
+fuzz: $(FUZZ_DIR)/test_fuzz_policy $(FUZZ_HARNESSES)
+	$(FUZZ_DIR)/test_fuzz_policy
+$(FUZZ_DIR)/test_fuzz_policy: tests/unit/test_fuzz_policy.c $(wildcard tests/fuzz/*.h) \
+		$(FUZZ_POL_SRCS) $(USER_HDRS) | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(FUZZ_SAN) -o $@ $< $(FUZZ_POL_SRCS) -lyaml -lcmocka
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_POL_SRCS) \
+		$(USER_HDRS) $(BPF_HDRS) | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_POL_SRCS) -lyaml

@@ -109,4 +109,9 @@ print(f"  bulkhead-cni ADD alone    {med(pb):8.1f} ms  (min {min(pb):.1f}, max {
 print(f"  added by bulkhead-cni     {med(ba) - med(pa):8.1f} ms  ratio with/without {med(ba) / med(pa):.2f}x")
 print(f"  first ADD of an instance  {first[0] if first else float('nan'):8.1f} ms  (loads and pins the BPF programs)")
 print(f"CNI DEL, median: without {med(pd):.1f} ms, with {med(bd):.1f} ms, ratio {med(bd) / med(pd):.2f}x")
+print(json.dumps({"cni_add_plain_ms": round(med(pa), 2), "cni_add_with_bulkhead_ms": round(med(ba), 2),
+                  "cni_add_bulkhead_alone_ms": round(med(pb), 2),
+                  "cni_add_added_ms": round(med(ba) - med(pa), 2),
+                  "cni_add_ratio": round(med(ba) / med(pa), 2),
+                  "cni_del_plain_ms": round(med(pd), 2), "cni_del_with_bulkhead_ms": round(med(bd), 2)}))
 EOF

@@ -60,6 +60,7 @@ enum bh_dir {
 	BH_DIR_INGRESS = 0,
 	BH_DIR_EGRESS = 1,
 	BH_DIR_META = 0xff,	/* quarantine marker key, see bh_policy_key */
+	BH_DIR_DIGEST = 0xfe,	/* userspace's content digest key, see bh_policy_key */
 };
 
 /* ------------------------------------------------------------------ modes */
@@ -110,6 +111,12 @@ struct bh_ipcache_val {
  *
  * The quarantine (deny-all) map holds {prefixlen 8, dir BH_DIR_META}; the
  * data path looks it up to know the workload is quarantined.
+ *
+ * Every inner map userspace builds also holds {prefixlen 8, dir
+ * BH_DIR_DIGEST}: a 64-bit digest of the map's other entries (low half in
+ * rule_id, high half in audit_rule_id, verdicts NONE). The data path never
+ * looks it up (no packet key starts with that dir byte); the sync compares
+ * it with the newly compiled entries and swaps only maps that changed.
  */
 struct bh_policy_key {
 	__u32 prefixlen;
@@ -249,7 +256,8 @@ enum bh_reason {
 	BH_R_L3_UNKNOWN,	/* ethertype neither IPv4, IPv6 nor ARP */
 	BH_R_ARP,		/* ARP passed (after spoof check) */
 	BH_R_ND,		/* IPv6 neighbour discovery passed */
-	BH_R_NO_WORKLOAD,	/* program on an interface not registered: pass */
+	BH_R_NO_WORKLOAD,	/* interface not registered: drop (fail closed), counted
+				 * only in BH_C_NO_WORKLOAD (no slot to count under) */
 	BH_R_MAX,
 };
 

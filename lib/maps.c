@@ -230,3 +230,197 @@ int bh_maps_flows_purge(struct bh_ctx *ctx, __u32 slot)
 				    frag_keep, &slot);
 	return err;
 }
+
+/* ------------------------------------------------------ incremental sync */
+void bh_policy_digest_entry(__u64 digest, struct bh_policy_key *k, struct bh_policy_val *v)
+{
+	memset(k, 0, sizeof(*k));
+	memset(v, 0, sizeof(*v));
+	k->prefixlen = 8;
+	k->dir = BH_DIR_DIGEST;
+	v->rule_id = (__u32)digest;
+	v->audit_rule_id = (__u32)(digest >> 32);
+}
+
+static __u32 map_id_of(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Id of the inner map in bh_policy_v1[slot], 0 if none. */
+static __u32 slot_map_id(struct bh_ctx *ctx, __u32 slot)
+{
+	int outer = mfd(ctx, BH_M_POLICY);
+	__u32 id = 0;
+
+	if (outer < 0 || bpf_map_lookup_elem(outer, &slot, &id))
+		return 0;
+	return id;
+}
+
+bool bh_maps_policy_is_quarantined(struct bh_ctx *ctx, __u32 slot)
+{
+	int deny = mfd(ctx, BH_M_DENY_ALL);
+	__u32 id = slot_map_id(ctx, slot);
+
+	return id && deny >= 0 && id == map_id_of(deny);
+}
+
+int bh_maps_policy_digest(struct bh_ctx *ctx, __u32 slot, __u64 *digest)
+{
+	struct bh_policy_key k;
+	struct bh_policy_val v;
+	__u32 id = slot_map_id(ctx, slot);
+	int fd, err = 0;
+
+	if (!id || bh_maps_policy_is_quarantined(ctx, slot))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -ENOENT;	/* swapped out and freed meanwhile */
+	bh_policy_digest_entry(0, &k, &v);
+	if (bpf_map_lookup_elem(fd, &k, &v))
+		err = -ENOENT;
+	else
+		*digest = (__u64)v.audit_rule_id << 32 | v.rule_id;
+	close(fd);
+	return err;
+}
+
+int bh_maps_policy_swap_many(struct bh_ctx *ctx, size_t nr, const __u32 *slots, const int *fds)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+	int outer = mfd(ctx, BH_M_POLICY);
+	__u32 count = nr;
+
+	if (outer < 0)
+		return outer;
+	if (!nr)
+		return 0;
+	if (!bpf_map_update_batch(outer, slots, fds, &count, &bo))
+		return 0;
+	if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP)
+		return bh_err(ctx, -errno, false, "cannot install %zu policies: %m", nr);
+	/* No batch update for map-in-map here: one slot at a time (the
+	 * elements a failed batch already wrote are written again). */
+	for (size_t i = 0; i < nr; i++) {
+		int err = bh_maps_policy_swap(ctx, slots[i], fds[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int bh_maps_dump(struct bh_ctx *ctx, const char *map, size_t key_size, size_t val_size,
+		 void **keys_out, void **vals_out, size_t *nr_out)
+{
+	int fd = bh_map_fd(ctx, map);
+	size_t cap = 64, nr = 0, steps = 0;
+	__u8 *keys, *vals, *prev = NULL;
+	int err = 0;
+
+	*keys_out = *vals_out = NULL;
+	*nr_out = 0;
+	if (fd < 0)
+		return fd;
+	keys = malloc(cap * key_size);
+	vals = malloc(cap * val_size);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (;;) {
+		/* Bounded: entries that vanish under an LRU or a deleted
+		 * predecessor can make the walk start over. */
+		if (++steps > (1u << 24)) {
+			err = bh_err(ctx, -EAGAIN, false, "%s changes too fast to be read", map);
+			goto fail;
+		}
+		if (nr == cap) {
+			__u8 *k = realloc(keys, 2 * cap * key_size), *v;
+
+			if (!k) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			keys = k;
+			v = realloc(vals, 2 * cap * val_size);
+			if (!v) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			vals = v;
+			cap *= 2;
+			prev = nr ? keys + (nr - 1) * key_size : NULL;
+		}
+		if (bpf_map_get_next_key(fd, prev, keys + nr * key_size))
+			break;
+		if (bpf_map_lookup_elem(fd, keys + nr * key_size, vals + nr * val_size)) {
+			if (errno == ENOENT)
+				continue;	/* deleted meanwhile (LRU): go on from prev */
+			err = bh_err(ctx, -errno, false, "cannot read %s: %m", map);
+			goto fail;
+		}
+		prev = keys + nr * key_size;
+		nr++;
+	}
+	if (errno != ENOENT) {
+		err = bh_err(ctx, -errno, false, "cannot walk %s: %m", map);
+		goto fail;
+	}
+	*keys_out = keys;
+	*vals_out = vals;
+	*nr_out = nr;
+	return 0;
+fail:
+	free(keys);
+	free(vals);
+	if (err == -ENOMEM)
+		bh_err(ctx, err, false, "out of memory");
+	return err;
+}
+
+int bh_maps_lookup(struct bh_ctx *ctx, const char *map, const void *key, void *val)
+{
+	int fd = bh_map_fd(ctx, map);
+
+	if (fd < 0)
+		return fd;
+	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
+}
+
+int bh_maps_flows_cut(struct bh_ctx *ctx, __u32 slot,
+		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
+		      void *arg, int *nr_cut)
+{
+	struct bh_ct_key *keys;
+	struct bh_ct_val *vals;
+	size_t nr;
+	int err, n = 0;
+
+	if (nr_cut)
+		*nr_cut = 0;
+	err = bh_maps_dump(ctx, bh_map_names[BH_M_CT], sizeof(*keys), sizeof(*vals),
+			   (void **)&keys, (void **)&vals, &nr);
+	if (err)
+		return err;
+	for (size_t i = 0; i < nr && !err; i++) {
+		if (keys[i].slot != slot || !(vals[i].flags & BH_CT_F_WOULD_DENY))
+			continue;
+		if (cut && !cut(&keys[i], &vals[i], arg))
+			continue;
+		if (bpf_map_delete_elem(ctx->map_fds[BH_M_CT], &keys[i]) && errno != ENOENT)
+			err = bh_err(ctx, -errno, false, "cannot cut a flow of slot %u: %m", slot);
+		else
+			n++;
+	}
+	free(keys);
+	free(vals);
+	if (nr_cut)
+		*nr_cut = n;
+	return err;
+}

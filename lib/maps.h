@@ -45,4 +45,33 @@ int bh_maps_flows_purge(struct bh_ctx *ctx, __u32 slot);
 /* Zero a workload slot's stats (a reused slot starts from nothing). */
 int bh_maps_stats_clear(struct bh_ctx *ctx, __u32 slot);
 
+/* ------------------------------------------------ incremental sync
+ * The digest entry of an inner map (see bh_policy_key in the ABI). */
+void bh_policy_digest_entry(__u64 digest, struct bh_policy_key *k, struct bh_policy_val *v);
+/* The digest held by the inner map now in bh_policy_v1[slot]; -ENOENT if
+ * the slot is empty, is the deny-all map or its map has no digest. */
+int bh_maps_policy_digest(struct bh_ctx *ctx, __u32 slot, __u64 *digest);
+/* Is bh_policy_v1[slot] the shared deny-all map? */
+bool bh_maps_policy_is_quarantined(struct bh_ctx *ctx, __u32 slot);
+/* bh_policy_v1[slots[i]] = fds[i] for every i: one batch update, so the
+ * kernel waits for running programs (an RCU grace period) once, not once
+ * per slot. Each slot still changes in one atomic step. Falls back to one
+ * update per slot where the kernel has no batch update for the map. */
+int bh_maps_policy_swap_many(struct bh_ctx *ctx, size_t nr, const __u32 *slots, const int *fds);
+
+/* Every entry of a pinned map (keys and values, malloc'd, caller frees
+ * both), in the map's iteration order. */
+int bh_maps_dump(struct bh_ctx *ctx, const char *map, size_t key_size, size_t val_size,
+		 void **keys, void **vals, size_t *nr);
+/* Read one entry of a pinned map: 0, -ENOENT, or another -errno. */
+int bh_maps_lookup(struct bh_ctx *ctx, const char *map, const void *key, void *val);
+
+/* Cut flows of a slot that passed only because of the mode or an audit
+ * policy (BH_CT_F_WOULD_DENY): delete their conntrack entries, so their
+ * next packet is judged again. cut() chooses among them (NULL: all);
+ * *nr_cut (may be NULL) counts the deleted entries. */
+int bh_maps_flows_cut(struct bh_ctx *ctx, __u32 slot,
+		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
+		      void *arg, int *nr_cut);
+
 #endif /* BULKHEAD_MAPS_H */

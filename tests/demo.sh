@@ -12,7 +12,7 @@ T=bhd   # prefix of every name the demo creates
 
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '   %s\n' "$*"; }
-run() { printf '   $ %s\n' "bulkhead $*"; "$BH" "$@" 2>&1 | sed 's/^/     /'; }
+run() { printf '   $ bulkhead'; printf ' %q' "$@"; printf '\n'; "$BH" "$@" 2>&1 | sed 's/^/     /'; }
 
 cleanup() {
 	"$BH" reset >/dev/null 2>&1

@@ -143,6 +143,12 @@ static inline void or_parse_quote(const uint8_t *f, size_t len, size_t off, int 
 		q->has_ports = true;
 		q->sport = or_get16(f + l4);
 		q->dport = or_get16(f + l4 + 2);
+	} else if (q->proto == 1 || q->proto == 58) {
+		/* only a quoted echo names a flow; other ICMP quotes name none */
+		uint8_t t = f[l4];
+
+		if (family == 4 ? (t != 8 && t != 0) : (t != 128 && t != 129))
+			return;
 	}
 	q->valid = true;
 }

@@ -39,6 +39,13 @@ done
 expect_ok "k8s export is a NetworkPolicy" grep -q 'kind: NetworkPolicy' "$BULKHEAD_STATE_DIR/bl-k8s.yaml"
 expect_ok "native export is a bulkhead Policy" grep -q 'kind: Policy' "$BULKHEAD_STATE_DIR/bl-native.yaml"
 
+$BH policy test -f "$BULKHEAD_STATE_DIR/bl-k8s.yaml" --json >"$BULKHEAD_STATE_DIR/pt1.json"
+expect_eq "policy test exits 0" 0 $?
+expect_ok "policy test: the learned flows would all pass" \
+	bash -c "grep -A3 '\"workload\":\"shop/web\"' '$BULKHEAD_STATE_DIR/pt1.json' | grep -q '\"would_deny\":0'"
+expect_ok "policy test: every rule of the export matched" \
+	bash -c "tr -d ' \n' <'$BULKHEAD_STATE_DIR/pt1.json' | grep -q '\"unused_rules\":\[\]'"
+
 for fmt in k8s native; do
 	expect_ok "apply $fmt export" $BH policy apply -f "$BULKHEAD_STATE_DIR/bl-$fmt.yaml"
 	expect_ok "enforce" $BH mode shop/web enforce
@@ -58,4 +65,7 @@ expect_ok "denied flow recorded" \
 	bash -c "$BH flows --workload shop/web --json | grep -A12 '\"dport\":5433' | grep -q '\"verdict\":\"deny\"'"
 expect_ok "timeline in order: attach, mode, policy, deviation" \
 	bash -c "$BH timeline shop/web | awk '{print \$2}' | tr '\n' ' ' | grep -Eq 'attach.*mode.*deviation'"
+$BH policy test -f "$BULKHEAD_STATE_DIR/bl-k8s.yaml" --json >"$BULKHEAD_STATE_DIR/pt2.json"
+expect_ok "policy test: the 5433 flows would be denied" \
+	bash -c "tr -d ' \n' <'$BULKHEAD_STATE_DIR/pt2.json' | grep -q '\"port\":5433,\"flows\":[0-9]*,\"why\":\"notallowed\"'"
 expect_ok "agent still running" kill -0 $AGENT

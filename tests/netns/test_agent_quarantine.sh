@@ -57,8 +57,8 @@ ip netns exec "qd-$T" timeout 55 nc -lk 443 >/dev/null 2>&1 &
 bh_on_exit "kill $!"
 sleep 0.5
 
-quarantined() { $BH timeline "$1" | grep -w quarantine | grep -q "$2"; }
-not_quarantined() { ! $BH timeline "$1" | grep -qw quarantine; }
+quarantined() { $BH timeline "$1" | awk '$2 == "quarantine"' | grep -q "$2"; }
+not_quarantined() { ! $BH timeline "$1" | awk '$2 == "quarantine"' | grep -q .; }
 
 # normal traffic first: 20 connections to one port, spread out
 for i in $(seq 20); do ip netns exec "qn-$T" nc -z -w 1 10.79.1.2 80; done
@@ -74,7 +74,9 @@ expect_fail "scanner cut off" ip netns exec "qs-$T" nc -z -w 1 10.79.1.2 80
 timeout 15 ip netns exec "qe-$T" nc -z -w 1 10.79.1.2 1000-1040 >/dev/null 2>&1
 
 # denied burst: 14 connections the policy denies, in parallel
-for i in $(seq 14); do ip netns exec "qb-$T" nc -z -w 1 10.79.1.2 8080 & done; wait 2>/dev/null
+pids=()
+for i in $(seq 14); do ip netns exec "qb-$T" nc -z -w 1 10.79.1.2 8080 & pids+=($!); done
+wait "${pids[@]}" 2>/dev/null
 expect_ok "denied burst -> quarantine" bh_wait 30 quarantined shop/burst "denied flows"
 expect_fail "burst cut off (even its allowed port)" ip netns exec "qb-$T" nc -z -w 1 10.79.1.2 80
 
@@ -95,7 +97,7 @@ expect_ok "release scanner" $BH release shop/scanner
 sleep 2.5
 expect_ok "released scanner reachable again" ip netns exec "qs-$T" nc -z -w 1 10.79.1.2 80
 expect_eq "one quarantine per attack in the timeline" 1 \
-	"$($BH timeline shop/scanner | grep -cw quarantine)"
+	"$($BH timeline shop/scanner | awk '$2 == "quarantine"' | wc -l)"
 expect_ok "agent still running" kill -0 $AGENT
 if [ "$BH_FAILS" -gt 0 ]; then
 	for w in shop/scanner shop/burst shop/exfil shop/normal ops/noisy; do
