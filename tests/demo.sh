@@ -14,7 +14,9 @@ bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '   %s\n' "$*"; }
 run() { printf '   $ bulkhead'; printf ' %q' "$@"; printf '\n'; "$BH" "$@" 2>&1 | sed 's/^/     /'; }
 
+AGENT=
 cleanup() {
+	[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
 	"$BH" reset >/dev/null 2>&1
 	for n in web db attacker out; do
 		ip netns pids $T-$n 2>/dev/null | xargs -r kill 2>/dev/null
@@ -43,15 +45,23 @@ mk() {
 serve() { # netns port: a TCP server answering one line per connection
 	ip netns exec $T-$1 socat TCP-LISTEN:$2,fork,reuseaddr SYSTEM:"echo $1:$2" >/dev/null 2>&1 &
 }
-try() { # from to-addr port description
-	local out
-	out=$(ip netns exec $T-$1 socat -T1 - TCP:$2:$3,connect-timeout=1 </dev/null 2>/dev/null)
-	if [ -n "$out" ]; then printf '   \033[32m✔ allowed\033[0m  %-9s -> %-16s %s\n' "$1" "$2:$3" "$4"
-	else printf '   \033[31m✘ blocked\033[0m  %-9s -> %-16s %s\n' "$1" "$2:$3" "$4"; fi
+SURPRISES=0
+show() { # got want from to description
+	if [ "$1" = allowed ]; then printf '   \033[32m✔ allowed\033[0m  %-9s -> %-16s %s' "$3" "$4" "$5"
+	else printf '   \033[31m✘ blocked\033[0m  %-9s -> %-16s %s' "$3" "$4" "$5"; fi
+	if [ "$1" != "$2" ]; then printf '  \033[33m<- expected %s!\033[0m' "$2"; SURPRISES=$((SURPRISES + 1)); fi
+	printf '\n'
 }
-ping1() {
-	if ip netns exec $T-$1 ping -c1 -W1 $2 >/dev/null 2>&1; then printf '   \033[32m✔ allowed\033[0m  %-9s -> %-16s %s\n' "$1" "$2 icmp" "$3"
-	else printf '   \033[31m✘ blocked\033[0m  %-9s -> %-16s %s\n' "$1" "$2 icmp" "$3"; fi
+try() { # from to-addr port allowed|blocked description
+	local out got=blocked
+	out=$(ip netns exec $T-$1 socat -T1 - TCP:$2:$3,connect-timeout=1 </dev/null 2>/dev/null)
+	[ -n "$out" ] && got=allowed
+	show $got "$4" "$1" "$2:$3" "$5"
+}
+ping1() { # from to-addr allowed|blocked description
+	local got=blocked
+	ip netns exec $T-$1 ping -c1 -W1 $2 >/dev/null 2>&1 && got=allowed
+	show $got "$3" "$1" "$2 icmp" "$4"
 }
 
 bold "bulkhead demo: a web shop on real veths"
@@ -76,38 +86,52 @@ run attach $T-web --workload shop/web --ip 10.77.0.10 --label app=web
 run attach $T-db --workload shop/db --ip 10.77.0.20 --label app=db
 run attach $T-attacker --workload guest/attacker --ip 10.77.0.30 --label app=attacker
 run workload list
-try attacker 10.77.0.20 5432 "guest reaches the database (no policy selects db yet)"
+say "The agent consumes the data path's flow records (ring buffer) in the background:"
+"$BH" agent --jsonl "$BULKHEAD_STATE_DIR/flows.jsonl" >"$BULKHEAD_STATE_DIR/agent.log" 2>&1 &
+AGENT=$!
+sleep 0.5
+try attacker 10.77.0.20 5432 allowed "guest reaches the database (no policy selects db yet)"
 
 bold "2. Apply Kubernetes NetworkPolicies and a bulkhead deny rule"
 say "docs/examples/demo-policy.yaml: db accepts only web on 5432; web is open on 80"
 say "and may only talk to db; nobody in shop accepts ssh (explicit deny wins)."
 run policy apply -f docs/examples/demo-policy.yaml
 run policy list
-try attacker 10.77.0.10 80 "anyone may reach the web tier on 80"
-try web 10.77.0.20 5432 "web -> db is the one path the db accepts"
-try attacker 10.77.0.20 5432 "the guest cannot reach the database"
-try attacker 10.77.0.10 22 "ssh into web is denied by the explicit deny rule"
-try web 10.78.0.10 443 "web may not call out (egress only to db)"
-try out 10.77.0.10 80 "north-south: the outside host reaches web:80"
-try attacker 10.78.0.10 443 "the guest is not selected by any policy: open"
-ping1 attacker 10.77.0.10 "ICMP echo to web allowed by the native policy"
+try attacker 10.77.0.10 80 allowed "anyone may reach the web tier on 80"
+try web 10.77.0.20 5432 allowed "web -> db is the one path the db accepts"
+try attacker 10.77.0.20 5432 blocked "the guest cannot reach the database"
+try attacker 10.77.0.10 22 blocked "ssh into web is denied by the explicit deny rule"
+try web 10.78.0.10 443 blocked "web may not call out (egress only to db)"
+try out 10.77.0.10 80 allowed "north-south: the outside host reaches web:80"
+try attacker 10.78.0.10 443 allowed "the guest is not selected by any policy: open"
+ping1 attacker 10.77.0.10 allowed "ICMP echo to web allowed by the native policy"
 
 bold "3. Bad input changes nothing (apply is all-or-nothing)"
 printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: shop}\nspec:\n  podSelector: {}\n  ingress:\n    - ports:\n        - {protocol: TCP, port: http}\n' > $BULKHEAD_STATE_DIR/bad.yaml
 run policy apply -f $BULKHEAD_STATE_DIR/bad.yaml
-try attacker 10.77.0.10 80 "still allowed after the rejected apply"
+try attacker 10.77.0.10 80 allowed "still allowed after the rejected apply"
 
 bold "4. Quarantine the attacker: one map update swaps its policy for deny-all"
 run quarantine guest/attacker --reason "demo: suspicious scan"
-try attacker 10.77.0.10 80 "the quarantined workload is cut off"
-try attacker 10.78.0.10 443 "...from everything"
+try attacker 10.77.0.10 80 blocked "the quarantined workload is cut off"
+try attacker 10.78.0.10 443 blocked "...from everything"
 run workload list
 
 bold "5. What the data path counted, with the reason behind each verdict"
 run stats
 
-bold "6. Release, and clean up"
+bold "6. What the agent recorded: flows with verdicts and the rule behind them, and a timeline"
+sleep 0.5
+run flows --limit 12
+run timeline guest/attacker
+
+bold "7. Release, and clean up"
 run release guest/attacker
-try attacker 10.77.0.10 80 "released: back to its policy"
+try attacker 10.77.0.10 80 allowed "released: back to its policy"
 run reset
 say "reset detached every program and removed every pin and the state."
+if [ "$SURPRISES" -gt 0 ]; then
+	echo; echo "demo: $SURPRISES result(s) differed from what the policy says; see above" >&2
+	exit 1
+fi
+echo; echo "demo: every connection behaved as the policy says."
