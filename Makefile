@@ -156,6 +156,9 @@ FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_POL_SRCS  := $(filter-out policy/apply.c policy/sync.c policy/nft.c,$(POLICY_SRCS))
 FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
+# the fuzz tests of `make test` share their model and checks with the harnesses
+$(BUILD)/tests/bpf/test_fuzz_packets $(BUILD)/tests/unit/test_fuzz_policy: $(wildcard tests/fuzz/*.h)
+
 .PHONY: fuzz
 fuzz: $(FUZZ_DIR)/test_fuzz_policy $(FUZZ_HARNESSES)
 	$(FUZZ_DIR)/test_fuzz_policy

@@ -222,6 +222,45 @@ static int add_doc(struct yd_stream *s, struct yd_node *root, char *source)
 	return 0;
 }
 
+/*
+ * libyaml's mark.index counts characters, not bytes. Map it back to a byte
+ * offset so a document's stored source ends where the document really
+ * ends: cut by character count, a multi-byte character earlier in the file
+ * would cut the stored text short and silently drop its last rules. A
+ * UTF-8 byte order mark is consumed by libyaml without being counted.
+ */
+static size_t char_to_byte(const char *buf, size_t len, size_t chars)
+{
+	size_t i = 0, n = 0;
+
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		i = 3;
+	for (; i < len; i++) {
+		if (((unsigned char)buf[i] & 0xc0) == 0x80)
+			continue;	/* continuation byte */
+		if (n++ == chars)
+			return i;
+	}
+	return len;
+}
+
+/* Where the first NUL is, as a 1-based line and column, for the message. */
+static void nul_position(const char *buf, const char *nul, int *line, int *col)
+{
+	const char *p;
+
+	*line = 1;
+	*col = 1;
+	for (p = buf; p < nul; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
 int yd_load(const char *name, const char *buf, size_t len, struct yd_stream *out,
 	    struct bh_policy_error *err)
 {
@@ -231,10 +270,15 @@ int yd_load(const char *name, const char *buf, size_t len, struct yd_stream *out
 	yaml_event_t ev;
 	int ret = 0, done = 0;
 	char *source;
+	const char *nul;
+	int nul_line, nul_col;
 
 	memset(out, 0, sizeof(*out));
-	if (memchr(buf, '\0', len))
-		return bh_perr(err, name, 0, 0, "", "NUL character in YAML input");
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		nul_position(buf, nul, &nul_line, &nul_col);
+		return bh_perr(err, name, nul_line, nul_col, "", "NUL character in YAML input");
+	}
 	if (!yaml_parser_initialize(&l.parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&l.parser, (const unsigned char *)buf, len);
@@ -248,7 +292,7 @@ int yd_load(const char *name, const char *buf, size_t len, struct yd_stream *out
 			done = 1;
 			break;
 		case YAML_DOCUMENT_START_EVENT:
-			doc_start = ev.start_mark.index;
+			doc_start = char_to_byte(buf, len, ev.start_mark.index);
 			break;
 		case YAML_DOCUMENT_END_EVENT:
 			if (!root)
@@ -258,7 +302,8 @@ int yd_load(const char *name, const char *buf, size_t len, struct yd_stream *out
 				root = NULL;
 				break;
 			}
-			source = strndup(buf + doc_start, ev.end_mark.index - doc_start);
+			source = strndup(buf + doc_start,
+					 char_to_byte(buf, len, ev.end_mark.index) - doc_start);
 			ret = source ? add_doc(out, root, source) : -ENOMEM;
 			if (ret) {
 				free(source);
