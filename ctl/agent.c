@@ -6,7 +6,9 @@
  *                    SIGCHLD reaps capture children
  *   timerfd          every flush_ms: store batch; every second: lost
  *                    records, idle flows, pins; every 10 s: retention
- *   syslog fd        EPOLLOUT while its queue is non-empty
+ *   syslog fd        EPOLLOUT while its queue is non-empty (re-registered
+ *                    after every reconnect: lib/syslog_watch.h); the
+ *                    epoll timeout follows its reconnect backoff
  *   metrics fd       scrapes
  * Nothing here waits on the network: syslog and metrics never block, so
  * the ring buffer is drained whatever the collector does.
@@ -36,6 +38,7 @@
 #include "flowrec.h"
 #include "flowstore.h"
 #include "metrics.h"
+#include "syslog_watch.h"
 
 #define BASELINE_TTL_MS	5000
 #define F_LEARN		0x1	/* flow_user flag: add to the baseline at flush */
@@ -69,8 +72,7 @@ struct agent {
 	struct bh_detect *det;
 	struct bh_export x;
 	struct bh_metrics_server *metrics;
-	int syslog_fd;			/* registered in epfd, -1 if none */
-	bool syslog_out;		/* registered for EPOLLOUT */
+	struct bh_syslog_watch sw;	/* the syslog fd in epfd */
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
@@ -151,6 +153,7 @@ static void auto_quarantine(struct agent *a, const struct bh_flow_view *v,
 	if (a->cfg->capture) {
 		struct bh_capture_spawn_opts co = {
 			.seconds = a->cfg->capture_seconds, .max_bytes = a->cfg->capture_max_bytes,
+			.no_event = true,	/* agent_event below: timeline + syslog, once */
 		};
 		char path[512];
 		pid_t pid;
@@ -406,6 +409,15 @@ static void ring_check(struct agent *a)
 		return;
 	}
 	ring_close(a);
+	if (a->flows_map_id && id != a->flows_map_id) {
+		char detail[128];
+
+		/* a reset or a new instance replaced the ring: records of the
+		 * old one not read yet are gone with it */
+		snprintf(detail, sizeof(detail), "flow ring buffer re-pinned (map id %u -> %u)",
+			 a->flows_map_id, id);
+		agent_event(a, "", "", "agent", "notice", detail);
+	}
 	a->flows_fd = fd;
 	a->flows_map_id = id;
 	a->counters_fd = pin_open(a, "bh_counters_v1");
@@ -492,30 +504,8 @@ static void save_state(struct agent *a)
 
 static void syslog_poll(struct agent *a)
 {
-	int fd;
-	bool want;
-
-	if (!a->x.syslog)
-		return;
-	bh_syslog_pump(a->x.syslog);
-	fd = bh_syslog_fd(a->x.syslog);
-	want = bh_syslog_want_write(a->x.syslog);
-	if (fd != a->syslog_fd || want != a->syslog_out) {
-		struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = TAG_SYSLOG };
-
-		if (a->syslog_fd >= 0 && fd != a->syslog_fd)
-			epoll_ctl(a->epfd, EPOLL_CTL_DEL, a->syslog_fd, NULL);
-		if (fd >= 0 && want) {
-			if (epoll_ctl(a->epfd, EPOLL_CTL_MOD, fd, &ev) &&
-			    epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev))
-				fd = -1;
-		} else if (fd >= 0) {
-			epoll_ctl(a->epfd, EPOLL_CTL_DEL, fd, NULL);
-			fd = -1;
-		}
-		a->syslog_fd = fd;
-		a->syslog_out = fd >= 0 && want;
-	}
+	if (a->x.syslog)
+		bh_syslog_watch_pump(&a->sw, a->x.syslog);
 }
 
 static void tick(struct agent *a)
@@ -681,6 +671,7 @@ static int setup(struct agent *a)
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->epfd < 0)
 		return fail(a, -errno, "epoll%s: %s", "");
+	bh_syslog_watch_init(&a->sw, a->epfd, TAG_SYSLOG);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -739,7 +730,8 @@ static void teardown(struct agent *a)
 		save_state(a);
 	if (a->x.syslog) {
 		/* give the collector what it takes now, without waiting */
-		bh_syslog_pump(a->x.syslog);
+		bh_syslog_watch_pump(&a->sw, a->x.syslog);
+		bh_syslog_watch_fini(&a->sw, a->x.syslog);
 		bh_syslog_close(a->x.syslog);
 	}
 	bh_jsonl_close(a->x.jsonl);
@@ -778,7 +770,8 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *ms
 		return -ENOMEM;
 	a->ctx = ctx;
 	a->cfg = cfg;
-	a->epfd = a->sigfd = a->timerfd = a->flows_fd = a->counters_fd = a->syslog_fd = -1;
+	a->epfd = a->sigfd = a->timerfd = a->flows_fd = a->counters_fd = -1;
+	a->sw.fd = -1;
 	err = setup(a);
 	if (!err) {
 		ring_check(a);
@@ -786,7 +779,10 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *ms
 	}
 	while (!err && !a->stop) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(a->epfd, evs, 8, 1000);
+		/* the timerfd ticks at least every 100 ms; a syslog reconnect
+		 * that is due sooner wakes us itself */
+		int n = epoll_wait(a->epfd, evs, 8,
+				   a->x.syslog ? bh_syslog_watch_timeout(a->x.syslog, 1000) : 1000);
 
 		if (n < 0 && errno != EINTR) {
 			err = fail(a, -errno, "epoll_wait%s: %s", "");

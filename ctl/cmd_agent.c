@@ -453,16 +453,32 @@ static int cmd_timeline(struct bh_cli *cli, int argc, char **argv)
 	static const char *const cols[] = {
 		"time:TIME", "kind:KIND", "severity:SEVERITY", "detail:DETAIL", NULL,
 	};
-	char ns[BH_NAME_MAX + 1], name[BH_NAME_MAX + 1];
+	static const struct option opts[] = {
+		{ "node", no_argument, NULL, 'N' },
+		{ 0 },
+	};
+	char ns[BH_NAME_MAX + 1] = "", name[BH_NAME_MAX + 1] = "";
 	struct bh_ctx *ctx;
 	json_object *arr;
-	int status, err;
+	bool node = false;
+	int c, status, err;
 
-	if (argc != 1)
-		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead timeline NS/NAME");
-	status = bh_cli_split_workload(argv[0], ns, sizeof(ns), name, sizeof(name));
-	if (status)
-		return status;
+	while ((c = bh_cli_getopt(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'N')
+			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead timeline NS/NAME | --node");
+		node = true;
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	/* --node: events of the node itself (records lost, ring buffer
+	 * re-pinned...), stored under the empty workload "" / "" */
+	if (node ? argc != 0 : argc != 1)
+		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead timeline NS/NAME | --node");
+	if (!node) {
+		status = bh_cli_split_workload(argv[0], ns, sizeof(ns), name, sizeof(name));
+		if (status)
+			return status;
+	}
 	status = bh_cli_open(cli, true, &ctx);
 	if (status)
 		return status;
@@ -818,7 +834,7 @@ const struct bh_cli_cmd bh_agent_cmds[] = {
 	{ "baseline", "export", cmd_baseline_export,
 	  "baseline export NS/NAME --format k8s|native" },
 	{ "baseline", "clear", cmd_baseline_clear, "baseline clear NS/NAME" },
-	{ NULL, "timeline", cmd_timeline, "timeline NS/NAME" },
+	{ NULL, "timeline", cmd_timeline, "timeline NS/NAME | --node" },
 	{ "policy", "test", cmd_policy_test, "policy test -f FILE [--since DURATION]" },
 	{ NULL, "capture", bh_cmd_capture, BH_CAPTURE_USAGE },
 	{ NULL, "map", bh_cmd_map, BH_MAP_USAGE },

@@ -191,44 +191,106 @@ static int cmd_detach(struct bh_cli *cli, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------ namespace */
+/* "TARGET K=V... [--remove K]...": labels to set and keys to remove. */
+struct label_args {
+	const char *target;
+	int nr_set, nr_remove;
+	struct bh_label set[BH_MAX_LABELS];
+	const char *remove[BH_MAX_LABELS];
+};
+
+static int parse_label_args(const char *cmd, int argc, char **argv, struct label_args *la)
+{
+	static const struct option lo[] = { { "remove", required_argument, 0, 'r' }, { 0 } };
+	int c;
+
+	while ((c = bh_cli_getopt(argc, argv, "", lo, NULL)) != -1) {
+		if (c != 'r')
+			return bad_option(cmd, argv);
+		if (la->nr_remove >= BH_MAX_LABELS)
+			return bh_cli_fail(BH_EXIT_USER, "%s: at most %d --remove", cmd,
+					   BH_MAX_LABELS);
+		la->remove[la->nr_remove++] = optarg;
+	}
+	/* getopt moved the operands after the options */
+	if (optind - 1 >= argc)
+		return bh_cli_fail(BH_EXIT_USER, "%s: missing argument (see bulkhead help)", cmd);
+	la->target = argv[optind - 1];
+	for (int i = optind; i < argc; i++) {
+		if (la->nr_set >= BH_MAX_LABELS)
+			return bh_cli_fail(BH_EXIT_USER, "%s: at most %d labels", cmd, BH_MAX_LABELS);
+		if (bh_label_parse(argv[i], &la->set[la->nr_set]))
+			return bh_cli_fail(BH_EXIT_USER, "%s: expected KEY=VALUE (Kubernetes label"
+					   " syntax), got '%s'", cmd, argv[i]);
+		la->nr_set++;
+	}
+	if (!la->nr_set && !la->nr_remove)
+		return bh_cli_fail(BH_EXIT_USER, "%s: nothing to do: give K=V or --remove K", cmd);
+	return BH_EXIT_OK;
+}
+
+static struct json_object *label_result(const char *what, const char *target,
+					const struct label_args *la)
+{
+	struct json_object *j = json_object_new_object(), *l = json_object_new_object(),
+			   *r = json_object_new_array();
+
+	for (int i = 0; i < la->nr_set; i++)
+		json_object_object_add(l, la->set[i].key, jstr(la->set[i].value));
+	for (int i = 0; i < la->nr_remove; i++)
+		json_object_array_add(r, jstr(la->remove[i]));
+	json_object_object_add(j, what, jstr(target));
+	json_object_object_add(j, "labels", l);
+	json_object_object_add(j, "removed", r);
+	return j;
+}
+
 static int cmd_ns_label(struct bh_cli *cli, int argc, char **argv)
 {
-	struct bh_label *labels;
-	struct bh_ctx *ctx;
+	struct label_args *la = calloc(1, sizeof(*la));
+	struct bh_ctx *ctx = NULL;
 	int err, status;
 
-	if (argc < 2)
-		return bh_cli_fail(BH_EXIT_USER, "namespace label: usage: namespace label NS K=V...");
-	if (argc - 1 > BH_MAX_LABELS)
-		return bh_cli_fail(BH_EXIT_USER, "namespace label: at most %d labels", BH_MAX_LABELS);
-	labels = calloc(argc - 1, sizeof(*labels));
-	if (!labels)
+	if (!la)
 		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
-	for (int i = 1; i < argc; i++) {
-		if (bh_label_parse(argv[i], &labels[i - 1])) {
-			free(labels);
-			return bh_cli_fail(BH_EXIT_USER, "namespace label: expected KEY=VALUE"
-					   " (Kubernetes label syntax), got '%s'", argv[i]);
-		}
-	}
-	if ((status = bh_cli_open(cli, false, &ctx))) {
-		free(labels);
-		return status;
-	}
-	err = bh_namespace_label(ctx, argv[0], argc - 1, labels);
-	if (err) {
+	if ((status = parse_label_args("namespace label", argc, argv, la)) ||
+	    (status = bh_cli_open(cli, false, &ctx)))
+		goto out;
+	err = bh_namespace_relabel(ctx, la->target, la->nr_set, la->set, la->nr_remove,
+				   la->remove);
+	if (err)
 		status = bh_cli_ctx_fail(ctx, err, "namespace label");
-	} else {
-		struct json_object *j = json_object_new_object(), *l = json_object_new_object();
-
-		for (int i = 0; i < argc - 1; i++)
-			json_object_object_add(l, labels[i].key, jstr(labels[i].value));
-		json_object_object_add(j, "namespace", jstr(argv[0]));
-		json_object_object_add(j, "labels", l);
-		status = bh_cli_done(cli, j, "labelled namespace %s", argv[0]);
-	}
-	free(labels);
+	else
+		status = bh_cli_done(cli, label_result("namespace", la->target, la),
+				     "labelled namespace %s", la->target);
+out:
 	bh_ctx_close(ctx);
+	free(la);
+	return status;
+}
+
+static int cmd_workload_label(struct bh_cli *cli, int argc, char **argv)
+{
+	struct label_args *la = calloc(1, sizeof(*la));
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	struct bh_ctx *ctx = NULL;
+	int err, status;
+
+	if (!la)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
+	if ((status = parse_label_args("workload label", argc, argv, la)) ||
+	    (status = bh_cli_split_workload(la->target, ns, sizeof(ns), name, sizeof(name))) ||
+	    (status = bh_cli_open(cli, false, &ctx)))
+		goto out;
+	err = bh_workload_label(ctx, ns, name, la->nr_set, la->set, la->nr_remove, la->remove);
+	if (err)
+		status = bh_cli_ctx_fail(ctx, err, "workload label");
+	else
+		status = bh_cli_done(cli, label_result("workload", la->target, la),
+				     "labelled workload %s", la->target);
+out:
+	bh_ctx_close(ctx);
+	free(la);
 	return status;
 }
 
@@ -564,20 +626,20 @@ static int cmd_release(struct bh_cli *cli, int argc, char **argv)
 /* ---------------------------------------------------------------- stats */
 struct stats_arg {
 	struct bh_ctx *ctx;
-	struct json_object *rows;
+	struct json_object *rows, *rules;
 	const char *ns, *name;	/* filter, or NULL */
 	int err;
 };
 
 static const enum bh_verdict reason_verdict[BH_R_MAX] = {
 	[BH_R_POLICY_ALLOW] = BH_V_ALLOW, [BH_R_NOT_ISOLATED] = BH_V_ALLOW,
-	[BH_R_ESTABLISHED] = BH_V_ALLOW, [BH_R_LEARN] = BH_V_ALLOW,
+	[BH_R_ESTABLISHED] = BH_V_ALLOW, [BH_R_LEARN] = BH_V_WOULD_DENY,
 	[BH_R_POLICY_DENY] = BH_V_DENY, [BH_R_DEFAULT_DENY] = BH_V_DENY,
 	[BH_R_QUARANTINE] = BH_V_QUARANTINE, [BH_R_FORENSICS] = BH_V_ALLOW,
 	[BH_R_SPOOF_IP] = BH_V_SPOOF, [BH_R_SPOOF_ARP] = BH_V_SPOOF,
 	[BH_R_MALFORMED] = BH_V_DROP, [BH_R_FRAGMENT] = BH_V_DROP, [BH_R_IPV6_EXT] = BH_V_DROP,
 	[BH_R_VLAN] = BH_V_DROP, [BH_R_L3_UNKNOWN] = BH_V_DROP, [BH_R_ARP] = BH_V_ALLOW,
-	[BH_R_ND] = BH_V_ALLOW, [BH_R_NO_WORKLOAD] = BH_V_ALLOW,
+	[BH_R_ND] = BH_V_ALLOW, [BH_R_NO_WORKLOAD] = BH_V_DROP,
 };
 
 static int stats_row(const struct bh_workload_info *w, void *arg)
@@ -613,6 +675,22 @@ static int stats_row(const struct bh_workload_info *w, void *arg)
 	return 0;
 }
 
+static int rule_row(const struct bh_rule_stat *rs, void *arg)
+{
+	struct stats_arg *a = arg;
+	struct json_object *row = json_object_new_object();
+	char desc[2 * NS_NAME_BUF + 32];
+
+	if (bh_rule_describe(a->ctx, rs->rule_id, desc, sizeof(desc)))
+		snprintf(desc, sizeof(desc), "rule %u (unknown)", rs->rule_id);
+	json_object_object_add(row, "rule_id", json_object_new_int64(rs->rule_id));
+	json_object_object_add(row, "rule", jstr(desc));
+	json_object_object_add(row, "packets", json_object_new_uint64(rs->stat.packets));
+	json_object_object_add(row, "bytes", json_object_new_uint64(rs->stat.bytes));
+	json_object_array_add(a->rules, row);
+	return 0;
+}
+
 static int cmd_stats(struct bh_cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = { { "workload", required_argument, 0, 'w' }, { 0 } };
@@ -637,6 +715,7 @@ static int cmd_stats(struct bh_cli *cli, int argc, char **argv)
 		return status;
 	a.ctx = ctx;
 	a.rows = json_object_new_array();
+	a.rules = json_object_new_array();
 	j = json_object_new_object();
 	cj = json_object_new_object();
 	err = bh_stats_counters(ctx, counters);
@@ -646,9 +725,12 @@ static int cmd_stats(struct bh_cli *cli, int argc, char **argv)
 		err = 0;
 	} else if (!err) {
 		err = bh_workload_foreach(ctx, stats_row, &a);
+		if (!err)
+			err = bh_stats_rules_foreach(ctx, rule_row, &a);
 	}
 	if (err) {
 		json_object_put(a.rows);
+		json_object_put(a.rules);
 		json_object_put(j);
 		json_object_put(cj);
 		status = bh_cli_ctx_fail(ctx, err, "stats");
@@ -656,6 +738,7 @@ static int cmd_stats(struct bh_cli *cli, int argc, char **argv)
 		for (int i = 0; i < BH_C_MAX; i++)
 			json_object_object_add(cj, bh_counter_name(i), json_object_new_uint64(counters[i]));
 		json_object_object_add(j, "workloads", a.rows);
+		json_object_object_add(j, "rules", a.rules);
 		json_object_object_add(j, "counters", cj);
 		status = bh_cli_print(cli, j, NULL);
 	}
@@ -741,9 +824,11 @@ const struct bh_cli_cmd bh_core_cmds[] = {
 	{ NULL, "attach", cmd_attach, "attach IFNAME --workload NS/NAME --ip IP [--ip IP]..."
 	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce]" },
 	{ NULL, "detach", cmd_detach, "detach IFNAME" },
-	{ "namespace", "label", cmd_ns_label, "namespace label NS K=V..." },
+	{ "namespace", "label", cmd_ns_label, "namespace label NS [K=V]... [--remove K]..." },
 	{ "namespace", "list", cmd_ns_list, "namespace list" },
 	{ "workload", "list", cmd_workload_list, "workload list" },
+	{ "workload", "label", cmd_workload_label,
+	  "workload label NS/NAME [K=V]... [--remove K]..." },
 	{ "policy", "apply", cmd_policy_apply, "policy apply -f FILE" },
 	{ "policy", "delete", cmd_policy_delete, "policy delete NS/NAME | NAME (cluster-wide)" },
 	{ "policy", "list", cmd_policy_list, "policy list" },

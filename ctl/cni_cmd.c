@@ -92,6 +92,28 @@ static int lib_fail(struct cni_run *run, struct bh_ctx *ctx, int err, int code, 
 	return cni_fail(&run->err, err, code, msg, "%s", why && *why ? why : strerror(-err));
 }
 
+static int store_fail(struct cni_run *run, int err, const char *msg)
+{
+	return cni_fail(&run->err, err, CNI_E_STORE, msg, "%s", strerror(-err));
+}
+
+/* open_ctx, then the instance lock; on failure nothing stays open. */
+static int open_locked(struct cni_run *run, struct bh_ctx **ctx)
+{
+	int err;
+
+	err = open_ctx(run, false, ctx);
+	if (err)
+		return err;
+	err = bh_ctx_lock(*ctx);
+	if (err) {
+		err = lib_fail(run, *ctx, err, CNI_E_IO, "cannot lock the bulkhead state");
+		bh_ctx_close(*ctx);
+		*ctx = NULL;
+	}
+	return err;
+}
+
 struct ifindex_holder {
 	int ifindex;
 	const char *veth;
@@ -177,8 +199,7 @@ static int add_locked(struct cni_run *run, struct bh_ctx *ctx, struct bh_attach_
 	if (!err && (err = release_record(run, ctx, &old)))
 		return err;
 	if (err && err != -ENOENT)
-		return cni_fail(&run->err, err, CNI_E_STORE, "cannot read the attachment records",
-				"%s", strerror(-err));
+		return store_fail(run, err, "cannot read the attachment records");
 
 	err = bh_workload_attach(ctx, o);	/* all-or-nothing */
 	if (err)
@@ -186,8 +207,7 @@ static int add_locked(struct cni_run *run, struct bh_ctx *ctx, struct bh_attach_
 	err = cni_store_put(bh_ctx_db(ctx), rec);
 	if (err) {
 		bh_workload_detach_ifindex(ctx, (__u32)rec->ifindex, rec->veth);
-		return cni_fail(&run->err, err, CNI_E_STORE, "cannot record the attachment",
-				"%s", strerror(-err));
+		return store_fail(run, err, "cannot record the attachment");
 	}
 	return 0;
 }
@@ -246,13 +266,8 @@ int cni_cmd_add(struct cni_run *run)
 	snprintf(rec->veth, sizeof(rec->veth), "%s", veth.name);
 	rec->ifindex = veth.ifindex;
 
-	if ((err = open_ctx(run, false, &ctx)))
+	if ((err = open_locked(run, &ctx)))
 		goto out;
-	err = bh_ctx_lock(ctx);
-	if (err) {
-		err = lib_fail(run, ctx, err, CNI_E_IO, "cannot lock the bulkhead state");
-		goto out;
-	}
 	err = add_locked(run, ctx, o, rec);
 	bh_ctx_unlock(ctx);
 	if (err)
@@ -288,24 +303,17 @@ int cni_cmd_del(struct cni_run *run)
 	/* DEL needs no netns and no prevResult. */
 	if ((err = check_ids(run, false)))
 		return err;
-	if ((err = open_ctx(run, false, &ctx)))
+	if ((err = open_locked(run, &ctx)))
 		return err;
-	err = bh_ctx_lock(ctx);
-	if (err) {
-		err = lib_fail(run, ctx, err, CNI_E_IO, "cannot lock the bulkhead state");
-		goto out;
-	}
 	err = cni_store_get(bh_ctx_db(ctx), run->conf.network, run->env.container_id,
 			    run->env.ifname, &rec);
 	if (err == -ENOENT)
 		err = 0;	/* ADD never ran, failed, or DEL already did it */
 	else if (err)
-		err = cni_fail(&run->err, err, CNI_E_STORE, "cannot read the attachment records",
-			       "%s", strerror(-err));
+		err = store_fail(run, err, "cannot read the attachment records");
 	else
 		err = release_record(run, ctx, &rec);
 	bh_ctx_unlock(ctx);
-out:
 	bh_ctx_close(ctx);
 	return err;
 }
@@ -326,8 +334,7 @@ static int check_locked(struct cni_run *run, struct bh_ctx *ctx, struct bh_workl
 				"no ADD recorded for network %s, container %s, ifname %s",
 				run->conf.network, cid, ifn);
 	if (err)
-		return cni_fail(&run->err, err, CNI_E_STORE, "cannot read the attachment records",
-				"%s", strerror(-err));
+		return store_fail(run, err, "cannot read the attachment records");
 	/* The veth must still be the container's, under the recorded name. */
 	if ((err = cni_prev_parse(&run->conf, &prev, &run->err)))
 		return err;
@@ -365,15 +372,10 @@ int cni_cmd_check(struct cni_run *run)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return cni_fail(&run->err, ENOMEM, CNI_E_IO, "out of memory", NULL);
-	if ((err = open_ctx(run, false, &ctx)))
+	if ((err = open_locked(run, &ctx)))
 		goto out;
-	err = bh_ctx_lock(ctx);
-	if (!err) {
-		err = check_locked(run, ctx, w);
-		bh_ctx_unlock(ctx);
-	} else {
-		err = lib_fail(run, ctx, err, CNI_E_IO, "cannot lock the bulkhead state");
-	}
+	err = check_locked(run, ctx, w);
+	bh_ctx_unlock(ctx);
 	bh_ctx_close(ctx);
 out:
 	free(w);
@@ -393,18 +395,12 @@ int cni_cmd_gc(struct cni_run *run)
 	if (!run->conf.has_valid)
 		return cni_fail(&run->err, EINVAL, CNI_E_CONFIG, "invalid GC request",
 				"cni.dev/valid-attachments (or cni.dev/attachments) is missing");
-	if ((err = open_ctx(run, false, &ctx)))
+	if ((err = open_locked(run, &ctx)))
 		return err;
-	err = bh_ctx_lock(ctx);
-	if (err) {
-		err = lib_fail(run, ctx, err, CNI_E_IO, "cannot lock the bulkhead state");
-		goto out;
-	}
 	err = cni_store_list(bh_ctx_db(ctx), run->conf.network, &recs, &nr);
 	if (err) {
-		err = cni_fail(&run->err, err, CNI_E_STORE, "cannot read the attachment records",
-			       "%s", strerror(-err));
-		goto unlock;
+		err = store_fail(run, err, "cannot read the attachment records");
+		goto out;
 	}
 	/* Best effort over all stale records; report the first failure. */
 	for (int i = 0; i < nr; i++) {
@@ -419,9 +415,8 @@ int cni_cmd_gc(struct cni_run *run)
 	err = ret;
 	if (err)
 		run->err = first;
-unlock:
-	bh_ctx_unlock(ctx);
 out:
+	bh_ctx_unlock(ctx);
 	free(recs);
 	bh_ctx_close(ctx);
 	return err;

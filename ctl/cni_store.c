@@ -58,6 +58,22 @@ static void row_to_record(sqlite3_stmt *st, struct cni_record *r)
 }
 
 #define COLS "network, container_id, ifname, ifindex, veth, ns, name"
+#define ONE_ATTACHMENT " WHERE network = ?1 AND container_id = ?2 AND ifname = ?3"
+
+/* sql (ending in ONE_ATTACHMENT) prepared with the attachment's key bound. */
+static int prepare_one(struct sqlite3 *db, const char *sql, const char *network,
+		       const char *container_id, const char *ifname, sqlite3_stmt **st)
+{
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	sqlite3_bind_text(*st, 1, network, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 2, container_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 3, ifname, -1, SQLITE_STATIC);
+	return 0;
+}
 
 int cni_store_get(struct sqlite3 *db, const char *network, const char *container_id,
 		  const char *ifname, struct cni_record *out)
@@ -65,14 +81,10 @@ int cni_store_get(struct sqlite3 *db, const char *network, const char *container
 	sqlite3_stmt *st;
 	int rc, err;
 
-	rc = sqlite3_prepare_v2(db, "SELECT " COLS " FROM cni_attachments"
-				" WHERE network = ?1 AND container_id = ?2 AND ifname = ?3",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_err(rc);
-	sqlite3_bind_text(st, 1, network, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, container_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ifname, -1, SQLITE_STATIC);
+	err = prepare_one(db, "SELECT " COLS " FROM cni_attachments" ONE_ATTACHMENT,
+			  network, container_id, ifname, &st);
+	if (err)
+		return err;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		row_to_record(st, out);
@@ -109,16 +121,12 @@ int cni_store_del(struct sqlite3 *db, const char *network, const char *container
 		  const char *ifname)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc, err;
 
-	rc = sqlite3_prepare_v2(db, "DELETE FROM cni_attachments"
-				" WHERE network = ?1 AND container_id = ?2 AND ifname = ?3",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_err(rc);
-	sqlite3_bind_text(st, 1, network, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, container_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ifname, -1, SQLITE_STATIC);
+	err = prepare_one(db, "DELETE FROM cni_attachments" ONE_ATTACHMENT,
+			  network, container_id, ifname, &st);
+	if (err)
+		return err;
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : sql_err(rc);

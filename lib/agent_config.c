@@ -28,7 +28,7 @@ void bh_agent_config_defaults(struct bh_agent_config *c)
 	c->max_flows = 1000000;
 	c->max_age_ms = 7ULL * 24 * 3600 * 1000;
 	c->flush_ms = 200;
-	c->flush_records = 1000;
+	c->flush_records = 4000;	/* bench_ingest: 1000 -> 4000 saved ~15% CPU */
 	c->max_live_flows = 262144;
 	c->idle_timeout_ms = 120 * 1000;
 	c->cidr_prefix_v4 = 32;

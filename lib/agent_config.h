@@ -55,7 +55,7 @@ struct bh_agent_config_error {
 };
 
 /* Defaults: no syslog, no jsonl, retention 1000000 flows / 7 days, flush
- * every 200 ms or 1000 records, quarantine rules off, metrics off. */
+ * every 200 ms or 4000 changed flows, quarantine rules off, metrics off. */
 void bh_agent_config_defaults(struct bh_agent_config *c);
 /* Parse a file (or a buffer, name used in errors) over the defaults.
  * -EINVAL with err filled on bad input, other negative errno on I/O. */

@@ -210,4 +210,22 @@ int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out);
 int bh_namespace_get_labels(struct bh_ctx *ctx, const char *ns, int *nr,
 			    struct bh_label *labels);
 
+/* (core) Per-rule counters (bh_rule_stats_v1): packets and bytes each rule
+ * decided, summed over CPUs, in rule id order. Resolve ids with
+ * bh_rule_describe. 0 with no call if the map does not exist. */
+struct bh_rule_stat {
+	__u32 rule_id;
+	struct bh_stat stat;
+};
+int bh_stats_rules_foreach(struct bh_ctx *ctx,
+			   int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg);
+
+/* (core) Change a workload's or a namespace's labels: set[] added or
+ * replaced, then remove[] keys deleted (absent keys are not an error);
+ * maps follow (sync). kubernetes.io/metadata.name cannot be changed. */
+int bh_workload_label(struct bh_ctx *ctx, const char *ns, const char *name, int nr_set,
+		      const struct bh_label *set, int nr_remove, const char *const *remove);
+int bh_namespace_relabel(struct bh_ctx *ctx, const char *ns, int nr_set,
+			 const struct bh_label *set, int nr_remove, const char *const *remove);
+
 #endif /* BULKHEAD_H */

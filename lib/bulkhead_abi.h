@@ -38,6 +38,9 @@
 #ifndef BH_RINGBUF_SIZE
 #define BH_RINGBUF_SIZE		(4 << 20)
 #endif
+#ifndef BH_RULE_STATS_SIZE
+#define BH_RULE_STATS_SIZE	65536	/* LRU: per-rule counters (bh_rule_stats_v1) */
+#endif
 #define BH_IPV6_EXT_MAX		8	/* longer extension chains are dropped */
 #define BH_DENY_RECORD_INTERVAL_NS	1000000000ULL	/* 1 deny record/s/flow */
 
@@ -264,6 +267,11 @@ enum bh_reason {
 /* ---------------------------------------------------------------- stats
  * bh_stats: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason.
  * bh_counters: PERCPU_ARRAY of global counters (enum bh_counter).
+ * bh_rule_stats_v1: LRU_PERCPU_HASH {__u32 rule_id} -> struct bh_stat,
+ *   BH_RULE_STATS_SIZE entries; counts the packets a rule decided (new-flow
+ *   allow/deny, audit would-deny, forensics exception), not the packets
+ *   conntrack passed later. When full the least recently used rule's
+ *   counters are dropped (it starts again from zero).
  */
 struct bh_stat {
 	__u64 packets;

@@ -199,6 +199,32 @@ static int make_room(struct bh_flowagg *a)
 	return -ENOSPC;
 }
 
+/* A record of a dropped packet (no conntrack entry behind it): it holds
+ * that one packet, not a total. */
+static bool is_drop_record(const struct bh_flow_record *r)
+{
+	return r->event != BH_E_END &&
+	       (r->verdict == BH_V_DENY || r->verdict == BH_V_SPOOF ||
+		r->verdict == BH_V_QUARANTINE || r->verdict == BH_V_DROP);
+}
+
+static void count_record(struct bh_flow *f, const struct bh_flow_record *r)
+{
+	__u64 pass_p = f->packets - f->drop_packets, pass_b = f->bytes - f->drop_bytes;
+
+	if (is_drop_record(r)) {
+		f->drop_packets += r->packets;
+		f->drop_bytes += r->bytes;
+	} else {
+		if (r->packets > pass_p)
+			pass_p = r->packets;
+		if (r->bytes > pass_b)
+			pass_b = r->bytes;
+	}
+	f->packets = pass_p + f->drop_packets;
+	f->bytes = pass_b + f->drop_bytes;
+}
+
 static void flow_init(struct bh_flow *f, const struct bh_flow_record *r)
 {
 	memset(f, 0, sizeof(*f));
@@ -216,8 +242,7 @@ static void flow_init(struct bh_flow *f, const struct bh_flow_record *r)
 	f->rule_id = r->rule_id;
 	f->tcp_flags = r->tcp_flags;
 	f->mode = r->mode;
-	f->packets = r->packets;
-	f->bytes = r->bytes;
+	count_record(f, r);
 	f->first_ns = f->last_ns = r->ts_ns;
 	f->ended = r->event == BH_E_END;
 }
@@ -226,13 +251,7 @@ static int flow_merge(struct bh_flow *f, const struct bh_flow_record *r)
 {
 	int changed = 0;
 
-	if (r->event == BH_E_DENY && r->packets <= f->packets) {
-		f->packets += r->packets;
-		f->bytes += r->bytes;
-	} else if (r->packets >= f->packets) {
-		f->packets = r->packets;
-		f->bytes = r->bytes > f->bytes ? r->bytes : f->bytes;
-	}
+	count_record(f, r);
 	f->tcp_flags |= r->tcp_flags;
 	f->mode = r->mode;
 	if (!f->peer_identity)

@@ -5,12 +5,25 @@
  * A flow is keyed by workload slot, protocol and the normalised 5-tuple,
  * so records of both directions (a reply's FIN, a deny of either side)
  * land in the same flow. Its orientation (src = initiator) and direction
- * come from the first record seen. Counters in records are flow totals,
- * so packets/bytes take the largest value seen; a deny record carries
- * the packets denied since the previous one and is added instead (denied
- * packets create no conntrack entry to keep totals in). The verdict is the
- * most severe one seen (allow < would-deny < deny < spoof/drop <
- * quarantine) with its reason and rule.
+ * come from the first record seen. The verdict is the most severe one
+ * seen (allow < would-deny < deny < spoof/drop < quarantine) with its
+ * reason and rule.
+ *
+ * Packets and bytes follow what the data path puts in records
+ * (lib/bpf/flow.h, datapath.h):
+ *   - passed traffic (verdict allow or would-deny): BH_E_NEW holds the
+ *     first packet (1, its length), BH_E_END the conntrack totals of both
+ *     directions, which include that first packet: the largest value seen
+ *     is the flow's total.
+ *   - dropped packets (deny, spoof, quarantine; events NEW and DENY) have
+ *     no conntrack entry: each such record is ONE dropped packet (1, its
+ *     length), written for the first drop of a flow and then at most once
+ *     per second (BH_DENY_RECORD_INTERVAL_NS). They are added up. For a
+ *     denied flow, packets/bytes therefore count the REPORTED drops, a
+ *     lower bound; exact drop counts per workload and reason are the
+ *     data path's counters (`bulkhead stats`).
+ * A flow's packets = passed total + reported drops (a quarantine can drop
+ * packets of a flow that passed before).
  *
  * At most max_flows live at once. A flow changed since the last flush is
  * "dirty"; bh_flowagg_flush hands dirty flows to the store. Clean flows
@@ -36,7 +49,8 @@ struct bh_flow {
 	/* what happened */
 	__u8 verdict, reason, tcp_flags, mode;
 	__u32 rule_id;
-	__u64 packets, bytes;
+	__u64 packets, bytes;		/* passed total + dropped (see above) */
+	__u64 drop_packets, drop_bytes;	/* the dropped part */
 	__u64 first_ns, last_ns;	/* bpf_ktime_get_ns() clock */
 	bool ended;
 	/* store bookkeeping */

@@ -134,6 +134,41 @@ const struct bh_workload_info *bh_flowrec_workload(struct bh_flowrec *fr, __u32 
 	return e->present ? &e->info : NULL;
 }
 
+/* Copy with truncation: the decoder runs twice per record (export, store)
+ * and snprintf("%s") was a measurable share of the ingest profile. */
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* IPv4-mapped addresses are most of what the decoder sees; glibc's
+ * inet_ntop formats them with sprintf. Same text, without it. */
+static void addr_format(const __u8 a[16], char *buf, size_t len)
+{
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char *p = buf;
+
+	if (len < INET_ADDRSTRLEN || memcmp(a, v4mapped, 12)) {
+		bh_addr_format(a, buf, len);
+		return;
+	}
+	for (int i = 12; i < 16; i++) {
+		unsigned int b = a[i];
+
+		if (b >= 100)
+			*p++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*p++ = (char)('0' + b / 10 % 10);
+		*p++ = (char)('0' + b % 10);
+		*p++ = i < 15 ? '.' : '\0';
+	}
+}
+
 static const char *rule_desc(struct bh_flowrec *fr, __u32 id)
 {
 	struct rule_entry *e;
@@ -196,8 +231,8 @@ int bh_flowrec_decode_flow(struct bh_flowrec *fr, const struct bh_flow *f,
 
 	v->wl = wl;
 	if (wl) {
-		snprintf(v->ns, sizeof(v->ns), "%s", wl->ns);
-		snprintf(v->name, sizeof(v->name), "%s", wl->name);
+		copy_str(v->ns, sizeof(v->ns), wl->ns);
+		copy_str(v->name, sizeof(v->name), wl->name);
 	} else {
 		strcpy(v->ns, "?");
 		snprintf(v->name, sizeof(v->name), "slot-%u", f->slot);
@@ -205,9 +240,9 @@ int bh_flowrec_decode_flow(struct bh_flowrec *fr, const struct bh_flow *f,
 	v->dir = bh_dir_name(f->dir);
 	v->family = f->family;
 	v->proto = f->proto;
-	bh_addr_format(f->src, v->src, sizeof(v->src));
-	bh_addr_format(f->dst, v->dst, sizeof(v->dst));
-	bh_addr_format(peer, v->peer_addr, sizeof(v->peer_addr));
+	addr_format(f->src, v->src, sizeof(v->src));
+	addr_format(f->dst, v->dst, sizeof(v->dst));
+	copy_str(v->peer_addr, sizeof(v->peer_addr), peer == f->src ? v->src : v->dst);
 	v->sport = f->sport;
 	v->dport = f->dport;
 	v->peer_identity = f->peer_identity;
@@ -217,11 +252,11 @@ int bh_flowrec_decode_flow(struct bh_flowrec *fr, const struct bh_flow *f,
 	if (v->peer_wl)
 		snprintf(v->peer, sizeof(v->peer), "%s/%s", v->peer_wl->ns, v->peer_wl->name);
 	else
-		snprintf(v->peer, sizeof(v->peer), "%s", v->peer_addr);
+		copy_str(v->peer, sizeof(v->peer), v->peer_addr);
 	v->verdict = f->verdict;
 	v->verdict_name = bh_verdict_name(f->verdict);
 	v->reason = bh_reason_name(f->reason);
-	snprintf(v->rule, sizeof(v->rule), "%s", rule_desc(fr, f->rule_id));
+	copy_str(v->rule, sizeof(v->rule), rule_desc(fr, f->rule_id));
 	v->packets = f->packets;
 	v->bytes = f->bytes;
 	v->tcp_flags = f->tcp_flags;

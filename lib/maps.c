@@ -393,7 +393,79 @@ int bh_maps_lookup(struct bh_ctx *ctx, const char *map, const void *key, void *v
 	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
 }
 
-int bh_maps_flows_cut(struct bh_ctx *ctx, __u32 slot,
+static int ct_grow(struct bh_ct_key **keys, struct bh_ct_val **vals, size_t *cap)
+{
+	size_t n = *cap ? 2 * *cap : 1024;
+	struct bh_ct_key *k = realloc(*keys, n * sizeof(*k));
+	struct bh_ct_val *v;
+
+	if (!k)
+		return -ENOMEM;
+	*keys = k;
+	v = realloc(*vals, n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*vals = v;
+	*cap = n;
+	return 0;
+}
+
+/* Conntrack can hold BH_CT_SIZE entries: read it in batches (a few
+ * syscalls) rather than two syscalls per entry. */
+static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
+		       struct bh_ct_val **vals_out, size_t *nr_out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int fd = mfd(ctx, BH_M_CT);
+	size_t cap = 0, nr = 0;
+	struct bh_ct_key *keys = NULL;
+	struct bh_ct_val *vals = NULL;
+	__u64 token[8];		/* >= the batch cursor of a hash map */
+	bool first = true;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	for (int round = 0; round < 1 << 16 && !err; round++) {
+		__u32 count;
+
+		if (cap - nr < 256 && (err = ct_grow(&keys, &vals, &cap)))
+			break;
+		count = cap - nr;
+		if (!bpf_map_lookup_batch(fd, first ? NULL : token, token, keys + nr, vals + nr,
+					  &count, &bo)) {
+			nr += count;
+			first = false;
+			continue;
+		}
+		if (errno == ENOENT) {
+			*keys_out = keys;
+			*vals_out = vals;
+			*nr_out = nr + count;
+			return 0;
+		}
+		if (errno == ENOSPC && count == 0) {
+			err = ct_grow(&keys, &vals, &cap);	/* a bucket larger than the room */
+		} else if (first && (errno == EINVAL || errno == 524 || errno == EOPNOTSUPP)) {
+			free(keys);
+			free(vals);
+			return bh_maps_dump(ctx, bh_map_names[BH_M_CT], sizeof(*keys),
+					    sizeof(*vals), (void **)keys_out, (void **)vals_out,
+					    nr_out);
+		} else {
+			err = bh_err(ctx, -errno, false, "cannot read conntrack: %m");
+		}
+	}
+	if (!err)
+		err = bh_err(ctx, -EAGAIN, false, "conntrack changes too fast to be read");
+	else if (err == -ENOMEM)
+		bh_err(ctx, err, false, "out of memory");
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int bh_maps_flows_cut(struct bh_ctx *ctx,
 		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
 		      void *arg, int *nr_cut)
 {
@@ -404,17 +476,15 @@ int bh_maps_flows_cut(struct bh_ctx *ctx, __u32 slot,
 
 	if (nr_cut)
 		*nr_cut = 0;
-	err = bh_maps_dump(ctx, bh_map_names[BH_M_CT], sizeof(*keys), sizeof(*vals),
-			   (void **)&keys, (void **)&vals, &nr);
+	err = ct_read_all(ctx, &keys, &vals, &nr);
 	if (err)
 		return err;
 	for (size_t i = 0; i < nr && !err; i++) {
-		if (keys[i].slot != slot || !(vals[i].flags & BH_CT_F_WOULD_DENY))
-			continue;
-		if (cut && !cut(&keys[i], &vals[i], arg))
+		if (!(vals[i].flags & BH_CT_F_WOULD_DENY) || !cut(&keys[i], &vals[i], arg))
 			continue;
 		if (bpf_map_delete_elem(ctx->map_fds[BH_M_CT], &keys[i]) && errno != ENOENT)
-			err = bh_err(ctx, -errno, false, "cannot cut a flow of slot %u: %m", slot);
+			err = bh_err(ctx, -errno, false, "cannot cut a flow of slot %u: %m",
+				     keys[i].slot);
 		else
 			n++;
 	}

@@ -66,11 +66,11 @@ int bh_maps_dump(struct bh_ctx *ctx, const char *map, size_t key_size, size_t va
 /* Read one entry of a pinned map: 0, -ENOENT, or another -errno. */
 int bh_maps_lookup(struct bh_ctx *ctx, const char *map, const void *key, void *val);
 
-/* Cut flows of a slot that passed only because of the mode or an audit
- * policy (BH_CT_F_WOULD_DENY): delete their conntrack entries, so their
- * next packet is judged again. cut() chooses among them (NULL: all);
- * *nr_cut (may be NULL) counts the deleted entries. */
-int bh_maps_flows_cut(struct bh_ctx *ctx, __u32 slot,
+/* Cut flows that passed only because of the mode or an audit policy
+ * (BH_CT_F_WOULD_DENY): delete the conntrack entries among those for which
+ * cut() says so (it also picks the slots), so their next packet is judged
+ * again by the policy in force. *nr_cut (may be NULL) counts them. */
+int bh_maps_flows_cut(struct bh_ctx *ctx,
 		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
 		      void *arg, int *nr_cut);
 

@@ -47,9 +47,11 @@ static int unpin_all(struct bh_ctx *ctx)
 	return err;
 }
 
+/* The store and the lock are ours; the directory goes too when nothing
+ * else is left in it (an operator's config, another tool's files stay). */
 static int remove_state(struct bh_ctx *ctx)
 {
-	static const char *const files[] = { "state.db", "state.db-wal", "state.db-shm" };
+	static const char *const files[] = { "state.db", "state.db-wal", "state.db-shm", "lock" };
 	char path[PATH_MAX + 16];
 
 	if (ctx->db) {
@@ -61,6 +63,10 @@ static int remove_state(struct bh_ctx *ctx)
 		if (unlink(path) && errno != ENOENT)
 			return bh_err(ctx, -errno, false, "cannot remove %s: %m", path);
 	}
+	/* The lock fd stays open (and locked) until the context closes: a
+	 * waiter wakes on the unlinked file and finds no state. */
+	if (rmdir(ctx->state_dir) && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
+		return bh_err(ctx, -errno, false, "cannot remove %s: %m", ctx->state_dir);
 	return 0;
 }
 

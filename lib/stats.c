@@ -70,3 +70,64 @@ int bh_stats_counters(struct bh_ctx *ctx, __u64 out[BH_C_MAX])
 	free(vals);
 	return 0;
 }
+
+static int cmp_rule(const void *a, const void *b)
+{
+	__u32 x = ((const struct bh_rule_stat *)a)->rule_id;
+	__u32 y = ((const struct bh_rule_stat *)b)->rule_id;
+
+	return x < y ? -1 : x > y;
+}
+
+int bh_stats_rules_foreach(struct bh_ctx *ctx,
+			   int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg)
+{
+	int fd, ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct bh_rule_stat *rs = NULL;
+	size_t nr = 0, cap = 0, steps = 0;
+	struct bh_stat *vals;
+	__u32 key, *prev = NULL;
+
+	fd = bh_map_fd(ctx, bh_map_names[BH_M_RULE_STATS]);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;	/* programs from before per-rule stats */
+	if (ncpu < 1)
+		return bh_err(ctx, ncpu, false, "cannot count CPUs");
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return bh_err(ctx, -ENOMEM, false, "out of memory");
+	/* bounded: an LRU that evicts under us can restart the walk */
+	while (!bpf_map_get_next_key(fd, prev, &key) && ++steps <= 4 * BH_RULE_STATS_SIZE) {
+		struct bh_rule_stat *r;
+
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;	/* evicted meanwhile */
+		if (nr == cap) {
+			cap = cap ? 2 * cap : 64;
+			r = realloc(rs, cap * sizeof(*rs));
+			if (!r) {
+				err = bh_err(ctx, -ENOMEM, false, "out of memory");
+				break;
+			}
+			rs = r;
+		}
+		r = &rs[nr++];
+		memset(r, 0, sizeof(*r));
+		r->rule_id = key;
+		for (int c = 0; c < ncpu; c++) {
+			r->stat.packets += vals[c].packets;
+			r->stat.bytes += vals[c].bytes;
+		}
+	}
+	free(vals);
+	if (!err) {
+		qsort(rs, nr, sizeof(*rs), cmp_rule);
+		/* a restarted walk may have seen a key twice: keep the first */
+		for (size_t i = 0; i < nr && !err; i++)
+			if (!i || rs[i].rule_id != rs[i - 1].rule_id)
+				err = fn(&rs[i], arg);
+	}
+	free(rs);
+	return err;
+}

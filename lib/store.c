@@ -533,6 +533,50 @@ int bh_store_workload_set_quarantine(sqlite3 *db, const char *ns, const char *na
 	return err ? err : update_one(db, st);
 }
 
+int bh_store_workload_set_label(sqlite3 *db, const char *ns, const char *name,
+				const struct bh_label *l)
+{
+	sqlite3_stmt *st;
+	int err = prep(db, &st, "INSERT OR REPLACE INTO workload_labels(wid, key, value)"
+		       " SELECT id, ?, ? FROM workloads WHERE ns = ? AND name = ?", "ssss",
+		       l->key, l->value, ns, name);
+
+	return err ? err : update_one(db, st);
+}
+
+int bh_store_workload_del_label(sqlite3 *db, const char *ns, const char *name, const char *key)
+{
+	sqlite3_stmt *st;
+	int err = prep(db, &st, "DELETE FROM workload_labels WHERE key = ? AND wid ="
+		       " (SELECT id FROM workloads WHERE ns = ? AND name = ?)", "sss", key, ns, name);
+
+	return err ? err : run(st);
+}
+
+int bh_store_workload_label_count(sqlite3 *db, const char *ns, const char *name, int *count)
+{
+	sqlite3_stmt *st;
+	int rc, err = prep(db, &st, "SELECT COUNT(*) FROM workload_labels WHERE wid ="
+			   " (SELECT id FROM workloads WHERE ns = ? AND name = ?)", "ss", ns, name);
+
+	if (err)
+		return err;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : sql_err(rc);
+}
+
+int bh_store_ns_del_label(sqlite3 *db, const char *ns, const char *key)
+{
+	sqlite3_stmt *st;
+	int err = prep(db, &st, "DELETE FROM namespace_labels WHERE ns = ? AND key = ?", "ss",
+		       ns, key);
+
+	return err ? err : run(st);
+}
+
 int bh_store_ip_owner(sqlite3 *db, const struct bh_ip *ip, char *ns, size_t nslen,
 		      char *name, size_t namelen)
 {

@@ -51,6 +51,12 @@ int bh_store_workload_count(sqlite3 *db, int *count);
 int bh_store_workload_set_mode(sqlite3 *db, const char *ns, const char *name, enum bh_mode m);
 int bh_store_workload_set_quarantine(sqlite3 *db, const char *ns, const char *name,
 				     bool on, const char *reason);
+/* Labels: set (insert or replace) and delete one key (absent: 0). */
+int bh_store_workload_set_label(sqlite3 *db, const char *ns, const char *name,
+				const struct bh_label *l);
+int bh_store_workload_del_label(sqlite3 *db, const char *ns, const char *name, const char *key);
+int bh_store_workload_label_count(sqlite3 *db, const char *ns, const char *name, int *count);
+int bh_store_ns_del_label(sqlite3 *db, const char *ns, const char *key);
 /* Which workload holds ip? -ENOENT if none. */
 int bh_store_ip_owner(sqlite3 *db, const struct bh_ip *ip, char *ns, size_t nslen,
 		      char *name, size_t namelen);

@@ -20,6 +20,7 @@
 #include "syslog_int.h"
 
 #define DEF_QUEUE_MAX	65536
+#define DEF_QUEUE_BYTES	(16u << 20)
 #define DEF_FACILITY	3	/* LOG_DAEMON */
 #define BATCH		64	/* records per sendmsg/sendmmsg */
 
@@ -33,6 +34,7 @@ struct bh_syslog {
 	struct bh_syslog_tr tr;
 	struct bh_rec **ring;
 	size_t cap, head, count;
+	size_t bytes, max_bytes;	/* sum of queued r->len, its bound */
 	size_t head_off;	/* bytes of the head record already written */
 	uint64_t sent, dropped;
 };
@@ -79,6 +81,7 @@ int bh_syslog_open(const struct bh_syslog_opts *opts, struct bh_syslog **out)
 		return err;
 	}
 	s->cap = opts->queue_max ? opts->queue_max : DEF_QUEUE_MAX;
+	s->max_bytes = opts->queue_max_bytes ? opts->queue_max_bytes : DEF_QUEUE_BYTES;
 	s->ring = calloc(s->cap, sizeof(*s->ring));
 	if (!s->ring) {
 		bh_tr_fini(&s->tr);
@@ -117,6 +120,7 @@ int bh_syslog_format(const struct bh_syslog *s, enum bh_syslog_sev sev, const ch
 
 static void pop_head(struct bh_syslog *s)
 {
+	s->bytes -= s->ring[s->head]->len;
 	free(s->ring[s->head]);
 	s->ring[s->head] = NULL;
 	s->head = (s->head + 1) % s->cap;
@@ -126,15 +130,16 @@ static void pop_head(struct bh_syslog *s)
 
 static void enqueue(struct bh_syslog *s, struct bh_rec *r)
 {
-	if (s->count == s->cap) {
+	while (s->count > 0 && (s->count == s->cap || s->bytes + r->len > s->max_bytes)) {
 		s->dropped++;
 		if (s->head_off == 0) {
 			pop_head(s);
-		} else if (s->cap >= 2) {
+		} else if (s->count >= 2) {
 			/* Head is on the wire already: drop the one after
 			 * it, moving the head pointer into its slot. */
 			size_t next = (s->head + 1) % s->cap;
 
+			s->bytes -= s->ring[next]->len;
 			free(s->ring[next]);
 			s->ring[next] = s->ring[s->head];
 			s->ring[s->head] = NULL;
@@ -147,6 +152,7 @@ static void enqueue(struct bh_syslog *s, struct bh_rec *r)
 	}
 	s->ring[(s->head + s->count) % s->cap] = r;
 	s->count++;
+	s->bytes += r->len;
 }
 
 int bh_syslog_send(struct bh_syslog *s, enum bh_syslog_sev sev, const char *msgid,
@@ -283,18 +289,21 @@ static int write_dgram(struct bh_syslog *s, uint64_t now)
 
 int bh_syslog_pump(struct bh_syslog *s)
 {
-	uint64_t now;
+	uint64_t now, conn;
 
 	if (!s)
 		return -EINVAL;
 	if (s->count == 0 && s->tr.state != BH_TR_CONNECTING)
 		return 0;
 	now = bh_tr_now_ns();
+	conn = s->tr.reconnects;
 	bh_tr_step(&s->tr, now);
-	if (s->tr.state != BH_TR_UP) {
+	/* A TCP hang-up is noticed and a new connection made within one
+	 * step: the partly written head must not continue on it. */
+	if (s->tr.state != BH_TR_UP || s->tr.reconnects != conn)
 		drop_partial_head(s);
+	if (s->tr.state != BH_TR_UP)
 		return 0;
-	}
 	return bh_tr_is_stream(&s->tr) ? write_stream(s, now) : write_dgram(s, now);
 }
 

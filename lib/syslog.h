@@ -41,6 +41,10 @@ struct bh_syslog_opts {
 	void *now_arg;
 	unsigned int reconnect_min_ms;	/* first retry delay; 0 = 100 */
 	unsigned int reconnect_max_ms;	/* backoff ceiling; 0 = 5000 */
+	/* Bytes queued at most (records as framed); 0 = 16 MiB. Past it,
+	 * as past queue_max, the oldest record is dropped and counted: the
+	 * queue's memory stays bounded whatever the record sizes. */
+	size_t queue_max_bytes;
 };
 
 /* Limits (docs/syslog.md): a record (without TCP framing) is at most

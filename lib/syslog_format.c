@@ -121,7 +121,22 @@ static void put_text(struct out *o, const char *s, size_t max_in, bool sd_escape
 
 	while (i < n && !o->full) {
 		uint32_t cp = 0;
-		size_t l = utf8_seq(u + i, n - i, &cp);
+		size_t run = 0, l;
+
+		/* fast path: a run of printable ASCII needing no escape */
+		while (i + run < n && i + run < max_in && u[i + run] >= 0x20 && u[i + run] < 0x7f &&
+		       !(sd_escape && (u[i + run] == '"' || u[i + run] == '\\' || u[i + run] == ']')))
+			run++;
+		if (run) {
+			if (soft && run > o->cap - o->len)
+				run = o->cap - o->len;
+			if (!run)
+				break;
+			put(o, s + i, run);
+			i += run;
+			continue;
+		}
+		l = utf8_seq(u + i, n - i, &cp);
 		char esc[2] = { '\\', 0 };
 		const char *w;
 		size_t wl;
@@ -211,12 +226,25 @@ static void get_time(const struct bh_syslog_fmt *f, struct timespec *ts)
 		clock_gettime(CLOCK_REALTIME, ts);
 }
 
+/* Zero-padded decimal of width w (no printf: this runs once per record
+ * and printf led the ingest profile). */
+static void put_dec(struct out *o, unsigned long v, int w)
+{
+	char b[24];
+	int i = (int)sizeof(b);
+
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while ((v || (int)sizeof(b) - i < w) && i > 0);
+	put(o, b + i, sizeof(b) - (size_t)i);
+}
+
 static void put_pri(struct out *o, const struct bh_syslog_fmt *f, enum bh_syslog_sev sev)
 {
-	char b[8];
-
-	snprintf(b, sizeof(b), "<%d>", f->facility * 8 + (int)sev);
-	put_s(o, b);
+	put_c(o, '<');
+	put_dec(o, (unsigned long)(f->facility * 8 + (int)sev), 1);
+	put_c(o, '>');
 }
 
 /* RFC 3339 local time with microseconds and numeric offset, e.g.
@@ -225,7 +253,6 @@ static void put_pri(struct out *o, const struct bh_syslog_fmt *f, enum bh_syslog
 static void put_ts5424(struct out *o, const struct timespec *ts)
 {
 	struct tm tm;
-	char b[128];
 	long off;
 	char sign;
 
@@ -238,11 +265,24 @@ static void put_ts5424(struct out *o, const struct timespec *ts)
 	sign = off < 0 ? '-' : '+';
 	if (off < 0)
 		off = -off;
-	snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d.%06ld%c%02ld:%02ld",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (long)(ts->tv_nsec / 1000) % 1000000, sign, off / 3600,
-		 (off % 3600) / 60);
-	put_s(o, b);
+	/* %04d-%02d-%02dT%02d:%02d:%02d.%06ld%c%02ld:%02ld */
+	put_dec(o, (unsigned long)(tm.tm_year + 1900), 4);
+	put_c(o, '-');
+	put_dec(o, (unsigned long)(tm.tm_mon + 1), 2);
+	put_c(o, '-');
+	put_dec(o, (unsigned long)tm.tm_mday, 2);
+	put_c(o, 'T');
+	put_dec(o, (unsigned long)tm.tm_hour, 2);
+	put_c(o, ':');
+	put_dec(o, (unsigned long)tm.tm_min, 2);
+	put_c(o, ':');
+	put_dec(o, (unsigned long)tm.tm_sec, 2);
+	put_c(o, '.');
+	put_dec(o, (unsigned long)((ts->tv_nsec / 1000) % 1000000), 6);
+	put_c(o, sign);
+	put_dec(o, (unsigned long)(off / 3600), 2);
+	put_c(o, ':');
+	put_dec(o, (unsigned long)((off % 3600) / 60), 2);
 }
 
 static void put_ts3164(struct out *o, const struct timespec *ts)
@@ -271,7 +311,6 @@ static void fmt5424(struct out *o, const struct bh_syslog_fmt *f, enum bh_syslog
 		    const char *msgid, const char *sd_id, const struct bh_sd_param *params,
 		    int nr_params, const char *msg, const struct timespec *ts)
 {
-	char pid[16];
 	int i;
 
 	put_pri(o, f, sev);
@@ -282,8 +321,7 @@ static void fmt5424(struct out *o, const struct bh_syslog_fmt *f, enum bh_syslog
 	put_c(o, ' ');
 	put_field(o, f->app_name, APP_NAME_MAX, NULL);
 	put_c(o, ' ');
-	snprintf(pid, sizeof(pid), "%d", (int)f->pid);
-	put_field(o, pid, PROCID_MAX, NULL);
+	put_dec(o, (unsigned long)f->pid, 1);	/* digits only: a valid PROCID */
 	put_c(o, ' ');
 	put_field(o, msgid, MSGID_MAX, NULL);
 	put_c(o, ' ');

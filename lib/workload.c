@@ -134,7 +134,17 @@ static int validate(struct bh_ctx *ctx, const struct bh_attach_opts *o, __u32 *i
 	return 0;
 }
 
-static int check_free(struct bh_ctx *ctx, const struct bh_attach_opts *o)
+/* A registration whose interface is gone, or was recreated under the same
+ * name (a new ifindex): nothing enforces it any more. */
+static bool is_stale(const struct bh_workload_info *w)
+{
+	return if_nametoindex(w->ifname) != w->ifindex;
+}
+
+/* 0 if the attach may go on; -ESTALE with *stale filled if a stale
+ * registration stands in the way (the caller removes it and asks again). */
+static int check_free(struct bh_ctx *ctx, const struct bh_attach_opts *o,
+		      struct bh_workload_info *stale)
 {
 	struct bh_workload_info *w = malloc(sizeof(*w));
 	char ns[BH_NAME_MAX + 1], name[BH_NAME_MAX + 1], ipbuf[64];
@@ -143,6 +153,11 @@ static int check_free(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 	if (!w)
 		return bh_err(ctx, -ENOMEM, false, "out of memory");
 	err = bh_store_workload_by_ifname(ctx->db, o->ifname, w);
+	if (!err && is_stale(w)) {
+		*stale = *w;
+		err = -ESTALE;
+		goto out;
+	}
 	if (!err) {
 		err = bh_err(ctx, -EEXIST, true, "%s already carries workload %s/%s",
 			     o->ifname, w->ns, w->name);
@@ -151,6 +166,11 @@ static int check_free(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 	if (err != -ENOENT)
 		goto out_store;
 	err = bh_store_workload_get(ctx->db, o->ns, o->name, w);
+	if (!err && is_stale(w)) {
+		*stale = *w;
+		err = -ESTALE;
+		goto out;
+	}
 	if (!err) {
 		err = bh_err(ctx, -EEXIST, true, "workload %s/%s is already attached to %s",
 			     o->ns, o->name, w->ifname);
@@ -177,6 +197,8 @@ out:
 	return err;
 }
 
+static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char *why);
+
 int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 {
 	struct bh_workload_info *w;
@@ -197,10 +219,21 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 		goto unlock;
 	}
 	err = bh_ctx_load(ctx);
-	if (!err)
-		err = check_free(ctx, o);
+	/* At most two stale registrations can stand in the way: the one on
+	 * this interface name and the one of this workload name. */
+	for (int i = 0; !err; i++) {
+		err = check_free(ctx, o, w);
+		if (err != -ESTALE)
+			break;
+		if (i == 2) {
+			err = bh_err(ctx, -EEXIST, true, "%s: stale registrations remain", o->ifname);
+			break;
+		}
+		err = detach_one(ctx, w, ": its interface was gone or recreated");
+	}
 	if (err)
 		goto out;
+	memset(w, 0, sizeof(*w));
 	err = bh_store_begin(ctx->db, &tx);
 	if (err) {
 		err = store_fail(ctx, err, "begin");
@@ -260,27 +293,56 @@ unlock:
 	return err;
 }
 
-static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w)
-{
-	struct bh_tx tx;
-	int removed = 0, err;
+/* Does another stored workload than w use ifindex? */
+struct ifindex_user {
+	const struct bh_workload_info *self;
+	__u32 ifindex;
+};
 
+static int other_user(const struct bh_workload_info *w, void *arg)
+{
+	const struct ifindex_user *u = arg;
+
+	return w->ifindex == u->ifindex && strcmp(w->ifname, u->self->ifname);
+}
+
+static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char *why)
+{
+	struct ifindex_user u = { w, w->ifindex };
+	__u32 cur = if_nametoindex(w->ifname);
+	struct bh_tx tx;
+	int removed = 0, n = 0, used, err;
+
+	/* The interface carrying the name now (a veth recreated under the
+	 * same name has a new ifindex), and the stored ifindex unless another
+	 * of our workloads has it since (a renamed veth keeps its index). */
+	used = bh_store_workload_foreach(ctx->db, other_user, &u);
+	if (used < 0)
+		return store_fail(ctx, used, "read workloads");
 	err = bh_ctx_load(ctx);
-	if (!err)
-		err = bh_detach_hooks(ctx, w->ifindex, &removed);
+	if (!err && cur)
+		err = bh_detach_hooks(ctx, cur, &removed);
+	if (!err && !used && cur != w->ifindex) {
+		err = bh_detach_hooks(ctx, w->ifindex, &n);
+		removed += n;
+	}
 	if (err)
 		return err;
 	err = bh_store_begin(ctx->db, &tx);
 	if (err)
 		return store_fail(ctx, err, "begin");
-	err = bh_maps_workload_del(ctx, w->ifindex);
+	if (!used)
+		err = bh_maps_workload_del(ctx, w->ifindex);
+	if (!err && cur && cur != w->ifindex)
+		err = bh_maps_workload_del(ctx, cur);
 	if (!err)
 		err = bh_maps_policy_clear(ctx, w->slot);
 	if (!err && (err = bh_store_workload_del(ctx->db, w->ns, w->name)))
 		err = store_fail(ctx, err, "delete the workload");
 	if (!err)
 		err = bh_event_add(ctx, w->ns, w->name, "detach", "info",
-				   "detached from %s (%d programs removed)", w->ifname, removed);
+				   "detached from %s (%d programs removed)%s", w->ifname, removed,
+				   why);
 	if (!err)
 		err = do_sync(ctx, NULL);
 	if (!err)
@@ -312,7 +374,7 @@ int bh_workload_detach(struct bh_ctx *ctx, const char *ifname)
 	else if (err)
 		err = store_fail(ctx, err, "read workloads");
 	else
-		err = detach_one(ctx, w);
+		err = detach_one(ctx, w, "");
 	free(w);
 unlock:
 	bh_ctx_unlock(ctx);
@@ -340,7 +402,7 @@ int bh_workload_detach_ifindex(struct bh_ctx *ctx, __u32 ifindex, const char *if
 	else if (err)
 		err = store_fail(ctx, err, "read workloads");
 	else
-		err = detach_one(ctx, w);
+		err = detach_one(ctx, w, "");
 	free(w);
 unlock:
 	bh_ctx_unlock(ctx);
@@ -419,6 +481,12 @@ static int end_change(struct bh_ctx *ctx, struct bh_tx *tx, struct bh_workload_i
 	return err;
 }
 
+static bool cut_slot(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg)
+{
+	(void)v;
+	return k->slot == *(const __u32 *)arg;
+}
+
 int bh_workload_set_mode(struct bh_ctx *ctx, const char *ns, const char *name,
 			 enum bh_mode mode)
 {
@@ -440,9 +508,17 @@ int bh_workload_set_mode(struct bh_ctx *ctx, const char *ns, const char *name,
 	if (!err)
 		err = bh_event_add(ctx, ns, name, "mode", old == mode ? "info" : "notice",
 				   "mode %s -> %s", bh_mode_name(old), bh_mode_name(mode));
-	bh_workload_entry(w, &e);
-	if (!err)
+	/* The sync writes the entry and, entering enforce, cuts the flows
+	 * that passed only as would-deny and that the policy denies. */
+	if (!err && ctx->sync) {
+		err = do_sync(ctx, w);
+	} else if (!err) {
+		bh_workload_entry(w, &e);
 		err = bh_maps_workload_put(ctx, w->ifindex, &e);
+		/* No compiler here: cut every would-deny flow of the slot. */
+		if (!err && mode == BH_MODE_ENFORCE && old != BH_MODE_ENFORCE)
+			err = bh_maps_flows_cut(ctx, cut_slot, &w->slot, NULL);
+	}
 	return end_change(ctx, &tx, w, err);
 }
 
@@ -536,18 +612,48 @@ int bh_workload_check_attached(struct bh_ctx *ctx, __u32 ifindex)
 	return 0;
 }
 
-int bh_namespace_label(struct bh_ctx *ctx, const char *ns, int nr,
-		       const struct bh_label *labels)
+#define NS_NAME_LABEL "kubernetes.io/metadata.name"
+
+static int check_label_args(struct bh_ctx *ctx, int nr_set, const struct bh_label *set,
+			    int nr_remove, const char *const *remove, bool ns)
+{
+	if (nr_set < 0 || nr_remove < 0 || nr_set + nr_remove == 0)
+		return bh_err(ctx, -EINVAL, true, "no label to set or remove");
+	if (nr_set > BH_MAX_LABELS || nr_remove > BH_MAX_LABELS)
+		return bh_err(ctx, -EINVAL, true, "at most %d labels", BH_MAX_LABELS);
+	for (int i = 0; i < nr_set; i++) {
+		if (ns && !strcmp(set[i].key, NS_NAME_LABEL))
+			return bh_err(ctx, -EINVAL, true, NS_NAME_LABEL " is set automatically");
+		for (int j = 0; j < nr_remove; j++)
+			if (!strcmp(set[i].key, remove[j]))
+				return bh_err(ctx, -EINVAL, true, "label %s both set and removed",
+					      set[i].key);
+	}
+	for (int j = 0; j < nr_remove; j++) {
+		struct bh_label l;
+		char buf[BH_NAME_MAX + 8];
+
+		snprintf(buf, sizeof(buf), "%s=x", remove[j] ? remove[j] : "");
+		if (!remove[j] || bh_label_parse(buf, &l))
+			return bh_err(ctx, -EINVAL, true, "bad label key '%s'",
+				      remove[j] ? remove[j] : "");
+		if (ns && !strcmp(remove[j], NS_NAME_LABEL))
+			return bh_err(ctx, -EINVAL, true, NS_NAME_LABEL " cannot be removed");
+	}
+	return 0;
+}
+
+int bh_namespace_relabel(struct bh_ctx *ctx, const char *ns, int nr_set,
+			 const struct bh_label *set, int nr_remove, const char *const *remove)
 {
 	struct bh_tx tx;
 	int err;
 
 	if (!name_ok(ns))
 		return bh_err(ctx, -EINVAL, true, "bad namespace name '%s'", ns ? ns : "");
-	for (int i = 0; i < nr; i++)
-		if (!strcmp(labels[i].key, "kubernetes.io/metadata.name"))
-			return bh_err(ctx, -EINVAL, true,
-				      "kubernetes.io/metadata.name is set automatically");
+	err = check_label_args(ctx, nr_set, set, nr_remove, remove, true);
+	if (err)
+		return err;
 	if ((err = need_db(ctx)) || (err = bh_ctx_lock(ctx)))
 		return err;
 	err = bh_ctx_load(ctx);
@@ -558,16 +664,61 @@ int bh_namespace_label(struct bh_ctx *ctx, const char *ns, int nr,
 		return err;
 	}
 	err = bh_store_ns_ensure(ctx->db, ns);
-	for (int i = 0; i < nr && !err; i++)
-		err = bh_store_ns_set_label(ctx->db, ns, &labels[i]);
+	for (int i = 0; i < nr_set && !err; i++)
+		err = bh_store_ns_set_label(ctx->db, ns, &set[i]);
+	for (int i = 0; i < nr_remove && !err; i++)
+		err = bh_store_ns_del_label(ctx->db, ns, remove[i]);
 	if (err)
 		store_fail(ctx, err, "label the namespace");
-	for (int i = 0; i < nr && !err; i++)
+	for (int i = 0; i < nr_set && !err; i++)
 		err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s=%s",
-				   labels[i].key, labels[i].value);
+				   set[i].key, set[i].value);
+	for (int i = 0; i < nr_remove && !err; i++)
+		err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s removed", remove[i]);
 	if (!err)
 		err = do_sync(ctx, NULL);
 	return end_change(ctx, &tx, NULL, err);
+}
+
+int bh_namespace_label(struct bh_ctx *ctx, const char *ns, int nr,
+		       const struct bh_label *labels)
+{
+	return bh_namespace_relabel(ctx, ns, nr, labels, 0, NULL);
+}
+
+int bh_workload_label(struct bh_ctx *ctx, const char *ns, const char *name, int nr_set,
+		      const struct bh_label *set, int nr_remove, const char *const *remove)
+{
+	struct bh_workload_info *w;
+	struct bh_tx tx;
+	int err, count = 0;
+
+	err = check_label_args(ctx, nr_set, set, nr_remove, remove, false);
+	if (err)
+		return err;
+	err = begin_change(ctx, ns, name, &tx, &w);
+	if (err)
+		return err;
+	for (int i = 0; i < nr_set && !err; i++)
+		err = bh_store_workload_set_label(ctx->db, ns, name, &set[i]);
+	for (int i = 0; i < nr_remove && !err; i++)
+		err = bh_store_workload_del_label(ctx->db, ns, name, remove[i]);
+	if (!err)
+		err = bh_store_workload_label_count(ctx->db, ns, name, &count);
+	if (err)
+		store_fail(ctx, err, "label the workload");
+	else if (count > BH_MAX_LABELS)
+		err = bh_err(ctx, -E2BIG, true, "workload %s/%s would have %d labels (at most %d)",
+			     ns, name, count, BH_MAX_LABELS);
+	for (int i = 0; i < nr_set && !err; i++)
+		err = bh_event_add(ctx, ns, name, "label", "info", "label %s=%s", set[i].key,
+				   set[i].value);
+	for (int i = 0; i < nr_remove && !err; i++)
+		err = bh_event_add(ctx, ns, name, "label", "info", "label %s removed", remove[i]);
+	/* Selectors may now pick it or drop it: recompile, swap what changed. */
+	if (!err)
+		err = do_sync(ctx, w);
+	return end_change(ctx, &tx, w, err);
 }
 
 int bh_namespace_get_labels(struct bh_ctx *ctx, const char *ns, int *nr,

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
 #include "maps.h"
 #include "parse_common.h"
 #include "store.h"
@@ -310,6 +313,38 @@ static int compile(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	return 0;
 }
 
+static int cmp_entry(const void *a, const void *b)
+{
+	return memcmp(&((const struct bh_policy_entry *)a)->key,
+		      &((const struct bh_policy_entry *)b)->key, sizeof(struct bh_policy_key));
+}
+
+/* FNV-1a over the sorted entries, then a final mix: equal entry lists give
+ * equal digests; the sync compares it with the one stored in the live map. */
+static __u64 entries_digest(const struct bh_compiled_workload *cw)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ cw->nr;
+
+	for (size_t i = 0; i < cw->nr; i++) {
+		const __u8 *k = (const __u8 *)&cw->entries[i].key;
+		const __u8 *v = (const __u8 *)&cw->entries[i].val;
+
+		for (size_t j = 0; j < sizeof(struct bh_policy_key); j++)
+			h = (h ^ k[j]) * 0x100000001b3ULL;
+		for (size_t j = 0; j < sizeof(struct bh_policy_val); j++)
+			h = (h ^ v[j]) * 0x100000001b3ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+/* Step 1, only for workloads whose compiled entries differ from what their
+ * live map holds (its digest entry): an unchanged map is left alone, which
+ * spares both the build and the swap (each swap waits for an RCU grace
+ * period in the kernel). */
 static int build_maps(struct bh_ctx *ctx, struct bh_sync_plan *p)
 {
 	int err = 0;
@@ -320,14 +355,24 @@ static int build_maps(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	for (int i = 0; i < p->nr_w; i++)
 		p->fds[i] = -1;
 	for (int i = 0; i < p->nr_w && !err; i++) {
-		const struct bh_compiled_workload *cw = &p->out.workloads[i];
+		struct bh_compiled_workload *cw = &p->out.workloads[i];
+		struct bh_policy_key dk;
+		struct bh_policy_val dv;
+		__u64 digest, live;
 
 		if (p->w[i].quarantined)
 			continue;	/* keeps the deny-all map */
-		err = bh_maps_inner_create(ctx, cw->nr, &p->fds[i]);
+		qsort(cw->entries, cw->nr, sizeof(*cw->entries), cmp_entry);
+		digest = entries_digest(cw);
+		if (!bh_maps_policy_digest(ctx, p->w[i].slot, &live) && live == digest)
+			continue;
+		err = bh_maps_inner_create(ctx, cw->nr + 1, &p->fds[i]);
 		for (size_t j = 0; j < cw->nr && !err; j++)
 			err = bh_maps_inner_put(ctx, p->fds[i], &cw->entries[j].key,
 						&cw->entries[j].val);
+		bh_policy_digest_entry(digest, &dk, &dv);
+		if (!err)
+			err = bh_maps_inner_put(ctx, p->fds[i], &dk, &dv);
 	}
 	return err;
 }
@@ -385,121 +430,280 @@ fail:
 }
 
 /* ----------------------------------------------------------------- commit */
-static int cmp_ipkey(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct bh_ipcache_key));
-}
-
-static int cmp_pkey(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct bh_policy_key));
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct keyset {
-	size_t nr, size;
-	void *keys;
-	int (*cmp)(const void *, const void *);
+/* A map's live entries, sorted by key, to diff the compiled ones against:
+ * only what changed is written, only what is stale is deleted. */
+struct live_map {
+	const char *name;
+	size_t ksz, vsz, nr;
+	__u8 *recs;		/* nr records of key then value */
 };
 
-static bool keyset_has(const void *key, void *arg)
+static int cmp_rec(const void *a, const void *b, void *ksz)
 {
-	struct keyset *ks = arg;
-
-	return bsearch(key, ks->keys, ks->nr, ks->size, ks->cmp) != NULL;
+	return memcmp(a, b, *(size_t *)ksz);
 }
 
-static int keyset_init(struct keyset *ks, size_t nr, size_t size,
-		       int (*cmp)(const void *, const void *))
+static void live_free(struct live_map *l)
 {
-	ks->nr = nr;
-	ks->size = size;
-	ks->cmp = cmp;
-	ks->keys = malloc(nr ? nr * size : 1);
-	return ks->keys ? 0 : -ENOMEM;
+	free(l->recs);
+	l->recs = NULL;
+	l->nr = 0;
 }
 
-static int prune_ipcache(struct bh_ctx *ctx, const struct bh_compile_output *out)
+static int live_load(struct bh_ctx *ctx, struct live_map *l)
 {
-	struct keyset ks;
+	size_t rsz = l->ksz + l->vsz;
+	void *keys, *vals;
 	int err;
 
-	if (keyset_init(&ks, out->nr_ipcache, sizeof(struct bh_ipcache_key), cmp_ipkey))
+	err = bh_maps_dump(ctx, l->name, l->ksz, l->vsz, &keys, &vals, &l->nr);
+	if (err)
+		return err;
+	l->recs = malloc(l->nr ? l->nr * rsz : 1);
+	if (!l->recs) {
+		free(keys);
+		free(vals);
 		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
-	for (size_t i = 0; i < out->nr_ipcache; i++)
-		memcpy((char *)ks.keys + i * ks.size, &out->ipcache[i].key, ks.size);
-	qsort(ks.keys, ks.nr, ks.size, cmp_ipkey);
-	err = bh_maps_prune(ctx, "bh_ipcache_v1", ks.size, keyset_has, &ks);
-	free(ks.keys);
-	return err;
+	}
+	for (size_t i = 0; i < l->nr; i++) {
+		memcpy(l->recs + i * rsz, (__u8 *)keys + i * l->ksz, l->ksz);
+		memcpy(l->recs + i * rsz + l->ksz, (__u8 *)vals + i * l->vsz, l->vsz);
+	}
+	free(keys);
+	free(vals);
+	qsort_r(l->recs, l->nr, rsz, cmp_rec, &l->ksz);
+	return 0;
 }
 
-static int prune_deny_all(struct bh_ctx *ctx, const struct bh_compiled_workload *q)
+/* The live value of key, or NULL. */
+static const void *live_find(const struct live_map *l, const void *key)
 {
-	struct bh_policy_key meta = { .prefixlen = 8, .dir = BH_DIR_META };
-	struct keyset ks;
-	int err;
+	size_t lo = 0, hi = l->nr, rsz = l->ksz + l->vsz;
 
-	if (keyset_init(&ks, q->nr + 1, sizeof(struct bh_policy_key), cmp_pkey))
-		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
-	for (size_t i = 0; i < q->nr; i++)
-		memcpy((char *)ks.keys + i * ks.size, &q->entries[i].key, ks.size);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(key, l->recs + mid * rsz, l->ksz);
+
+		if (!c)
+			return l->recs + mid * rsz + l->ksz;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static bool unchanged(const struct live_map *l, const void *key, const void *val)
+{
+	const void *cur = live_find(l, key);
+
+	return cur && !memcmp(cur, val, l->vsz);
+}
+
+/* Delete the live keys that keep() rejects (the new state lacks them). */
+static int live_prune(struct bh_ctx *ctx, const struct live_map *l,
+		      bool (*keep)(const void *key, void *arg), void *arg)
+{
+	int fd = bh_map_fd(ctx, l->name);
+	size_t rsz = l->ksz + l->vsz;
+
+	if (fd < 0)
+		return fd;
+	for (size_t i = 0; i < l->nr; i++) {
+		const void *k = l->recs + i * rsz;
+
+		if (keep(k, arg))
+			continue;
+		if (bpf_map_delete_elem(fd, k) && errno != ENOENT)
+			return bh_ctx_set_error(ctx, -errno, false,
+						"cannot delete a stale %s entry: %m", l->name);
+	}
+	return 0;
+}
+
+static bool ipcache_keep(const void *key, void *arg)
+{
+	const struct bh_compile_output *out = arg;
+	size_t lo = 0, hi = out->nr_ipcache;
+
+	/* sorted by key in commit, as the live map's records */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(key, &out->ipcache[mid].key, sizeof(struct bh_ipcache_key));
+
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+static bool deny_all_keep(const void *key, void *arg)
+{
+	const struct bh_compiled_workload *q = arg;
+	const struct bh_policy_key *k = key;
+
 	/* The quarantine marker stays even if the compiler left it out. */
-	memcpy((char *)ks.keys + q->nr * ks.size, &meta, ks.size);
-	qsort(ks.keys, ks.nr, ks.size, cmp_pkey);
-	err = bh_maps_prune(ctx, BH_PIN_DENY_ALL, ks.size, keyset_has, &ks);
-	free(ks.keys);
+	if (k->prefixlen == 8 && k->dir == BH_DIR_META)
+		return true;
+	for (size_t i = 0; i < q->nr; i++)
+		if (!memcmp(key, &q->entries[i].key, sizeof(*k)))
+			return true;
+	return false;
+}
+
+static int cmp_ipcache_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct bh_ipcache_entry *)a)->key,
+		      &((const struct bh_ipcache_entry *)b)->key, sizeof(struct bh_ipcache_key));
+}
+
+static bool workload_keep(const void *key, void *arg)
+{
+	const struct bh_sync_plan *p = arg;
+	__u32 ifindex = *(const __u32 *)key;
+
+	for (int i = 0; i < p->nr_w; i++)
+		if (p->w[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* Step 3: every changed slot in one batch. */
+static int swap_changed(struct bh_ctx *ctx, struct bh_sync_plan *p, bool *swapped)
+{
+	__u32 *slots = malloc((p->nr_w ? p->nr_w : 1) * sizeof(*slots));
+	int *fds = malloc((p->nr_w ? p->nr_w : 1) * sizeof(*fds));
+	int deny = bh_map_fd(ctx, BH_PIN_DENY_ALL), err;
+	size_t n = 0;
+
+	if (!slots || !fds) {
+		free(slots);
+		free(fds);
+		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
+	}
+	for (int i = 0; i < p->nr_w; i++) {
+		swapped[i] = false;
+		if (p->w[i].quarantined) {
+			if (bh_maps_policy_is_quarantined(ctx, p->w[i].slot))
+				continue;
+			fds[n] = deny;
+		} else if (p->fds[i] >= 0) {
+			fds[n] = p->fds[i];
+		} else {
+			continue;
+		}
+		slots[n++] = p->w[i].slot;
+		swapped[i] = true;
+	}
+	err = deny < 0 ? deny : bh_maps_policy_swap_many(ctx, n, slots, fds);
+	free(slots);
+	free(fds);
 	return err;
 }
 
-static int prune_workloads(struct bh_ctx *ctx, const struct bh_sync_plan *p)
-{
-	struct keyset ks;
-	int err;
+/* Which flows to cut: WOULD_DENY entries of the chosen slots whose flow
+ * the policy now in force denies. */
+struct cut_arg {
+	const struct bh_sync_plan *p;
+	const bool *cut_slot;		/* by plan index */
+};
 
-	if (keyset_init(&ks, p->nr_w, sizeof(__u32), cmp_u32))
-		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
-	for (int i = 0; i < p->nr_w; i++)
-		((__u32 *)ks.keys)[i] = p->w[i].ifindex;
-	qsort(ks.keys, ks.nr, ks.size, cmp_u32);
-	err = bh_maps_prune(ctx, "bh_workloads_v1", ks.size, keyset_has, &ks);
-	free(ks.keys);
-	return err;
+static bool cut_denied(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg)
+{
+	const struct cut_arg *a = arg;
+	const struct bh_sync_plan *p = a->p;
+	bool orig_a = v->flags & BH_CT_F_ORIG_FIRST;
+	const __u8 *init = orig_a ? k->addr_a : k->addr_b, *resp = orig_a ? k->addr_b : k->addr_a;
+	struct bh_eval_result r;
+	int i;
+
+	for (i = 0; i < p->nr_w; i++)
+		if (p->w[i].slot == k->slot)
+			break;
+	if (i == p->nr_w || !a->cut_slot[i])
+		return false;
+	/* An ICMP entry does not keep the message type policy judges:
+	 * judge its next packet again. */
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP && k->proto != IPPROTO_SCTP)
+		return true;
+	bh_eval(&p->out.workloads[i], v->dir,
+		bh_eval_identity(&p->out, v->dir == BH_DIR_EGRESS ? resp : init), k->proto,
+		ntohs(orig_a ? k->port_b : k->port_a), &r);
+	return r.verdict != BH_PV_ALLOW;
 }
 
 int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 {
-	const struct bh_compiled_workload *q = &p->out.quarantine;
-	int err = 0;
+	struct bh_compiled_workload *q = &p->out.quarantine;
+	struct live_map ipc = { .name = "bh_ipcache_v1", .ksz = sizeof(struct bh_ipcache_key),
+				.vsz = sizeof(struct bh_ipcache_val) };
+	struct live_map deny = { .name = BH_PIN_DENY_ALL, .ksz = sizeof(struct bh_policy_key),
+				 .vsz = sizeof(struct bh_policy_val) };
+	struct live_map wl = { .name = "bh_workloads_v1", .ksz = sizeof(__u32),
+			       .vsz = sizeof(struct bh_workload) };
+	bool *swapped = calloc(p->nr_w ? p->nr_w : 1, 2 * sizeof(bool));
+	bool *cut_slot = swapped ? swapped + (p->nr_w ? p->nr_w : 1) : NULL;
+	bool any_cut = false;
+	int err;
 
-	for (size_t i = 0; i < q->nr && !err; i++)
-		err = bh_maps_deny_all_put(ctx, &q->entries[i].key, &q->entries[i].val);
-	for (int i = 0; i < p->nr_w && !err; i++) {
-		if (p->w[i].quarantined)
-			err = bh_maps_policy_quarantine(ctx, p->w[i].slot);
-		else
-			err = bh_maps_policy_swap(ctx, p->w[i].slot, p->fds[i]);
-	}
-	for (size_t i = 0; i < p->out.nr_ipcache && !err; i++)
-		err = bh_maps_ipcache_put(ctx, &p->out.ipcache[i].key, &p->out.ipcache[i].val);
+	if (!swapped)
+		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
+	qsort(p->out.ipcache, p->out.nr_ipcache, sizeof(*p->out.ipcache), cmp_ipcache_key);
+	err = live_load(ctx, &deny);
 	if (!err)
-		err = prune_ipcache(ctx, &p->out);
+		err = live_load(ctx, &ipc);
+	/* 2. deny-all: new and changed entries */
+	for (size_t i = 0; i < q->nr && !err; i++)
+		if (!unchanged(&deny, &q->entries[i].key, &q->entries[i].val))
+			err = bh_maps_deny_all_put(ctx, &q->entries[i].key, &q->entries[i].val);
+	/* 3. swap the changed slots */
+	if (!err)
+		err = swap_changed(ctx, p, swapped);
+	/* 4. ipcache: new and changed prefixes, 5. stale ones */
+	for (size_t i = 0; i < p->out.nr_ipcache && !err; i++)
+		if (!unchanged(&ipc, &p->out.ipcache[i].key, &p->out.ipcache[i].val))
+			err = bh_maps_ipcache_put(ctx, &p->out.ipcache[i].key,
+						  &p->out.ipcache[i].val);
+	if (!err)
+		err = live_prune(ctx, &ipc, ipcache_keep, &p->out);
+	/* 6. workload entries that changed, then stale ones */
+	if (!err)
+		err = live_load(ctx, &wl);
 	for (int i = 0; i < p->nr_w && !err; i++) {
+		const struct bh_workload *cur = live_find(&wl, &p->w[i].ifindex);
 		struct bh_workload e;
 
 		bh_workload_entry(&p->w[i], &e);
+		/* Entering enforce, or an enforced policy that changed: flows
+		 * that passed as would-deny may now be denied. */
+		cut_slot[i] = !p->w[i].quarantined && p->w[i].mode == BH_MODE_ENFORCE && cur &&
+			      (swapped[i] || cur->mode != BH_MODE_ENFORCE);
+		any_cut |= cut_slot[i];
+		if (cur && !memcmp(cur, &e, sizeof(e)))
+			continue;
 		err = bh_maps_workload_put(ctx, p->w[i].ifindex, &e);
 	}
 	if (!err)
-		err = prune_workloads(ctx, p);
+		err = live_prune(ctx, &wl, workload_keep, p);
+	/* after the mode and the policy are in force: new flows are judged
+	 * by them, and the cut sees every flow that passed before */
+	if (!err && any_cut) {
+		struct cut_arg ca = { p, cut_slot };
+
+		err = bh_maps_flows_cut(ctx, cut_denied, &ca, NULL);
+	}
+	/* 7. stale deny-all entries */
 	if (!err)
-		err = prune_deny_all(ctx, q);
+		err = live_prune(ctx, &deny, deny_all_keep, q);
+	live_free(&ipc);
+	live_free(&deny);
+	live_free(&wl);
+	free(swapped);
 	return err;
 }
 

@@ -3,12 +3,18 @@
  * Making the kernel match the store: compile every stored policy against
  * every stored workload and namespace, then update the maps in an order
  * that never judges a packet by a half-made state:
- *   1. build every workload's new inner policy map (invisible so far);
- *   2. add the deny-all map's new entries (forensics exception);
- *   3. swap each slot to its new map (one update each; quarantined
- *      workloads get the shared deny-all map);
- *   4. add/update ipcache entries, 5. delete stale ipcache entries;
- *   6. update bh_workloads_v1 entries (mode, addresses), delete stale ones;
+ *   1. build a new inner policy map for each workload whose compiled
+ *      entries differ from its live map's (the digest entry each map
+ *      carries); unchanged workloads keep their map (invisible so far);
+ *   2. add the deny-all map's new or changed entries (forensics exception);
+ *   3. swap the changed slots to their new maps in one batch update (one
+ *      atomic update per slot, one RCU wait in all; quarantined workloads
+ *      get the shared deny-all map);
+ *   4. add/update changed ipcache entries, 5. delete stale ipcache entries;
+ *   6. update changed bh_workloads_v1 entries (mode, addresses), delete
+ *      stale ones; then cut (delete) the conntrack entries flagged
+ *      BH_CT_F_WOULD_DENY of enforce-mode workloads whose policy changed or
+ *      that just entered enforce, when the policy now in force denies them;
  *   7. delete stale deny-all entries.
  * Prepare (1) can fail without touching anything the data path reads; the
  * policy apply layer uses it to decide before committing the store.

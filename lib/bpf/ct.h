@@ -19,6 +19,43 @@
 #define BH_CT_OTHER_NS		(60ULL * BH_SEC)	/* UDP, SCTP, others */
 #define BH_CT_ICMP_NS		(30ULL * BH_SEC)
 
+/*
+ * Conntrack time: CLOCK_MONOTONIC in ns, at the resolution of a scheduler
+ * tick (1-10 ms). Entries age in seconds and the deny record limit counts
+ * in seconds, so a tick is plenty, and the clock is read on every packet:
+ * bpf_ktime_get_ns() costs 30 ns per packet on this VM, the coarse clock
+ * 18 ns, bpf_jiffies64() nothing (the verifier inlines it into one load).
+ * Jiffies start at INITIAL_JIFFIES = (u32)(-300 * HZ) about when the
+ * monotonic clock starts at 0, so (jiffies - INITIAL_JIFFIES) ticks is the
+ * monotonic time give or take a fixed fraction of a second (the tick starts
+ * after the clock; 0.25 s behind on this VM). Only differences of these
+ * values matter (ages, the 1 s record limit); flow records, which userspace
+ * compares with its clock, carry bpf_ktime_get_ns() (flow.h). HZ comes from the kernel config (libbpf reads it at
+ * load time and the verifier drops the branches of the other values); an
+ * HZ not listed, or no config to read, falls back to the coarse clock.
+ */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+#define BH_JIFFIES_NS(j, hz)	(((j) - (__u64)(__u32)(-300 * (hz))) * (1000000000ULL / (hz)))
+
+static __always_inline __u64 bh_ct_now(void)
+{
+	__u64 j = bpf_jiffies64();
+
+	switch (CONFIG_HZ) {
+	case 100:
+		return BH_JIFFIES_NS(j, 100);
+	case 250:
+		return BH_JIFFIES_NS(j, 250);
+	case 300:
+		return BH_JIFFIES_NS(j, 300);	/* 3333333 ns a tick: 0.00001 % slow */
+	case 1000:
+		return BH_JIFFIES_NS(j, 1000);
+	default:
+		return bpf_ktime_get_coarse_ns();
+	}
+}
+
 /* Order (addr, port) endpoints; any total order works if it is the same
  * for both directions. Returns 1 if a < b. */
 static __always_inline int bh_ep_less(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb)

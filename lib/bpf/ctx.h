@@ -4,10 +4,18 @@
  * code path serves XDP and TC. The program file defines BH_CTX_XDP or
  * BH_CTX_TC before including any lib/bpf header.
  *
- * Headers are copied with the load_bytes helpers rather than read through
- * data/data_end: the helpers handle non-linear skbs and multi-buffer XDP,
- * and variable offsets (IPv6 extension chains, IPv4 options) need no
- * verifier-friendly pointer arithmetic. A failed load is a truncated packet.
+ * Headers are copied into stack buffers by bh_ctx_load(). At a constant
+ * offset (Ethernet, the IP header, and the L4 header after an IPv4 header
+ * without options or an IPv6 header without extensions: what an ordinary
+ * packet has), bytes in the linear part (data..data_end) are copied with
+ * plain word loads. Anything else goes through the load_bytes helper: a
+ * variable offset, a non-linear skb, a header past data_end. A helper call
+ * costs 25-30 ns on this VM, more than the rest of the parse, hence the
+ * direct copies; variable offsets stay with the helper because a packet
+ * pointer at a variable offset makes the verifier follow every offset
+ * separately (XDP object: 273k instructions processed instead of 154k,
+ * 0.8 s more to load, for no gain on ordinary packets). Either way the
+ * parser sees a copy on the stack. A failed load is a truncated packet.
  */
 #ifndef BH_BPF_CTX_H
 #define BH_BPF_CTX_H
@@ -20,6 +28,39 @@
 #error "define exactly one of BH_CTX_XDP and BH_CTX_TC"
 #endif
 
+
+/*
+ * Copy len bytes (a constant: 2 or a multiple of 4) from the packet at
+ * from to the stack at to, which must be 4-byte aligned (the verifier
+ * requires aligned stack access). Unaligned packet loads are fine on the
+ * JITs that run this (x86-64, arm64).
+ */
+static __always_inline void bh_ctx_copy(void *to, const void *from, __u32 len)
+{
+	__u32 *d = to;
+	const __u32 *s = from;
+	__u32 i;
+
+	if (len == 2) {
+		*(__u16 *)to = *(const __u16 *)from;
+		return;
+	}
+#pragma clang loop unroll(full)
+	for (i = 0; i < len / 4; i++)
+		d[i] = s[i];
+}
+
+/* The bytes [off, off + len) in the linear part, or NULL: not there, or
+ * off is not a compile-time constant after inlining (see above; at -O0
+ * everything goes through the helper, which is correct, only slower). */
+#define BH_CTX_DIRECT(ctx, off, len)                                             \
+	({                                                                       \
+		void *_d = (void *)(long)(ctx)->data;                            \
+		void *_e = (void *)(long)(ctx)->data_end;                        \
+		(__builtin_constant_p(off) && _d + (off) + (len) <= _e) ?        \
+			_d + (off) : NULL;                                       \
+	})
+
 #ifdef BH_CTX_XDP
 typedef struct xdp_md bh_ctx_t;
 
@@ -28,12 +69,22 @@ typedef struct xdp_md bh_ctx_t;
 
 static __always_inline int bh_ctx_load(bh_ctx_t *ctx, __u32 off, void *to, __u32 len)
 {
+	void *p = BH_CTX_DIRECT(ctx, off, len);
+
+	if (p) {
+		bh_ctx_copy(to, p, len);
+		return 0;
+	}
 	return bpf_xdp_load_bytes(ctx, off, to, len);
 }
 
+/* The program is loaded without BPF_F_XDP_HAS_FRAGS (section "xdp", not
+ * "xdp.frags"), so the kernel only ever hands it single-buffer frames: the
+ * linear part is the whole frame. Saves the bpf_xdp_get_buff_len() call
+ * (8 ns). A program made frags-aware must go back to that helper. */
 static __always_inline __u32 bh_ctx_len(bh_ctx_t *ctx)
 {
-	return (__u32)bpf_xdp_get_buff_len(ctx);
+	return (__u32)(ctx->data_end - ctx->data);
 }
 
 static __always_inline __u32 bh_ctx_ifindex(bh_ctx_t *ctx)
@@ -56,6 +107,12 @@ typedef struct __sk_buff bh_ctx_t;
 
 static __always_inline int bh_ctx_load(bh_ctx_t *ctx, __u32 off, void *to, __u32 len)
 {
+	void *p = BH_CTX_DIRECT(ctx, off, len);
+
+	if (p) {
+		bh_ctx_copy(to, p, len);
+		return 0;
+	}
 	return bpf_skb_load_bytes(ctx, off, to, len);
 }
 

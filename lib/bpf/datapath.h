@@ -93,7 +93,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 	m.slot = wl->slot;
 	m.mode = wl->mode;
 	m.len = bh_ctx_len(ctx);
-	m.now = bpf_ktime_get_ns();
+	m.now = bh_ct_now();	/* tick resolution, see ct.h */
 
 	/* 2. parse */
 	err = bh_parse(ctx, &pkt, m.len, m.slot);
@@ -120,7 +120,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 
 	/* 4. quarantine: checked before conntrack so it cuts live flows */
 	inner = bh_policy_map(m.slot);
-	quarantined = bh_policy_quarantined(inner);
+	quarantined = bh_policy_quarantined(inner, m.slot);
 
 	/* 5. conntrack */
 	ct = bh_ct_lookup(&key, pkt.tcp_flags, m.now);

@@ -36,7 +36,7 @@ static __always_inline void bh_flow_emit(const struct bh_meta *m, const struct b
 		return;
 	}
 	bh_flow_ports(pkt, &sport, &dport);
-	r->ts_ns = m->now;
+	r->ts_ns = bpf_ktime_get_ns();	/* precise: records are few, packets many */
 	r->slot = m->slot;
 	r->ifindex = m->ifindex;
 	r->family = pkt->family;

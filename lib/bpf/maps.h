@@ -95,6 +95,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_stats_v1 SEC(".maps");
 
+/* per rule that decided a packet: packets and bytes (see bulkhead_abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, BH_RULE_STATS_SIZE);
+	__type(key, __u32);
+	__type(value, struct bh_stat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_rule_stats_v1 SEC(".maps");
+
 /* global counters, enum bh_counter */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -105,7 +105,7 @@ struct bh_arp_eth_ipv4 {
 
 static __always_inline int bh_parse_arp(bh_ctx_t *ctx, struct bh_pkt *pkt)
 {
-	struct bh_arp_eth_ipv4 arp;
+	struct bh_arp_eth_ipv4 arp __attribute__((aligned(4)));	/* bh_ctx_load */
 	__be32 ip;
 
 	if (bh_ctx_load(ctx, BH_ETH_HLEN, &arp, sizeof(arp)) < 0)
@@ -160,7 +160,7 @@ static __always_inline int bh_icmp_is_error(__u8 family, __u8 type)
 static __always_inline void bh_parse_icmp_inner(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 off)
 {
 	struct bh_icmp_inner *in = &pkt->inner;
-	__u8 h[8];
+	__u8 h[8] __attribute__((aligned(4)));
 
 	if (pkt->family == 4) {
 		struct bh_ipv4_hdr ip;
@@ -210,7 +210,7 @@ static __always_inline void bh_parse_icmp_inner(bh_ctx_t *ctx, struct bh_pkt *pk
 /* The L4 header: ports for policy and conntrack, TCP flags, ICMP type. */
 static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 off, __u32 l4len)
 {
-	__u8 h[20];
+	__u8 h[20] __attribute__((aligned(4)));	/* bh_ctx_load copies words */
 	__u8 type, code;
 
 	switch (pkt->proto) {
@@ -314,6 +314,7 @@ static __always_inline int bh_parse_ipv4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 {
 	struct bh_ipv4_hdr ip;
 	__u32 hlen, tot, frag;
+	int err;
 
 	if (bh_ctx_load(ctx, BH_ETH_HLEN, &ip, sizeof(ip)) < 0)
 		return BH_ERR(BH_R_MALFORMED);
@@ -337,7 +338,14 @@ static __always_inline int bh_parse_ipv4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 	}
 	if (frag & 0x2000)
 		pkt->frag = BH_FRAG_FIRST;
-	if (bh_parse_l4(ctx, pkt, BH_ETH_HLEN + hlen, tot - hlen))
+	/* Without options (nearly always) the L4 offset is a constant, so
+	 * its header is copied directly (ctx.h); the same code then serves
+	 * any offset through the helper. */
+	if (hlen == 20)
+		err = bh_parse_l4(ctx, pkt, BH_ETH_HLEN + 20, tot - 20);
+	else
+		err = bh_parse_l4(ctx, pkt, BH_ETH_HLEN + hlen, tot - hlen);
+	if (err)
 		return BH_ERR(BH_R_MALFORMED);
 	if (pkt->frag == BH_FRAG_FIRST)
 		bh_frag_remember(pkt, slot);
@@ -355,7 +363,7 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 {
 	struct bh_ipv6_hdr ip;
 	__u32 off = BH_ETH_HLEN + sizeof(ip), end;
-	__u8 nh, h[8];
+	__u8 nh, h[8] __attribute__((aligned(4)));
 	int i;
 
 	if (bh_ctx_load(ctx, BH_ETH_HLEN, &ip, sizeof(ip)) < 0)
@@ -401,7 +409,12 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 	if (off > end)
 		return BH_ERR(BH_R_MALFORMED);
 	pkt->proto = nh;
-	if (bh_parse_l4(ctx, pkt, off, end - off))
+	/* no extension headers: a constant offset, as for IPv4 above */
+	if (off == BH_ETH_HLEN + sizeof(ip))
+		i = bh_parse_l4(ctx, pkt, BH_ETH_HLEN + sizeof(ip), end - off);
+	else
+		i = bh_parse_l4(ctx, pkt, off, end - off);
+	if (i)
 		return BH_ERR(BH_R_MALFORMED);
 	if (pkt->frag == BH_FRAG_FIRST)
 		bh_frag_remember(pkt, slot);

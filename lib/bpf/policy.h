@@ -33,11 +33,48 @@ static __always_inline void *bh_policy_map(__u32 slot)
 	return bpf_map_lookup_elem(&bh_policy_v1, &slot);
 }
 
-static __always_inline int bh_policy_quarantined(void *inner)
+/*
+ * Quarantine is the swap of a slot's inner map for the deny-all map, which
+ * holds the {8, BH_DIR_META} marker from before it is ever installed. The
+ * marker is an LPM lookup (10 ns per packet); the answer only changes when
+ * the slot gets another inner map, so each CPU keeps, per slot, the id of
+ * the inner map it last looked at and the answer for it ((id << 1) |
+ * quarantined, one 8-byte store, so a reader never sees half an entry).
+ * Map ids are allocated cyclically and not reused, unlike map addresses, so
+ * a swap always misses the cache: quarantine still takes effect with the
+ * one map update of the slot. Private to each program object (not pinned,
+ * not ABI): losing it only costs one lookup.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BH_MAX_WORKLOADS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bh_qcache SEC(".maps");
+
+/* The kernel's struct bpf_map, only its id (CO-RE: the offset comes from
+ * the running kernel's BTF). Reading it needs CAP_PERFMON, as loading
+ * bulkhead does anyway. */
+struct bpf_map___bh {
+	__u32 id;
+} __attribute__((preserve_access_index));
+
+static __always_inline int bh_policy_quarantined(void *inner, __u32 slot)
 {
 	struct bh_policy_key k = { .prefixlen = 8, .dir = BH_DIR_META };
+	__u64 *c, tag;
+	int q;
 
-	return inner && bpf_map_lookup_elem(inner, &k) != NULL;
+	if (!inner)
+		return 0;
+	tag = (__u64)((struct bpf_map___bh *)inner)->id << 1;
+	c = bpf_map_lookup_elem(&bh_qcache, &slot);
+	if (c && (*c | 1) == (tag | 1))
+		return *c & 1;
+	q = bpf_map_lookup_elem(inner, &k) != NULL;
+	if (c)
+		*c = tag | q;
+	return q;
 }
 
 static __always_inline int bh_pv_denies(__u8 v)

@@ -47,8 +47,35 @@ static __always_inline void bh_judge(struct bh_meta *m, __u8 verdict, __u8 reaso
 	m->pass = pass ? 1 : 0;
 }
 
+/* Count the packet under the rule that decided it. Only a new-flow
+ * decision sets rule_id (conntrack hits leave it 0). Per-CPU values: no
+ * atomics; a new rule's entry starts at this packet (the LRU evicts the
+ * least recently used rule when the map is full). */
+static __always_inline void bh_count_rule(const struct bh_meta *m)
+{
+	struct bh_stat *s, init = { .packets = 1, .bytes = m->len };
+	__u32 rule = m->rule_id;
+
+	if (!rule)
+		return;
+	s = bpf_map_lookup_elem(&bh_rule_stats_v1, &rule);
+	if (s) {
+		s->packets += 1;
+		s->bytes += m->len;
+		return;
+	}
+	/* another CPU may have created it meanwhile: then count on it */
+	if (bpf_map_update_elem(&bh_rule_stats_v1, &rule, &init, BPF_NOEXIST)) {
+		s = bpf_map_lookup_elem(&bh_rule_stats_v1, &rule);
+		if (s) {
+			s->packets += 1;
+			s->bytes += m->len;
+		}
+	}
+}
+
 /* The one exit: count packets and bytes under the reason (when there is a
- * workload slot), return the hook's code. */
+ * workload slot) and under the deciding rule, return the hook's code. */
 static __always_inline int bh_exit(const struct bh_meta *m)
 {
 	__u32 idx = m->slot * BH_R_MAX + m->reason;
@@ -60,6 +87,7 @@ static __always_inline int bh_exit(const struct bh_meta *m)
 			s->packets += 1;
 			s->bytes += m->len;
 		}
+		bh_count_rule(m);
 	}
 	return m->pass ? BH_CTX_PASS : BH_CTX_DROP;
 }

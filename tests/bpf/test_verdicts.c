@@ -36,7 +36,7 @@ struct suite {
 	struct bulkhead_xdp *xdp;
 	struct bulkhead_tc *tc;
 	struct ring_buffer *rb;
-	int workloads, ipcache, policy, ct, frag, deny_rl, stats, counters;
+	int workloads, ipcache, policy, ct, frag, deny_rl, stats, counters, rule_stats;
 	struct bh_flow_record recs[MAX_RECS];
 	int nrecs;
 };
@@ -50,7 +50,7 @@ struct fx_case {
 
 /* Map sizes for an instance; 0 keeps the ABI default. */
 struct suite_sizes {
-	__u32 ring, ct, frag;
+	__u32 ring, ct, frag, rule_stats;
 };
 
 #define CHECK_EQ(step, got, want, what)                                          \
@@ -109,6 +109,18 @@ static int add_rules(int fd, const struct fx_rule *rules)
 			return -errno;
 	}
 	return 0;
+}
+
+/* A new fd of the inner map now in the slot (caller closes), or -errno. */
+static int inner_fd(struct suite *s)
+{
+	__u32 slot = FX_SLOT, id = 0;
+	int fd;
+
+	if (bpf_map_lookup_elem(s->policy, &slot, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
 }
 
 /* Build an inner map (policy or deny-all) and swap it into the slot. */
@@ -309,11 +321,39 @@ static void check_record(struct suite *s, int i, const struct fx_step *st)
 	}
 }
 
+/* Per-rule counters: packets and bytes of one rule (0 if it has no entry
+ * yet), and packets over every rule. */
+static void read_rule(struct suite *s, __u32 rule, __u64 *pk, __u64 *by, __u64 *all)
+{
+	__u32 key, *prev = NULL;
+	__u64 v[2];
+	int n = 0;
+
+	*pk = *by = *all = 0;
+	while (!bpf_map_get_next_key(s->rule_stats, prev, &key) && n++ < BH_RULE_STATS_SIZE) {
+		prev = &key;
+		if (bt_percpu_sum(s->rule_stats, key, 2, v))
+			continue;
+		*all += v[0];
+		if (key == rule) {
+			*pk = v[0];
+			*by = v[1];
+		}
+	}
+}
+
+/* Reasons for which a rule, when one is named, decided the packet. */
+static bool rule_decides(__u8 reason)
+{
+	return reason == BH_R_POLICY_ALLOW || reason == BH_R_POLICY_DENY ||
+	       reason == BH_R_LEARN || reason == BH_R_FORENSICS;
+}
+
 /* Run one step and check verdict and counters (records are left). */
 static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx_step *st)
 {
 	__u64 pk0[BH_R_MAX], by0[BH_R_MAX], pk1[BH_R_MAX], by1[BH_R_MAX];
-	__u64 c0 = 0, total = 0;
+	__u64 c0 = 0, total = 0, rpk0, rby0, rall0, rpk1, rby1, rall1;
 	__u8 frame[PKT_MAX];
 	__u32 ret = 0, want;
 	int len, prog, r, k;
@@ -334,6 +374,7 @@ static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx
 		prog = bpf_program__fd(s->tc->progs.bh_tc_to_container);
 
 	read_stats(s, pk0, by0);
+	read_rule(s, st->rec_rule, &rpk0, &rby0, &rall0);
 	if (st->counter)
 		c0 = read_counter(s, st->counter - 1);
 	s->nrecs = 0;
@@ -360,6 +401,16 @@ static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx
 	}
 	if (st->counter)
 		CHECK_EQ(i, read_counter(s, st->counter - 1) - c0, 1, "global counter");
+	/* The rule named by the step counts this packet, and no other rule
+	 * does; a packet no rule decided counts under none. */
+	read_rule(s, st->rec_rule, &rpk1, &rby1, &rall1);
+	if (st->rec_rule && rule_decides(st->reason)) {
+		CHECK_EQ(i, rpk1 - rpk0, 1, "packets under the deciding rule");
+		CHECK_EQ(i, rby1 - rby0, len, "bytes under the deciding rule");
+		CHECK_EQ(i, rall1 - rall0, 1, "packets under any rule");
+	} else if (st->reason == FX_NO_REASON || !rule_decides(st->reason)) {
+		CHECK_EQ(i, rall1 - rall0, 0, "packets under any rule (none decided)");
+	}
 
 }
 
@@ -410,6 +461,92 @@ static void small_suite_close(struct suite *t)
 {
 	suite_close(t);
 	free(t);
+}
+
+/*
+ * Per-rule counters accumulate: three new flows allowed by rule 11 and one
+ * denied by rule 41 count under those rules, the established packets of
+ * the allowed flows under none, a default deny under none.
+ */
+static void test_rule_stats(void **state)
+{
+	struct suite *s = *state;
+	struct fixture fx = { .desc = "rule stats", .rules = { WEB_POLICY,
+		DENY_PORT(EG, FX_ID_PEER, IPPROTO_TCP, 22, 41) } };
+	struct fx_step syn = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 0, 80, FX_SYN),
+			       PASS(BH_R_POLICY_ALLOW), .rec_rule = 11 };
+	struct fx_step ack = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 0, 80, FX_ACK),
+			       PASS(BH_R_ESTABLISHED) };
+	struct fx_step deny = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 22, FX_SYN),
+				DROP(BH_R_POLICY_DENY), .rec_rule = 41 };
+	struct fx_step dflt = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 23, FX_SYN),
+				DROP(BH_R_DEFAULT_DENY) };
+	__u64 pk11_0, by11_0, all0, pk11, by11, all, pk41_0, by41_0, pk41, by41;
+	__u8 frame[PKT_MAX];
+	int i, len;
+
+	assert_int_equal(reset_state(s, &fx), 0);
+	read_rule(s, 11, &pk11_0, &by11_0, &all0);
+	read_rule(s, 41, &pk41_0, &by41_0, &all0);
+	for (i = 0; i < 3; i++) {
+		syn.pkt.sport = ack.pkt.sport = (__u16)(41000 + i);
+		run_step_nocollect(s, true, i, &syn);
+		run_step_nocollect(s, false, i, &ack);
+	}
+	run_step_nocollect(s, false, 3, &deny);
+	run_step_nocollect(s, true, 4, &dflt);
+	ring_buffer__consume(s->rb);
+	read_rule(s, 11, &pk11, &by11, &all);
+	read_rule(s, 41, &pk41, &by41, &all);
+	len = pkt_build(&syn.pkt, frame, sizeof(frame));
+	assert_true(len > 0);
+	assert_int_equal(pk11 - pk11_0, 3);
+	assert_int_equal(by11 - by11_0, 3 * (__u64)len);
+	assert_int_equal(pk41 - pk41_0, 1);
+	assert_int_equal(all - all0, 4);
+}
+
+/*
+ * A full per-rule map: the least recently used rule's counters go, the
+ * packet's verdict is unchanged and the newest rules are counted.
+ */
+static void test_rule_stats_full(void **state)
+{
+	struct suite_sizes sz = { .rule_stats = 16 };
+	struct suite *t = small_suite("rules", &sz);
+	struct fx_step st = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 1000, FX_SYN),
+			      PASS(BH_R_POLICY_ALLOW) };
+	struct fixture fx = { .desc = "rules full", .rules = { ISOLATED(EG) } };
+	__u64 pk, by, all;
+	__u32 key, *prev = NULL;
+	int i, n = 0, inner;
+
+	(void)state;
+	assert_int_equal(reset_state(t, &fx), 0);
+	/* 48 rules, one per port: each new flow is decided by its own rule */
+	inner = inner_fd(t);
+	assert_true(inner >= 0);
+	for (i = 0; i < 48; i++) {
+		struct fx_rule r[2] = { ALLOW_PORT(EG, FX_ID_PEER, IPPROTO_TCP, 1000 + i, 100 + i) };
+
+		assert_int_equal(add_rules(inner, r), 0);
+	}
+	close(inner);
+	for (i = 0; i < 48; i++) {
+		/* no per-step rule check: evictions shrink the total */
+		st.pkt.dport = (__u16)(1000 + i);
+		run_step_nocollect(t, true, i, &st);
+		ring_buffer__consume(t->rb);
+	}
+	while (!bpf_map_get_next_key(t->rule_stats, prev, &key) && n < 1000) {
+		prev = &key;
+		n++;
+	}
+	read_rule(t, 147, &pk, &by, &all);
+	small_suite_close(t);
+	assert_true(n <= 16);
+	assert_true(n > 0);
+	assert_int_equal(pk, 1);
 }
 
 /*
@@ -544,7 +681,9 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	/* both objects must agree, or the second one cannot reuse the pins */
 	if (sz && (set_size(s->xdp->maps.bh_flows_v1, s->tc->maps.bh_flows_v1, sz->ring) ||
 		   set_size(s->xdp->maps.bh_ct_v1, s->tc->maps.bh_ct_v1, sz->ct) ||
-		   set_size(s->xdp->maps.bh_frag_v1, s->tc->maps.bh_frag_v1, sz->frag))) {
+		   set_size(s->xdp->maps.bh_frag_v1, s->tc->maps.bh_frag_v1, sz->frag) ||
+		   set_size(s->xdp->maps.bh_rule_stats_v1, s->tc->maps.bh_rule_stats_v1,
+			    sz->rule_stats))) {
 		snprintf(why, len, "cannot size the maps");
 		return -EINVAL;
 	}
@@ -564,6 +703,7 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v1);
 	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v1);
 	s->counters = bpf_map__fd(s->xdp->maps.bh_counters_v1);
+	s->rule_stats = bpf_map__fd(s->xdp->maps.bh_rule_stats_v1);
 	s->rb = ring_buffer__new(bpf_map__fd(s->xdp->maps.bh_flows_v1), on_record, s, NULL);
 	if (!s->rb) {
 		snprintf(why, len, "ring_buffer__new: %s", strerror(errno));
@@ -619,7 +759,7 @@ int main(void)
 		return 77;
 	}
 	cases = calloc(2 * FX_COUNT, sizeof(*cases));
-	tests = calloc(2 * FX_COUNT + 3, sizeof(*tests));
+	tests = calloc(2 * FX_COUNT + 5, sizeof(*tests));
 	if (!cases || !tests) {
 		free(cases);
 		free(tests);
@@ -653,6 +793,11 @@ int main(void)
 	tests[n++].test_func = test_ct_full;
 	tests[n].name = "fragment table full: oldest datagram forgotten";
 	tests[n++].test_func = test_frag_full;
+	tests[n].name = "per-rule counters accumulate; established packets count under none";
+	tests[n].initial_state = &s;
+	tests[n++].test_func = test_rule_stats;
+	tests[n].name = "per-rule map full: least recently used rule forgotten";
+	tests[n++].test_func = test_rule_stats_full;
 
 	rc = _cmocka_run_group_tests("bpf_verdicts", tests, n, NULL, NULL);
 	free(tests);

@@ -32,7 +32,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.max_flows, 1000000);
 	assert_int_equal(c.max_age_ms, 7ULL * 86400 * 1000);
 	assert_int_equal(c.flush_ms, 200);
-	assert_int_equal(c.flush_records, 1000);
+	assert_int_equal(c.flush_records, 4000);
 	assert_int_equal(c.detect.denied_count, 0);
 	assert_int_equal(c.detect.scan_ports, 0);
 	assert_int_equal(c.detect.nr_deny_cidrs, 0);

@@ -150,7 +150,7 @@ static void test_verdict_merge_and_deny_counts(void **state)
 	q.reason = BH_R_QUARANTINE;
 	assert_int_equal(bh_flowagg_new(&o, &a), 0);
 	assert_true(bh_flowagg_add(a, &r, &f) & BH_AGG_NEW);
-	/* a deny record carries the packets denied since the last one */
+	/* each drop record is one dropped packet: added up */
 	assert_int_equal(bh_flowagg_add(a, &d, &f) & BH_AGG_VERDICT, 0);
 	assert_int_equal(f->packets, 2);
 	assert_true(bh_flowagg_add(a, &q, &f) & BH_AGG_VERDICT);
@@ -162,6 +162,51 @@ static void test_verdict_merge_and_deny_counts(void **state)
 	assert_int_equal(f->verdict, BH_V_QUARANTINE);
 	assert_true(bh_verdict_rank(BH_V_DENY) > bh_verdict_rank(BH_V_WOULD_DENY));
 	assert_true(bh_verdict_rank(BH_V_WOULD_DENY) > bh_verdict_rank(BH_V_ALLOW));
+	bh_flowagg_free(a);
+}
+
+/* Counting as the data path fills records (lib/bpf/flow.h): passed NEW =
+ * first packet, END = conntrack totals of both directions (max); drop
+ * records (NEW/DENY with a drop verdict) = one packet each (sum). */
+static void test_counts_follow_datapath(void **state)
+{
+	struct bh_flowagg_opts o = { 0 };
+	struct bh_flowagg *a;
+	struct bh_flow *f;
+	struct bh_flow_record n = rec(40001, 80, BH_E_NEW, BH_V_ALLOW, 1, 1);
+	struct bh_flow_record e = rec(40001, 80, BH_E_END, BH_V_ALLOW, 5, 10);
+	struct bh_flow_record q = rec(40001, 80, BH_E_NEW, BH_V_QUARANTINE, 3, 1);
+	struct bh_flow_record qd = rec(40001, 80, BH_E_DENY, BH_V_QUARANTINE, 4, 1);
+	struct bh_flow_record wd = rec(40002, 80, BH_E_NEW, BH_V_WOULD_DENY, 1, 1);
+	struct bh_flow_record wde = rec(40002, 80, BH_E_END, BH_V_WOULD_DENY, 2, 4);
+	struct bh_flow_record sp = rec(40003, 80, BH_E_NEW, BH_V_SPOOF, 1, 1);
+
+	(void)state;
+	q.bytes = qd.bytes = 60;
+	assert_int_equal(bh_flowagg_new(&o, &a), 0);
+	/* passed flow: 1 packet, then quarantine drops two of its packets
+	 * (reported: the first drop and one a second later) */
+	bh_flowagg_add(a, &n, &f);
+	assert_int_equal(f->packets, 1);
+	bh_flowagg_add(a, &q, &f);
+	bh_flowagg_add(a, &qd, &f);
+	assert_int_equal(f->drop_packets, 2);
+	assert_int_equal(f->drop_bytes, 120);
+	assert_int_equal(f->packets, 3);
+	assert_int_equal(f->bytes, 100 + 120);
+	/* the END totals replace the passed part, the drops stay on top */
+	bh_flowagg_add(a, &e, &f);
+	assert_int_equal(f->packets, 10 + 2);
+	assert_int_equal(f->bytes, 1000 + 120);
+	/* would-deny traffic passed: totals, not sums */
+	bh_flowagg_add(a, &wd, &f);
+	bh_flowagg_add(a, &wde, &f);
+	assert_int_equal(f->packets, 4);
+	assert_int_equal(f->drop_packets, 0);
+	/* a spoofed packet: one drop */
+	bh_flowagg_add(a, &sp, &f);
+	assert_int_equal(f->packets, 1);
+	assert_int_equal(f->drop_packets, 1);
 	bh_flowagg_free(a);
 }
 
@@ -294,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_both_directions_one_flow),
 		cmocka_unit_test(test_distinct_tuples_distinct_flows),
 		cmocka_unit_test(test_verdict_merge_and_deny_counts),
+		cmocka_unit_test(test_counts_follow_datapath),
 		cmocka_unit_test(test_flush_failure_keeps_dirty),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_expire_idle),

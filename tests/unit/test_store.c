@@ -225,6 +225,44 @@ static void test_namespaces(void **state)
 	assert_int_equal(bh_store_ns_labels(f->db, "prod", &nr, out), -E2BIG);
 }
 
+/* Label changes: set replaces, delete of an absent key is fine, an unknown
+ * workload is -ENOENT, the count follows. */
+static void test_labels(void **state)
+{
+	struct fx *f = *state;
+	struct bh_label app = { .key = "app", .value = "web" }, team = { .key = "team" };
+	struct bh_label out[4];
+	struct bh_workload_info w;
+	int count = -1, nr = 4;
+
+	mk(&w, "shop", "web", "veth1", "10.0.0.1");
+	w.nr_labels = 1;
+	w.labels[0] = app;
+	assert_int_equal(bh_store_workload_add(f->db, &w), 0);
+	snprintf(app.value, sizeof(app.value), "db");
+	assert_int_equal(bh_store_workload_set_label(f->db, "shop", "web", &app), 0);
+	snprintf(team.value, sizeof(team.value), "blue");
+	assert_int_equal(bh_store_workload_set_label(f->db, "shop", "web", &team), 0);
+	assert_int_equal(bh_store_workload_label_count(f->db, "shop", "web", &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(bh_store_workload_get(f->db, "shop", "web", &w), 0);
+	assert_int_equal(w.nr_labels, 2);
+	assert_string_equal(w.labels[0].key, "app");
+	assert_string_equal(w.labels[0].value, "db");
+	assert_int_equal(bh_store_workload_del_label(f->db, "shop", "web", "app"), 0);
+	assert_int_equal(bh_store_workload_del_label(f->db, "shop", "web", "absent"), 0);
+	assert_int_equal(bh_store_workload_get(f->db, "shop", "web", &w), 0);
+	assert_int_equal(w.nr_labels, 1);
+	assert_string_equal(w.labels[0].key, "team");
+	assert_int_equal(bh_store_workload_set_label(f->db, "shop", "nobody", &team), -ENOENT);
+
+	assert_int_equal(bh_store_ns_set_label(f->db, "shop", &team), 0);
+	assert_int_equal(bh_store_ns_del_label(f->db, "shop", "team"), 0);
+	assert_int_equal(bh_store_ns_del_label(f->db, "shop", "team"), 0);
+	assert_int_equal(bh_store_ns_labels(f->db, "shop", &nr, out), 0);
+	assert_int_equal(nr, 1);	/* only kubernetes.io/metadata.name */
+}
+
 static int count_pol(const struct bh_store_policy *p, void *arg)
 {
 	char *s = arg;
@@ -384,6 +422,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_namespaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
