@@ -100,10 +100,11 @@ $(BUILD)/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/.deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# Rebuilt whole: `ar r` never drops a member whose source was removed.
 $(BUILD)/libbulkhead.a: $(LIB_OBJS)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(BUILD)/libbhpolicy.a: $(POLICY_OBJS)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 USER_LIBS := $(BUILD)/libbhpolicy.a $(BUILD)/libbulkhead.a
 
