@@ -37,7 +37,10 @@ oks_since() { tail -n +$(($2 + 1)) "$1" | grep -c '^ok'; }
 DENIED=$BULKHEAD_STATE_DIR/denied.log ALLOWED=$BULKHEAD_STATE_DIR/allowed.log
 hold $DENIED 80
 hold $ALLOWED 5432
-sleep 1.5
+# python starts slowly on a loaded 2-core machine: wait for the round trips
+oks_over() { [ "$(grep -c '^ok' "$1" 2>/dev/null)" -gt "$2" ]; }
+bh_wait 100 oks_over $DENIED 5
+bh_wait 100 oks_over $ALLOWED 5
 n=$(grep -c '^ok' $DENIED)
 [ "$n" -gt 5 ] && ok "monitor: denied connection to :80 passes ($n round trips)" \
 	|| fail "monitor: denied connection does not pass ($n)"
@@ -83,7 +86,7 @@ audit_policy true
 expect_ok "apply audit deny of :5432" $BH policy apply -f $A
 AUDIT=$BULKHEAD_STATE_DIR/audit.log
 hold $AUDIT 5432
-sleep 1.5
+bh_wait 100 oks_over $AUDIT 5
 n=$(grep -c '^ok' $AUDIT)
 [ "$n" -gt 5 ] && ok "audit: connection to :5432 passes as would-deny ($n)" \
 	|| fail "audit: connection to :5432 does not pass ($n)"
