@@ -150,6 +150,11 @@ static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pk
 
 	if (!in->valid)
 		return NULL;
+	/* An error goes back to the sender of the packet it quotes (as Linux
+	 * conntrack requires): otherwise one open flow would let a workload
+	 * relay error-shaped packets, with any payload, to any address. */
+	if (!bh_addr_eq(in->saddr, pkt->daddr))
+		return NULL;
 	bh_ct_key_make(in->saddr, in->daddr, in->sport, in->dport, in->proto, in->icmp_echo,
 		       slot, &k);
 	return bh_ct_lookup(&k, 0, now);

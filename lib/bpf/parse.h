@@ -76,6 +76,7 @@ struct bh_pkt {
 	__u8 frag_proto;	/* protocol field of the fragment key */
 	__u8 icmp_echo;		/* echo request/reply: ct keyed on the id */
 	__u8 nd;		/* ICMPv6 neighbour discovery or MLD report */
+	__u8 hop_limit;		/* IPv6 only: ND must arrive with 255, MLD with 1 */
 	__u8 arp;
 	__u8 pad[2];
 };
@@ -208,6 +209,39 @@ static __always_inline void bh_parse_icmp_inner(bh_ctx_t *ctx, struct bh_pkt *pk
 }
 
 /* The L4 header: ports for policy and conntrack, TCP flags, ICMP type. */
+static __always_inline int bh_addr_eq(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+}
+
+static __always_inline int bh_addr_is_v4mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
+}
+
+/*
+ * Neighbour discovery (RFC 4861) arrives with hop limit 255 and MLD
+ * (RFC 3810) with 1, and an ND message goes to a link-local or multicast
+ * address, or is a solicitation/advertisement to the on-link host. Anything
+ * else shaped like ND is judged as ordinary ICMPv6, so ND cannot carry data
+ * past the policy to a remote address.
+ */
+static __always_inline int bh_is_nd(const struct bh_pkt *pkt, __u8 type)
+{
+	const __u8 *d = pkt->daddr;
+	int local = (d[0] == 0xfe && (d[1] & 0xc0) == 0x80) || d[0] == 0xff;
+
+	if (type == 143)
+		return pkt->hop_limit == 1 && local;
+	if (type < 133 || type > 137 || pkt->hop_limit != 255)
+		return 0;
+	return local || type == 135 || type == 136;
+}
+
 static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 off, __u32 l4len)
 {
 	__u8 h[20] __attribute__((aligned(4)));	/* bh_ctx_load copies words */
@@ -248,7 +282,7 @@ static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 
 			pkt->sport = 0;
 			pkt->dport = bpf_htons(pkt->pport);
 		}
-		if (pkt->family == 6 && ((type >= 133 && type <= 137) || type == 143))
+		if (pkt->family == 6 && bh_is_nd(pkt, type))
 			pkt->nd = 1;
 		if (pkt->frag == BH_FRAG_NONE && bh_icmp_is_error(pkt->family, type))
 			bh_parse_icmp_inner(ctx, pkt, off + 8);
@@ -371,7 +405,13 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 	end = off + bpf_ntohs(ip.payload_len);
 	if ((bpf_ntohl(ip.vtcfl) >> 28) != 6 || end > pktlen)
 		return BH_ERR(BH_R_MALFORMED);
+	/* An IPv4-mapped address on the wire would be judged as the IPv4
+	 * address it maps (ipcache, conntrack): no legitimate IPv6 packet
+	 * carries one, so it is malformed. */
+	if (bh_addr_is_v4mapped(ip.saddr) || bh_addr_is_v4mapped(ip.daddr))
+		return BH_ERR(BH_R_MALFORMED);
 	pkt->family = 6;
+	pkt->hop_limit = ip.hop_limit;
 	__builtin_memcpy(pkt->saddr, ip.saddr, 16);
 	__builtin_memcpy(pkt->daddr, ip.daddr, 16);
 	nh = ip.nexthdr;

@@ -10,13 +10,6 @@
 
 #include "parse.h"
 
-static __always_inline int bh_addr_eq(const __u8 *a, const __u8 *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
-}
-
 /* 1 if addr (IPv4-mapped for family 4) is one of the workload's. */
 static __always_inline int bh_workload_owns(const struct bh_workload *wl, __u8 family, const __u8 *addr)
 {

@@ -136,6 +136,13 @@ struct fixture {
 #define ICMP6(s, d, t, id) \
 	{ .family = 6, .src = (s), .dst = (d), .proto = IPPROTO_ICMPV6, \
 	  .icmp_type = (t), .icmp_id = (id) }
+/* neighbour discovery arrives with hop limit 255, MLD with 1 */
+#define ND6(s, d, t) \
+	{ .family = 6, .src = (s), .dst = (d), .proto = IPPROTO_ICMPV6, \
+	  .icmp_type = (t), .hop_limit = 255 }
+#define MLD6(s, d) \
+	{ .family = 6, .src = (s), .dst = (d), .proto = IPPROTO_ICMPV6, \
+	  .icmp_type = 143, .hop_limit = 1 }
 #define ARP(s, d) { .arp = true, .src = (s), .dst = (d) }
 
 #define PASS(r)	.pass = true, .reason = (r)
@@ -403,18 +410,27 @@ static const struct fixture fixtures[] = {
   .steps = { { INTO, .pkt = UDP4("10.0.0.99", FX_WL4, 1, 53), PASS(BH_R_NOT_ISOLATED) } } },
 { .desc = "neighbour solicitation from link-local passes",
   .rules = { ISOLATED(EG) },
-  .steps = { { OUT, .pkt = ICMP6("fe80::1", "ff02::1:ff00:2", 135, 0), PASS(BH_R_ND) } } },
+  .steps = { { OUT, .pkt = ND6("fe80::1", "ff02::1:ff00:2", 135), PASS(BH_R_ND) } } },
 { .desc = "neighbour solicitation from unspecified passes (DAD)",
   .rules = { ISOLATED(EG) },
-  .steps = { { OUT, .pkt = ICMP6("::", "ff02::1:ff00:1", 135, 0), PASS(BH_R_ND) } } },
+  .steps = { { OUT, .pkt = ND6("::", "ff02::1:ff00:1", 135), PASS(BH_R_ND) } } },
 { .desc = "MLD report from link-local passes",
   .rules = { ISOLATED(EG) },
-  .steps = { { OUT, .pkt = ICMP6("fe80::1", "ff02::16", 143, 0), PASS(BH_R_ND) } } },
+  .steps = { { OUT, .pkt = MLD6("fe80::1", "ff02::16"), PASS(BH_R_ND) } } },
+{ .desc = "ND-shaped packet with hop limit 64 is not ND: link-local source spoofed",
+  .rules = { ISOLATED(EG) },
+  .steps = { { OUT, .pkt = ICMP6("fe80::1", "ff02::1:ff00:2", 135, 0), DROP(BH_R_SPOOF_IP) } } },
+{ .desc = "router solicitation to a remote unicast address is not ND: policy judges it",
+  .rules = { ISOLATED(EG) },
+  .steps = { { OUT, .pkt = ND6(FX_WL6, FX_PEER6, 133), DROP(BH_R_DEFAULT_DENY) } } },
+{ .desc = "MLD report with hop limit 255 is not MLD",
+  .rules = { ISOLATED(EG) },
+  .steps = { { OUT, .pkt = ND6("fe80::1", "ff02::16", 143), DROP(BH_R_SPOOF_IP) } } },
 { .desc = "echo from link-local is spoofed",
   .steps = { { OUT, .pkt = ICMP6("fe80::1", FX_PEER6, 128, 1), DROP(BH_R_SPOOF_IP) } } },
 { .desc = "neighbour advertisement to the container passes",
   .rules = { ISOLATED(IN) },
-  .steps = { { INTO, .pkt = ICMP6("fe80::2", FX_WL6, 136, 0), PASS(BH_R_ND) } } },
+  .steps = { { INTO, .pkt = ND6("fe80::2", FX_WL6, 136), PASS(BH_R_ND) } } },
 { .desc = "ARP from the workload's address passes",
   .rules = { ISOLATED(EG) },
   .steps = { { OUT, .pkt = ARP(FX_WL4, FX_PEER4), PASS(BH_R_ARP) } } },

@@ -228,7 +228,7 @@ static void put_ipv6(struct wbuf *w, const struct pkt_opts *o)
 	ip[0] = 0x60;
 	put16(ip + 4, ext + l4_len(o) + o->payload);
 	ip[6] = o->n_ext6 ? o->ext6[0] : o->proto;
-	ip[7] = 64;
+	ip[7] = o->hop_limit ? o->hop_limit : 64;
 	memcpy(ip + 8, &s, 16);
 	memcpy(ip + 24, &d, 16);
 	for (i = 0; i < o->n_ext6; i++) {

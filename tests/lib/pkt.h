@@ -35,6 +35,7 @@ struct pkt_opts {
 	__u8 n_ext6;
 	__u16 vlan;		/* 802.1Q tag (VID) before L3; 0: none */
 	__u16 ethertype;	/* override; 0: from family */
+	__u8 hop_limit;		/* IPv6 hop limit; 0: 64 */
 	/* ICMP error: the quoted packet (its IP header + 8 bytes follow the
 	 * ICMP header) */
 	const struct pkt_opts *inner;
