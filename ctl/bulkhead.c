@@ -100,9 +100,14 @@ int main(int argc, char **argv)
 	argc = n + 1;
 	argv[argc] = NULL;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout, NULL);
-		return argc < 2 ? BH_EXIT_USER : BH_EXIT_OK;
+	/* A missing word is a user error like any other: one line on
+	 * stderr; the usage goes to stdout when asked for. */
+	if (argc < 2)
+		return bh_cli_fail(BH_EXIT_USER, "missing command: bulkhead [--json] OBJECT COMMAND"
+				   " [ARGS] (bulkhead help lists the commands)");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout, NULL);
+		return BH_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "help")) {
 		usage(stdout, argc > 2 ? argv[2] : NULL);
@@ -118,9 +123,12 @@ int main(int argc, char **argv)
 	cmd = find_verb(words[i]);
 	if (cmd)
 		return cmd->run(&cli, argc - 2, argv + 2);
-	if (argc < 3 || !strcmp(argv[2], "--help") || !strcmp(argv[2], "help")) {
-		usage(argc < 3 ? stderr : stdout, words[i]);
-		return argc < 3 ? BH_EXIT_USER : BH_EXIT_OK;
+	if (argc < 3)
+		return bh_cli_fail(BH_EXIT_USER, "%s: missing command (bulkhead help %s lists them)",
+				   words[i], words[i]);
+	if (!strcmp(argv[2], "--help") || !strcmp(argv[2], "help")) {
+		usage(stdout, words[i]);
+		return BH_EXIT_OK;
 	}
 	cmd = find_command(words[i], argv[2], &status);
 	if (!cmd)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,27 @@ static void jint(json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
+/* Create the missing directories above a file the agent writes (0750),
+ * so a config's /var/log/bulkhead/flows.jsonl works on a fresh machine. */
+static int mkdir_parents(const char *path)
+{
+	char *buf = strdup(path);
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, 0750) && errno != EEXIST) {
+			err = -errno;
+			break;
+		}
+		*p = '/';
+	}
+	free(buf);
+	return err;
+}
+
 static volatile sig_atomic_t interrupted;
 
 static void on_sigint(int sig)
@@ -87,9 +109,11 @@ static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
 		case 'J': jsonl = optarg; break;
 		case 'm': metrics = optarg; break;
 		default:
-			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead agent [--config FILE]"
+			return bh_cli_fail(BH_EXIT_USER, "agent: unknown option or missing value"
+					   " '%s'; usage: bulkhead agent [--config FILE]"
 					   " [--syslog TARGET] [--syslog-format rfc5424|rfc3164]"
-					   " [--jsonl FILE] [--metrics HOST:PORT]");
+					   " [--jsonl FILE] [--metrics HOST:PORT]",
+					   argv[optind - 2]);
 		}
 	}
 	if (optind - 1 < argc)
@@ -115,6 +139,9 @@ static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
 	if (metrics)
 		snprintf(cfg.metrics_listen, sizeof(cfg.metrics_listen), "%s", metrics);
 
+	if (cfg.jsonl[0] && (err = mkdir_parents(cfg.jsonl)))
+		return bh_cli_fail(BH_EXIT_SYSTEM, "agent: cannot create the directory of %s: %s",
+				   cfg.jsonl, strerror(-err));
 	status = bh_cli_open(cli, false, &ctx);
 	if (status)
 		return status;
@@ -226,7 +253,15 @@ static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'f': fa.follow = true; break;
 		case 'w': wl = optarg; break;
-		case 'n': q.limit = strtoll(optarg, NULL, 10); break;
+		case 'n': {
+			char *end;
+
+			q.limit = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || q.limit < 0)
+				return bh_cli_fail(BH_EXIT_USER, "--limit: expected a number (0: no"
+						   " limit), got '%s'", optarg);
+			break;
+		}
 		case 's':
 			if (bh_parse_duration_ms(optarg, &since))
 				return bh_cli_fail(BH_EXIT_USER, "--since: bad duration '%s'", optarg);
@@ -237,6 +272,8 @@ static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
 					   " [--workload NS/NAME] [--limit N] [--since DURATION]");
 		}
 	}
+	if (optind - 1 < argc)
+		return bh_cli_fail(BH_EXIT_USER, "flows: unexpected argument '%s'", argv[optind - 1]);
 	if (wl) {
 		status = bh_cli_split_workload(wl, ns, sizeof(ns), name, sizeof(name));
 		if (status)
@@ -249,11 +286,26 @@ static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
 		return status;
 	if (!bh_ctx_db(ctx)) {
 		bh_ctx_close(ctx);
+		if (wl)
+			return bh_cli_fail(BH_EXIT_USER, "no workload %s", wl);
 		return bh_cli_print(cli, json_object_new_array(), flow_cols);
 	}
 	if (!fa.follow) {
 		fa.arr = json_object_new_array();
 		err = bh_flowstore_foreach(bh_ctx_db(ctx), &q, flow_row, &fa);
+		if (!err && wl && !json_object_array_length(fa.arr)) {
+			/* flows of a workload that is gone stay readable; none
+			 * and no such workload is a typo */
+			struct bh_workload_info *w = malloc(sizeof(*w));
+
+			err = w ? bh_workload_get(ctx, ns, name, w) : -ENOMEM;
+			free(w);
+			if (err == -ENOENT) {
+				bh_ctx_close(ctx);
+				json_object_put(fa.arr);
+				return bh_cli_fail(BH_EXIT_USER, "no workload %s (and no flows)", wl);
+			}
+		}
 		bh_ctx_close(ctx);
 		if (err) {
 			json_object_put(fa.arr);
@@ -485,6 +537,19 @@ static int cmd_timeline(struct bh_cli *cli, int argc, char **argv)
 	arr = json_object_new_array();
 	/* events of a workload that is gone stay readable */
 	err = bh_event_foreach(ctx, ns, name, 0, event_row, arr);
+	if (!err && !node && !json_object_array_length(arr)) {
+		/* no event and no such workload: a typo, not an empty history */
+		struct bh_workload_info *w = malloc(sizeof(*w));
+
+		err = w ? bh_workload_get(ctx, ns, name, w) : -ENOMEM;
+		free(w);
+		if (err == -ENOENT) {
+			bh_ctx_close(ctx);
+			json_object_put(arr);
+			return bh_cli_fail(BH_EXIT_USER, "no workload %s/%s (and no timeline)", ns,
+					   name);
+		}
+	}
 	bh_ctx_close(ctx);
 	if (err) {
 		json_object_put(arr);
@@ -709,7 +774,7 @@ static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
 					   " [--since DURATION]");
 		}
 	}
-	if (!file)
+	if (!file || optind - 1 < argc)
 		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead policy test -f FILE"
 				   " [--since DURATION]");
 	if (bh_policy_parse_file(file, &t.cand, &perr))

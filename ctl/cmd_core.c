@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "config.h"
 #include "policy/sync.h"
 #include "store.h"
 
@@ -63,19 +64,15 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 	};
 	struct bh_attach_opts *o = calloc(1, sizeof(*o));
 	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
-	const char *workload = NULL, *env;
+	const char *workload = NULL;
 	struct bh_ctx *ctx = NULL;
+	bool hook_given = false;
 	int c, err, status = BH_EXIT_USER;
 
 	if (!o)
 		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
 	o->mode = BH_MODE_ENFORCE;
 	o->hook = BH_HOOK_TC;
-	env = getenv("BULKHEAD_HOOK");
-	if (env && *env && bh_hook_parse(env, &o->hook)) {
-		bh_cli_fail(BH_EXIT_USER, "BULKHEAD_HOOK: expected xdp or tc, got '%s'", env);
-		goto out;
-	}
 	while ((c = bh_cli_getopt(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'w':
@@ -112,6 +109,7 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 					    optarg);
 				goto out;
 			}
+			hook_given = true;
 			break;
 		case 'm':
 			if (bh_mode_parse(optarg, &o->mode)) {
@@ -142,7 +140,10 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 	o->name = name;
 	if ((status = bh_cli_open(cli, false, &ctx)))
 		goto out;
-	err = bh_workload_attach(ctx, o);
+	/* --hook > BULKHEAD_HOOK > `hook` in STATE_DIR/config > tc */
+	err = hook_given ? 0 : bh_config_default_hook(ctx, &o->hook);
+	if (!err)
+		err = bh_workload_attach(ctx, o);
 	if (err) {
 		status = bh_cli_ctx_fail(ctx, err, "attach");
 	} else {
@@ -713,6 +714,17 @@ static int cmd_stats(struct bh_cli *cli, int argc, char **argv)
 		return BH_EXIT_USER;
 	if ((status = bh_cli_open(cli, true, &ctx)))
 		return status;
+	if (a.ns) {
+		struct bh_workload_info *w = malloc(sizeof(*w));
+
+		err = w ? bh_workload_get(ctx, ns, name, w) : -ENOMEM;
+		free(w);
+		if (err) {
+			status = bh_cli_ctx_fail(ctx, err, "stats");
+			bh_ctx_close(ctx);
+			return status;
+		}
+	}
 	a.ctx = ctx;
 	a.rows = json_object_new_array();
 	a.rules = json_object_new_array();

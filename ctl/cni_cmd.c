@@ -9,6 +9,7 @@
 #include "cni_cmd.h"
 #include "cni_store.h"
 #include "cni_veth.h"
+#include "config.h"
 
 #if __has_include("policy/sync.h")
 #include "policy/sync.h"
@@ -201,6 +202,9 @@ static int add_locked(struct cni_run *run, struct bh_ctx *ctx, struct bh_attach_
 	if (err && err != -ENOENT)
 		return store_fail(run, err, "cannot read the attachment records");
 
+	/* no "hook" in the conflist: the instance's default, as for attach */
+	if (!run->conf.hook_set && (err = bh_config_default_hook(ctx, &o->hook)))
+		return lib_fail(run, ctx, err, CNI_E_ATTACH, "cannot read the default hook");
 	err = bh_workload_attach(ctx, o);	/* all-or-nothing */
 	if (err)
 		return lib_fail(run, ctx, err, CNI_E_ATTACH, "cannot attach bulkhead");

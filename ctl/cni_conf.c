@@ -193,6 +193,7 @@ static int parse_workload_keys(struct cni_conf *c, struct cni_error *e)
 	if (err != -ENOENT && (err || bh_hook_parse(s, &c->hook)))
 		return cni_fail(e, EINVAL, CNI_E_CONFIG, "invalid network config",
 				"\"hook\" must be tc or xdp");
+	c->hook_set = err != -ENOENT;
 	if (json_object_object_get_ex(c->root, "labels", &v) &&
 	    (err = parse_labels_object(v, c, e)))
 		return err;
@@ -204,6 +205,7 @@ static void workload_defaults(struct cni_conf *c)
 	strcpy(c->ns, "default");
 	c->mode = BH_MODE_ENFORCE;
 	c->hook = BH_HOOK_TC;
+	c->hook_set = false;
 	c->nr_labels = 0;
 }
 

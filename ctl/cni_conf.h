@@ -8,7 +8,8 @@
  * Config keys of the bulkhead-cni entry (docs/cni.md):
  *   namespace  workload namespace when CNI_ARGS has no K8S_POD_NAMESPACE
  *   mode       learn | monitor | enforce (default enforce)
- *   hook       tc | xdp (default tc)
+ *   hook       tc | xdp (default: BULKHEAD_HOOK, else the state dir's
+ *              config `hook`, else tc — as `bulkhead attach`)
  *   labels     {"k": "v"} static labels for every workload of the network
  *   stateDir   overrides BULKHEAD_STATE_DIR
  *   bpffs      overrides BULKHEAD_BPFFS
@@ -86,6 +87,7 @@ struct cni_conf {
 	char ns[BH_NAME_MAX + 1];	/* "namespace", default "default" */
 	enum bh_mode mode;
 	enum bh_hook hook;
+	bool hook_set;			/* "hook" given; else the instance default */
 	char state_dir[PATH_MAX];	/* "" = not set */
 	char bpffs[PATH_MAX];
 	int nr_labels;			/* "labels" + args.cni.labels */

@@ -123,9 +123,11 @@ int bh_ctx_open(const struct bh_ctx_opts *opts, struct bh_ctx **out)
 		goto fail;
 	}
 	/* A read-only caller (a listing) must not create an instance as a
-	 * side effect: an empty listing is fine without a state dir. */
+	 * side effect: an empty listing is fine without a state dir. Any
+	 * other failure (a file in the way, no permission) is reported by
+	 * the open below, not hidden behind an empty listing. */
 	snprintf(path, sizeof(path), "%s/state.db", ctx->state_dir);
-	if (ctx->read_only && stat(path, &stbuf) != 0) {
+	if (ctx->read_only && stat(path, &stbuf) != 0 && errno == ENOENT) {
 		*out = ctx;
 		return 0;
 	}

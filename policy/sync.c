@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include "config.h"
 #include "maps.h"
 #include "parse_common.h"
 #include "store.h"
@@ -130,109 +132,105 @@ static int id_rule(void *arg, const struct bh_policy *p, enum bh_dir dir, int in
 }
 
 /* --------------------------------------------------------------- forensics */
-static int parse_port(const char *s, struct bh_port *out)
+/* "PORTNUM" in 0..65535, the whole string. */
+static int parse_num(const char *s, const char *end, unsigned *out)
 {
-	char proto[16];
-	unsigned lo = 0, hi = 0;
-	int n;
+	unsigned long v = 0;
 
-	memset(out, 0, sizeof(*out));
-	n = sscanf(s, "%15[a-z0-9]/%u-%u", proto, &lo, &hi);
-	if (n < 1)
+	if (s == end || end - s > 5)
 		return -EINVAL;
-	if (!strcmp(proto, "tcp"))
-		out->proto = IPPROTO_TCP;
-	else if (!strcmp(proto, "udp"))
-		out->proto = IPPROTO_UDP;
-	else if (!strcmp(proto, "sctp"))
-		out->proto = IPPROTO_SCTP;
-	else if (!strcmp(proto, "icmp"))
-		out->proto = IPPROTO_ICMP;
-	else if (!strcmp(proto, "icmpv6"))
-		out->proto = IPPROTO_ICMPV6;
-	else
-		return -EINVAL;
-	if (n >= 2) {
-		if (lo > 65535 || (n == 3 && (hi < lo || hi > 65535)))
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		out->has_port = true;
-		out->port = lo;
-		out->end_port = n == 3 ? hi : lo;
+		v = v * 10 + (unsigned)(*s - '0');
 	}
+	if (v > 65535)
+		return -EINVAL;
+	*out = (unsigned)v;
 	return 0;
 }
 
-static char *trim(char *s)
+/* PROTO[/PORT[-END]], e.g. tcp, tcp/22, udp/5000-5010 (case-insensitive). */
+static int parse_port(const char *s, struct bh_port *out)
 {
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
-int bh_forensics_load(struct bh_ctx *ctx, struct bh_forensics *out)
-{
-	char path[PATH_MAX + 8], line[512];
-	int lineno = 0, err = 0;
-	FILE *f;
+	static const struct { const char *name; __u8 proto; } protos[] = {
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "sctp", IPPROTO_SCTP },
+		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
+	};
+	const char *slash = strchr(s, '/'), *dash;
+	size_t plen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned lo, hi;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "%s/config", bh_ctx_state_dir(ctx));
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : bh_ctx_set_error(ctx, -errno, false,
-							      "cannot read %s: %m", path);
-	while (!err && fgets(line, sizeof(line), f)) {
-		char *k, *v, *eq;
-
-		lineno++;
-		k = trim(line);
-		if (!*k || *k == '#')
-			continue;
-		eq = strchr(k, '=');
-		if (!eq) {
-			err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: expected KEY = VALUE",
-					       path, lineno);
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (strlen(protos[i].name) == plen && !strncasecmp(s, protos[i].name, plen))
 			break;
-		}
-		*eq = '\0';
-		v = trim(eq + 1);
-		k = trim(k);
-		if (!strcmp(k, "forensics.cidr")) {
-			if (bh_cidr_parse(v, &out->cidr))
-				err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: forensics.cidr: "
-						       "bad CIDR '%s'", path, lineno, v);
-			out->enabled = true;
-		} else if (!strcmp(k, "forensics.port")) {
-			struct bh_port *n = realloc(out->ports, (out->nr_ports + 1) * sizeof(*n));
+	if (i == sizeof(protos) / sizeof(protos[0]))
+		return -EINVAL;
+	out->proto = protos[i].proto;
+	if (!slash)
+		return 0;
+	s = slash + 1;
+	dash = strchr(s, '-');
+	if (parse_num(s, dash ? dash : s + strlen(s), &lo))
+		return -EINVAL;
+	hi = lo;
+	if (dash && (parse_num(dash + 1, dash + 1 + strlen(dash + 1), &hi) || hi < lo))
+		return -EINVAL;
+	out->has_port = true;
+	out->port = lo;
+	out->end_port = hi;
+	return 0;
+}
 
-			if (!n) {
-				err = -ENOMEM;
-				break;
-			}
-			out->ports = n;
-			if (parse_port(v, &out->ports[out->nr_ports]))
-				err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: forensics.port: "
-						       "expected PROTO[/PORT[-END]], got '%s'",
-						       path, lineno, v);
-			else
-				out->nr_ports++;
+/* The keys themselves are read (and unknown keys refused) by lib/config.c;
+ * this checks the forensics values, which need the policy's parsers. */
+int bh_forensics_load(struct bh_ctx *ctx, struct bh_forensics *out)
+{
+	const struct bh_config_entry *e;
+	struct bh_config cfg;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = bh_config_load(ctx, &cfg);
+	if (err)
+		return err;
+	e = bh_config_next(&cfg, "forensics.cidr", NULL);
+	if (e) {
+		if (bh_cidr_parse(e->value, &out->cidr)) {
+			err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: forensics.cidr: bad CIDR"
+					       " '%s'", cfg.path, e->line, e->value);
+			goto out;
 		}
-		/* Other keys belong to other parts of bulkhead. */
+		out->enabled = true;
 	}
-	fclose(f);
-	if (!err && out->nr_ports && !out->enabled)
-		err = bh_ctx_set_error(ctx, -EINVAL, true, "%s: forensics.port needs forensics.cidr",
-				       path);
-	if (err) {
+	for (e = NULL; (e = bh_config_next(&cfg, "forensics.port", e));) {
+		struct bh_port *n;
+
+		if (!out->enabled) {
+			err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: forensics.port: needs"
+					       " forensics.cidr", cfg.path, e->line);
+			goto out;
+		}
+		n = realloc(out->ports, (out->nr_ports + 1) * sizeof(*n));
+		if (!n) {
+			err = bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
+			goto out;
+		}
+		out->ports = n;
+		if (parse_port(e->value, &out->ports[out->nr_ports])) {
+			err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: forensics.port: expected"
+					       " PROTO[/PORT[-END]], got '%s'", cfg.path, e->line,
+					       e->value);
+			goto out;
+		}
+		out->nr_ports++;
+	}
+out:
+	bh_config_free(&cfg);
+	if (err)
 		bh_forensics_free(out);
-		if (err == -ENOMEM)
-			bh_ctx_set_error(ctx, err, false, "out of memory");
-	}
 	return err;
 }
 

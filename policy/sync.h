@@ -42,10 +42,12 @@ int bh_policy_sync(struct bh_ctx *ctx, void *arg);
  * that changes workloads or policies should open with. */
 int bh_open(const struct bh_ctx_opts *opts, struct bh_ctx **out);
 
-/* The quarantine exception from STATE_DIR/config (docs/cli.md):
+/* The quarantine exception from STATE_DIR/config (docs/cli.md), read with
+ * lib/config.c (which refuses unknown keys):
  *   forensics.cidr = 10.99.0.0/24
  *   forensics.port = tcp/22        (repeatable; none: all ports)
- * Absent file or keys: disabled. Errors name the file and line. */
+ * Absent file or keys: disabled. Errors (user errors, message in ctx)
+ * name the file, the line and the key. */
 int bh_forensics_load(struct bh_ctx *ctx, struct bh_forensics *out);
 void bh_forensics_free(struct bh_forensics *f);
 

@@ -245,6 +245,20 @@ CONF=$W/ptp.conflist drv del --cid cid-h --netns "/run/netns/$H" --args "IgnoreU
 expect_eq "ptp: DEL" "0 " "$RC $(workload_line ptp/h)"
 expect_fail "ptp: $VH removed" ip link show "$VH"
 
+# No "hook" in the conflist: the instance's default applies, as for
+# `bulkhead attach` (state dir config `hook = xdp`).
+echo "hook = xdp" >"$BULKHEAD_STATE_DIR/config"
+X=bhc-$BH_TAG-x
+mk_netns "$X"
+CONF=$W/ptp.conflist drv add --cid cid-x --netns "/run/netns/$X" --args "IgnoreUnknown=1;K8S_POD_NAME=x"
+expect_eq "config hook = xdp: ADD" 0 "$RC"
+VX=$(host_veth "$X")
+xdp_on() { "$BH" debug hooks "$1" --json | python3 -c 'import json,sys; print(sum(p["ours"] for p in json.load(sys.stdin)["xdp"]))'; }
+expect_eq "config hook = xdp: XDP program on $VX" 1 "$(xdp_on "$VX")"
+CONF=$W/ptp.conflist drv del --cid cid-x --netns "/run/netns/$X" --args "IgnoreUnknown=1;K8S_POD_NAME=x"
+expect_eq "config hook = xdp: DEL" "0 " "$RC $(workload_line ptp/x)"
+rm -f "$BULKHEAD_STATE_DIR/config"
+
 # ------------------------------------------------------------ errors
 GOOD="\"cniVersion\":\"1.0.0\",\"name\":\"$NET\",\"type\":\"bulkhead-cni\",\"stateDir\":\"$BULKHEAD_STATE_DIR\",\"bpffs\":\"$BULKHEAD_BPFFS\""
 direct ADD "{$GOOD,\"mode\":\"block\",\"prevResult\":{}}"
