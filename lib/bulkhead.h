@@ -210,9 +210,12 @@ int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out);
 int bh_namespace_get_labels(struct bh_ctx *ctx, const char *ns, int *nr,
 			    struct bh_label *labels);
 
-/* (core) Per-rule counters (bh_rule_stats_v1): packets and bytes each rule
- * decided, summed over CPUs, in rule id order. Resolve ids with
- * bh_rule_describe. 0 with no call if the map does not exist. */
+/* (core) Per-rule counters (bh_rule_stats_v2, or v1 if an older build's
+ * programs are pinned): packets and bytes each rule decided, summed over
+ * CPUs, in rule id order, rules that counted nothing left out. Rule id 0
+ * (BH_RULE_STATS_OVERFLOW) sums the rules whose id is beyond the map.
+ * Resolve ids with bh_rule_describe. 0 with no call if the map does not
+ * exist. */
 struct bh_rule_stat {
 	__u32 rule_id;
 	struct bh_stat stat;

@@ -41,6 +41,10 @@
 #ifndef BH_RULE_STATS_SIZE
 #define BH_RULE_STATS_SIZE	65536	/* LRU: per-rule counters (bh_rule_stats_v1) */
 #endif
+#ifndef BH_RULE_STATS_SLOTS
+#define BH_RULE_STATS_SLOTS	65536	/* per-rule counters by id (bh_rule_stats_v2) */
+#endif
+#define BH_RULE_STATS_OVERFLOW	0	/* v2 slot of every rule id >= the map size */
 #define BH_IPV6_EXT_MAX		8	/* longer extension chains are dropped */
 #define BH_DENY_RECORD_INTERVAL_NS	1000000000ULL	/* 1 deny record/s/flow */
 
@@ -271,7 +275,15 @@ enum bh_reason {
  *   BH_RULE_STATS_SIZE entries; counts the packets a rule decided (new-flow
  *   allow/deny, audit would-deny, forensics exception), not the packets
  *   conntrack passed later. When full the least recently used rule's
- *   counters are dropped (it starts again from zero).
+ *   counters are dropped (it starts again from zero). Superseded by v2;
+ *   readers fall back to it when programs from an older build are pinned.
+ * bh_rule_stats_v2: PERCPU_ARRAY indexed by rule id -> struct bh_stat,
+ *   BH_RULE_STATS_SLOTS entries; counts the same packets as v1. Rule ids
+ *   come from the store (AUTOINCREMENT: sequential from 1, never reused),
+ *   so an id indexes its own slot. Ids at or beyond the map size are all
+ *   counted in slot BH_RULE_STATS_OVERFLOW (rule id 0 decides nothing, so
+ *   the slot is free). An array rather than an LRU: no insert on a rule's
+ *   first packet, nothing evicted.
  */
 struct bh_stat {
 	__u64 packets;

@@ -49,7 +49,7 @@ const char *const bh_map_names[BH_M_MAX] = {
 	[BH_M_STATS] = "bh_stats_v1",
 	[BH_M_COUNTERS] = "bh_counters_v1",
 	[BH_M_DENY_ALL] = BH_PIN_DENY_ALL,
-	[BH_M_RULE_STATS] = "bh_rule_stats_v1",
+	[BH_M_RULE_STATS] = "bh_rule_stats_v2",
 };
 
 const char *const bh_prog_pins[BH_P_MAX] = {

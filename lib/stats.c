@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -79,20 +80,16 @@ static int cmp_rule(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int bh_stats_rules_foreach(struct bh_ctx *ctx,
-			   int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg)
+/* bh_rule_stats_v1 (LRU hash, pinned by an older build): walk its keys. */
+static int rules_v1(struct bh_ctx *ctx, int fd, int ncpu,
+		    int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg)
 {
-	int fd, ncpu = libbpf_num_possible_cpus(), err = 0;
 	struct bh_rule_stat *rs = NULL;
 	size_t nr = 0, cap = 0, steps = 0;
 	struct bh_stat *vals;
 	__u32 key, *prev = NULL;
+	int err = 0;
 
-	fd = bh_map_fd(ctx, bh_map_names[BH_M_RULE_STATS]);
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;	/* programs from before per-rule stats */
-	if (ncpu < 1)
-		return bh_err(ctx, ncpu, false, "cannot count CPUs");
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return bh_err(ctx, -ENOMEM, false, "out of memory");
@@ -129,5 +126,76 @@ int bh_stats_rules_foreach(struct bh_ctx *ctx,
 				err = fn(&rs[i], arg);
 	}
 	free(rs);
+	return err;
+}
+
+/* Slots read per batch: 1024 * ncpu * 16 bytes of values. */
+#define RULES_BATCH 1024
+
+/*
+ * bh_rule_stats_v2 (array by rule id): read in batches, in id order, and
+ * report the slots that counted something. Slot 0 is the overflow slot
+ * (BH_RULE_STATS_OVERFLOW) and comes first as rule id 0.
+ */
+static int rules_v2(struct bh_ctx *ctx, int fd, int ncpu,
+		    int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 keys[RULES_BATCH], token = 0, count;
+	struct bh_stat *vals;
+	bool first = true, done = false;
+	int err = 0;
+
+	vals = calloc((size_t)RULES_BATCH * ncpu, sizeof(*vals));
+	if (!vals)
+		return bh_err(ctx, -ENOMEM, false, "out of memory");
+	while (!done && !err) {
+		count = RULES_BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
+					 &bo)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				bh_err(ctx, err, false, "cannot read rule stats: %s", strerror(-err));
+				break;
+			}
+			done = true;	/* the last (possibly partial) batch */
+		}
+		first = false;
+		for (__u32 i = 0; i < count && !err; i++) {
+			struct bh_rule_stat r = { .rule_id = keys[i] };
+
+			for (int c = 0; c < ncpu; c++) {
+				r.stat.packets += vals[(size_t)i * ncpu + c].packets;
+				r.stat.bytes += vals[(size_t)i * ncpu + c].bytes;
+			}
+			if (r.stat.packets)
+				err = fn(&r, arg);
+		}
+	}
+	free(vals);
+	return err;
+}
+
+int bh_stats_rules_foreach(struct bh_ctx *ctx,
+			   int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg)
+{
+	int fd, ncpu = libbpf_num_possible_cpus(), err;
+	char path[PATH_MAX + 32];
+
+	if (ncpu < 1)
+		return bh_err(ctx, ncpu, false, "cannot count CPUs");
+	fd = bh_map_fd(ctx, bh_map_names[BH_M_RULE_STATS]);
+	if (fd >= 0)
+		return rules_v2(ctx, fd, ncpu, fn, arg);
+	if (fd != -ENOENT)
+		return fd;
+	/* programs pinned by an older build count in the v1 LRU hash */
+	snprintf(path, sizeof(path), "%s/bh_rule_stats_v1", ctx->bpffs);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : bh_err(ctx, -errno, false, "cannot open %s: %s",
+						    path, strerror(errno));
+	err = rules_v1(ctx, fd, ncpu, fn, arg);
+	close(fd);
 	return err;
 }

@@ -95,14 +95,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_stats_v1 SEC(".maps");
 
-/* per rule that decided a packet: packets and bytes (see bulkhead_abi.h) */
+/* per rule that decided a packet, indexed by rule id: packets and bytes
+ * (see bulkhead_abi.h; v1 was an LRU hash, whose insert on a rule's first
+ * packet and LRU bookkeeping on every one cost more than the array) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, BH_RULE_STATS_SIZE);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BH_RULE_STATS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct bh_stat);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_rule_stats_v1 SEC(".maps");
+} bh_rule_stats_v2 SEC(".maps");
 
 /* global counters, enum bh_counter */
 struct {

@@ -85,26 +85,29 @@ static __always_inline int bh_pv_denies(__u8 v)
 /*
  * Combine the verdicts of the identity lookup (a) and the wildcard lookup
  * (b), in this precedence (the compiler relies on it):
- *   1. an explicit DENY (or QUARANTINE) in either wins;
+ *   1. an explicit DENY in either wins;
  *   2. else an ALLOW in either;
- *   3. else a DEFAULT_DENY in either: the workload is isolated for this
- *      direction and nothing allowed the flow;
+ *   3. else a DEFAULT_DENY (or QUARANTINE) in either: the workload is
+ *      isolated for this direction and nothing allowed the flow. The
+ *      deny-all map's direction defaults are QUARANTINE entries that every
+ *      wildcard lookup reaches, so they must rank below the forensics
+ *      exception's ALLOW (as in policy/eval.c and lpm_merge.c);
  *   4. else NONE: not isolated, allowed.
  * On a tie the identity-specific entry gives the rule id.
  */
 static __always_inline void bh_pv_combine(__u8 va, __u32 ra, __u8 vb, __u32 rb, __u8 *v, __u32 *r)
 {
-	if (va == BH_PV_DENY || va == BH_PV_QUARANTINE) {
+	if (va == BH_PV_DENY) {
 		*v = BH_PV_DENY; *r = ra;
-	} else if (vb == BH_PV_DENY || vb == BH_PV_QUARANTINE) {
+	} else if (vb == BH_PV_DENY) {
 		*v = BH_PV_DENY; *r = rb;
 	} else if (va == BH_PV_ALLOW) {
 		*v = BH_PV_ALLOW; *r = ra;
 	} else if (vb == BH_PV_ALLOW) {
 		*v = BH_PV_ALLOW; *r = rb;
-	} else if (va == BH_PV_DEFAULT_DENY) {
+	} else if (va == BH_PV_DEFAULT_DENY || va == BH_PV_QUARANTINE) {
 		*v = BH_PV_DEFAULT_DENY; *r = ra;
-	} else if (vb == BH_PV_DEFAULT_DENY) {
+	} else if (vb == BH_PV_DEFAULT_DENY || vb == BH_PV_QUARANTINE) {
 		*v = BH_PV_DEFAULT_DENY; *r = rb;
 	} else {
 		*v = BH_PV_NONE; *r = 0;

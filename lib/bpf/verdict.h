@@ -49,28 +49,21 @@ static __always_inline void bh_judge(struct bh_meta *m, __u8 verdict, __u8 reaso
 
 /* Count the packet under the rule that decided it. Only a new-flow
  * decision sets rule_id (conntrack hits leave it 0). Per-CPU values: no
- * atomics; a new rule's entry starts at this packet (the LRU evicts the
- * least recently used rule when the map is full). */
+ * atomics. The array lookup fails only for an id at or beyond the map
+ * size: those share the overflow slot (bulkhead_abi.h). */
 static __always_inline void bh_count_rule(const struct bh_meta *m)
 {
-	struct bh_stat *s, init = { .packets = 1, .bytes = m->len };
-	__u32 rule = m->rule_id;
+	__u32 rule = m->rule_id, overflow = BH_RULE_STATS_OVERFLOW;
+	struct bh_stat *s;
 
 	if (!rule)
 		return;
-	s = bpf_map_lookup_elem(&bh_rule_stats_v1, &rule);
+	s = bpf_map_lookup_elem(&bh_rule_stats_v2, &rule);
+	if (!s)
+		s = bpf_map_lookup_elem(&bh_rule_stats_v2, &overflow);
 	if (s) {
 		s->packets += 1;
 		s->bytes += m->len;
-		return;
-	}
-	/* another CPU may have created it meanwhile: then count on it */
-	if (bpf_map_update_elem(&bh_rule_stats_v1, &rule, &init, BPF_NOEXIST)) {
-		s = bpf_map_lookup_elem(&bh_rule_stats_v1, &rule);
-		if (s) {
-			s->packets += 1;
-			s->bytes += m->len;
-		}
 	}
 }
 
