@@ -113,10 +113,10 @@ $(BUILD)/bulkhead: $(BUILD)/ctl/bulkhead.o $(CTL_OBJS) $(USER_LIBS)
 $(BUILD)/bulkhead-cni: $(BUILD)/ctl/bulkhead-cni.o $(CTL_OBJS) $(USER_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_LIB) $(USER_LIBS) $(USER_HDRS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/lib/*.h) $(TEST_LIB) $(USER_LIBS) $(USER_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB) $(USER_LIBS) $(LDLIBS) -lcmocka
-$(BUILD)/tests/bpf/%: tests/bpf/%.c $(TEST_LIB) $(USER_LIBS) $(USER_HDRS) $(SKELS)
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(wildcard tests/bpf/*.h tests/lib/*.h) $(TEST_LIB) $(USER_LIBS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB) $(USER_LIBS) $(LDLIBS) -lcmocka
 $(TEST_TOOLS): $(BUILD)/tests/lib/%: tests/lib/%.c $(USER_LIBS) $(USER_HDRS)

@@ -682,7 +682,9 @@ static int rule_row(const struct bh_rule_stat *rs, void *arg)
 	struct json_object *row = json_object_new_object();
 	char desc[2 * NS_NAME_BUF + 32];
 
-	if (bh_rule_describe(a->ctx, rs->rule_id, desc, sizeof(desc)))
+	if (rs->rule_id == BH_RULE_STATS_OVERFLOW)
+		snprintf(desc, sizeof(desc), "rules beyond the map (ids >= %u)", BH_RULE_STATS_SLOTS);
+	else if (bh_rule_describe(a->ctx, rs->rule_id, desc, sizeof(desc)))
 		snprintf(desc, sizeof(desc), "rule %u (unknown)", rs->rule_id);
 	json_object_object_add(row, "rule_id", json_object_new_int64(rs->rule_id));
 	json_object_object_add(row, "rule", jstr(desc));
