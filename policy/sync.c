@@ -621,7 +621,7 @@ static bool cut_denied(const struct bh_ct_key *k, const struct bh_ct_val *v, voi
 	int i;
 
 	for (i = 0; i < p->nr_w; i++)
-		if (p->w[i].slot == k->slot)
+		if (p->w[i].slot == v->slot)
 			break;
 	if (i == p->nr_w || !a->cut_slot[i])
 		return false;
