@@ -78,22 +78,30 @@ static __always_inline int bh_judge_new_flow(struct bh_meta *m, const struct bh_
  * record), from the workload's checked endpoint on container egress
  * (bh_ct_source_ok), and no quarantine, checked with the slot from the
  * entry before the entry is trusted. Anything else takes the full path,
- * which judges it exactly as before. Returns 1 if the packet was judged.
+ * which judges it exactly as before, reusing the key and the lookup (the
+ * same for the same packet). Returns 1 if the packet was judged.
  */
-static __always_inline int bh_fast_established(struct bh_meta *m, const struct bh_pkt *pkt,
-					       __u8 dir, int *ret)
-{
-	struct bh_ct_key key;
-	struct bh_ct_val *ct;
+struct bh_fast {
+	struct bh_ct_val *ct;	/* the lookup's result, for the full path */
 	int src_first;
+	int looked;		/* key, src_first and ct are set */
+};
+
+static __always_inline int bh_fast_established(struct bh_meta *m, const struct bh_pkt *pkt,
+					       __u8 dir, struct bh_ct_key *key, struct bh_fast *f,
+					       int *ret)
+{
+	struct bh_ct_val *ct;
 	__u32 slot;
 
 	if (pkt->arp || pkt->nd || pkt->frag != BH_FRAG_NONE ||
 	    (pkt->tcp_flags & (BH_TCP_FIN | BH_TCP_RST)))
 		return 0;
-	src_first = bh_ct_key_of(pkt, m->ifindex, &key);
-	ct = bh_ct_lookup(&key, pkt->tcp_flags, m->now);
-	if (!ct || !bh_ct_source_ok(ct, dir, src_first))
+	f->src_first = bh_ct_key_of(pkt, m->ifindex, key);
+	ct = bh_ct_lookup(key, pkt->tcp_flags, m->now);
+	f->ct = ct;
+	f->looked = 1;
+	if (!ct || !bh_ct_source_ok(ct, dir, f->src_first))
 		return 0;
 	slot = ct->slot;
 	if (slot >= BH_MAX_WORKLOADS)
@@ -102,7 +110,7 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 		return 0;
 	m->slot = slot;
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
-	bh_ct_update(ct, pkt, src_first, m->len, m->now);	/* no FIN/RST: never closes */
+	bh_ct_update(ct, pkt, f->src_first, m->len, m->now);	/* no FIN/RST: never closes */
 	*ret = bh_exit(m);
 	return 1;
 }
@@ -111,6 +119,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 {
 	struct bh_meta m = { .dir = dir };
 	struct bh_pkt pkt = {};
+	struct bh_fast fast = {};
 	struct bh_ct_key key;
 	struct bh_decision d;
 	struct bh_workload *wl;
@@ -125,7 +134,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 
 	/* 0. parse (needs no slot), then the established fast path */
 	perr = bh_parse(ctx, &pkt, m.len);
-	if (!perr && bh_fast_established(&m, &pkt, dir, &ret))
+	if (!perr && bh_fast_established(&m, &pkt, dir, &key, &fast, &ret))
 		return ret;
 
 	/* 1. workload: an unregistered interface fails closed; it has no
@@ -146,7 +155,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 		bh_judge(&m, BH_V_DROP, BH_ERR_REASON(err), 0);
 		return bh_exit(&m);
 	}
-	src_first = bh_ct_key_of(&pkt, m.ifindex, &key);
+	src_first = fast.looked ? fast.src_first : bh_ct_key_of(&pkt, m.ifindex, &key);
 	/* which endpoint of a flow this packet creates is the workload's,
 	 * and whether it is one of its addresses (bh_ct_source_ok) */
 	if (dir == BH_DIR_EGRESS)
@@ -175,7 +184,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 	quarantined = bh_policy_quarantined(inner, m.slot);
 
 	/* 5. conntrack */
-	ct = bh_ct_lookup(&key, pkt.tcp_flags, m.now);
+	ct = fast.looked ? fast.ct : bh_ct_lookup(&key, pkt.tcp_flags, m.now);
 	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
 		int reply = !bh_ct_from_orig(ct, src_first);
 
