@@ -579,8 +579,8 @@ static int setup(struct bench *b)
 	b->m_wl = bh_map_fd(b->ctx, "bh_workloads_v1");
 	b->m_ipc = bh_map_fd(b->ctx, "bh_ipcache_v1");
 	b->m_pol = bh_map_fd(b->ctx, "bh_policy_v1");
-	b->m_ct = bh_map_fd(b->ctx, "bh_ct_v1");
-	b->m_rl = bh_map_fd(b->ctx, "bh_deny_rl_v1");
+	b->m_ct = bh_map_fd(b->ctx, "bh_ct_v2");
+	b->m_rl = bh_map_fd(b->ctx, "bh_deny_rl_v2");
 	if (b->prog_xdp < 0 || b->prog_tc < 0 || b->prog_tc_in < 0 || b->m_wl < 0 ||
 	    b->m_ipc < 0 || b->m_pol < 0 || b->m_ct < 0 || b->m_rl < 0) {
 		fprintf(stderr, "bench_prog: programs or maps missing in %s\n", b->bpffs);

@@ -172,10 +172,17 @@ struct bh_workload {
 };
 
 /* ------------------------------------------------------------ conntrack
- * Per workload: east-west traffic between two local workloads creates one
- * entry in each (sender's egress, receiver's ingress), so both policies are
+ * Per workload interface (the host veth's ifindex, which the packet's
+ * context carries, so an established packet costs this one lookup):
+ * east-west traffic between two local workloads creates one entry on each
+ * veth (sender's egress, receiver's ingress), so both policies are
  * checked. The tuple is normalised: the lower (addr, port) endpoint first;
  * BH_CT_F_ORIG_FIRST tells whether the initiator is the first endpoint.
+ * The value names the workload slot and which endpoint is the workload's
+ * (BH_CT_F_WL_A), and whether that endpoint is one of its addresses
+ * (BH_CT_F_WL_OWNED): an established container-egress packet passes
+ * without the workload lookup only if it comes from that endpoint.
+ * Layout v2 (bh_ct_v2, bh_deny_rl_v2): v1 keyed by slot.
  */
 struct bh_ct_key {
 	__u8 addr_a[16];
@@ -184,7 +191,7 @@ struct bh_ct_key {
 	__u16 port_b;		/* network order; ICMP echo: 0 */
 	__u8 proto;
 	__u8 pad[3];
-	__u32 slot;
+	__u32 ifindex;		/* host-side veth */
 };
 
 enum bh_tcp_state {
@@ -208,7 +215,7 @@ struct bh_ct_val {
 	__u8 flags;		/* BH_CT_F_* */
 	__u8 reason;		/* enum bh_reason of the verdict that created it */
 	__u8 verdict;		/* enum bh_verdict that created it */
-	__u8 pad[2];
+	__u16 slot;		/* workload slot (stats, quarantine, purge) */
 };
 
 #define BH_CT_F_ORIG_FIRST	0x1	/* initiator is endpoint a */
@@ -216,6 +223,8 @@ struct bh_ct_val {
 #define BH_CT_F_WOULD_DENY	0x4	/* passed only because of mode/audit */
 #define BH_CT_F_FIN_ORIG	0x8	/* initiator sent FIN */
 #define BH_CT_F_FIN_REPLY	0x10	/* responder sent FIN */
+#define BH_CT_F_WL_A		0x20	/* the workload's endpoint is endpoint a */
+#define BH_CT_F_WL_OWNED	0x40	/* ... and is one of its addresses */
 
 /* Fragments: first fragment records its ports for the later ones. */
 struct bh_frag_key {
@@ -335,6 +344,7 @@ _Static_assert(sizeof(struct bh_policy_val) == 12, "policy val layout");
 _Static_assert(sizeof(struct bh_workload) == 12 + 20 * BH_MAX_WORKLOAD_IPS, "workload layout");
 _Static_assert(sizeof(struct bh_ct_key) == 44, "ct key layout");
 _Static_assert(sizeof(struct bh_ct_val) == 64, "ct val layout");
+_Static_assert(BH_MAX_WORKLOADS <= 65535, "slot fits bh_ct_val.slot");
 _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 #endif
 

@@ -207,9 +207,9 @@ void bh_workload_entry(const struct bh_workload_info *w, struct bh_workload *out
 	memcpy(out->ips, w->ips, out->nr_ips * sizeof(out->ips[0]));
 }
 
-static bool ct_keep(const void *key, void *arg)
+static bool deny_rl_keep(const void *key, void *arg)
 {
-	return ((const struct bh_ct_key *)key)->slot != *(const __u32 *)arg;
+	return ((const struct bh_ct_key *)key)->ifindex != *(const __u32 *)arg;
 }
 
 static bool frag_keep(const void *key, void *arg)
@@ -217,14 +217,15 @@ static bool frag_keep(const void *key, void *arg)
 	return ((const struct bh_frag_key *)key)->slot != *(const __u32 *)arg;
 }
 
-int bh_maps_flows_purge(struct bh_ctx *ctx, __u32 slot)
+static int ct_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex);
+
+int bh_maps_flows_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex)
 {
-	int err = bh_maps_prune(ctx, bh_map_names[BH_M_CT], sizeof(struct bh_ct_key),
-				ct_keep, &slot);
+	int err = ct_purge(ctx, slot, ifindex);
 
 	if (!err)
 		err = bh_maps_prune(ctx, bh_map_names[BH_M_DENY_RL], sizeof(struct bh_ct_key),
-				    ct_keep, &slot);
+				    deny_rl_keep, &ifindex);
 	if (!err)
 		err = bh_maps_prune(ctx, bh_map_names[BH_M_FRAG], sizeof(struct bh_frag_key),
 				    frag_keep, &slot);
@@ -484,7 +485,7 @@ int bh_maps_flows_cut(struct bh_ctx *ctx,
 			continue;
 		if (bpf_map_delete_elem(ctx->map_fds[BH_M_CT], &keys[i]) && errno != ENOENT)
 			err = bh_err(ctx, -errno, false, "cannot cut a flow of slot %u: %m",
-				     keys[i].slot);
+				     vals[i].slot);
 		else
 			n++;
 	}
@@ -492,5 +493,29 @@ int bh_maps_flows_cut(struct bh_ctx *ctx,
 	free(vals);
 	if (nr_cut)
 		*nr_cut = n;
+	return err;
+}
+
+/* Conntrack entries of the slot (named in the value) or of the interface
+ * (the key): a recreated veth, whose new ifindex an older interface may
+ * have had, inherits nothing either. */
+static int ct_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex)
+{
+	struct bh_ct_key *keys;
+	struct bh_ct_val *vals;
+	size_t nr;
+	int err = ct_read_all(ctx, &keys, &vals, &nr);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < nr && !err; i++) {
+		if (vals[i].slot != slot && keys[i].ifindex != ifindex)
+			continue;
+		if (bpf_map_delete_elem(ctx->map_fds[BH_M_CT], &keys[i]) && errno != ENOENT)
+			err = bh_err(ctx, -errno, false, "cannot delete a stale %s entry: %m",
+				     bh_map_names[BH_M_CT]);
+	}
+	free(keys);
+	free(vals);
 	return err;
 }

@@ -38,9 +38,11 @@ int bh_maps_workload_del(struct bh_ctx *ctx, __u32 ifindex);
 /* The data path's view of a registered workload. */
 void bh_workload_entry(const struct bh_workload_info *w, struct bh_workload *out);
 
-/* Forget a slot's flows: conntrack, fragment and deny-record entries, so a
- * reused slot never inherits an old workload's established connections. */
-int bh_maps_flows_purge(struct bh_ctx *ctx, __u32 slot);
+/* Forget a slot's flows: conntrack entries of the slot or of the
+ * interface, deny records of the interface, fragments of the slot, so a
+ * reused slot or ifindex never inherits an old workload's established
+ * connections. slot BH_MAX_WORKLOADS: by the interface only. */
+int bh_maps_flows_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex);
 
 /* Zero a workload slot's stats (a reused slot starts from nothing). */
 int bh_maps_stats_clear(struct bh_ctx *ctx, __u32 slot);

@@ -264,7 +264,7 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 				   w->nr_ips > 1 ? " ..." : "");
 	/* The slot may have served another workload: start clean. */
 	if (!err)
-		err = bh_maps_flows_purge(ctx, w->slot);
+		err = bh_maps_flows_purge(ctx, w->slot, ifindex);
 	if (!err)
 		err = bh_maps_stats_clear(ctx, w->slot);
 	/* Policy first, programs last: the first packet is already judged. */
@@ -346,7 +346,9 @@ static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char
 	if (!err)
 		err = do_sync(ctx, NULL);
 	if (!err)
-		err = bh_maps_flows_purge(ctx, w->slot);
+		err = bh_maps_flows_purge(ctx, w->slot, w->ifindex);
+	if (!err && cur && cur != w->ifindex)
+		err = bh_maps_flows_purge(ctx, w->slot, cur);
 	if (!err && (err = bh_store_end(&tx, true)))
 		store_fail(ctx, err, "commit");
 	if (err) {
@@ -483,8 +485,8 @@ static int end_change(struct bh_ctx *ctx, struct bh_tx *tx, struct bh_workload_i
 
 static bool cut_slot(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg)
 {
-	(void)v;
-	return k->slot == *(const __u32 *)arg;
+	(void)k;
+	return v->slot == *(const __u32 *)arg;
 }
 
 int bh_workload_set_mode(struct bh_ctx *ctx, const char *ns, const char *name,

@@ -621,7 +621,7 @@ static bool cut_denied(const struct bh_ct_key *k, const struct bh_ct_val *v, voi
 	int i;
 
 	for (i = 0; i < p->nr_w; i++)
-		if (p->w[i].slot == k->slot)
+		if (p->w[i].slot == v->slot)
 			break;
 	if (i == p->nr_w || !a->cut_slot[i])
 		return false;
@@ -688,6 +688,17 @@ int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	}
 	if (!err)
 		err = live_prune(ctx, &wl, workload_keep, p);
+	/* An interface that is no workload's any more keeps no flows: the
+	 * established fast path takes the slot from conntrack, not from the
+	 * workload entry (by ifindex only: the slot may serve another
+	 * workload by now). */
+	for (size_t i = 0; i < wl.nr && !err; i++) {
+		__u32 ifindex;
+
+		memcpy(&ifindex, wl.recs + i * (wl.ksz + wl.vsz), sizeof(ifindex));
+		if (!workload_keep(&ifindex, p))
+			err = bh_maps_flows_purge(ctx, BH_MAX_WORKLOADS, ifindex);
+	}
 	/* after the mode and the policy are in force: new flows are judged
 	 * by them, and the cut sees every flow that passed before */
 	if (!err && any_cut) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Conntrack: one LRU entry per workload slot and normalised tuple, shared
+ * Conntrack: one LRU entry per workload veth and normalised tuple, shared
  * by the XDP and TC programs (and both directions) through the pinned map.
  *
  * Entries are not deleted by the data path: they expire by age on lookup
@@ -76,7 +76,7 @@ static __always_inline int bh_ep_less(const __u8 *a, __u16 pa, const __u8 *b, __
  * (id, 0), so request and reply meet.
  */
 static __always_inline int bh_ct_key_make(const __u8 *saddr, const __u8 *daddr, __be16 sport,
-					  __be16 dport, __u8 proto, __u8 echo, __u32 slot,
+					  __be16 dport, __u8 proto, __u8 echo, __u32 ifindex,
 					  struct bh_ct_key *k)
 {
 	__u16 sp = sport, dp = echo ? sport : dport;
@@ -99,14 +99,14 @@ static __always_inline int bh_ct_key_make(const __u8 *saddr, const __u8 *daddr, 
 	}
 	k->proto = proto;
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
-	k->slot = slot;
+	k->ifindex = ifindex;
 	return src_first;
 }
 
-static __always_inline int bh_ct_key_of(const struct bh_pkt *pkt, __u32 slot, struct bh_ct_key *k)
+static __always_inline int bh_ct_key_of(const struct bh_pkt *pkt, __u32 ifindex, struct bh_ct_key *k)
 {
 	return bh_ct_key_make(pkt->saddr, pkt->daddr, pkt->sport, pkt->dport, pkt->proto,
-			      pkt->icmp_echo, slot, k);
+			      pkt->icmp_echo, ifindex, k);
 }
 
 static __always_inline __u64 bh_ct_timeout(const struct bh_ct_val *v, __u8 proto)
@@ -128,7 +128,7 @@ static __always_inline __u64 bh_ct_timeout(const struct bh_ct_val *v, __u8 proto
 static __always_inline struct bh_ct_val *bh_ct_lookup(const struct bh_ct_key *k, __u8 tcp_flags,
 						      __u64 now)
 {
-	struct bh_ct_val *v = bpf_map_lookup_elem(&bh_ct_v1, k);
+	struct bh_ct_val *v = bpf_map_lookup_elem(&bh_ct_v2, k);
 
 	if (!v)
 		return NULL;
@@ -142,7 +142,7 @@ static __always_inline struct bh_ct_val *bh_ct_lookup(const struct bh_ct_key *k,
 
 /* Flow an ICMP error refers to (NULL if none or unreadable). The error
  * itself creates nothing and updates nothing. */
-static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pkt *pkt, __u32 slot,
+static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pkt *pkt, __u32 ifindex,
 							      __u64 now)
 {
 	const struct bh_icmp_inner *in = &pkt->inner;
@@ -156,8 +156,22 @@ static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pk
 	if (!bh_addr_eq(in->saddr, pkt->daddr))
 		return NULL;
 	bh_ct_key_make(in->saddr, in->daddr, in->sport, in->dport, in->proto, in->icmp_echo,
-		       slot, &k);
+		       ifindex, &k);
 	return bh_ct_lookup(&k, 0, now);
+}
+
+/*
+ * 1 if a live entry's packet may pass without the workload lookup and
+ * the anti-spoofing check against its addresses: always into the
+ * container (no source check there), and out of it only from the
+ * endpoint that was checked to be the workload's when the entry was made
+ * (a packet reusing the reverse tuple comes from the other endpoint).
+ */
+static __always_inline int bh_ct_source_ok(const struct bh_ct_val *v, __u8 dir, int src_first)
+{
+	if (dir != BH_DIR_EGRESS)
+		return 1;
+	return (v->flags & BH_CT_F_WL_OWNED) && !!(v->flags & BH_CT_F_WL_A) == !!src_first;
 }
 
 /* 1 if the packet came from the flow's initiator. */
@@ -231,9 +245,10 @@ static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct
 	v.rule_id = m->rule_id;
 	v.peer_identity = m->peer_identity;
 	v.dir = m->dir;
-	v.flags = m->ct_flags | (src_first ? BH_CT_F_ORIG_FIRST : 0);
+	v.flags = m->ct_flags | m->ct_wl | (src_first ? BH_CT_F_ORIG_FIRST : 0);
 	v.reason = m->reason;
 	v.verdict = m->verdict;
+	v.slot = m->slot;
 	if (pkt->proto == BH_IPPROTO_TCP) {
 		v.tcp_flags = f;
 		if ((f & (BH_TCP_SYN | BH_TCP_ACK)) == BH_TCP_SYN) {
@@ -246,7 +261,7 @@ static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct
 			v.tcp_state = BH_TCP_ESTABLISHED;
 		}
 	}
-	if (bpf_map_update_elem(&bh_ct_v1, k, &v, BPF_ANY))
+	if (bpf_map_update_elem(&bh_ct_v2, k, &v, BPF_ANY))
 		bh_count(BH_C_CT_FULL);
 	else
 		bh_count(BH_C_CT_CREATE);

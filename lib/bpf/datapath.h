@@ -2,7 +2,8 @@
 /*
  * The per-packet pipeline both programs run; only the direction differs.
  * Order (design.md §1): workload, parse, anti-spoofing, quarantine,
- * conntrack, policy, mode, flow record, one exit.
+ * conntrack, policy, mode, flow record, one exit; an established packet
+ * takes a fast path that keeps the same judgement (bh_fast_established).
  */
 #ifndef BH_BPF_DATAPATH_H
 #define BH_BPF_DATAPATH_H
@@ -68,21 +69,76 @@ static __always_inline int bh_judge_new_flow(struct bh_meta *m, const struct bh_
 	return bh_pass_new_flow(m, pkt, k, src_first);
 }
 
+/*
+ * Fast path: an established packet of a known flow costs one lookup, the
+ * conntrack entry keyed by the interface (in the context), which names the
+ * workload slot. It is taken only when the full path would pass the packet
+ * as established with nothing more to do: a whole IP packet (no ARP, ND or
+ * fragment), not a FIN or RST (those may end the flow and write its
+ * record), from the workload's checked endpoint on container egress
+ * (bh_ct_source_ok), and no quarantine, checked with the slot from the
+ * entry before the entry is trusted. Anything else takes the full path,
+ * which judges it exactly as before, reusing the key and the lookup (the
+ * same for the same packet). Returns 1 if the packet was judged.
+ */
+struct bh_fast {
+	struct bh_ct_val *ct;	/* the lookup's result, for the full path */
+	int src_first;
+	int looked;		/* key, src_first and ct are set */
+};
+
+static __always_inline int bh_fast_established(struct bh_meta *m, const struct bh_pkt *pkt,
+					       __u8 dir, struct bh_ct_key *key, struct bh_fast *f,
+					       int *ret)
+{
+	struct bh_ct_val *ct;
+	__u32 slot;
+
+	if (pkt->arp || pkt->nd || pkt->frag != BH_FRAG_NONE ||
+	    (pkt->tcp_flags & (BH_TCP_FIN | BH_TCP_RST)))
+		return 0;
+	f->src_first = bh_ct_key_of(pkt, m->ifindex, key);
+	ct = bh_ct_lookup(key, pkt->tcp_flags, m->now);
+	f->ct = ct;
+	f->looked = 1;
+	if (!ct || !bh_ct_source_ok(ct, dir, f->src_first))
+		return 0;
+	slot = ct->slot;
+	if (slot >= BH_MAX_WORKLOADS)
+		return 0;
+	if (bh_policy_quarantined(bh_policy_map(slot), slot) && !(ct->flags & BH_CT_F_FORENSICS))
+		return 0;
+	m->slot = slot;
+	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
+	bh_ct_update(ct, pkt, f->src_first, m->len, m->now);	/* no FIN/RST: never closes */
+	*ret = bh_exit(m);
+	return 1;
+}
+
 static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 {
 	struct bh_meta m = { .dir = dir };
 	struct bh_pkt pkt = {};
+	struct bh_fast fast = {};
 	struct bh_ct_key key;
 	struct bh_decision d;
 	struct bh_workload *wl;
 	struct bh_ct_val *ct;
-	int err, src_first, quarantined;
+	int err, perr, src_first, quarantined, ret;
 	void *inner;
 	__u8 *peer;
 
+	m.ifindex = bh_ctx_ifindex(ctx);
+	m.len = bh_ctx_len(ctx);
+	m.now = bh_ct_now();	/* tick resolution, see ct.h */
+
+	/* 0. parse (needs no slot), then the established fast path */
+	perr = bh_parse(ctx, &pkt, m.len);
+	if (!perr && bh_fast_established(&m, &pkt, dir, &key, &fast, &ret))
+		return ret;
+
 	/* 1. workload: an unregistered interface fails closed; it has no
 	 * slot to count under, so only the global counter sees it */
-	m.ifindex = bh_ctx_ifindex(ctx);
 	wl = bpf_map_lookup_elem(&bh_workloads_v1, &m.ifindex);
 	if (!wl || wl->slot >= BH_MAX_WORKLOADS) {
 		bh_count(BH_C_NO_WORKLOAD);
@@ -92,16 +148,21 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 	}
 	m.slot = wl->slot;
 	m.mode = wl->mode;
-	m.len = bh_ctx_len(ctx);
-	m.now = bh_ct_now();	/* tick resolution, see ct.h */
 
-	/* 2. parse */
-	err = bh_parse(ctx, &pkt, m.len, m.slot);
+	/* 2. parse result; fragments need the slot */
+	err = perr ? perr : bh_frag_track(&pkt, m.slot);
 	if (err) {
 		bh_judge(&m, BH_V_DROP, BH_ERR_REASON(err), 0);
 		return bh_exit(&m);
 	}
-	src_first = bh_ct_key_of(&pkt, m.slot, &key);
+	src_first = fast.looked ? fast.src_first : bh_ct_key_of(&pkt, m.ifindex, &key);
+	/* which endpoint of a flow this packet creates is the workload's,
+	 * and whether it is one of its addresses (bh_ct_source_ok) */
+	if (dir == BH_DIR_EGRESS)
+		m.ct_wl = BH_CT_F_WL_OWNED | (src_first ? BH_CT_F_WL_A : 0);
+	else
+		m.ct_wl = (bh_workload_owns(wl, pkt.family, pkt.daddr) ? BH_CT_F_WL_OWNED : 0) |
+			  (src_first ? 0 : BH_CT_F_WL_A);
 
 	/* 3. anti-spoofing, container egress only */
 	if (dir == BH_DIR_EGRESS) {
@@ -123,7 +184,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 	quarantined = bh_policy_quarantined(inner, m.slot);
 
 	/* 5. conntrack */
-	ct = bh_ct_lookup(&key, pkt.tcp_flags, m.now);
+	ct = fast.looked ? fast.ct : bh_ct_lookup(&key, pkt.tcp_flags, m.now);
 	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
 		int reply = !bh_ct_from_orig(ct, src_first);
 
@@ -133,7 +194,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 		return bh_exit(&m);
 	}
 	/* an ICMP error about a known flow belongs to that flow */
-	ct = bh_ct_lookup_related(&pkt, m.slot, m.now);
+	ct = bh_ct_lookup_related(&pkt, m.ifindex, m.now);
 	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
 		bh_judge(&m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
 		return bh_exit(&m);

@@ -87,10 +87,10 @@ static __always_inline void bh_flow_emit(const struct bh_meta *m, const struct b
 static __always_inline void bh_flow_denied(const struct bh_meta *m, const struct bh_pkt *pkt,
 					   const struct bh_ct_key *k)
 {
-	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v1, k);
+	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v2, k);
 
 	if (!last) {
-		bpf_map_update_elem(&bh_deny_rl_v1, k, &m->now, BPF_ANY);
+		bpf_map_update_elem(&bh_deny_rl_v2, k, &m->now, BPF_ANY);
 		bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
 		return;
 	}

@@ -52,14 +52,14 @@ struct {
 	__array(values, struct bh_policy_inner);
 } bh_policy_v1 SEC(".maps");
 
-/* normalised 5-tuple per workload slot -> flow state */
+/* normalised 5-tuple per workload veth (ifindex) -> flow state, slot */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BH_CT_SIZE);
 	__type(key, struct bh_ct_key);
 	__type(value, struct bh_ct_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_ct_v1 SEC(".maps");
+} bh_ct_v2 SEC(".maps");
 
 /* IP datagram id -> L4 ports of its first fragment */
 struct {
@@ -77,7 +77,7 @@ struct {
 	__type(key, struct bh_ct_key);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_deny_rl_v1 SEC(".maps");
+} bh_deny_rl_v2 SEC(".maps");
 
 /* flow records to the agent */
 struct {

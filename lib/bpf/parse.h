@@ -344,7 +344,22 @@ static __always_inline int bh_frag_recall(struct bh_pkt *pkt, __u32 slot)
 	return 0;
 }
 
-static __always_inline int bh_parse_ipv4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pktlen, __u32 slot)
+/*
+ * Once the workload slot is known: the first fragment remembers its
+ * ports, a later one takes them (or the packet is dropped). Parsing does
+ * not need the slot, so an established packet is parsed before any
+ * lookup and a fragment takes the full path.
+ */
+static __always_inline int bh_frag_track(struct bh_pkt *pkt, __u32 slot)
+{
+	if (pkt->frag == BH_FRAG_LATER)
+		return bh_frag_recall(pkt, slot);
+	if (pkt->frag == BH_FRAG_FIRST)
+		bh_frag_remember(pkt, slot);
+	return 0;
+}
+
+static __always_inline int bh_parse_ipv4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pktlen)
 {
 	struct bh_ipv4_hdr ip;
 	__u32 hlen, tot, frag;
@@ -367,8 +382,8 @@ static __always_inline int bh_parse_ipv4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 	frag = bpf_ntohs(ip.frag_off);
 	pkt->frag_id = ip.id;
 	if (frag & 0x1fff) {
-		pkt->frag = BH_FRAG_LATER;
-		return bh_frag_recall(pkt, slot);
+		pkt->frag = BH_FRAG_LATER;	/* ports: bh_frag_track() */
+		return 0;
 	}
 	if (frag & 0x2000)
 		pkt->frag = BH_FRAG_FIRST;
@@ -381,8 +396,6 @@ static __always_inline int bh_parse_ipv4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 		err = bh_parse_l4(ctx, pkt, BH_ETH_HLEN + hlen, tot - hlen);
 	if (err)
 		return BH_ERR(BH_R_MALFORMED);
-	if (pkt->frag == BH_FRAG_FIRST)
-		bh_frag_remember(pkt, slot);
 	return 0;
 }
 
@@ -393,7 +406,7 @@ static __always_inline int bh_ipv6_is_ext(__u8 nh)
 	       nh == BH_NEXTHDR_DEST;
 }
 
-static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pktlen, __u32 slot)
+static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pktlen)
 {
 	struct bh_ipv6_hdr ip;
 	__u32 off = BH_ETH_HLEN + sizeof(ip), end;
@@ -434,7 +447,7 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 				/* the rest is fragment payload, not headers */
 				pkt->frag = BH_FRAG_LATER;
 				pkt->proto = h[0];
-				return bh_frag_recall(pkt, slot);
+				return 0;	/* ports: bh_frag_track() */
 			}
 			if (fo & 1)
 				pkt->frag = BH_FRAG_FIRST;
@@ -456,8 +469,6 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 		i = bh_parse_l4(ctx, pkt, off, end - off);
 	if (i)
 		return BH_ERR(BH_R_MALFORMED);
-	if (pkt->frag == BH_FRAG_FIRST)
-		bh_frag_remember(pkt, slot);
 	return 0;
 }
 
@@ -465,7 +476,7 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
  * Parse the frame. 0: IP or ARP packet described in *pkt; else
  * BH_ERR(reason) with a drop reason.
  */
-static __always_inline int bh_parse(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pktlen, __u32 slot)
+static __always_inline int bh_parse(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pktlen)
 {
 	__be16 proto;
 
@@ -475,9 +486,9 @@ static __always_inline int bh_parse(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pkt
 		return BH_ERR(BH_R_MALFORMED);
 	switch (bpf_ntohs(proto)) {
 	case BH_ETH_P_IP:
-		return bh_parse_ipv4(ctx, pkt, pktlen, slot);
+		return bh_parse_ipv4(ctx, pkt, pktlen);
 	case BH_ETH_P_IPV6:
-		return bh_parse_ipv6(ctx, pkt, pktlen, slot);
+		return bh_parse_ipv6(ctx, pkt, pktlen);
 	case BH_ETH_P_ARP:
 		return bh_parse_arp(ctx, pkt);
 	case BH_ETH_P_8021Q:

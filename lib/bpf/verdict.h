@@ -28,6 +28,7 @@ struct bh_meta {
 	__u8 verdict;		/* enum bh_verdict */
 	__u8 reason;		/* enum bh_reason */
 	__u8 ct_flags;		/* BH_CT_F_* for a flow this packet creates */
+	__u8 ct_wl;		/* BH_CT_F_WL_* of that flow */
 	__u8 pass;
 };
 

@@ -21,6 +21,13 @@ expect_fail "a -> b:81 denied" bh_tcp $T-a 10.77.9.20 81
 ifindex_of() { $BH --json workload list | python3 -c '
 import json,sys; print([w["ifindex"] for w in json.load(sys.stdin) if w["workload"]==sys.argv[1]][0])' "$1"; }
 old=$(ifindex_of r/b)
+# conntrack entries keyed by an ifindex (bh_ct_key.ifindex: bytes 40-43)
+ct_on() { bpftool -j map dump pinned "$BULKHEAD_BPFFS/bh_ct_v2" | python3 -c '
+import json,sys
+n=int(sys.argv[1]); d=json.load(sys.stdin)
+print(sum(1 for e in d if int.from_bytes(bytes(int(b,16) for b in e["key"][40:44]),"little")==n))' "$1"; }
+expect_ok "a -> b:80 allowed before the recreation" bh_tcp $T-a 10.77.9.20 80
+expect_ok "b's veth has conntrack entries" test "$(ct_on $old)" -gt 0
 
 # recreate b's host veth under the same name (the container keeps its netns)
 recreate_b() {
@@ -46,6 +53,8 @@ expect_eq "one workload r/b" 1 "$($BH --json workload list | python3 -c '
 import json,sys; print(len([w for w in json.load(sys.stdin) if w["workload"]=="r/b"]))')"
 expect_fail "policy enforced on the new veth: a -> b:81 denied" bh_tcp $T-a 10.77.9.20 81
 expect_ok "a -> b:80 allowed" bh_tcp $T-a 10.77.9.20 80
+expect_eq "no conntrack entry of the old veth is left" 0 "$(ct_on $old)"
+expect_ok "the new veth has its own entries" test "$(ct_on $new)" -gt 0
 expect_ok "timeline says why the old registration went" \
 	bash -c "$BH timeline r/b | grep -q 'recreated'"
 out=$($BH attach "$T"b --workload r/b --ip 10.77.9.20 2>&1); rc=$?
@@ -54,6 +63,8 @@ expect_eq "attaching a live registration again is still refused" 1 $rc
 # detach by name after another recreation: it works on the current veth
 recreate_b
 expect_ok "detach by name after the veth was recreated" $BH detach "$T"b
+expect_eq "detach left no conntrack entry of b's veths" 0 \
+	"$(( $(ct_on $new) + $(ct_on $(cat /sys/class/net/"$T"b/ifindex)) ))"
 expect_ok "no workload r/b left" bash -c "! $BH workload list | grep -q 'r/b'"
 h=$($BH --json debug hooks "$T"b)
 expect_ok "no program of ours on the current veth" python3 -c '
