@@ -141,6 +141,23 @@ static bool is_stale(const struct bh_workload_info *w)
 	return if_nametoindex(w->ifname) != w->ifindex;
 }
 
+/*
+ * What a lookup of an earlier registration (err, w) means for an attach:
+ * -ENOENT none, -ESTALE (copied to *stale) one whose interface is gone,
+ * -EEXIST a live one, anything else a store failure, returned as is.
+ */
+static int earlier_registration(int err, const struct bh_workload_info *w,
+				struct bh_workload_info *stale)
+{
+	if (err)
+		return err;
+	if (is_stale(w)) {
+		*stale = *w;
+		return -ESTALE;
+	}
+	return -EEXIST;
+}
+
 /* 0 if the attach may go on; -ESTALE with *stale filled if a stale
  * registration stands in the way (the caller removes it and asks again). */
 static int check_free(struct bh_ctx *ctx, const struct bh_attach_opts *o,
@@ -152,32 +169,18 @@ static int check_free(struct bh_ctx *ctx, const struct bh_attach_opts *o,
 
 	if (!w)
 		return bh_err(ctx, -ENOMEM, false, "out of memory");
-	err = bh_store_workload_by_ifname(ctx->db, o->ifname, w);
-	if (!err && is_stale(w)) {
-		*stale = *w;
-		err = -ESTALE;
-		goto out;
-	}
-	if (!err) {
-		err = bh_err(ctx, -EEXIST, true, "%s already carries workload %s/%s",
+	err = earlier_registration(bh_store_workload_by_ifname(ctx->db, o->ifname, w), w, stale);
+	if (err == -EEXIST)
+		err = bh_err(ctx, err, true, "%s already carries workload %s/%s",
 			     o->ifname, w->ns, w->name);
-		goto out;
-	}
-	if (err != -ENOENT)
-		goto out_store;
-	err = bh_store_workload_get(ctx->db, o->ns, o->name, w);
-	if (!err && is_stale(w)) {
-		*stale = *w;
-		err = -ESTALE;
-		goto out;
-	}
-	if (!err) {
-		err = bh_err(ctx, -EEXIST, true, "workload %s/%s is already attached to %s",
+	if (err == -ENOENT)
+		err = earlier_registration(bh_store_workload_get(ctx->db, o->ns, o->name, w),
+					   w, stale);
+	if (err == -EEXIST)
+		err = bh_err(ctx, err, true, "workload %s/%s is already attached to %s",
 			     o->ns, o->name, w->ifname);
-		goto out;
-	}
 	if (err != -ENOENT)
-		goto out_store;
+		goto out_checked;
 	err = 0;
 	for (int i = 0; i < o->nr_ips && !err; i++) {
 		err = bh_store_ip_owner(ctx->db, &o->ips[i], ns, sizeof(ns), name, sizeof(name));
@@ -186,13 +189,11 @@ static int check_free(struct bh_ctx *ctx, const struct bh_attach_opts *o,
 				     bh_ip_format(&o->ips[i], ipbuf, sizeof(ipbuf)), ns, name);
 		else if (err == -ENOENT)
 			err = 0;
-		else
-			goto out_store;
 	}
-	goto out;
-out_store:
-	err = store_fail(ctx, err, "read workloads");
-out:
+out_checked:
+	/* a failure not explained above came from the store */
+	if (err && err != -EEXIST && err != -ESTALE)
+		err = store_fail(ctx, err, "read workloads");
 	free(w);
 	return err;
 }
