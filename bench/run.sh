@@ -58,6 +58,7 @@ part() {
 part bench_prog 420 "$ABS_BUILD/bench/bench_prog" "${PROG_ARGS[@]}"
 part veth_path 480 bash bench/veth_path.sh
 part bench_apply 240 bash bench/bench_apply.sh
+part bench_attach 240 bash bench/bench_attach.sh
 if [ -x "$ABS_BUILD/bench/bench_ingest" ]; then
 	part bench_ingest 240 "$ABS_BUILD/bench/bench_ingest"
 else
