@@ -515,6 +515,10 @@ static void tick(struct agent *a)
 
 	if (read(a->timerfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		return;
+	/* Also drain on the timer, not only when the kernel wakes us: a
+	 * producer that skips a wakeup can never leave records waiting. */
+	if (a->rb)
+		ring_buffer__consume(a->rb);
 	if (now >= a->flush_due_ms)
 		flush(a);
 	if (now - a->last_second_ms >= 1000) {
