@@ -70,7 +70,7 @@ struct bench {
 	int prog_xdp, prog_tc;		/* bulkhead container egress */
 	int prog_tc_in;			/* container ingress (replies) */
 	int empty_xdp, empty_tc;
-	int m_wl, m_ipc, m_pol, m_ct, m_rl;
+	int m_wl, m_ipc, m_pol, m_ct, m_ct4, m_rl;
 	int inner;			/* the workload's current policy map */
 	struct ring_buffer *rb;
 	unsigned long records;
@@ -247,6 +247,13 @@ static void flush_map(int fd, size_t key_size)
 	free(keys);
 }
 
+/* Empty conntrack: IPv6 flows in bh_ct_v2, IPv4 ones in bh_ct4_v1. */
+static void flush_ct(struct bench *b)
+{
+	flush_map(b->m_ct, sizeof(struct bh_ct_key));
+	flush_map(b->m_ct4, sizeof(struct bh_ct4_key));
+}
+
 /* Fresh allowed tuple number i: distinct source port and peer address. */
 static void mk_new_flow(struct pkt *p, __u32 i)
 {
@@ -266,12 +273,12 @@ static double measure_new(struct bench *b, const char *what, int prog, __u32 wan
 
 	if (!v)
 		return -1;
-	flush_map(b->m_ct, sizeof(struct bh_ct_key));
+	flush_ct(b);
 	for (unsigned int i = 0; i < n; i++) {
 		__u32 ret = 0;
 
 		if (i && i % NEW_ROUND == 0)
-			flush_map(b->m_ct, sizeof(struct bh_ct_key));
+			flush_ct(b);
 		if (b->rb && i % 1000 == 0)
 			ring_buffer__consume(b->rb);
 		mk_new_flow(&p, b->flow_seq++);
@@ -291,7 +298,7 @@ static double measure_new(struct bench *b, const char *what, int prog, __u32 wan
 out:
 	if (b->rb)
 		ring_buffer__consume(b->rb);
-	flush_map(b->m_ct, sizeof(struct bh_ct_key));
+	flush_ct(b);
 	free(v);
 	return med;
 }
@@ -580,9 +587,10 @@ static int setup(struct bench *b)
 	b->m_ipc = bh_map_fd(b->ctx, "bh_ipcache_v1");
 	b->m_pol = bh_map_fd(b->ctx, "bh_policy_v1");
 	b->m_ct = bh_map_fd(b->ctx, "bh_ct_v2");
+	b->m_ct4 = bh_map_fd(b->ctx, "bh_ct4_v1");
 	b->m_rl = bh_map_fd(b->ctx, "bh_deny_rl_v2");
 	if (b->prog_xdp < 0 || b->prog_tc < 0 || b->prog_tc_in < 0 || b->m_wl < 0 ||
-	    b->m_ipc < 0 || b->m_pol < 0 || b->m_ct < 0 || b->m_rl < 0) {
+	    b->m_ipc < 0 || b->m_pol < 0 || b->m_ct < 0 || b->m_ct4 < 0 || b->m_rl < 0) {
 		fprintf(stderr, "bench_prog: programs or maps missing in %s\n", b->bpffs);
 		return -ENOENT;
 	}
@@ -660,7 +668,7 @@ static int sweep_point(struct bench *b, struct figures *f, const char *label)
 
 		if (set_workload(b, h ? BH_HOOK_TC : BH_HOOK_XDP))
 			return -errno;
-		flush_map(b->m_ct, sizeof(struct bh_ct_key));
+		flush_ct(b);
 		establish(b, prog, pass);
 		snprintf(what, sizeof(what), "%s established %s", hook[h], label);
 		f->est[h] = measure(b, what, prog, &est, pass);

@@ -194,6 +194,64 @@ struct bh_ct_key {
 	__u32 ifindex;		/* host-side veth */
 };
 
+/*
+ * IPv4 flows live in bh_ct4_v1 under this 20-byte key (the same fields,
+ * addresses as their last 4 bytes in network order): hashing and comparing
+ * it is what an established packet costs. The value is struct bh_ct_val.
+ * IPv6 flows stay in bh_ct_v2. Userspace sees one conntrack of bh_ct_key
+ * (IPv4-mapped), see bh_ct4_key_from/bh_ct4_key_to.
+ */
+struct bh_ct4_key {
+	__u32 addr_a;		/* network order */
+	__u32 addr_b;
+	__u16 port_a;
+	__u16 port_b;
+	__u8 proto;
+	__u8 pad[3];
+	__u32 ifindex;
+};
+
+/* 1 if both addresses are IPv4-mapped: the flow belongs in bh_ct4_v1 (the
+ * parser maps every IPv4 address and refuses IPv4-mapped IPv6 ones). */
+static inline __attribute__((always_inline)) int bh_ct_key_is_v4(const struct bh_ct_key *k)
+{
+	const __u32 *a = (const __u32 *)k->addr_a, *b = (const __u32 *)k->addr_b;
+	const __u8 *m = (const __u8 *)&a[2], *n = (const __u8 *)&b[2];
+
+	return !a[0] && !a[1] && !b[0] && !b[1] && !m[0] && !m[1] && m[2] == 0xff &&
+	       m[3] == 0xff && !n[0] && !n[1] && n[2] == 0xff && n[3] == 0xff;
+}
+
+static inline __attribute__((always_inline)) void bh_ct4_key_from(struct bh_ct4_key *k4,
+								   const struct bh_ct_key *k)
+{
+	k4->addr_a = ((const __u32 *)k->addr_a)[3];
+	k4->addr_b = ((const __u32 *)k->addr_b)[3];
+	k4->port_a = k->port_a;
+	k4->port_b = k->port_b;
+	k4->proto = k->proto;
+	k4->pad[0] = k4->pad[1] = k4->pad[2] = 0;
+	k4->ifindex = k->ifindex;
+}
+
+static inline __attribute__((always_inline)) void bh_ct4_key_to(struct bh_ct_key *k,
+								 const struct bh_ct4_key *k4)
+{
+	__u32 *a = (__u32 *)k->addr_a, *b = (__u32 *)k->addr_b;
+
+	a[0] = a[1] = b[0] = b[1] = 0;
+	((__u8 *)&a[2])[0] = ((__u8 *)&a[2])[1] = 0;
+	((__u8 *)&a[2])[2] = ((__u8 *)&a[2])[3] = 0xff;
+	b[2] = a[2];
+	a[3] = k4->addr_a;
+	b[3] = k4->addr_b;
+	k->port_a = k4->port_a;
+	k->port_b = k4->port_b;
+	k->proto = k4->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	k->ifindex = k4->ifindex;
+}
+
 enum bh_tcp_state {
 	BH_TCP_NONE = 0,
 	BH_TCP_SYN_SENT,
@@ -343,6 +401,7 @@ _Static_assert(sizeof(struct bh_policy_key) == 12, "policy key layout");
 _Static_assert(sizeof(struct bh_policy_val) == 12, "policy val layout");
 _Static_assert(sizeof(struct bh_workload) == 12 + 20 * BH_MAX_WORKLOAD_IPS, "workload layout");
 _Static_assert(sizeof(struct bh_ct_key) == 44, "ct key layout");
+_Static_assert(sizeof(struct bh_ct4_key) == 20, "ct4 key layout");
 _Static_assert(sizeof(struct bh_ct_val) == 64, "ct val layout");
 _Static_assert(BH_MAX_WORKLOADS <= 65535, "slot fits bh_ct_val.slot");
 _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");

@@ -394,12 +394,15 @@ int bh_maps_lookup(struct bh_ctx *ctx, const char *map, const void *key, void *v
 	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
 }
 
-static int ct_grow(struct bh_ct_key **keys, struct bh_ct_val **vals, size_t *cap)
+static int ct_grow(void **keys, size_t ksz, struct bh_ct_val **vals, size_t *cap, size_t want)
 {
 	size_t n = *cap ? 2 * *cap : 1024;
-	struct bh_ct_key *k = realloc(*keys, n * sizeof(*k));
 	struct bh_ct_val *v;
+	void *k;
 
+	while (n < want)
+		n *= 2;
+	k = realloc(*keys, n * ksz);
 	if (!k)
 		return -ENOMEM;
 	*keys = k;
@@ -411,30 +414,28 @@ static int ct_grow(struct bh_ct_key **keys, struct bh_ct_val **vals, size_t *cap
 	return 0;
 }
 
-/* Conntrack can hold BH_CT_SIZE entries: read it in batches (a few
- * syscalls) rather than two syscalls per entry. */
-static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
+/* Conntrack can hold BH_CT_SIZE entries: read a map of it in batches (a
+ * few syscalls) rather than two syscalls per entry. Keys are ksz bytes. */
+static int ct_read_map(struct bh_ctx *ctx, enum bh_map_idx mi, size_t ksz, void **keys_out,
 		       struct bh_ct_val **vals_out, size_t *nr_out)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	int fd = mfd(ctx, BH_M_CT);
+	int fd = ctx->map_fds[mi];
 	size_t cap = 0, nr = 0;
-	struct bh_ct_key *keys = NULL;
+	void *keys = NULL;
 	struct bh_ct_val *vals = NULL;
 	__u64 token[8];		/* >= the batch cursor of a hash map */
 	bool first = true;
 	int err = 0;
 
-	if (fd < 0)
-		return fd;
 	for (int round = 0; round < 1 << 16 && !err; round++) {
 		__u32 count;
 
-		if (cap - nr < 256 && (err = ct_grow(&keys, &vals, &cap)))
+		if (cap - nr < 256 && (err = ct_grow(&keys, ksz, &vals, &cap, 0)))
 			break;
 		count = cap - nr;
-		if (!bpf_map_lookup_batch(fd, first ? NULL : token, token, keys + nr, vals + nr,
-					  &count, &bo)) {
+		if (!bpf_map_lookup_batch(fd, first ? NULL : token, token, (char *)keys + nr * ksz,
+					  vals + nr, &count, &bo)) {
 			nr += count;
 			first = false;
 			continue;
@@ -446,13 +447,12 @@ static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 			return 0;
 		}
 		if (errno == ENOSPC && count == 0) {
-			err = ct_grow(&keys, &vals, &cap);	/* a bucket larger than the room */
+			err = ct_grow(&keys, ksz, &vals, &cap, 0);	/* a bucket larger than the room */
 		} else if (first && (errno == EINVAL || errno == 524 || errno == EOPNOTSUPP)) {
 			free(keys);
 			free(vals);
-			return bh_maps_dump(ctx, bh_map_names[BH_M_CT], sizeof(*keys),
-					    sizeof(*vals), (void **)keys_out, (void **)vals_out,
-					    nr_out);
+			return bh_maps_dump(ctx, bh_map_names[mi], ksz, sizeof(*vals), keys_out,
+					    (void **)vals_out, nr_out);
 		} else {
 			err = bh_err(ctx, -errno, false, "cannot read conntrack: %m");
 		}
@@ -464,6 +464,62 @@ static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 	free(keys);
 	free(vals);
 	return err;
+}
+
+/* All of conntrack as bh_ct_key: bh_ct_v2, then the IPv4 flows of
+ * bh_ct4_v1 with their addresses IPv4-mapped. Programs pinned by an
+ * older build have no bh_ct4_v1 and keep IPv4 flows in bh_ct_v2. */
+static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
+		       struct bh_ct_val **vals_out, size_t *nr_out)
+{
+	struct bh_ct_val *vals, *vals4 = NULL;
+	struct bh_ct4_key *keys4 = NULL;
+	void *keys;
+	size_t nr, nr4 = 0, cap;
+	int err = bh_ctx_load(ctx);
+
+	if (err)
+		return err;
+	err = ct_read_map(ctx, BH_M_CT, sizeof(struct bh_ct_key), &keys, &vals, &nr);
+	if (err)
+		return err;
+	if (ctx->map_fds[BH_M_CT4] >= 0)
+		err = ct_read_map(ctx, BH_M_CT4, sizeof(*keys4), (void **)&keys4, &vals4, &nr4);
+	cap = nr;
+	if (!err && nr4 && (err = ct_grow(&keys, sizeof(struct bh_ct_key), &vals, &cap, nr + nr4)))
+		bh_err(ctx, err, false, "out of memory");
+	if (err) {
+		free(keys);
+		free(vals);
+		free(keys4);
+		free(vals4);
+		return err;
+	}
+	for (size_t i = 0; i < nr4; i++) {
+		bh_ct4_key_to((struct bh_ct_key *)keys + nr + i, &keys4[i]);
+		vals[nr + i] = vals4[i];
+	}
+	free(keys4);
+	free(vals4);
+	*keys_out = keys;
+	*vals_out = vals;
+	*nr_out = nr + nr4;
+	return 0;
+}
+
+/* Delete a conntrack entry from the map that holds it. */
+static int ct_delete(struct bh_ctx *ctx, const struct bh_ct_key *k)
+{
+	if (bh_ct_key_is_v4(k) && ctx->map_fds[BH_M_CT4] >= 0) {
+		struct bh_ct4_key k4;
+
+		bh_ct4_key_from(&k4, k);
+		if (!bpf_map_delete_elem(ctx->map_fds[BH_M_CT4], &k4))
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	return bpf_map_delete_elem(ctx->map_fds[BH_M_CT], k) ? -errno : 0;
 }
 
 int bh_maps_flows_cut(struct bh_ctx *ctx,
@@ -481,11 +537,14 @@ int bh_maps_flows_cut(struct bh_ctx *ctx,
 	if (err)
 		return err;
 	for (size_t i = 0; i < nr && !err; i++) {
+		int e;
+
 		if (!(vals[i].flags & BH_CT_F_WOULD_DENY) || !cut(&keys[i], &vals[i], arg))
 			continue;
-		if (bpf_map_delete_elem(ctx->map_fds[BH_M_CT], &keys[i]) && errno != ENOENT)
-			err = bh_err(ctx, -errno, false, "cannot cut a flow of slot %u: %m",
-				     vals[i].slot);
+		e = ct_delete(ctx, &keys[i]);
+		if (e && e != -ENOENT)
+			err = bh_err(ctx, e, false, "cannot cut a flow of slot %u: %s",
+				     vals[i].slot, strerror(-e));
 		else
 			n++;
 	}
@@ -509,11 +568,14 @@ static int ct_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex)
 	if (err)
 		return err;
 	for (size_t i = 0; i < nr && !err; i++) {
+		int e;
+
 		if (vals[i].slot != slot && keys[i].ifindex != ifindex)
 			continue;
-		if (bpf_map_delete_elem(ctx->map_fds[BH_M_CT], &keys[i]) && errno != ENOENT)
-			err = bh_err(ctx, -errno, false, "cannot delete a stale %s entry: %m",
-				     bh_map_names[BH_M_CT]);
+		e = ct_delete(ctx, &keys[i]);
+		if (e && e != -ENOENT)
+			err = bh_err(ctx, e, false, "cannot delete a stale conntrack entry: %s",
+				     strerror(-e));
 	}
 	free(keys);
 	free(vals);

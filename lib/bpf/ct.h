@@ -109,6 +109,36 @@ static __always_inline int bh_ct_key_of(const struct bh_pkt *pkt, __u32 ifindex,
 			      pkt->icmp_echo, ifindex, k);
 }
 
+/* bh_ct_key_of for an IPv4 packet, into the bh_ct4_v1 key: the same
+ * order and the same fields, without the 16-byte addresses. */
+static __always_inline int bh_ct4_key_of(const struct bh_pkt *pkt, __u32 ifindex,
+					 struct bh_ct4_key *k)
+{
+	__u32 sa = ((const __u32 *)pkt->saddr)[3], da = ((const __u32 *)pkt->daddr)[3];
+	__u16 sp = pkt->sport, dp = pkt->icmp_echo ? pkt->sport : pkt->dport;
+	int src_first = sa != da ? bpf_ntohl(sa) < bpf_ntohl(da) : bpf_ntohs(sp) < bpf_ntohs(dp);
+
+	if (src_first) {
+		k->addr_a = sa;
+		k->addr_b = da;
+		k->port_a = sp;
+		k->port_b = dp;
+	} else {
+		k->addr_a = da;
+		k->addr_b = sa;
+		k->port_a = dp;
+		k->port_b = sp;
+	}
+	if (pkt->icmp_echo) {
+		k->port_a = pkt->sport;
+		k->port_b = 0;
+	}
+	k->proto = pkt->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	k->ifindex = ifindex;
+	return src_first;
+}
+
 static __always_inline __u64 bh_ct_timeout(const struct bh_ct_val *v, __u8 proto)
 {
 	if (proto == BH_IPPROTO_TCP) {
@@ -123,21 +153,37 @@ static __always_inline __u64 bh_ct_timeout(const struct bh_ct_val *v, __u8 proto
 	return BH_CT_OTHER_NS;
 }
 
-/* A live entry for the packet, or NULL (none, expired, or a SYN reusing
- * a closed tuple: that is a new flow and goes to policy). */
-static __always_inline struct bh_ct_val *bh_ct_lookup(const struct bh_ct_key *k, __u8 tcp_flags,
-						      __u64 now)
+/* The entry if it is live for the packet, or NULL (none, expired, or a
+ * SYN reusing a closed tuple: that is a new flow and goes to policy). */
+static __always_inline struct bh_ct_val *bh_ct_live(struct bh_ct_val *v, __u8 proto, __u8 tcp_flags,
+						    __u64 now)
 {
-	struct bh_ct_val *v = bpf_map_lookup_elem(&bh_ct_v2, k);
-
 	if (!v)
 		return NULL;
-	if (now > v->last_ns && now - v->last_ns > bh_ct_timeout(v, k->proto))
+	if (now > v->last_ns && now - v->last_ns > bh_ct_timeout(v, proto))
 		return NULL;
-	if (k->proto == BH_IPPROTO_TCP && v->tcp_state == BH_TCP_CLOSED &&
+	if (proto == BH_IPPROTO_TCP && v->tcp_state == BH_TCP_CLOSED &&
 	    (tcp_flags & (BH_TCP_SYN | BH_TCP_ACK)) == BH_TCP_SYN)
 		return NULL;
 	return v;
+}
+
+/* The live entry of the flow (bh_ct_live), from the map of its family:
+ * IPv4 (the addresses of k IPv4-mapped) in bh_ct4_v1, IPv6 in bh_ct_v2. */
+static __always_inline struct bh_ct_val *bh_ct_lookup(const struct bh_ct_key *k, __u8 family,
+						      __u8 tcp_flags, __u64 now)
+{
+	struct bh_ct_val *v;
+
+	if (family == 4) {
+		struct bh_ct4_key k4;
+
+		bh_ct4_key_from(&k4, k);
+		v = bpf_map_lookup_elem(&bh_ct4_v1, &k4);
+	} else {
+		v = bpf_map_lookup_elem(&bh_ct_v2, k);
+	}
+	return bh_ct_live(v, k->proto, tcp_flags, now);
 }
 
 /* Flow an ICMP error refers to (NULL if none or unreadable). The error
@@ -157,7 +203,7 @@ static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pk
 		return NULL;
 	bh_ct_key_make(in->saddr, in->daddr, in->sport, in->dport, in->proto, in->icmp_echo,
 		       ifindex, &k);
-	return bh_ct_lookup(&k, 0, now);
+	return bh_ct_lookup(&k, pkt->family, 0, now);
 }
 
 /*
@@ -235,6 +281,7 @@ static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct
 {
 	struct bh_ct_val v = {};
 	__u8 f = pkt->tcp_flags;
+	long err;
 
 	if (pkt->proto == BH_IPPROTO_TCP && (f & BH_TCP_RST))
 		return;
@@ -261,7 +308,15 @@ static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct
 			v.tcp_state = BH_TCP_ESTABLISHED;
 		}
 	}
-	if (bpf_map_update_elem(&bh_ct_v2, k, &v, BPF_ANY))
+	if (pkt->family == 4) {
+		struct bh_ct4_key k4;
+
+		bh_ct4_key_from(&k4, k);
+		err = bpf_map_update_elem(&bh_ct4_v1, &k4, &v, BPF_ANY);
+	} else {
+		err = bpf_map_update_elem(&bh_ct_v2, k, &v, BPF_ANY);
+	}
+	if (err)
 		bh_count(BH_C_CT_FULL);
 	else
 		bh_count(BH_C_CT_CREATE);

@@ -79,12 +79,14 @@ static __always_inline int bh_judge_new_flow(struct bh_meta *m, const struct bh_
  * (bh_ct_source_ok), and no quarantine, checked with the slot from the
  * entry before the entry is trusted. Anything else takes the full path,
  * which judges it exactly as before, reusing the key and the lookup (the
- * same for the same packet). Returns 1 if the packet was judged.
+ * same for the same packet). IPv4 looks up bh_ct4_v1 under the 20-byte key
+ * only (the point: less to hash and compare), so its full path builds the
+ * long key and looks again. Returns 1 if the packet was judged.
  */
 struct bh_fast {
 	struct bh_ct_val *ct;	/* the lookup's result, for the full path */
 	int src_first;
-	int looked;		/* key, src_first and ct are set */
+	int looked;		/* key, src_first and ct are set (IPv6 only) */
 };
 
 static __always_inline int bh_fast_established(struct bh_meta *m, const struct bh_pkt *pkt,
@@ -97,10 +99,20 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 	if (pkt->arp || pkt->nd || pkt->frag != BH_FRAG_NONE ||
 	    (pkt->tcp_flags & (BH_TCP_FIN | BH_TCP_RST)))
 		return 0;
-	f->src_first = bh_ct_key_of(pkt, m->ifindex, key);
-	ct = bh_ct_lookup(key, pkt->tcp_flags, m->now);
-	f->ct = ct;
-	f->looked = 1;
+	if (pkt->family == 4) {
+		/* the 20-byte key straight from the packet; the full path,
+		 * if needed, builds the long key and looks again */
+		struct bh_ct4_key k4;
+
+		f->src_first = bh_ct4_key_of(pkt, m->ifindex, &k4);
+		ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v1, &k4), pkt->proto,
+				pkt->tcp_flags, m->now);
+	} else {
+		f->src_first = bh_ct_key_of(pkt, m->ifindex, key);
+		ct = bh_ct_lookup(key, pkt->family, pkt->tcp_flags, m->now);
+		f->ct = ct;
+		f->looked = 1;
+	}
 	if (!ct || !bh_ct_source_ok(ct, dir, f->src_first))
 		return 0;
 	slot = ct->slot;
@@ -184,7 +196,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 	quarantined = bh_policy_quarantined(inner, m.slot);
 
 	/* 5. conntrack */
-	ct = fast.looked ? fast.ct : bh_ct_lookup(&key, pkt.tcp_flags, m.now);
+	ct = fast.looked ? fast.ct : bh_ct_lookup(&key, pkt.family, pkt.tcp_flags, m.now);
 	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
 		int reply = !bh_ct_from_orig(ct, src_first);
 

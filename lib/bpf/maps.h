@@ -61,6 +61,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_ct_v2 SEC(".maps");
 
+/* the same for IPv4 flows, under a 20-byte key (cheaper to hash) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BH_CT_SIZE);
+	__type(key, struct bh_ct4_key);
+	__type(value, struct bh_ct_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_ct4_v1 SEC(".maps");
+
 /* IP datagram id -> L4 ports of its first fragment */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -36,7 +36,7 @@ struct suite {
 	struct bulkhead_xdp *xdp;
 	struct bulkhead_tc *tc;
 	struct ring_buffer *rb;
-	int workloads, ipcache, policy, ct, frag, deny_rl, stats, counters, rule_stats;
+	int workloads, ipcache, policy, ct, ct4, frag, deny_rl, stats, counters, rule_stats;
 	struct bh_flow_record recs[MAX_RECS];
 	int nrecs;
 };
@@ -224,6 +224,8 @@ static int do_action(struct suite *s, const struct fixture *fx, enum fx_act act)
 		return 0;
 	case FX_ACT_AGE_CT:
 		return set_all_u64(s->ct, sizeof(struct bh_ct_key), sizeof(struct bh_ct_val),
+				   offsetof(struct bh_ct_val, last_ns), 1) ?:
+		       set_all_u64(s->ct4, sizeof(struct bh_ct4_key), sizeof(struct bh_ct_val),
 				   offsetof(struct bh_ct_val, last_ns), 1);
 	case FX_ACT_RL_FUTURE:
 		return set_all_u64(s->deny_rl, sizeof(struct bh_ct_key), 8, 0,
@@ -242,6 +244,7 @@ static int reset_state(struct suite *s, const struct fixture *fx)
 	int err;
 
 	if ((err = bt_map_clear(s->ct, sizeof(struct bh_ct_key))) ||
+	    (err = bt_map_clear(s->ct4, sizeof(struct bh_ct4_key))) ||
 	    (err = bt_map_clear(s->frag, sizeof(struct bh_frag_key))) ||
 	    (err = bt_map_clear(s->deny_rl, sizeof(struct bh_ct_key))))
 		return err;
@@ -707,6 +710,7 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	/* both objects must agree, or the second one cannot reuse the pins */
 	if (sz && (set_size(s->xdp->maps.bh_flows_v1, s->tc->maps.bh_flows_v1, sz->ring) ||
 		   set_size(s->xdp->maps.bh_ct_v2, s->tc->maps.bh_ct_v2, sz->ct) ||
+		   set_size(s->xdp->maps.bh_ct4_v1, s->tc->maps.bh_ct4_v1, sz->ct) ||
 		   set_size(s->xdp->maps.bh_frag_v1, s->tc->maps.bh_frag_v1, sz->frag) ||
 		   set_size(s->xdp->maps.bh_rule_stats_v2, s->tc->maps.bh_rule_stats_v2,
 			    sz->rule_stats))) {
@@ -725,6 +729,7 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	s->ipcache = bpf_map__fd(s->xdp->maps.bh_ipcache_v1);
 	s->policy = bpf_map__fd(s->xdp->maps.bh_policy_v1);
 	s->ct = bpf_map__fd(s->xdp->maps.bh_ct_v2);
+	s->ct4 = bpf_map__fd(s->xdp->maps.bh_ct4_v1);
 	s->frag = bpf_map__fd(s->xdp->maps.bh_frag_v1);
 	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v2);
 	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v1);

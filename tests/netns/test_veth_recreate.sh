@@ -21,11 +21,19 @@ expect_fail "a -> b:81 denied" bh_tcp $T-a 10.77.9.20 81
 ifindex_of() { $BH --json workload list | python3 -c '
 import json,sys; print([w["ifindex"] for w in json.load(sys.stdin) if w["workload"]==sys.argv[1]][0])' "$1"; }
 old=$(ifindex_of r/b)
-# conntrack entries keyed by an ifindex (bh_ct_key.ifindex: bytes 40-43)
-ct_on() { bpftool -j map dump pinned "$BULKHEAD_BPFFS/bh_ct_v2" | python3 -c '
+# conntrack entries keyed by an ifindex: IPv6 in bh_ct_v2 (bh_ct_key.ifindex:
+# bytes 40-43), IPv4 in bh_ct4_v1 (bh_ct4_key.ifindex: bytes 16-19)
+ct_on() {
+	local n=0 m off
+	for m in bh_ct_v2:40 bh_ct4_v1:16; do
+		off=${m#*:}
+		n=$(( n + $(bpftool -j map dump pinned "$BULKHEAD_BPFFS/${m%:*}" | python3 -c '
 import json,sys
-n=int(sys.argv[1]); d=json.load(sys.stdin)
-print(sum(1 for e in d if int.from_bytes(bytes(int(b,16) for b in e["key"][40:44]),"little")==n))' "$1"; }
+n=int(sys.argv[1]); o=int(sys.argv[2]); d=json.load(sys.stdin)
+print(sum(1 for e in d if int.from_bytes(bytes(int(b,16) for b in e["key"][o:o+4]),"little")==n))' "$1" "$off") ))
+	done
+	echo $n
+}
 expect_ok "a -> b:80 allowed before the recreation" bh_tcp $T-a 10.77.9.20 80
 expect_ok "b's veth has conntrack entries" test "$(ct_on $old)" -gt 0
 
