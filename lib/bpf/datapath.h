@@ -81,12 +81,13 @@ static __always_inline int bh_judge_new_flow(struct bh_meta *m, const struct bh_
  * which judges it exactly as before, reusing the key and the lookup (the
  * same for the same packet). IPv4 looks up bh_ct4_v1 under the 20-byte key
  * only (the point: less to hash and compare), so its full path builds the
- * long key and looks again. Returns 1 if the packet was judged.
+ * long key but reuses the lookup. Returns 1 if the packet was judged.
  */
 struct bh_fast {
 	struct bh_ct_val *ct;	/* the lookup's result, for the full path */
 	int src_first;
-	int looked;		/* key, src_first and ct are set (IPv6 only) */
+	int looked;		/* src_first and ct are set */
+	int keyed;		/* and the long key (IPv6 only) */
 };
 
 static __always_inline int bh_fast_established(struct bh_meta *m, const struct bh_pkt *pkt,
@@ -110,9 +111,10 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 	} else {
 		f->src_first = bh_ct_key_of(pkt, m->ifindex, key);
 		ct = bh_ct_lookup(key, pkt->family, pkt->tcp_flags, m->now);
-		f->ct = ct;
-		f->looked = 1;
+		f->keyed = 1;
 	}
+	f->ct = ct;
+	f->looked = 1;
 	if (!ct || !bh_ct_source_ok(ct, dir, f->src_first))
 		return 0;
 	slot = ct->slot;
@@ -167,7 +169,7 @@ static __always_inline int bh_handle(bh_ctx_t *ctx, __u8 dir)
 		bh_judge(&m, BH_V_DROP, BH_ERR_REASON(err), 0);
 		return bh_exit(&m);
 	}
-	src_first = fast.looked ? fast.src_first : bh_ct_key_of(&pkt, m.ifindex, &key);
+	src_first = fast.keyed ? fast.src_first : bh_ct_key_of(&pkt, m.ifindex, &key);
 	/* which endpoint of a flow this packet creates is the workload's,
 	 * and whether it is one of its addresses (bh_ct_source_ok) */
 	if (dir == BH_DIR_EGRESS)
