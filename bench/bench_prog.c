@@ -693,6 +693,37 @@ static const char *count_name(int n)
 	}
 }
 
+/* One sweep point: measure, take the per-run overhead off the new-flow
+ * figures (each new flow is its own run), print the row. */
+static int measure_point(struct bench *b, struct figures *f, const char *label,
+			 double over_xdp, double over_tc)
+{
+	int err = sweep_point(b, f, label);
+
+	if (err)
+		return err;
+	f->newf[0] -= over_xdp;
+	f->newf[1] -= over_tc;
+	printf("  %-34s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", label, f->est[0], f->est[1],
+	       f->newf[0], f->newf[1], f->deny[0], f->deny[1]);
+	return 0;
+}
+
+/* Its JSON keys: {xdp,tc}_{established,new_flow,denied}_ns_{pol,ipc}SIZE. */
+static void put_point(struct bench *b, const struct figures *f, const char *axis, int n)
+{
+	static const char *const kind[3] = { "established", "new_flow", "denied" };
+	const double *vals[3] = { f->est, f->newf, f->deny };
+	char key[64];
+
+	for (int h = 0; h < 2; h++)
+		for (int k = 0; k < 3; k++) {
+			snprintf(key, sizeof(key), "%s_%s_ns_%s%s", h ? "tc" : "xdp", kind[k], axis,
+				 count_name(n));
+			put(b, key, vals[k][h]);
+		}
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
@@ -780,7 +811,7 @@ int main(int argc, char **argv)
 	printf("  %-34s %9s %9s %9s %9s %9s %9s\n", "bulkhead (ns/packet)", "xdp est", "tc est",
 	       "xdp new", "tc new", "xdp deny", "tc deny");
 	for (size_t i = 0; i < sizeof(pol_sizes) / sizeof(pol_sizes[0]); i++) {
-		char label[64], key[64];
+		char label[64];
 		int n = pol_sizes[i];
 
 		if (b.o.quick && n > 1000)
@@ -791,27 +822,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		snprintf(label, sizeof(label), "%s policy entries, 10 prefixes", count_name(n));
-		err = sweep_point(&b, &f, label);
+		err = measure_point(&b, &f, label, over_xdp, over_tc);
 		if (err)
 			goto out;
-		f.newf[0] -= over_xdp;
-		f.newf[1] -= over_tc;
-		printf("  %-34s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", label, f.est[0], f.est[1],
-		       f.newf[0], f.newf[1], f.deny[0], f.deny[1]);
 		if (n == 10)
 			base = f;
 		if (n == 1000000 || (b.o.quick && n == 1000))
 			ref = f;
-		static const char *const kind[3] = { "established", "new_flow", "denied" };
-		for (int h = 0; h < 2; h++) {
-			double *vals[3] = { f.est, f.newf, f.deny };
-
-			for (int k = 0; k < 3; k++) {
-				snprintf(key, sizeof(key), "%s_%s_ns_pol%s", h ? "tc" : "xdp", kind[k],
-					 count_name(n));
-				put(&b, key, vals[k][h]);
-			}
-		}
+		put_point(&b, &f, "pol", n);
 	}
 	put(&b, "scaling_established_1m_over_10", ref.est[0] / base.est[0]);
 	put(&b, "scaling_new_flow_1m_over_10", ref.newf[0] / base.newf[0]);
@@ -827,7 +845,7 @@ int main(int argc, char **argv)
 	struct figures head = { 0 };
 
 	for (size_t i = 0; i < sizeof(ipc_sizes) / sizeof(ipc_sizes[0]); i++) {
-		char label[64], key[64];
+		char label[64];
 		int n = ipc_sizes[i];
 
 		if (b.o.quick && n > 10)
@@ -838,25 +856,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		snprintf(label, sizeof(label), "1k policy entries, %s prefixes", count_name(n));
-		err = sweep_point(&b, &f, label);
+		err = measure_point(&b, &f, label, over_xdp, over_tc);
 		if (err)
 			goto out;
-		f.newf[0] -= over_xdp;
-		f.newf[1] -= over_tc;
-		printf("  %-34s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", label, f.est[0], f.est[1],
-		       f.newf[0], f.newf[1], f.deny[0], f.deny[1]);
 		if (n == 10000 || (b.o.quick && n == 10))
 			head = f;
-		static const char *const kind[3] = { "established", "new_flow", "denied" };
-		for (int h = 0; h < 2; h++) {
-			double *vals[3] = { f.est, f.newf, f.deny };
-
-			for (int k = 0; k < 3; k++) {
-				snprintf(key, sizeof(key), "%s_%s_ns_ipc%s", h ? "tc" : "xdp", kind[k],
-					 count_name(n));
-				put(&b, key, vals[k][h]);
-			}
-		}
+		put_point(&b, &f, "ipc", n);
 	}
 	put(&b, "xdp_established_ns", head.est[0]);
 	put(&b, "tc_established_ns", head.est[1]);
