@@ -46,6 +46,7 @@
 #include <linux/tcp.h>
 
 #include "bulkhead.h"
+#include "maps.h"
 
 #define IFINDEX_LO	1	/* test runs see the loopback device */
 #define WL_SLOT		0
@@ -252,6 +253,8 @@ static void flush_ct(struct bench *b)
 {
 	flush_map(b->m_ct, sizeof(struct bh_ct_key));
 	flush_map(b->m_ct4, sizeof(struct bh_ct4_key));
+	if (bh_maps_ct_changed(b->ctx))
+		fprintf(stderr, "bench_prog: %s\n", bh_ctx_error(b->ctx));
 }
 
 /* Fresh allowed tuple number i: distinct source port and peer address. */

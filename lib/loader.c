@@ -51,6 +51,7 @@ const char *const bh_map_names[BH_M_MAX] = {
 	[BH_M_DENY_ALL] = BH_PIN_DENY_ALL,
 	[BH_M_RULE_STATS] = "bh_rule_stats_v2",
 	[BH_M_CT4] = "bh_ct4_v1",
+	[BH_M_CTGEN] = "bh_ctgen_v1",
 };
 
 const char *const bh_prog_pins[BH_P_MAX] = {
@@ -272,7 +273,8 @@ int bh_loader_ensure(struct bh_ctx *ctx)
 	ctx->map_fds[BH_M_DENY_ALL] = fd;
 	bh_loader_open_pinned(ctx);
 	for (int i = 0; i < BH_M_MAX; i++) {
-		if (ctx->map_fds[i] < 0 && i != BH_M_RULE_STATS && i != BH_M_CT4) {
+		if (ctx->map_fds[i] < 0 && i != BH_M_RULE_STATS && i != BH_M_CT4 &&
+		    i != BH_M_CTGEN) {
 			err = bh_err(ctx, -ENOENT, false, "map %s is not pinned in %s",
 				     bh_map_names[i], ctx->bpffs);
 			goto out;

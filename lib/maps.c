@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -522,6 +523,31 @@ static int ct_delete(struct bh_ctx *ctx, const struct bh_ct_key *k)
 	return bpf_map_delete_elem(ctx->map_fds[BH_M_CT], k) ? -errno : 0;
 }
 
+/*
+ * Conntrack entries were deleted: the programs' flow caches (lib/bpf/
+ * fcache.h) must stop serving them. A new generation makes every cached
+ * entry stale. The clock makes the value differ from any a concurrent
+ * writer stored (the store lock serialises most writers, not all).
+ */
+int bh_maps_ct_changed(struct bh_ctx *ctx)
+{
+	int fd = ctx->map_fds[BH_M_CTGEN];
+	struct timespec ts;
+	__u64 gen = 0, now;
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return 0;	/* programs of an older build: no flow cache */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	if (bpf_map_lookup_elem(fd, &zero, &gen))
+		return bh_err(ctx, -errno, false, "cannot read the conntrack generation: %m");
+	gen = now > gen ? now : gen + 1;
+	if (bpf_map_update_elem(fd, &zero, &gen, BPF_ANY))
+		return bh_err(ctx, -errno, false, "cannot bump the conntrack generation: %m");
+	return 0;
+}
+
 int bh_maps_flows_cut(struct bh_ctx *ctx,
 		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
 		      void *arg, int *nr_cut)
@@ -552,6 +578,11 @@ int bh_maps_flows_cut(struct bh_ctx *ctx,
 	free(vals);
 	if (nr_cut)
 		*nr_cut = n;
+	if (n) {
+		int e = bh_maps_ct_changed(ctx);
+
+		err = err ? err : e;
+	}
 	return err;
 }
 
@@ -562,7 +593,7 @@ static int ct_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex)
 {
 	struct bh_ct_key *keys;
 	struct bh_ct_val *vals;
-	size_t nr;
+	size_t nr, n = 0;
 	int err = ct_read_all(ctx, &keys, &vals, &nr);
 
 	if (err)
@@ -576,8 +607,15 @@ static int ct_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex)
 		if (e && e != -ENOENT)
 			err = bh_err(ctx, e, false, "cannot delete a stale conntrack entry: %s",
 				     strerror(-e));
+		else
+			n++;
 	}
 	free(keys);
 	free(vals);
+	if (n) {
+		int e = bh_maps_ct_changed(ctx);
+
+		err = err ? err : e;
+	}
 	return err;
 }

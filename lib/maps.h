@@ -68,6 +68,11 @@ int bh_maps_dump(struct bh_ctx *ctx, const char *map, size_t key_size, size_t va
 /* Read one entry of a pinned map: 0, -ENOENT, or another -errno. */
 int bh_maps_lookup(struct bh_ctx *ctx, const char *map, const void *key, void *val);
 
+/* After conntrack entries were deleted or edited: bump bh_ctgen_v1, so
+ * the programs' flow caches (lib/bpf/fcache.h) stop serving them. The
+ * functions below that delete entries do it themselves. */
+int bh_maps_ct_changed(struct bh_ctx *ctx);
+
 /* Cut flows that passed only because of the mode or an audit policy
  * (BH_CT_F_WOULD_DENY): delete the conntrack entries among those for which
  * cut() says so (it also picks the slots), so their next packet is judged

@@ -6,10 +6,21 @@
 #define BH_CTX_XDP
 #include "datapath.h"
 
+/* global functions: the verifier checks each once (see BH_HANDLE) */
+__attribute__((noinline)) int bh_xdp_parse(struct xdp_md *ctx, struct bh_pkt *pkt, __u32 len)
+{
+	return bh_parse_global(ctx, pkt, len);
+}
+
+__attribute__((noinline)) int bh_xdp_judge(struct bh_pkt *pkt, struct bh_meta *m, int perr)
+{
+	return bh_judge_parsed(pkt, m, perr, BH_DIR_EGRESS);
+}
+
 SEC("xdp")
 int bh_xdp_from_container(struct xdp_md *ctx)
 {
-	return bh_handle(ctx, BH_DIR_EGRESS);
+	return BH_HANDLE(ctx, BH_DIR_EGRESS, bh_xdp_parse, bh_xdp_judge);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -109,13 +109,13 @@ static __always_inline int bh_ct_key_of(const struct bh_pkt *pkt, __u32 ifindex,
 			      pkt->icmp_echo, ifindex, k);
 }
 
-/* bh_ct_key_of for an IPv4 packet, into the bh_ct4_v1 key: the same
- * order and the same fields, without the 16-byte addresses. */
-static __always_inline int bh_ct4_key_of(const struct bh_pkt *pkt, __u32 ifindex,
-					 struct bh_ct4_key *k)
+/* bh_ct_key_make for an IPv4 flow, into the bh_ct4_v1 key: the same
+ * order and the same fields, without the 16-byte addresses. Addresses and
+ * ports in network order. */
+static __always_inline int bh_ct4_key_make(__u32 sa, __u32 da, __u16 sp, __u16 dport, __u8 proto,
+					   __u8 echo, __u32 ifindex, struct bh_ct4_key *k)
 {
-	__u32 sa = ((const __u32 *)pkt->saddr)[3], da = ((const __u32 *)pkt->daddr)[3];
-	__u16 sp = pkt->sport, dp = pkt->icmp_echo ? pkt->sport : pkt->dport;
+	__u16 dp = echo ? sp : dport;
 	int src_first = sa != da ? bpf_ntohl(sa) < bpf_ntohl(da) : bpf_ntohs(sp) < bpf_ntohs(dp);
 
 	if (src_first) {
@@ -129,14 +129,21 @@ static __always_inline int bh_ct4_key_of(const struct bh_pkt *pkt, __u32 ifindex
 		k->port_a = dp;
 		k->port_b = sp;
 	}
-	if (pkt->icmp_echo) {
-		k->port_a = pkt->sport;
+	if (echo) {
+		k->port_a = sp;
 		k->port_b = 0;
 	}
-	k->proto = pkt->proto;
+	k->proto = proto;
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
 	k->ifindex = ifindex;
 	return src_first;
+}
+
+static __always_inline int bh_ct4_key_of(const struct bh_pkt *pkt, __u32 ifindex,
+					 struct bh_ct4_key *k)
+{
+	return bh_ct4_key_make(((const __u32 *)pkt->saddr)[3], ((const __u32 *)pkt->daddr)[3],
+			       pkt->sport, pkt->dport, pkt->proto, pkt->icmp_echo, ifindex, k);
 }
 
 static __always_inline __u64 bh_ct_timeout(const struct bh_ct_val *v, __u8 proto)
@@ -213,11 +220,16 @@ static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pk
  * endpoint that was checked to be the workload's when the entry was made
  * (a packet reusing the reverse tuple comes from the other endpoint).
  */
-static __always_inline int bh_ct_source_ok(const struct bh_ct_val *v, __u8 dir, int src_first)
+static __always_inline int bh_ct_flags_source_ok(__u8 flags, __u8 dir, int src_first)
 {
 	if (dir != BH_DIR_EGRESS)
 		return 1;
-	return (v->flags & BH_CT_F_WL_OWNED) && !!(v->flags & BH_CT_F_WL_A) == !!src_first;
+	return (flags & BH_CT_F_WL_OWNED) && !!(flags & BH_CT_F_WL_A) == !!src_first;
+}
+
+static __always_inline int bh_ct_source_ok(const struct bh_ct_val *v, __u8 dir, int src_first)
+{
+	return bh_ct_flags_source_ok(v->flags, dir, src_first);
 }
 
 /* 1 if the packet came from the flow's initiator. */

@@ -70,6 +70,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_ct4_v1 SEC(".maps");
 
+/* conntrack generation: userspace bumps it after it deletes or edits
+ * conntrack entries, which makes every flow cache entry stale (fcache.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_ctgen_v1 SEC(".maps");
+
 /* IP datagram id -> L4 ports of its first fragment */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

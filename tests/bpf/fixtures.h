@@ -50,6 +50,7 @@ enum fx_act {
 	FX_ACT_RL_FUTURE,	/* deny records just sent: rate limit holds */
 	FX_ACT_RL_PAST,		/* deny records long ago: rate limit open */
 	FX_ACT_QUARANTINE,	/* swap in the deny-all map (qrules) */
+	FX_ACT_CUT_CT,		/* delete every CT entry, bump the generation */
 };
 /* flow record expected from a step */
 enum fx_rec { FX_REC_ANY = 0, FX_REC_NONE, FX_REC_NEW, FX_REC_DENY, FX_REC_END };
@@ -85,6 +86,7 @@ struct fx_step {
 	__u8 rec_verdict;
 	__u32 rec_rule;		/* 0: not checked */
 	__u8 counter;		/* bh_counters index + 1 that grows by 1 (0: none) */
+	__u8 ct_packets;	/* packets in conntrack after the step (0: not checked) */
 };
 
 struct fixture {
@@ -337,6 +339,64 @@ static const struct fixture fixtures[] = {
 			.icmp_type = 11,
 			.inner = &(const struct pkt_opts)TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_SYN) },
 	       DROP(BH_R_QUARANTINE) } } },
+
+/* -------------------------------------------------------- flow cache
+ * An established TCP/UDP IPv4 packet of a flow this CPU passed before is
+ * judged from the per-CPU flow cache (lib/bpf/fcache.h) without touching
+ * conntrack; the suite runs on one CPU so the cache is hit. Each object
+ * (XDP, TC) has its own cache: the spoof step finds the flow cached in
+ * both runs. */
+{ .desc = "flow cache: cached packets reach conntrack's counts when the flow ends",
+  .rules = { WEB_POLICY },
+  .steps = { { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_SYN), PASS(BH_R_POLICY_ALLOW) },
+	     { INTO, .pkt = TCP4(FX_PEER4, FX_WL4, 80, 40000, FX_SYN | FX_ACK), PASS(BH_R_ESTABLISHED) },
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), PASS(BH_R_ESTABLISHED),
+	       NOREC, .ct_packets = 3 },
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), PASS(BH_R_ESTABLISHED),
+	       NOREC, .ct_packets = 3 },
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), PASS(BH_R_ESTABLISHED),
+	       NOREC, .ct_packets = 3 },
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_RST | FX_ACK),
+	       PASS(BH_R_ESTABLISHED), REC(FX_REC_END, BH_V_ALLOW), .ct_packets = 6 } } },
+{ .desc = "flow cache: a malformed packet of a cached flow is still malformed",
+  .rules = { WEB_POLICY },
+  .steps = { { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_SYN), PASS(BH_R_POLICY_ALLOW) },
+	     { INTO, .pkt = TCP4(FX_PEER4, FX_WL4, 80, 40000, FX_SYN | FX_ACK), PASS(BH_R_ESTABLISHED) },
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), PASS(BH_R_ESTABLISHED) },
+	     /* TCP header cut short */
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), .trunc = 14 + 20 + 12,
+	       DROP(BH_R_MALFORMED) },
+	     /* IP total length beyond the frame */
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), .npoke = 1,
+	       .poke_off = { 16 }, .poke_val = { 0x7f }, DROP(BH_R_MALFORMED) },
+	     /* TCP data offset below 5 words */
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), .npoke = 1,
+	       .poke_off = { 14 + 20 + 12 }, .poke_val = { 0x40 }, DROP(BH_R_MALFORMED) } } },
+{ .desc = "flow cache: quarantine cuts a cached flow",
+  .rules = { WEB_POLICY },
+  .steps = { { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_SYN), PASS(BH_R_POLICY_ALLOW) },
+	     { INTO, .pkt = TCP4(FX_PEER4, FX_WL4, 80, 40000, FX_SYN | FX_ACK), PASS(BH_R_ESTABLISHED) },
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), PASS(BH_R_ESTABLISHED) },
+	     { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK), PASS(BH_R_ESTABLISHED),
+	       .ct_packets = 3 },
+	     { .before = FX_ACT_QUARANTINE, OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 80, FX_ACK),
+	       DROP(BH_R_QUARANTINE) } } },
+{ .desc = "flow cache: a flow cut from conntrack is judged again",
+  .rules = { ISOLATED(EG), ISOLATED(IN), ALLOW_PORT(EG, FX_ID_PEER, IPPROTO_UDP, 53, 13) },
+  .steps = { { OUT, .pkt = UDP4(FX_WL4, FX_PEER4, 5353, 53), PASS(BH_R_POLICY_ALLOW) },
+	     { INTO, .pkt = UDP4(FX_PEER4, FX_WL4, 53, 5353), PASS(BH_R_ESTABLISHED) },
+	     { INTO, .pkt = UDP4(FX_PEER4, FX_WL4, 53, 5353), PASS(BH_R_ESTABLISHED),
+	       .ct_packets = 2 },
+	     { .before = FX_ACT_CUT_CT, INTO, .pkt = UDP4(FX_PEER4, FX_WL4, 53, 5353),
+	       DROP(BH_R_DEFAULT_DENY), REC(FX_REC_NEW, BH_V_DENY) } } },
+{ .desc = "flow cache: the reverse tuple sent from the container is a spoof",
+  .rules = { ISOLATED(IN), ALLOW_PORT(IN, FX_ID_PEER, IPPROTO_UDP, 53, 12) },
+  .steps = { { INTO, .pkt = UDP4(FX_PEER4, FX_WL4, 5353, 53), PASS(BH_R_POLICY_ALLOW) },
+	     { OUT, .pkt = UDP4(FX_WL4, FX_PEER4, 53, 5353), PASS(BH_R_ESTABLISHED),
+	       .ct_packets = 2 },
+	     { INTO, .pkt = UDP4(FX_PEER4, FX_WL4, 5353, 53), PASS(BH_R_ESTABLISHED) },
+	     { OUT, .pkt = UDP4(FX_WL4, FX_PEER4, 53, 5353), PASS(BH_R_ESTABLISHED) },
+	     { OUT, .pkt = UDP4(FX_PEER4, FX_WL4, 5353, 53), DROP(BH_R_SPOOF_IP) } } },
 
 /* ------------------------------------------------------------- modes */
 { .desc = "monitor passes a denied flow as would-deny, reply passes",

@@ -7,6 +7,7 @@
  * cannot be loaded here.
  */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,7 +37,7 @@ struct suite {
 	struct bulkhead_xdp *xdp;
 	struct bulkhead_tc *tc;
 	struct ring_buffer *rb;
-	int workloads, ipcache, policy, ct, ct4, frag, deny_rl, stats, counters, rule_stats;
+	int workloads, ipcache, policy, ct, ct4, ctgen, frag, deny_rl, stats, counters, rule_stats;
 	struct bh_flow_record recs[MAX_RECS];
 	int nrecs;
 };
@@ -217,6 +218,35 @@ static int set_all_u64(int fd, size_t key_size, size_t val_size, size_t off, __u
 	return val_size ? 0 : -EINVAL;
 }
 
+/* Conntrack was edited: as userspace must (bh_maps_ct_changed), bump the
+ * generation so the flow caches stop serving what they copied. */
+static int ct_changed(struct suite *s)
+{
+	__u32 zero = 0;
+	__u64 gen;
+
+	if (bpf_map_lookup_elem(s->ctgen, &zero, &gen))
+		return -errno;
+	gen++;
+	return bpf_map_update_elem(s->ctgen, &zero, &gen, BPF_ANY) ? -errno : 0;
+}
+
+/* Packets counted in conntrack, both directions of every flow. */
+static int ct_packets(int fd, size_t key_size, __u64 *sum)
+{
+	__u8 key[64], next[64];
+	struct bh_ct_val v;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (!bpf_map_lookup_elem(fd, next, &v))
+			*sum += v.packets[0] + v.packets[1];
+		memcpy(key, next, key_size);
+		prev = key;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 static int do_action(struct suite *s, const struct fixture *fx, enum fx_act act)
 {
 	switch (act) {
@@ -226,7 +256,11 @@ static int do_action(struct suite *s, const struct fixture *fx, enum fx_act act)
 		return set_all_u64(s->ct, sizeof(struct bh_ct_key), sizeof(struct bh_ct_val),
 				   offsetof(struct bh_ct_val, last_ns), 1) ?:
 		       set_all_u64(s->ct4, sizeof(struct bh_ct4_key), sizeof(struct bh_ct_val),
-				   offsetof(struct bh_ct_val, last_ns), 1);
+				   offsetof(struct bh_ct_val, last_ns), 1) ?:
+		       ct_changed(s);
+	case FX_ACT_CUT_CT:
+		return bt_map_clear(s->ct, sizeof(struct bh_ct_key)) ?:
+		       bt_map_clear(s->ct4, sizeof(struct bh_ct4_key)) ?: ct_changed(s);
 	case FX_ACT_RL_FUTURE:
 		return set_all_u64(s->deny_rl, sizeof(struct bh_ct_key), 8, 0,
 				   bt_now_ns() + 3600ULL * 1000000000ULL);
@@ -246,7 +280,8 @@ static int reset_state(struct suite *s, const struct fixture *fx)
 	if ((err = bt_map_clear(s->ct, sizeof(struct bh_ct_key))) ||
 	    (err = bt_map_clear(s->ct4, sizeof(struct bh_ct4_key))) ||
 	    (err = bt_map_clear(s->frag, sizeof(struct bh_frag_key))) ||
-	    (err = bt_map_clear(s->deny_rl, sizeof(struct bh_ct_key))))
+	    (err = bt_map_clear(s->deny_rl, sizeof(struct bh_ct_key))) ||
+	    (err = ct_changed(s)))
 		return err;
 	ring_buffer__consume(s->rb);
 	s->nrecs = 0;
@@ -425,6 +460,14 @@ static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx
 	}
 	if (st->counter)
 		CHECK_EQ(i, read_counter(s, st->counter - 1) - c0, 1, "global counter");
+	if (st->ct_packets) {
+		__u64 sum = 0;
+
+		CHECK_EQ(i, ct_packets(s->ct, sizeof(struct bh_ct_key), &sum) ?:
+			    ct_packets(s->ct4, sizeof(struct bh_ct4_key), &sum), 0,
+			 "conntrack readable");
+		CHECK_EQ(i, sum, st->ct_packets, "packets counted in conntrack");
+	}
 	/* The rule named by the step counts this packet, and no other rule
 	 * does; a packet no rule decided counts under none. */
 	read_rule(s, st->rec_rule, &rpk1, &rby1, &rall1);
@@ -730,6 +773,7 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	s->policy = bpf_map__fd(s->xdp->maps.bh_policy_v1);
 	s->ct = bpf_map__fd(s->xdp->maps.bh_ct_v2);
 	s->ct4 = bpf_map__fd(s->xdp->maps.bh_ct4_v1);
+	s->ctgen = bpf_map__fd(s->xdp->maps.bh_ctgen_v1);
 	s->frag = bpf_map__fd(s->xdp->maps.bh_frag_v1);
 	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v2);
 	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v1);
@@ -780,6 +824,16 @@ int main(void)
 
 	/* output into a closed pipe must not kill us before the pins go */
 	signal(SIGPIPE, SIG_IGN);
+	/* One CPU: the flow cache is per CPU, and a step's expectations
+	 * (what conntrack counted) depend on which CPU ran the one before. */
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		perror("sched_setaffinity");
+		return 1;
+	}
 	if (geteuid() != 0) {
 		printf("skip: BPF_PROG_TEST_RUN needs root\n");
 		return 77;
