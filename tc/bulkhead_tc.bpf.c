@@ -6,12 +6,7 @@
 #define BH_CTX_TC
 #include "datapath.h"
 
-/* global functions: the verifier checks each once (see BH_HANDLE) */
-__attribute__((noinline)) int bh_tc_parse(struct __sk_buff *skb, struct bh_pkt *pkt, __u32 len)
-{
-	return bh_parse_global(skb, pkt, len);
-}
-
+/* global: the verifier checks each once (see BH_HANDLE) */
 __attribute__((noinline)) int bh_tc_judge_egress(struct bh_pkt *pkt, struct bh_meta *m, int perr)
 {
 	return bh_judge_parsed(pkt, m, perr, BH_DIR_EGRESS);
@@ -26,14 +21,14 @@ __attribute__((noinline)) int bh_tc_judge_ingress(struct bh_pkt *pkt, struct bh_
 SEC("tc")
 int bh_tc_from_container(struct __sk_buff *skb)
 {
-	return BH_HANDLE(skb, BH_DIR_EGRESS, bh_tc_parse, bh_tc_judge_egress);
+	return BH_HANDLE(skb, BH_DIR_EGRESS, bh_tc_judge_egress);
 }
 
 /* tcx egress of the host veth: packets to the container */
 SEC("tc")
 int bh_tc_to_container(struct __sk_buff *skb)
 {
-	return BH_HANDLE(skb, BH_DIR_INGRESS, bh_tc_parse, bh_tc_judge_ingress);
+	return BH_HANDLE(skb, BH_DIR_INGRESS, bh_tc_judge_ingress);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

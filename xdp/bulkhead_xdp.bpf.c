@@ -6,12 +6,7 @@
 #define BH_CTX_XDP
 #include "datapath.h"
 
-/* global functions: the verifier checks each once (see BH_HANDLE) */
-__attribute__((noinline)) int bh_xdp_parse(struct xdp_md *ctx, struct bh_pkt *pkt, __u32 len)
-{
-	return bh_parse_global(ctx, pkt, len);
-}
-
+/* global: the verifier checks it once (see BH_HANDLE) */
 __attribute__((noinline)) int bh_xdp_judge(struct bh_pkt *pkt, struct bh_meta *m, int perr)
 {
 	return bh_judge_parsed(pkt, m, perr, BH_DIR_EGRESS);
@@ -20,7 +15,7 @@ __attribute__((noinline)) int bh_xdp_judge(struct bh_pkt *pkt, struct bh_meta *m
 SEC("xdp")
 int bh_xdp_from_container(struct xdp_md *ctx)
 {
-	return BH_HANDLE(ctx, BH_DIR_EGRESS, bh_xdp_parse, bh_xdp_judge);
+	return BH_HANDLE(ctx, BH_DIR_EGRESS, bh_xdp_judge);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
