@@ -16,6 +16,7 @@ static const struct {
 	{ "hook", false },
 	{ "forensics.cidr", false },
 	{ "forensics.port", true },
+	{ "flow_cache", false },
 };
 #define NR_KNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
 
@@ -93,7 +94,7 @@ static int parse_line(struct bh_config *cfg, char *s, int line, struct bh_config
 	i = find_key(k);
 	if (i < 0)
 		return set_err(e, line, k, "unknown key (known: hook, forensics.cidr,"
-			       " forensics.port)");
+			       " forensics.port, flow_cache)");
 	if (strlen(k) >= sizeof(cfg->entries->key) || strlen(v) >= sizeof(cfg->entries->value))
 		return set_err(e, line, k, "value too long");
 	if (!*v)
@@ -102,6 +103,8 @@ static int parse_line(struct bh_config *cfg, char *s, int line, struct bh_config
 		return set_err(e, line, k, "given twice (first on line %d)", prev->line);
 	if (!strcmp(k, "hook") && bh_hook_parse(v, &hook))
 		return set_err(e, line, k, "expected tc or xdp, got '%s'", v);
+	if (!strcmp(k, "flow_cache") && strcmp(v, "on") && strcmp(v, "off"))
+		return set_err(e, line, k, "expected on or off, got '%s'", v);
 	return add_entry(cfg, k, v, line);
 }
 
@@ -262,6 +265,23 @@ int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook)
 	ent = bh_config_next(&cfg, "hook", NULL);
 	if (ent)
 		bh_hook_parse(ent->value, hook);	/* checked by the reader */
+	bh_config_free(&cfg);
+	return 0;
+}
+
+int bh_config_flow_cache(struct bh_ctx *ctx, bool *on)
+{
+	const struct bh_config_entry *ent;
+	struct bh_config cfg;
+	int err;
+
+	*on = true;
+	err = bh_config_load(ctx, &cfg);
+	if (err)
+		return err;
+	ent = bh_config_next(&cfg, "flow_cache", NULL);
+	if (ent)
+		*on = strcmp(ent->value, "off") != 0;	/* checked by the reader */
 	bh_config_free(&cfg);
 	return 0;
 }

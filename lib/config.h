@@ -7,6 +7,8 @@
  *   hook           = tc | xdp          default container-egress hook of attach
  *   forensics.cidr = 10.99.0.0/24      quarantine exception (policy/sync.c)
  *   forensics.port = tcp/22            repeatable
+ *   flow_cache     = on | off          the data path's flow cache (on);
+ *                                      read when the programs are loaded
  *
  * Unknown keys are errors, not silently ignored: a typo such as
  * `forensic.cidr` would otherwise switch the quarantine exception off
@@ -67,5 +69,10 @@ const struct bh_config_entry *bh_config_next(const struct bh_config *cfg, const 
  * config's `hook`, else tc. A bad BULKHEAD_HOOK or config is a user error
  * (message in ctx). */
 int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook);
+
+/* Whether the programs are loaded with the flow cache (lib/bpf/fcache.h):
+ * the config's `flow_cache`, else on. Loaded programs keep what they were
+ * loaded with until `bulkhead reset`. */
+int bh_config_flow_cache(struct bh_ctx *ctx, bool *on);
 
 #endif /* BULKHEAD_CONFIG_H */

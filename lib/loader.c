@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "config.h"
 #include "ctx_int.h"
 #include "bulkhead_xdp.skel.h"
 #include "bulkhead_tc.skel.h"
@@ -133,7 +134,22 @@ static int pin_prog(struct bh_ctx *ctx, struct bpf_program *prog, const char *pi
 	return 0;
 }
 
-static int load_xdp(struct bh_ctx *ctx)
+/* The config's flow_cache, read once and only when a program is loaded
+ * (*v: -1 not read yet, else 0/1): a bad config then stops the load. */
+static int flow_cache_wanted(struct bh_ctx *ctx, int *v)
+{
+	bool on;
+	int err;
+
+	if (*v >= 0)
+		return 0;
+	err = bh_config_flow_cache(ctx, &on);
+	if (!err)
+		*v = on;
+	return err;
+}
+
+static int load_xdp(struct bh_ctx *ctx, int flow_cache)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
 	struct XDP_SKEL *skel;
@@ -142,6 +158,7 @@ static int load_xdp(struct bh_ctx *ctx)
 	skel = SKEL_FN(XDP_SKEL, open_opts)(&oo);
 	if (!skel)
 		return bh_err(ctx, -errno, false, "cannot open the XDP object: %m");
+	skel->rodata->bh_cfg_flow_cache = flow_cache;
 	err = SKEL_FN(XDP_SKEL, load)(skel);
 	if (err)
 		err = bh_err(ctx, err, false, "cannot load the XDP program: %s", strerror(-err));
@@ -151,7 +168,7 @@ static int load_xdp(struct bh_ctx *ctx)
 	return err;
 }
 
-static int load_tc(struct bh_ctx *ctx)
+static int load_tc(struct bh_ctx *ctx, int flow_cache)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
 	struct TC_SKEL *skel;
@@ -160,6 +177,7 @@ static int load_tc(struct bh_ctx *ctx)
 	skel = SKEL_FN(TC_SKEL, open_opts)(&oo);
 	if (!skel)
 		return bh_err(ctx, -errno, false, "cannot open the TC object: %m");
+	skel->rodata->bh_cfg_flow_cache = flow_cache;
 	err = SKEL_FN(TC_SKEL, load)(skel);
 	if (err)
 		err = bh_err(ctx, err, false, "cannot load the TC programs: %s", strerror(-err));
@@ -236,7 +254,7 @@ int bh_loader_open_pinned(struct bh_ctx *ctx)
 
 int bh_loader_ensure(struct bh_ctx *ctx)
 {
-	int fd, err;
+	int fd, err, flow_cache = -1;
 
 	if (ctx->loaded)
 		return 0;
@@ -252,7 +270,7 @@ int bh_loader_ensure(struct bh_ctx *ctx)
 	fd = obj_get(ctx, BH_PIN_PROG_XDP);
 	if (fd >= 0)
 		close(fd);
-	else if ((err = load_xdp(ctx)))
+	else if ((err = flow_cache_wanted(ctx, &flow_cache)) || (err = load_xdp(ctx, flow_cache)))
 		goto out;
 	fd = obj_get(ctx, BH_PIN_PROG_TC_EGRESS);
 	if (fd >= 0)
@@ -260,7 +278,7 @@ int bh_loader_ensure(struct bh_ctx *ctx)
 	fd = fd >= 0 ? obj_get(ctx, BH_PIN_PROG_TC_INGRESS) : -1;
 	if (fd >= 0)
 		close(fd);
-	else if ((err = load_tc(ctx)))
+	else if ((err = flow_cache_wanted(ctx, &flow_cache)) || (err = load_tc(ctx, flow_cache)))
 		goto out;
 	fd = obj_get(ctx, BH_PIN_DENY_ALL);
 	if (fd < 0) {

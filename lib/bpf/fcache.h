@@ -34,6 +34,10 @@
 #include "ct.h"
 #include "policy.h"
 
+/* Set by the loader from the config's `flow_cache` (lib/config.h) before
+ * the object is loaded; the verifier drops the cache's code when 0. */
+const volatile __u8 bh_cfg_flow_cache = 1;
+
 #define BH_FC_SIZE		1024	/* per CPU, a power of two; 64 KiB */
 #define BH_FC_REFRESH_NS	(10ULL * 1000000)
 
@@ -171,7 +175,8 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 	__u8 proto;
 	int src_first;
 
-	if (bh_ctx_vlan_offloaded(ctx) || (const void *)(p + BH_ETH_HLEN + 20 + 8) > end)
+	if (!bh_cfg_flow_cache || bh_ctx_vlan_offloaded(ctx) ||
+	    (const void *)(p + BH_ETH_HLEN + 20 + 8) > end)
 		return 0;
 	if (p[12] != 0x08 || p[13] != 0x00 || p[14] != 0x45 || (p[20] & 0x3f) || p[21])
 		return 0;
@@ -203,7 +208,8 @@ static __always_inline void bh_fc_fill(struct bh_fc_entry *e, const struct bh_ct
 {
 	__u64 *gen;
 	/* only what bh_fc_quick can hit, and only settled flows */
-	if (!e || (pkt->proto != BH_IPPROTO_TCP && pkt->proto != BH_IPPROTO_UDP) ||
+	if (!bh_cfg_flow_cache || !e ||
+	    (pkt->proto != BH_IPPROTO_TCP && pkt->proto != BH_IPPROTO_UDP) ||
 	    (pkt->proto == BH_IPPROTO_TCP &&
 	     ((pkt->tcp_flags & BH_TCP_SYN) || ct->tcp_state != BH_TCP_ESTABLISHED)))
 		return;

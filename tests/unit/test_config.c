@@ -53,6 +53,12 @@ static void test_keys(void **state)
 	assert_int_equal(c.nr, 0);
 	assert_null(bh_config_next(&c, "hook", NULL));
 	bh_config_free(&c);
+
+	assert_int_equal(parse("flow_cache = off\n", &c, &e), 0);
+	x = bh_config_next(&c, "flow_cache", NULL);
+	assert_non_null(x);
+	assert_string_equal(x->value, "off");
+	bh_config_free(&c);
 }
 
 static void expect_error(const char *text, int line, const char *key, const char *msg_part)
@@ -78,6 +84,8 @@ static void test_errors(void **state)
 	expect_error("hook = tc\nforensic.cidr = 10.0.0.0/8\n", 2, "forensic.cidr", "unknown key");
 	expect_error("\n\nhook = nft\n", 3, "hook", "expected tc or xdp");
 	expect_error("hook = tc\nhook = xdp\n", 2, "hook", "given twice (first on line 1)");
+	expect_error("flow_cache = no\n", 1, "flow_cache", "expected on or off, got 'no'");
+	expect_error("flow_cache = on\nflow_cache = off\n", 2, "flow_cache", "given twice");
 	expect_error("forensics.cidr =\n", 1, "forensics.cidr", "missing value");
 	expect_error("# x\nhook xdp\n", 2, "", "expected KEY = VALUE");
 	expect_error("= xdp\n", 1, "", "no key");
