@@ -11,17 +11,20 @@
 # address routed to the server that nobody answers; counted on the
 # server's eth0 rx counter) and TCP connections per second (bench/crr).
 # Every figure is the median of ROUNDS rounds; configurations take turns
-# inside a round so that background load spreads over all of them.
+# inside a round so that background load spreads over all of them. Five
+# rounds, not three: single-stream TCP through tc, nftables and no filter
+# differs by less than a round-to-round swing (17-21 Gbit/s for one
+# configuration in one run), so three rounds made tcp1 ratios coin flips.
 # Prints human lines, then one JSON line. Everything it creates carries a
 # unique tag and is removed on exit.
 #
-# Env: BUILD (build dir), ROUNDS (3), TCP_SECS (4), UDP_SECS (3),
+# Env: BUILD (build dir), ROUNDS (5), TCP_SECS (4), UDP_SECS (3),
 #      CRR_SECS (3), MODES ("nofilter tc xdp nft"), DEFAULT_HOOK (tc).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 TCP_SECS=${TCP_SECS:-4}
 UDP_SECS=${UDP_SECS:-3}
 CRR_SECS=${CRR_SECS:-3}
