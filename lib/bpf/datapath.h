@@ -123,9 +123,7 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 	if (!ct || !bh_ct_source_ok(ct, dir, f->src_first))
 		return 0;
 	slot = ct->slot;
-	if (slot >= BH_MAX_WORKLOADS)
-		return 0;
-	if (bh_policy_quarantined(bh_policy_map(slot), slot) && !(ct->flags & BH_CT_F_FORENSICS))
+	if (!bh_established_may_pass(slot, ct->flags))
 		return 0;
 	m->slot = slot;
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);

@@ -137,9 +137,7 @@ static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_
 	if (!gen || *gen != e->gen || !bh_ct_flags_source_ok(e->flags, dir, src_first))
 		return 0;
 	slot = e->slot;
-	if (slot >= BH_MAX_WORKLOADS)
-		return 0;
-	if (bh_policy_quarantined(bh_policy_map(slot), slot) && !(e->flags & BH_CT_F_FORENSICS))
+	if (!bh_established_may_pass(slot, e->flags))
 		return 0;
 	if (!!(e->flags & BH_CT_F_ORIG_FIRST) == !!src_first) {
 		e->packets[0] += 1;

@@ -77,6 +77,16 @@ static __always_inline int bh_policy_quarantined(void *inner, __u32 slot)
 	return q;
 }
 
+/* 1 if a known flow of this slot, with these conntrack flags, may pass
+ * as established: its slot is in range and not quarantined, or it is a
+ * forensics flow (the quarantine exception). */
+static __always_inline int bh_established_may_pass(__u32 slot, __u8 ct_flags)
+{
+	if (slot >= BH_MAX_WORKLOADS)
+		return 0;
+	return !bh_policy_quarantined(bh_policy_map(slot), slot) || (ct_flags & BH_CT_F_FORENSICS);
+}
+
 static __always_inline int bh_pv_denies(__u8 v)
 {
 	return v == BH_PV_DENY || v == BH_PV_DEFAULT_DENY || v == BH_PV_QUARANTINE;
