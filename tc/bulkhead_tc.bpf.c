@@ -7,14 +7,16 @@
 #include "datapath.h"
 
 /* global: the verifier checks each once (see BH_HANDLE) */
-__attribute__((noinline)) int bh_tc_judge_egress(struct bh_pkt *pkt, struct bh_meta *m, int perr)
+__attribute__((noinline)) int bh_tc_judge_egress(struct bh_pkt *pkt, struct bh_meta *m, int perr,
+						      int ct4_missed)
 {
-	return bh_judge_parsed(pkt, m, perr, BH_DIR_EGRESS);
+	return bh_judge_parsed(pkt, m, perr, ct4_missed, BH_DIR_EGRESS);
 }
 
-__attribute__((noinline)) int bh_tc_judge_ingress(struct bh_pkt *pkt, struct bh_meta *m, int perr)
+__attribute__((noinline)) int bh_tc_judge_ingress(struct bh_pkt *pkt, struct bh_meta *m, int perr,
+						       int ct4_missed)
 {
-	return bh_judge_parsed(pkt, m, perr, BH_DIR_INGRESS);
+	return bh_judge_parsed(pkt, m, perr, ct4_missed, BH_DIR_INGRESS);
 }
 
 /* tcx ingress of the host veth: packets the container sends */

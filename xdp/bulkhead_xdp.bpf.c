@@ -7,9 +7,10 @@
 #include "datapath.h"
 
 /* global: the verifier checks it once (see BH_HANDLE) */
-__attribute__((noinline)) int bh_xdp_judge(struct bh_pkt *pkt, struct bh_meta *m, int perr)
+__attribute__((noinline)) int bh_xdp_judge(struct bh_pkt *pkt, struct bh_meta *m, int perr,
+						int ct4_missed)
 {
-	return bh_judge_parsed(pkt, m, perr, BH_DIR_EGRESS);
+	return bh_judge_parsed(pkt, m, perr, ct4_missed, BH_DIR_EGRESS);
 }
 
 SEC("xdp")

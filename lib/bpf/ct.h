@@ -244,11 +244,10 @@ static __always_inline int bh_ct_from_orig(const struct bh_ct_val *v, int src_fi
  * A closed entry keeps its last_ns, so it ages out 10 s after the close
  * however many late ACKs follow.
  */
-static __always_inline int bh_ct_update(struct bh_ct_val *v, const struct bh_pkt *pkt, int src_first,
+static __always_inline int bh_ct_update(struct bh_ct_val *v, __u8 proto, __u8 f, int src_first,
 					__u32 len, __u64 now)
 {
 	int orig = bh_ct_from_orig(v, src_first);
-	__u8 f = pkt->tcp_flags;
 
 	if (orig) {
 		__sync_fetch_and_add(&v->packets[0], 1);
@@ -260,7 +259,7 @@ static __always_inline int bh_ct_update(struct bh_ct_val *v, const struct bh_pkt
 	if (v->tcp_state == BH_TCP_CLOSED)
 		return 0;
 	v->last_ns = now;
-	if (pkt->proto != BH_IPPROTO_TCP)
+	if (proto != BH_IPPROTO_TCP)
 		return 0;
 	v->tcp_flags |= f;
 	if (f & BH_TCP_RST) {

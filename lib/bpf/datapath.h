@@ -96,7 +96,7 @@ struct bh_fast {
 
 static __always_inline int bh_fast_established(struct bh_meta *m, const struct bh_pkt *pkt,
 					       __u8 dir, struct bh_ct_key *key, struct bh_fast *f,
-					       int *ret)
+					       int ct4_missed, int *ret)
 {
 	struct bh_fc_entry *fc = NULL;
 	struct bh_ct4_key k4;
@@ -111,8 +111,9 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 		 * if needed, builds the long key and looks again */
 		f->src_first = bh_ct4_key_of(pkt, m->ifindex, &k4);
 		fc = bh_fc_entry_of(&k4);	/* to fill, see below */
-		ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v1, &k4), pkt->proto,
-				pkt->tcp_flags, m->now);
+		/* bh_fc_quick found no live entry under this key */
+		ct = ct4_missed ? NULL : bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v1, &k4),
+						    pkt->proto, pkt->tcp_flags, m->now);
 	} else {
 		f->src_first = bh_ct_key_of(pkt, m->ifindex, key);
 		ct = bh_ct_lookup(key, pkt->family, pkt->tcp_flags, m->now);
@@ -127,20 +128,22 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 		return 0;
 	m->slot = slot;
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
-	bh_ct_update(ct, pkt, f->src_first, m->len, m->now);	/* no FIN/RST: never closes */
+	/* no FIN/RST: never closes */
+	bh_ct_update(ct, pkt->proto, pkt->tcp_flags, f->src_first, m->len, m->now);
 	if (pkt->family == 4)
-		bh_fc_fill(fc, &k4, ct, m, pkt);
+		bh_fc_fill(fc, &k4, ct, m, pkt->proto, pkt->tcp_flags);
 	*ret = bh_exit(m);
 	return 1;
 }
 
 /*
- * Steps 1-9 for a parsed packet (perr: the parser's result), from the
- * established fast path on; each program file wraps it in a global
- * function (see BH_HANDLE). Returns BH_CTX_PASS or BH_CTX_DROP.
+ * Steps 1-9 for a parsed packet (perr: the parser's result; ct4_missed:
+ * bh_fc_quick found no live conntrack entry for it), from the established
+ * fast path on; each program file wraps it in a global function (see
+ * BH_HANDLE). Returns BH_CTX_PASS or BH_CTX_DROP.
  */
 static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m, int perr,
-					   __u8 dir)
+					   int ct4_missed, __u8 dir)
 {
 	struct bh_fast fast = {};
 	struct bh_ct_key key;
@@ -153,7 +156,7 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 
 	if (!pkt || !m)		/* never: the verifier wants it said */
 		return BH_CTX_DROP;
-	if (!perr && bh_fast_established(m, pkt, dir, &key, &fast, &ret))
+	if (!perr && bh_fast_established(m, pkt, dir, &key, &fast, ct4_missed, &ret))
 		return ret;
 
 	/* 1. workload: an unregistered interface fails closed; it has no
@@ -209,7 +212,7 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 
 		bh_fc_forget(pkt, m->ifindex, ct);	/* e.g. a FIN: counts whole first */
 		bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
-		if (bh_ct_update(ct, pkt, src_first, m->len, m->now))
+		if (bh_ct_update(ct, pkt->proto, pkt->tcp_flags, src_first, m->len, m->now))
 			bh_flow_emit(m, pkt, BH_E_END, ct, reply);
 		return bh_exit(m);
 	}
@@ -248,15 +251,16 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 
 
 /*
- * The start of both programs: fill in m, then look in this CPU's flow
- * cache (fcache.h). Returns 1 if that judged the packet (m says how).
+ * The start of both programs: fill in m, then judge an ordinary
+ * established packet by the flow cache or conntrack (bh_fc_quick).
+ * Returns 1 if that judged the packet (m says how).
  */
-static __always_inline int bh_begin(bh_ctx_t *ctx, __u8 dir, struct bh_meta *m)
+static __always_inline int bh_begin(bh_ctx_t *ctx, __u8 dir, struct bh_meta *m, int *ct_missed)
 {
 	m->ifindex = bh_ctx_ifindex(ctx);
 	m->len = bh_ctx_len(ctx);
 	m->now = bh_ct_now();	/* tick resolution, see ct.h */
-	return bh_fc_quick(ctx, m, dir);
+	return bh_fc_quick(ctx, m, dir, ct_missed);
 }
 
 /* The parsed packet, one per CPU (the programs of a CPU do not nest):
@@ -282,15 +286,16 @@ struct {
 		struct bh_meta _m = { .dir = (direction) };                     \
 		struct bh_pkt *_pkt;                                            \
 		__u32 _zero = 0;                                                \
-		int _ret;                                                       \
+		int _ret, _missed = 0;                                          \
 									        \
-		if (bh_begin((ctx), (direction), &_m)) {                        \
+		if (bh_begin((ctx), (direction), &_m, &_missed)) {              \
 			_ret = bh_exit(&_m);                                    \
 		} else if (!(_pkt = bpf_map_lookup_elem(&bh_pkt_scratch, &_zero))) { \
 			_ret = BH_CTX_DROP;	/* never: a one-entry array */  \
 		} else {                                                        \
 			__builtin_memset(_pkt, 0, sizeof(*_pkt));               \
-			_ret = judge(_pkt, &_m, bh_parse((ctx), _pkt, _m.len)) == \
+			_ret = judge(_pkt, &_m, bh_parse((ctx), _pkt, _m.len),   \
+				     _missed) ==                                \
 					       BH_CTX_PASS ? BH_CTX_PASS : BH_CTX_DROP; \
 		}                                                               \
 		_ret;                                                           \
