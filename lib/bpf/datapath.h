@@ -279,7 +279,7 @@ struct {
  * from one state, so the parser's many endings do not multiply the rest:
  * the objects had reached 0.72 of the verifier's limit of 10^6
  * instructions and are now below 0.1. The call costs about 8 ns on this VM
- * (return thunks), on every path but a flow cache hit.
+ * (return thunks), on every path but an ordinary established packet.
  */
 #define BH_HANDLE(ctx, direction, judge)                                        \
 	({                                                                      \
