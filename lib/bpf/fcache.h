@@ -7,9 +7,10 @@
  * established packet cost on this VM; an array lookup is inlined).
  *
  * It is a cache of conntrack, never a source of verdicts of its own:
- * - an entry is filled only from a live conntrack entry that the fast path
- *   just passed, and only for a settled flow (TCP established, or UDP,
- *   ICMP, SCTP); SYN, FIN and RST always go to conntrack;
+ * - an entry is filled only from a live conntrack entry that had just
+ *   passed a packet as established (here on a miss, or in the fast path),
+ *   and only for a settled flow (TCP established, or UDP); SYN, FIN and RST
+ *   always go to conntrack;
  * - quarantine and the anti-spoofing endpoint are checked on every hit, as
  *   on the conntrack path (the quarantine check never was a conntrack
  *   fact: it reads the slot's policy map);
@@ -24,9 +25,9 @@
  * Per CPU, so no entry is ever read half-written: the programs of one CPU
  * do not nest (XDP and TC run with bottom halves off). The cost of that
  * choice: a flow's packets counted on a CPU whose entry is not hit again
- * reach conntrack only when the entry is reused (at most BH_FC_REFRESH_NS
- * of that flow's packets on that CPU); verdicts and per-workload stats are
- * exact.
+ * reach conntrack only when the entry is refreshed or reused (at most
+ * BH_FC_REFRESH_NS of that flow's packets on that CPU); verdicts and
+ * per-workload stats are exact.
  */
 #ifndef BH_BPF_FCACHE_H
 #define BH_BPF_FCACHE_H
