@@ -6,6 +6,8 @@
 # because a figure is slow; a part that cannot run is reported and skipped.
 #
 #   bench_prog      per-packet cost, BPF_PROG_TEST_RUN (bench/bench_prog.c)
+#   bench_helpers   what a hash lookup, an array lookup and a global call
+#                   cost here (bench/bpf/helpers.bpf.c)
 #   veth_path       TCP 1/4 streams, 64-byte UDP, conn/s on real veths,
 #                   no filter / bulkhead tc / bulkhead xdp / nftables sets
 #   bench_apply     10k-rule apply and quarantine latency
@@ -56,6 +58,7 @@ part() {
 }
 
 part bench_prog 420 "$ABS_BUILD/bench/bench_prog" "${PROG_ARGS[@]}"
+part bench_helpers 120 bash bench/bench_helpers.sh
 part veth_path 480 bash bench/veth_path.sh
 part bench_apply 240 bash bench/bench_apply.sh
 part bench_attach 240 bash bench/bench_attach.sh

@@ -548,36 +548,39 @@ int bh_maps_ct_changed(struct bh_ctx *ctx)
 	return 0;
 }
 
-int bh_maps_flows_cut(struct bh_ctx *ctx,
-		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
-		      void *arg, int *nr_cut)
+/*
+ * Delete the conntrack entries match() picks, then bump the generation if
+ * any went. *nr counts them; what names them in an error ("cannot WHAT of
+ * slot N").
+ */
+static int ct_delete_matching(struct bh_ctx *ctx,
+			      bool (*match)(const struct bh_ct_key *k, const struct bh_ct_val *v,
+					    void *arg),
+			      void *arg, const char *what, int *nr_deleted)
 {
 	struct bh_ct_key *keys;
 	struct bh_ct_val *vals;
 	size_t nr;
 	int err, n = 0;
 
-	if (nr_cut)
-		*nr_cut = 0;
 	err = ct_read_all(ctx, &keys, &vals, &nr);
 	if (err)
 		return err;
 	for (size_t i = 0; i < nr && !err; i++) {
 		int e;
 
-		if (!(vals[i].flags & BH_CT_F_WOULD_DENY) || !cut(&keys[i], &vals[i], arg))
+		if (!match(&keys[i], &vals[i], arg))
 			continue;
 		e = ct_delete(ctx, &keys[i]);
 		if (e && e != -ENOENT)
-			err = bh_err(ctx, e, false, "cannot cut a flow of slot %u: %s",
-				     vals[i].slot, strerror(-e));
+			err = bh_err(ctx, e, false, "cannot %s of slot %u: %s", what, vals[i].slot,
+				     strerror(-e));
 		else
 			n++;
 	}
 	free(keys);
 	free(vals);
-	if (nr_cut)
-		*nr_cut = n;
+	*nr_deleted = n;
 	if (n) {
 		int e = bh_maps_ct_changed(ctx);
 
@@ -586,36 +589,48 @@ int bh_maps_flows_cut(struct bh_ctx *ctx,
 	return err;
 }
 
+struct cut_filter {
+	bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg);
+	void *arg;
+};
+
+static bool cut_match(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg)
+{
+	const struct cut_filter *a = arg;
+
+	return (v->flags & BH_CT_F_WOULD_DENY) && a->cut(k, v, a->arg);
+}
+
+int bh_maps_flows_cut(struct bh_ctx *ctx,
+		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
+		      void *arg, int *nr_cut)
+{
+	struct cut_filter a = { .cut = cut, .arg = arg };
+	int n = 0, err = ct_delete_matching(ctx, cut_match, &a, "cut a flow", &n);
+
+	if (nr_cut)
+		*nr_cut = n;
+	return err;
+}
+
+struct purge_arg {
+	__u32 slot, ifindex;
+};
+
+static bool purge_match(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg)
+{
+	const struct purge_arg *a = arg;
+
+	return v->slot == a->slot || k->ifindex == a->ifindex;
+}
+
 /* Conntrack entries of the slot (named in the value) or of the interface
  * (the key): a recreated veth, whose new ifindex an older interface may
  * have had, inherits nothing either. */
 static int ct_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex)
 {
-	struct bh_ct_key *keys;
-	struct bh_ct_val *vals;
-	size_t nr, n = 0;
-	int err = ct_read_all(ctx, &keys, &vals, &nr);
+	struct purge_arg a = { .slot = slot, .ifindex = ifindex };
+	int n;
 
-	if (err)
-		return err;
-	for (size_t i = 0; i < nr && !err; i++) {
-		int e;
-
-		if (vals[i].slot != slot && keys[i].ifindex != ifindex)
-			continue;
-		e = ct_delete(ctx, &keys[i]);
-		if (e && e != -ENOENT)
-			err = bh_err(ctx, e, false, "cannot delete a stale conntrack entry: %s",
-				     strerror(-e));
-		else
-			n++;
-	}
-	free(keys);
-	free(vals);
-	if (n) {
-		int e = bh_maps_ct_changed(ctx);
-
-		err = err ? err : e;
-	}
-	return err;
+	return ct_delete_matching(ctx, purge_match, &a, "delete a stale conntrack entry", &n);
 }
