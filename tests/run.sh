@@ -15,12 +15,22 @@ mkdir -p "$log_dir"
 
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
+# netns and e2e tests add /32 routes with fixed addresses to the root netns
+# and run daemons on fixed ports: two runs on one host (two checkouts) would
+# collide. Each such test holds this lock while it runs (flock -o: the lock
+# stays with flock, never with a daemon the test leaves behind).
+TRAFFIC_LOCK=${BH_TRAFFIC_LOCK:-/run/lock/bulkhead-traffic.lock}
+
 run_one() {
 	local name=$1; shift
 	[ -n "$FILTER" ] && [[ $name != *$FILTER* ]] && return
 	local log=$log_dir/$(echo "$name" | tr '/' '_').log
+	case $name in
+	netns/* | e2e/*) set -- flock -o "$TRAFFIC_LOCK" timeout --kill-after=10 600 "$@" ;;
+	*) set -- timeout --kill-after=10 600 "$@" ;;
+	esac
 	local start=$SECONDS
-	timeout --kill-after=10 600 "$@" >"$log" 2>&1
+	"$@" >"$log" 2>&1
 	local rc=$?
 	local secs=$((SECONDS - start))
 	case $rc in

@@ -4,8 +4,12 @@
   serve tcp|udp PORT [SECONDS]    echo server (TCP: one thread per connection)
   connect HOST PORT               one TCP request/response; exit 0 if answered
   udp HOST PORT                   one UDP request/response; exit 0 if answered
-  loop HOST PORT COUNT            COUNT sequential TCP connections; prints
-                                  "ok=N failed=M", exit 0 iff M == 0
+  loop HOST PORT COUNT [STOP [PROGRESS]]
+                                  up to COUNT sequential TCP connections, until
+                                  the file STOP exists; prints "ok=N failed=M",
+                                  exit 0 iff M == 0; appends "ok"/"fail" per
+                                  connection to PROGRESS (flushed), so a test
+                                  can wait until traffic is really flowing
   hold HOST PORT SECONDS OUT      one long-lived TCP connection, a round trip
                                   every 50 ms; appends "ok"/"fail" per round
                                   trip to OUT (flushed), stops after SECONDS
@@ -81,16 +85,23 @@ def one_udp(host, port, timeout=1.0):
         s.close()
 
 
-def loop(host, port, count, stopfile=None):
+def loop(host, port, count, stopfile=None, progress=None):
     import os
     ok = failed = 0
+    prog = open(progress, 'a', buffering=1) if progress else None
     for _ in range(count):
         if stopfile and os.path.exists(stopfile):
             break
         if one_tcp(host, port, 2.0):
             ok += 1
+            result = 'ok'
         else:
             failed += 1
+            result = 'fail'
+        if prog:
+            prog.write(result + '\n')
+    if prog:
+        prog.close()
     print(f'ok={ok} failed={failed}')
     return 0 if failed == 0 else 1
 
@@ -124,7 +135,9 @@ def main(argv):
     if mode == 'udp':
         return 0 if one_udp(argv[2], int(argv[3])) else 1
     if mode == 'loop':
-        return loop(argv[2], int(argv[3]), int(argv[4]), argv[5] if len(argv) > 5 else None)
+        return loop(argv[2], int(argv[3]), int(argv[4]),
+                    argv[5] if len(argv) > 5 else None,
+                    argv[6] if len(argv) > 6 else None)
     if mode == 'hold':
         return hold(argv[2], int(argv[3]), float(argv[4]), argv[5])
     print(__doc__)
