@@ -33,6 +33,7 @@
 #include "baseline.h"
 #include "capture.h"
 #include "detect.h"
+#include "detect_marks.h"
 #include "export.h"
 #include "flowagg.h"
 #include "flowrec.h"
@@ -52,10 +53,15 @@ struct slot_state {
 	int64_t dev_window_ms;
 	uint32_t dev_in_window;
 	uint64_t dev_suppressed;
-	/* baseline cache */
+	/* baseline cache: reloaded after BASELINE_TTL_MS, when the mode
+	 * changes and when this agent learned an entry for the workload */
 	int64_t bl_loaded_ms;
+	enum bh_mode bl_mode;
 	struct bh_baseline bl;
 	bool auto_quarantined;		/* detection fired for this workload */
+	uint64_t quarantined_ns;	/* when (monotonic, as record times) */
+	int64_t release_check_ms;
+	uint64_t decisions[BH_DETECT_RULES][BH_DETECT_OUTCOMES];	/* metrics */
 };
 
 struct agent {
@@ -80,6 +86,7 @@ struct agent {
 	int64_t flush_due_ms;
 	/* counters (agent_state, metrics) */
 	uint64_t records, bad_records, lost_reported, quarantines, deviations;
+	uint64_t would_quarantines, detect_alerts, detect_errors, decision_last_us;
 	uint64_t flows_written, store_errors, baseline_errors;
 	char msg[PATH_MAX + 512];
 };
@@ -128,15 +135,49 @@ static void agent_event(struct agent *a, const char *ns, const char *name, const
 }
 
 /* ------------------------------------------------------- quarantine */
-static void auto_quarantine(struct agent *a, const struct bh_flow_view *v,
-			    const struct bh_detect_result *r)
+/* Wall clock minus monotonic clock, ms: record times are monotonic. */
+static int64_t wall_offset_ms(void)
 {
-	char detail[1024];
+	return now_ms(CLOCK_REALTIME) - now_ms(CLOCK_MONOTONIC);
+}
+
+static void start_capture(struct agent *a, const struct bh_flow_view *v)
+{
+	struct bh_capture_spawn_opts co = {
+		.seconds = a->cfg->capture_seconds, .max_bytes = a->cfg->capture_max_bytes,
+		.no_event = true,	/* agent_event below: timeline + syslog, once */
+	};
+	char path[512], detail[1024];
+	pid_t pid;
+	int err;
+
+	err = bh_capture_spawn(a->ctx, v->ns, v->name, &co, &pid, path, sizeof(path));
+	if (err)
+		snprintf(detail, sizeof(detail), "capture on quarantine failed: %s",
+			 strerror(-err));
+	else
+		snprintf(detail, sizeof(detail), "capturing %us / %" PRIu64 " bytes to %s"
+			 " (pid %d)", a->cfg->capture_seconds, a->cfg->capture_max_bytes,
+			 path, (int)pid);
+	agent_event(a, v->ns, v->name, "capture", err ? "warning" : "info", detail);
+}
+
+/* Quarantine now: one map update, then tell syslog how long after the
+ * threshold-crossing flow's record (rec_ts_ns, monotonic) it took. */
+static void auto_quarantine(struct agent *a, struct slot_state *s, const struct bh_flow_view *v,
+			    const struct bh_detect_result *r, const char *explanation,
+			    uint64_t rec_ts_ns)
+{
+	char detail[1536];
+	struct timespec ts;
+	uint64_t done_ns;
 	int err;
 
 	if (v->wl && v->wl->quarantined)
 		return;
-	err = bh_workload_quarantine(a->ctx, v->ns, v->name, r->reason);
+	err = bh_workload_quarantine_explained(a->ctx, v->ns, v->name, r->reason, explanation);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	done_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	bh_flowrec_invalidate(a->fr);
 	if (err) {
 		snprintf(detail, sizeof(detail), "automatic quarantine failed (%s): %s",
@@ -145,28 +186,72 @@ static void auto_quarantine(struct agent *a, const struct bh_flow_view *v,
 		return;
 	}
 	a->quarantines++;
+	a->decision_last_us = done_ns > rec_ts_ns ? (done_ns - rec_ts_ns) / 1000 : 0;
+	if (s) {
+		s->auto_quarantined = true;
+		s->quarantined_ns = done_ns;
+	}
 	/* bh_workload_quarantine recorded the timeline event; tell syslog */
-	snprintf(detail, sizeof(detail), "quarantined by rule %s: %s (flow %s %s:%d -> %s:%d)",
-		 bh_detect_rule_name(r->rule), r->reason, v->dir, v->src, v->sport, v->dst,
-		 v->dport);
+	snprintf(detail, sizeof(detail), "quarantined: %s; quarantine map updated %.3f ms after"
+		 " the flow's record", explanation, (double)a->decision_last_us / 1000.0);
 	bh_export_event(&a->x, v->ns, v->name, "quarantine", "alert", detail);
-	if (a->cfg->capture) {
-		struct bh_capture_spawn_opts co = {
-			.seconds = a->cfg->capture_seconds, .max_bytes = a->cfg->capture_max_bytes,
-			.no_event = true,	/* agent_event below: timeline + syslog, once */
-		};
-		char path[512];
-		pid_t pid;
+	if (a->cfg->capture)
+		start_capture(a, v);
+}
 
-		err = bh_capture_spawn(a->ctx, v->ns, v->name, &co, &pid, path, sizeof(path));
-		if (err)
-			snprintf(detail, sizeof(detail), "capture on quarantine failed: %s",
-				 strerror(-err));
-		else
-			snprintf(detail, sizeof(detail), "capturing %us / %" PRIu64 " bytes to %s"
-				 " (pid %d)", a->cfg->capture_seconds, a->cfg->capture_max_bytes,
-				 path, (int)pid);
-		agent_event(a, v->ns, v->name, "capture", err ? "warning" : "info", detail);
+/* A decision of the rules: act (enforce, action quarantine) or report
+ * (would-quarantine, alert); mark the flows that counted. */
+static void detect_decide(struct agent *a, struct slot_state *s, const struct bh_flow_view *v,
+			  const struct bh_detect_result *r, uint64_t rec_ts_ns)
+{
+	char expl[1024];
+
+	bh_detect_explain(r, wall_offset_ms(), expl, sizeof(expl));
+	if (s)
+		s->decisions[r->rule][r->outcome]++;
+	switch (r->outcome) {
+	case BH_DETECT_QUARANTINE:
+		auto_quarantine(a, s, v, r, expl, rec_ts_ns);
+		break;
+	case BH_DETECT_WOULD_QUARANTINE:
+		a->would_quarantines++;
+		agent_event(a, v->ns, v->name, "would-quarantine", "warning", expl);
+		break;
+	default:
+		a->detect_alerts++;
+		agent_event(a, v->ns, v->name, "alert", "warning", expl);
+		break;
+	}
+	if (bh_detect_marks_add(a->db, v->ns, v->name, r, now_ms(CLOCK_REALTIME)))
+		a->detect_errors++;
+}
+
+/* After a quarantine the data path judges every packet of the workload
+ * "quarantine"; a record it passed or judged by policy, written after the
+ * quarantine, means someone released it: look (at most every 100 ms),
+ * and if so let the rules watch it afresh at once. */
+static void check_released(struct agent *a, struct slot_state *s, const struct bh_flow_record *rec,
+			   const struct bh_flow_view *v)
+{
+	bool judged = rec->verdict == BH_V_ALLOW || rec->verdict == BH_V_WOULD_DENY ||
+		      rec->verdict == BH_V_DENY;
+	bool released = !v->wl->quarantined;
+
+	if (!released && judged && rec->ts_ns > s->quarantined_ns) {
+		int64_t now = now_ms(CLOCK_MONOTONIC);
+
+		if (now - s->release_check_ms >= 100) {
+			const struct bh_workload_info *wl;
+
+			s->release_check_ms = now;
+			bh_flowrec_invalidate(a->fr);
+			wl = bh_flowrec_workload(a->fr, rec->slot);
+			released = wl && !wl->quarantined;
+		}
+	}
+	if (released) {
+		s->auto_quarantined = false;
+		bh_detect_forget(a->det, rec->slot);
 	}
 }
 
@@ -176,7 +261,7 @@ static const struct bh_baseline *baseline_of(struct agent *a, struct slot_state 
 {
 	int64_t now = now_ms(CLOCK_MONOTONIC);
 
-	if (!s->bl_loaded_ms || now - s->bl_loaded_ms >= BASELINE_TTL_MS) {
+	if (!s->bl_loaded_ms || now - s->bl_loaded_ms >= BASELINE_TTL_MS || s->bl_mode != v->mode) {
 		struct bh_baseline nb;
 
 		if (bh_baseline_load(a->db, v->ns, v->name, &nb) == 0) {
@@ -184,6 +269,7 @@ static const struct bh_baseline *baseline_of(struct agent *a, struct slot_state 
 			s->bl = nb;
 		}
 		s->bl_loaded_ms = now;
+		s->bl_mode = v->mode;
 	}
 	return &s->bl;
 }
@@ -244,6 +330,23 @@ static void check_deviation(struct agent *a, struct slot_state *s, const struct 
 	agent_event(a, v->ns, v->name, "deviation", sev, detail);
 }
 
+/* Is a flow outside the workload's baseline? Only the scan rules use it,
+ * and only in monitor and enforce mode (learning explains everything
+ * policy allows). An empty baseline covers nothing. */
+static bool outside_baseline(struct agent *a, struct slot_state *s, const struct bh_flow *f,
+			     const struct bh_flow_view *v)
+{
+	const struct bh_detect_opts *o = &a->cfg->detect;
+	const struct bh_baseline *bl;
+
+	if (!s || f->dir != BH_DIR_EGRESS || (f->mode != BH_MODE_MONITOR && f->mode != BH_MODE_ENFORCE) ||
+	    (!o->scan_ports && !o->scan_peers))
+		return false;
+	bl = baseline_of(a, s, v);
+	return !bh_baseline_covers_peer(bl, BH_DIR_EGRESS, f->proto, f->dport, v->peer_wl,
+					bh_flow_peer_addr(f));
+}
+
 /* ------------------------------------------------------------ store */
 static int flush_one(struct bh_flow *f, void *arg)
 {
@@ -263,6 +366,8 @@ static int flush_one(struct bh_flow *f, void *arg)
 		if (bh_baseline_entry_from_flow(&a->bl_opts, &v, &e) ||
 		    bh_baseline_learn(a->db, v.ns, v.name, &e))
 			a->baseline_errors++;
+		if (f->slot < BH_MAX_WORKLOADS && a->slots[f->slot])
+			a->slots[f->slot]->bl_loaded_ms = 0;	/* cached copy is stale */
 	}
 	return 0;
 }
@@ -325,32 +430,37 @@ static int handle_record(void *arg, void *data, size_t size)
 	if (!v.wl)
 		return 0;	/* slot not (or no longer) registered */
 	s = slot_state(a, rec.slot, v.ns, v.name);
-	if (s && s->auto_quarantined && !v.wl->quarantined) {
-		/* released by hand: the rules watch it afresh */
-		s->auto_quarantined = false;
-		bh_detect_forget(a->det, rec.slot);
-	}
+	if (s && s->auto_quarantined)
+		check_released(a, s, &rec, &v);
 	if (flags & BH_AGG_NEW) {
 		if (s)
 			s->flows[f->verdict]++;
 		if (f->mode == BH_MODE_LEARN)
 			f->user_flags |= F_LEARN;
 	}
-	if ((flags & BH_AGG_NEW) || ((flags & BH_AGG_VERDICT) && f->verdict == BH_V_DENY)) {
+	if ((flags & BH_AGG_NEW) || ((flags & BH_AGG_VERDICT) &&
+				      (f->verdict == BH_V_DENY || f->verdict == BH_V_WOULD_DENY))) {
 		struct bh_detect_flow df = {
 			.slot = rec.slot, .ns = v.ns, .name = v.name,
 			.ts_ms = rec.ts_ns / 1000000, .dir = f->dir, .verdict = f->verdict,
-			.proto = f->proto, .dport = f->dport,
+			.mode = f->mode, .family = f->family, .proto = f->proto,
+			.sport = f->sport, .dport = f->dport,
 		};
-		struct bh_detect_result r;
+		struct bh_detect_result r[BH_DETECT_RULES];
+		int n;
 
+		memcpy(df.src, f->src, 16);
 		memcpy(df.peer, bh_flow_peer_addr(f), 16);
 		if (s)
 			check_deviation(a, s, &v);
-		if (bh_detect_flow(a->det, &df, &r) == 1) {
-			if (s)
-				s->auto_quarantined = true;
-			auto_quarantine(a, &v, &r);
+		if (bh_detect_enabled(&a->cfg->detect) && f->dir == BH_DIR_EGRESS &&
+		    f->verdict != BH_V_QUARANTINE) {
+			df.outside_baseline = outside_baseline(a, s, f, &v);
+			n = bh_detect_flow(a->det, &df, r);
+			if (n < 0)
+				a->detect_errors++;
+			for (int i = 0; i < n; i++)
+				detect_decide(a, s, &v, &r[i], rec.ts_ns);
 		}
 	}
 	if (bh_flowagg_dirty(a->agg) >= a->cfg->flush_records)
@@ -495,6 +605,10 @@ static void save_state(struct agent *a)
 	bh_agent_state_set(a->db, "store_errors", (int64_t)a->store_errors);
 	bh_agent_state_set(a->db, "deviations", (int64_t)a->deviations);
 	bh_agent_state_set(a->db, "quarantines", (int64_t)a->quarantines);
+	bh_agent_state_set(a->db, "would_quarantines", (int64_t)a->would_quarantines);
+	bh_agent_state_set(a->db, "detect_alerts", (int64_t)a->detect_alerts);
+	bh_agent_state_set(a->db, "detect_errors", (int64_t)a->detect_errors);
+	bh_agent_state_set(a->db, "detect_decision_last_us", (int64_t)a->decision_last_us);
 	bh_agent_state_set(a->db, "syslog_sent", (int64_t)ss.sent);
 	bh_agent_state_set(a->db, "syslog_dropped", (int64_t)ss.dropped);
 	bh_agent_state_set(a->db, "syslog_queued", (int64_t)ss.queued);
@@ -541,6 +655,8 @@ static void tick(struct agent *a)
 
 		a->last_retention_ms = now;
 		bh_flowstore_retention(a->fs, now_ms(CLOCK_REALTIME), &deleted);
+		bh_detect_marks_retention(a->db, now_ms(CLOCK_REALTIME) - (int64_t)a->cfg->max_age_ms,
+					  &deleted);
 	}
 }
 
@@ -601,7 +717,34 @@ static int collect(struct bh_metrics *m, void *arg)
 			if (s->flows[v])
 				bh_metrics_add_flows(m, ns, slash + 1, (enum bh_verdict)v,
 						     s->flows[v]);
+		for (int r = BH_DETECT_DENIED; r < BH_DETECT_RULES; r++) {
+			for (int o = BH_DETECT_QUARANTINE; o < BH_DETECT_OUTCOMES; o++) {
+				struct bh_metric_label l[3] = {
+					{ "workload", s->id },
+					{ "rule", bh_detect_rule_name(r) },
+					{ "action", bh_detect_outcome_name(o) },
+				};
+
+				if (!s->decisions[r][o])
+					continue;
+				err = bh_metrics_add(m, "bulkhead_detections_total",
+						     BH_METRIC_COUNTER, "decisions of the automatic"
+						     " quarantine rules, by rule and what was done",
+						     l, 3, (double)s->decisions[r][o]);
+				if (err)
+					return err;
+			}
+		}
 	}
+	err = bh_metrics_add(m, "bulkhead_would_quarantines_total", BH_METRIC_COUNTER,
+			     "quarantines the rules decided but did not apply (learn/monitor"
+			     " mode, quarantine.dry_run)", NULL, 0, (double)a->would_quarantines);
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_detect_alerts_total", BH_METRIC_COUNTER,
+				     "decisions of rules whose action is alert", NULL, 0,
+				     (double)a->detect_alerts);
+	if (err)
+		return err;
 	return bh_metrics_collect_kernel(a->ctx, m);
 }
 
@@ -632,6 +775,9 @@ static int setup(struct agent *a)
 		err = bh_baseline_schema(a->db);
 		if (err)
 			return fail(a, err, "cannot prepare the baselines table%s: %s", "");
+		err = bh_detect_marks_schema(a->db);
+		if (err)
+			return fail(a, err, "cannot prepare the flow_marks table%s: %s", "");
 	}
 	{
 		struct bh_flowagg_opts ao = { .max_flows = c->max_live_flows,

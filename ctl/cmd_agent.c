@@ -188,13 +188,16 @@ static json_object *flow_json(const struct bh_flow_row *r)
 	jint(o, "first_ms", r->first_ms);
 	jint(o, "last_ms", r->last_ms);
 	json_object_object_add(o, "ended", json_object_new_boolean(r->ended));
+	/* counted towards a detection decision: "port-scan:denied" */
+	jstr(o, "counted", r->counted);
 	return o;
 }
 
 static const char *const flow_cols[] = {
 	"mark: ", "last_seen:LAST SEEN", "workload:WORKLOAD", "dir:DIR", "proto:PROTO",
 	"src:SRC", "sport:SPORT", "dst:DST", "dport:DPORT", "peer:PEER",
-	"verdict:VERDICT", "reason:REASON", "rule:RULE", "packets:PKTS", "bytes:BYTES", NULL,
+	"verdict:VERDICT", "reason:REASON", "rule:RULE", "packets:PKTS", "bytes:BYTES",
+	"counted:COUNTED", NULL,
 };
 
 struct flows_arg {
@@ -220,10 +223,11 @@ static int flow_row(const struct bh_flow_row *r, void *arg)
 
 			snprintf(wl, sizeof(wl), "%s/%s", r->ns, r->name);
 			printf("%-1s %-24s %-20s %-7s %-5s %-15s %5d %-15s %5d %-20s %-10s %-14s"
-			       " %7" PRId64 " %9" PRId64 "\n", verdict_mark(r->verdict),
+			       " %7" PRId64 " %9" PRId64 " %s\n", verdict_mark(r->verdict),
 			       ts_str(r->last_ms, ts, sizeof(ts)), wl, r->dir,
 			       bh_proto_str(r->proto, pbuf, sizeof(pbuf)), r->src, r->sport, r->dst,
-			       r->dport, r->peer, r->verdict, r->reason, r->packets, r->bytes);
+			       r->dport, r->peer, r->verdict, r->reason, r->packets, r->bytes,
+			       r->counted);
 		}
 		json_object_put(o);
 		return 0;
@@ -317,9 +321,9 @@ static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	if (!cli->json)
-		printf("%-1s %-24s %-20s %-7s %-5s %-15s %5s %-15s %5s %-20s %-10s %-14s %7s %9s\n",
+		printf("%-1s %-24s %-20s %-7s %-5s %-15s %5s %-15s %5s %-20s %-10s %-14s %7s %9s %s\n",
 		       "", "LAST SEEN", "WORKLOAD", "DIR", "PROTO", "SRC", "SPORT", "DST", "DPORT",
-		       "PEER", "VERDICT", "REASON", "PKTS", "BYTES");
+		       "PEER", "VERDICT", "REASON", "PKTS", "BYTES", "COUNTED");
 	err = 0;
 	while (!interrupted && !err) {
 		struct timespec ts = { 0, 250 * 1000000 };

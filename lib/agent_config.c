@@ -34,7 +34,10 @@ void bh_agent_config_defaults(struct bh_agent_config *c)
 	c->cidr_prefix_v4 = 32;
 	c->cidr_prefix_v6 = 128;
 	c->detect.denied_seconds = 10;
+	c->detect.denied_action = BH_DETECT_ACTION_QUARANTINE;
 	c->detect.scan_seconds = 10;
+	c->detect.scan_action = BH_DETECT_ACTION_ALERT;	/* fan-out is common: watch first */
+	c->detect.cidr_action = BH_DETECT_ACTION_QUARANTINE;
 	c->capture_seconds = 30;
 	c->capture_max_bytes = 10 << 20;
 	c->deviation_rate = 60;
@@ -365,10 +368,22 @@ static int baseline_key(struct cfg_parser *p, const char *key, yaml_node_t *v, c
 	return unknown(p, v, f);
 }
 
+static int get_action(struct cfg_parser *p, const yaml_node_t *n, const char *field,
+		      enum bh_detect_action *out)
+{
+	const char *s = scalar(n);
+
+	if (!s || bh_detect_action_parse(s, out))
+		return cfg_fail(p, n, field, "expected alert or quarantine");
+	return 0;
+}
+
 static int denied_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
 {
 	struct bh_detect_opts *d = &p->c->detect;
 
+	if (!strcmp(key, "action"))
+		return get_action(p, v, f, &d->denied_action);
 	if (!strcmp(key, "count"))
 		return get_u32(p, v, f, 1, BH_DETECT_MAX_COUNT, &d->denied_count);
 	if (!strcmp(key, "seconds"))
@@ -386,6 +401,8 @@ static int scan_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const
 		return get_u32(p, v, f, 2, BH_DETECT_MAX_DISTINCT, &d->scan_peers);
 	if (!strcmp(key, "seconds"))
 		return get_u32(p, v, f, 1, 86400, &d->scan_seconds);
+	if (!strcmp(key, "action"))
+		return get_action(p, v, f, &d->scan_action);
 	return unknown(p, v, f);
 }
 
@@ -450,14 +467,33 @@ static int exempt_item(struct cfg_parser *p, yaml_node_t *n, const char *f)
 	return get_str(p, n, f, d->exempt[d->nr_exempt++], sizeof(d->exempt[0]));
 }
 
+/* deny_cidrs: {cidrs: [...], action: alert|quarantine} */
+static int deny_cidrs_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
+{
+	if (!strcmp(key, "cidrs"))
+		return each_item(p, v, f, deny_cidr_item);
+	if (!strcmp(key, "action"))
+		return get_action(p, v, f, &p->c->detect.cidr_action);
+	return unknown(p, v, f);
+}
+
 static int quarantine_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
 {
 	if (!strcmp(key, "denied_flows"))
 		return each_key(p, v, f, denied_key);
 	if (!strcmp(key, "scan"))
 		return each_key(p, v, f, scan_key);
-	if (!strcmp(key, "deny_cidrs"))
+	if (!strcmp(key, "deny_cidrs")) {
+		/* a list of CIDRs, or a mapping with the list and an action */
+		if (v && v->type == YAML_MAPPING_NODE)
+			return each_key(p, v, f, deny_cidrs_key);
+		if (!v || v->type != YAML_SEQUENCE_NODE)
+			return cfg_fail(p, v, f, "expected a list of CIDRs, or a mapping"
+					" {cidrs: [...], action: alert|quarantine}");
 		return each_item(p, v, f, deny_cidr_item);
+	}
+	if (!strcmp(key, "dry_run"))
+		return get_bool(p, v, f, &p->c->detect.dry_run);
 	if (!strcmp(key, "exempt"))
 		return each_item(p, v, f, exempt_item);
 	if (!strcmp(key, "capture")) {

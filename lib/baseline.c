@@ -188,6 +188,7 @@ int bh_baseline_load(sqlite3 *db, const char *ns, const char *name, struct bh_ba
 		e->flows = sqlite3_column_int64(st, 7);
 		e->first_ms = sqlite3_column_int64(st, 8);
 		e->last_ms = sqlite3_column_int64(st, 9);
+		e->cidr_ok = e->peer_kind == BH_PEER_CIDR && !bh_parse_cidr(e->peer, &e->cidr);
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = sql_err(rc);
@@ -245,37 +246,43 @@ static bool labels_include(const char *want, int nr, const struct bh_label *labe
 	return true;
 }
 
-bool bh_baseline_covers(const struct bh_baseline *b, const struct bh_flow_view *v)
+bool bh_baseline_covers_peer(const struct bh_baseline *b, enum bh_dir dir, int proto, int port,
+			     const struct bh_workload_info *peer_wl, const __u8 peer_addr[16])
 {
-	enum bh_dir dir = strcmp(v->dir, "egress") == 0 ? BH_DIR_EGRESS : BH_DIR_INGRESS;
-	__u8 addr[16];
-	bool have_addr = false;
-
-	{
-		struct bh_detect_cidr c;
-
-		if (!bh_parse_cidr(v->peer_addr, &c)) {
-			memcpy(addr, c.net.addr, 16);
-			have_addr = true;
-		}
-	}
 	for (int i = 0; i < b->nr; i++) {
 		const struct bh_baseline_entry *e = &b->entries[i];
 
-		if (e->dir != dir || e->proto != v->proto || e->port != v->dport)
+		if (e->dir != dir || e->proto != proto || e->port != port)
 			continue;
 		if (e->peer_kind == BH_PEER_WORKLOAD) {
-			if (v->peer_wl && !strcmp(v->peer_wl->ns, e->peer_ns) &&
-			    labels_include(e->peer, v->peer_wl->nr_labels, v->peer_wl->labels))
+			if (peer_wl && !strcmp(peer_wl->ns, e->peer_ns) &&
+			    labels_include(e->peer, peer_wl->nr_labels, peer_wl->labels))
 				return true;
-		} else if (!v->peer_wl && have_addr) {
+		} else if (!peer_wl && peer_addr) {
 			struct bh_detect_cidr c;
+			const struct bh_detect_cidr *cp = &e->cidr;
 
-			if (!bh_parse_cidr(e->peer, &c) && bh_detect_cidr_contains(&c, addr))
+			/* entries built by hand (not loaded) are parsed here */
+			if (!e->cidr_ok) {
+				if (bh_parse_cidr(e->peer, &c))
+					continue;
+				cp = &c;
+			}
+			if (bh_detect_cidr_contains(cp, peer_addr))
 				return true;
 		}
 	}
 	return false;
+}
+
+bool bh_baseline_covers(const struct bh_baseline *b, const struct bh_flow_view *v)
+{
+	enum bh_dir dir = strcmp(v->dir, "egress") == 0 ? BH_DIR_EGRESS : BH_DIR_INGRESS;
+	struct bh_detect_cidr c;
+	bool have_addr = !bh_parse_cidr(v->peer_addr, &c);
+
+	return bh_baseline_covers_peer(b, dir, v->proto, v->dport, v->peer_wl,
+				       have_addr ? c.net.addr : NULL);
 }
 
 const char *bh_baseline_peer_str(const struct bh_baseline_entry *e, char *buf, size_t len)

@@ -45,6 +45,9 @@ struct bh_baseline_entry {
 	int port;
 	int64_t flows;
 	int64_t first_ms, last_ms;
+	/* filled by bh_baseline_load: a CIDR peer, parsed once for matching */
+	bool cidr_ok;
+	struct bh_detect_cidr cidr;
 };
 
 struct bh_baseline {
@@ -76,6 +79,10 @@ int bh_baseline_clear(sqlite3 *db, const char *ns, const char *name);
  * is in the namespace and carries every label of the entry (selector
  * semantics, as the exported policy); CIDR peers by containment. */
 bool bh_baseline_covers(const struct bh_baseline *b, const struct bh_flow_view *v);
+/* The same for a flow given by its parts (no text to parse: the
+ * detection path). peer_addr is IPv4-mapped for IPv4. */
+bool bh_baseline_covers_peer(const struct bh_baseline *b, enum bh_dir dir, int proto, int port,
+			     const struct bh_workload_info *peer_wl, const __u8 peer_addr[16]);
 
 enum bh_baseline_format { BH_BASELINE_K8S = 0, BH_BASELINE_NATIVE = 1 };
 

@@ -117,6 +117,11 @@ int bh_workload_set_mode(struct bh_ctx *ctx, const char *ns, const char *name,
  * update) and record the reason; established connections die too. */
 int bh_workload_quarantine(struct bh_ctx *ctx, const char *ns, const char *name,
 			   const char *reason);
+/* The same; the timeline event says `explanation` (which should begin
+ * with the reason) instead of the bare reason: a decision of the agent's
+ * rules, with the flows behind it. */
+int bh_workload_quarantine_explained(struct bh_ctx *ctx, const char *ns, const char *name,
+				     const char *reason, const char *explanation);
 int bh_workload_release(struct bh_ctx *ctx, const char *ns, const char *name);
 /* Is the programs' attachment on ifindex in place? (CNI CHECK) */
 int bh_workload_check_attached(struct bh_ctx *ctx, __u32 ifindex);

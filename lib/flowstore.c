@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "detect_marks.h"
 #include "flowstore.h"
 
 static const char schema[] =
@@ -283,18 +284,25 @@ static bool table_exists(sqlite3 *db)
 int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 			 int (*fn)(const struct bh_flow_row *r, void *arg), void *arg)
 {
-	/* newest `limit` rows, shown oldest first */
+	/* newest `limit` rows, shown oldest first; the marks of detection
+	 * decisions (lib/detect_marks.h) name a flow by workload and tuple */
 	static const char sql[] =
-		"SELECT * FROM (SELECT id, " COLS " FROM flows WHERE id > ?1 AND last_ms >= ?2"
+		"SELECT * FROM (SELECT id, " COLS ", %s FROM flows WHERE id > ?1 AND last_ms >= ?2"
 		" AND (?3 IS NULL OR (ns = ?3 AND name = ?4)) ORDER BY id DESC LIMIT ?5)"
 		" ORDER BY id";
+	static const char marks[] =
+		"(SELECT group_concat(mark, ',') FROM flow_marks m WHERE m.ns = flows.ns AND"
+		" m.name = flows.name AND m.src = flows.src AND m.sport = flows.sport AND"
+		" m.dst = flows.dst AND m.dport = flows.dport AND m.proto = flows.proto)";
+	char query[sizeof(sql) + sizeof(marks)];
 	struct bh_flow_row *r;
 	sqlite3_stmt *st;
 	int rc, ret = 0;
 
 	if (!table_exists(db))
 		return 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	snprintf(query, sizeof(query), sql, bh_detect_marks_present(db) ? marks : "''");
+	if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK)
 		return sql_err(sqlite3_errcode(db));
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -330,6 +338,7 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 		r->first_ms = sqlite3_column_int64(st, 18);
 		r->last_ms = sqlite3_column_int64(st, 19);
 		r->ended = sqlite3_column_int(st, 20) != 0;
+		col_text(st, 21, r->counted, sizeof(r->counted));
 		ret = fn(r, arg);
 		if (ret)
 			break;

@@ -66,6 +66,7 @@ struct bh_flow_row {
 	int tcp_flags;
 	int64_t first_ms, last_ms;
 	bool ended;
+	char counted[128];	/* detection marks ("port-scan:denied"), "" if none */
 };
 
 struct bh_flow_query {

@@ -528,6 +528,12 @@ int bh_workload_set_mode(struct bh_ctx *ctx, const char *ns, const char *name,
 int bh_workload_quarantine(struct bh_ctx *ctx, const char *ns, const char *name,
 			   const char *reason)
 {
+	return bh_workload_quarantine_explained(ctx, ns, name, reason, NULL);
+}
+
+int bh_workload_quarantine_explained(struct bh_ctx *ctx, const char *ns, const char *name,
+				     const char *reason, const char *explanation)
+{
 	struct bh_workload_info *w;
 	struct bh_tx tx;
 	int err;
@@ -540,7 +546,8 @@ int bh_workload_quarantine(struct bh_ctx *ctx, const char *ns, const char *name,
 	if ((err = bh_store_workload_set_quarantine(ctx->db, ns, name, true, reason)))
 		store_fail(ctx, err, "quarantine");
 	if (!err)
-		err = bh_event_add(ctx, ns, name, "quarantine", "alert", "quarantined: %s", reason);
+		err = bh_event_add(ctx, ns, name, "quarantine", "alert", "quarantined: %s",
+				   explanation && explanation[0] ? explanation : reason);
 	/* One map update: from the next packet on, every flow of the
 	 * workload (established ones too) meets the deny-all map. */
 	if (!err)

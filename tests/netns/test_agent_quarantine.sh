@@ -41,10 +41,12 @@ spec:
 YAML
 expect_ok "policy for burst" $BH policy apply -f "$BULKHEAD_STATE_DIR/burst.yaml"
 
+# scan's action defaults to alert; this test wants it to act. The scanner
+# has no policy and no baseline: none of its flows is explained.
 cat >"$BULKHEAD_STATE_DIR/agent.yaml" <<'YAML'
 quarantine:
   denied_flows: {count: 10, seconds: 10}
-  scan: {distinct_ports: 15, distinct_peers: 15, seconds: 10}
+  scan: {distinct_ports: 15, distinct_peers: 15, seconds: 10, action: quarantine}
   deny_cidrs: [192.0.2.0/24]
   exempt: ["ops/*"]
 YAML

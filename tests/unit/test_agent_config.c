@@ -36,6 +36,11 @@ static void test_defaults(void **state)
 	assert_int_equal(c.detect.denied_count, 0);
 	assert_int_equal(c.detect.scan_ports, 0);
 	assert_int_equal(c.detect.nr_deny_cidrs, 0);
+	/* actions: quarantine, except scan (fan-out is common) */
+	assert_int_equal(c.detect.denied_action, BH_DETECT_ACTION_QUARANTINE);
+	assert_int_equal(c.detect.scan_action, BH_DETECT_ACTION_ALERT);
+	assert_int_equal(c.detect.cidr_action, BH_DETECT_ACTION_QUARANTINE);
+	assert_false(c.detect.dry_run);
 	assert_false(c.capture);
 	assert_int_equal(c.cidr_prefix_v4, 32);
 	assert_int_equal(c.cidr_prefix_v6, 128);
@@ -107,6 +112,33 @@ static void test_every_key(void **state)
 	assert_string_equal(c.metrics_listen, "127.0.0.1:9109");
 }
 
+/* action per rule, the mapping form of deny_cidrs, dry_run */
+static void test_actions(void **state)
+{
+	struct bh_agent_config c;
+	struct bh_agent_config_error e;
+	static const char yaml[] =
+		"quarantine:\n"
+		"  denied_flows: {count: 5, action: alert}\n"
+		"  scan: {distinct_peers: 30, action: quarantine}\n"
+		"  deny_cidrs: {cidrs: [192.0.2.0/24, \"2001:db8::/32\"], action: alert}\n"
+		"  dry_run: true\n";
+
+	(void)state;
+	assert_int_equal(parse(yaml, &c, &e), 0);
+	assert_int_equal(c.detect.denied_count, 5);
+	assert_int_equal(c.detect.denied_action, BH_DETECT_ACTION_ALERT);
+	assert_int_equal(c.detect.scan_peers, 30);
+	assert_int_equal(c.detect.scan_action, BH_DETECT_ACTION_QUARANTINE);
+	assert_int_equal(c.detect.nr_deny_cidrs, 2);
+	assert_int_equal(c.detect.cidr_action, BH_DETECT_ACTION_ALERT);
+	assert_true(c.detect.dry_run);
+	assert_int_equal(parse("quarantine: {dry_run: false, deny_cidrs: {cidrs: []}}\n", &c, &e),
+			 0);
+	assert_false(c.detect.dry_run);
+	assert_int_equal(c.detect.cidr_action, BH_DETECT_ACTION_QUARANTINE);
+}
+
 static void test_syslog_shorthand(void **state)
 {
 	struct bh_agent_config c;
@@ -133,6 +165,16 @@ static const struct bad_case bad[] = {
 	{ "quarantine:\n  deny_cidrs:\n    - 10.0.0.0/8\n    - 300.1.2.3/8\n", 4, "quarantine.deny_cidrs[1]" },
 	{ "quarantine:\n  deny_cidrs: 10.0.0.0/8\n", 2, "quarantine.deny_cidrs" },
 	{ "quarantine:\n  exempt: [kube-system]\n", 2, "quarantine.exempt[0]" },
+	{ "quarantine:\n  scan: {distinct_ports: 20, action: block}\n", 2, "quarantine.scan.action" },
+	{ "quarantine:\n  denied_flows:\n    count: 5\n    action: [quarantine]\n", 4,
+	  "quarantine.denied_flows.action" },
+	{ "quarantine:\n  deny_cidrs: {cidrs: [10.0.0.0/8], action: Alert}\n", 2,
+	  "quarantine.deny_cidrs.action" },
+	{ "quarantine:\n  deny_cidrs:\n    cidr: [10.0.0.0/8]\n", 3, "quarantine.deny_cidrs.cidr" },
+	{ "quarantine:\n  deny_cidrs: {cidrs: [10.0.0.0/33]}\n", 2, "quarantine.deny_cidrs.cidrs[0]" },
+	{ "quarantine:\n  dry_run: maybe\n", 2, "quarantine.dry_run" },
+	{ "quarantine:\n  dryrun: true\n", 2, "quarantine.dryrun" },
+	{ "quarantine:\n  scan: {distinct_ports: 20, actions: alert}\n", 2, "quarantine.scan.actions" },
 	{ "quarantine:\n  capture: {seconds: 30, max_bytes: lots}\n", 2, "quarantine.capture.max_bytes" },
 	{ "metrics: {listen: [1, 2]}\n", 1, "metrics.listen" },
 	{ "baseline: {cidr_prefix_v4: 33}\n", 1, "baseline.cidr_prefix_v4" },
@@ -228,6 +270,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_syslog_shorthand),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_yaml_syntax_error),
