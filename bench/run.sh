@@ -11,7 +11,9 @@
 #   veth_path       TCP 1/4 streams, 64-byte UDP, conn/s on real veths,
 #                   no filter / bulkhead tc / bulkhead xdp / nftables sets
 #   bench_apply     10k-rule apply and quarantine latency
-#   bench_ingest    agent ingest rate and memory (if built)
+#   bench_ingest    agent ingest rate and memory (if built), detection off/on
+#   bench_detect    automatic quarantine: threshold-crossing flow record to
+#                   quarantine map update, idle and under new-flow load
 #   bench_cni       CNI ADD time (if present)
 # Env: BUILD (build), QUICK=1 (small counts: a smoke run of a minute or two),
 #      and each part's own knobs (see the part).
@@ -30,6 +32,7 @@ if [ -n "${QUICK:-}" ]; then
 	PROG_ARGS=(--runs 3 --repeat 1000000 --new-flows 20000 --quick)
 	export ROUNDS=${ROUNDS:-1} TCP_SECS=${TCP_SECS:-2} UDP_SECS=${UDP_SECS:-2} CRR_SECS=${CRR_SECS:-2}
 	export APPLY_RUNS=${APPLY_RUNS:-2} Q_RUNS=${Q_RUNS:-5} CLI_RUNS=${CLI_RUNS:-2}
+	export DETECT_TRIALS=${DETECT_TRIALS:-20}
 else
 	PROG_ARGS=(--runs 5 --repeat 1000000 --new-flows 200000)
 fi
@@ -67,6 +70,7 @@ if [ -x "$ABS_BUILD/bench/bench_ingest" ]; then
 else
 	echo; echo "== bench_ingest: not built ($ABS_BUILD/bench/bench_ingest), skipped"
 fi
+part bench_detect 600 bash bench/bench_detect.sh
 if [ -f bench/bench_cni.sh ]; then
 	part bench_cni 300 bash bench/bench_cni.sh
 else
@@ -97,8 +101,10 @@ targets = [
     ("crr_over_nofilter", ">=", 0.9),
     ("udp64_over_nft_sets", ">=", 1.0),
     ("tcp1_over_nft_sets", ">=", 1.0),
+    ("detect_decision_p99_ms", "<=", 100),
+    ("ingest_detect_on_over_off", ">=", 0.9),
 ]
-print("== targets (issue 2)")
+print("== targets (issues 2, 9)")
 for key, op, bound in targets:
     v = figs.get(key)
     if not isinstance(v, (int, float)):

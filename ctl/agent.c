@@ -60,7 +60,6 @@ struct slot_state {
 	struct bh_baseline bl;
 	bool auto_quarantined;		/* detection fired for this workload */
 	uint64_t quarantined_ns;	/* when (monotonic, as record times) */
-	int64_t release_check_ms;
 	uint64_t decisions[BH_DETECT_RULES][BH_DETECT_OUTCOMES];	/* metrics */
 };
 
@@ -162,6 +161,23 @@ static void start_capture(struct agent *a, const struct bh_flow_view *v)
 	agent_event(a, v->ns, v->name, "capture", err ? "warning" : "info", detail);
 }
 
+/* Is the workload quarantined already (by hand, or by us after this
+ * record was written: records wait in the ring)? The cached answer may
+ * be stale after a release: ask the store before skipping. */
+static bool already_quarantined(struct agent *a, const struct slot_state *s,
+				const struct bh_flow_view *v, uint64_t rec_ts_ns)
+{
+	const struct bh_workload_info *wl;
+
+	if (!v->wl || !v->wl->quarantined)
+		return false;
+	if (s && s->quarantined_ns && rec_ts_ns <= s->quarantined_ns)
+		return true;
+	bh_flowrec_invalidate(a->fr);
+	wl = bh_flowrec_workload(a->fr, v->wl->slot);
+	return wl && wl->quarantined;
+}
+
 /* Quarantine now: one map update, then tell syslog how long after the
  * threshold-crossing flow's record (rec_ts_ns, monotonic) it took. */
 static void auto_quarantine(struct agent *a, struct slot_state *s, const struct bh_flow_view *v,
@@ -170,11 +186,13 @@ static void auto_quarantine(struct agent *a, struct slot_state *s, const struct 
 {
 	char detail[1536];
 	struct timespec ts;
-	uint64_t done_ns;
+	uint64_t decided_ns, done_ns;
 	int err;
 
-	if (v->wl && v->wl->quarantined)
+	if (already_quarantined(a, s, v, rec_ts_ns))
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	decided_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	err = bh_workload_quarantine_explained(a->ctx, v->ns, v->name, r->reason, explanation);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	done_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
@@ -191,9 +209,13 @@ static void auto_quarantine(struct agent *a, struct slot_state *s, const struct 
 		s->auto_quarantined = true;
 		s->quarantined_ns = done_ns;
 	}
-	/* bh_workload_quarantine recorded the timeline event; tell syslog */
-	snprintf(detail, sizeof(detail), "quarantined: %s; quarantine map updated %.3f ms after"
-		 " the flow's record", explanation, (double)a->decision_last_us / 1000.0);
+	/* bh_workload_quarantine recorded the timeline event; tell syslog.
+	 * "updated": the map update syscall returned, which waits for an
+	 * RCU grace period, so no CPU still judges by the old policy. */
+	snprintf(detail, sizeof(detail), "quarantined: %s; decided %.3f ms and quarantine map"
+		 " updated %.3f ms after the flow's record", explanation,
+		 (double)(decided_ns > rec_ts_ns ? decided_ns - rec_ts_ns : 0) / 1e6,
+		 (double)a->decision_last_us / 1000.0);
 	bh_export_event(&a->x, v->ns, v->name, "quarantine", "alert", detail);
 	if (a->cfg->capture)
 		start_capture(a, v);
@@ -227,32 +249,22 @@ static void detect_decide(struct agent *a, struct slot_state *s, const struct bh
 }
 
 /* After a quarantine the data path judges every packet of the workload
- * "quarantine"; a record it passed or judged by policy, written after the
- * quarantine, means someone released it: look (at most every 100 ms),
- * and if so let the rules watch it afresh at once. */
+ * "quarantine". A record it judged by policy instead, time-stamped after
+ * our quarantine's map update returned (that update waits for an RCU
+ * grace period: no program still runs with the old map), proves someone
+ * released it, even before the store says so (a release swaps the map
+ * before it commits). Then the rules watch it afresh at once. */
 static void check_released(struct agent *a, struct slot_state *s, const struct bh_flow_record *rec,
 			   const struct bh_flow_view *v)
 {
 	bool judged = rec->verdict == BH_V_ALLOW || rec->verdict == BH_V_WOULD_DENY ||
 		      rec->verdict == BH_V_DENY;
-	bool released = !v->wl->quarantined;
 
-	if (!released && judged && rec->ts_ns > s->quarantined_ns) {
-		int64_t now = now_ms(CLOCK_MONOTONIC);
-
-		if (now - s->release_check_ms >= 100) {
-			const struct bh_workload_info *wl;
-
-			s->release_check_ms = now;
-			bh_flowrec_invalidate(a->fr);
-			wl = bh_flowrec_workload(a->fr, rec->slot);
-			released = wl && !wl->quarantined;
-		}
-	}
-	if (released) {
-		s->auto_quarantined = false;
-		bh_detect_forget(a->det, rec->slot);
-	}
+	if (v->wl->quarantined && !(judged && rec->ts_ns > s->quarantined_ns))
+		return;
+	s->auto_quarantined = false;
+	bh_detect_forget(a->det, rec->slot);
+	bh_flowrec_invalidate(a->fr);
 }
 
 /* ------------------------------------------------------- deviations */
