@@ -26,6 +26,18 @@
  * time of its send calls included). Other processes share the machine, so
  * the CPU-time rate is the steadier "one core" figure. The last line is a
  * JSON object for bench/run.sh.
+ *
+ * Detection off and on: the RECORDS are ingested in 8 chunks, alternately
+ * without and with the agent's detection step (A B B A A B B A, so drift
+ * of the machine cancels out): for every new egress flow (and one that
+ * became denied) the baseline lookup (bh_baseline_covers_peer over a
+ * 32-entry baseline, the matching entries last) and bh_detect_flow with
+ * the rules of docs/agent.md's example (denied_flows 20/10s, scan
+ * 20/20/10s with action quarantine, four deny_cidrs, an exempt pattern);
+ * each decision is explained (bh_detect_explain) and the slot forgotten, as
+ * a release would, so the rules keep counting for the whole run. Only the
+ * store and kernel work of an actual quarantine are left out (measured by
+ * bench_detect.sh).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +57,8 @@
 #include <unistd.h>
 
 #include "agent_config.h"
+#include "baseline.h"
+#include "detect.h"
 #include "export.h"
 #include "flowagg.h"
 #include "flowrec.h"
@@ -175,6 +189,7 @@ static void make_record(struct bh_flow_record *r, uint64_t i, uint64_t flow, __u
 	r->bytes = r->packets * 120;
 	r->tcp_flags = event == BH_E_END ? 0x1b : 0x02;
 	r->peer_identity = BH_ID_WORLD;
+	r->mode = BH_MODE_ENFORCE;
 	r->saddr[10] = r->saddr[11] = 0xff;
 	r->saddr[12] = 10;
 	r->saddr[13] = (__u8)(flow % NR_WORKLOADS);
@@ -196,6 +211,10 @@ struct pipe {
 	uint64_t flushes, store_errors, written;
 	unsigned since_pump;
 	uint32_t batch;		/* the agent's store.flush_records default */
+	/* detection (NULL: off) */
+	struct bh_detect *det;
+	struct bh_baseline bl;
+	uint64_t decisions;
 };
 
 static int flush_one(struct bh_flow *f, void *arg)
@@ -229,6 +248,36 @@ static void flush(struct pipe *p)
 	p->flushes++;
 }
 
+/* The agent's detection step (ctl/agent.c, handle_record), without the
+ * store and map work of a quarantine. */
+static void detect(struct pipe *p, const struct bh_flow *f, const struct bh_flow_view *v,
+		   int flags)
+{
+	struct bh_detect_flow df = {
+		.slot = f->slot, .ns = v->ns, .name = v->name, .ts_ms = f->last_ns / 1000000,
+		.dir = f->dir, .verdict = f->verdict, .mode = f->mode, .family = f->family,
+		.proto = f->proto, .sport = f->sport, .dport = f->dport,
+	};
+	struct bh_detect_result res[BH_DETECT_RULES];
+	char expl[1024];
+	int n;
+
+	if (!((flags & BH_AGG_NEW) || ((flags & BH_AGG_VERDICT) && f->verdict == BH_V_DENY)) ||
+	    f->dir != BH_DIR_EGRESS || f->verdict == BH_V_QUARANTINE)
+		return;
+	memcpy(df.src, f->src, 16);
+	memcpy(df.peer, bh_flow_peer_addr(f), 16);
+	df.outside_baseline = !bh_baseline_covers_peer(&p->bl, BH_DIR_EGRESS, f->proto, f->dport,
+							v->peer_wl, df.peer);
+	n = bh_detect_flow(p->det, &df, res);
+	for (int i = 0; i < n; i++) {
+		bh_detect_explain(&res[i], 0, expl, sizeof(expl));
+		p->decisions++;
+	}
+	if (n > 0)
+		bh_detect_forget(p->det, f->slot);
+}
+
 static void ingest(struct pipe *p, const struct bh_flow_record *r)
 {
 	struct bh_flow_view v;
@@ -241,12 +290,57 @@ static void ingest(struct pipe *p, const struct bh_flow_record *r)
 	}
 	bh_flowrec_decode(p->fr, r, &v);
 	bh_export_flow(&p->x, &v);
+	if (p->det && flags >= 0 && v.wl)
+		detect(p, f, &v, flags);
 	if (bh_flowagg_dirty(p->agg) >= p->batch)
 		flush(p);
 	if (++p->since_pump >= 256) {
 		bh_syslog_pump(p->x.syslog);
 		p->since_pump = 0;
 	}
+}
+
+/* 32 egress entries; the synthetic peers (172.16.0.0/16, tcp 80 and 443)
+ * match the last two, so a covered flow walks the whole list. */
+static int make_baseline(struct bh_baseline *b)
+{
+	b->nr = 32;
+	b->entries = calloc(32, sizeof(*b->entries));
+	if (!b->entries)
+		return -ENOMEM;
+	for (int i = 0; i < 32; i++) {
+		struct bh_baseline_entry *e = &b->entries[i];
+
+		e->dir = BH_DIR_EGRESS;
+		e->peer_kind = BH_PEER_CIDR;
+		e->proto = 6;
+		if (i < 30) {
+			snprintf(e->peer, sizeof(e->peer), "10.%d.0.0/24", 200 + i);
+			e->port = 5000 + i;
+		} else {
+			snprintf(e->peer, sizeof(e->peer), "172.16.0.0/16");
+			e->port = i == 30 ? 80 : 443;
+		}
+		e->cidr_ok = !bh_parse_cidr(e->peer, &e->cidr);
+	}
+	return 0;
+}
+
+static int make_detect(struct bh_detect **out)
+{
+	static const char yaml[] =
+		"quarantine:\n"
+		"  denied_flows: {count: 20, seconds: 10}\n"
+		"  scan: {distinct_ports: 20, distinct_peers: 20, seconds: 10, action: quarantine}\n"
+		"  deny_cidrs: [192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, \"2001:db8::/32\"]\n"
+		"  exempt: [\"kube-system/*\"]\n";
+	struct bh_agent_config c;
+	struct bh_agent_config_error e;
+
+	bh_agent_config_defaults(&c);
+	if (bh_agent_config_parse_buf("bench", yaml, sizeof(yaml) - 1, &c, &e))
+		return -EINVAL;
+	return bh_detect_new(&c.detect, out);
 }
 
 /* The collector: drains a UDP or unix datagram socket on another core
@@ -334,6 +428,9 @@ int main(int argc, char **argv)
 	pid_t sink;
 	cpu_set_t cs;
 	long rss0, rss1;
+	struct bh_detect *det = NULL;
+	double wall[2] = { 0, 0 }, cpu[2] = { 0, 0 };
+	uint64_t count[2] = { 0, 0 };
 
 	CPU_ZERO(&cs);
 	CPU_SET(0, &cs);
@@ -379,21 +476,40 @@ int main(int argc, char **argv)
 	drain(p.x.syslog);	/* the flows' memory, not the syslog queue's */
 	rss1 = rss_kib();
 
-	/* 2. rate: NR records, 60% new / 30% end / 10% deny over rolling flows */
-	t0 = now_s();
-	c0 = cpu_s();
-	for (uint64_t i = 0; i < nr; i++) {
-		uint64_t k = i % 10, flow = live + i / 2;
-		__u8 ev = k < 6 ? BH_E_NEW : k < 9 ? BH_E_END : BH_E_DENY;
-
-		if (ev != BH_E_NEW)
-			flow = live + (i > 10 ? (i - 5) / 2 : 0);
-		make_record(&r, live + i, flow, ev);
-		ingest(&p, &r);
+	/* 2. rate: NR records, 60% new / 30% end / 10% deny over rolling flows,
+	 * in 8 chunks: detection off, on, on, off, off, on, on, off */
+	if (make_baseline(&p.bl) || make_detect(&det)) {
+		fprintf(stderr, "bench_ingest: detection setup failed\n");
+		kill(sink, SIGTERM);
+		return 2;
 	}
-	flush(&p);
-	t1 = now_s();
-	c1 = cpu_s();
+	for (int c = 0; c < 8; c++) {
+		static const int on_of[8] = { 0, 1, 1, 0, 0, 1, 1, 0 };
+		uint64_t from = nr * (uint64_t)c / 8, to = nr * (uint64_t)(c + 1) / 8;
+		double w0, u0;
+
+		p.det = on_of[c] ? det : NULL;
+		w0 = now_s();
+		u0 = cpu_s();
+		for (uint64_t i = from; i < to; i++) {
+			uint64_t k = i % 10, flow = live + i / 2;
+			__u8 ev = k < 6 ? BH_E_NEW : k < 9 ? BH_E_END : BH_E_DENY;
+
+			if (ev != BH_E_NEW)
+				flow = live + (i > 10 ? (i - 5) / 2 : 0);
+			make_record(&r, live + i, flow, ev);
+			ingest(&p, &r);
+		}
+		flush(&p);
+		wall[on_of[c]] += now_s() - w0;
+		cpu[on_of[c]] += cpu_s() - u0;
+		count[on_of[c]] += to - from;
+	}
+	t0 = 0;
+	t1 = wall[0];
+	c0 = 0;
+	c1 = cpu[0];
+	nr = count[0];
 	drain(p.x.syslog);
 	bh_syslog_get_stats(p.x.syslog, &st);
 	bh_syslog_close(p.x.syslog);
@@ -419,7 +535,17 @@ int main(int argc, char **argv)
 		       " (table max %u), syslog queue bound 16 MiB\n", live, rss1, rss1 - rss0,
 		       status_kib("VmHWM"), as.live, ao.max_flows);
 	}
-	printf("{\"ingest_records_per_s\": %.0f, \"ingest_records_per_cpu_s\": %.0f,"
+	printf("bench_ingest: detection off: %" PRIu64 " records, %.0f per cpu s, %.0f per s;"
+	       " on: %" PRIu64 " records, %.0f per cpu s, %.0f per s, %" PRIu64 " decisions;"
+	       " on/off (cpu) %.3f\n", count[0], (double)count[0] / cpu[0],
+	       (double)count[0] / wall[0], count[1], (double)count[1] / cpu[1],
+	       (double)count[1] / wall[1], p.decisions,
+	       ((double)count[1] / cpu[1]) / ((double)count[0] / cpu[0]));
+	printf("{\"ingest_detect_on_records_per_cpu_s\": %.0f, \"ingest_detect_on_over_off\": %.3f,"
+	       " \"ingest_detect_decisions\": %" PRIu64 ",",
+	       (double)count[1] / cpu[1], ((double)count[1] / cpu[1]) / ((double)count[0] / cpu[0]),
+	       p.decisions);
+	printf(" \"ingest_records_per_s\": %.0f, \"ingest_records_per_cpu_s\": %.0f,"
 	       " \"ingest_sink\": \"%s\", \"ingest_syslog_sent\": %" PRIu64 ","
 	       " \"ingest_syslog_dropped\": %" PRIu64 ", \"ingest_syslog_queued\": %" PRIu64 ","
 	       " \"ingest_sink_received\": %" PRIu64 ", \"agent_rss_kib_100k_flows\": %ld,"
@@ -427,6 +553,8 @@ int main(int argc, char **argv)
 	       (double)nr / (t1 - t0), (double)nr / (c1 - c0), udp ? "udp" : "unix", st.sent,
 	       st.dropped, st.queued, got, rss1, live, status_kib("VmHWM"));
 	bh_flowstore_close(p.fs);
+	bh_detect_free(det);
+	bh_baseline_free(&p.bl);
 	bh_flowagg_free(p.agg);
 	bh_flowrec_free(p.fr);
 	sqlite3_close(db);

@@ -456,8 +456,8 @@ int bh_detect_flow(struct bh_detect *d, const struct bh_detect_flow *f,
 	const struct bh_detect_opts *o = &d->opts;
 	struct bh_detect_counted c;
 	struct bh_detect_slot *s;
+	int n = 0, listed = -1;
 	__u8 why = 0;
-	int n = 0;
 
 	if (f->slot >= BH_MAX_WORKLOADS)
 		return -EINVAL;
@@ -468,7 +468,10 @@ int bh_detect_flow(struct bh_detect *d, const struct bh_detect_flow *f,
 	/* learning explains everything policy allows */
 	if (f->outside_baseline && f->mode != BH_MODE_LEARN)
 		why |= BH_DETECT_WHY_BASELINE;
-	if (!why && !o->nr_deny_cidrs)
+	for (int i = 0; i < o->nr_deny_cidrs && listed < 0; i++)
+		if (bh_detect_cidr_contains(&o->deny_cidrs[i], f->peer))
+			listed = i;
+	if (!why && listed < 0)
 		return 0;	/* explained: counts towards nothing */
 	if (bh_detect_exempt(o, f->ns, f->name))
 		return 0;
@@ -476,20 +479,15 @@ int bh_detect_flow(struct bh_detect *d, const struct bh_detect_flow *f,
 	if (!s)
 		return -ENOMEM;
 
-	for (int i = 0; i < o->nr_deny_cidrs && !s->fired; i++) {
+	if (listed >= 0 && !s->fired && !latched(d, s, BH_DETECT_DENY_CIDR, f)) {
 		char buf[INET6_ADDRSTRLEN + 8];
 
-		if (!bh_detect_cidr_contains(&o->deny_cidrs[i], f->peer))
-			continue;
-		if (latched(d, s, BH_DETECT_DENY_CIDR, f))
-			break;
 		counted_of(f, why | BH_DETECT_WHY_LISTED, &d->scratch[BH_DETECT_DENY_CIDR][0]);
 		fire(d, s, BH_DETECT_DENY_CIDR, f, &res[n]);
-		cidr_str(&o->deny_cidrs[i], buf, sizeof(buf));
+		cidr_str(&o->deny_cidrs[listed], buf, sizeof(buf));
 		snprintf(res[n].reason, sizeof(res[n].reason),
 			 "auto: flow to deny-listed %s (proto %u port %u)", buf, f->proto, f->dport);
 		n++;
-		break;
 	}
 	if (!why)
 		return n;
