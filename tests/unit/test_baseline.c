@@ -249,6 +249,26 @@ static void test_learn_load_covers(void **state)
 	assert_false(bh_baseline_covers(&b, &v));
 	v = view("egress", IPPROTO_TCP, 5432, NULL, 3);	/* another workload */
 	assert_false(bh_baseline_covers(&b, &v));
+	/* the detection path: the same answers from raw addresses, CIDRs
+	 * parsed once at load */
+	assert_true(b.entries[0].cidr_ok);
+	{
+		__u8 a[16] = { [10] = 0xff, [11] = 0xff, [12] = 192, [13] = 168, [14] = 1, [15] = 200 };
+
+		assert_true(bh_baseline_covers_peer(&b, BH_DIR_EGRESS, IPPROTO_UDP, 53, NULL, a));
+		assert_false(bh_baseline_covers_peer(&b, BH_DIR_INGRESS, IPPROTO_UDP, 53, NULL, a));
+		assert_false(bh_baseline_covers_peer(&b, BH_DIR_EGRESS, IPPROTO_UDP, 54, NULL, a));
+		a[14] = 2;
+		assert_false(bh_baseline_covers_peer(&b, BH_DIR_EGRESS, IPPROTO_UDP, 53, NULL, a));
+		assert_true(bh_baseline_covers_peer(&b, BH_DIR_EGRESS, IPPROTO_TCP, 5432,
+						    &wls[1].info, NULL));
+		assert_false(bh_baseline_covers_peer(&b, BH_DIR_EGRESS, IPPROTO_TCP, 5432,
+						     &wls[3].info, NULL));
+		/* an empty baseline covers nothing */
+		struct bh_baseline empty = { .nr = 0 };
+
+		assert_false(bh_baseline_covers_peer(&empty, BH_DIR_EGRESS, IPPROTO_UDP, 53, NULL, a));
+	}
 	bh_baseline_free(&b);
 
 	/* other workloads' baselines are separate; clear empties */
