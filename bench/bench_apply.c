@@ -28,7 +28,7 @@
 #include <bpf/bpf.h>
 
 #include "bulkhead.h"
-#include "policy/sync.h"
+#include "sync.h"
 
 #define WL_NS	"bhbench"
 #define WL_NAME	"srv"

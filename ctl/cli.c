@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
-#include "policy/sync.h"
+#include "sync.h"
 
 int bh_cli_fail(int status, const char *fmt, ...)
 {

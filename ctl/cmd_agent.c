@@ -20,7 +20,7 @@
 #include "cli.h"
 #include "cmd_ops.h"
 #include "flowstore.h"
-#include "policy/policy.h"
+#include "policy.h"
 #include "store.h"
 
 static int64_t wall_ms(void)

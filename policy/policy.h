@@ -18,7 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bulkhead.h"
+#include "bulkhead_abi.h"
+#include "labels.h"
 
 /* A parse or compile error: names the file, the line and the field. */
 struct bh_policy_error {

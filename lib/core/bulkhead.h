@@ -18,11 +18,10 @@
 #include <sys/socket.h>
 
 #include "bulkhead_abi.h"
+#include "labels.h"
 
 #define BH_DEFAULT_BPFFS	"/sys/fs/bpf/bulkhead"
 #define BH_DEFAULT_STATE_DIR	"/var/lib/bulkhead"
-#define BH_NAME_MAX		253
-#define BH_MAX_LABELS		64
 
 /* Exit statuses of the front ends (design.md §4). */
 #define BH_EXIT_OK	0
@@ -56,11 +55,6 @@ int bh_ctx_lock(struct bh_ctx *ctx);
 void bh_ctx_unlock(struct bh_ctx *ctx);
 
 /* ------------------------------------------------------------ addresses */
-struct bh_label {
-	char key[BH_NAME_MAX + 1];
-	char value[64];
-};
-
 /* Parse "10.0.0.1", "fd00::1" into an IPv4-mapped bh_ip. */
 int bh_ip_parse(const char *s, struct bh_ip *ip);
 /* Format without the IPv4-mapped prefix. buf >= INET6_ADDRSTRLEN. */
