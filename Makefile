@@ -48,8 +48,8 @@ AGENT_INC   := $(POLICY_INC) -Ilib/core -Ilib/agent
 CNI_INC     := $(POLICY_INC) -Ilib/core
 CTL_INC     := $(AGENT_INC) -Ictl
 NFT_INC     := $(POLICY_INC) -Ibench/nft
-BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD)
-TEST_INC    := -I. $(BENCH_INC) -Ictl -Itests/lib
+BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
+TEST_INC    := -I. $(BENCH_INC) -Ictl
 
 BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
                -I/usr/include/$(ARCH_TRIPLET) -Ilib -Ilib/bpf
@@ -171,9 +171,10 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(TEST_LIB) $(ALL_LIBS) | $(SKELS)
 $(TEST_TOOLS): $(BUILD)/tests/lib/%: tests/lib/%.c $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_INC) $(call pkg_cflags,$(ALL_PKGS)) -o $@ $< $(TEST_LINK)
-$(BUILD)/bench/%: bench/%.c $(ALL_LIBS) | $(SKELS)
+# bench and tests share one packet builder (tests/lib/pkt.c).
+$(BUILD)/bench/%: bench/%.c $(BUILD)/tests/lib/pkt.o $(ALL_LIBS) | $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BENCH_INC) $(call pkg_cflags,$(ALL_PKGS)) -o $@ $< $(TEST_LINK)
+	$(CC) $(CFLAGS) $(BENCH_INC) $(call pkg_cflags,$(ALL_PKGS)) -o $@ $< $(BUILD)/tests/lib/pkt.o $(TEST_LINK)
 
 # Quoted includes in the rooms name a bare file: a path ("../lib/core/x.h",
 # "agent/x.h") would reach past the room's include paths.

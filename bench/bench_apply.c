@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 	tc = calloc(q_runs, sizeof(*tc));
 	if (!ta || !tq || !tc)
 		goto out;
-	err = bh_open(NULL, &ctx);
+	err = bh_ctx_open(NULL, &ctx);
 	if (err) {
 		rc = fail(ctx, "open", err);
 		goto out;

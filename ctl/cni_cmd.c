@@ -57,7 +57,7 @@ static int open_ctx(struct cni_run *run, bool read_only, struct bh_ctx **ctx)
 	int err;
 
 	*ctx = NULL;
-	err = bh_open(&opts, ctx);
+	err = bh_ctx_open(&opts, ctx);
 	if (err) {
 		cni_fail(&run->err, err, CNI_E_IO, "cannot open the bulkhead instance", "%s: %s",
 			 *ctx && *bh_ctx_error(*ctx) ? bh_ctx_error(*ctx) : "bh_ctx_open",

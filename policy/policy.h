@@ -201,6 +201,15 @@ void bh_eval(const struct bh_compiled_workload *w, enum bh_dir dir, __u32 peer_i
 /* The ipcache lookup: identity of an address (BH_ID_WORLD if none). */
 __u32 bh_eval_identity(const struct bh_compile_output *out, const __u8 addr[16]);
 
+/* CIDR blocks. "ADDR/PLEN" (host bits cleared, as Kubernetes does);
+ * _addr also takes a bare address (/32 or /128). -EINVAL on bad input. */
+int bh_cidr_parse(const char *s, struct bh_cidr *out);
+int bh_cidr_parse_addr(const char *s, struct bh_cidr *out);
+/* "ADDR[/PLEN]" as written: prefixlen -1 if absent. The parser above. */
+int bh_cidr_split(const char *s, struct bh_ip *ip, int *prefixlen);
+/* Is an IPv4-mapped/IPv6 address inside the block? */
+bool bh_cidr_has_addr(const struct bh_cidr *c, const __u8 addr[16]);
+
 /* Does a selector match a label set? */
 bool bh_selector_match(const struct bh_selector *sel, int nr, const struct bh_label *labels);
 

@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "maps.h"
 #include "baseline.h"
 #include "capture.h"
 #include "detect.h"
@@ -436,24 +437,15 @@ static void ring_check(struct agent *a)
 
 static int read_lost(struct agent *a, uint64_t *lost)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 key = BH_C_RECORDS_LOST;
-	__u64 *vals;
+	__u64 sum;
+	int err;
 
-	if (a->counters_fd < 0 || ncpu <= 0)
+	if (a->counters_fd < 0)
 		return -ENOENT;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(a->counters_fd, &key, vals)) {
-		free(vals);
-		return -errno;
-	}
-	*lost = 0;
-	for (int i = 0; i < ncpu; i++)
-		*lost += vals[i];
-	free(vals);
-	return 0;
+	err = bh_percpu_sum(a->counters_fd, BH_C_RECORDS_LOST, 1, &sum);
+	if (!err)
+		*lost = sum;
+	return err;
 }
 
 /* Every lost record is reported: counters in agent_state, a syslog

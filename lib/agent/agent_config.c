@@ -140,43 +140,6 @@ int bh_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-int bh_parse_cidr(const char *s, struct bh_detect_cidr *out)
-{
-	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	long plen;
-	int max;
-
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, buf, out->net.addr + 12) == 1) {
-		out->net.family = 4;
-		out->net.addr[10] = out->net.addr[11] = 0xff;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, out->net.addr) == 1) {
-		out->net.family = 6;
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-	plen = max;
-	if (slash) {
-		errno = 0;
-		plen = strtol(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || plen < 0 || plen > max)
-			return -EINVAL;
-	}
-	out->prefixlen = (int)plen;
-	/* keep the network address only: 192.0.2.7/24 -> 192.0.2.0/24 */
-	for (int bit = (max == 32 ? 96 : 0) + (int)plen; bit < 128; bit++)
-		out->net.addr[bit / 8] &= (__u8) ~(0x80 >> (bit % 8));
-	return 0;
-}
-
 int bh_syslog_format_parse(const char *s, enum bh_syslog_format *out)
 {
 	if (!strcasecmp(s, "rfc5424"))
@@ -432,7 +395,7 @@ static int deny_cidr_item(struct cfg_parser *p, yaml_node_t *n, const char *f)
 
 	if (d->nr_deny_cidrs >= BH_DETECT_MAX_CIDRS)
 		return cfg_fail(p, n, f, "at most %d CIDRs", BH_DETECT_MAX_CIDRS);
-	if (!s || bh_parse_cidr(s, &d->deny_cidrs[d->nr_deny_cidrs]))
+	if (!s || bh_cidr_parse_addr(s, &d->deny_cidrs[d->nr_deny_cidrs]))
 		return cfg_fail(p, n, f, "expected an address or CIDR such as 192.0.2.0/24");
 	d->nr_deny_cidrs++;
 	return 0;

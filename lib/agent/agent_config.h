@@ -71,7 +71,6 @@ const char *bh_agent_config_error_format(const struct bh_agent_config_error *e,
  * (a bare number is seconds); "10485760", "10MiB", "64k". */
 int bh_parse_duration_ms(const char *s, uint64_t *ms);
 int bh_parse_size(const char *s, uint64_t *bytes);
-int bh_parse_cidr(const char *s, struct bh_detect_cidr *out);
 /* "rfc5424" | "rfc3164" */
 int bh_syslog_format_parse(const char *s, enum bh_syslog_format *out);
 

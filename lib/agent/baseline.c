@@ -8,6 +8,7 @@
 
 #include "agent_config.h"
 #include "baseline.h"
+#include "store.h"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS baselines("
@@ -17,17 +18,11 @@ static const char schema[] =
 	" flows INTEGER, first_ms INTEGER, last_ms INTEGER,"
 	" PRIMARY KEY(ns, name, dir, peer_kind, peer_ns, peer, proto, port));";
 
-static int sql_err(int rc)
-{
-	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY :
-	       rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
-}
-
 int bh_baseline_schema(sqlite3 *db)
 {
 	int rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : sql_err(rc);
+	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
 }
 
 static int label_cmp(const void *a, const void *b)
@@ -81,18 +76,18 @@ int bh_baseline_entry_from_flow(const struct bh_baseline_opts *o, const struct b
 				  sizeof(e->peer));
 	}
 	{
-		struct bh_detect_cidr c;
+		struct bh_cidr c;
 		char buf[INET6_ADDRSTRLEN + 8];
 		int plen = strchr(v->peer_addr, ':') ? o->cidr_prefix_v6 : o->cidr_prefix_v4;
 
 		snprintf(buf, sizeof(buf), "%s/%d", v->peer_addr, plen);
-		if (bh_parse_cidr(buf, &c))
+		if (bh_cidr_parse_addr(buf, &c))
 			return -EINVAL;
 		e->peer_kind = BH_PEER_CIDR;
-		if (c.net.family == 4)
-			inet_ntop(AF_INET, c.net.addr + 12, buf, sizeof(buf));
+		if (c.addr.family == 4)
+			inet_ntop(AF_INET, c.addr.addr + 12, buf, sizeof(buf));
 		else
-			inet_ntop(AF_INET6, c.net.addr, buf, sizeof(buf));
+			inet_ntop(AF_INET6, c.addr.addr, buf, sizeof(buf));
 		snprintf(e->peer, sizeof(e->peer), "%s/%d", buf, plen);
 	}
 	return 0;
@@ -117,7 +112,7 @@ int bh_baseline_learn(sqlite3 *db, const char *ns, const char *name,
 		return bh_baseline_learn(db, ns, name, e);
 	}
 	if (rc != SQLITE_OK)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, bh_dir_name(e->dir), -1, SQLITE_STATIC);
@@ -133,7 +128,7 @@ int bh_baseline_learn(sqlite3 *db, const char *ns, const char *name,
 	sqlite3_bind_int64(st, 12, e->last_ms);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 static void col(sqlite3_stmt *st, int i, char *buf, size_t len)
@@ -190,7 +185,7 @@ int bh_baseline_load(sqlite3 *db, const char *ns, const char *name, struct bh_ba
 		e->last_ms = sqlite3_column_int64(st, 9);
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = sql_err(rc);
+		ret = bh_sql_errno(rc);
 	sqlite3_finalize(st);
 	if (ret)
 		bh_baseline_free(out);
@@ -216,7 +211,7 @@ int bh_baseline_clear(sqlite3 *db, const char *ns, const char *name)
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 /* Does the label set carry every "k=v" line of want? */
@@ -252,10 +247,10 @@ bool bh_baseline_covers(const struct bh_baseline *b, const struct bh_flow_view *
 	bool have_addr = false;
 
 	{
-		struct bh_detect_cidr c;
+		struct bh_cidr c;
 
-		if (!bh_parse_cidr(v->peer_addr, &c)) {
-			memcpy(addr, c.net.addr, 16);
+		if (!bh_cidr_parse_addr(v->peer_addr, &c)) {
+			memcpy(addr, c.addr.addr, 16);
 			have_addr = true;
 		}
 	}
@@ -269,9 +264,9 @@ bool bh_baseline_covers(const struct bh_baseline *b, const struct bh_flow_view *
 			    labels_include(e->peer, v->peer_wl->nr_labels, v->peer_wl->labels))
 				return true;
 		} else if (!v->peer_wl && have_addr) {
-			struct bh_detect_cidr c;
+			struct bh_cidr c;
 
-			if (!bh_parse_cidr(e->peer, &c) && bh_detect_cidr_contains(&c, addr))
+			if (!bh_cidr_parse_addr(e->peer, &c) && bh_cidr_has_addr(&c, addr))
 				return true;
 		}
 	}

@@ -95,27 +95,6 @@ bool bh_detect_exempt(const struct bh_detect_opts *opts, const char *ns, const c
 	return false;
 }
 
-bool bh_detect_cidr_contains(const struct bh_detect_cidr *c, const __u8 addr[16])
-{
-	bool v4 = c->net.family == 4;
-	int bits = v4 ? c->prefixlen + 96 : c->prefixlen;
-	int full = bits / 8, rem = bits % 8;
-
-	if (v4) {
-		static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		if (memcmp(addr, mapped, 12))
-			return false;
-	}
-	if (memcmp(c->net.addr, addr, full))
-		return false;
-	if (rem) {
-		__u8 mask = (__u8)(0xff << (8 - rem));
-		if ((c->net.addr[full] & mask) != (addr[full] & mask))
-			return false;
-	}
-	return true;
-}
-
 static struct bh_detect_slot *slot_get(struct bh_detect *d, const struct bh_detect_flow *f)
 {
 	struct bh_detect_slot *s = d->slots[f->slot];
@@ -179,14 +158,14 @@ static int fire(struct bh_detect_slot *s, struct bh_detect_result *res,
 	return 1;
 }
 
-static void cidr_str(const struct bh_detect_cidr *c, char *buf, size_t len)
+static void cidr_str(const struct bh_cidr *c, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (c->net.family == 4)
-		inet_ntop(AF_INET, c->net.addr + 12, a, sizeof(a));
+	if (c->addr.family == 4)
+		inet_ntop(AF_INET, c->addr.addr + 12, a, sizeof(a));
 	else
-		inet_ntop(AF_INET6, c->net.addr, a, sizeof(a));
+		inet_ntop(AF_INET6, c->addr.addr, a, sizeof(a));
 	snprintf(buf, len, "%s/%d", a, c->prefixlen);
 }
 
@@ -211,7 +190,7 @@ int bh_detect_flow(struct bh_detect *d, const struct bh_detect_flow *f,
 		return 0;
 
 	for (int i = 0; i < o->nr_deny_cidrs; i++) {
-		if (bh_detect_cidr_contains(&o->deny_cidrs[i], f->peer)) {
+		if (bh_cidr_has_addr(&o->deny_cidrs[i], f->peer)) {
 			char buf[INET6_ADDRSTRLEN + 8];
 
 			cidr_str(&o->deny_cidrs[i], buf, sizeof(buf));

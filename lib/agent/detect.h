@@ -22,16 +22,12 @@
 #include <stdint.h>
 
 #include "bulkhead.h"
+#include "policy.h"
 
 #define BH_DETECT_MAX_CIDRS	64
 #define BH_DETECT_MAX_EXEMPT	64
 #define BH_DETECT_MAX_DISTINCT	4096	/* upper bound for distinct_* */
 #define BH_DETECT_MAX_COUNT	100000	/* upper bound for denied_flows.count */
-
-struct bh_detect_cidr {
-	struct bh_ip net;	/* IPv4-mapped for IPv4 */
-	int prefixlen;		/* of the real family */
-};
 
 struct bh_detect_opts {
 	uint32_t denied_count;		/* 0: rule off */
@@ -40,7 +36,7 @@ struct bh_detect_opts {
 	uint32_t scan_peers;		/* 0: off */
 	uint32_t scan_seconds;
 	int nr_deny_cidrs;
-	struct bh_detect_cidr deny_cidrs[BH_DETECT_MAX_CIDRS];
+	struct bh_cidr deny_cidrs[BH_DETECT_MAX_CIDRS];
 	int nr_exempt;
 	char exempt[BH_DETECT_MAX_EXEMPT][2 * BH_NAME_MAX + 2];
 };
@@ -83,8 +79,6 @@ int bh_detect_flow(struct bh_detect *d, const struct bh_detect_flow *f,
 void bh_detect_forget(struct bh_detect *d, uint32_t slot);
 /* Is "ns/name" exempt? */
 bool bh_detect_exempt(const struct bh_detect_opts *opts, const char *ns, const char *name);
-/* Does addr lie in cidr? (both IPv4-mapped for IPv4) */
-bool bh_detect_cidr_contains(const struct bh_detect_cidr *c, const __u8 addr[16]);
 const char *bh_detect_rule_name(enum bh_detect_rule r);
 
 #endif /* BULKHEAD_DETECT_H */

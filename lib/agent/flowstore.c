@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "flowstore.h"
+#include "store.h"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS flows("
@@ -31,18 +32,6 @@ struct bh_flowstore {
 	bool in_tx;
 };
 
-static int sql_err(int rc)
-{
-	switch (rc) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_FULL: return -ENOSPC;
-	case SQLITE_READONLY: return -EROFS;
-	default: return -EIO;
-	}
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -55,7 +44,7 @@ int bh_flowstore_schema(sqlite3 *db)
 {
 	int rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : sql_err(rc);
+	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
 }
 
 int bh_flowstore_open(sqlite3 *db, const struct bh_flowstore_opts *opts,
@@ -84,7 +73,7 @@ int bh_flowstore_open(sqlite3 *db, const struct bh_flowstore_opts *opts,
 			       " packets=?15, bytes=?16, tcp_flags=?17, first_ms=?18, last_ms=?19,"
 			       " ended=?20, peer=?10 WHERE id=?21",
 			       -1, &fs->update, NULL) != SQLITE_OK) {
-		err = sql_err(sqlite3_errcode(db));
+		err = bh_sql_errno(sqlite3_errcode(db));
 		bh_flowstore_close(fs);
 		return err;
 	}
@@ -108,7 +97,7 @@ int bh_flowstore_begin(struct bh_flowstore *fs)
 	int rc = sqlite3_exec(fs->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	fs->in_tx = true;
 	return 0;
 }
@@ -119,7 +108,7 @@ int bh_flowstore_commit(struct bh_flowstore *fs)
 
 	if (rc != SQLITE_OK) {
 		bh_flowstore_rollback(fs);
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	}
 	fs->in_tx = false;
 	return 0;
@@ -161,7 +150,7 @@ static int step_reset(sqlite3_stmt *st)
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 int bh_flowstore_put(struct bh_flowstore *fs, const struct bh_flow_view *v, int64_t *id)
@@ -192,13 +181,13 @@ static int exec_changes(sqlite3 *db, const char *sql, int64_t a, int64_t b, uint
 	int rc;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_err(sqlite3_errcode(db));
+		return bh_sql_errno(sqlite3_errcode(db));
 	sqlite3_bind_int64(st, 1, a);
 	sqlite3_bind_int64(st, 2, b);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	*n += (uint64_t)sqlite3_changes(db);
 	return 0;
 }
@@ -231,13 +220,13 @@ int bh_agent_state_set(sqlite3 *db, const char *key, int64_t value)
 			       " VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
 			       " value=excluded.value, updated_ms=excluded.updated_ms",
 			       -1, &st, NULL) != SQLITE_OK)
-		return sql_err(sqlite3_errcode(db));
+		return bh_sql_errno(sqlite3_errcode(db));
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, value);
 	sqlite3_bind_int64(st, 3, now_ms());
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 int bh_agent_state_get(sqlite3 *db, const char *key, int64_t *value)
@@ -254,7 +243,7 @@ int bh_agent_state_get(sqlite3 *db, const char *key, int64_t *value)
 		*value = sqlite3_column_int64(st, 0);
 		err = 0;
 	} else if (rc != SQLITE_DONE) {
-		err = sql_err(rc);
+		err = bh_sql_errno(rc);
 	}
 	sqlite3_finalize(st);
 	return err;
@@ -295,7 +284,7 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 	if (!table_exists(db))
 		return 0;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_err(sqlite3_errcode(db));
+		return bh_sql_errno(sqlite3_errcode(db));
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		sqlite3_finalize(st);
@@ -335,25 +324,9 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 			break;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = sql_err(rc);
+		ret = bh_sql_errno(rc);
 	free(r);
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int bh_flowstore_count(sqlite3 *db, int64_t *count)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	*count = 0;
-	if (!table_exists(db))
-		return 0;
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM flows", -1, &st, NULL) != SQLITE_OK)
-		return sql_err(sqlite3_errcode(db));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : sql_err(rc);
-}

@@ -78,6 +78,5 @@ struct bh_flow_query {
 /* Rows in id order. fn returning non-zero stops (and is returned). */
 int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 			 int (*fn)(const struct bh_flow_row *r, void *arg), void *arg);
-int bh_flowstore_count(sqlite3 *db, int64_t *count);
 
 #endif /* BULKHEAD_FLOWSTORE_H */

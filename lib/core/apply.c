@@ -58,7 +58,7 @@ static int finish(struct bh_ctx *ctx, struct bh_tx *tx)
 		snprintf(msg, sizeof(msg), "%s", bh_ctx_error(ctx));
 		user = bh_ctx_error_is_user(ctx);
 		bh_store_end(tx, false);
-		bh_policy_sync(ctx, NULL);
+		bh_policy_sync(ctx);
 		bh_ctx_set_error(ctx, err, user, "%s", msg);
 	}
 	return err;

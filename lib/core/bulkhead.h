@@ -115,9 +115,6 @@ int bh_workload_release(struct bh_ctx *ctx, const char *ns, const char *name);
 /* Is the programs' attachment on ifindex in place? (CNI CHECK) */
 int bh_workload_check_attached(struct bh_ctx *ctx, __u32 ifindex);
 
-int bh_namespace_label(struct bh_ctx *ctx, const char *ns, int nr,
-		       const struct bh_label *labels);
-
 /* --------------------------------------------------------------- events
  * The timeline: attach, detach, policy, mode, quarantine, release,
  * deviation... Stored in the state store, ordered by id.
@@ -164,16 +161,7 @@ int bh_map_fd(struct bh_ctx *ctx, const char *name);
 /* Detach every program of this instance, unpin everything, clear state. */
 int bh_reset(struct bh_ctx *ctx);
 
-/* ------------------------------------------------------------ additions
- * (core) Policy sync hook: lib/ never calls policy/, so the front ends
- * register policy/sync.c's function right after bh_ctx_open (policy/'s
- * bh_open() does both). Workload, namespace and quarantine changes call
- * it, under the lock, to make the kernel maps match the store.
- */
-typedef int (*bh_sync_fn)(struct bh_ctx *ctx, void *arg);
-void bh_ctx_set_sync(struct bh_ctx *ctx, bh_sync_fn fn, void *arg);
-/* Run the registered sync (0 if none registered). Caller holds the lock. */
-int bh_ctx_sync(struct bh_ctx *ctx);
+/* ------------------------------------------------------------ additions */
 /* Record a failure message for the front end; returns err. */
 int bh_ctx_set_error(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -204,9 +192,8 @@ int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out);
 int bh_namespace_get_labels(struct bh_ctx *ctx, const char *ns, int *nr,
 			    struct bh_label *labels);
 
-/* (core) Per-rule counters (bh_rule_stats_v2, or v1 if an older build's
- * programs are pinned): packets and bytes each rule decided, summed over
- * CPUs, in rule id order, rules that counted nothing left out. Rule id 0
+/* (core) Per-rule counters (bh_rule_stats_v2): packets and bytes each
+ * rule decided, summed over CPUs, in rule id order, rules that counted nothing left out. Rule id 0
  * (BH_RULE_STATS_OVERFLOW) sums the rules whose id is beyond the map.
  * Resolve ids with bh_rule_describe. 0 with no call if the map does not
  * exist. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* $BULKHEAD_STATE_DIR/config: the KEY = VALUE reader (config.h). */
+/* $BULKHEAD_STATE_DIR/config: the KEY = VALUE parser (config.h). It knows
+ * no context: lib/core/settings.c is the one caller that reads the file. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -220,20 +221,6 @@ const char *bh_config_error_format(const char *path, const struct bh_config_erro
 	return buf;
 }
 
-int bh_config_load(struct bh_ctx *ctx, struct bh_config *cfg)
-{
-	char path[PATH_MAX + 16], msg[PATH_MAX + 400];
-	struct bh_config_error e;
-	int err;
-
-	snprintf(path, sizeof(path), "%s/%s", bh_ctx_state_dir(ctx), BH_CONFIG_FILE);
-	err = bh_config_read(path, cfg, &e);
-	if (err)
-		bh_ctx_set_error(ctx, err, err == -EINVAL, "%s",
-				 bh_config_error_format(path, &e, msg, sizeof(msg)));
-	return err;
-}
-
 const struct bh_config_entry *bh_config_next(const struct bh_config *cfg, const char *key,
 					     const struct bh_config_entry *prev)
 {
@@ -243,45 +230,4 @@ const struct bh_config_entry *bh_config_next(const struct bh_config *cfg, const 
 		if (!strcmp(cfg->entries[i].key, key))
 			return &cfg->entries[i];
 	return NULL;
-}
-
-int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook)
-{
-	const char *env = getenv("BULKHEAD_HOOK");
-	const struct bh_config_entry *ent;
-	struct bh_config cfg;
-	int err;
-
-	*hook = BH_HOOK_TC;
-	if (env && *env) {
-		if (bh_hook_parse(env, hook))
-			return bh_ctx_set_error(ctx, -EINVAL, true, "BULKHEAD_HOOK: expected tc or"
-						" xdp, got '%s'", env);
-		return 0;
-	}
-	err = bh_config_load(ctx, &cfg);
-	if (err)
-		return err;
-	ent = bh_config_next(&cfg, "hook", NULL);
-	if (ent)
-		bh_hook_parse(ent->value, hook);	/* checked by the reader */
-	bh_config_free(&cfg);
-	return 0;
-}
-
-int bh_config_flow_cache(struct bh_ctx *ctx, bool *on)
-{
-	const struct bh_config_entry *ent;
-	struct bh_config cfg;
-	int err;
-
-	*on = true;
-	err = bh_config_load(ctx, &cfg);
-	if (err)
-		return err;
-	ent = bh_config_next(&cfg, "flow_cache", NULL);
-	if (ent)
-		*on = strcmp(ent->value, "off") != 0;	/* checked by the reader */
-	bh_config_free(&cfg);
-	return 0;
 }

@@ -58,12 +58,15 @@ void bh_config_free(struct bh_config *cfg);
 const char *bh_config_error_format(const char *path, const struct bh_config_error *e, char *buf,
 				   size_t len);
 
-/* STATE_DIR/config of ctx; failures go to the ctx error (user error for
- * bad content, system error for I/O), message formatted as above. */
-int bh_config_load(struct bh_ctx *ctx, struct bh_config *cfg);
 /* Entries of key in file order: pass NULL first, then the last result. */
 const struct bh_config_entry *bh_config_next(const struct bh_config *cfg, const char *key,
 					     const struct bh_config_entry *prev);
+
+/* lib/core/settings.c, the one reader of STATE_DIR/config of ctx: the
+ * parsed file, kept in ctx and read again when the file changed (owned by
+ * ctx). Failures go to the ctx error (user error for bad content, system
+ * error for I/O), message formatted as above. */
+int bh_ctx_config(struct bh_ctx *ctx, const struct bh_config **cfg);
 
 /* The hook an attach uses when none is given: $BULKHEAD_HOOK, else the
  * config's `hook`, else tc. A bad BULKHEAD_HOOK or config is a user error

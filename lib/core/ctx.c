@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The instance context: where this instance's pins and state live, the
- * open store, the last error for the front end, the sync hook. */
+ * open store, the last error for the front end. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +149,7 @@ void bh_ctx_close(struct bh_ctx *ctx)
 	if (!ctx)
 		return;
 	bh_loader_close(ctx);
+	bh_ctx_config_drop(ctx);
 	if (ctx->db)
 		bh_store_close(ctx->db);
 	if (ctx->lock_fd >= 0)
@@ -179,17 +180,6 @@ const char *bh_ctx_state_dir(const struct bh_ctx *ctx)
 struct sqlite3 *bh_ctx_db(struct bh_ctx *ctx)
 {
 	return ctx->db;
-}
-
-void bh_ctx_set_sync(struct bh_ctx *ctx, bh_sync_fn fn, void *arg)
-{
-	ctx->sync = fn;
-	ctx->sync_arg = arg;
-}
-
-int bh_ctx_sync(struct bh_ctx *ctx)
-{
-	return ctx->sync ? ctx->sync(ctx, ctx->sync_arg) : 0;
 }
 
 int bh_ctx_load(struct bh_ctx *ctx)

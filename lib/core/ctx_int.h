@@ -15,9 +15,7 @@
 enum bh_map_idx {
 	BH_M_WORKLOADS, BH_M_IPCACHE, BH_M_POLICY, BH_M_CT, BH_M_FRAG, BH_M_DENY_RL,
 	BH_M_FLOWS, BH_M_STATS, BH_M_COUNTERS, BH_M_DENY_ALL,
-	BH_M_RULE_STATS,	/* optional: programs pinned by an older build lack it */
-	BH_M_CT4,		/* optional, as above: then IPv4 flows are in bh_ct_v2 */
-	BH_M_CTGEN,		/* optional, as above: then there is no flow cache */
+	BH_M_RULE_STATS, BH_M_CT4, BH_M_CTGEN,
 	BH_M_MAX,
 };
 extern const char *const bh_map_names[BH_M_MAX];
@@ -32,12 +30,11 @@ struct bh_ctx {
 	struct sqlite3 *db;
 	int lock_fd;
 	int lock_depth;		/* bh_ctx_lock nests */
+	struct bh_ctx_config *config;	/* STATE_DIR/config (settings.c) */
 	bool loaded;		/* maps and programs loaded or reused */
 	int map_fds[BH_M_MAX];
 	int prog_fds[BH_P_MAX];
 	__u32 prog_ids[BH_P_MAX];
-	bh_sync_fn sync;
-	void *sync_arg;
 	bool err_user;
 	char err[512];
 };
@@ -53,6 +50,8 @@ int bh_loader_ensure(struct bh_ctx *ctx);
 /* Open pinned maps/programs that exist, without creating anything. */
 int bh_loader_open_pinned(struct bh_ctx *ctx);
 void bh_loader_close(struct bh_ctx *ctx);
+/* settings.c: forget the parsed STATE_DIR/config (bh_ctx_close). */
+void bh_ctx_config_drop(struct bh_ctx *ctx);
 int bh_pin_path(const struct bh_ctx *ctx, const char *name, char *buf, size_t len);
 
 #endif /* BULKHEAD_CTX_INT_H */

@@ -291,8 +291,7 @@ int bh_loader_ensure(struct bh_ctx *ctx)
 	ctx->map_fds[BH_M_DENY_ALL] = fd;
 	bh_loader_open_pinned(ctx);
 	for (int i = 0; i < BH_M_MAX; i++) {
-		if (ctx->map_fds[i] < 0 && i != BH_M_RULE_STATS && i != BH_M_CT4 &&
-		    i != BH_M_CTGEN) {
+		if (ctx->map_fds[i] < 0) {
 			err = bh_err(ctx, -ENOENT, false, "map %s is not pinned in %s",
 				     bh_map_names[i], ctx->bpffs);
 			goto out;

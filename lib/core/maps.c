@@ -176,25 +176,17 @@ int bh_maps_workload_del(struct bh_ctx *ctx, __u32 ifindex)
 
 int bh_maps_stats_clear(struct bh_ctx *ctx, __u32 slot)
 {
-	int fd = mfd(ctx, BH_M_STATS), ncpu = libbpf_num_possible_cpus();
-	struct bh_stat *zero;
-	int err = 0;
+	int fd = mfd(ctx, BH_M_STATS), err;
 
 	if (fd < 0)
 		return fd;
-	if (ncpu < 1)
-		return bh_err(ctx, ncpu, false, "cannot count CPUs");
-	zero = calloc(ncpu, sizeof(*zero));
-	if (!zero)
-		return bh_err(ctx, -ENOMEM, false, "out of memory");
-	for (__u32 r = 0; r < BH_R_MAX && !err; r++) {
-		__u32 key = slot * BH_R_MAX + r;
-
-		if (bpf_map_update_elem(fd, &key, zero, BPF_ANY))
-			err = bh_err(ctx, -errno, false, "cannot clear stats of slot %u: %m", slot);
+	for (__u32 r = 0; r < BH_R_MAX; r++) {
+		err = bh_percpu_zero(fd, slot * BH_R_MAX + r, 2);
+		if (err)
+			return bh_err(ctx, err, false, "cannot clear stats of slot %u: %s", slot,
+				      strerror(-err));
 	}
-	free(zero);
-	return err;
+	return 0;
 }
 
 void bh_workload_entry(const struct bh_workload_info *w, struct bh_workload *out)
@@ -386,15 +378,6 @@ fail:
 	return err;
 }
 
-int bh_maps_lookup(struct bh_ctx *ctx, const char *map, const void *key, void *val)
-{
-	int fd = bh_map_fd(ctx, map);
-
-	if (fd < 0)
-		return fd;
-	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
-}
-
 static int ct_grow(void **keys, size_t ksz, struct bh_ct_val **vals, size_t *cap, size_t want)
 {
 	size_t n = *cap ? 2 * *cap : 1024;
@@ -467,9 +450,8 @@ static int ct_read_map(struct bh_ctx *ctx, enum bh_map_idx mi, size_t ksz, void 
 	return err;
 }
 
-/* All of conntrack as bh_ct_key: bh_ct_v2, then the IPv4 flows of
- * bh_ct4_v1 with their addresses IPv4-mapped. Programs pinned by an
- * older build have no bh_ct4_v1 and keep IPv4 flows in bh_ct_v2. */
+/* All of conntrack as bh_ct_key: bh_ct_v2 (IPv6), then the IPv4 flows of
+ * bh_ct4_v1 with their addresses IPv4-mapped. */
 static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 		       struct bh_ct_val **vals_out, size_t *nr_out)
 {
@@ -484,8 +466,7 @@ static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 	err = ct_read_map(ctx, BH_M_CT, sizeof(struct bh_ct_key), &keys, &vals, &nr);
 	if (err)
 		return err;
-	if (ctx->map_fds[BH_M_CT4] >= 0)
-		err = ct_read_map(ctx, BH_M_CT4, sizeof(*keys4), (void **)&keys4, &vals4, &nr4);
+	err = ct_read_map(ctx, BH_M_CT4, sizeof(*keys4), (void **)&keys4, &vals4, &nr4);
 	cap = nr;
 	if (!err && nr4 && (err = ct_grow(&keys, sizeof(struct bh_ct_key), &vals, &cap, nr + nr4)))
 		bh_err(ctx, err, false, "out of memory");
@@ -511,14 +492,11 @@ static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 /* Delete a conntrack entry from the map that holds it. */
 static int ct_delete(struct bh_ctx *ctx, const struct bh_ct_key *k)
 {
-	if (bh_ct_key_is_v4(k) && ctx->map_fds[BH_M_CT4] >= 0) {
+	if (bh_ct_key_is_v4(k)) {
 		struct bh_ct4_key k4;
 
 		bh_ct4_key_from(&k4, k);
-		if (!bpf_map_delete_elem(ctx->map_fds[BH_M_CT4], &k4))
-			return 0;
-		if (errno != ENOENT)
-			return -errno;
+		return bpf_map_delete_elem(ctx->map_fds[BH_M_CT4], &k4) ? -errno : 0;
 	}
 	return bpf_map_delete_elem(ctx->map_fds[BH_M_CT], k) ? -errno : 0;
 }
@@ -537,7 +515,7 @@ int bh_maps_ct_changed(struct bh_ctx *ctx)
 	__u32 zero = 0;
 
 	if (fd < 0)
-		return 0;	/* programs of an older build: no flow cache */
+		return 0;	/* nothing loaded: no cache to invalidate */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 	if (bpf_map_lookup_elem(fd, &zero, &gen))

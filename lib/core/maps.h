@@ -65,8 +65,13 @@ int bh_maps_policy_swap_many(struct bh_ctx *ctx, size_t nr, const __u32 *slots, 
  * both), in the map's iteration order. */
 int bh_maps_dump(struct bh_ctx *ctx, const char *map, size_t key_size, size_t val_size,
 		 void **keys, void **vals, size_t *nr);
-/* Read one entry of a pinned map: 0, -ENOENT, or another -errno. */
-int bh_maps_lookup(struct bh_ctx *ctx, const char *map, const void *key, void *val);
+
+/* Per-CPU elements (lib/core/percpu.c), values rows of nr_u64 counters:
+ * the sum over every possible CPU of one element, the same sum added in
+ * from a buffer of ncpu rows (batch reads), and one element zeroed. */
+int bh_percpu_sum(int fd, __u32 key, unsigned int nr_u64, __u64 *sum);
+void bh_percpu_fold(const __u64 *vals, int ncpu, unsigned int nr_u64, __u64 *sum);
+int bh_percpu_zero(int fd, __u32 key, unsigned int nr_u64);
 
 /* After conntrack entries were deleted or edited: bump bh_ctgen_v1, so
  * the programs' flow caches (lib/bpf/fcache.h) stop serving them. The

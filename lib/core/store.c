@@ -45,7 +45,8 @@ static const char schema[] =
 	" severity TEXT NOT NULL, detail TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS events_workload ON events(ns, name, id);";
 
-static int sql_err(int rc)
+/* The one mapping of SQLite result codes to negative errno values. */
+int bh_sql_errno(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return 0;
@@ -61,7 +62,7 @@ static int sql_err(int rc)
 
 static int exec(sqlite3 *db, const char *sql)
 {
-	return sql_err(sqlite3_exec(db, sql, NULL, NULL, NULL));
+	return bh_sql_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
 }
 
 /* Prepare sql and bind text/int arguments described by fmt:
@@ -73,7 +74,7 @@ static int prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *fmt
 
 	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	va_start(ap, fmt);
 	for (const char *f = fmt; *f && rc == SQLITE_OK; f++, i++) {
 		switch (*f) {
@@ -92,7 +93,7 @@ static int prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *fmt
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(*st);
 		*st = NULL;
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	}
 	return 0;
 }
@@ -103,7 +104,7 @@ static int run(sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t len)
@@ -129,7 +130,7 @@ int bh_store_open(const char *path, sqlite3 **out)
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			     SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		err = sql_err(rc);
+		err = bh_sql_errno(rc);
 		sqlite3_close(db);
 		return err;
 	}
@@ -241,7 +242,7 @@ int bh_store_ns_labels(sqlite3 *db, const char *ns, int *nr, struct bh_label *la
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	*nr = n;
 	return 0;
 }
@@ -265,7 +266,7 @@ int bh_store_ns_foreach(sqlite3 *db, int (*fn)(const char *ns, void *arg), void 
 	sqlite3_finalize(st);
 	if (err)
 		return err;
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 /* ------------------------------------------------------------- workloads */
@@ -291,7 +292,7 @@ static int fill_details(sqlite3 *db, sqlite3_int64 wid, struct bh_workload_info 
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 
 	err = prep(db, &st, "SELECT key, value FROM workload_labels WHERE wid = ? ORDER BY key",
 		   "i", wid);
@@ -305,7 +306,7 @@ static int fill_details(sqlite3 *db, sqlite3_int64 wid, struct bh_workload_info 
 		copy_col(st, 1, l->value, sizeof(l->value));
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 }
 
 static void fill_row(sqlite3_stmt *st, struct bh_workload_info *w)
@@ -349,7 +350,7 @@ static int wl_query(sqlite3 *db, sqlite3_stmt *st,
 		*count = n;
 	if (err)
 		return err;
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 static int copy_out(const struct bh_workload_info *w, void *arg)
@@ -384,7 +385,7 @@ static int free_slot(sqlite3 *db, __u32 *slot)
 		*slot = sqlite3_column_int64(st, 0);
 	else
 		*slot = 0;
-	err = rc == SQLITE_ROW ? 0 : sql_err(rc);
+	err = rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 	sqlite3_finalize(st);
 	if (!err && *slot >= BH_MAX_WORKLOADS)
 		err = -ENOSPC;
@@ -496,7 +497,7 @@ static int count_rows(sqlite3 *db, const char *sql, int *count)
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : sql_err(rc);
+	return rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 }
 
 int bh_store_workload_count(sqlite3 *db, int *count)
@@ -565,7 +566,7 @@ int bh_store_workload_label_count(sqlite3 *db, const char *ns, const char *name,
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : sql_err(rc);
+	return rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 }
 
 int bh_store_ns_del_label(sqlite3 *db, const char *ns, const char *key)
@@ -595,7 +596,7 @@ int bh_store_ip_owner(sqlite3 *db, const struct bh_ip *ip, char *ns, size_t nsle
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
-	return rc == SQLITE_ROW ? 0 : sql_err(rc);
+	return rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 }
 
 /* -------------------------------------------------------------- policies */
@@ -643,7 +644,7 @@ int bh_store_policy_source(sqlite3 *db, const char *ns, const char *name, char *
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
-	return rc == SQLITE_ROW ? 0 : sql_err(rc);
+	return rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 }
 
 int bh_store_policy_foreach(sqlite3 *db,
@@ -673,7 +674,7 @@ int bh_store_policy_foreach(sqlite3 *db,
 	sqlite3_finalize(st);
 	if (err)
 		return err;
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 int bh_store_policy_count(sqlite3 *db, int *count)
@@ -691,7 +692,7 @@ static int lookup_id(sqlite3_stmt *st, __u32 *id)
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
-	return rc == SQLITE_ROW ? 0 : sql_err(rc);
+	return rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 }
 
 int bh_store_cidr_identity(sqlite3 *db, const char *cidr, __u32 *id)
@@ -759,7 +760,7 @@ int bh_store_rule_describe(sqlite3 *db, __u32 id, char *buf, size_t len)
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
-	return rc == SQLITE_ROW ? 0 : sql_err(rc);
+	return rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -811,5 +812,5 @@ int bh_store_event_foreach(sqlite3 *db, const char *ns, const char *name, __s64 
 	free(e);
 	if (err)
 		return err;
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }

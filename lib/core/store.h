@@ -14,6 +14,10 @@
 
 #include "bulkhead.h"
 
+/* A SQLite result code as a negative errno (0 for OK, DONE, ROW): busy or
+ * locked -EBUSY, constraint -EEXIST, no memory -ENOMEM, read-only or no
+ * permission -EACCES, full -ENOSPC, cannot open -ENOENT, else -EIO. */
+int bh_sql_errno(int rc);
 int bh_store_open(const char *path, sqlite3 **out);
 void bh_store_close(sqlite3 *db);
 

@@ -184,33 +184,33 @@ static int parse_port(const char *s, struct bh_port *out)
 	return 0;
 }
 
-/* The keys themselves are read (and unknown keys refused) by lib/config.c;
+/* The keys themselves are read (and unknown keys refused) by lib/core/config.c;
  * this checks the forensics values, which need the policy's parsers. */
 int bh_forensics_load(struct bh_ctx *ctx, struct bh_forensics *out)
 {
 	const struct bh_config_entry *e;
-	struct bh_config cfg;
+	const struct bh_config *cfg;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = bh_config_load(ctx, &cfg);
+	err = bh_ctx_config(ctx, &cfg);
 	if (err)
 		return err;
-	e = bh_config_next(&cfg, "forensics.cidr", NULL);
+	e = bh_config_next(cfg, "forensics.cidr", NULL);
 	if (e) {
 		if (bh_cidr_parse(e->value, &out->cidr)) {
 			err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: forensics.cidr: bad CIDR"
-					       " '%s'", cfg.path, e->line, e->value);
+					       " '%s'", cfg->path, e->line, e->value);
 			goto out;
 		}
 		out->enabled = true;
 	}
-	for (e = NULL; (e = bh_config_next(&cfg, "forensics.port", e));) {
+	for (e = NULL; (e = bh_config_next(cfg, "forensics.port", e));) {
 		struct bh_port *n;
 
 		if (!out->enabled) {
 			err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: forensics.port: needs"
-					       " forensics.cidr", cfg.path, e->line);
+					       " forensics.cidr", cfg->path, e->line);
 			goto out;
 		}
 		n = realloc(out->ports, (out->nr_ports + 1) * sizeof(*n));
@@ -221,14 +221,13 @@ int bh_forensics_load(struct bh_ctx *ctx, struct bh_forensics *out)
 		out->ports = n;
 		if (parse_port(e->value, &out->ports[out->nr_ports])) {
 			err = bh_ctx_set_error(ctx, -EINVAL, true, "%s:%d: forensics.port: expected"
-					       " PROTO[/PORT[-END]], got '%s'", cfg.path, e->line,
+					       " PROTO[/PORT[-END]], got '%s'", cfg->path, e->line,
 					       e->value);
 			goto out;
 		}
 		out->nr_ports++;
 	}
 out:
-	bh_config_free(&cfg);
 	if (err)
 		bh_forensics_free(out);
 	return err;
@@ -716,12 +715,11 @@ int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	return err;
 }
 
-int bh_policy_sync(struct bh_ctx *ctx, void *arg)
+int bh_policy_sync(struct bh_ctx *ctx)
 {
 	struct bh_sync_plan *p;
 	int err;
 
-	(void)arg;
 	err = bh_ctx_lock(ctx);
 	if (err)
 		return err;
@@ -731,14 +729,5 @@ int bh_policy_sync(struct bh_ctx *ctx, void *arg)
 		bh_sync_plan_free(p);
 	}
 	bh_ctx_unlock(ctx);
-	return err;
-}
-
-int bh_open(const struct bh_ctx_opts *opts, struct bh_ctx **out)
-{
-	int err = bh_ctx_open(opts, out);
-
-	if (!err)
-		bh_ctx_set_sync(*out, bh_policy_sync, NULL);
 	return err;
 }

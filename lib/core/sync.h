@@ -35,12 +35,9 @@ int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *plan);
 /* Close the built maps (the kernel frees those not swapped in). */
 void bh_sync_plan_free(struct bh_sync_plan *plan);
 
-/* prepare + commit; the bh_sync_fn the front ends register. */
-int bh_policy_sync(struct bh_ctx *ctx, void *arg);
-
-/* bh_ctx_open + bh_ctx_set_sync(bh_policy_sync): what every front end
- * that changes workloads or policies should open with. */
-int bh_open(const struct bh_ctx_opts *opts, struct bh_ctx **out);
+/* prepare + commit, under the lock: what every workload, namespace,
+ * mode and quarantine change runs to make the maps match the store. */
+int bh_policy_sync(struct bh_ctx *ctx);
 
 /* The quarantine exception from STATE_DIR/config (docs/cli.md), read with
  * lib/config.c (which refuses unknown keys):

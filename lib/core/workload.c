@@ -18,6 +18,7 @@
 #include "ctx_int.h"
 #include "maps.h"
 #include "store.h"
+#include "sync.h"
 
 static bool name_ok(const char *s)
 {
@@ -56,41 +57,6 @@ static int no_workload(struct bh_ctx *ctx, const char *ns, const char *name)
 	return bh_err(ctx, -ENOENT, true, "no workload %s/%s", ns, name);
 }
 
-/* Without a registered sync (a lib-only caller), keep the data path
- * consistent for this one workload: its entry, its addresses, an empty
- * (not isolated) policy or the deny-all map. */
-static int sync_minimal(struct bh_ctx *ctx, const struct bh_workload_info *w)
-{
-	struct bh_ipcache_val iv = { .identity = w->identity };
-	struct bh_workload e;
-	int fd, err = 0;
-
-	for (int i = 0; i < w->nr_ips && !err; i++) {
-		struct bh_ipcache_key ik = { .prefixlen = 128 };
-
-		memcpy(ik.addr, w->ips[i].addr, 16);
-		err = bh_maps_ipcache_put(ctx, &ik, &iv);
-	}
-	if (!err && w->quarantined) {
-		err = bh_maps_policy_quarantine(ctx, w->slot);
-	} else if (!err) {
-		err = bh_maps_inner_create(ctx, 0, &fd);
-		if (!err) {
-			err = bh_maps_policy_swap(ctx, w->slot, fd);
-			close(fd);
-		}
-	}
-	bh_workload_entry(w, &e);
-	return err ? err : bh_maps_workload_put(ctx, w->ifindex, &e);
-}
-
-static int do_sync(struct bh_ctx *ctx, const struct bh_workload_info *w)
-{
-	if (ctx->sync)
-		return ctx->sync(ctx, ctx->sync_arg);
-	return w ? sync_minimal(ctx, w) : 0;
-}
-
 /* After a rolled-back transaction: make the maps match the store again,
  * keeping the first failure's message. */
 static void resync_after_failure(struct bh_ctx *ctx)
@@ -99,7 +65,7 @@ static void resync_after_failure(struct bh_ctx *ctx)
 	bool user = ctx->err_user;
 
 	memcpy(msg, ctx->err, sizeof(msg));
-	do_sync(ctx, NULL);
+	bh_policy_sync(ctx);
 	memcpy(ctx->err, msg, sizeof(msg));
 	ctx->err_user = user;
 }
@@ -270,7 +236,7 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 		err = bh_maps_stats_clear(ctx, w->slot);
 	/* Policy first, programs last: the first packet is already judged. */
 	if (!err)
-		err = do_sync(ctx, w);
+		err = bh_policy_sync(ctx);
 	if (!err)
 		err = bh_attach_hooks(ctx, ifindex, w->hook);
 	if (!err) {
@@ -345,7 +311,7 @@ static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char
 				   "detached from %s (%d programs removed)%s", w->ifname, removed,
 				   why);
 	if (!err)
-		err = do_sync(ctx, NULL);
+		err = bh_policy_sync(ctx);
 	if (!err)
 		err = bh_maps_flows_purge(ctx, w->slot, w->ifindex);
 	if (!err && cur && cur != w->ifindex)
@@ -484,17 +450,10 @@ static int end_change(struct bh_ctx *ctx, struct bh_tx *tx, struct bh_workload_i
 	return err;
 }
 
-static bool cut_slot(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg)
-{
-	(void)k;
-	return v->slot == *(const __u32 *)arg;
-}
-
 int bh_workload_set_mode(struct bh_ctx *ctx, const char *ns, const char *name,
 			 enum bh_mode mode)
 {
 	struct bh_workload_info *w;
-	struct bh_workload e;
 	struct bh_tx tx;
 	enum bh_mode old;
 	int err;
@@ -513,15 +472,8 @@ int bh_workload_set_mode(struct bh_ctx *ctx, const char *ns, const char *name,
 				   "mode %s -> %s", bh_mode_name(old), bh_mode_name(mode));
 	/* The sync writes the entry and, entering enforce, cuts the flows
 	 * that passed only as would-deny and that the policy denies. */
-	if (!err && ctx->sync) {
-		err = do_sync(ctx, w);
-	} else if (!err) {
-		bh_workload_entry(w, &e);
-		err = bh_maps_workload_put(ctx, w->ifindex, &e);
-		/* No compiler here: cut every would-deny flow of the slot. */
-		if (!err && mode == BH_MODE_ENFORCE && old != BH_MODE_ENFORCE)
-			err = bh_maps_flows_cut(ctx, cut_slot, &w->slot, NULL);
-	}
+	if (!err)
+		err = bh_policy_sync(ctx);
 	return end_change(ctx, &tx, w, err);
 }
 
@@ -571,7 +523,7 @@ int bh_workload_release(struct bh_ctx *ctx, const char *ns, const char *name)
 				   "released from quarantine (was: %s)", w->quarantine_reason);
 	w->quarantined = false;
 	if (!err)
-		err = do_sync(ctx, w);
+		err = bh_policy_sync(ctx);
 	return end_change(ctx, &tx, w, err);
 }
 
@@ -679,14 +631,8 @@ int bh_namespace_relabel(struct bh_ctx *ctx, const char *ns, int nr_set,
 	for (int i = 0; i < nr_remove && !err; i++)
 		err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s removed", remove[i]);
 	if (!err)
-		err = do_sync(ctx, NULL);
+		err = bh_policy_sync(ctx);
 	return end_change(ctx, &tx, NULL, err);
-}
-
-int bh_namespace_label(struct bh_ctx *ctx, const char *ns, int nr,
-		       const struct bh_label *labels)
-{
-	return bh_namespace_relabel(ctx, ns, nr, labels, 0, NULL);
 }
 
 int bh_workload_label(struct bh_ctx *ctx, const char *ns, const char *name, int nr_set,
@@ -720,7 +666,7 @@ int bh_workload_label(struct bh_ctx *ctx, const char *ns, const char *name, int 
 		err = bh_event_add(ctx, ns, name, "label", "info", "label %s removed", remove[i]);
 	/* Selectors may now pick it or drop it: recompile, swap what changed. */
 	if (!err)
-		err = do_sync(ctx, w);
+		err = bh_policy_sync(ctx);
 	return end_change(ctx, &tx, w, err);
 }
 

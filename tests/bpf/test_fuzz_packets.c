@@ -213,7 +213,7 @@ static int read_stats(struct fz *z, __u64 pk[BH_R_MAX], __u64 by[BH_R_MAX])
 	int err;
 
 	for (r = 0; r < BH_R_MAX; r++) {
-		err = bt_percpu_sum(z->stats, FZ_SLOT * BH_R_MAX + r, 2, v);
+		err = bh_percpu_sum(z->stats, FZ_SLOT * BH_R_MAX + r, 2, v);
 		if (err)
 			return err;
 		pk[r] = v[0];
