@@ -65,7 +65,7 @@ static __u32 fd_map_id(int fd)
 /* The id of the inner map the data path uses for the workload's slot. */
 static __u32 slot_map_id(struct bh_ctx *ctx, __u32 slot)
 {
-	int outer = bh_map_fd(ctx, "bh_policy_v1");
+	int outer = bh_map_fd(ctx, BH_MAP_POLICY);
 	__u32 id = 0;
 
 	if (outer < 0 || bpf_map_lookup_elem(outer, &slot, &id))

@@ -579,18 +579,18 @@ static int setup(struct bench *b)
 	b->prog_xdp = obj_get(b, BH_PIN_PROG_XDP);
 	b->prog_tc = obj_get(b, BH_PIN_PROG_TC_EGRESS);
 	b->prog_tc_in = obj_get(b, BH_PIN_PROG_TC_INGRESS);
-	b->m_wl = bh_map_fd(b->ctx, "bh_workloads_v1");
-	b->m_ipc = bh_map_fd(b->ctx, "bh_ipcache_v1");
-	b->m_pol = bh_map_fd(b->ctx, "bh_policy_v1");
-	b->m_ct = bh_map_fd(b->ctx, "bh_ct_v2");
-	b->m_ct4 = bh_map_fd(b->ctx, "bh_ct4_v1");
-	b->m_rl = bh_map_fd(b->ctx, "bh_deny_rl_v2");
+	b->m_wl = bh_map_fd(b->ctx, BH_MAP_WORKLOADS);
+	b->m_ipc = bh_map_fd(b->ctx, BH_MAP_IPCACHE);
+	b->m_pol = bh_map_fd(b->ctx, BH_MAP_POLICY);
+	b->m_ct = bh_map_fd(b->ctx, BH_MAP_CT);
+	b->m_ct4 = bh_map_fd(b->ctx, BH_MAP_CT4);
+	b->m_rl = bh_map_fd(b->ctx, BH_MAP_DENY_RL);
 	if (b->prog_xdp < 0 || b->prog_tc < 0 || b->prog_tc_in < 0 || b->m_wl < 0 ||
 	    b->m_ipc < 0 || b->m_pol < 0 || b->m_ct < 0 || b->m_ct4 < 0 || b->m_rl < 0) {
 		fprintf(stderr, "bench_prog: programs or maps missing in %s\n", b->bpffs);
 		return -ENOENT;
 	}
-	int flows = bh_map_fd(b->ctx, "bh_flows_v1");
+	int flows = bh_map_fd(b->ctx, BH_MAP_FLOWS);
 
 	if (flows >= 0)
 		b->rb = ring_buffer__new(flows, drain_cb, &b->records, NULL);

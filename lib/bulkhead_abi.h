@@ -407,7 +407,23 @@ _Static_assert(BH_MAX_WORKLOADS <= 65535, "slot fits bh_ct_val.slot");
 _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 #endif
 
-/* Pinned names (under $BULKHEAD_BPFFS). Programs share maps by name. */
+/* Pinned names (under $BULKHEAD_BPFFS), the one list of them. Programs
+ * share maps by name; a map's name carries its layout version and changes
+ * with the layout (libbpf reuses a pinned map after a shallow check). The
+ * BPF objects define the maps under these names (lib/bpf/maps.h); the
+ * loader refuses to run when one of them is not pinned after a load. */
+#define BH_MAP_WORKLOADS	"bh_workloads_v1"
+#define BH_MAP_IPCACHE		"bh_ipcache_v1"
+#define BH_MAP_POLICY		"bh_policy_v1"
+#define BH_MAP_CT		"bh_ct_v2"
+#define BH_MAP_CT4		"bh_ct4_v1"
+#define BH_MAP_CTGEN		"bh_ctgen_v1"
+#define BH_MAP_FRAG		"bh_frag_v1"
+#define BH_MAP_DENY_RL		"bh_deny_rl_v2"
+#define BH_MAP_FLOWS		"bh_flows_v1"
+#define BH_MAP_STATS		"bh_stats_v1"
+#define BH_MAP_COUNTERS		"bh_counters_v1"
+#define BH_MAP_RULE_STATS	"bh_rule_stats_v2"
 #define BH_PIN_PROG_XDP		"prog_xdp_egress"
 #define BH_PIN_PROG_TC_EGRESS	"prog_tc_from_container"
 #define BH_PIN_PROG_TC_INGRESS	"prog_tc_to_container"

@@ -393,7 +393,7 @@ static void ring_close(struct agent *a)
  * where the last one stopped. */
 static void ring_check(struct agent *a)
 {
-	int fd = pin_open(a, "bh_flows_v1");
+	int fd = pin_open(a, BH_MAP_FLOWS);
 	__u32 id;
 
 	if (fd < 0) {
@@ -421,7 +421,7 @@ static void ring_check(struct agent *a)
 	}
 	a->flows_fd = fd;
 	a->flows_map_id = id;
-	a->counters_fd = pin_open(a, "bh_counters_v1");
+	a->counters_fd = pin_open(a, BH_MAP_COUNTERS);
 	a->rb = ring_buffer__new(fd, handle_record, a, NULL);
 	if (!a->rb) {
 		ring_close(a);

@@ -40,19 +40,19 @@
 #define SKEL_FN(skel, fn) SKEL_CAT(skel, fn)
 
 const char *const bh_map_names[BH_M_MAX] = {
-	[BH_M_WORKLOADS] = "bh_workloads_v1",
-	[BH_M_IPCACHE] = "bh_ipcache_v1",
-	[BH_M_POLICY] = "bh_policy_v1",
-	[BH_M_CT] = "bh_ct_v2",
-	[BH_M_FRAG] = "bh_frag_v1",
-	[BH_M_DENY_RL] = "bh_deny_rl_v2",
-	[BH_M_FLOWS] = "bh_flows_v1",
-	[BH_M_STATS] = "bh_stats_v1",
-	[BH_M_COUNTERS] = "bh_counters_v1",
+	[BH_M_WORKLOADS] = BH_MAP_WORKLOADS,
+	[BH_M_IPCACHE] = BH_MAP_IPCACHE,
+	[BH_M_POLICY] = BH_MAP_POLICY,
+	[BH_M_CT] = BH_MAP_CT,
+	[BH_M_FRAG] = BH_MAP_FRAG,
+	[BH_M_DENY_RL] = BH_MAP_DENY_RL,
+	[BH_M_FLOWS] = BH_MAP_FLOWS,
+	[BH_M_STATS] = BH_MAP_STATS,
+	[BH_M_COUNTERS] = BH_MAP_COUNTERS,
 	[BH_M_DENY_ALL] = BH_PIN_DENY_ALL,
-	[BH_M_RULE_STATS] = "bh_rule_stats_v2",
-	[BH_M_CT4] = "bh_ct4_v1",
-	[BH_M_CTGEN] = "bh_ctgen_v1",
+	[BH_M_RULE_STATS] = BH_MAP_RULE_STATS,
+	[BH_M_CT4] = BH_MAP_CT4,
+	[BH_M_CTGEN] = BH_MAP_CTGEN,
 };
 
 const char *const bh_prog_pins[BH_P_MAX] = {

@@ -11,7 +11,14 @@
 
 #include "store.h"
 
-static const char schema[] =
+/*
+ * The schema is versioned (PRAGMA user_version): migrations[i] takes a
+ * store from version i to i + 1, and bh_store_open applies the missing
+ * ones in one transaction. A change of a table is a new step at the end,
+ * never an edit of an old one. A store of a newer version than this build
+ * knows is refused rather than misread.
+ */
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS namespaces("
 	" name TEXT PRIMARY KEY);"
 	"CREATE TABLE IF NOT EXISTS namespace_labels("
@@ -45,6 +52,12 @@ static const char schema[] =
 	" severity TEXT NOT NULL, detail TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS events_workload ON events(ns, name, id);";
 
+static const char *const migrations[] = {
+	schema_v1,	/* 0 -> 1: stores made before the version existed hold
+			 * these tables already (every statement is IF NOT EXISTS) */
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
 /* The one mapping of SQLite result codes to negative errno values. */
 int bh_sql_errno(int rc)
 {
@@ -63,6 +76,49 @@ int bh_sql_errno(int rc)
 static int exec(sqlite3 *db, const char *sql)
 {
 	return bh_sql_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+static int schema_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return bh_sql_errno(rc);
+	rc = sqlite3_step(st);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
+}
+
+/* Bring the schema to SCHEMA_VERSION under the write lock, so that two
+ * processes opening a store at once migrate it once. */
+static int migrate(sqlite3 *db)
+{
+	char sql[64];
+	int v, err;
+
+	err = schema_version(db, &v);
+	if (err || v == SCHEMA_VERSION)
+		return err;
+	err = exec(db, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	err = schema_version(db, &v);
+	if (!err && v > SCHEMA_VERSION)
+		err = -EPROTO;	/* written by a newer bulkhead */
+	for (; !err && v < SCHEMA_VERSION; v++) {
+		err = exec(db, migrations[v]);
+		if (!err) {
+			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+			err = exec(db, sql);
+		}
+	}
+	if (err) {
+		exec(db, "ROLLBACK");
+		return err;
+	}
+	return exec(db, "COMMIT");
 }
 
 /* Prepare sql and bind text/int arguments described by fmt:
@@ -144,7 +200,7 @@ int bh_store_open(const char *path, sqlite3 **out)
 		err = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 			       "PRAGMA foreign_keys=ON;");
 		if (!err)
-			err = exec(db, schema);
+			err = migrate(db);
 		if (err != -EBUSY)
 			break;
 		usleep(20000);

@@ -6,6 +6,10 @@
  * for), events (the timeline). Pure SQL, no kernel: unit-tested without
  * root. Functions return 0 or a negative errno (-ENOENT: no such row,
  * -EEXIST: a uniqueness rule, -ENOSPC: no free slot, -EIO: SQLite).
+ * The schema carries a version (PRAGMA user_version) and bh_store_open
+ * migrates an older store; -EPROTO: the store is of a newer version.
+ * The controller's and the CNI plugin's tables (flows, baselines,
+ * agent_state, cni_attachments) are created by their modules.
  */
 #ifndef BULKHEAD_STORE_H
 #define BULKHEAD_STORE_H

@@ -637,11 +637,11 @@ static bool cut_denied(const struct bh_ct_key *k, const struct bh_ct_val *v, voi
 int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 {
 	struct bh_compiled_workload *q = &p->out.quarantine;
-	struct live_map ipc = { .name = "bh_ipcache_v1", .ksz = sizeof(struct bh_ipcache_key),
+	struct live_map ipc = { .name = BH_MAP_IPCACHE, .ksz = sizeof(struct bh_ipcache_key),
 				.vsz = sizeof(struct bh_ipcache_val) };
 	struct live_map deny = { .name = BH_PIN_DENY_ALL, .ksz = sizeof(struct bh_policy_key),
 				 .vsz = sizeof(struct bh_policy_val) };
-	struct live_map wl = { .name = "bh_workloads_v1", .ksz = sizeof(__u32),
+	struct live_map wl = { .name = BH_MAP_WORKLOADS, .ksz = sizeof(__u32),
 			       .vsz = sizeof(struct bh_workload) };
 	bool *swapped = calloc(p->nr_w ? p->nr_w : 1, 2 * sizeof(bool));
 	bool *cut_slot = swapped ? swapped + (p->nr_w ? p->nr_w : 1) : NULL;
