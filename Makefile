@@ -54,13 +54,17 @@ TEST_INC    := -I. $(BENCH_INC) -Ictl
 BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
                -I/usr/include/$(ARCH_TRIPLET) -Ilib -Ilib/bpf
 
-# Debian packages the build, the tests and the demo need. Installed when
-# absent, so a fresh Debian 12 machine needs nothing but `make demo`.
+# Debian packages the build, the tests and the demo need, checked against
+# a minimal Debian 12 (python3-yaml: tests/netns/test_contract.sh through
+# /usr/bin/python3; sqlite3: the shell the agent tests query the store
+# with; procps: pgrep). Installed when absent, so a fresh Debian 12
+# machine needs nothing but `make demo`.
 DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             xdp-tools libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
             libmnl-dev libnftnl-dev libpcap-dev libcmocka-dev iproute2 ethtool \
-            nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 jq \
-            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static
+            nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
+            jq sqlite3 procps iputils-ping rsyslog graphviz podman runc \
+            containernetworking-plugins busybox-static
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))

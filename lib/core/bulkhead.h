@@ -23,7 +23,7 @@
 #define BH_DEFAULT_BPFFS	"/sys/fs/bpf/bulkhead"
 #define BH_DEFAULT_STATE_DIR	"/var/lib/bulkhead"
 
-/* Exit statuses of the front ends (design.md §4). */
+/* Exit statuses of the front ends (docs/cli.md). */
 #define BH_EXIT_OK	0
 #define BH_EXIT_USER	1	/* bad input */
 #define BH_EXIT_SYSTEM	2	/* kernel, store or I/O failure */

@@ -18,100 +18,13 @@
 #include "store.h"
 #include "sync.h"
 
-struct ns_entry {
-	char name[BH_NAME_MAX + 1];
-	int nr;
-	struct bh_label labels[BH_MAX_LABELS + 1];
-};
-
 struct bh_sync_plan {
-	int nr_w;
-	struct bh_workload_info *w;
+	struct bh_stored_input in;	/* workloads, namespaces, policies */
 	int *fds;			/* new inner map per workload, -1: none */
-	int nr_ns;
-	struct ns_entry *ns;
-	int nr_pol, cap_pol;
-	struct bh_policy *pol;
 	struct bh_forensics forensics;
 	bool compiled;
 	struct bh_compile_output out;
 };
-
-/* ------------------------------------------------------------ gathering */
-static int add_workload(const struct bh_workload_info *w, void *arg)
-{
-	struct bh_sync_plan *p = arg;
-	struct bh_workload_info *n = realloc(p->w, (p->nr_w + 1) * sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	p->w = n;
-	p->w[p->nr_w++] = *w;
-	return 0;
-}
-
-struct ns_arg {
-	struct bh_sync_plan *p;
-	sqlite3 *db;
-};
-
-static int add_ns(const char *name, void *arg)
-{
-	struct ns_arg *a = arg;
-	struct bh_sync_plan *p = a->p;
-	struct ns_entry *n = realloc(p->ns, (p->nr_ns + 1) * sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	p->ns = n;
-	n = &p->ns[p->nr_ns];
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->nr = BH_MAX_LABELS + 1;
-	int err = bh_store_ns_labels(a->db, name, &n->nr, n->labels);
-
-	if (err)
-		return err;
-	p->nr_ns++;
-	return 0;
-}
-
-struct pol_arg {
-	struct bh_sync_plan *p;
-	struct bh_ctx *ctx;
-};
-
-static int add_policy(const struct bh_store_policy *sp, void *arg)
-{
-	struct pol_arg *a = arg;
-	struct bh_sync_plan *p = a->p;
-	struct bh_policy_error perr = { 0 };
-	struct bh_policy_set set = { 0 };
-	char msg[768];
-	int err;
-
-	err = bh_policy_parse_buf(sp->file[0] ? sp->file : "(stored policy)", sp->source,
-				  strlen(sp->source), &set, &perr);
-	if (err)
-		return bh_ctx_set_error(a->ctx, err, false, "stored policy %s%s%s no longer parses: %s",
-					sp->ns, sp->ns[0] ? "/" : "", sp->name,
-					bh_policy_error_format(&perr, msg, sizeof(msg)));
-	if (p->nr_pol + set.nr > p->cap_pol) {
-		int cap = (p->nr_pol + set.nr) * 2;
-		struct bh_policy *n = realloc(p->pol, cap * sizeof(*n));
-
-		if (!n) {
-			bh_policy_set_free(&set);
-			return -ENOMEM;
-		}
-		p->pol = n;
-		p->cap_pol = cap;
-	}
-	/* Moved, not copied: the plan frees the members. */
-	memcpy(p->pol + p->nr_pol, set.items, set.nr * sizeof(*set.items));
-	p->nr_pol += set.nr;
-	free(set.items);
-	return 0;
-}
 
 /* ------------------------------------------------------------ stable ids */
 static int id_cidr(void *arg, const struct bh_cidr *c, __u32 *id)
@@ -244,15 +157,11 @@ void bh_sync_plan_free(struct bh_sync_plan *p)
 {
 	if (!p)
 		return;
-	for (int i = 0; p->fds && i < p->nr_w; i++)
+	for (int i = 0; p->fds && i < p->in.nr_w; i++)
 		if (p->fds[i] >= 0)
 			close(p->fds[i]);
 	free(p->fds);
-	free(p->w);
-	free(p->ns);
-	for (int i = 0; i < p->nr_pol; i++)
-		bh_policy_free(&p->pol[i]);
-	free(p->pol);
+	bh_stored_input_free(&p->in);
 	bh_forensics_free(&p->forensics);
 	if (p->compiled)
 		bh_compile_output_free(&p->out);
@@ -261,52 +170,23 @@ void bh_sync_plan_free(struct bh_sync_plan *p)
 
 static int compile(struct bh_ctx *ctx, struct bh_sync_plan *p)
 {
-	struct bh_compile_input in = { 0 };
-	struct bh_compile_workload *cw;
-	struct bh_compile_namespace *cn;
+	struct bh_compile_input in;
 	struct bh_policy_error perr = { 0 };
 	char msg[768];
 	int err;
 
-	cw = calloc(p->nr_w ? p->nr_w : 1, sizeof(*cw));
-	cn = calloc(p->nr_ns ? p->nr_ns : 1, sizeof(*cn));
-	if (!cw || !cn) {
-		free(cw);
-		free(cn);
-		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
-	}
-	for (int i = 0; i < p->nr_w; i++) {
-		const struct bh_workload_info *w = &p->w[i];
-
-		cw[i] = (struct bh_compile_workload){
-			.ns = w->ns, .name = w->name, .slot = w->slot, .identity = w->identity,
-			.nr_labels = w->nr_labels, .labels = w->labels,
-			.nr_ips = w->nr_ips, .ips = w->ips,
-		};
-	}
-	for (int i = 0; i < p->nr_ns; i++)
-		cn[i] = (struct bh_compile_namespace){
-			.name = p->ns[i].name, .nr_labels = p->ns[i].nr, .labels = p->ns[i].labels,
-		};
-	in.nr_workloads = p->nr_w;
-	in.workloads = cw;
-	in.nr_namespaces = p->nr_ns;
-	in.namespaces = cn;
-	in.nr_policies = p->nr_pol;
-	in.policies = p->pol;
+	bh_stored_input_view(&p->in, &in);
 	in.ids = (struct bh_compile_ids){ .cidr_identity = id_cidr, .rule_id = id_rule, .arg = ctx };
 	in.forensics = p->forensics;
 	err = bh_compile(&in, &p->out, &perr);
-	free(cw);
-	free(cn);
 	if (err)
 		return bh_ctx_set_error(ctx, err, err == -EINVAL || err == -E2BIG,
 					"cannot compile policies: %s",
 					bh_policy_error_format(&perr, msg, sizeof(msg)));
 	p->compiled = true;
-	if (p->out.nr_workloads != p->nr_w)
+	if (p->out.nr_workloads != p->in.nr_w)
 		return bh_ctx_set_error(ctx, -EPROTO, false, "compiler returned %d workloads, not %d",
-					p->out.nr_workloads, p->nr_w);
+					p->out.nr_workloads, p->in.nr_w);
 	return 0;
 }
 
@@ -346,22 +226,22 @@ static int build_maps(struct bh_ctx *ctx, struct bh_sync_plan *p)
 {
 	int err = 0;
 
-	p->fds = malloc((p->nr_w ? p->nr_w : 1) * sizeof(int));
+	p->fds = malloc((p->in.nr_w ? p->in.nr_w : 1) * sizeof(int));
 	if (!p->fds)
 		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
-	for (int i = 0; i < p->nr_w; i++)
+	for (int i = 0; i < p->in.nr_w; i++)
 		p->fds[i] = -1;
-	for (int i = 0; i < p->nr_w && !err; i++) {
+	for (int i = 0; i < p->in.nr_w && !err; i++) {
 		struct bh_compiled_workload *cw = &p->out.workloads[i];
 		struct bh_policy_key dk;
 		struct bh_policy_val dv;
 		__u64 digest, live;
 
-		if (p->w[i].quarantined)
+		if (p->in.w[i].quarantined)
 			continue;	/* keeps the deny-all map */
 		qsort(cw->entries, cw->nr, sizeof(*cw->entries), cmp_entry);
 		digest = entries_digest(cw);
-		if (!bh_maps_policy_digest(ctx, p->w[i].slot, &live) && live == digest)
+		if (!bh_maps_policy_digest(ctx, p->in.w[i].slot, &live) && live == digest)
 			continue;
 		err = bh_maps_inner_create(ctx, cw->nr + 1, &p->fds[i]);
 		for (size_t j = 0; j < cw->nr && !err; j++)
@@ -389,29 +269,9 @@ int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
-	err = bh_store_workload_foreach(db, add_workload, p);
-	if (!err) {
-		struct ns_arg na = { p, db };
-
-		err = bh_store_ns_foreach(db, add_ns, &na);
-	}
-	if (err) {
-		bh_ctx_set_error(ctx, err, false, "cannot read the state store: %s",
-				 err == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
+	err = bh_stored_input_load(ctx, &p->in);
+	if (err)
 		goto fail;
-	}
-	{
-		struct pol_arg pa = { p, ctx };
-
-		err = bh_store_policy_foreach(db, add_policy, &pa);
-		if (err == -ENOMEM)
-			bh_ctx_set_error(ctx, err, false, "out of memory");
-		else if (err && !bh_ctx_error(ctx)[0])
-			bh_ctx_set_error(ctx, err, false, "cannot read policies: %s",
-					 sqlite3_errmsg(db));
-		if (err)
-			goto fail;
-	}
 	err = bh_forensics_load(ctx, &p->forensics);
 	if (!err)
 		err = compile(ctx, p);
@@ -564,8 +424,8 @@ static bool workload_keep(const void *key, void *arg)
 	const struct bh_sync_plan *p = arg;
 	__u32 ifindex = *(const __u32 *)key;
 
-	for (int i = 0; i < p->nr_w; i++)
-		if (p->w[i].ifindex == ifindex)
+	for (int i = 0; i < p->in.nr_w; i++)
+		if (p->in.w[i].ifindex == ifindex)
 			return true;
 	return false;
 }
@@ -573,8 +433,8 @@ static bool workload_keep(const void *key, void *arg)
 /* Step 3: every changed slot in one batch. */
 static int swap_changed(struct bh_ctx *ctx, struct bh_sync_plan *p, bool *swapped)
 {
-	__u32 *slots = malloc((p->nr_w ? p->nr_w : 1) * sizeof(*slots));
-	int *fds = malloc((p->nr_w ? p->nr_w : 1) * sizeof(*fds));
+	__u32 *slots = malloc((p->in.nr_w ? p->in.nr_w : 1) * sizeof(*slots));
+	int *fds = malloc((p->in.nr_w ? p->in.nr_w : 1) * sizeof(*fds));
 	int deny = bh_map_fd(ctx, BH_PIN_DENY_ALL), err;
 	size_t n = 0;
 
@@ -583,10 +443,10 @@ static int swap_changed(struct bh_ctx *ctx, struct bh_sync_plan *p, bool *swappe
 		free(fds);
 		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
 	}
-	for (int i = 0; i < p->nr_w; i++) {
+	for (int i = 0; i < p->in.nr_w; i++) {
 		swapped[i] = false;
-		if (p->w[i].quarantined) {
-			if (bh_maps_policy_is_quarantined(ctx, p->w[i].slot))
+		if (p->in.w[i].quarantined) {
+			if (bh_maps_policy_is_quarantined(ctx, p->in.w[i].slot))
 				continue;
 			fds[n] = deny;
 		} else if (p->fds[i] >= 0) {
@@ -594,7 +454,7 @@ static int swap_changed(struct bh_ctx *ctx, struct bh_sync_plan *p, bool *swappe
 		} else {
 			continue;
 		}
-		slots[n++] = p->w[i].slot;
+		slots[n++] = p->in.w[i].slot;
 		swapped[i] = true;
 	}
 	err = deny < 0 ? deny : bh_maps_policy_swap_many(ctx, n, slots, fds);
@@ -619,10 +479,10 @@ static bool cut_denied(const struct bh_ct_key *k, const struct bh_ct_val *v, voi
 	struct bh_eval_result r;
 	int i;
 
-	for (i = 0; i < p->nr_w; i++)
-		if (p->w[i].slot == v->slot)
+	for (i = 0; i < p->in.nr_w; i++)
+		if (p->in.w[i].slot == v->slot)
 			break;
-	if (i == p->nr_w || !a->cut_slot[i])
+	if (i == p->in.nr_w || !a->cut_slot[i])
 		return false;
 	/* An ICMP entry does not keep the message type policy judges:
 	 * judge its next packet again. */
@@ -643,8 +503,8 @@ int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 				 .vsz = sizeof(struct bh_policy_val) };
 	struct live_map wl = { .name = BH_MAP_WORKLOADS, .ksz = sizeof(__u32),
 			       .vsz = sizeof(struct bh_workload) };
-	bool *swapped = calloc(p->nr_w ? p->nr_w : 1, 2 * sizeof(bool));
-	bool *cut_slot = swapped ? swapped + (p->nr_w ? p->nr_w : 1) : NULL;
+	bool *swapped = calloc(p->in.nr_w ? p->in.nr_w : 1, 2 * sizeof(bool));
+	bool *cut_slot = swapped ? swapped + (p->in.nr_w ? p->in.nr_w : 1) : NULL;
 	bool any_cut = false;
 	int err;
 
@@ -671,19 +531,19 @@ int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	/* 6. workload entries that changed, then stale ones */
 	if (!err)
 		err = live_load(ctx, &wl);
-	for (int i = 0; i < p->nr_w && !err; i++) {
-		const struct bh_workload *cur = live_find(&wl, &p->w[i].ifindex);
+	for (int i = 0; i < p->in.nr_w && !err; i++) {
+		const struct bh_workload *cur = live_find(&wl, &p->in.w[i].ifindex);
 		struct bh_workload e;
 
-		bh_workload_entry(&p->w[i], &e);
+		bh_workload_entry(&p->in.w[i], &e);
 		/* Entering enforce, or an enforced policy that changed: flows
 		 * that passed as would-deny may now be denied. */
-		cut_slot[i] = !p->w[i].quarantined && p->w[i].mode == BH_MODE_ENFORCE && cur &&
+		cut_slot[i] = !p->in.w[i].quarantined && p->in.w[i].mode == BH_MODE_ENFORCE && cur &&
 			      (swapped[i] || cur->mode != BH_MODE_ENFORCE);
 		any_cut |= cut_slot[i];
 		if (cur && !memcmp(cur, &e, sizeof(e)))
 			continue;
-		err = bh_maps_workload_put(ctx, p->w[i].ifindex, &e);
+		err = bh_maps_workload_put(ctx, p->in.w[i].ifindex, &e);
 	}
 	if (!err)
 		err = live_prune(ctx, &wl, workload_keep, p);

@@ -23,7 +23,36 @@
 #ifndef BULKHEAD_POLICY_SYNC_H
 #define BULKHEAD_POLICY_SYNC_H
 
+#include "bulkhead.h"
 #include "policy.h"
+
+/* The compile input as the store holds it (lib/core/stored_input.c), the
+ * one way to gather it: every workload, every namespace with its labels,
+ * every stored policy parsed again from its source (one that no longer
+ * parses is an error naming it, never skipped). The sync compiles it; the
+ * what-if evaluation (`policy test`) compiles it with candidates on top. */
+struct bh_stored_ns {
+	char name[BH_NAME_MAX + 1];
+	int nr;
+	struct bh_label labels[BH_MAX_LABELS + 1];
+};
+
+struct bh_stored_input {
+	int nr_w;
+	struct bh_workload_info *w;
+	int nr_ns;
+	struct bh_stored_ns *ns;
+	int nr_pol, cap_pol;
+	struct bh_policy *pol;
+	struct bh_compile_workload *cw;		/* views of w and ns */
+	struct bh_compile_namespace *cn;
+};
+
+int bh_stored_input_load(struct bh_ctx *ctx, struct bh_stored_input *in);
+/* Workloads, namespaces and policies of in as a compile input (ids and
+ * forensics left for the caller). */
+void bh_stored_input_view(const struct bh_stored_input *in, struct bh_compile_input *out);
+void bh_stored_input_free(struct bh_stored_input *in);
 
 struct bh_sync_plan;
 
