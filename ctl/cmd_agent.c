@@ -32,6 +32,17 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* --since DURATION: the wall-clock time that long ago, in ms. */
+static int since_opt(const char *arg, int64_t *since_ms)
+{
+	uint64_t d;
+
+	if (bh_parse_duration_ms(arg, &d))
+		return -EINVAL;
+	*since_ms = wall_ms() - (int64_t)d;
+	return 0;
+}
+
 /* "2024-05-01T12:00:00.123Z" */
 static const char *ts_str(int64_t ms, char *buf, size_t len)
 {
@@ -247,7 +258,6 @@ static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
 	struct flows_arg fa = { .cli = cli };
 	const char *wl = NULL;
 	struct bh_ctx *ctx;
-	uint64_t since;
 	int c, status, err;
 
 	while ((c = bh_cli_getopt(argc, argv, "fw:n:", opts, NULL)) != -1) {
@@ -264,9 +274,8 @@ static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
 			break;
 		}
 		case 's':
-			if (bh_parse_duration_ms(optarg, &since))
+			if (since_opt(optarg, &q.since_ms))
 				return bh_cli_fail(BH_EXIT_USER, "--since: bad duration '%s'", optarg);
-			q.since_ms = wall_ms() - (int64_t)since;
 			break;
 		default:
 			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead flows [--follow]"
@@ -670,16 +679,14 @@ static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
 	struct bh_compile_input in;
 	struct bh_ctx *ctx;
 	char msg[768];
-	uint64_t since;
 	int c, status, err;
 
 	while ((c = bh_cli_getopt(argc, argv, "f:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': file = optarg; break;
 		case 's':
-			if (bh_parse_duration_ms(optarg, &since))
+			if (since_opt(optarg, &q.since_ms))
 				return bh_cli_fail(BH_EXIT_USER, "--since: bad duration '%s'", optarg);
-			q.since_ms = wall_ms() - (int64_t)since;
 			break;
 		default:
 			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead policy test -f FILE"

@@ -23,23 +23,16 @@ int cni_store_init(struct sqlite3 *db)
 	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
 }
 
-static void copy_col(sqlite3_stmt *st, int col, char *buf, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(buf, len, "%s", s ? (const char *)s : "");
-}
-
 static void row_to_record(sqlite3_stmt *st, struct cni_record *r)
 {
 	memset(r, 0, sizeof(*r));
-	copy_col(st, 0, r->network, sizeof(r->network));
-	copy_col(st, 1, r->container_id, sizeof(r->container_id));
-	copy_col(st, 2, r->ifname, sizeof(r->ifname));
+	bh_sql_text(st, 0, r->network, sizeof(r->network));
+	bh_sql_text(st, 1, r->container_id, sizeof(r->container_id));
+	bh_sql_text(st, 2, r->ifname, sizeof(r->ifname));
 	r->ifindex = sqlite3_column_int(st, 3);
-	copy_col(st, 4, r->veth, sizeof(r->veth));
-	copy_col(st, 5, r->ns, sizeof(r->ns));
-	copy_col(st, 6, r->name, sizeof(r->name));
+	bh_sql_text(st, 4, r->veth, sizeof(r->veth));
+	bh_sql_text(st, 5, r->ns, sizeof(r->ns));
+	bh_sql_text(st, 6, r->name, sizeof(r->name));
 }
 
 #define COLS "network, container_id, ifname, ifindex, veth, ns, name"

@@ -131,13 +131,6 @@ int bh_baseline_learn(sqlite3 *db, const char *ns, const char *name,
 	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
-static void col(sqlite3_stmt *st, int i, char *buf, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	snprintf(buf, len, "%s", s ? (const char *)s : "");
-}
-
 int bh_baseline_load(sqlite3 *db, const char *ns, const char *name, struct bh_baseline *out)
 {
 	sqlite3_stmt *st;
@@ -171,13 +164,13 @@ int bh_baseline_load(sqlite3 *db, const char *ns, const char *name, struct bh_ba
 		}
 		e = &out->entries[out->nr++];
 		memset(e, 0, sizeof(*e));
-		col(st, 0, buf, sizeof(buf));
+		bh_sql_text(st, 0, buf, sizeof(buf));
 		e->dir = strcmp(buf, "egress") == 0 ? BH_DIR_EGRESS : BH_DIR_INGRESS;
-		col(st, 1, buf, sizeof(buf));
+		bh_sql_text(st, 1, buf, sizeof(buf));
 		e->peer_kind = strcmp(buf, "workload") == 0 ? BH_PEER_WORKLOAD : BH_PEER_CIDR;
-		col(st, 2, e->peer_ns, sizeof(e->peer_ns));
-		col(st, 3, e->peer, sizeof(e->peer));
-		col(st, 4, e->peer_name, sizeof(e->peer_name));
+		bh_sql_text(st, 2, e->peer_ns, sizeof(e->peer_ns));
+		bh_sql_text(st, 3, e->peer, sizeof(e->peer));
+		bh_sql_text(st, 4, e->peer_name, sizeof(e->peer_name));
 		e->proto = sqlite3_column_int(st, 5);
 		e->port = sqlite3_column_int(st, 6);
 		e->flows = sqlite3_column_int64(st, 7);

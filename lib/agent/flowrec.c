@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "flowrec.h"
+#include "strbuf.h"
 
 #define RULE_CACHE	4096	/* direct-mapped by rule id */
 
@@ -134,18 +135,6 @@ const struct bh_workload_info *bh_flowrec_workload(struct bh_flowrec *fr, __u32 
 	return e->present ? &e->info : NULL;
 }
 
-/* Copy with truncation: the decoder runs twice per record (export, store)
- * and snprintf("%s") was a measurable share of the ingest profile. */
-static void copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* IPv4-mapped addresses are most of what the decoder sees; glibc's
  * inet_ntop formats them with sprintf. Same text, without it. */
 static void addr_format(const __u8 a[16], char *buf, size_t len)
@@ -231,8 +220,8 @@ int bh_flowrec_decode_flow(struct bh_flowrec *fr, const struct bh_flow *f,
 
 	v->wl = wl;
 	if (wl) {
-		copy_str(v->ns, sizeof(v->ns), wl->ns);
-		copy_str(v->name, sizeof(v->name), wl->name);
+		bh_str_copy(v->ns, sizeof(v->ns), wl->ns);
+		bh_str_copy(v->name, sizeof(v->name), wl->name);
 	} else {
 		strcpy(v->ns, "?");
 		snprintf(v->name, sizeof(v->name), "slot-%u", f->slot);
@@ -242,7 +231,7 @@ int bh_flowrec_decode_flow(struct bh_flowrec *fr, const struct bh_flow *f,
 	v->proto = f->proto;
 	addr_format(f->src, v->src, sizeof(v->src));
 	addr_format(f->dst, v->dst, sizeof(v->dst));
-	copy_str(v->peer_addr, sizeof(v->peer_addr), peer == f->src ? v->src : v->dst);
+	bh_str_copy(v->peer_addr, sizeof(v->peer_addr), peer == f->src ? v->src : v->dst);
 	v->sport = f->sport;
 	v->dport = f->dport;
 	v->peer_identity = f->peer_identity;
@@ -252,11 +241,11 @@ int bh_flowrec_decode_flow(struct bh_flowrec *fr, const struct bh_flow *f,
 	if (v->peer_wl)
 		snprintf(v->peer, sizeof(v->peer), "%s/%s", v->peer_wl->ns, v->peer_wl->name);
 	else
-		copy_str(v->peer, sizeof(v->peer), v->peer_addr);
+		bh_str_copy(v->peer, sizeof(v->peer), v->peer_addr);
 	v->verdict = f->verdict;
 	v->verdict_name = bh_verdict_name(f->verdict);
 	v->reason = bh_reason_name(f->reason);
-	copy_str(v->rule, sizeof(v->rule), rule_desc(fr, f->rule_id));
+	bh_str_copy(v->rule, sizeof(v->rule), rule_desc(fr, f->rule_id));
 	v->packets = f->packets;
 	v->bytes = f->bytes;
 	v->tcp_flags = f->tcp_flags;

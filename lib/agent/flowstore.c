@@ -249,13 +249,6 @@ int bh_agent_state_get(sqlite3 *db, const char *key, int64_t *value)
 	return err;
 }
 
-static void col_text(sqlite3_stmt *st, int i, char *buf, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	snprintf(buf, len, "%s", s ? (const char *)s : "");
-}
-
 static bool table_exists(sqlite3 *db)
 {
 	sqlite3_stmt *st;
@@ -299,20 +292,20 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 	sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : -1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r->id = sqlite3_column_int64(st, 0);
-		col_text(st, 1, r->ns, sizeof(r->ns));
-		col_text(st, 2, r->name, sizeof(r->name));
-		col_text(st, 3, r->dir, sizeof(r->dir));
+		bh_sql_text(st, 1, r->ns, sizeof(r->ns));
+		bh_sql_text(st, 2, r->name, sizeof(r->name));
+		bh_sql_text(st, 3, r->dir, sizeof(r->dir));
 		r->family = sqlite3_column_int(st, 4);
 		r->proto = sqlite3_column_int(st, 5);
-		col_text(st, 6, r->src, sizeof(r->src));
+		bh_sql_text(st, 6, r->src, sizeof(r->src));
 		r->sport = sqlite3_column_int(st, 7);
-		col_text(st, 8, r->dst, sizeof(r->dst));
+		bh_sql_text(st, 8, r->dst, sizeof(r->dst));
 		r->dport = sqlite3_column_int(st, 9);
-		col_text(st, 10, r->peer, sizeof(r->peer));
+		bh_sql_text(st, 10, r->peer, sizeof(r->peer));
 		r->peer_identity = sqlite3_column_int64(st, 11);
-		col_text(st, 12, r->verdict, sizeof(r->verdict));
-		col_text(st, 13, r->reason, sizeof(r->reason));
-		col_text(st, 14, r->rule, sizeof(r->rule));
+		bh_sql_text(st, 12, r->verdict, sizeof(r->verdict));
+		bh_sql_text(st, 13, r->reason, sizeof(r->reason));
+		bh_sql_text(st, 14, r->rule, sizeof(r->rule));
 		r->packets = sqlite3_column_int64(st, 15);
 		r->bytes = sqlite3_column_int64(st, 16);
 		r->tcp_flags = sqlite3_column_int(st, 17);

@@ -75,3 +75,13 @@ void bh_sb_printf(struct bh_sbuf *b, const char *fmt, ...)
 	bh_sb_putn(b, big, n);
 	free(big);
 }
+
+void bh_str_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}

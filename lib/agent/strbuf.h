@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Inside libbulkhead: a growable, always NUL-terminated text buffer for the
+ * The controller's text helpers: a growable, always NUL-terminated text buffer for the
  * renderers (metrics exposition, HTTP responses, the DOT network map). The
  * first allocation failure sticks in err and makes every later call a
  * no-op, so a renderer checks once at the end.
@@ -23,5 +23,10 @@ void bh_sb_puts(struct bh_sbuf *b, const char *s);
 void bh_sb_putc(struct bh_sbuf *b, char c);
 void bh_sb_printf(struct bh_sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Copy src into dst[len], cut to fit, always terminated. The flow decoder
+ * and the syslog writer copy on every record, where snprintf("%s") was a
+ * measurable share of the ingest profile. */
+void bh_str_copy(char *dst, size_t len, const char *src);
 
 #endif /* BULKHEAD_STRBUF_H */

@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "strbuf.h"
 #include "syslog_int.h"
 
 #define DEF_QUEUE_MAX	65536
@@ -39,16 +40,6 @@ struct bh_syslog {
 	uint64_t sent, dropped;
 };
 
-static void copy_trunc(char *dst, size_t dlen, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= dlen)
-		n = dlen - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 int bh_syslog_open(const struct bh_syslog_opts *opts, struct bh_syslog **out)
 {
 	struct bh_syslog *s;
@@ -66,10 +57,10 @@ int bh_syslog_open(const struct bh_syslog_opts *opts, struct bh_syslog **out)
 	s->fmt.format = opts->format;
 	s->fmt.facility = opts->facility ? opts->facility : DEF_FACILITY;
 	if (opts->hostname)
-		copy_trunc(s->fmt.hostname, sizeof(s->fmt.hostname), opts->hostname);
+		bh_str_copy(s->fmt.hostname, sizeof(s->fmt.hostname), opts->hostname);
 	else if (gethostname(s->fmt.hostname, sizeof(s->fmt.hostname) - 1) < 0)
 		s->fmt.hostname[0] = '\0';	/* formats as NILVALUE */
-	copy_trunc(s->fmt.app_name, sizeof(s->fmt.app_name),
+	bh_str_copy(s->fmt.app_name, sizeof(s->fmt.app_name),
 		   opts->app_name ? opts->app_name : "bulkhead");
 	s->fmt.pid = getpid();
 	s->fmt.now_fn = opts->now_fn;

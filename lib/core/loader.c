@@ -23,22 +23,6 @@
 #include "bulkhead_xdp.skel.h"
 #include "bulkhead_tc.skel.h"
 
-/* bpftool names the skeleton after the object file: "x.bpf.o" gives
- * x_bpf, "x.o" gives x. Accept both so the build may name it either way. */
-#ifdef __BULKHEAD_XDP_BPF_SKEL_H__
-#define XDP_SKEL bulkhead_xdp_bpf
-#else
-#define XDP_SKEL bulkhead_xdp
-#endif
-#ifdef __BULKHEAD_TC_BPF_SKEL_H__
-#define TC_SKEL bulkhead_tc_bpf
-#else
-#define TC_SKEL bulkhead_tc
-#endif
-#define SKEL_CAT2(a, b) a##__##b
-#define SKEL_CAT(a, b) SKEL_CAT2(a, b)
-#define SKEL_FN(skel, fn) SKEL_CAT(skel, fn)
-
 const char *const bh_map_names[BH_M_MAX] = {
 	[BH_M_WORKLOADS] = BH_MAP_WORKLOADS,
 	[BH_M_IPCACHE] = BH_MAP_IPCACHE,
@@ -152,40 +136,40 @@ static int flow_cache_wanted(struct bh_ctx *ctx, int *v)
 static int load_xdp(struct bh_ctx *ctx, int flow_cache)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
-	struct XDP_SKEL *skel;
+	struct bulkhead_xdp *skel;
 	int err;
 
-	skel = SKEL_FN(XDP_SKEL, open_opts)(&oo);
+	skel = bulkhead_xdp__open_opts(&oo);
 	if (!skel)
 		return bh_err(ctx, -errno, false, "cannot open the XDP object: %m");
 	skel->rodata->bh_cfg_flow_cache = flow_cache;
-	err = SKEL_FN(XDP_SKEL, load)(skel);
+	err = bulkhead_xdp__load(skel);
 	if (err)
 		err = bh_err(ctx, err, false, "cannot load the XDP program: %s", strerror(-err));
 	else
 		err = pin_prog(ctx, skel->progs.bh_xdp_from_container, BH_PIN_PROG_XDP);
-	SKEL_FN(XDP_SKEL, destroy)(skel);
+	bulkhead_xdp__destroy(skel);
 	return err;
 }
 
 static int load_tc(struct bh_ctx *ctx, int flow_cache)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
-	struct TC_SKEL *skel;
+	struct bulkhead_tc *skel;
 	int err;
 
-	skel = SKEL_FN(TC_SKEL, open_opts)(&oo);
+	skel = bulkhead_tc__open_opts(&oo);
 	if (!skel)
 		return bh_err(ctx, -errno, false, "cannot open the TC object: %m");
 	skel->rodata->bh_cfg_flow_cache = flow_cache;
-	err = SKEL_FN(TC_SKEL, load)(skel);
+	err = bulkhead_tc__load(skel);
 	if (err)
 		err = bh_err(ctx, err, false, "cannot load the TC programs: %s", strerror(-err));
 	if (!err)
 		err = pin_prog(ctx, skel->progs.bh_tc_from_container, BH_PIN_PROG_TC_EGRESS);
 	if (!err)
 		err = pin_prog(ctx, skel->progs.bh_tc_to_container, BH_PIN_PROG_TC_INGRESS);
-	SKEL_FN(TC_SKEL, destroy)(skel);
+	bulkhead_tc__destroy(skel);
 	return err;
 }
 

@@ -236,7 +236,7 @@ void bh_policy_digest_entry(__u64 digest, struct bh_policy_key *k, struct bh_pol
 	v->audit_rule_id = (__u32)(digest >> 32);
 }
 
-static __u32 map_id_of(int fd)
+__u32 bh_maps_map_id(int fd)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -245,7 +245,7 @@ static __u32 map_id_of(int fd)
 }
 
 /* Id of the inner map in bh_policy_v1[slot], 0 if none. */
-static __u32 slot_map_id(struct bh_ctx *ctx, __u32 slot)
+__u32 bh_maps_slot_map_id(struct bh_ctx *ctx, __u32 slot)
 {
 	int outer = mfd(ctx, BH_M_POLICY);
 	__u32 id = 0;
@@ -258,16 +258,16 @@ static __u32 slot_map_id(struct bh_ctx *ctx, __u32 slot)
 bool bh_maps_policy_is_quarantined(struct bh_ctx *ctx, __u32 slot)
 {
 	int deny = mfd(ctx, BH_M_DENY_ALL);
-	__u32 id = slot_map_id(ctx, slot);
+	__u32 id = bh_maps_slot_map_id(ctx, slot);
 
-	return id && deny >= 0 && id == map_id_of(deny);
+	return id && deny >= 0 && id == bh_maps_map_id(deny);
 }
 
 int bh_maps_policy_digest(struct bh_ctx *ctx, __u32 slot, __u64 *digest)
 {
 	struct bh_policy_key k;
 	struct bh_policy_val v;
-	__u32 id = slot_map_id(ctx, slot);
+	__u32 id = bh_maps_slot_map_id(ctx, slot);
 	int fd, err = 0;
 
 	if (!id || bh_maps_policy_is_quarantined(ctx, slot))

@@ -66,6 +66,11 @@ int bh_maps_policy_swap_many(struct bh_ctx *ctx, size_t nr, const __u32 *slots, 
 int bh_maps_dump(struct bh_ctx *ctx, const char *map, size_t key_size, size_t val_size,
 		 void **keys, void **vals, size_t *nr);
 
+/* The kernel's id of a map (0 if unknown), and of the inner map in
+ * bh_policy_v1[slot] (0 if none). */
+__u32 bh_maps_map_id(int fd);
+__u32 bh_maps_slot_map_id(struct bh_ctx *ctx, __u32 slot);
+
 /* Per-CPU elements (lib/core/percpu.c), values rows of nr_u64 counters:
  * the sum over every possible CPU of one element, the same sum added in
  * from a buffer of ncpu rows (batch reads), and one element zeroed. */

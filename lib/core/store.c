@@ -163,7 +163,7 @@ static int run(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
-static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t len)
+void bh_sql_text(sqlite3_stmt *st, int col, char *dst, size_t len)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 
@@ -292,8 +292,8 @@ int bh_store_ns_labels(sqlite3 *db, const char *ns, int *nr, struct bh_label *la
 			sqlite3_finalize(st);
 			return -E2BIG;
 		}
-		copy_col(st, 0, labels[n].key, sizeof(labels[n].key));
-		copy_col(st, 1, labels[n].value, sizeof(labels[n].value));
+		bh_sql_text(st, 0, labels[n].key, sizeof(labels[n].key));
+		bh_sql_text(st, 1, labels[n].value, sizeof(labels[n].value));
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -314,7 +314,7 @@ int bh_store_ns_foreach(sqlite3 *db, int (*fn)(const char *ns, void *arg), void 
 	if (err)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		copy_col(st, 0, ns, sizeof(ns));
+		bh_sql_text(st, 0, ns, sizeof(ns));
 		err = fn(ns, arg);
 		if (err)
 			break;
@@ -358,8 +358,8 @@ static int fill_details(sqlite3 *db, sqlite3_int64 wid, struct bh_workload_info 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && w->nr_labels < BH_MAX_LABELS) {
 		struct bh_label *l = &w->labels[w->nr_labels++];
 
-		copy_col(st, 0, l->key, sizeof(l->key));
-		copy_col(st, 1, l->value, sizeof(l->value));
+		bh_sql_text(st, 0, l->key, sizeof(l->key));
+		bh_sql_text(st, 1, l->value, sizeof(l->value));
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
@@ -368,16 +368,16 @@ static int fill_details(sqlite3 *db, sqlite3_int64 wid, struct bh_workload_info 
 static void fill_row(sqlite3_stmt *st, struct bh_workload_info *w)
 {
 	memset(w, 0, sizeof(*w));
-	copy_col(st, 1, w->ns, sizeof(w->ns));
-	copy_col(st, 2, w->name, sizeof(w->name));
-	copy_col(st, 3, w->ifname, sizeof(w->ifname));
+	bh_sql_text(st, 1, w->ns, sizeof(w->ns));
+	bh_sql_text(st, 2, w->name, sizeof(w->name));
+	bh_sql_text(st, 3, w->ifname, sizeof(w->ifname));
 	w->ifindex = sqlite3_column_int64(st, 4);
 	w->slot = sqlite3_column_int64(st, 5);
 	w->identity = BH_ID_WORKLOAD_BASE + w->slot;
 	w->hook = sqlite3_column_int(st, 6);
 	w->mode = sqlite3_column_int(st, 7);
 	w->quarantined = sqlite3_column_int(st, 8) != 0;
-	copy_col(st, 9, w->quarantine_reason, sizeof(w->quarantine_reason));
+	bh_sql_text(st, 9, w->quarantine_reason, sizeof(w->quarantine_reason));
 }
 
 /* Runs a workload query; calls fn for each row with IPs and labels. */
@@ -646,8 +646,8 @@ int bh_store_ip_owner(sqlite3 *db, const struct bh_ip *ip, char *ns, size_t nsle
 		return err;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		copy_col(st, 0, ns, nslen);
-		copy_col(st, 1, name, namelen);
+		bh_sql_text(st, 0, ns, nslen);
+		bh_sql_text(st, 1, name, namelen);
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
@@ -715,13 +715,13 @@ int bh_store_policy_foreach(sqlite3 *db,
 	if (err)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		copy_col(st, 0, p.ns, sizeof(p.ns));
-		copy_col(st, 1, p.name, sizeof(p.name));
+		bh_sql_text(st, 0, p.ns, sizeof(p.ns));
+		bh_sql_text(st, 1, p.name, sizeof(p.name));
 		p.kind = sqlite3_column_int(st, 2);
 		p.source = (const char *)sqlite3_column_text(st, 3);
 		if (!p.source)
 			p.source = "";
-		copy_col(st, 4, p.file, sizeof(p.file));
+		bh_sql_text(st, 4, p.file, sizeof(p.file));
 		p.applied_ms = sqlite3_column_int64(st, 5);
 		err = fn(&p, arg);
 		if (err)
@@ -806,8 +806,8 @@ int bh_store_rule_describe(sqlite3 *db, __u32 id, char *buf, size_t len)
 		return err;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		copy_col(st, 0, ns, sizeof(ns));
-		copy_col(st, 1, name, sizeof(name));
+		bh_sql_text(st, 0, ns, sizeof(ns));
+		bh_sql_text(st, 1, name, sizeof(name));
 		dir = sqlite3_column_int(st, 2);
 		idx = sqlite3_column_int(st, 3);
 		snprintf(buf, len, "%s%s%s %s[%d]", ns, ns[0] ? "/" : "", name,
@@ -855,11 +855,11 @@ int bh_store_event_foreach(sqlite3 *db, const char *ns, const char *name, __s64 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		e->id = sqlite3_column_int64(st, 0);
 		e->ts_ms = sqlite3_column_int64(st, 1);
-		copy_col(st, 2, e->ns, sizeof(e->ns));
-		copy_col(st, 3, e->name, sizeof(e->name));
-		copy_col(st, 4, e->kind, sizeof(e->kind));
-		copy_col(st, 5, e->severity, sizeof(e->severity));
-		copy_col(st, 6, e->detail, sizeof(e->detail));
+		bh_sql_text(st, 2, e->ns, sizeof(e->ns));
+		bh_sql_text(st, 3, e->name, sizeof(e->name));
+		bh_sql_text(st, 4, e->kind, sizeof(e->kind));
+		bh_sql_text(st, 5, e->severity, sizeof(e->severity));
+		bh_sql_text(st, 6, e->detail, sizeof(e->detail));
 		err = fn(e, arg);
 		if (err)
 			break;

@@ -22,6 +22,8 @@
  * locked -EBUSY, constraint -EEXIST, no memory -ENOMEM, read-only or no
  * permission -EACCES, full -ENOSPC, cannot open -ENOENT, else -EIO. */
 int bh_sql_errno(int rc);
+/* Text column col of the current row into dst ("" for NULL), cut to len. */
+void bh_sql_text(sqlite3_stmt *st, int col, char *dst, size_t len);
 int bh_store_open(const char *path, sqlite3 **out);
 void bh_store_close(sqlite3 *db);
 

@@ -325,7 +325,10 @@ static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char
 	return err;
 }
 
-int bh_workload_detach(struct bh_ctx *ctx, const char *ifname)
+/* Detach the workload on ifname; with ifindex, only if the stored veth
+ * has that ifindex too (a CNI DEL must not detach a newer veth of the
+ * same name). */
+static int detach_ifname(struct bh_ctx *ctx, const char *ifname, const __u32 *ifindex)
 {
 	struct bh_workload_info *w;
 	int err;
@@ -338,7 +341,12 @@ int bh_workload_detach(struct bh_ctx *ctx, const char *ifname)
 		goto unlock;
 	}
 	err = bh_store_workload_by_ifname(ctx->db, ifname, w);
-	if (err == -ENOENT)
+	if (!err && ifindex && w->ifindex != *ifindex)
+		err = -ENOENT;
+	if (err == -ENOENT && ifindex)
+		err = bh_err(ctx, err, true, "%s (ifindex %u) carries no workload of this instance",
+			     ifname, *ifindex);
+	else if (err == -ENOENT)
 		err = bh_err(ctx, err, true, "%s carries no workload of this instance", ifname);
 	else if (err)
 		err = store_fail(ctx, err, "read workloads");
@@ -350,32 +358,14 @@ unlock:
 	return err;
 }
 
+int bh_workload_detach(struct bh_ctx *ctx, const char *ifname)
+{
+	return detach_ifname(ctx, ifname, NULL);
+}
+
 int bh_workload_detach_ifindex(struct bh_ctx *ctx, __u32 ifindex, const char *ifname)
 {
-	struct bh_workload_info *w;
-	int err;
-
-	if ((err = need_db(ctx)) || (err = bh_ctx_lock(ctx)))
-		return err;
-	w = malloc(sizeof(*w));
-	if (!w) {
-		err = bh_err(ctx, -ENOMEM, false, "out of memory");
-		goto unlock;
-	}
-	err = bh_store_workload_by_ifname(ctx->db, ifname, w);
-	if (!err && w->ifindex != ifindex)
-		err = -ENOENT;
-	if (err == -ENOENT)
-		err = bh_err(ctx, err, true, "%s (ifindex %u) carries no workload of this instance",
-			     ifname, ifindex);
-	else if (err)
-		err = store_fail(ctx, err, "read workloads");
-	else
-		err = detach_one(ctx, w, "");
-	free(w);
-unlock:
-	bh_ctx_unlock(ctx);
-	return err;
+	return detach_ifname(ctx, ifname, &ifindex);
 }
 
 int bh_workload_get(struct bh_ctx *ctx, const char *ns, const char *name,
