@@ -44,13 +44,15 @@ const char *bh_ctx_error(const struct bh_ctx *ctx);
 bool bh_ctx_error_is_user(const struct bh_ctx *ctx);
 const char *bh_ctx_bpffs(const struct bh_ctx *ctx);
 const char *bh_ctx_state_dir(const struct bh_ctx *ctx);
-/* The open SQLite store (WAL). Each module owns its tables and creates
- * them with CREATE TABLE IF NOT EXISTS; callers take bh_ctx_lock around
- * writes that must agree with the kernel maps. */
+/* The open SQLite store (WAL). The core's tables are versioned (store.h);
+ * the controller's and the CNI plugin's modules create their own. */
 struct sqlite3 *bh_ctx_db(struct bh_ctx *ctx);
 
 /* Serialise mutations across CLI, CNI and agent processes (flock on
- * STATE_DIR/lock). Every mutating call below takes it itself. */
+ * STATE_DIR/lock). The rule: every function of the core that changes the
+ * store or the maps takes the lock itself, and the lock nests within a
+ * process, so a caller never has to. A caller takes it only to make
+ * several calls one change no other process sees half of. */
 int bh_ctx_lock(struct bh_ctx *ctx);
 void bh_ctx_unlock(struct bh_ctx *ctx);
 

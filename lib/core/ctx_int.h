@@ -45,7 +45,7 @@ int bh_err(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* loader.c: mount bpffs, load or reuse the programs and pinned maps,
- * create the deny-all map. Idempotent; callers hold the lock. */
+ * create the deny-all map. Idempotent; takes the lock (it nests). */
 int bh_loader_ensure(struct bh_ctx *ctx);
 /* Open pinned maps/programs that exist, without creating anything. */
 int bh_loader_open_pinned(struct bh_ctx *ctx);

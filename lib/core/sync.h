@@ -18,7 +18,9 @@
  *   7. delete stale deny-all entries.
  * Prepare (1) can fail without touching anything the data path reads; the
  * policy apply layer uses it to decide before committing the store.
- * Callers hold the instance lock.
+ * prepare and commit expect the instance lock held across both (the
+ * apply does); bh_policy_sync takes it itself, as every other mutating
+ * call of the core does (bulkhead.h).
  */
 #ifndef BULKHEAD_POLICY_SYNC_H
 #define BULKHEAD_POLICY_SYNC_H
