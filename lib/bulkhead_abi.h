@@ -38,9 +38,6 @@
 #ifndef BH_RINGBUF_SIZE
 #define BH_RINGBUF_SIZE		(4 << 20)
 #endif
-#ifndef BH_RULE_STATS_SIZE
-#define BH_RULE_STATS_SIZE	65536	/* LRU: per-rule counters (bh_rule_stats_v1) */
-#endif
 #ifndef BH_RULE_STATS_SLOTS
 #define BH_RULE_STATS_SLOTS	65536	/* per-rule counters by id (bh_rule_stats_v2) */
 #endif
@@ -338,14 +335,10 @@ enum bh_reason {
 /* ---------------------------------------------------------------- stats
  * bh_stats: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason.
  * bh_counters: PERCPU_ARRAY of global counters (enum bh_counter).
- * bh_rule_stats_v1: LRU_PERCPU_HASH {__u32 rule_id} -> struct bh_stat,
- *   BH_RULE_STATS_SIZE entries; counts the packets a rule decided (new-flow
- *   allow/deny, audit would-deny, forensics exception), not the packets
- *   conntrack passed later. When full the least recently used rule's
- *   counters are dropped (it starts again from zero). Superseded by v2;
- *   readers fall back to it when programs from an older build are pinned.
  * bh_rule_stats_v2: PERCPU_ARRAY indexed by rule id -> struct bh_stat,
- *   BH_RULE_STATS_SLOTS entries; counts the same packets as v1. Rule ids
+ *   BH_RULE_STATS_SLOTS entries; counts the packets a rule decided
+ *   (new-flow allow/deny, audit would-deny, forensics exception), not the
+ *   packets conntrack passed later. Rule ids
  *   come from the store (AUTOINCREMENT: sequential from 1, never reused),
  *   so an id indexes its own slot. Ids at or beyond the map size are all
  *   counted in slot BH_RULE_STATS_OVERFLOW (rule id 0 decides nothing, so
