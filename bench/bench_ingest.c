@@ -248,7 +248,7 @@ static void flush(struct pipe *p)
 	p->flushes++;
 }
 
-/* The agent's detection step (ctl/agent.c, handle_record), without the
+/* The agent's detection step (lib/agent/agent.c, handle_record), without the
  * store and map work of a quarantine. */
 static void detect(struct pipe *p, const struct bh_flow *f, const struct bh_flow_view *v,
 		   int flags)
@@ -321,7 +321,7 @@ static int make_baseline(struct bh_baseline *b)
 			snprintf(e->peer, sizeof(e->peer), "172.16.0.0/16");
 			e->port = i == 30 ? 80 : 443;
 		}
-		e->cidr_ok = !bh_parse_cidr(e->peer, &e->cidr);
+		e->cidr_ok = !bh_cidr_parse_addr(e->peer, &e->cidr);
 	}
 	return 0;
 }

@@ -55,6 +55,8 @@ ip -n "dp-$T" route add default via 10.103.0.1 dev eth0
 sysctl -qw "net.ipv4.conf.dp$T.proxy_arp=1"
 ip netns exec "dp-$T" $DT serve 400 9100,8080,5432,443 "$DNS" >/dev/null 2>&1 &
 bh_on_exit "kill $!"
+for p in 9100 8080 5432 443; do bh_wait_listen "dp-$T" tcp $p; done
+bh_wait_listen "dp-$T" udp 53
 
 # --- the workloads ------------------------------------------------------
 bh_mk_workload "ds-$T" "ds$T" 10.103.1.2/24 10.103.1.1	# scraper
@@ -73,6 +75,7 @@ expect_eq "four workloads attached" 4 "$($BH workload list --json | jq '[.[] | s
 # --- the agent -------------------------------------------------------------
 $DT syslog-sink "$D/syslog.sock" "$D/syslog.txt" 400 >/dev/null 2>&1 &
 bh_on_exit "kill $!"
+bh_wait 100 test -S "$D/syslog.sock" || fail "the syslog sink did not start"
 AGENT=
 bh_on_exit 'kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null'
 start_agent() {
@@ -85,8 +88,11 @@ quarantine:
   deny_cidrs: [10.103.250.0/24]
 $1
 YAML
+	local t0
+	t0=$(bh_now_ms)
 	$BH agent --config "$D/agent.yaml" >>"$D/agent.log" 2>&1 &
 	AGENT=$!
+	bh_wait_agent "$t0"
 }
 stop_agent() { kill "$AGENT"; wait "$AGENT" 2>/dev/null; AGENT=; }
 start_agent ""
