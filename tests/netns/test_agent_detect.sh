@@ -15,9 +15,10 @@
 #      event explains itself (rule, window, counted flows, first/last, why)
 #      in the timeline and syslog, exactly the counted flows are marked in
 #      `flows` (all attack flows, none learned), and it is cut off.
-#   3. the same attacks with quarantine.dry_run and 4. in learn mode:
-#      exactly one would-quarantine event each (timeline, syslog, metrics),
-#      no quarantine, learned traffic still answered.
+#   3. the same attacks with quarantine.dry_run and 4. in learn mode
+#      (5. one of them in monitor mode): exactly one would-quarantine event
+#      each (timeline, syslog, metrics), no quarantine, learned traffic
+#      still answered.
 # One netns holds every peer (many addresses); the agent's progress is
 # awaited with marker flows, never with sleeps.
 . "$(dirname "$0")/../lib/common.sh"
@@ -251,6 +252,17 @@ for w in scraper client job web; do
 done
 would_phase "learn:" 2 "learn mode"
 echo "     ($SECONDS s: learn mode done)"
+
+# --- 5. monitor mode: the same (one workload is enough) -----------------------
+expect_ok "client to monitor" $BH mode shop/client monitor
+expect_ok "monitor: client's learned traffic answered before" learned client
+attack client
+sync_agent client
+expect_eq "monitor: client, one more would-quarantine" 3 "$(events client would-quarantine)"
+expect_ok "monitor: it says monitor mode" \
+	grep -qF "not quarantined (monitor mode)" <<<"$(event_detail client would-quarantine)"
+expect_fail "monitor: client not quarantined" quarantined client
+expect_ok "monitor: client's traffic still answered" learned client
 
 expect_ok "agent still running" kill -0 "$AGENT"
 if [ "$BH_FAILS" -gt 0 ]; then
