@@ -163,13 +163,13 @@ cat "$D/flowgen.log"
 
 python3 - "$D/idle.ms" "$D/loaded.ms" "$r0" "$r1" "$t0" "$t1" "$l0" "$l1" "$LOAD_RATE" \
 	"$D/loaded.decided.ms" <<'EOF'
-import json, sys
+import json, math, sys
 def load(p):
     return sorted(float(x) for x in open(p) if x.strip())
-def pct(v, q):
+def pct(v, q):  # nearest rank: of 100 values, p99 is the 99th
     if not v:
         return None
-    k = min(len(v) - 1, max(0, int(round(q / 100.0 * len(v) + 0.5)) - 1))
+    k = min(len(v) - 1, max(0, math.ceil(q / 100.0 * len(v)) - 1))
     return round(v[k], 3)
 idle, loaded, decided = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[10])
 r0, r1, t0, t1 = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
