@@ -190,8 +190,6 @@ static void auto_quarantine(struct agent *a, struct slot_state *s, const struct 
 	uint64_t decided_ns, done_ns;
 	int err;
 
-	if (already_quarantined(a, s, v, rec_ts_ns))
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	decided_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	err = bh_workload_quarantine_explained(a->ctx, v->ns, v->name, r->reason, explanation);
@@ -229,6 +227,10 @@ static void detect_decide(struct agent *a, struct slot_state *s, const struct bh
 {
 	char expl[1024];
 
+	/* a decision on records of a workload that is quarantined already
+	 * is no decision: nothing to do, nothing to mark */
+	if (r->outcome == BH_DETECT_QUARANTINE && already_quarantined(a, s, v, rec_ts_ns))
+		return;
 	bh_detect_explain(r, wall_offset_ms(), expl, sizeof(expl));
 	if (s)
 		s->decisions[r->rule][r->outcome]++;

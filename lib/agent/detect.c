@@ -9,6 +9,8 @@
 
 #include "detect.h"
 
+_Static_assert(sizeof(struct bh_detect_counted) == 56, "the size docs/agent.md states");
+
 /* One rule's counted flows. denied_flows: a ring of the last `max`
  * counted flows. scan: a set of at most `max` distinct keys, each held by
  * the flow that last counted for it (the key is derived from the flow:

@@ -40,7 +40,7 @@
  * its baseline covers it, and acts on the returned decisions, so the rules
  * are unit-tested without root. State is bounded: per workload slot, at
  * most `count` denied flows and `distinct_*` distinct keys, each with the
- * flow that last counted for it (64 bytes).
+ * flow that last counted for it (56 bytes).
  */
 #ifndef BULKHEAD_DETECT_H
 #define BULKHEAD_DETECT_H
