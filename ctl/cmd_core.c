@@ -828,6 +828,10 @@ static int cmd_debug_hooks(struct bh_cli *cli, int argc, char **argv)
 		json_object_object_add(j, "xdp", hook_progs(hi.xdp, hi.nr_xdp));
 		json_object_object_add(j, "tcx_ingress", hook_progs(hi.tcx_ingress, hi.nr_tcx_ingress));
 		json_object_object_add(j, "tcx_egress", hook_progs(hi.tcx_egress, hi.nr_tcx_egress));
+		json_object_object_add(j, "clsact_ingress",
+				       hook_progs(hi.clsact_ingress, hi.nr_clsact_ingress));
+		json_object_object_add(j, "clsact_egress",
+				       hook_progs(hi.clsact_egress, hi.nr_clsact_egress));
 		status = bh_cli_print(cli, j, NULL);
 	}
 	bh_ctx_close(ctx);
