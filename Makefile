@@ -31,11 +31,14 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
 
 # Debian packages the build, the tests and the demo need. Installed when
 # absent, so a fresh Debian 12 machine needs nothing but `make demo`.
-DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
-            xdp-tools libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
-            libmnl-dev libnftnl-dev libpcap-dev libcmocka-dev iproute2 ethtool \
+BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
+            libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
+            libmnl-dev libnftnl-dev libpcap-dev
+DEB_PKGS := $(BUILD_DEB_PKGS) \
+            xdp-tools libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 jq \
-            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static
+            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static \
+            dpkg-dev
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
@@ -63,7 +66,7 @@ TEST_TOOLS  := $(patsubst %.c,$(BUILD)/%,$(TEST_TOOL_SRCS))
 TEST_LIB    := $(filter-out $(patsubst %.c,$(BUILD)/%.o,$(TEST_TOOL_SRCS)),$(TEST_LIB))
 BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all deps demo test bench install clean check-root
+.PHONY: all deps demo test bench clean check-root
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -71,9 +74,14 @@ all: deps $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH_BINS)
 all: $(TEST_TOOLS)
 
 # ------------------------------------------------------------------ deps
+# .deps: everything build, tests and demo need; .build-deps: what building
+# the product needs (make install, make deb install nothing else).
 deps: $(BUILD)/.deps
-$(BUILD)/.deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+$(BUILD)/.deps: PKG_LIST = $(DEB_PKGS)
+$(BUILD)/.build-deps: PKG_LIST = $(BUILD_DEB_PKGS)
+$(BUILD)/.deps: | $(BUILD)/.build-deps	# one apt-get at a time
+$(BUILD)/.deps $(BUILD)/.build-deps:
+	@missing=""; for p in $(PKG_LIST); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -84,11 +92,11 @@ $(BUILD)/.deps:
 	@mkdir -p $(BUILD) && touch $@
 
 # ------------------------------------------------------------------ BPF
-$(BUILD)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) | $(BUILD)/.deps
+$(BUILD)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
-$(BUILD)/%.bpf.o: tc/%.bpf.c $(BPF_HDRS) | $(BUILD)/.deps
+$(BUILD)/%.bpf.o: tc/%.bpf.c $(BPF_HDRS) | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
@@ -96,7 +104,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
 # ------------------------------------------------------------- userspace
-$(BUILD)/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/.deps
+$(BUILD)/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -139,10 +147,7 @@ test: all check-root
 bench: all check-root
 	BUILD=$(BUILD) ./bench/run.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BIN_DIR)
-	install -m 0755 $(BUILD)/bulkhead $(DESTDIR)$(PREFIX)/sbin/bulkhead
-	install -m 0755 $(BUILD)/bulkhead-cni $(DESTDIR)$(CNI_BIN_DIR)/bulkhead-cni
+include mk/deliver.mk
 
 clean:
 	rm -rf $(BUILD)
@@ -164,10 +169,10 @@ $(BUILD)/tests/bpf/test_fuzz_packets $(BUILD)/tests/unit/test_fuzz_policy: $(wil
 fuzz: $(FUZZ_DIR)/test_fuzz_policy $(FUZZ_HARNESSES)
 	$(FUZZ_DIR)/test_fuzz_policy
 $(FUZZ_DIR)/test_fuzz_policy: tests/unit/test_fuzz_policy.c $(wildcard tests/fuzz/*.h) \
-		$(FUZZ_POL_SRCS) $(USER_HDRS) | $(BUILD)/.deps
+		$(FUZZ_POL_SRCS) $(USER_HDRS) | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(FUZZ_SAN) -o $@ $< $(FUZZ_POL_SRCS) -lyaml -lcmocka
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_POL_SRCS) \
-		$(USER_HDRS) $(BPF_HDRS) | $(BUILD)/.deps
+		$(USER_HDRS) $(BPF_HDRS) | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_POL_SRCS) -lyaml
