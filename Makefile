@@ -118,8 +118,14 @@ USER_LIBS := $(BUILD)/libbhpolicy.a $(BUILD)/libbulkhead.a
 
 $(BUILD)/bulkhead: $(BUILD)/ctl/bulkhead.o $(CTL_OBJS) $(USER_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/bulkhead-cni: $(BUILD)/ctl/bulkhead-cni.o $(CTL_OBJS) $(USER_LIBS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# bulkhead-cni runs on hosts that lack bulkhead's libraries: static, and
+# only its own objects and the core (no agent, HTTP, syslog, pcap).
+# (glibc warns that dlopen, which SQLite's extension loading calls and
+# bulkhead never does, would need the shared libc at run time.)
+CNI_OBJS    := $(patsubst %.c,$(BUILD)/%.o,ctl/bulkhead-cni.c $(wildcard ctl/cni_*.c))
+CNI_LDLIBS  := -static -lxdp -lbpf -lyaml -lsqlite3 -ljson-c -lelf -lz -lm
+$(BUILD)/bulkhead-cni: $(CNI_OBJS) $(USER_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(CNI_LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/lib/*.h) $(TEST_LIB) $(USER_LIBS) $(USER_HDRS)
 	@mkdir -p $(@D)
