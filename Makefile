@@ -18,7 +18,7 @@ CC          ?= gcc
 CLANG       ?= clang
 BPFTOOL     ?= bpftool
 
-PKGS        := libbpf libxdp yaml-0.1 sqlite3 json-c libmnl libnftnl libpcap
+PKGS        := libbpf libxdp yaml-0.1 sqlite3 json-c libmnl libnftnl libpcap libmicrohttpd
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -33,12 +33,12 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
 # absent, so a fresh Debian 12 machine needs nothing but `make demo`.
 BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
-            libmnl-dev libnftnl-dev libpcap-dev
+            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) \
             xdp-tools libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 jq \
             iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static \
-            dpkg-dev
+            dpkg-dev curl openssl
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "cmd_deliver.h"
 #include "doctor.h"
 
 static void print_text(FILE *f, const struct bh_doctor_report *r)
@@ -58,7 +59,7 @@ void bh_cli_doctor_explain(struct bh_ctx *ctx, FILE *f)
 	print_text(f, &r);
 }
 
-static int cmd_doctor(struct bh_cli *cli, int argc, char **argv)
+int bh_cmd_doctor(struct bh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cni-conf-dir", required_argument, NULL, 'c' },
@@ -113,8 +114,3 @@ static int cmd_doctor(struct bh_cli *cli, int argc, char **argv)
 	}
 	return r.usable ? BH_EXIT_OK : BH_EXIT_USER;
 }
-
-const struct bh_cli_cmd bh_deliver_cmds[] = {
-	{ NULL, "doctor", cmd_doctor, "doctor [--json] [--cni-conf-dir DIR] [--cni-bin-dir DIR]" },
-	{ 0 },
-};
