@@ -41,3 +41,9 @@ install: $(BINS)
 
 deb: $(BINS)
 	BUILD=$(BUILD) VERSION=$(VERSION) MAKE="$(MAKE)" ./packaging/mkdeb.sh
+
+# make image: localhost/bulkhead:VERSION and :latest, FROM scratch, with
+# podman, pulling nothing (packaging/mkimage.sh); prints the size.
+.PHONY: image
+image: $(BINS)
+	BUILD=$(BUILD) VERSION=$(VERSION) ./packaging/mkimage.sh
