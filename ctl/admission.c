@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 
 #include "admission.h"
-#include "policy/policy.h"
+#include "policy.h"
 
 static struct json_object *get(struct json_object *o, const char *key)
 {

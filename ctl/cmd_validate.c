@@ -17,8 +17,8 @@
 
 #include "cli.h"
 #include "cmd_deliver.h"
-#include "policy/policy.h"
-#include "policy/sync.h"
+#include "policy.h"
+#include "sync.h"
 
 #define STDIN_MAX (64u << 20)	/* the parser's own file limit */
 

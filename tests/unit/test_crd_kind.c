@@ -17,7 +17,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "policy/policy.h"
+#include "policy.h"
 
 static const char *const bodies[] = {
 	"metadata: {name: db, namespace: shop}\n"
