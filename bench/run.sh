@@ -73,6 +73,8 @@ else
 	echo; echo "== bench_cni: bench/bench_cni.sh absent, skipped"
 fi
 
+part bench_deliver 300 bash bench/bench_deliver.sh
+
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 python3 - "$LOGS/figures.jsonl" "$((SECONDS - START))" "$LOAD_START" "$LOAD_END" <<'EOF'
