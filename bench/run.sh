@@ -99,6 +99,9 @@ targets = [
     ("crr_over_nofilter", ">=", 0.9),
     ("udp64_over_nft_sets", ">=", 1.0),
     ("tcp1_over_nft_sets", ">=", 1.0),
+    ("image_bytes", "<=", 30000000),
+    ("cni_add_added_ms", "<=", 20),
+    ("upgrade_denied_passed", "<=", 0),
 ]
 print("== targets")
 for key, op, bound in targets:
