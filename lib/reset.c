@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "docker_gate.h"
 #include "ctx_int.h"
 #include "store.h"
 
@@ -89,6 +90,16 @@ int bh_reset(struct bh_ctx *ctx)
 	}
 	if_freenameindex(ifs);
 	bh_loader_close(ctx);
+	if (!err) {
+		char gate[BH_GATE_TABLE_LEN];
+
+		/* the agent's Docker gate (docker_gate.h), if it made one */
+		bh_docker_gate_name(ctx->state_dir, gate);
+		err = bh_docker_gate_delete(gate);
+		if (err)
+			err = bh_err(ctx, err, false, "cannot remove the nftables table bridge %s: %s",
+				     gate, strerror(-err));
+	}
 	if (!err)
 		err = unpin_all(ctx);
 	if (!err)
