@@ -405,6 +405,38 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
  * with the layout (libbpf reuses a pinned map after a shallow check). The
  * BPF objects define the maps under these names (lib/bpf/maps.h); the
  * loader refuses to run when one of them is not pinned after a load. */
+/* --------------------------------------------------------- socket side
+ * bh_sockproc_v1 (LRU hash, BH_SOCKPROC_ENTRIES): the process that owned
+ * a TCP connection when the container started or accepted it
+ * (lib/bpf/sockproc.h). The least recently written entry goes first when
+ * full.
+ */
+#ifndef BH_SOCKPROC_ENTRIES
+#define BH_SOCKPROC_ENTRIES	65536
+#endif
+enum { BH_SOCKPROC_CONNECT = 1, BH_SOCKPROC_ACCEPT = 2 };
+
+struct bh_sockproc_key {
+	__u32 netns;		/* network namespace inode */
+	__u16 lport, rport;	/* host order; local = the container's side */
+	__u8 laddr[16], raddr[16];	/* IPv4-mapped for IPv4 */
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct bh_sockproc_val {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 cgroup_id;	/* cgroup v2 id (bpf_get_current_cgroup_id) */
+	__u32 tgid, pid;
+	char comm[16];
+	char exe[32];		/* executable's file name, truncated */
+	__u8 dir;		/* BH_SOCKPROC_CONNECT / _ACCEPT */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct bh_sockproc_key) == 44, "bh_sockproc_key layout");
+_Static_assert(sizeof(struct bh_sockproc_val) == 80, "bh_sockproc_val layout");
+
+#define BH_MAP_SOCKPROC		"bh_sockproc_v1"
 #define BH_MAP_WORKLOADS	"bh_workloads_v1"
 #define BH_MAP_IPCACHE		"bh_ipcache_v1"
 #define BH_MAP_POLICY		"bh_policy_v1"
