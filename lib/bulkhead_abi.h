@@ -406,13 +406,17 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
  * BPF objects define the maps under these names (lib/bpf/maps.h); the
  * loader refuses to run when one of them is not pinned after a load. */
 /* --------------------------------------------------------- socket side
- * bh_sockproc_v1 (LRU hash, BH_SOCKPROC_ENTRIES): the process that owned
- * a TCP connection when the container started or accepted it
- * (lib/bpf/sockproc.h). The least recently written entry goes first when
- * full.
+ * bh_sockproc_v1 (ring buffer, BH_SOCKPROC_RING_BYTES): one struct
+ * bh_sockproc_rec per TCP connection a container started or accepted: the
+ * process that owned it (lib/bpf/sockproc.h). A full ring drops records
+ * and counts them. The private maps that carry a process between state
+ * changes hold BH_SOCKPROC_ENTRIES (LRU: the oldest goes when full).
  */
 #ifndef BH_SOCKPROC_ENTRIES
 #define BH_SOCKPROC_ENTRIES	65536
+#endif
+#ifndef BH_SOCKPROC_RING_BYTES
+#define BH_SOCKPROC_RING_BYTES	(1 << 20)
 #endif
 enum { BH_SOCKPROC_CONNECT = 1, BH_SOCKPROC_ACCEPT = 2 };
 
@@ -433,6 +437,12 @@ struct bh_sockproc_val {
 	__u8 dir;		/* BH_SOCKPROC_CONNECT / _ACCEPT */
 	__u8 pad[7];
 };
+struct bh_sockproc_rec {
+	struct bh_sockproc_key key;
+	__u32 pad;
+	struct bh_sockproc_val val;
+};
+_Static_assert(sizeof(struct bh_sockproc_rec) == 128, "bh_sockproc_rec layout");
 _Static_assert(sizeof(struct bh_sockproc_key) == 44, "bh_sockproc_key layout");
 _Static_assert(sizeof(struct bh_sockproc_val) == 80, "bh_sockproc_val layout");
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Socket side: which process owns a TCP connection a container opens or
- * accepts (sock/bulkhead_sock.bpf.c says from which events), filed in the
- * LRU bh_sockproc_v1 under the connection's 5-tuple as the container sees
- * it and its network namespace, for the agent to join with the veth's
- * flow records. Two private LRUs carry the process between events:
+ * accepts (sock/bulkhead_sock.bpf.c says from which events), sent with
+ * the connection's 5-tuple as the container sees it and its network
+ * namespace through the ring buffer bh_sockproc_v1, for the agent to join
+ * with the veth's flow records. Two private LRUs carry the process between events:
  * bh_sockproc_pend_v1 (socket -> connecting process) and
  * bh_sockproc_listen_v1 ((netns, port) -> listening process).
  *
@@ -81,13 +81,33 @@ struct task_struct {
 	struct mm_struct *mm;
 } __attribute__((preserve_access_index));
 
+/* Each connection's record goes to the agent through a ring buffer; the
+ * agent keeps the bounded LRU that joins them with the veth's records.
+ * (An LRU hash here cost about 2 us per connection once full: every
+ * update evicts.) A full ring drops the record and counts it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BH_SOCKPROC_ENTRIES);
-	__type(key, struct bh_sockproc_key);
-	__type(value, struct bh_sockproc_val);
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BH_SOCKPROC_RING_BYTES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_sockproc_v1 SEC(".maps");
+
+__u64 bh_sockproc_lost;		/* records the full ring dropped */
+
+static __always_inline void bh_sockproc_emit(const struct bh_sockproc_key *k,
+					     const struct bh_sockproc_val *v)
+{
+	struct bh_sockproc_rec *r = bpf_ringbuf_reserve(&bh_sockproc_v1, sizeof(*r), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&bh_sockproc_lost, 1);
+		return;
+	}
+	r->key = *k;
+	r->val = *v;
+	/* no wakeup per record: the reader drains on its timer, as the agent
+	 * does for flow records (a wakeup per connection cost ~10 us here) */
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+}
 
 /* Key as the container sees the connection: its own address and port
  * first. IPv4 is stored IPv4-mapped, as everywhere in bulkhead. */
@@ -127,6 +147,7 @@ struct bh_sockproc_lkey {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BH_SOCKPROC_ENTRIES);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);		/* per-CPU LRU lists: no shared lock */
 	__type(key, __u64);				/* struct sock * */
 	__type(value, struct bh_sockproc_val);
 } bh_sockproc_pend_v1 SEC(".maps");
@@ -179,7 +200,7 @@ static __always_inline void bh_sockproc_state(struct sock *sk, int oldstate, int
 	} else if (oldstate == BH_TCP_SYN_SENT && newstate == BH_TCP_ESTABLISHED) {
 		p = bpf_map_lookup_elem(&bh_sockproc_pend_v1, &skp);
 		if (p && !bh_sockproc_key(sk, &k))
-			bpf_map_update_elem(&bh_sockproc_v1, &k, p, BPF_ANY);
+			bh_sockproc_emit(&k, p);
 		bpf_map_delete_elem(&bh_sockproc_pend_v1, &skp);
 	} else if (newstate == BH_TCP_LISTEN) {
 		struct bh_sockproc_lkey lk = { 0 };
@@ -199,10 +220,11 @@ static __always_inline void bh_sockproc_state(struct sock *sk, int oldstate, int
 		lk.port = k.lport;
 		p = bpf_map_lookup_elem(&bh_sockproc_listen_v1, &lk);
 		if (p)
-			bpf_map_update_elem(&bh_sockproc_v1, &k, p, BPF_ANY);
-	} else if (newstate == BH_TCP_CLOSE) {
-		bpf_map_delete_elem(&bh_sockproc_pend_v1, &skp);
+			bh_sockproc_emit(&k, p);
 	}
+	/* a connect that never establishes leaves its entry in
+	 * bh_sockproc_pend_v1 to age out of the LRU: deleting it on every
+	 * close would cost a hash operation per connection end */
 }
 
 #endif /* BULKHEAD_BPF_SOCKPROC_H */
