@@ -51,7 +51,9 @@ NFT_INC     := $(POLICY_INC) -Ibench/nft
 BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
 TEST_INC    := -I. $(BENCH_INC) -Ictl
 
-BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
+# bpf_tracing.h names the registers of the target architecture
+BPF_ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_ARCH) \
                -I/usr/include/$(ARCH_TRIPLET) -Ilib -Ilib/bpf
 
 # Debian packages the build, the tests and the demo need, checked against
@@ -67,7 +69,7 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
             containernetworking-plugins busybox-static libcurl4-openssl-dev docker.io \
             containerd
 
-BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c sock/*.bpf.c)
+BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS       := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 
@@ -124,12 +126,6 @@ $(BUILD)/%.bpf.o: xdp/%.bpf.c | $(BUILD)/.deps
 $(BUILD)/%.bpf.o: tc/%.bpf.c | $(BUILD)/.deps
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp.o
-	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
-# kprobes read registers: the target architecture names them
-SOCK_ARCH   := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
-$(BUILD)/%.bpf.o: sock/%.bpf.c | $(BUILD)/.deps
-	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -D__TARGET_ARCH_$(SOCK_ARCH) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
@@ -190,7 +186,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/tests/lib/pkt.o $(ALL_LIBS) | $(SKELS)
 # Quoted includes in the rooms name a bare file: a path ("../lib/core/x.h",
 # "agent/x.h") would reach past the room's include paths.
 LAYER_SRCS := $(wildcard policy/*.[ch] lib/core/*.[ch] lib/agent/*.[ch] ctl/*.[ch] \
-                bench/nft/*.[ch] lib/bpf/*.h lib/bulkhead_abi.h xdp/*.c tc/*.c sock/*.c)
+                bench/nft/*.[ch] lib/bpf/*.h lib/bulkhead_abi.h xdp/*.c tc/*.c)
 layers: $(BUILD)/.layers
 $(BUILD)/.layers: $(LAYER_SRCS) | $(BUILD)/.deps
 	@if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*/' $(LAYER_SRCS); then \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * What the socket-side program (sock/bulkhead_sock.bpf.c) adds to a TCP
+ * What the socket-side program (tc/bulkhead_sock.bpf.c) adds to a TCP
  * connect: loopback connects to a listener on 127.0.0.1:21700 (a thread
  * accepts and closes), timed without the program and with it attached
  * (raw tracepoint sock:inet_sock_set_state: each connection is filed

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Socket side: which process owns a TCP connection a container opens or
- * accepts (sock/bulkhead_sock.bpf.c says from which events), sent with
+ * accepts (tc/bulkhead_sock.bpf.c says from which events), sent with
  * the connection's 5-tuple as the container sees it and its network
  * namespace through the ring buffer bh_sockproc_v1, for the agent to join
  * with the veth's flow records. Two private LRUs carry the process between events:

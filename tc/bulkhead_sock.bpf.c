@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Socket-side program: the process behind each TCP connection a container
+ * Socket-side program (it sits in tc/ beside the veth programs whose flow
+ * records it completes): the process behind each TCP connection a container
  * starts or accepts (lib/bpf/sockproc.h), from the raw tracepoint
  * sock:inet_sock_set_state.
  *
