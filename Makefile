@@ -31,7 +31,7 @@ BPFTOOL     ?= bpftool
 POLICY_PKGS := yaml-0.1
 CORE_PKGS   := libbpf libxdp sqlite3 $(POLICY_PKGS)
 CNI_PKGS    := $(CORE_PKGS) json-c libmnl
-AGENT_PKGS  := $(CNI_PKGS) libpcap
+AGENT_PKGS  := $(CNI_PKGS) libpcap libcurl libnftnl
 CLI_PKGS    := $(AGENT_PKGS) libmicrohttpd
 NFT_PKGS    := libmnl libnftnl
 ALL_PKGS    := $(AGENT_PKGS) $(NFT_PKGS)
@@ -53,7 +53,9 @@ NFT_INC     := $(POLICY_INC) -Ibench/nft
 BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
 TEST_INC    := -I. $(BENCH_INC) -Ictl
 
-BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
+# bpf_tracing.h names the registers of the target architecture
+BPF_ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_ARCH) \
                -I/usr/include/$(ARCH_TRIPLET) -Ilib -Ilib/bpf
 
 # Debian packages the build, the tests and the demo need, checked against
@@ -63,12 +65,13 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
 # machine needs nothing but `make demo`.
 BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
-            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev
+            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-openssl-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) \
             xdp-tools libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
             jq sqlite3 procps iputils-ping rsyslog graphviz podman runc \
-            containernetworking-plugins busybox-static dpkg-dev curl openssl
+            containernetworking-plugins busybox-static dpkg-dev curl openssl docker.io \
+            containerd
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))

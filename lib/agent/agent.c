@@ -34,6 +34,7 @@
 #include "baseline.h"
 #include "capture.h"
 #include "detect.h"
+#include "docker_watch.h"
 #include "export.h"
 #include "flowagg.h"
 #include "flowrec.h"
@@ -44,7 +45,7 @@
 #define BASELINE_TTL_MS	5000
 #define F_LEARN		0x1	/* flow_user flag: add to the baseline at flush */
 
-enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS };
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_DOCKER };
 
 struct slot_state {
 	char id[2 * BH_NAME_MAX + 2];	/* ns/name the counters belong to */
@@ -75,6 +76,7 @@ struct agent {
 	struct bh_metrics_server *metrics;
 	struct bh_syslog_watch sw;	/* the syslog fd in epfd */
 	int64_t syslog_retry_ms;	/* target did not resolve: next try (0: none due) */
+	struct bh_docker_watch *docker;	/* docker: section (docker_watch.h) */
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
@@ -127,6 +129,12 @@ static void agent_event(struct agent *a, const char *ns, const char *name, const
 {
 	bh_event_add(a->ctx, ns, name, kind, sev, "%s", detail);
 	bh_export_event(&a->x, ns, name, kind, sev, detail);
+}
+
+static void docker_log(void *arg, const char *ns, const char *name, const char *kind,
+		       const char *sev, const char *detail)
+{
+	agent_event(arg, ns, name, kind, sev, detail);
 }
 
 /* ------------------------------------------------------- quarantine */
@@ -771,6 +779,18 @@ static int setup(struct agent *a)
 		if (!bh_agent_state_get(a->db, "records_lost_reported", &v) && v > 0)
 			a->lost_reported = (uint64_t)v;
 	}
+	if (c->docker) {
+		struct bh_docker_watch_opts dopts = {
+			.socket = c->docker_socket, .ns = c->docker_namespace,
+			.mode = c->docker_mode, .log = docker_log, .log_arg = a,
+		};
+
+		err = bh_docker_watch_open(a->ctx, &dopts, &a->docker, a->msg, sizeof(a->msg));
+		if (err)
+			return err;
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_DOCKER };
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_docker_watch_fd(a->docker), &ev);
+	}
 	bh_agent_state_set(a->db, "started_ms", now_ms(CLOCK_REALTIME));
 	a->start_ms = now_ms(CLOCK_REALTIME);
 	return 0;
@@ -790,6 +810,7 @@ static void teardown(struct agent *a)
 		bh_syslog_watch_fini(&a->sw, a->x.syslog);
 		bh_syslog_close(a->x.syslog);
 	}
+	bh_docker_watch_close(a->docker);
 	bh_jsonl_close(a->x.jsonl);
 	bh_metrics_server_close(a->metrics);
 	ring_close(a);
@@ -858,6 +879,9 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *ms
 				break;
 			case TAG_METRICS:
 				bh_metrics_handle(a->metrics);
+				break;
+			case TAG_DOCKER:
+				bh_docker_watch_handle(a->docker);
 				break;
 			default:
 				break;	/* syslog: pumped below */
