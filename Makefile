@@ -3,7 +3,8 @@
 #   make demo    install missing Debian packages, build, run the demo on real veths
 #   make test    install missing Debian packages, build, run every test
 #   make bench   benchmarks (figures, not assertions)
-#   make install PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin
+#   make install PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin   (mk/deliver.mk)
+#   make deb / make image                                             (mk/deliver.mk)
 #
 # The house (docs/architecture.md): each room is an archive and sees only
 # the include paths of the rooms below it, so an arrow the wrong way does
@@ -30,7 +31,8 @@ BPFTOOL     ?= bpftool
 POLICY_PKGS := yaml-0.1
 CORE_PKGS   := libbpf libxdp sqlite3 $(POLICY_PKGS)
 CNI_PKGS    := $(CORE_PKGS) json-c libmnl
-AGENT_PKGS  := $(CNI_PKGS) libpcap
+AGENT_PKGS  := $(CNI_PKGS) libpcap libcurl libnftnl
+CLI_PKGS    := $(AGENT_PKGS) libmicrohttpd
 NFT_PKGS    := libmnl libnftnl
 ALL_PKGS    := $(AGENT_PKGS) $(NFT_PKGS)
 pkg_cflags   = $(shell pkg-config --cflags $(1) 2>/dev/null)
@@ -51,7 +53,9 @@ NFT_INC     := $(POLICY_INC) -Ibench/nft
 BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
 TEST_INC    := -I. $(BENCH_INC) -Ictl
 
-BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
+# bpf_tracing.h names the registers of the target architecture
+BPF_ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_ARCH) \
                -I/usr/include/$(ARCH_TRIPLET) -Ilib -Ilib/bpf
 
 # Debian packages the build, the tests and the demo need, checked against
@@ -59,12 +63,15 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
 # /usr/bin/python3; sqlite3: the shell the agent tests query the store
 # with; procps: pgrep). Installed when absent, so a fresh Debian 12
 # machine needs nothing but `make demo`.
-DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
-            xdp-tools libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
-            libmnl-dev libnftnl-dev libpcap-dev libcmocka-dev iproute2 ethtool \
+BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
+            libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
+            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-openssl-dev
+DEB_PKGS := $(BUILD_DEB_PKGS) \
+            xdp-tools libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
             jq sqlite3 procps iputils-ping rsyslog graphviz podman runc \
-            containernetworking-plugins busybox-static
+            containernetworking-plugins busybox-static dpkg-dev curl openssl docker.io \
+            containerd
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
@@ -95,7 +102,7 @@ TEST_TOOLS  := $(patsubst %.c,$(BUILD)/%,$(TEST_TOOL_SRCS))
 TEST_LIB    := $(call objs,$(filter-out $(TEST_TOOL_SRCS),$(wildcard tests/lib/*.c)))
 BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all deps layers demo test bench install clean check-root
+.PHONY: all deps layers demo test bench clean check-root
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -103,9 +110,14 @@ all: deps layers $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH_BINS)
 all: $(TEST_TOOLS)
 
 # ------------------------------------------------------------------ deps
+# .deps: everything build, tests and demo need; .build-deps: what building
+# the product needs (make install, make deb, make image install nothing else).
 deps: $(BUILD)/.deps
-$(BUILD)/.deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+$(BUILD)/.deps: PKG_LIST = $(DEB_PKGS)
+$(BUILD)/.build-deps: PKG_LIST = $(BUILD_DEB_PKGS)
+$(BUILD)/.deps: | $(BUILD)/.build-deps	# one apt-get at a time
+$(BUILD)/.deps $(BUILD)/.build-deps:
+	@missing=""; for p in $(PKG_LIST); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -116,11 +128,11 @@ $(BUILD)/.deps:
 	@mkdir -p $(BUILD) && touch $@
 
 # ------------------------------------------------------------------ BPF
-$(BUILD)/%.bpf.o: xdp/%.bpf.c | $(BUILD)/.deps
+$(BUILD)/%.bpf.o: xdp/%.bpf.c | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
-$(BUILD)/%.bpf.o: tc/%.bpf.c | $(BUILD)/.deps
+$(BUILD)/%.bpf.o: tc/%.bpf.c | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
@@ -132,7 +144,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # dependencies come from the compiler (-MMD -MP, the .d files included at
 # the end); the skeletons are order-only so the first build has them.
 define room
-$(BUILD)/$(1)/%.o: $(1)/%.c | $(BUILD)/.deps $(SKELS)
+$(BUILD)/$(1)/%.o: $(1)/%.c | $(BUILD)/.build-deps $(SKELS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $(2) $$(call pkg_cflags,$(3)) -c $$< -o $$@
 endef
@@ -142,12 +154,12 @@ $(eval $(call room,lib/agent,$(AGENT_INC),$(AGENT_PKGS)))
 $(eval $(call room,bench/nft,$(NFT_INC),$(NFT_PKGS)))
 $(eval $(call room,tests/lib,$(TEST_INC),$(ALL_PKGS)))
 # ctl/: the CNI plugin's files see the core only, the CLI's everything.
-$(CNI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.deps
+$(CNI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CNI_INC) $(call pkg_cflags,$(CNI_PKGS)) -c $< -o $@
-$(CLI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.deps
+$(CLI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CTL_INC) $(call pkg_cflags,$(AGENT_PKGS)) -c $< -o $@
+	$(CC) $(CFLAGS) $(CTL_INC) $(call pkg_cflags,$(CLI_PKGS)) -c $< -o $@
 
 # Rebuilt whole: `ar r` never drops a member whose source was removed.
 $(POLICY_LIB): $(POLICY_OBJS)
@@ -160,9 +172,15 @@ $(NFT_LIB): $(NFT_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bulkhead: $(CLI_OBJS) $(AGENT_LIB) $(CORE_LIB) $(POLICY_LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(AGENT_PKGS)) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(CLI_PKGS)) $(LDLIBS)
+# bulkhead-cni runs on hosts that lack bulkhead's libraries: linked
+# statically from Debian's static archives (glibc warns that dlopen, which
+# SQLite's extension loading calls and bulkhead never does, would need the
+# shared libc at run time). libmnl has no static archive in Debian:
+# ctl/cni_veth.c speaks rtnetlink itself.
+CNI_LDLIBS  := -static -lxdp -lbpf -lyaml -lsqlite3 -ljson-c -lelf -lz -lm
 $(BUILD)/bulkhead-cni: $(CNI_OBJS) $(CORE_LIB) $(POLICY_LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(CNI_PKGS)) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(CNI_LDLIBS)
 
 # Tests and benchmarks may use every room.
 TEST_LINK = $(ALL_LIBS) $(call pkg_libs,$(ALL_PKGS)) $(LDLIBS)
@@ -185,7 +203,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/tests/lib/pkt.o $(ALL_LIBS) | $(SKELS)
 LAYER_SRCS := $(wildcard policy/*.[ch] lib/core/*.[ch] lib/agent/*.[ch] ctl/*.[ch] \
                 bench/nft/*.[ch] lib/bpf/*.h lib/bulkhead_abi.h xdp/*.c tc/*.c)
 layers: $(BUILD)/.layers
-$(BUILD)/.layers: $(LAYER_SRCS) | $(BUILD)/.deps
+$(BUILD)/.layers: $(LAYER_SRCS) | $(BUILD)/.build-deps
 	@if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*/' $(LAYER_SRCS); then \
 	  echo "error: a quoted include names a path; rooms include bare names (Makefile, docs/architecture.md)" >&2; \
 	  exit 1; fi
@@ -204,10 +222,7 @@ test: all check-root
 bench: all check-root
 	BUILD=$(BUILD) ./bench/run.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BIN_DIR)
-	install -m 0755 $(BUILD)/bulkhead $(DESTDIR)$(PREFIX)/sbin/bulkhead
-	install -m 0755 $(BUILD)/bulkhead-cni $(DESTDIR)$(CNI_BIN_DIR)/bulkhead-cni
+include mk/deliver.mk
 
 clean:
 	rm -rf $(BUILD)

@@ -71,11 +71,14 @@ else
 	echo; echo "== bench_ingest: not built ($ABS_BUILD/bench/bench_ingest), skipped"
 fi
 part bench_detect 600 bash bench/bench_detect.sh
+part bench_sockproc 120 "$ABS_BUILD/bench/bench_sockproc" 4000 21
 if [ -f bench/bench_cni.sh ]; then
 	part bench_cni 300 bash bench/bench_cni.sh
 else
 	echo; echo "== bench_cni: bench/bench_cni.sh absent, skipped"
 fi
+
+part bench_deliver 300 bash bench/bench_deliver.sh
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
@@ -103,6 +106,9 @@ targets = [
     ("tcp1_over_nft_sets", ">=", 1.0),
     ("detect_decision_p99_ms", "<=", 100),
     ("ingest_detect_on_over_off", ">=", 0.9),
+    ("image_bytes", "<=", 30000000),
+    ("cni_add_added_ms", "<=", 20),
+    ("upgrade_denied_passed", "<=", 0),
 ]
 print("== targets")
 for key, op, bound in targets:

@@ -9,7 +9,8 @@
 
 #include "cli.h"
 
-static const struct bh_cli_cmd *const tables[] = { bh_core_cmds, bh_agent_cmds };
+static const struct bh_cli_cmd *const tables[] = { bh_core_cmds, bh_agent_cmds,
+						      bh_deliver_cmds };
 #define NR_TABLES (sizeof(tables) / sizeof(tables[0]))
 #define MAX_WORDS 64
 

@@ -32,6 +32,8 @@ struct bh_cli_cmd {
 
 extern const struct bh_cli_cmd bh_core_cmds[];	/* terminated by {0} */
 extern const struct bh_cli_cmd bh_agent_cmds[];	/* terminated by {0} */
+/* doctor, policy validate, webhook, upgrade (ctl/cmd_doctor.c and others) */
+extern const struct bh_cli_cmd bh_deliver_cmds[];
 
 /* Print "bulkhead: MSG" on stderr; returns status for `return bh_cli_fail(...)`. */
 int bh_cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -62,5 +64,10 @@ int bh_cli_getopt(int argc, char **argv, const char *shortopts, const struct opt
 /* Index of word among choices (exact, else unique prefix); -1 none,
  * -2 ambiguous. */
 int bh_cli_match(const char *word, const char *const *choices);
+
+/* Print `bulkhead doctor`'s findings for ctx's instance on f: what a
+ * front end that cannot load shows before it gives up. */
+#include <stdio.h>
+void bh_cli_doctor_explain(struct bh_ctx *ctx, FILE *f);
 
 #endif /* BULKHEAD_CLI_H */

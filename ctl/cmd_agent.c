@@ -157,6 +157,16 @@ static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
 	status = bh_cli_open(cli, false, &ctx);
 	if (status)
 		return status;
+	/* Programs and maps loaded (or the pinned ones reused) before the
+	 * agent serves: a node that cannot load them is told why, check by
+	 * check, instead of an agent waiting for pins that never come. */
+	err = bh_ctx_load(ctx);
+	if (err) {
+		status = bh_cli_ctx_fail(ctx, err, "agent: cannot load the programs");
+		bh_cli_doctor_explain(ctx, stderr);
+		bh_ctx_close(ctx);
+		return status;
+	}
 	err = bh_agent_run(ctx, &cfg, msg, sizeof(msg));
 	bh_ctx_close(ctx);
 	if (err)

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "docker_gate.h"
 #include "sync.h"
 #include "store.h"
 
@@ -770,6 +771,19 @@ static int cmd_reset(struct bh_cli *cli, int argc, char **argv)
 		return BH_EXIT_USER;
 	if ((status = bh_cli_open(cli, false, &ctx)))
 		return status;
+	{
+		/* the agent's Docker gate (docs/docker.md), if it made one: named
+		 * after the state directory, which bh_reset removes */
+		char gate[BH_GATE_TABLE_LEN];
+
+		bh_docker_gate_name(bh_ctx_state_dir(ctx), gate);
+		err = bh_docker_gate_delete(gate);
+		if (err) {
+			bh_ctx_close(ctx);
+			return bh_cli_fail(BH_EXIT_SYSTEM, "reset: cannot remove the nftables table "
+					   "bridge %s: %s", gate, strerror(-err));
+		}
+	}
 	err = bh_reset(ctx);
 	if (err) {
 		status = bh_cli_ctx_fail(ctx, err, "reset");
@@ -828,6 +842,10 @@ static int cmd_debug_hooks(struct bh_cli *cli, int argc, char **argv)
 		json_object_object_add(j, "xdp", hook_progs(hi.xdp, hi.nr_xdp));
 		json_object_object_add(j, "tcx_ingress", hook_progs(hi.tcx_ingress, hi.nr_tcx_ingress));
 		json_object_object_add(j, "tcx_egress", hook_progs(hi.tcx_egress, hi.nr_tcx_egress));
+		json_object_object_add(j, "clsact_ingress",
+				       hook_progs(hi.clsact_ingress, hi.nr_clsact_ingress));
+		json_object_object_add(j, "clsact_egress",
+				       hook_progs(hi.clsact_egress, hi.nr_clsact_egress));
 		status = bh_cli_print(cli, j, NULL);
 	}
 	bh_ctx_close(ctx);

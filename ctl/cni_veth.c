@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* bulkhead-cni: host veth discovery over rtnetlink (libmnl). */
+/* bulkhead-cni: host veth discovery over rtnetlink. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -8,96 +8,129 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libmnl/libmnl.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
 #include "cni_veth.h"
 
-static int attr_linkinfo_cb(const struct nlattr *a, void *data)
-{
-	struct cni_link *l = data;
+/* One RTM_GETLINK over a plain rtnetlink socket. Written against the
+ * kernel's UAPI rather than libmnl so that bulkhead-cni links statically:
+ * Debian ships libmnl as a shared library only (no libmnl.a). */
 
-	if (mnl_attr_get_type(a) == IFLA_INFO_KIND && !mnl_attr_validate(a, MNL_TYPE_STRING))
-		snprintf(l->kind, sizeof(l->kind), "%s", mnl_attr_get_str(a));
-	return MNL_CB_OK;
+/* A string attribute: NUL-terminated inside its payload. */
+static void attr_str(const struct rtattr *a, char *buf, size_t len)
+{
+	const char *s = RTA_DATA(a);
+	size_t n = RTA_PAYLOAD(a);
+
+	if (n && memchr(s, '\0', n))
+		snprintf(buf, len, "%s", s);
 }
 
-static int attr_link_cb(const struct nlattr *a, void *data)
+static void parse_linkinfo(const struct rtattr *nest, struct cni_link *l)
 {
-	struct cni_link *l = data;
+	const struct rtattr *a = RTA_DATA(nest);
+	int left = (int)RTA_PAYLOAD(nest);
 
-	switch (mnl_attr_get_type(a)) {
-	case IFLA_IFNAME:
-		if (!mnl_attr_validate(a, MNL_TYPE_STRING))
-			snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(a));
-		break;
-	case IFLA_LINK:
-		if (!mnl_attr_validate(a, MNL_TYPE_U32))
-			l->link = (int)mnl_attr_get_u32(a);
-		break;
-	case IFLA_LINKINFO:
-		if (!mnl_attr_validate(a, MNL_TYPE_NESTED))
-			mnl_attr_parse_nested(a, attr_linkinfo_cb, l);
-		break;
-	}
-	return MNL_CB_OK;
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left))
+		if (a->rta_type == IFLA_INFO_KIND)
+			attr_str(a, l->kind, sizeof(l->kind));
 }
 
-static int link_msg_cb(const struct nlmsghdr *nlh, void *data)
+static void parse_link(const struct nlmsghdr *nlh, struct cni_link *l)
 {
-	struct cni_link *l = data;
-	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct ifinfomsg *ifm = NLMSG_DATA(nlh);
+	const struct rtattr *a = IFLA_RTA(ifm);
+	int left = (int)IFLA_PAYLOAD(nlh);
 
 	l->ifindex = ifm->ifi_index;
-	return mnl_attr_parse(nlh, sizeof(*ifm), attr_link_cb, l);
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case IFLA_IFNAME:
+			attr_str(a, l->name, sizeof(l->name));
+			break;
+		case IFLA_LINK:
+			if (RTA_PAYLOAD(a) == sizeof(__u32))
+				l->link = (int)*(const __u32 *)RTA_DATA(a);
+			break;
+		case IFLA_LINKINFO:
+			parse_linkinfo(a, l);
+			break;
+		}
+	}
 }
 
 int cni_link_get(int ifindex, const char *name, struct cni_link *out)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifm;
+		char attrs[RTA_SPACE(IF_NAMESIZE)];
+	} req;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	/* one RTM_NEWLINK of one interface: well under 16 KiB */
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	unsigned int seq = (unsigned int)time(NULL);
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-	unsigned int seq = (unsigned int)time(NULL), portid;
-	int ret;
+	ssize_t n;
+	int fd, ret = -ENODEV;
 
 	memset(out, 0, sizeof(*out));
 	if ((!name && ifindex <= 0) || (name && strlen(name) >= IF_NAMESIZE))
 		return -EINVAL;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = name ? 0 : ifindex;
-	if (name)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifm));
+	req.nh.nlmsg_type = RTM_GETLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = seq;
+	req.ifm.ifi_family = AF_UNSPEC;
+	req.ifm.ifi_index = name ? 0 : ifindex;
+	if (name) {
+		struct rtattr *a = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
+		a->rta_type = IFLA_IFNAME;
+		a->rta_len = RTA_LENGTH(strlen(name) + 1);
+		memcpy(RTA_DATA(a), name, strlen(name) + 1);
+		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(a->rta_len);
+	}
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;
 		goto out;
 	}
-	portid = mnl_socket_get_portid(nl);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	do
+		n = recv(fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
 		ret = -errno;
 		goto out;
 	}
-	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret < 0) {
-		ret = -errno;
-		goto out;
+	for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, (size_t)n); nlh = NLMSG_NEXT(nlh, n)) {
+		if (nlh->nlmsg_seq != seq)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+			if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error)
+				ret = e->error;
+			break;
+		}
+		if (nlh->nlmsg_type == RTM_NEWLINK &&
+		    nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+			parse_link(nlh, out);
+			ret = out->ifindex ? 0 : -ENODEV;
+			break;
+		}
 	}
-	ret = mnl_cb_run(buf, ret, seq, portid, link_msg_cb, out);
-	ret = ret < 0 ? (errno == ENODEV ? -ENODEV : -errno) : 0;
-	if (!ret && !out->ifindex)
-		ret = -ENODEV;
 out:
-	mnl_socket_close(nl);
+	close(fd);
 	return ret;
 }
 

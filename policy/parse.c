@@ -37,13 +37,16 @@ static int parse_doc(const char *name, const struct yd_doc *d, struct bh_policy 
 		ret = bh_parse_k8s(&c, root, p);
 	} else if (!strcmp(av->str, "bulkhead.io/v1")) {
 		c.native = true;
-		if (!strcmp(kind->str, "Policy"))
+		/* BulkheadPolicy: the custom resource's kind (docs/deploy/
+		 * crd.yaml); its spec is a Policy's, with the same meaning. */
+		if (!strcmp(kind->str, "Policy") || !strcmp(kind->str, "BulkheadPolicy"))
 			ret = bh_parse_native(&c, root, false, p);
 		else if (!strcmp(kind->str, "ClusterPolicy"))
 			ret = bh_parse_native(&c, root, true, p);
 		else
 			return pc_fail_at(&c, kind, "kind", "unsupported kind \"%s\" for %s "
-					  "(expected Policy or ClusterPolicy)", kind->str, av->str);
+					  "(expected Policy or ClusterPolicy, or the custom resource"
+					  " BulkheadPolicy)", kind->str, av->str);
 	} else {
 		return pc_fail_at(&c, av, "apiVersion", "unsupported apiVersion \"%s\" "
 				  "(expected networking.k8s.io/v1 or bulkhead.io/v1)", av->str);

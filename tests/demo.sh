@@ -64,6 +64,14 @@ ping1() { # from to-addr allowed|blocked description
 	show $got "$3" "$1" "$2 icmp" "$4"
 }
 
+# The kernel floor first: a node that lacks something the demo needs is
+# told what, check by check, instead of failing half-way through.
+if ! doctor=$("$BH" doctor 2>&1); then
+	echo "bulkhead demo: this node cannot run bulkhead (bulkhead doctor):" >&2
+	printf '%s\n' "$doctor" | sed 's/^/  /' >&2
+	exit 2
+fi
+
 bold "bulkhead demo: a web shop on real veths"
 say "bulkhead puts eBPF programs on each container's host-side veth and enforces"
 say "per-workload network policy in the kernel. Three workloads, one outside host:"

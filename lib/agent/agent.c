@@ -35,6 +35,7 @@
 #include "capture.h"
 #include "detect.h"
 #include "detect_marks.h"
+#include "docker_watch.h"
 #include "export.h"
 #include "flowagg.h"
 #include "flowrec.h"
@@ -45,7 +46,7 @@
 #define BASELINE_TTL_MS	5000
 #define F_LEARN		0x1	/* flow_user flag: add to the baseline at flush */
 
-enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS };
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_DOCKER };
 
 struct slot_state {
 	char id[2 * BH_NAME_MAX + 2];	/* ns/name the counters belong to */
@@ -79,6 +80,8 @@ struct agent {
 	struct bh_export x;
 	struct bh_metrics_server *metrics;
 	struct bh_syslog_watch sw;	/* the syslog fd in epfd */
+	int64_t syslog_retry_ms;	/* target did not resolve: next try (0: none due) */
+	struct bh_docker_watch *docker;	/* docker: section (docker_watch.h) */
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
@@ -132,6 +135,12 @@ static void agent_event(struct agent *a, const char *ns, const char *name, const
 {
 	bh_event_add(a->ctx, ns, name, kind, sev, "%s", detail);
 	bh_export_event(&a->x, ns, name, kind, sev, detail);
+}
+
+static void docker_log(void *arg, const char *ns, const char *name, const char *kind,
+		       const char *sev, const char *detail)
+{
+	agent_event(arg, ns, name, kind, sev, detail);
 }
 
 /* ------------------------------------------------------- quarantine */
@@ -628,6 +637,24 @@ static void syslog_poll(struct agent *a)
 		bh_syslog_watch_pump(&a->sw, a->x.syslog);
 }
 
+#define SYSLOG_RETRY_MS 30000
+
+/* The syslog target did not resolve at start: try again (setup()). */
+static void syslog_retry(struct agent *a, int64_t now)
+{
+	const struct bh_agent_config *c = a->cfg;
+	struct bh_syslog_opts so = { .target = c->syslog_target, .format = c->syslog_format,
+				     .queue_max = c->syslog_queue };
+
+	if (bh_syslog_open(&so, &a->x.syslog)) {
+		a->x.syslog = NULL;
+		a->syslog_retry_ms = now + SYSLOG_RETRY_MS;
+		return;
+	}
+	a->syslog_retry_ms = 0;
+	agent_event(a, "", "", "agent", "notice", "syslog target resolves now; sending");
+}
+
 static void tick(struct agent *a)
 {
 	int64_t now = now_ms(CLOCK_MONOTONIC);
@@ -641,6 +668,8 @@ static void tick(struct agent *a)
 		ring_buffer__consume(a->rb);
 	if (now >= a->flush_due_ms)
 		flush(a);
+	if (a->syslog_retry_ms && now >= a->syslog_retry_ms)
+		syslog_retry(a, now);
 	if (now - a->last_second_ms >= 1000) {
 		struct timespec ts;
 
@@ -754,6 +783,33 @@ static int collect(struct bh_metrics *m, void *arg)
 	return bh_metrics_collect_kernel(a->ctx, m);
 }
 
+/* GET /healthz, for liveness and readiness: the instance's programs are
+ * loaded and pinned (the agent loaded them at start; a `bulkhead reset`
+ * or a lost bpffs takes them away) and the agent reads their flow ring.
+ * Watches of the Kubernetes API join this once the agent has them. */
+static int health(void *arg, char *msg, size_t len)
+{
+	struct agent *a = arg;
+	const char *const pins[] = { BH_PIN_PROG_TC_EGRESS, BH_PIN_PROG_TC_INGRESS,
+				     BH_PIN_PROG_XDP };
+
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		int fd = pin_open(a, pins[i]);
+
+		if (fd < 0) {
+			snprintf(msg, len, "not ready: program %s is not pinned", pins[i]);
+			return 1;
+		}
+		close(fd);
+	}
+	if (!a->rb) {
+		snprintf(msg, len, "not ready: the flow ring buffer is not open");
+		return 1;
+	}
+	snprintf(msg, len, "ok: programs loaded, flow ring read");
+	return 0;
+}
+
 /* ------------------------------------------------------------ setup */
 static int fail(struct agent *a, int err, const char *fmt, const char *arg)
 {
@@ -813,8 +869,19 @@ static int setup(struct agent *a)
 					     .queue_max = c->syslog_queue };
 
 		err = bh_syslog_open(&so, &a->x.syslog);
-		if (err)
+		/* A relay whose name does not resolve (yet: its Service not
+		 * created, DNS not up on a booting node) must not stop the
+		 * agent: flows still go to the store, and the name is tried
+		 * again every SYSLOG_RETRY_MS. A malformed target stays an
+		 * error of the configuration. */
+		if (err == -ENXIO || err == -EAGAIN) {
+			a->syslog_retry_ms = now_ms(CLOCK_MONOTONIC) + SYSLOG_RETRY_MS;
+			fprintf(stderr, "bulkhead agent: syslog target '%s' does not resolve;"
+				" running without syslog, retrying every %d s\n",
+				c->syslog_target, SYSLOG_RETRY_MS / 1000);
+		} else if (err) {
 			return fail(a, err, "syslog target '%s': %s", c->syslog_target);
+		}
 	}
 	if (c->jsonl[0]) {
 		struct bh_jsonl_opts jo = { .path = c->jsonl };
@@ -857,7 +924,8 @@ static int setup(struct agent *a)
 
 	if (c->metrics_listen[0]) {
 		struct bh_metrics_server_opts mo = { .listen = c->metrics_listen,
-						     .collect = collect, .arg = a };
+						     .collect = collect, .health = health,
+						     .arg = a };
 
 		err = bh_metrics_server_open(&mo, &a->metrics);
 		if (err)
@@ -870,6 +938,18 @@ static int setup(struct agent *a)
 
 		if (!bh_agent_state_get(a->db, "records_lost_reported", &v) && v > 0)
 			a->lost_reported = (uint64_t)v;
+	}
+	if (c->docker) {
+		struct bh_docker_watch_opts dopts = {
+			.socket = c->docker_socket, .ns = c->docker_namespace,
+			.mode = c->docker_mode, .log = docker_log, .log_arg = a,
+		};
+
+		err = bh_docker_watch_open(a->ctx, &dopts, &a->docker, a->msg, sizeof(a->msg));
+		if (err)
+			return err;
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_DOCKER };
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_docker_watch_fd(a->docker), &ev);
 	}
 	bh_agent_state_set(a->db, "started_ms", now_ms(CLOCK_REALTIME));
 	a->start_ms = now_ms(CLOCK_REALTIME);
@@ -890,6 +970,7 @@ static void teardown(struct agent *a)
 		bh_syslog_watch_fini(&a->sw, a->x.syslog);
 		bh_syslog_close(a->x.syslog);
 	}
+	bh_docker_watch_close(a->docker);
 	bh_jsonl_close(a->x.jsonl);
 	bh_metrics_server_close(a->metrics);
 	ring_close(a);
@@ -958,6 +1039,9 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *ms
 				break;
 			case TAG_METRICS:
 				bh_metrics_handle(a->metrics);
+				break;
+			case TAG_DOCKER:
+				bh_docker_watch_handle(a->docker);
 				break;
 			default:
 				break;	/* syslog: pumped below */

@@ -39,6 +39,7 @@ struct bh_metrics_server {
 	int max_conns;
 	int nr_conns;
 	bh_metrics_collect_fn collect;
+	bh_metrics_health_fn health;
 	void *arg;
 	struct bh_metrics *reg;
 	struct conn *conns;
@@ -149,6 +150,7 @@ int bh_metrics_server_open(const struct bh_metrics_server_opts *opts,
 		return -ENOMEM;
 	srv->epfd = srv->lfd = srv->tfd = -1;
 	srv->collect = opts->collect;
+	srv->health = opts->health;
 	srv->arg = opts->arg;
 	srv->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : BH_METRICS_DEFAULT_TIMEOUT_MS;
 	srv->max_conns = opts->max_conns > 0 ? opts->max_conns : BH_METRICS_DEFAULT_MAX_CONNS;
@@ -338,6 +340,13 @@ static int conn_answer(struct bh_metrics_server *srv, struct conn *c)
 	q = strchr(target, '?');
 	if (q)
 		*q = '\0';
+	if (srv->health && !strcmp(target, "/healthz")) {
+		char msg[256];
+		int bad = srv->health(srv->arg, msg, sizeof(msg) - 1);
+
+		strcat(msg, "\n");
+		return respond_text(c, bad ? "503 Service Unavailable" : "200 OK", msg, head);
+	}
 	if (strcmp(target, "/metrics"))
 		return respond_text(c, "404 Not Found", "try /metrics\n", head);
 

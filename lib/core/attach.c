@@ -13,6 +13,7 @@
 
 #include "attach.h"
 #include "ctx_int.h"
+#include "tc_clsact.h"
 
 static bool is_ours(const struct bh_ctx *ctx, __u32 id)
 {
@@ -172,6 +173,22 @@ static int xdp_detach_ours(struct bh_ctx *ctx, __u32 ifindex, int *removed)
 	return 0;
 }
 
+/* Our programs on the clsact filters of ifindex (either mode may have put
+ * them there: the config can change between attach and detach). */
+static int clsact_detach_ours(struct bh_ctx *ctx, __u32 ifindex, int *removed)
+{
+	int err = 0;
+
+	for (int p = 0; p < BH_P_MAX && !err; p++) {
+		if (!ctx->prog_ids[p])
+			continue;
+		err = bh_clsact_detach(ctx, ifindex, true, ctx->prog_ids[p], removed);
+		if (!err)
+			err = bh_clsact_detach(ctx, ifindex, false, ctx->prog_ids[p], removed);
+	}
+	return err;
+}
+
 int bh_detach_hooks(struct bh_ctx *ctx, __u32 ifindex, int *removed)
 {
 	int n = 0, err;
@@ -180,25 +197,40 @@ int bh_detach_hooks(struct bh_ctx *ctx, __u32 ifindex, int *removed)
 	if (!err)
 		err = tcx_detach_ours(ctx, ifindex, BH_TCX_EGRESS, &n);
 	if (!err)
+		err = clsact_detach_ours(ctx, ifindex, &n);
+	if (!err)
 		err = xdp_detach_ours(ctx, ifindex, &n);
 	if (removed)
 		*removed = n;
 	return err;
 }
 
+/* One TC program onto one direction, through tcx or clsact. */
+static int tc_attach(struct bh_ctx *ctx, __u32 ifindex, int type, int prog,
+		     enum bh_tc_attach mode)
+{
+	if (mode == BH_TC_ATTACH_CLSACT)
+		return bh_clsact_attach(ctx, ifindex, type == BH_TCX_INGRESS, ctx->prog_fds[prog]);
+	return tcx_attach(ctx, ifindex, type, prog);
+}
+
 int bh_attach_hooks(struct bh_ctx *ctx, __u32 ifindex, enum bh_hook hook)
 {
+	enum bh_tc_attach mode;
 	int err;
 
+	err = bh_tc_attach_mode(ctx, &mode);
+	if (err)
+		return err;
 	/* Ingress first (traffic to the container), so that the moment
 	 * egress is filtered its replies are already seen by conntrack. */
-	err = tcx_attach(ctx, ifindex, BH_TCX_EGRESS, BH_P_TC_INGRESS);
+	err = tc_attach(ctx, ifindex, BH_TCX_EGRESS, BH_P_TC_INGRESS, mode);
 	if (err)
 		return err;
 	if (hook == BH_HOOK_XDP)
 		err = xdp_attach(ctx, ifindex);
 	else
-		err = tcx_attach(ctx, ifindex, BH_TCX_INGRESS, BH_P_TC_EGRESS);
+		err = tc_attach(ctx, ifindex, BH_TCX_INGRESS, BH_P_TC_EGRESS, mode);
 	if (err) {
 		char msg[sizeof(ctx->err)];
 
@@ -210,10 +242,14 @@ int bh_attach_hooks(struct bh_ctx *ctx, __u32 ifindex, enum bh_hook hook)
 	return err;
 }
 
+/* Our program on one TC direction, through tcx or clsact. */
 static bool tcx_has(struct bh_ctx *ctx, __u32 ifindex, int type, int prog)
 {
 	__u32 ids[64], cnt = 64;
 
+	if (ctx->prog_ids[prog] &&
+	    bh_clsact_prog_id(ifindex, type == BH_TCX_INGRESS) == ctx->prog_ids[prog])
+		return true;
 	if (tcx_query(ifindex, type, ids, &cnt))
 		return false;
 	for (__u32 i = 0; i < cnt; i++)
@@ -253,6 +289,20 @@ static void fill_tcx(struct bh_ctx *ctx, __u32 ifindex, int type, struct bh_hook
 	}
 }
 
+static void fill_clsact(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress,
+			struct bh_hook_prog *out, int *nr)
+{
+	__u32 id = bh_clsact_prog_id(ifindex, host_ingress);
+
+	*nr = 0;
+	if (!id)
+		return;
+	out->id = id;
+	out->ours = is_ours(ctx, id);
+	prog_name(id, out->name, sizeof(out->name));
+	*nr = 1;
+}
+
 int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out)
 {
 	struct xdp_multiprog *mp;
@@ -266,6 +316,8 @@ int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out)
 	bh_loader_open_pinned(ctx);
 	fill_tcx(ctx, ifindex, BH_TCX_INGRESS, out->tcx_ingress, 16, &out->nr_tcx_ingress);
 	fill_tcx(ctx, ifindex, BH_TCX_EGRESS, out->tcx_egress, 16, &out->nr_tcx_egress);
+	fill_clsact(ctx, ifindex, true, out->clsact_ingress, &out->nr_clsact_ingress);
+	fill_clsact(ctx, ifindex, false, out->clsact_egress, &out->nr_clsact_egress);
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	err = libxdp_get_error(mp);
 	if (err || !mp)

@@ -188,8 +188,10 @@ struct bh_hook_prog {
 	bool ours;		/* one of this instance's pinned programs */
 };
 struct bh_hook_info {
-	int nr_xdp, nr_tcx_ingress, nr_tcx_egress;
+	int nr_xdp, nr_tcx_ingress, nr_tcx_egress, nr_clsact_ingress, nr_clsact_egress;
 	struct bh_hook_prog xdp[4], tcx_ingress[16], tcx_egress[16];
+	/* the filter at bulkhead's clsact handle/priority (lib/tc_clsact.h) */
+	struct bh_hook_prog clsact_ingress[1], clsact_egress[1];
 	bool xdp_multiprog;	/* a libxdp dispatcher is attached */
 };
 int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out);

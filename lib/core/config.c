@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "tc_clsact.h"
 
 /* Every key bulkhead knows, and whether it may be given more than once. */
 static const struct {
@@ -18,6 +19,7 @@ static const struct {
 	{ "forensics.cidr", false },
 	{ "forensics.port", true },
 	{ "flow_cache", false },
+	{ "tc_attach", false },
 };
 #define NR_KNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
 
@@ -95,7 +97,7 @@ static int parse_line(struct bh_config *cfg, char *s, int line, struct bh_config
 	i = find_key(k);
 	if (i < 0)
 		return set_err(e, line, k, "unknown key (known: hook, forensics.cidr,"
-			       " forensics.port, flow_cache)");
+			       " forensics.port, flow_cache, tc_attach)");
 	if (strlen(k) >= sizeof(cfg->entries->key) || strlen(v) >= sizeof(cfg->entries->value))
 		return set_err(e, line, k, "value too long");
 	if (!*v)
@@ -106,6 +108,8 @@ static int parse_line(struct bh_config *cfg, char *s, int line, struct bh_config
 		return set_err(e, line, k, "expected tc or xdp, got '%s'", v);
 	if (!strcmp(k, "flow_cache") && strcmp(v, "on") && strcmp(v, "off"))
 		return set_err(e, line, k, "expected on or off, got '%s'", v);
+	if (!strcmp(k, "tc_attach") && bh_tc_attach_parse(v, &(enum bh_tc_attach){ 0 }))
+		return set_err(e, line, k, "expected auto, tcx or clsact, got '%s'", v);
 	return add_entry(cfg, k, v, line);
 }
 

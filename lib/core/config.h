@@ -9,6 +9,9 @@
  *   forensics.port = tcp/22            repeatable
  *   flow_cache     = on | off          the data path's flow cache (on);
  *                                      read when the programs are loaded
+ *   tc_attach      = auto | tcx | clsact
+ *                                      how the TC programs attach (auto;
+ *                                      lib/tc_clsact.h)
  *
  * Unknown keys are errors, not silently ignored: a typo such as
  * `forensic.cidr` would otherwise switch the quarantine exception off

@@ -47,6 +47,9 @@ int bh_err(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
 /* loader.c: mount bpffs, load or reuse the programs and pinned maps,
  * create the deny-all map. Idempotent; takes the lock (it nests). */
 int bh_loader_ensure(struct bh_ctx *ctx);
+/* The embedded programs loaded again, reusing every pinned map whose
+ * name they share, and pinned as PIN+suffix (`bulkhead upgrade`). */
+int bh_loader_load_staged(struct bh_ctx *ctx, const char *suffix);
 /* Open pinned maps/programs that exist, without creating anything. */
 int bh_loader_open_pinned(struct bh_ctx *ctx);
 void bh_loader_close(struct bh_ctx *ctx);

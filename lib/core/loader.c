@@ -103,12 +103,14 @@ static int ensure_bpffs(struct bh_ctx *ctx)
 	return 0;
 }
 
-static int pin_prog(struct bh_ctx *ctx, struct bpf_program *prog, const char *pin)
+static int pin_prog(struct bh_ctx *ctx, struct bpf_program *prog, const char *pin,
+		    const char *suffix)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[128];
 	int err;
 
-	err = bh_pin_path(ctx, pin, path, sizeof(path));
+	snprintf(name, sizeof(name), "%s%s", pin, suffix);
+	err = bh_pin_path(ctx, name, path, sizeof(path));
 	if (err)
 		return err;
 	unlink(path);	/* a stale pin of a half-finished earlier load */
@@ -133,7 +135,7 @@ static int flow_cache_wanted(struct bh_ctx *ctx, int *v)
 	return err;
 }
 
-static int load_xdp(struct bh_ctx *ctx, int flow_cache)
+static int load_xdp(struct bh_ctx *ctx, int flow_cache, const char *suffix)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
 	struct bulkhead_xdp *skel;
@@ -147,12 +149,12 @@ static int load_xdp(struct bh_ctx *ctx, int flow_cache)
 	if (err)
 		err = bh_err(ctx, err, false, "cannot load the XDP program: %s", strerror(-err));
 	else
-		err = pin_prog(ctx, skel->progs.bh_xdp_from_container, BH_PIN_PROG_XDP);
+		err = pin_prog(ctx, skel->progs.bh_xdp_from_container, BH_PIN_PROG_XDP, suffix);
 	bulkhead_xdp__destroy(skel);
 	return err;
 }
 
-static int load_tc(struct bh_ctx *ctx, int flow_cache)
+static int load_tc(struct bh_ctx *ctx, int flow_cache, const char *suffix)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
 	struct bulkhead_tc *skel;
@@ -166,9 +168,9 @@ static int load_tc(struct bh_ctx *ctx, int flow_cache)
 	if (err)
 		err = bh_err(ctx, err, false, "cannot load the TC programs: %s", strerror(-err));
 	if (!err)
-		err = pin_prog(ctx, skel->progs.bh_tc_from_container, BH_PIN_PROG_TC_EGRESS);
+		err = pin_prog(ctx, skel->progs.bh_tc_from_container, BH_PIN_PROG_TC_EGRESS, suffix);
 	if (!err)
-		err = pin_prog(ctx, skel->progs.bh_tc_to_container, BH_PIN_PROG_TC_INGRESS);
+		err = pin_prog(ctx, skel->progs.bh_tc_to_container, BH_PIN_PROG_TC_INGRESS, suffix);
 	bulkhead_tc__destroy(skel);
 	return err;
 }
@@ -215,6 +217,18 @@ static void close_fds(struct bh_ctx *ctx)
 	ctx->loaded = false;
 }
 
+int bh_loader_load_staged(struct bh_ctx *ctx, const char *suffix)
+{
+	int flow_cache = -1, err;
+
+	err = flow_cache_wanted(ctx, &flow_cache);
+	if (!err)
+		err = load_xdp(ctx, flow_cache, suffix);
+	if (!err)
+		err = load_tc(ctx, flow_cache, suffix);
+	return err;
+}
+
 int bh_loader_open_pinned(struct bh_ctx *ctx)
 {
 	for (int i = 0; i < BH_M_MAX; i++)
@@ -254,7 +268,7 @@ int bh_loader_ensure(struct bh_ctx *ctx)
 	fd = obj_get(ctx, BH_PIN_PROG_XDP);
 	if (fd >= 0)
 		close(fd);
-	else if ((err = flow_cache_wanted(ctx, &flow_cache)) || (err = load_xdp(ctx, flow_cache)))
+	else if ((err = flow_cache_wanted(ctx, &flow_cache)) || (err = load_xdp(ctx, flow_cache, "")))
 		goto out;
 	fd = obj_get(ctx, BH_PIN_PROG_TC_EGRESS);
 	if (fd >= 0)
@@ -262,7 +276,7 @@ int bh_loader_ensure(struct bh_ctx *ctx)
 	fd = fd >= 0 ? obj_get(ctx, BH_PIN_PROG_TC_INGRESS) : -1;
 	if (fd >= 0)
 		close(fd);
-	else if ((err = flow_cache_wanted(ctx, &flow_cache)) || (err = load_tc(ctx, flow_cache)))
+	else if ((err = flow_cache_wanted(ctx, &flow_cache)) || (err = load_tc(ctx, flow_cache, "")))
 		goto out;
 	fd = obj_get(ctx, BH_PIN_DENY_ALL);
 	if (fd < 0) {

@@ -22,6 +22,9 @@ bh_test_init() {
 	export BULKHEAD_STATE_DIR=/tmp/bh-t-$BH_TEST-$BH_TAG
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 	mkdir -p "$BULKHEAD_STATE_DIR"
+	# BH_TC_ATTACH=clsact|tcx: the whole test attaches that way (the
+	# *_clsact.sh wrappers); bh_cleanup then checks it really did.
+	[ -n "${BH_TC_ATTACH:-}" ] && echo "tc_attach = $BH_TC_ATTACH" >>"$BULKHEAD_STATE_DIR/config"
 	trap bh_cleanup EXIT
 	# A signal (e.g. the runner's timeout) is a failure, never a pass.
 	trap 'BH_FAILS=$((BH_FAILS + 1)); echo "FAIL - interrupted"; exit 1' INT TERM
@@ -31,9 +34,27 @@ bh_test_init() {
 # Register a cleanup command (run in reverse order on exit).
 bh_on_exit() { BH_CLEANUPS+=("$1"); }
 
+# With BH_TC_ATTACH set: this instance's TC programs sit on at least one
+# interface, each time through that mechanism and never the other.
+bh_check_tc_attach() {
+	local want=$BH_TC_ATTACH other=tcx n_want=0 n_other=0 ifname j
+	[ "$want" = tcx ] && other=clsact
+	for ifname in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+		j=$($BH --json debug hooks "$ifname" 2>/dev/null) || continue
+		n_want=$((n_want + $(jq "[.${want}_ingress[], .${want}_egress[] | select(.ours)] | length" <<<"$j")))
+		n_other=$((n_other + $(jq "[.${other}_ingress[], .${other}_egress[] | select(.ours)] | length" <<<"$j")))
+	done
+	if [ $n_want -gt 0 ] && [ $n_other -eq 0 ]; then
+		ok "tc_attach=$want: $n_want programs attached through $want, none through $other"
+	else
+		fail "tc_attach=$want: $n_want programs through $want, $n_other through $other"
+	fi
+}
+
 bh_cleanup() {
 	local rc=$?
 	local i
+	if [ $rc -eq 0 ] && [ -n "${BH_TC_ATTACH:-}" ]; then bh_check_tc_attach; fi
 	for ((i = ${#BH_CLEANUPS[@]} - 1; i >= 0; i--)); do
 		eval "${BH_CLEANUPS[$i]}" >/dev/null 2>&1 || true
 	done
