@@ -363,8 +363,8 @@ static bool outside_baseline(struct agent *a, struct slot_state *s, const struct
 	const struct bh_detect_opts *o = &a->cfg->detect;
 	const struct bh_baseline *bl;
 
-	if (!s || f->dir != BH_DIR_EGRESS || (f->mode != BH_MODE_MONITOR && f->mode != BH_MODE_ENFORCE) ||
-	    (!o->scan_ports && !o->scan_peers))
+	if (!s || f->dir != BH_DIR_EGRESS || (!o->scan_ports && !o->scan_peers) ||
+	    (f->mode != BH_MODE_MONITOR && f->mode != BH_MODE_ENFORCE))
 		return false;
 	bl = baseline_of(a, s, v);
 	return !bh_baseline_covers_peer(bl, BH_DIR_EGRESS, f->proto, f->dport, v->peer_wl,

@@ -18,6 +18,7 @@ struct cfg_parser {
 	yaml_document_t *doc;
 	struct bh_agent_config *c;
 	struct bh_agent_config_error *err;
+	bool cidr_seen;		/* a deny_cidrs mapping item named its cidr */
 };
 
 void bh_agent_config_defaults(struct bh_agent_config *c)
@@ -408,6 +409,27 @@ static int each_item(struct cfg_parser *p, yaml_node_t *n, const char *field,
 	return 0;
 }
 
+static int get_action(struct cfg_parser *p, const yaml_node_t *n, const char *field,
+		      enum bh_detect_action *out);
+
+/* an item of deny_cidrs given as {cidr: ADDR/PLEN, action: alert|quarantine} */
+static int deny_cidr_entry_key(struct cfg_parser *p, const char *key, yaml_node_t *v,
+			       const char *f)
+{
+	struct bh_detect_opts *d = &p->c->detect;
+	const char *s = scalar(v);
+
+	if (!strcmp(key, "cidr")) {
+		if (!s || bh_cidr_parse_addr(s, &d->deny_cidrs[d->nr_deny_cidrs]))
+			return cfg_fail(p, v, f, "expected an address or CIDR such as 192.0.2.0/24");
+		p->cidr_seen = true;
+		return 0;
+	}
+	if (!strcmp(key, "action"))
+		return get_action(p, v, f, &d->deny_cidr_actions[d->nr_deny_cidrs]);
+	return unknown(p, v, f);
+}
+
 static int deny_cidr_item(struct cfg_parser *p, yaml_node_t *n, const char *f)
 {
 	struct bh_detect_opts *d = &p->c->detect;
@@ -415,8 +437,21 @@ static int deny_cidr_item(struct cfg_parser *p, yaml_node_t *n, const char *f)
 
 	if (d->nr_deny_cidrs >= BH_DETECT_MAX_CIDRS)
 		return cfg_fail(p, n, f, "at most %d CIDRs", BH_DETECT_MAX_CIDRS);
+	if (n && n->type == YAML_MAPPING_NODE) {
+		int err;
+
+		p->cidr_seen = false;
+		err = each_key(p, n, f, deny_cidr_entry_key);
+		if (err)
+			return err;
+		if (!p->cidr_seen)
+			return cfg_fail(p, n, f, "expected cidr: ADDR/PLEN in this mapping");
+		d->nr_deny_cidrs++;
+		return 0;
+	}
 	if (!s || bh_cidr_parse_addr(s, &d->deny_cidrs[d->nr_deny_cidrs]))
-		return cfg_fail(p, n, f, "expected an address or CIDR such as 192.0.2.0/24");
+		return cfg_fail(p, n, f, "expected an address or CIDR such as 192.0.2.0/24,"
+				" or {cidr: ..., action: ...}");
 	d->nr_deny_cidrs++;
 	return 0;
 }

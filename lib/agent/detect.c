@@ -316,10 +316,20 @@ static int cmp_ts(const void *a, const void *b)
 	return x->ts_ms < y->ts_ms ? -1 : x->ts_ms > y->ts_ms;
 }
 
-static enum bh_detect_outcome outcome_of(const struct bh_detect_opts *o, enum bh_detect_rule r,
-					 enum bh_mode mode)
+/* The action in force: the rule's, or for deny_cidrs that of the CIDR
+ * that matched when it names one. */
+static enum bh_detect_action action_of(const struct bh_detect_opts *o, enum bh_detect_rule r,
+				       int cidr)
 {
-	if (bh_detect_rule_action(o, r) == BH_DETECT_ACTION_ALERT)
+	if (r == BH_DETECT_DENY_CIDR && cidr >= 0 && o->deny_cidr_actions[cidr])
+		return o->deny_cidr_actions[cidr];
+	return bh_detect_rule_action(o, r);
+}
+
+static enum bh_detect_outcome outcome_of(const struct bh_detect_opts *o,
+					 enum bh_detect_action act, enum bh_mode mode)
+{
+	if (act == BH_DETECT_ACTION_ALERT)
 		return BH_DETECT_ALERT;
 	/* an unknown mode value counts as enforce, as in the data path */
 	if (o->dry_run || mode == BH_MODE_LEARN || mode == BH_MODE_MONITOR)
@@ -330,9 +340,9 @@ static enum bh_detect_outcome outcome_of(const struct bh_detect_opts *o, enum bh
 /* Latches: is rule r silent for this flow? Keeps a latch alive while
  * flows keep counting, lifts it after a quiet period. */
 static bool latched(struct bh_detect *d, struct bh_detect_slot *s, enum bh_detect_rule r,
-		    const struct bh_detect_flow *f)
+		    enum bh_detect_action act, const struct bh_detect_flow *f)
 {
-	if (bh_detect_rule_action(&d->opts, r) == BH_DETECT_ACTION_ALERT) {
+	if (act == BH_DETECT_ACTION_ALERT) {
 		struct bh_window *w = &s->win[r];
 
 		if (!w->latched)
@@ -360,13 +370,13 @@ static bool latched(struct bh_detect *d, struct bh_detect_slot *s, enum bh_detec
 	return true;
 }
 
-static void fill_result(struct bh_detect *d, enum bh_detect_rule r, const struct bh_detect_flow *f,
-			uint32_t nr, struct bh_detect_result *res)
+static void fill_result(struct bh_detect *d, enum bh_detect_rule r, enum bh_detect_action act,
+			const struct bh_detect_flow *f, uint32_t nr, struct bh_detect_result *res)
 {
 	const struct bh_detect_opts *o = &d->opts;
 
 	res->rule = r;
-	res->outcome = outcome_of(o, r, f->mode);
+	res->outcome = outcome_of(o, act, f->mode);
 	res->mode = f->mode;
 	res->dry_run = o->dry_run && res->outcome == BH_DETECT_WOULD_QUARANTINE &&
 		       f->mode != BH_MODE_LEARN && f->mode != BH_MODE_MONITOR;
@@ -384,7 +394,8 @@ static void fill_result(struct bh_detect *d, enum bh_detect_rule r, const struct
 
 /* The rule fired: latch, then describe it. */
 static void fire(struct bh_detect *d, struct bh_detect_slot *s, enum bh_detect_rule r,
-		 const struct bh_detect_flow *f, struct bh_detect_result *res)
+		 enum bh_detect_action act, const struct bh_detect_flow *f,
+		 struct bh_detect_result *res)
 {
 	struct bh_window *w = &s->win[r];
 	uint32_t nr = 0;
@@ -399,7 +410,7 @@ static void fire(struct bh_detect *d, struct bh_detect_slot *s, enum bh_detect_r
 		nr = w->nr;
 		qsort(d->scratch[r], nr, sizeof(*w->c), cmp_ts);
 	}
-	fill_result(d, r, f, nr, res);
+	fill_result(d, r, act, f, nr, res);
 	window_clear(w);
 	switch (res->outcome) {
 	case BH_DETECT_QUARANTINE:
@@ -460,11 +471,12 @@ int bh_detect_flow(struct bh_detect *d, const struct bh_detect_flow *f,
 	if (!s)
 		return -ENOMEM;
 
-	if (listed >= 0 && !s->fired && !latched(d, s, BH_DETECT_DENY_CIDR, f)) {
+	if (listed >= 0 && !s->fired &&
+	    !latched(d, s, BH_DETECT_DENY_CIDR, action_of(o, BH_DETECT_DENY_CIDR, listed), f)) {
 		char buf[INET6_ADDRSTRLEN + 8];
 
 		counted_of(f, why | BH_DETECT_WHY_LISTED, &d->scratch[BH_DETECT_DENY_CIDR][0]);
-		fire(d, s, BH_DETECT_DENY_CIDR, f, &res[n]);
+		fire(d, s, BH_DETECT_DENY_CIDR, action_of(o, BH_DETECT_DENY_CIDR, listed), f, &res[n]);
 		cidr_str(&o->deny_cidrs[listed], buf, sizeof(buf));
 		snprintf(res[n].reason, sizeof(res[n].reason),
 			 "auto: flow to deny-listed %s (proto %u port %u)", buf, f->proto, f->dport);
@@ -475,25 +487,27 @@ int bh_detect_flow(struct bh_detect *d, const struct bh_detect_flow *f,
 	counted_of(f, why, &c);
 
 	if (o->denied_count && (why & BH_DETECT_WHY_DENIED) && !s->fired &&
-	    !latched(d, s, BH_DETECT_DENIED, f) &&
+	    !latched(d, s, BH_DETECT_DENIED, action_of(o, BH_DETECT_DENIED, -1), f) &&
 	    ring_add(&s->win[BH_DETECT_DENIED], &c, rule_window_ms(o, BH_DETECT_DENIED))) {
-		fire(d, s, BH_DETECT_DENIED, f, &res[n]);
+		fire(d, s, BH_DETECT_DENIED, action_of(o, BH_DETECT_DENIED, -1), f, &res[n]);
 		snprintf(res[n].reason, sizeof(res[n].reason), "auto: %u denied flows in %us",
 			 o->denied_count, o->denied_seconds);
 		n++;
 	}
-	if (o->scan_ports && !s->fired && !latched(d, s, BH_DETECT_SCAN_PORTS, f) &&
+	if (o->scan_ports && !s->fired &&
+	    !latched(d, s, BH_DETECT_SCAN_PORTS, action_of(o, BH_DETECT_SCAN_PORTS, -1), f) &&
 	    distinct_add(BH_DETECT_SCAN_PORTS, &s->win[BH_DETECT_SCAN_PORTS], &c,
 			 rule_window_ms(o, BH_DETECT_SCAN_PORTS)) >= o->scan_ports) {
-		fire(d, s, BH_DETECT_SCAN_PORTS, f, &res[n]);
+		fire(d, s, BH_DETECT_SCAN_PORTS, action_of(o, BH_DETECT_SCAN_PORTS, -1), f, &res[n]);
 		snprintf(res[n].reason, sizeof(res[n].reason),
 			 "auto: port scan, %u distinct ports in %us", o->scan_ports, o->scan_seconds);
 		n++;
 	}
-	if (o->scan_peers && !s->fired && !latched(d, s, BH_DETECT_SCAN_PEERS, f) &&
+	if (o->scan_peers && !s->fired &&
+	    !latched(d, s, BH_DETECT_SCAN_PEERS, action_of(o, BH_DETECT_SCAN_PEERS, -1), f) &&
 	    distinct_add(BH_DETECT_SCAN_PEERS, &s->win[BH_DETECT_SCAN_PEERS], &c,
 			 rule_window_ms(o, BH_DETECT_SCAN_PEERS)) >= o->scan_peers) {
-		fire(d, s, BH_DETECT_SCAN_PEERS, f, &res[n]);
+		fire(d, s, BH_DETECT_SCAN_PEERS, action_of(o, BH_DETECT_SCAN_PEERS, -1), f, &res[n]);
 		snprintf(res[n].reason, sizeof(res[n].reason),
 			 "auto: host scan, %u distinct peers in %us", o->scan_peers, o->scan_seconds);
 		n++;

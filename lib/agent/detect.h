@@ -78,6 +78,8 @@ struct bh_detect_opts {
 	int nr_deny_cidrs;
 	struct bh_cidr deny_cidrs[BH_DETECT_MAX_CIDRS];
 	enum bh_detect_action cidr_action;
+	/* per CIDR (an item {cidr, action}); DEFAULT: cidr_action */
+	enum bh_detect_action deny_cidr_actions[BH_DETECT_MAX_CIDRS];
 	bool dry_run;			/* never quarantine: would-quarantine */
 	int nr_exempt;
 	char exempt[BH_DETECT_MAX_EXEMPT][2 * BH_NAME_MAX + 2];

@@ -137,6 +137,16 @@ static void test_actions(void **state)
 			 0);
 	assert_false(c.detect.dry_run);
 	assert_int_equal(c.detect.cidr_action, BH_DETECT_ACTION_QUARANTINE);
+	/* an action per CIDR: items as {cidr, action} beside plain ones */
+	assert_int_equal(parse("quarantine:\n  deny_cidrs:\n    - {cidr: 192.0.2.0/24, action: alert}\n"
+			       "    - 198.51.100.7\n    - {cidr: \"2001:db8::/32\"}\n", &c, &e), 0);
+	assert_int_equal(c.detect.nr_deny_cidrs, 3);
+	assert_int_equal(c.detect.deny_cidr_actions[0], BH_DETECT_ACTION_ALERT);
+	assert_int_equal(c.detect.deny_cidr_actions[1], BH_DETECT_ACTION_DEFAULT);
+	assert_int_equal(c.detect.deny_cidr_actions[2], BH_DETECT_ACTION_DEFAULT);
+	assert_int_equal(c.detect.deny_cidrs[1].prefixlen, 32);
+	assert_int_equal(c.detect.deny_cidrs[2].prefixlen, 32);
+	assert_int_equal(c.detect.deny_cidrs[2].addr.family, 6);
 }
 
 static void test_syslog_shorthand(void **state)
@@ -173,6 +183,11 @@ static const struct bad_case bad[] = {
 	{ "quarantine:\n  deny_cidrs:\n    cidr: [10.0.0.0/8]\n", 3, "quarantine.deny_cidrs.cidr" },
 	{ "quarantine:\n  deny_cidrs: {cidrs: [10.0.0.0/33]}\n", 2, "quarantine.deny_cidrs.cidrs[0]" },
 	{ "quarantine:\n  dry_run: maybe\n", 2, "quarantine.dry_run" },
+	{ "quarantine:\n  deny_cidrs:\n    - {action: alert}\n", 3, "quarantine.deny_cidrs[0]" },
+	{ "quarantine:\n  deny_cidrs:\n    - 10.0.0.0/8\n    - {cidr: 10.1.0.0/16, act: alert}\n", 4,
+	  "quarantine.deny_cidrs[1].act" },
+	{ "quarantine:\n  deny_cidrs:\n    - {cidr: 10.1.0.0/16, action: drop}\n", 3,
+	  "quarantine.deny_cidrs[0].action" },
 	{ "quarantine:\n  dryrun: true\n", 2, "quarantine.dryrun" },
 	{ "quarantine:\n  scan: {distinct_ports: 20, actions: alert}\n", 2, "quarantine.scan.actions" },
 	{ "quarantine:\n  capture: {seconds: 30, max_bytes: lots}\n", 2, "quarantine.capture.max_bytes" },

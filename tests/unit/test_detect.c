@@ -507,6 +507,23 @@ static void test_deny_cidr(void **state)
 	f.ts_ms = 5000 + BH_DETECT_CIDR_HOLD_MS;
 	assert_int_equal(bh_detect_flow(d, &f, r), 1);		/* quiet 10 s: again */
 	bh_detect_free(d);
+
+	/* an action per CIDR: 192.0.2.0/24 alerts, 2001:db8:bad::/48 keeps
+	 * the rule's quarantine */
+	o = opts();
+	o.deny_cidr_actions[0] = BH_DETECT_ACTION_ALERT;
+	assert_int_equal(bh_detect_new(&o, &d), 0);
+	f.ts_ms = 1;
+	assert_int_equal(bh_detect_flow(d, &f, r), 1);
+	assert_int_equal(r[0].outcome, BH_DETECT_ALERT);
+	memset(f.peer, 0, 16);
+	f.family = 6;
+	f.peer[0] = 0x20; f.peer[1] = 0x01; f.peer[2] = 0x0d; f.peer[3] = 0xb8;
+	f.peer[4] = 0x0b; f.peer[5] = 0xad; f.peer[15] = 1;
+	f.ts_ms = 2;
+	assert_int_equal(bh_detect_flow(d, &f, r), 1);
+	assert_int_equal(r[0].outcome, BH_DETECT_QUARANTINE);
+	bh_detect_free(d);
 }
 
 /* The decision explains itself: rule, window, action, counted flows with
