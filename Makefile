@@ -18,14 +18,14 @@ CC          ?= gcc
 CLANG       ?= clang
 BPFTOOL     ?= bpftool
 
-PKGS        := libbpf libxdp yaml-0.1 sqlite3 json-c libmnl libnftnl libpcap
+PKGS        := libbpf libxdp yaml-0.1 sqlite3 json-c libmnl libnftnl libpcap libcurl
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS      ?= -O2 -g
 CFLAGS      += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-               -I. -Ilib -I$(BUILD) $(PKG_CFLAGS)
-LDLIBS      += $(PKG_LIBS) -lelf -lz -lm
+               -I. -Ilib -Ilib/agent -I$(BUILD) $(PKG_CFLAGS)
+LDLIBS      += $(PKG_LIBS) -lelf -lz -lm -lpthread
 BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
                -I/usr/include/$(ARCH_TRIPLET) -Ilib -Ilib/bpf
 
@@ -35,7 +35,8 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
             xdp-tools libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
             libmnl-dev libnftnl-dev libpcap-dev libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 jq \
-            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static
+            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static \
+            libcurl4-openssl-dev openssl
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
@@ -44,9 +45,12 @@ BPF_HDRS    := $(wildcard lib/bpf/*.h) lib/bulkhead_abi.h
 
 LIB_SRCS    := $(wildcard lib/*.c)
 LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+# The controller room: the Kubernetes API watch (lib/agent/).
+AGENT_SRCS  := $(wildcard lib/agent/*.c)
+AGENT_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS))
 POLICY_SRCS := $(wildcard policy/*.c)
 POLICY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(POLICY_SRCS))
-USER_HDRS   := $(wildcard lib/*.h policy/*.h ctl/*.h)
+USER_HDRS   := $(wildcard lib/*.h lib/agent/*.h policy/*.h ctl/*.h)
 
 CTL_COMMON  := $(filter-out ctl/bulkhead.c ctl/bulkhead-cni.c,$(wildcard ctl/*.c))
 CTL_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CTL_COMMON))
@@ -105,8 +109,10 @@ $(BUILD)/libbulkhead.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/libbhpolicy.a: $(POLICY_OBJS)
 	rm -f $@ && ar rcs $@ $^
+$(BUILD)/libbhagent.a: $(AGENT_OBJS)
+	rm -f $@ && ar rcs $@ $^
 
-USER_LIBS := $(BUILD)/libbhpolicy.a $(BUILD)/libbulkhead.a
+USER_LIBS := $(BUILD)/libbhagent.a $(BUILD)/libbhpolicy.a $(BUILD)/libbulkhead.a
 
 $(BUILD)/bulkhead: $(BUILD)/ctl/bulkhead.o $(CTL_OBJS) $(USER_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

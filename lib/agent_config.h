@@ -45,6 +45,10 @@ struct bh_agent_config {
 	uint32_t deviation_rate;
 	/* metrics: {listen} */
 	char metrics_listen[128];		/* "" = off */
+	/* kubernetes: {kubeconfig, node}; present (even empty): watch the API */
+	bool k8s;
+	char k8s_kubeconfig[PATH_MAX];		/* "" = in-cluster service account */
+	char k8s_node[254];			/* "" = $NODE_NAME, then the hostname */
 };
 
 struct bh_agent_config_error {

@@ -72,6 +72,10 @@ struct bh_apply_result {
 };
 
 int bh_policy_apply_file(struct bh_ctx *ctx, const char *path, struct bh_apply_result *res);
+/* The same from a buffer; name stands for the file in messages and in
+ * the stored record (the Kubernetes watch applies API objects this way). */
+int bh_policy_apply_buf(struct bh_ctx *ctx, const char *name, const char *buf, size_t len,
+			struct bh_apply_result *res);
 void bh_apply_result_free(struct bh_apply_result *res);
 /* ns "" deletes a cluster-wide policy. -ENOENT (user error) if absent. */
 int bh_policy_delete(struct bh_ctx *ctx, const char *ns, const char *name);
