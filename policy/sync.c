@@ -15,6 +15,7 @@
 #include "config.h"
 #include "maps.h"
 #include "parse_common.h"
+#include "peers.h"
 #include "store.h"
 #include "sync.h"
 
@@ -33,6 +34,8 @@ struct bh_sync_plan {
 	int nr_pol, cap_pol;
 	struct bh_policy *pol;
 	struct bh_forensics forensics;
+	int nr_peers, cap_peers;
+	struct bh_compile_workload *peers;	/* strings owned (freed with the plan) */
 	bool compiled;
 	struct bh_compile_output out;
 };
@@ -110,6 +113,92 @@ static int add_policy(const struct bh_store_policy *sp, void *arg)
 	memcpy(p->pol + p->nr_pol, set.items, set.nr * sizeof(*set.items));
 	p->nr_pol += set.nr;
 	free(set.items);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- peers */
+struct peer_arg {
+	struct bh_sync_plan *p;
+	sqlite3 *db;
+	char last_key[2 * 4096];	/* consecutive peers often share a label set */
+	__u32 last_id;
+};
+
+static void peer_free(struct bh_compile_workload *w)
+{
+	free((char *)w->ns);
+	free((char *)w->name);
+	free((void *)w->labels);
+	free((void *)w->ips);
+}
+
+/* One identity per (namespace, label set), stable in the store: pods
+ * alike share it (the maps stay small), a label change moves a pod to
+ * another identity with one ipcache update. */
+static int add_peer(const struct bh_peer_rec *r, void *arg)
+{
+	struct peer_arg *a = arg;
+	struct bh_sync_plan *p = a->p;
+	struct bh_compile_workload *w;
+	struct bh_label *labels;
+	struct bh_ip *ips;
+	int nl = 0, ni = 0, err;
+	char key[sizeof(a->last_key)];
+
+	if (p->nr_peers == p->cap_peers) {
+		int cap = p->cap_peers ? p->cap_peers * 2 : 256;
+		void *n = realloc(p->peers, (size_t)cap * sizeof(*p->peers));
+
+		if (!n)
+			return -ENOMEM;
+		p->peers = n;
+		p->cap_peers = cap;
+	}
+	for (const char *c = r->labels; *c; c++)
+		nl += *c == '\n';
+	labels = calloc((size_t)nl + 1, sizeof(*labels));
+	ips = calloc(BH_MAX_WORKLOAD_IPS, sizeof(*ips));
+	w = &p->peers[p->nr_peers];
+	*w = (struct bh_compile_workload){ .ns = strdup(r->ns), .name = strdup(r->name),
+					   .labels = labels, .ips = ips };
+	if (!labels || !ips || !w->ns || !w->name) {
+		peer_free(w);
+		return -ENOMEM;
+	}
+	nl = 0;
+	for (const char *c = r->labels; *c;) {
+		size_t n = strcspn(c, "\n");
+		char buf[BH_NAME_MAX + 80];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), c);
+		if (n && !bh_label_parse(buf, &labels[nl]))
+			nl++;
+		c += n;
+		c += strspn(c, "\n");
+	}
+	for (const char *c = r->ips; *c && ni < BH_MAX_WORKLOAD_IPS;) {
+		size_t n = strcspn(c, " ");
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), c);
+		if (n && !bh_ip_parse(buf, &ips[ni]))
+			ni++;
+		c += n;
+		c += strspn(c, " ");
+	}
+	w->nr_labels = nl;
+	w->nr_ips = ni;
+	snprintf(key, sizeof(key), "peer %s %s", r->ns, r->labels);
+	if (strcmp(key, a->last_key)) {
+		err = bh_store_cidr_identity(a->db, key, &a->last_id);
+		if (err) {
+			peer_free(w);
+			return err;
+		}
+		snprintf(a->last_key, sizeof(a->last_key), "%s", key);
+	}
+	w->identity = a->last_id;
+	p->nr_peers++;
 	return 0;
 }
 
@@ -254,6 +343,9 @@ void bh_sync_plan_free(struct bh_sync_plan *p)
 	for (int i = 0; i < p->nr_pol; i++)
 		bh_policy_free(&p->pol[i]);
 	free(p->pol);
+	for (int i = 0; i < p->nr_peers; i++)
+		peer_free(&p->peers[i]);
+	free(p->peers);
 	bh_forensics_free(&p->forensics);
 	if (p->compiled)
 		bh_compile_output_free(&p->out);
@@ -295,6 +387,8 @@ static int compile(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	in.namespaces = cn;
 	in.nr_policies = p->nr_pol;
 	in.policies = p->pol;
+	in.nr_peers = p->nr_peers;
+	in.peers = p->peers;
 	in.ids = (struct bh_compile_ids){ .cidr_identity = id_cidr, .rule_id = id_rule, .arg = ctx };
 	in.forensics = p->forensics;
 	err = bh_compile(&in, &p->out, &perr);
@@ -395,6 +489,17 @@ int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
 		struct ns_arg na = { p, db };
 
 		err = bh_store_ns_foreach(db, add_ns, &na);
+	}
+	if (!err) {
+		struct peer_arg *pa = calloc(1, sizeof(*pa));
+
+		err = -ENOMEM;
+		if (pa) {
+			pa->p = p;
+			pa->db = db;
+			err = bh_store_peer_foreach(db, add_peer, pa);
+			free(pa);
+		}
 	}
 	if (err) {
 		bh_ctx_set_error(ctx, err, false, "cannot read the state store: %s",

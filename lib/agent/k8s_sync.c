@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "k8s_int.h"
+#include "peers.h"
 #include "policy/sync.h"
 
 #define NS_NAME_LABEL	"kubernetes.io/metadata.name"
@@ -46,7 +47,126 @@ struct rs {				/* the reconcile thread's own state */
 	struct k8s *k;
 	struct bh_ctx *ctx;
 	json_object *tried;		/* key -> doc last applied or refused */
+	uint64_t peers_gen;		/* pods cache generation last made peers */
+	int peers_wl;			/* local workload count then */
 };
+
+/* ---------------------------------------------------------------- peers
+ * Every pod that is not a workload of this node, with an address and a
+ * network of its own: other nodes' pods, and this node's pods bulkhead
+ * did not attach. Host-network pods are left out: their address is the
+ * node's, which no pod identity may claim (docs/kubernetes.md). */
+static void labels_from(json_object *obj, struct labelset *out);
+
+struct peer_set {
+	int nr, cap;
+	struct bh_peer_rec *v;
+};
+
+static int cmp_label(const void *a, const void *b)
+{
+	return strcmp(((const struct bh_label *)a)->key, ((const struct bh_label *)b)->key);
+}
+
+static bool pod_ips(json_object *pod, char *out, size_t len)
+{
+	json_object *st, *ips, *v, *spec;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (json_object_object_get_ex(pod, "spec", &spec) &&
+	    json_object_object_get_ex(spec, "hostNetwork", &v) && json_object_get_boolean(v))
+		return false;
+	if (!json_object_object_get_ex(pod, "status", &st))
+		return false;
+	if (json_object_object_get_ex(st, "phase", &v) &&
+	    (!strcmp(json_object_get_string(v), "Succeeded") ||
+	     !strcmp(json_object_get_string(v), "Failed")))
+		return false;	/* finished: its address is free for others */
+	if (json_object_object_get_ex(st, "podIPs", &ips) && json_object_is_type(ips, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(ips) && i < BH_MAX_WORKLOAD_IPS; i++) {
+			json_object *ip;
+
+			if (json_object_object_get_ex(json_object_array_get_idx(ips, i), "ip", &ip) &&
+			    json_object_is_type(ip, json_type_string) &&
+			    strlen(json_object_get_string(ip)) < 64)
+				n += (size_t)snprintf(out + n, len - n, "%s%s", n ? " " : "",
+						      json_object_get_string(ip));
+		}
+	} else if (json_object_object_get_ex(st, "podIP", &v) && json_object_is_type(v, json_type_string) &&
+		   strlen(json_object_get_string(v)) < 64) {
+		n = (size_t)snprintf(out, len, "%s", json_object_get_string(v));
+	}
+	return n > 0;
+}
+
+static void peers_free(struct peer_set *ps)
+{
+	for (int i = 0; i < ps->nr; i++) {
+		free((char *)ps->v[i].ns);
+		free((char *)ps->v[i].name);
+		free((char *)ps->v[i].ips);
+		free((char *)ps->v[i].labels);
+	}
+	free(ps->v);
+}
+
+/* Under k->mu. */
+static void collect_peers(json_object *pods, json_object *local, struct peer_set *ps)
+{
+	struct labelset *ls = malloc(sizeof(*ls));
+
+	if (!ls)
+		return;
+	json_object_object_foreach(pods, key, pod) {
+		char ips[4 * 64 + 8], *labels, *nsn, *slash;
+		size_t n = 0;
+
+		if (json_object_object_get_ex(local, key, NULL) || !pod_ips(pod, ips, sizeof(ips)))
+			continue;
+		if (!(nsn = strdup(key)) || !(slash = strchr(nsn, '/'))) {
+			free(nsn);
+			continue;
+		}
+		labels_from(pod, ls);
+		qsort(ls->l, (size_t)ls->nr, sizeof(ls->l[0]), cmp_label);
+		labels = malloc((size_t)ls->nr * (BH_NAME_MAX + 66) + 1);
+		if (!labels) {
+			free(nsn);
+			continue;
+		}
+		labels[0] = '\0';
+		for (int i = 0; i < ls->nr; i++)
+			n += (size_t)sprintf(labels + n, "%s=%s\n", ls->l[i].key, ls->l[i].value);
+		if (ps->nr == ps->cap) {
+			void *nv = realloc(ps->v, (size_t)(ps->cap = ps->cap ? ps->cap * 2 : 256) *
+					   sizeof(*ps->v));
+
+			if (!nv) {
+				free(nsn);
+				free(labels);
+				break;
+			}
+			ps->v = nv;
+		}
+		*slash = '\0';
+		ps->v[ps->nr++] = (struct bh_peer_rec){ .ns = nsn, .name = strdup(slash + 1),
+							.ips = strdup(ips), .labels = labels };
+	}
+	free(ls);
+}
+
+static void sync_peers(struct rs *s, struct peer_set *ps)
+{
+	int changed = 0;
+
+	for (int i = 0; i < ps->nr; i++)
+		if (!ps->v[i].name || !ps->v[i].ips)
+			return;		/* out of memory: next pass */
+	if (bh_peers_replace(s->ctx, ps->nr, ps->v, &changed))
+		k8s_log(s->k, false, "kubernetes: pod identities not updated: %s",
+			bh_ctx_error(s->ctx));
+}
 
 /* --------------------------------------------------------------- labels */
 static void labels_from(json_object *obj, struct labelset *out)
@@ -380,6 +500,8 @@ static void reconcile(struct rs *s)
 	struct labelset *podw = NULL;
 	bool *has_pod = NULL, ns_ok, pods_ok, pol_ok;
 	struct want_pol *pw = NULL;
+	struct peer_set ps = { 0 };
+	bool do_peers = false;
 	int nr_ns = 0, nr_pw = 0, cap_pw = 0;
 
 	if (bh_workload_foreach(s->ctx, add_wl, &wl))
@@ -405,6 +527,24 @@ static void reconcile(struct rs *s)
 			labels_from(obj, &nsw[nr_ns].ls);
 			nr_ns++;
 		}
+	}
+	/* peers only when pods or the local workloads changed */
+	if (pods_ok && (s->peers_gen != k->gen || s->peers_wl != wl.nr)) {
+		json_object *local = json_object_new_object();
+
+		for (int i = 0; local && i < wl.nr; i++) {
+			char key[600];
+
+			snprintf(key, sizeof(key), "%s/%s", wl.w[i].ns, wl.w[i].name);
+			json_object_object_add(local, key, NULL);
+		}
+		if (local) {
+			collect_peers(k->res[K8S_PODS].cache, local, &ps);
+			do_peers = true;
+			s->peers_gen = k->gen;
+			s->peers_wl = wl.nr;
+		}
+		json_object_put(local);
 	}
 	for (int i = 0; pods_ok && podw && has_pod && i < wl.nr; i++) {
 		char key[600];
@@ -446,6 +586,9 @@ static void reconcile(struct rs *s)
 		sync_namespaces(s, nsw, nr_ns);
 	if (pods_ok && podw && has_pod)
 		sync_workloads(s, &wl, podw, has_pod);
+	if (do_peers)
+		sync_peers(s, &ps);
+	peers_free(&ps);
 	if (pol_ok) {
 		for (int i = 0; i < nr_pw; i++) {
 			bool conflict = false;
