@@ -65,8 +65,13 @@ done
 t2=$(date +%s.%N)
 sync_s=$(python3 -c "print(round($t2 - $t1, 1))")
 echo "agent start until $n policies applied: $sync_s s"
+if [ -n "${PERF_OUT:-}" ]; then	# profile the agent while it follows the changes
+	perf record -F 999 -g -p "$AGENT" -o "$PERF_OUT" >/dev/null 2>&1 &
+	PERF=$!
+fi
 m=$(python3 bench/k8s_event.py measure http://127.0.0.1:$CPORT "$BULKHEAD_BPFFS/bh_ipcache_v1" "$CHANGES")
 echo "$m" | grep -v '^{'
+[ -n "${PERF_OUT:-}" ] && kill -INT "$PERF" && wait "$PERF"
 s=$(python3 bench/k8s_event.py steady http://127.0.0.1:$CPORT 30)
 echo "$s" | grep -v '^{'
 grep -c "not enforced\|cannot" "$D/agent.log" | sed 's/^/agent log errors: /'

@@ -120,8 +120,8 @@ static int add_policy(const struct bh_store_policy *sp, void *arg)
 struct peer_arg {
 	struct bh_sync_plan *p;
 	sqlite3 *db;
-	char last_key[2 * 4096];	/* consecutive peers often share a label set */
-	__u32 last_id;
+	int cap;
+	char **keys;			/* per peer: "peer NS LABELS", its identity's key */
 };
 
 static void peer_free(struct bh_compile_workload *w)
@@ -142,8 +142,7 @@ static int add_peer(const struct bh_peer_rec *r, void *arg)
 	struct bh_compile_workload *w;
 	struct bh_label *labels;
 	struct bh_ip *ips;
-	int nl = 0, ni = 0, err;
-	char key[sizeof(a->last_key)];
+	int nl = 0, ni = 0;
 
 	if (p->nr_peers == p->cap_peers) {
 		int cap = p->cap_peers ? p->cap_peers * 2 : 256;
@@ -188,17 +187,98 @@ static int add_peer(const struct bh_peer_rec *r, void *arg)
 	}
 	w->nr_labels = nl;
 	w->nr_ips = ni;
-	snprintf(key, sizeof(key), "peer %s %s", r->ns, r->labels);
-	if (strcmp(key, a->last_key)) {
-		err = bh_store_cidr_identity(a->db, key, &a->last_id);
-		if (err) {
+	if (p->nr_peers >= a->cap) {
+		int cap = a->cap ? a->cap * 2 : 256;
+		char **n = realloc(a->keys, (size_t)cap * sizeof(*n));
+
+		if (!n) {
 			peer_free(w);
-			return err;
+			return -ENOMEM;
 		}
-		snprintf(a->last_key, sizeof(a->last_key), "%s", key);
+		a->keys = n;
+		a->cap = cap;
 	}
-	w->identity = a->last_id;
+	if (asprintf(&a->keys[p->nr_peers], "peer %s %s", r->ns, r->labels) < 0) {
+		peer_free(w);
+		return -ENOMEM;
+	}
 	p->nr_peers++;
+	return 0;
+}
+
+static int cmp_key_idx(const void *x, const void *y, void *keys)
+{
+	char **k = keys;
+
+	return strcmp(k[*(const int *)x], k[*(const int *)y]);
+}
+
+/* One store lookup per distinct (namespace, label set), not per peer,
+ * and one compiler entry per identity holding all its peers' addresses:
+ * the compiler matches selectors once per label set, so its cost follows
+ * the number of distinct label sets, not of pods. */
+static int peer_identities(struct peer_arg *a)
+{
+	struct bh_sync_plan *p = a->p;
+	int *idx = malloc((size_t)(p->nr_peers ? p->nr_peers : 1) * sizeof(*idx));
+	struct bh_compile_workload *merged;
+	int nr = 0, err = 0;
+
+	merged = calloc((size_t)(p->nr_peers ? p->nr_peers : 1), sizeof(*merged));
+	if (!idx || !merged) {
+		free(idx);
+		free(merged);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < p->nr_peers; i++)
+		idx[i] = i;
+	qsort_r(idx, (size_t)p->nr_peers, sizeof(*idx), cmp_key_idx, a->keys);
+	for (int i = 0, j; i < p->nr_peers && !err; i = j) {
+		struct bh_compile_workload *m = &merged[nr];
+		struct bh_ip *ips;
+		int n = 0;
+		__u32 id;
+
+		for (j = i; j < p->nr_peers && !strcmp(a->keys[idx[j]], a->keys[idx[i]]); j++)
+			n += p->peers[idx[j]].nr_ips;
+		err = bh_store_cidr_identity(a->db, a->keys[idx[i]], &id);
+		ips = calloc((size_t)(n ? n : 1), sizeof(*ips));
+		if (!err && !ips)
+			err = -ENOMEM;
+		if (err) {
+			free(ips);
+			break;
+		}
+		n = 0;
+		for (int k = i; k < j; k++) {
+			struct bh_compile_workload *w = &p->peers[idx[k]];
+
+			memcpy(ips + n, w->ips, (size_t)w->nr_ips * sizeof(*ips));
+			n += w->nr_ips;
+		}
+		*m = p->peers[idx[i]];		/* takes ns, name, labels */
+		free((void *)m->ips);		/* copied above */
+		m->ips = ips;
+		m->nr_ips = n;
+		m->identity = id;
+		p->peers[idx[i]] = (struct bh_compile_workload){ 0 };
+		for (int k = i + 1; k < j; k++) {
+			peer_free(&p->peers[idx[k]]);
+			p->peers[idx[k]] = (struct bh_compile_workload){ 0 };
+		}
+		nr++;
+	}
+	if (err) {
+		for (int i = 0; i < nr; i++)
+			peer_free(&merged[i]);
+		free(merged);
+		free(idx);
+		return err;
+	}
+	free(p->peers);
+	p->peers = merged;
+	p->nr_peers = p->cap_peers = nr;
+	free(idx);
 	return 0;
 }
 
@@ -497,7 +577,15 @@ int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
 		if (pa) {
 			pa->p = p;
 			pa->db = db;
+			int nr_keys;
+
 			err = bh_store_peer_foreach(db, add_peer, pa);
+			nr_keys = p->nr_peers;
+			if (!err)
+				err = peer_identities(pa);
+			for (int i = 0; i < nr_keys; i++)
+				free(pa->keys[i]);
+			free(pa->keys);
 			free(pa);
 		}
 	}
