@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "k8s_conn.h"
-#include "policy/yaml_doc.h"
+#include "yaml_doc.h"
 
 int bh_base64_decode(const char *in, char **out, size_t *outlen)
 {

@@ -25,7 +25,7 @@
 
 #include "k8s_int.h"
 #include "peers.h"
-#include "policy/sync.h"
+#include "sync.h"
 
 #define NS_NAME_LABEL	"kubernetes.io/metadata.name"
 
@@ -620,7 +620,7 @@ void *k8s_sync_main(void *arg)
 	uint64_t seen = 0;
 	int err;
 
-	err = bh_open(&o, &s.ctx);
+	err = bh_ctx_open(&o, &s.ctx);
 	if (!err)
 		err = origin_schema(bh_ctx_db(s.ctx));
 	s.tried = json_object_new_object();
