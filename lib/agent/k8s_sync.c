@@ -305,13 +305,6 @@ static void sync_workloads(struct rs *s, struct wl_list *wl, struct labelset *wa
 }
 
 /* ------------------------------------------------------------- policies */
-static int origin_schema(sqlite3 *db)
-{
-	return sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS k8s_policies(ns TEXT NOT NULL,"
-			    " name TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY(ns, name))",
-			    NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
-}
-
 static int origin_set(sqlite3 *db, const char *ns, const char *name, const char *kind, bool add)
 {
 	sqlite3_stmt *st;
@@ -621,8 +614,6 @@ void *k8s_sync_main(void *arg)
 	int err;
 
 	err = bh_ctx_open(&o, &s.ctx);
-	if (!err)
-		err = origin_schema(bh_ctx_db(s.ctx));
 	s.tried = json_object_new_object();
 	if (err || !s.tried) {
 		k8s_log(k, false, "kubernetes: reconcile cannot start: %s",

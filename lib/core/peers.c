@@ -9,22 +9,12 @@
 #include "store.h"
 #include "sync.h"
 
-#define SCHEMA "CREATE TABLE IF NOT EXISTS peers(ns TEXT NOT NULL, name TEXT NOT NULL," \
-	       " ips TEXT NOT NULL, labels TEXT NOT NULL, PRIMARY KEY(ns, name))"
-
-static int schema(sqlite3 *db)
-{
-	return sqlite3_exec(db, SCHEMA, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
-}
-
 int bh_store_peer_foreach(sqlite3 *db, int (*fn)(const struct bh_peer_rec *p, void *arg),
 			  void *arg)
 {
 	sqlite3_stmt *st;
-	int rc, err = schema(db);
+	int rc, err = 0;
 
-	if (err)
-		return err;
 	if (sqlite3_prepare_v2(db, "SELECT ns, name, ips, labels FROM peers ORDER BY ns, name",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
@@ -177,10 +167,6 @@ int bh_peers_replace(struct bh_ctx *ctx, int nr, const struct bh_peer_rec *recs,
 		if (err)
 			return err;
 	}
-	err = schema(db);
-	if (err)
-		return bh_ctx_set_error(ctx, err, false, "cannot create the peers table: %s",
-					sqlite3_errmsg(db));
 	err = bh_ctx_lock(ctx);
 	if (err)
 		return err;

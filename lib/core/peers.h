@@ -9,7 +9,7 @@
  * ipcache under it; a deleted peer's addresses leave the ipcache in the
  * same sync. The Kubernetes watch keeps this table equal to the API.
  *
- * Table peers(ns, name, ips, labels): ips "ADDR ADDR", labels "K=V\n..."
+ * Table peers(ns, name, ips, labels) (store schema v2): ips "ADDR ADDR", labels "K=V\n..."
  * sorted by key (so equal label sets compare equal as text).
  */
 #ifndef BULKHEAD_PEERS_H
