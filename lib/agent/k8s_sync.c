@@ -68,6 +68,21 @@ static int cmp_label(const void *a, const void *b)
 	return strcmp(((const struct bh_label *)a)->key, ((const struct bh_label *)b)->key);
 }
 
+/* Append ip to out if it is an address (the API's text is data: a bad one
+ * is skipped, never allowed to hold back every other pod's identity). */
+static size_t add_ip(char *out, size_t len, size_t n, json_object *ip)
+{
+	struct bh_ip parsed;
+	const char *s;
+
+	if (!json_object_is_type(ip, json_type_string))
+		return n;
+	s = json_object_get_string(ip);
+	if (strlen(s) >= 64 || bh_ip_parse(s, &parsed) || n + strlen(s) + 2 > len)
+		return n;
+	return n + (size_t)snprintf(out + n, len - n, "%s%s", n ? " " : "", s);
+}
+
 static bool pod_ips(json_object *pod, char *out, size_t len)
 {
 	json_object *st, *ips, *v, *spec;
@@ -87,15 +102,11 @@ static bool pod_ips(json_object *pod, char *out, size_t len)
 		for (size_t i = 0; i < json_object_array_length(ips) && i < BH_MAX_WORKLOAD_IPS; i++) {
 			json_object *ip;
 
-			if (json_object_object_get_ex(json_object_array_get_idx(ips, i), "ip", &ip) &&
-			    json_object_is_type(ip, json_type_string) &&
-			    strlen(json_object_get_string(ip)) < 64)
-				n += (size_t)snprintf(out + n, len - n, "%s%s", n ? " " : "",
-						      json_object_get_string(ip));
+			if (json_object_object_get_ex(json_object_array_get_idx(ips, i), "ip", &ip))
+				n = add_ip(out, len, n, ip);
 		}
-	} else if (json_object_object_get_ex(st, "podIP", &v) && json_object_is_type(v, json_type_string) &&
-		   strlen(json_object_get_string(v)) < 64) {
-		n = (size_t)snprintf(out, len, "%s", json_object_get_string(v));
+	} else if (json_object_object_get_ex(st, "podIP", &v)) {
+		n = add_ip(out, len, n, v);
 	}
 	return n > 0;
 }

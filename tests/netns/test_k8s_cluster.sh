@@ -102,6 +102,11 @@ put pods '{"metadata": {"name": "hostnet", "namespace": "z", "labels": {"pod": "
 	"spec": {"nodeName": "node-2", "hostNetwork": true},
 	"status": {"phase": "Running", "podIP": "10.105.0.2", "podIPs": [{"ip": "10.105.0.2"}]}}'
 
+# a pod whose status carries a bad address: skipped, never holds back the others
+put pods '{"metadata": {"name": "odd", "namespace": "z", "labels": {"pod": "b"}},
+	"spec": {"nodeName": "node-2"},
+	"status": {"phase": "Running", "podIPs": [{"ip": "999.1.1.1"}, {"ip": "$(touch /tmp/bh-k8s-cluster-pwned)"}]}}'
+
 kc() {
 	cat <<YAML
 apiVersion: v1
@@ -189,3 +194,6 @@ expect_ok "deleted pod: x/b's address is no longer pod=b -> x/a denied" wait_den
 expect_ok "y/b (still pod=b) -> x/a allowed" from yb connect $(v4 x/a) 80
 ipc_has() { "$@" --json workload list >/dev/null; bpftool map dump pinned "$BULKHEAD_BPFFS/bh_ipcache_v1" 2>/dev/null | grep -c "0a 69 02 0c" ; }
 expect_eq "node-1 ipcache: no entry for x/b's address any more" 0 "$(ipc_has $BH)"
+expect_ok "node-1 agent logged no identity failure (the bad address was skipped)" \
+	bash -c "! grep -q 'pod identities not updated' '$D/agent1.log'"
+expect_ok "nothing from the API was executed" test ! -e /tmp/bh-k8s-cluster-pwned
