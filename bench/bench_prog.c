@@ -431,6 +431,25 @@ static int ipcache_put(int fd, __u32 v4, int plen, __u32 id)
 	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
+/* The kernel's own account of a map's memory (fdinfo "memlock"), -1 if
+ * unknown. */
+static long long map_memlock(int fd)
+{
+	char path[64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 /* xorshift: reproducible pseudo-random filler prefixes */
 static __u32 rnd(__u32 *s)
 {
@@ -892,7 +911,8 @@ int main(int argc, char **argv)
 	err = fill_policy(&b, 1000);
 	if (err)
 		goto out;
-	struct figures head = { 0 };
+	struct figures head = { 0 }, at10 = { 0 }, at100k = { 0 };
+	long long ipc_bytes_100k = -1;
 
 	for (size_t i = 0; i < sizeof(ipc_sizes) / sizeof(ipc_sizes[0]); i++) {
 		char label[64];
@@ -911,7 +931,23 @@ int main(int argc, char **argv)
 			goto out;
 		if (n == 10000 || (b.o.quick && n == 10))
 			head = f;
+		if (n == 10)
+			at10 = f;
+		if (n == 100000) {
+			at100k = f;
+			ipc_bytes_100k = map_memlock(b.m_ipc);
+		}
 		put_point(&b, &f, "ipc", n);
+	}
+	/* 100k ipcache entries, each its own identity: what 100k remote pod
+	 * identities (peers) put into the ipcache */
+	if (at10.est[0] > 0 && at100k.est[0] > 0) {
+		put(&b, "scaling_established_100k_identities_over_10", at100k.est[0] / at10.est[0]);
+		put(&b, "tc_scaling_established_100k_identities_over_10", at100k.est[1] / at10.est[1]);
+		put(&b, "ipcache_bytes_100k_identities", (double)ipc_bytes_100k);
+		printf("  100k identities in the ipcache: established %.2f x (XDP), %.2f x (TC) the"
+		       " 10-entry cost; map memory %lld bytes\n", at100k.est[0] / at10.est[0],
+		       at100k.est[1] / at10.est[1], ipc_bytes_100k);
 	}
 	put(&b, "xdp_established_ns", head.est[0]);
 	put(&b, "tc_established_ns", head.est[1]);

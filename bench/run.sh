@@ -13,6 +13,9 @@
 #   bench_apply     10k-rule apply and quarantine latency
 #   bench_ingest    agent ingest rate and memory (if built)
 #   bench_cni       CNI ADD time (if present)
+#   bench_k8s       Kubernetes watch: pod label change in the API until the
+#                   ipcache holds it (5,000 pods, 500 policies), API requests
+#                   in steady state
 # Env: BUILD (build), QUICK=1 (small counts: a smoke run of a minute or two),
 #      and each part's own knobs (see the part).
 set -u
@@ -75,6 +78,7 @@ else
 fi
 
 part bench_deliver 300 bash bench/bench_deliver.sh
+part bench_k8s 420 bash bench/bench_k8s.sh
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
@@ -103,6 +107,8 @@ targets = [
     ("image_bytes", "<=", 30000000),
     ("cni_add_added_ms", "<=", 20),
     ("upgrade_denied_passed", "<=", 0),
+    ("k8s_event_to_map_p99_ms", "<=", 100),
+    ("scaling_established_100k_identities_over_10", "<=", 1.2),
 ]
 print("== targets")
 for key, op, bound in targets:

@@ -156,6 +156,11 @@ struct bh_compile_input {
 	const struct bh_compile_namespace *namespaces;
 	int nr_policies;
 	const struct bh_policy *policies;
+	/* Peers (lib/peers.h): selectable and in the ipcache like workloads,
+	 * but compiled into no map of their own (slot unused). Their
+	 * identities are the caller's (one per namespace + label set). */
+	int nr_peers;
+	const struct bh_compile_workload *peers;
 	struct bh_compile_ids ids;
 	struct bh_forensics forensics;
 };

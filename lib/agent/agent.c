@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "k8s.h"
 #include "maps.h"
 #include "baseline.h"
 #include "capture.h"
@@ -77,6 +78,7 @@ struct agent {
 	struct bh_syslog_watch sw;	/* the syslog fd in epfd */
 	int64_t syslog_retry_ms;	/* target did not resolve: next try (0: none due) */
 	struct bh_docker_watch *docker;	/* docker: section (docker_watch.h) */
+	struct bh_k8s *k8s;		/* the API watch (its own threads), or NULL */
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
@@ -660,6 +662,13 @@ static int fail(struct agent *a, int err, const char *fmt, const char *arg)
 	return err < 0 ? err : -err;
 }
 
+/* The API watch's log lines (its threads serialise the calls). */
+static void k8s_log_line(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "bulkhead agent: %s\n", msg);
+}
+
 static int setup(struct agent *a)
 {
 	const struct bh_agent_config *c = a->cfg;
@@ -791,6 +800,17 @@ static int setup(struct agent *a)
 		ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_DOCKER };
 		epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_docker_watch_fd(a->docker), &ev);
 	}
+	if (c->k8s) {
+		/* after the signal mask: its threads inherit it */
+		struct bh_k8s_opts ko = { .kubeconfig = c->k8s_kubeconfig, .node = c->k8s_node,
+					  .bpffs = bh_ctx_bpffs(a->ctx),
+					  .state_dir = bh_ctx_state_dir(a->ctx),
+					  .log = k8s_log_line };
+
+		err = bh_k8s_start(&ko, &a->k8s, a->msg, sizeof(a->msg));
+		if (err)
+			return err == -ENOMEM ? err : -EINVAL;
+	}
 	bh_agent_state_set(a->db, "started_ms", now_ms(CLOCK_REALTIME));
 	a->start_ms = now_ms(CLOCK_REALTIME);
 	return 0;
@@ -800,6 +820,7 @@ static void teardown(struct agent *a)
 {
 	sigset_t mask;
 
+	bh_k8s_stop(a->k8s);
 	if (a->agg && a->fs)
 		flush(a);	/* a clean stop loses nothing */
 	if (a->db && a->agg)

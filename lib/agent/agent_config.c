@@ -475,6 +475,15 @@ static int docker_key(struct cfg_parser *p, const char *key, yaml_node_t *v, con
 	return unknown(p, v, f);
 }
 
+static int k8s_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
+{
+	if (!strcmp(key, "kubeconfig"))
+		return get_str(p, v, f, p->c->k8s_kubeconfig, sizeof(p->c->k8s_kubeconfig));
+	if (!strcmp(key, "node"))
+		return get_str(p, v, f, p->c->k8s_node, sizeof(p->c->k8s_node));
+	return unknown(p, v, f);
+}
+
 static int top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
 {
 	if (!strcmp(key, "syslog")) {
@@ -502,6 +511,13 @@ static int top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const 
 	if (!strcmp(key, "docker")) {
 		p->c->docker = true;
 		return each_key(p, v, f, docker_key);
+	}
+	if (!strcmp(key, "kubernetes")) {
+		p->c->k8s = true;
+		/* "kubernetes:" alone (null) or {}: in-cluster, default node */
+		if (v->type == YAML_SCALAR_NODE && !v->data.scalar.length)
+			return 0;
+		return each_key(p, v, f, k8s_key);
 	}
 	return unknown(p, v, f);
 }

@@ -51,6 +51,10 @@ struct bh_agent_config {
 	char docker_socket[108];		/* sun_path */
 	char docker_namespace[BH_NAME_MAX + 1];
 	enum bh_mode docker_mode;
+	/* kubernetes: {kubeconfig, node}; present (even empty): watch the API */
+	bool k8s;
+	char k8s_kubeconfig[PATH_MAX];		/* "" = in-cluster service account */
+	char k8s_node[254];			/* "" = $NODE_NAME, then the hostname */
 };
 
 struct bh_agent_config_error {

@@ -121,11 +121,13 @@ static int store_all(struct bh_ctx *ctx, const struct bh_policy_set *set,
 	return err;
 }
 
+static int apply_set(struct bh_ctx *ctx, const char *path, struct bh_policy_set *set_,
+		     struct bh_apply_result *res);
+
 int bh_policy_apply_file(struct bh_ctx *ctx, const char *path, struct bh_apply_result *res)
 {
 	struct bh_policy_error perr = { 0 };
 	struct bh_policy_set set = { 0 };
-	struct bh_tx tx;
 	char msg[768];
 	int err;
 
@@ -138,6 +140,34 @@ int bh_policy_apply_file(struct bh_ctx *ctx, const char *path, struct bh_apply_r
 		return bh_ctx_set_error(ctx, err, err != -ENOMEM, "%s",
 					bh_policy_error_format(&perr, msg, sizeof(msg)));
 	}
+	return apply_set(ctx, path, &set, res);
+}
+
+int bh_policy_apply_buf(struct bh_ctx *ctx, const char *name, const char *buf, size_t len,
+			struct bh_apply_result *res)
+{
+	struct bh_policy_error perr = { 0 };
+	struct bh_policy_set set = { 0 };
+	char msg[768];
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	bh_ctx_set_error(ctx, 0, false, "%s", "");
+	err = bh_policy_parse_buf(name, buf, len, &set, &perr);
+	if (err)
+		return bh_ctx_set_error(ctx, err, err != -ENOMEM, "%s",
+					bh_policy_error_format(&perr, msg, sizeof(msg)));
+	return apply_set(ctx, name, &set, res);
+}
+
+/* Takes set (freed here). */
+static int apply_set(struct bh_ctx *ctx, const char *path, struct bh_policy_set *set_,
+		     struct bh_apply_result *res)
+{
+	struct bh_policy_set set = *set_;
+	struct bh_tx tx;
+	int err;
+
 	if (set.nr == 0) {
 		bh_policy_set_free(&set);
 		return bh_ctx_set_error(ctx, -EINVAL, true, "%s: no policy in the file", path);

@@ -559,16 +559,21 @@ int bh_workload_check_attached(struct bh_ctx *ctx, __u32 ifindex)
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
 
+/* ns: the namespace's name when labelling a namespace, NULL for a
+ * workload. As in the Kubernetes API, kubernetes.io/metadata.name may be
+ * "set" to the namespace's own name (a no-op: a sync that copies every
+ * label from the API must not fail on it); any other value is refused. */
 static int check_label_args(struct bh_ctx *ctx, int nr_set, const struct bh_label *set,
-			    int nr_remove, const char *const *remove, bool ns)
+			    int nr_remove, const char *const *remove, const char *ns)
 {
 	if (nr_set < 0 || nr_remove < 0 || nr_set + nr_remove == 0)
 		return bh_err(ctx, -EINVAL, true, "no label to set or remove");
 	if (nr_set > BH_MAX_LABELS || nr_remove > BH_MAX_LABELS)
 		return bh_err(ctx, -EINVAL, true, "at most %d labels", BH_MAX_LABELS);
 	for (int i = 0; i < nr_set; i++) {
-		if (ns && !strcmp(set[i].key, NS_NAME_LABEL))
-			return bh_err(ctx, -EINVAL, true, NS_NAME_LABEL " is set automatically");
+		if (ns && !strcmp(set[i].key, NS_NAME_LABEL) && strcmp(set[i].value, ns))
+			return bh_err(ctx, -EINVAL, true, NS_NAME_LABEL " is the namespace's name"
+				      " (%s), not '%s'", ns, set[i].value);
 		for (int j = 0; j < nr_remove; j++)
 			if (!strcmp(set[i].key, remove[j]))
 				return bh_err(ctx, -EINVAL, true, "label %s both set and removed",
@@ -596,7 +601,7 @@ int bh_namespace_relabel(struct bh_ctx *ctx, const char *ns, int nr_set,
 
 	if (!name_ok(ns))
 		return bh_err(ctx, -EINVAL, true, "bad namespace name '%s'", ns ? ns : "");
-	err = check_label_args(ctx, nr_set, set, nr_remove, remove, true);
+	err = check_label_args(ctx, nr_set, set, nr_remove, remove, ns);
 	if (err)
 		return err;
 	if ((err = need_db(ctx)) || (err = bh_ctx_lock(ctx)))
@@ -610,14 +615,16 @@ int bh_namespace_relabel(struct bh_ctx *ctx, const char *ns, int nr_set,
 	}
 	err = bh_store_ns_ensure(ctx->db, ns);
 	for (int i = 0; i < nr_set && !err; i++)
-		err = bh_store_ns_set_label(ctx->db, ns, &set[i]);
+		if (strcmp(set[i].key, NS_NAME_LABEL))	/* equal to ns: kept as is */
+			err = bh_store_ns_set_label(ctx->db, ns, &set[i]);
 	for (int i = 0; i < nr_remove && !err; i++)
 		err = bh_store_ns_del_label(ctx->db, ns, remove[i]);
 	if (err)
 		store_fail(ctx, err, "label the namespace");
 	for (int i = 0; i < nr_set && !err; i++)
-		err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s=%s",
-				   set[i].key, set[i].value);
+		if (strcmp(set[i].key, NS_NAME_LABEL))
+			err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s=%s",
+					   set[i].key, set[i].value);
 	for (int i = 0; i < nr_remove && !err; i++)
 		err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s removed", remove[i]);
 	if (!err)
@@ -632,7 +639,7 @@ int bh_workload_label(struct bh_ctx *ctx, const char *ns, const char *name, int 
 	struct bh_tx tx;
 	int err, count = 0;
 
-	err = check_label_args(ctx, nr_set, set, nr_remove, remove, false);
+	err = check_label_args(ctx, nr_set, set, nr_remove, remove, NULL);
 	if (err)
 		return err;
 	err = begin_change(ctx, ns, name, &tx, &w);
