@@ -3,8 +3,8 @@
 #   make demo    install missing Debian packages, build, run the demo on real veths
 #   make test    install missing Debian packages, build, run every test
 #   make bench   benchmarks (figures, not assertions)
-#   make install PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin   (mk/deliver.mk)
-#   make deb / make image                                             (mk/deliver.mk)
+#   make install PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin
+#   make deb / make image
 #
 # The house (docs/architecture.md): each room is an archive and sees only
 # the include paths of the rooms below it, so an arrow the wrong way does
@@ -65,7 +65,7 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_
 # machine needs nothing but `make demo`.
 BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
-            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-openssl-dev
+            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-gnutls-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) \
             xdp-tools libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
@@ -222,7 +222,55 @@ test: all check-root
 bench: all check-root
 	BUILD=$(BUILD) ./bench/run.sh
 
-include mk/deliver.mk
+# ---------------------------------------------------------------- delivery
+#
+#   make install   the product only (binaries, systemd unit, docs, man pages
+#                  and shell completion when the tree has them) under
+#                  DESTDIR/PREFIX; builds nothing but the binaries and
+#                  installs no Debian package the tests need
+#   make deb       a .deb built with dpkg-deb (docs/deploy/mkdeb.sh)
+#
+# Variables: PREFIX (/usr/local), DESTDIR, CNI_BIN_DIR (/opt/cni/bin),
+# SYSTEMD_UNIT_DIR (PREFIX/lib/systemd/system), VERSION (file ctl/VERSION).
+
+VERSION          ?= $(shell cat ctl/VERSION 2>/dev/null || echo 0.0.0)
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+DOC_DIR          ?= $(PREFIX)/share/doc/bulkhead
+MAN_DIR          ?= $(PREFIX)/share/man
+BASH_COMP_DIR    ?= $(PREFIX)/share/bash-completion/completions
+
+# Written by the CLI work; installed when present.
+MAN_PAGES        := $(wildcard man/*.[1-8] docs/man/*.[1-8])
+BASH_COMPLETION  := $(wildcard completion/bulkhead completion/bulkhead.bash \
+                               contrib/completion/bulkhead.bash)
+PRODUCT_DOCS     := README.md $(wildcard docs/*.md)
+
+.PHONY: install deb
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BIN_DIR) \
+	  $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(DOC_DIR)
+	install -m 0755 $(BUILD)/bulkhead $(DESTDIR)$(PREFIX)/sbin/bulkhead
+	install -m 0755 $(BUILD)/bulkhead-cni $(DESTDIR)$(CNI_BIN_DIR)/bulkhead-cni
+	# the unit names its binary and its Documentation= under PREFIX
+	sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' \
+	    -e 's|/usr/local/share/doc/bulkhead/|$(DOC_DIR)/|g' \
+	    ctl/bulkhead-agent.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bulkhead-agent.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/bulkhead-agent.service
+	install -m 0644 $(PRODUCT_DOCS) $(DESTDIR)$(DOC_DIR)/
+	$(if $(MAN_PAGES),for m in $(MAN_PAGES); do s=$${m##*.}; \
+	  install -d $(DESTDIR)$(MAN_DIR)/man$$s; \
+	  install -m 0644 $$m $(DESTDIR)$(MAN_DIR)/man$$s/; done)
+	$(if $(BASH_COMPLETION),install -d $(DESTDIR)$(BASH_COMP_DIR) && \
+	  install -m 0644 $(firstword $(BASH_COMPLETION)) $(DESTDIR)$(BASH_COMP_DIR)/bulkhead)
+
+deb: $(BINS)
+	BUILD=$(BUILD) VERSION=$(VERSION) MAKE="$(MAKE)" ./docs/deploy/mkdeb.sh
+
+# make image: localhost/bulkhead:VERSION and :latest, FROM scratch, with
+# podman, pulling nothing (docs/deploy/mkimage.sh); prints the size.
+.PHONY: image
+image: $(BINS)
+	BUILD=$(BUILD) VERSION=$(VERSION) ./docs/deploy/mkimage.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "k8s_conn.h"
@@ -155,6 +156,30 @@ static void abs_path(struct kc *k, const char *p, char *out, size_t len)
 		snprintf(out, len, "%s/%s", k->dir, p);
 }
 
+/* data into an anonymous memory file that b names by path */
+static int blob_memfd(struct bh_k8s_blob *b, const char *data, size_t len)
+{
+	int fd = memfd_create("bulkhead-kubeconfig", MFD_CLOEXEC);
+	size_t off = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		off += (size_t)n;
+	}
+	b->memfd = fd;
+	snprintf(b->file, sizeof(b->file), "/proc/self/fd/%d", fd);
+	return 0;
+}
+
 /* KEY (a path) or KEY-data (base64 PEM) into b. */
 static int blob(struct kc *k, const struct yd_node *map, const char *field, const char *key,
 		struct bh_k8s_blob *b)
@@ -165,9 +190,17 @@ static int blob(struct kc *k, const struct yd_node *map, const char *field, cons
 	snprintf(dkey, sizeof(dkey), "%s-data", key);
 	data = str_of(map, dkey);
 	if (data) {
+		char *pem;
+		size_t len;
+		int err;
+
 		snprintf(f, sizeof(f), "%s.%s", field, dkey);
-		if (bh_base64_decode(data, &b->data, &b->len))
+		if (bh_base64_decode(data, &pem, &len))
 			return kc_fail(k, yd_map_get(map, dkey), f, -EINVAL, "not base64");
+		err = blob_memfd(b, pem, len);
+		free(pem);
+		if (err)
+			return kc_fail(k, yd_map_get(map, dkey), f, err, "cannot keep it in memory");
 		return 0;
 	}
 	if (file)
@@ -187,6 +220,7 @@ int bh_k8s_conn_kubeconfig(const char *path, struct bh_k8s_conn *c, char *msg, s
 	int err;
 
 	memset(c, 0, sizeof(*c));
+	c->ca.memfd = c->cert.memfd = c->key.memfd = -1;
 	err = read_file(path, &buf, &blen);
 	if (err) {
 		snprintf(msg, len, "%s: cannot read the kubeconfig: %s", path, strerror(-err));
@@ -261,7 +295,7 @@ int bh_k8s_conn_kubeconfig(const char *path, struct bh_k8s_conn *c, char *msg, s
 			err = blob(&k, user, "user", "client-key", &c->key);
 		if (err)
 			goto out;
-		if (!!(c->cert.data || c->cert.file[0]) != !!(c->key.data || c->key.file[0])) {
+		if (!c->cert.file[0] != !c->key.file[0]) {
 			err = kc_fail(&k, user, "user", -EINVAL,
 				      "client-certificate and client-key go together");
 			goto out;
@@ -281,6 +315,7 @@ int bh_k8s_conn_incluster(const char *sa_dir, struct bh_k8s_conn *c, char *msg, 
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
 
 	memset(c, 0, sizeof(*c));
+	c->ca.memfd = c->cert.memfd = c->key.memfd = -1;
 	if (!host || !*host || !port || !*port) {
 		snprintf(msg, len, "no kubernetes.kubeconfig in the config and not in a cluster"
 			 " (KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT unset)");
@@ -299,21 +334,20 @@ int bh_k8s_conn_incluster(const char *sa_dir, struct bh_k8s_conn *c, char *msg, 
 
 void bh_k8s_conn_free(struct bh_k8s_conn *c)
 {
-	free(c->ca.data);
-	free(c->cert.data);
-	free(c->key.data);
-	c->ca.data = c->cert.data = c->key.data = NULL;
+	struct bh_k8s_blob *b[] = { &c->ca, &c->cert, &c->key };
+
+	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+		if (b[i]->memfd >= 0)
+			close(b[i]->memfd);
+		b[i]->memfd = -1;
+		b[i]->file[0] = '\0';
+	}
 }
 
-static void set_blob(CURL *h, CURLoption file_opt, CURLoption blob_opt, const struct bh_k8s_blob *b)
+static void set_blob(CURL *h, CURLoption file_opt, const struct bh_k8s_blob *b)
 {
-	if (b->data) {
-		struct curl_blob cb = { .data = b->data, .len = b->len, .flags = CURL_BLOB_COPY };
-
-		curl_easy_setopt(h, blob_opt, &cb);
-	} else if (b->file[0]) {
+	if (b->file[0])
 		curl_easy_setopt(h, file_opt, b->file);
-	}
 }
 
 int bh_k8s_conn_setup(const struct bh_k8s_conn *c, CURL *h, const char *path_query,
@@ -330,9 +364,9 @@ int bh_k8s_conn_setup(const struct bh_k8s_conn *c, CURL *h, const char *path_que
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	set_blob(h, CURLOPT_CAINFO, CURLOPT_CAINFO_BLOB, &c->ca);
-	set_blob(h, CURLOPT_SSLCERT, CURLOPT_SSLCERT_BLOB, &c->cert);
-	set_blob(h, CURLOPT_SSLKEY, CURLOPT_SSLKEY_BLOB, &c->key);
+	set_blob(h, CURLOPT_CAINFO, &c->ca);
+	set_blob(h, CURLOPT_SSLCERT, &c->cert);
+	set_blob(h, CURLOPT_SSLKEY, &c->key);
 	if (c->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

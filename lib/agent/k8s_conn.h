@@ -16,10 +16,14 @@
 
 #define BH_K8S_SA_DIR	"/var/run/secrets/kubernetes.io/serviceaccount"
 
+/* A CA, certificate or key for libcurl, always as a path: a *-data key is
+ * decoded into an anonymous memory file (memfd) named by its
+ * /proc/self/fd path, because libcurl's in-memory options are not
+ * supported by every TLS backend (GnuTLS, bulkhead's one TLS library,
+ * has none for the CA). */
 struct bh_k8s_blob {
-	char *data;			/* decoded PEM (…-data keys), NULL if none */
-	size_t len;
-	char file[PATH_MAX];		/* or a path ("" if none) */
+	char file[PATH_MAX];		/* a path ("" if none) */
+	int memfd;			/* the memory file behind file, or -1 */
 };
 
 struct bh_k8s_conn {

@@ -2,14 +2,14 @@
 # `make deb`: a binary .deb of the product with Debian's own tools.
 # The tree is installed into a staging root (make install, PREFIX=/usr),
 # dpkg-shlibdeps works out the library packages the binaries need, dpkg-
-# gencontrol writes DEBIAN/control from packaging/debian/control, and
+# gencontrol writes DEBIAN/control from docs/deploy/debian/control, and
 # dpkg-deb builds the archive: $BUILD/bulkhead_VERSION_ARCH.deb.
 # No maintainer scripts: installing starts nothing (the agent's unit is
 # installed disabled); removing leaves no file behind.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-VERSION=${VERSION:-$(cat VERSION)}
+VERSION=${VERSION:-$(cat ctl/VERSION)}
 MAKE=${MAKE:-make}
 ARCH=$(dpkg --print-architecture)
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
@@ -25,7 +25,7 @@ $MAKE --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/usr \
 	CNI_BIN_DIR=/usr/lib/cni SYSTEMD_UNIT_DIR=/lib/systemd/system install >/dev/null
 
 # dpkg-shlibdeps and dpkg-gencontrol read debian/control from the cwd.
-cp packaging/debian/control "$WORK/debian/control"
+cp docs/deploy/debian/control "$WORK/debian/control"
 printf 'bulkhead (%s) unstable; urgency=medium\n\n  * Build of %s.\n\n -- bulkhead builders <bulkhead@localhost>  %s\n' \
 	"$VERSION" "$VERSION" "$(date -R)" >"$WORK/debian/changelog"
 (

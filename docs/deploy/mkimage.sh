@@ -8,10 +8,10 @@
 #
 #   PODMAN="podman --root DIR --runroot DIR"  another image store (tests)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
-VERSION=${VERSION:-$(cat VERSION)}
+VERSION=${VERSION:-$(cat ctl/VERSION)}
 PODMAN=${PODMAN:-podman}
 CTX=$BUILD/image
 ROOT=$CTX/rootfs
@@ -49,7 +49,7 @@ if chroot "$ROOT" /usr/sbin/bulkhead help >/dev/null 2>&1; then :; else
 	echo "mkimage: bulkhead does not run in the staged root" >&2; exit 2
 fi
 
-cp packaging/image/Containerfile "$CTX/Containerfile"
+cp docs/deploy/image/Containerfile "$CTX/Containerfile"
 $PODMAN build --quiet --network none --pull=never -f "$CTX/Containerfile" \
 	-t "localhost/bulkhead:$VERSION" -t localhost/bulkhead:latest "$CTX" >/dev/null
 size=$($PODMAN image inspect --format '{{.Size}}' "localhost/bulkhead:$VERSION")
