@@ -18,7 +18,7 @@ CC          ?= gcc
 CLANG       ?= clang
 BPFTOOL     ?= bpftool
 
-PKGS        := libbpf libxdp yaml-0.1 sqlite3 json-c libmnl libnftnl libpcap
+PKGS        := libbpf libxdp yaml-0.1 sqlite3 json-c libmnl libnftnl libpcap gnutls
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -35,7 +35,8 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
             xdp-tools libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
             libmnl-dev libnftnl-dev libpcap-dev libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 jq \
-            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static
+            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static \
+            libgnutls28-dev rsyslog-gnutls gnutls-bin python3-yaml bash-completion zsh groff-base
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
@@ -52,6 +53,9 @@ CTL_COMMON  := $(filter-out ctl/bulkhead.c ctl/bulkhead-cni.c,$(wildcard ctl/*.c
 CTL_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CTL_COMMON))
 
 BINS        := $(BUILD)/bulkhead $(BUILD)/bulkhead-cni
+# Generated from the help table by the binary itself (ctl/completion.c).
+GENERATED   := $(BUILD)/completion/bulkhead.bash $(BUILD)/completion/_bulkhead \
+               $(BUILD)/man/bulkhead.8
 
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
@@ -68,11 +72,11 @@ BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 .SECONDARY:
 
 all: deps $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH_BINS)
-all: $(TEST_TOOLS)
+all: $(TEST_TOOLS) $(GENERATED)
 
 # ------------------------------------------------------------------ deps
 deps: $(BUILD)/.deps
-$(BUILD)/.deps:
+$(BUILD)/.deps: Makefile
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -96,9 +100,31 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
 # ------------------------------------------------------------- userspace
+# `bulkhead version`: git describe at build time. Rewritten only when it
+# changes, so a rebuild without a new commit recompiles nothing.
+BH_VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+LIBXDP_VER  := $(shell pkg-config --modversion libxdp 2>/dev/null || echo unknown)
+$(BUILD)/version.h: FORCE | $(BUILD)/.deps
+	@printf '#define BH_VERSION "%s"\n#define BH_LIBXDP_VERSION "%s"\n' \
+	  '$(BH_VERSION)' '$(LIBXDP_VER)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/.deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/ctl/cmd_info.o $(BUILD)/ctl/completion.o $(BUILD)/ctl/agent.o: $(BUILD)/version.h
+
+$(BUILD)/completion/bulkhead.bash: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion bash >$@
+$(BUILD)/completion/_bulkhead: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion zsh >$@
+$(BUILD)/man/bulkhead.8: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion man >$@
 
 # Rebuilt whole: `ar r` never drops a member whose source was removed.
 $(BUILD)/libbulkhead.a: $(LIB_OBJS)
@@ -143,6 +169,13 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BIN_DIR)
 	install -m 0755 $(BUILD)/bulkhead $(DESTDIR)$(PREFIX)/sbin/bulkhead
 	install -m 0755 $(BUILD)/bulkhead-cni $(DESTDIR)$(CNI_BIN_DIR)/bulkhead-cni
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	install -m 0644 $(BUILD)/man/bulkhead.8 docs/man/bulkhead-cni.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(BUILD)/completion/bulkhead.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bulkhead
+	install -m 0644 $(BUILD)/completion/_bulkhead $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_bulkhead
 
 clean:
 	rm -rf $(BUILD)

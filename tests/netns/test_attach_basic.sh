@@ -102,7 +102,7 @@ check_user_error "detach twice" $BH detach "$T"a
 expect_ok "after detach: a -> b" bh_tcp $T-a 10.77.7.20 80
 
 # Reset: nothing of this instance remains.
-expect_ok "reset" $BH reset
+expect_ok "reset" $BH reset --yes
 expect_eq "nothing on b" "[] [] []" "$($BH debug hooks "$T"b --json | python3 -c '
 import json,sys; h=json.load(sys.stdin); print(h["xdp"], h["tcx_ingress"], h["tcx_egress"])')"
 expect_ok "pin dir gone" test ! -e "$BULKHEAD_BPFFS"
