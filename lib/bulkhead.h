@@ -178,6 +178,12 @@ int bh_reset(struct bh_ctx *ctx);
  */
 typedef int (*bh_sync_fn)(struct bh_ctx *ctx, void *arg);
 void bh_ctx_set_sync(struct bh_ctx *ctx, bh_sync_fn fn, void *arg);
+/* Add delta to the store's counter name when ctx closes (metrics:
+ * lib/store_counters.c). At most 8 names per context. */
+void bh_ctx_count(struct bh_ctx *ctx, const char *name, __s64 delta);
+/* A policy sync done outside the hook (policy apply): count and time it. */
+__s64 bh_ctx_sync_start(void);
+void bh_ctx_sync_done(struct bh_ctx *ctx, int err, __s64 start);
 /* Run the registered sync (0 if none registered). Caller holds the lock. */
 int bh_ctx_sync(struct bh_ctx *ctx);
 /* Record a failure message for the front end; returns err. */
