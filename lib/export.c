@@ -93,8 +93,11 @@ static void sb_put(struct sbuf *b, const char *s)
 	b->p[b->len] = '\0';
 }
 
-/* "k=v,k=v" (SD-PARAM and CEF values; escaped by their writers) */
-static const char *labels_str(int nr, const struct bh_label *l, char *buf, size_t len)
+/* "k=v,k=v" (SD-PARAM and CEF values; escaped by their writers), or NULL
+ * when longer than max: a cut list would name labels wrongly, so it is
+ * left out whole (JSON keeps every label). */
+static const char *labels_str(int nr, const struct bh_label *l, char *buf, size_t len,
+			      size_t max)
 {
 	struct sbuf b = { .p = buf, .cap = len - 1 };
 
@@ -106,7 +109,7 @@ static const char *labels_str(int nr, const struct bh_label *l, char *buf, size_
 		sb_put(&b, "=");
 		sb_put(&b, l[i].value);
 	}
-	return buf;
+	return b.len >= b.cap || b.len > max ? NULL : buf;
 }
 
 static const char *sd_id(const struct bh_export *x, const char *what, char *buf, size_t len)
@@ -231,9 +234,9 @@ static int cef_flow(const struct bh_export *x, const struct bh_flow_view *v, cha
 	bh_cef_ext(&c, "workload", tmp);
 	bh_cef_ext(&c, "namespace", v->ns);
 	bh_cef_ext(&c, "name", v->name);
-	if (!without_labels && v->wl)
-		bh_cef_ext(&c, "labels", labels_str(v->wl->nr_labels, v->wl->labels, tmp,
-						     sizeof(tmp)));
+	if (!without_labels && v->wl &&
+	    labels_str(v->wl->nr_labels, v->wl->labels, tmp, sizeof(tmp), sizeof(tmp) - 1))
+		bh_cef_ext(&c, "labels", tmp);
 	bh_cef_ext(&c, "event", v->event ? v->event : "");
 	bh_cef_ext(&c, "dir", v->dir);
 	if (bh_proto_is_icmp(v->proto)) {
@@ -246,10 +249,9 @@ static int cef_flow(const struct bh_export *x, const struct bh_flow_view *v, cha
 	if (v->peer_wl) {
 		bh_cef_ext(&c, "peer_namespace", v->peer_wl->ns);
 		bh_cef_ext(&c, "peer_name", v->peer_wl->name);
-		if (!without_labels)
-			bh_cef_ext(&c, "peer_labels", labels_str(v->peer_wl->nr_labels,
-								 v->peer_wl->labels, tmp,
-								 sizeof(tmp)));
+		if (!without_labels && labels_str(v->peer_wl->nr_labels, v->peer_wl->labels, tmp,
+						  sizeof(tmp), sizeof(tmp) - 1))
+			bh_cef_ext(&c, "peer_labels", tmp);
 	}
 	bh_cef_ext_int(&c, "peer_identity", v->peer_identity);
 	bh_cef_ext(&c, "verdict", v->verdict_name);
@@ -322,10 +324,9 @@ static int syslog_flow_sd(struct bh_export *x, const struct bh_flow_view *v)
 	p[n++] = (struct bh_sd_param){ "workload", wl };
 	p[n++] = (struct bh_sd_param){ "namespace", v->ns };
 	p[n++] = (struct bh_sd_param){ "name", v->name };
-	if (v->wl)
-		p[n++] = (struct bh_sd_param){ "labels", labels_str(v->wl->nr_labels,
-								    v->wl->labels, lab,
-								    sizeof(lab)) };
+	if (v->wl && labels_str(v->wl->nr_labels, v->wl->labels, lab, sizeof(lab),
+				BH_SYSLOG_VALUE_MAX))
+		p[n++] = (struct bh_sd_param){ "labels", lab };
 	if (x->node)
 		p[n++] = (struct bh_sd_param){ "node", x->node };
 	p[n++] = (struct bh_sd_param){ "event", v->event };
@@ -349,9 +350,9 @@ static int syslog_flow_sd(struct bh_export *x, const struct bh_flow_view *v)
 	if (v->peer_wl) {
 		p[n++] = (struct bh_sd_param){ "peer_namespace", v->peer_wl->ns };
 		p[n++] = (struct bh_sd_param){ "peer_name", v->peer_wl->name };
-		p[n++] = (struct bh_sd_param){ "peer_labels", labels_str(v->peer_wl->nr_labels,
-									 v->peer_wl->labels, plab,
-									 sizeof(plab)) };
+		if (labels_str(v->peer_wl->nr_labels, v->peer_wl->labels, plab, sizeof(plab),
+			       BH_SYSLOG_VALUE_MAX))
+			p[n++] = (struct bh_sd_param){ "peer_labels", plab };
 	}
 	p[n++] = (struct bh_sd_param){ "peer_identity", u64_str(v->peer_identity, id, sizeof(id)) };
 	p[n++] = (struct bh_sd_param){ "verdict", v->verdict_name };
