@@ -218,14 +218,19 @@ int main(int argc, char **argv)
 		return bh_cli_fail(BH_EXIT_USER, "missing command: bulkhead [OPTIONS] OBJECT COMMAND"
 				   " [ARGS] (bulkhead help lists the commands)");
 	}
-	if (!strcmp(argv[1], "help"))
+	if (!strcmp(argv[1], "help")) {
+		if (want_help) {	/* bulkhead help --help */
+			bh_help_print_command(stdout, bh_help_find(NULL, "help"));
+			return BH_EXIT_OK;
+		}
 		return help(&cli, argc - 2, argv + 2);
+	}
 
 	collect(NULL, words, NULL);
 	i = resolve(argv[1], words, NULL);
 	if (i < 0)
 		return BH_EXIT_USER;
-	if (!strcmp(words[i], "help"))
+	if (!strcmp(words[i], "help") && !want_help)
 		return help(&cli, argc - 2, argv + 2);
 	cmd = find_verb(words[i]);
 	if (cmd) {
