@@ -94,9 +94,10 @@ static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
 	char msg[PATH_MAX + 512];
 	int c, status, err;
 
-	while ((c = bh_cli_getopt(argc, argv, "c:", opts, NULL)) != -1) {
+	while ((c = bh_cli_getopt(argc, argv, "c:f:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
+		case 'c':
+		case 'f': config = optarg; break;	/* -f: a file, as everywhere */
 		case 's': syslog = optarg; break;
 		case 'F': format = optarg; break;
 		case 'J': jsonl = optarg; break;

@@ -275,18 +275,39 @@ static int connect_agent(const char *path)
 	return fd;
 }
 
+static void stream_line(struct bh_cli *cli, const struct bh_flow_filter *f, const char *line)
+{
+	json_object *o = json_tokener_parse(line);
+	const char *type;
+
+	if (!o)
+		return;
+	type = jget(o, "type");
+	if (type && !strcmp(type, "lost")) {
+		fprintf(stderr, "bulkhead: flows --follow: %" PRId64 " flow records not delivered"
+			" (this client read too slowly)\n", jint(o, "records", 0));
+	} else if (type && !strcmp(type, "flow") && stream_match(f, o)) {
+		if (cli->json)
+			bh_cli_print_item(cli, o);
+		else
+			text_line(o);
+	}
+	json_object_put(o);
+}
+
 /* Lines from the agent until SIGINT; reconnects when the agent restarts.
  * Returns 0 on SIGINT, or a status after printing a message. */
 static int follow(struct bh_cli *cli, const struct bh_flow_filter *f, const char *path)
 {
-	json_tokener *tok = json_tokener_new();
-	char buf[65536];
+	size_t cap = 1 << 16, len = 0;
+	char *line = malloc(cap);
 	bool waiting_said = false;
 	int fd = -1;
 
-	if (!tok)
+	if (!line)
 		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
 	while (!interrupted) {
+		char buf[65536];
 		ssize_t n;
 
 		if (fd < 0) {
@@ -294,7 +315,7 @@ static int follow(struct bh_cli *cli, const struct bh_flow_filter *f, const char
 
 			fd = connect_agent(path);
 			if (fd == -ENAMETOOLONG) {
-				json_tokener_free(tok);
+				free(line);
 				return bh_cli_fail(BH_EXIT_USER, "flows --follow: socket path too long:"
 						   " %s", path);
 			}
@@ -307,7 +328,7 @@ static int follow(struct bh_cli *cli, const struct bh_flow_filter *f, const char
 				continue;
 			}
 			waiting_said = false;
-			json_tokener_reset(tok);
+			len = 0;	/* a new agent starts on a line boundary */
 		}
 		n = read(fd, buf, sizeof(buf));
 		if (n <= 0) {
@@ -317,37 +338,32 @@ static int follow(struct bh_cli *cli, const struct bh_flow_filter *f, const char
 			fd = -1;
 			continue;
 		}
-		for (char *p = buf, *end = buf + n; p < end;) {
-			char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			json_object *o = json_tokener_parse_ex(tok, p, (int)len);
-			const char *type;
+		/* whole lines only: a record may arrive in two reads */
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (len + 1 >= cap) {
+					char *nl = cap < (1u << 24) ? realloc(line, cap * 2) : NULL;
 
-			p += len + (nl ? 1 : 0);
-			if (!nl)
-				break;	/* the rest of this line comes with the next read */
-			json_tokener_reset(tok);
-			if (!o)
+					if (!nl) {
+						len = 0;	/* absurd line: dropped */
+						continue;
+					}
+					line = nl;
+					cap *= 2;
+				}
+				line[len++] = buf[i];
 				continue;
-			type = jget(o, "type");
-			if (type && !strcmp(type, "lost")) {
-				fprintf(stderr, "bulkhead: flows --follow: %" PRId64 " flow records not"
-					" delivered (this client read too slowly)\n",
-					jint(o, "records", 0));
-			} else if (type && !strcmp(type, "flow") && stream_match(f, o)) {
-				if (cli->json)
-					bh_cli_print_item(cli, o);
-				else
-					text_line(o);
 			}
-			json_object_put(o);
+			line[len] = '\0';
+			stream_line(cli, f, line);
+			len = 0;
 		}
 		if (fflush(stdout))
 			break;	/* stdout closed (| head) */
 	}
 	if (fd >= 0)
 		close(fd);
-	json_tokener_free(tok);
+	free(line);
 	return BH_EXIT_OK;
 }
 

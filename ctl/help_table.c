@@ -109,7 +109,7 @@ const struct bh_help bh_help_table[] = {
 	{ NULL, "agent", "[-c FILE] [--syslog TARGET] [--syslog-format FORMAT] [--jsonl FILE]"
 	  " [--metrics HOST:PORT] [--log-level LEVEL]",
 	  "run the node agent: flows, baselines, deviations, quarantine, syslog, metrics",
-	  { { "-c, --config FILE", "YAML configuration (docs/agent.md)" },
+	  { { "-c, -f, --config FILE", "YAML configuration (docs/agent.md)" },
 	    { "--syslog TARGET", "unix:PATH, udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT" },
 	    { "--syslog-format FORMAT", "rfc5424 (default), rfc3164, cef or json" },
 	    { "--jsonl FILE", "append flows and events to FILE, one JSON object per line" },

@@ -67,6 +67,8 @@ for c in attach detach "namespace label" "namespace list" "workload list" "workl
 	grep -qx "$c" "$W/commands" || fail "help -o json does not list '$c'"
 done
 ok "help lists the contract's commands ($(wc -l <"$W/commands") commands)"
+expect_eq "every command of the dispatch tables has a help entry" "[]" \
+	"$($PY -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["undocumented"]))' "$W/help.json")"
 while read -r c; do
 	# shellcheck disable=SC2086
 	run $BH $c --help

@@ -96,11 +96,12 @@ for line in open(sys.argv[1]):
     assert ' tls-node bulkhead ' in head, head
     d = json.loads(msg)
     assert d['type'] == 'flow' and d['node'] == 'tls-node', d
-    assert d['workload'] == 'tls/web' and d['namespace'] == 'tls' and d['name'] == 'web', d
-    assert d['labels'] == {'app': 'web'} and d['peer_labels'] == {'app': 'db'}, d
-    assert d['peer_namespace'] == 'tls' and d['peer_name'] == 'db', d
     assert d['time'].endswith('Z') and 'T' in d['time'], d
-    ok = True
+    me, peer = ('web', 'db') if d['dir'] == 'egress' else ('db', 'web')
+    assert d['workload'] == 'tls/' + me and d['namespace'] == 'tls' and d['name'] == me, d
+    assert d['labels'] == {'app': me} and d['peer_labels'] == {'app': peer}, d
+    assert d['peer_namespace'] == 'tls' and d['peer_name'] == peer, d
+    ok = ok or d['workload'] == 'tls/web'
 sys.exit(0 if ok else 1)
 EOF
 expect_eq "json: connected, no TLS failure" "1 0" \
@@ -124,9 +125,10 @@ for line in open(sys.argv[1]):
     hdr = re.split(r'(?<!\\)\|', cef, maxsplit=7)
     assert len(hdr) == 8 and hdr[1] == 'bulkhead' and hdr[4].startswith('flow:'), hdr
     ext = dict(re.findall(r'(\w+)=((?:[^=\\]|\\.)*?)(?= \w+=|$)', hdr[7]))
-    assert ext['workload'] == 'tls/web' and ext['dvchost'] == 'tls-node', ext
-    assert ext['dpt'] == '5432' and ext['proto'] == 'tcp', ext
-    ok = True
+    assert ext['dvchost'] == 'tls-node' and ext['dpt'] == '5432' and ext['proto'] == 'tcp', ext
+    me = 'web' if ext['dir'] == 'egress' else 'db'
+    assert ext['workload'] == 'tls/' + me and ext['labels'] == 'app\\=' + me, ext
+    ok = ok or me == 'web'
 sys.exit(0 if ok else 1)
 EOF
 stop_agent
