@@ -88,7 +88,7 @@ done <"$W/commands"
 expect_eq "every command: --help, -h and help VERB" "$(wc -l <"$W/commands")" "$n"
 run $BH policy --help
 expect_ok "an object's help lists its commands" \
-	bash -c "grep -q 'bulkhead policy apply' <<<'$OUT' && grep -q 'bulkhead policy get' <<<'$OUT'"
+	bash -c "grep -q 'bulkhead policy apply' '$W/out' && grep -q 'bulkhead policy get' '$W/out'"
 user_error "help of an unknown topic" $BH help nosuch
 user_error "help of an unknown sub-command" $BH help policy nosuch
 user_error "help with too many words" $BH help policy apply extra
@@ -139,7 +139,7 @@ run $BH workload list
 text=$OUT
 run $BH workload list -o wide
 expect_ok "-o wide has more columns than text" \
-	bash -c "[ \$(head -1 <<<'$OUT' | wc -w) -gt \$(head -1 <<<'$text' | wc -w) ]"
+	test "$(head -1 <<<"$OUT" | wc -w)" -gt "$(head -1 <<<"$text" | wc -w)"
 expect_ok "-o wide shows the identity column" grep -q IDENTITY <<<"$OUT"
 run $BH workload list --no-headers
 expect_eq "--no-headers: rows only" "2 0" "$(wc -l <<<"$OUT") $(grep -c WORKLOAD <<<"$OUT")"
