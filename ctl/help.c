@@ -52,21 +52,17 @@ static void print_indented(FILE *f, const char *text, const char *prefix)
 void bh_help_print_usage(FILE *f)
 {
 	char w[64];
-	int width = 0;
 
 	fprintf(f, "usage: bulkhead [OPTIONS] OBJECT COMMAND [ARGS]   or   bulkhead VERB [ARGS]\n\n"
 		   "bulkhead: network micro-segmentation for containers (eBPF data path).\n\n"
 		   "Commands:\n");
-	for (const struct bh_help *h = bh_help_table; h->command; h++) {
-		words(h, w, sizeof(w));
-		if (!h->hidden && (int)strlen(w) > width)
-			width = (int)strlen(w);
-	}
+	/* the full usage line of each (scripts grep for them), its summary below */
 	for (const struct bh_help *h = bh_help_table; h->command; h++) {
 		if (h->hidden)
 			continue;
 		words(h, w, sizeof(w));
-		fprintf(f, "  %-*s  %s\n", width, w, h->summary);
+		fprintf(f, "  bulkhead %s%s%s\n      %s\n", w, h->args[0] ? " " : "", h->args,
+			h->summary);
 	}
 	fprintf(f, "\nOptions (every command):\n");
 	print_opts(f, bh_help_global_opts);
