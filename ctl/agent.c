@@ -985,9 +985,11 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *ms
 
 		snprintf(r, sizeof(r), "%" PRIu64, a->records);
 		snprintf(w, sizeof(w), "%" PRIu64, a->flows_written);
-		if (err)
+		/* a failure at start is the command's one message (stderr);
+		 * one that ends a running agent is logged as well */
+		if (err && a->start_ms)
 			bh_alog(&a->log, BH_LOG_ERROR, "agent failed", "error", a->msg, NULL);
-		else
+		else if (!err)
 			bh_alog(&a->log, BH_LOG_INFO, "agent stopped", "records", r,
 				"flows_written", w, NULL);
 	}
