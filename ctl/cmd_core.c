@@ -17,8 +17,8 @@
 
 #include "cli.h"
 #include "config.h"
-#include "policy/policy.h"
-#include "policy/sync.h"
+#include "policy.h"
+#include "sync.h"
 #include "store.h"
 
 #define NS_NAME_BUF (BH_NAME_MAX + 1)

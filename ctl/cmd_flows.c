@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `bulkhead flows`: the stored flows (newest last), filtered as hubble
- * observe filters (lib/flowfilter.h); with -w/--follow, then every new
+ * observe filters (lib/agent/flowfilter.h); with -w/--follow, then every new
  * flow record the agent decodes, streamed from its unix socket
- * (lib/flowstream.h) and filtered alike. Stored rows get the labels of
+ * (lib/agent/flowstream.h) and filtered alike. Stored rows get the labels of
  * their workloads from the registry; streamed records carry their own.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The agent's exports (lib/export.c): CEF and JSON messages parse back to
+ * The agent's exports (lib/agent/export.c): CEF and JSON messages parse back to
  * exactly the values given, with the injection attempts the RFC 5424 tests
  * use (a name that carries a whole forged record, a label that closes the
  * SD element, |, \, =, CR/LF, control bytes); the CEF parser here is an
@@ -78,7 +78,7 @@ static void make_view(void)
 }
 
 /* ------------------------------------------------------------ CEF parser
- * Written from the CEF specification, not from lib/cef.c: header fields
+ * Written from the CEF specification, not from lib/agent/cef.c: header fields
  * are split at '|' not preceded by a backslash and unescape \\ and \|;
  * the extension is "key=value" pairs where a key is [A-Za-z0-9_]+ and a
  * value runs to the space before the next key; values unescape \\, \=,

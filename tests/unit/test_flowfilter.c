@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * `bulkhead flows` filters (lib/flowfilter.h) over a recorded set of flows
+ * `bulkhead flows` filters (lib/agent/flowfilter.h) over a recorded set of flows
  * with known answers (tests/unit/data/flows_recorded.json): each case sets
  * filters through the same parsers the CLI uses and must select exactly
  * its list of flow ids; each "bad" value must be refused with a message.
