@@ -112,13 +112,29 @@ static const char *labels_str(int nr, const struct bh_label *l, char *buf, size_
 	return b.len >= b.cap || b.len > max ? NULL : buf;
 }
 
+/* "flow@EID": built without printf, it is on every record's path. */
 static const char *sd_id(const struct bh_export *x, const char *what, char *buf, size_t len)
 {
 	char n[16];
+	struct sbuf b = { .p = buf, .cap = len - 1 };
 
-	snprintf(buf, len, "%s@%s", what,
-		 u64_str(x->enterprise_id ? x->enterprise_id : BH_DEFAULT_ENTERPRISE_ID, n,
-			 sizeof(n)));
+	buf[0] = '\0';
+	sb_put(&b, what);
+	sb_put(&b, "@");
+	sb_put(&b, u64_str(x->enterprise_id ? x->enterprise_id : BH_DEFAULT_ENTERPRISE_ID, n,
+			   sizeof(n)));
+	return buf;
+}
+
+/* "ns/name" without printf */
+static const char *wl_str(const char *ns, const char *name, char *buf, size_t len)
+{
+	struct sbuf b = { .p = buf, .cap = len - 1 };
+
+	buf[0] = '\0';
+	sb_put(&b, ns);
+	sb_put(&b, "/");
+	sb_put(&b, name);
 	return buf;
 }
 
@@ -320,8 +336,7 @@ static int syslog_flow_sd(struct bh_export *x, const struct bh_flow_view *v)
 	struct bh_sd_param p[32];
 	int n = 0, err;
 
-	snprintf(wl, sizeof(wl), "%s/%s", v->ns, v->name);
-	p[n++] = (struct bh_sd_param){ "workload", wl };
+	p[n++] = (struct bh_sd_param){ "workload", wl_str(v->ns, v->name, wl, sizeof(wl)) };
 	p[n++] = (struct bh_sd_param){ "namespace", v->ns };
 	p[n++] = (struct bh_sd_param){ "name", v->name };
 	if (v->wl && labels_str(v->wl->nr_labels, v->wl->labels, lab, sizeof(lab),
