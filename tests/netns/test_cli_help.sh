@@ -245,8 +245,10 @@ expect_eq "completes -o formats" "text wide json yaml" "${got[3]}"
 
 # make install puts both man pages and both completions in place
 D=$W/destdir
+# the version of the binary under test: make then has nothing to rebuild
+V=$($BH version -o json | $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
 if make -s -C "$BH_ROOT" install DESTDIR="$D" PREFIX=/usr CNI_BIN_DIR=/usr/lib/cni \
-	BUILD="$BUILD" >"$W/install.log" 2>&1; then
+	BUILD="$BUILD" BH_VERSION="$V" >"$W/install.log" 2>&1; then
 	for f in usr/sbin/bulkhead usr/lib/cni/bulkhead-cni usr/share/man/man8/bulkhead.8 \
 		usr/share/man/man8/bulkhead-cni.8 usr/share/bash-completion/completions/bulkhead \
 		usr/share/zsh/vendor-completions/_bulkhead; do
