@@ -30,7 +30,7 @@ BPFTOOL     ?= bpftool
 POLICY_PKGS := yaml-0.1
 CORE_PKGS   := libbpf libxdp sqlite3 $(POLICY_PKGS)
 CNI_PKGS    := $(CORE_PKGS) json-c libmnl
-AGENT_PKGS  := $(CNI_PKGS) libpcap gnutls
+AGENT_PKGS  := $(CNI_PKGS) libpcap libcurl libnftnl gnutls
 NFT_PKGS    := libmnl libnftnl
 ALL_PKGS    := $(AGENT_PKGS) $(NFT_PKGS)
 pkg_cflags   = $(shell pkg-config --cflags $(1) 2>/dev/null)
@@ -51,7 +51,9 @@ NFT_INC     := $(POLICY_INC) -Ibench/nft
 BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
 TEST_INC    := -I. $(BENCH_INC) -Ictl
 
-BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
+# bpf_tracing.h names the registers of the target architecture
+BPF_ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_ARCH) \
                -I/usr/include/$(ARCH_TRIPLET) -Ilib -Ilib/bpf
 
 # Debian packages the build, the tests and the demo need, checked against
@@ -64,8 +66,9 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
             libmnl-dev libnftnl-dev libpcap-dev libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
             jq sqlite3 procps iputils-ping rsyslog graphviz podman runc \
-            containernetworking-plugins busybox-static libgnutls28-dev rsyslog-gnutls \
-            gnutls-bin bash-completion zsh groff-base bsdutils
+            containernetworking-plugins busybox-static libcurl4-openssl-dev docker.io \
+            containerd libgnutls28-dev rsyslog-gnutls gnutls-bin bash-completion zsh \
+            groff-base bsdutils
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))

@@ -67,6 +67,7 @@ if [ -x "$ABS_BUILD/bench/bench_ingest" ]; then
 else
 	echo; echo "== bench_ingest: not built ($ABS_BUILD/bench/bench_ingest), skipped"
 fi
+part bench_sockproc 120 "$ABS_BUILD/bench/bench_sockproc" 4000 21
 if [ -f bench/bench_cni.sh ]; then
 	part bench_cni 300 bash bench/bench_cni.sh
 else

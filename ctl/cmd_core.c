@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "docker_gate.h"
 #include "policy.h"
 #include "sync.h"
 #include "store.h"
@@ -1009,6 +1010,19 @@ static int cmd_reset(struct bh_cli *cli, int argc, char **argv)
 	}
 	if ((status = bh_cli_open(cli, false, &ctx)))
 		return status;
+	{
+		/* the agent's Docker gate (docs/docker.md), if it made one: named
+		 * after the state directory, which bh_reset removes */
+		char gate[BH_GATE_TABLE_LEN];
+
+		bh_docker_gate_name(bh_ctx_state_dir(ctx), gate);
+		err = bh_docker_gate_delete(gate);
+		if (err) {
+			bh_ctx_close(ctx);
+			return bh_cli_fail(BH_EXIT_SYSTEM, "reset: cannot remove the nftables table "
+					   "bridge %s: %s", gate, strerror(-err));
+		}
+	}
 	err = bh_reset(ctx);
 	if (err) {
 		status = bh_cli_ctx_fail(ctx, err, "reset");

@@ -405,6 +405,48 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
  * with the layout (libbpf reuses a pinned map after a shallow check). The
  * BPF objects define the maps under these names (lib/bpf/maps.h); the
  * loader refuses to run when one of them is not pinned after a load. */
+/* --------------------------------------------------------- socket side
+ * bh_sockproc_v1 (ring buffer, BH_SOCKPROC_RING_BYTES): one struct
+ * bh_sockproc_rec per TCP connection a container started or accepted: the
+ * process that owned it (lib/bpf/sockproc.h). A full ring drops records
+ * and counts them. The private maps that carry a process between state
+ * changes hold BH_SOCKPROC_ENTRIES (LRU: the oldest goes when full).
+ */
+#ifndef BH_SOCKPROC_ENTRIES
+#define BH_SOCKPROC_ENTRIES	65536
+#endif
+#ifndef BH_SOCKPROC_RING_BYTES
+#define BH_SOCKPROC_RING_BYTES	(1 << 20)
+#endif
+enum { BH_SOCKPROC_CONNECT = 1, BH_SOCKPROC_ACCEPT = 2 };
+
+struct bh_sockproc_key {
+	__u32 netns;		/* network namespace inode */
+	__u16 lport, rport;	/* host order; local = the container's side */
+	__u8 laddr[16], raddr[16];	/* IPv4-mapped for IPv4 */
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct bh_sockproc_val {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 cgroup_id;	/* cgroup v2 id (bpf_get_current_cgroup_id) */
+	__u32 tgid, pid;
+	char comm[16];
+	char exe[32];		/* executable's file name, truncated */
+	__u8 dir;		/* BH_SOCKPROC_CONNECT / _ACCEPT */
+	__u8 pad[7];
+};
+struct bh_sockproc_rec {
+	struct bh_sockproc_key key;
+	__u32 pad;
+	struct bh_sockproc_val val;
+};
+_Static_assert(sizeof(struct bh_sockproc_rec) == 128, "bh_sockproc_rec layout");
+_Static_assert(sizeof(struct bh_sockproc_key) == 44, "bh_sockproc_key layout");
+_Static_assert(sizeof(struct bh_sockproc_val) == 80, "bh_sockproc_val layout");
+
+#define BH_MAP_SOCKPROC		"bh_sockproc_v1"
 #define BH_MAP_WORKLOADS	"bh_workloads_v1"
 #define BH_MAP_IPCACHE		"bh_ipcache_v1"
 #define BH_MAP_POLICY		"bh_policy_v1"

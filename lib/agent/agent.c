@@ -39,6 +39,7 @@
 #include "baseline.h"
 #include "capture.h"
 #include "detect.h"
+#include "docker_watch.h"
 #include "export.h"
 #include "flowagg.h"
 #include "flowrec.h"
@@ -50,7 +51,7 @@
 #define BASELINE_TTL_MS	5000
 #define F_LEARN		0x1	/* flow_user flag: add to the baseline at flush */
 
-enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_STREAM };
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_STREAM, TAG_DOCKER };
 
 struct slot_state {
 	char id[2 * BH_NAME_MAX + 2];	/* ns/name the counters belong to */
@@ -87,6 +88,7 @@ struct agent {
 	/* what was last logged about the outputs (log on change only) */
 	bool syslog_up;
 	uint64_t tls_failures, jsonl_errors, syslog_errors;
+	struct bh_docker_watch *docker;	/* docker: section (docker_watch.h) */
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
@@ -149,6 +151,12 @@ static void agent_event(struct agent *a, const char *ns, const char *name, const
 	bh_alog(&a->log, !strcmp(sev, "alert") || !strcmp(sev, "warning") ? BH_LOG_WARNING
 									: BH_LOG_INFO,
 		kind, "workload", wl, "severity", sev, "detail", detail, NULL);
+}
+
+static void docker_log(void *arg, const char *ns, const char *name, const char *kind,
+		       const char *sev, const char *detail)
+{
+	agent_event(arg, ns, name, kind, sev, detail);
 }
 
 /* ------------------------------------------------------- quarantine */
@@ -859,6 +867,18 @@ static int setup(struct agent *a)
 		if (!bh_agent_state_get(a->db, "records_lost_reported", &v) && v > 0)
 			a->lost_reported = (uint64_t)v;
 	}
+	if (c->docker) {
+		struct bh_docker_watch_opts dopts = {
+			.socket = c->docker_socket, .ns = c->docker_namespace,
+			.mode = c->docker_mode, .log = docker_log, .log_arg = a,
+		};
+
+		err = bh_docker_watch_open(a->ctx, &dopts, &a->docker, a->msg, sizeof(a->msg));
+		if (err)
+			return err;
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_DOCKER };
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_docker_watch_fd(a->docker), &ev);
+	}
 	bh_agent_state_set(a->db, "started_ms", now_ms(CLOCK_REALTIME));
 	a->start_ms = now_ms(CLOCK_REALTIME);
 	{
@@ -892,6 +912,7 @@ static void teardown(struct agent *a)
 		bh_syslog_watch_fini(&a->sw, a->x.syslog);
 		bh_syslog_close(a->x.syslog);
 	}
+	bh_docker_watch_close(a->docker);
 	bh_jsonl_close(a->x.jsonl);
 	bh_metrics_server_close(a->metrics);
 	bh_flowstream_close(a->stream);
@@ -969,6 +990,9 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg,
 				break;
 			case TAG_STREAM:
 				bh_flowstream_handle(a->stream);
+				break;
+			case TAG_DOCKER:
+				bh_docker_watch_handle(a->docker);
 				break;
 			default:
 				break;	/* syslog: pumped below */

@@ -40,6 +40,9 @@ void bh_agent_config_defaults(struct bh_agent_config *c)
 	c->capture_seconds = 30;
 	c->capture_max_bytes = 10 << 20;
 	c->deviation_rate = 60;
+	snprintf(c->docker_socket, sizeof(c->docker_socket), "/run/docker.sock");
+	snprintf(c->docker_namespace, sizeof(c->docker_namespace), "docker");
+	c->docker_mode = BH_MODE_ENFORCE;
 }
 
 const char *bh_agent_config_error_format(const struct bh_agent_config_error *e,
@@ -488,6 +491,34 @@ static int metrics_key(struct cfg_parser *p, const char *key, yaml_node_t *v, co
 	return unknown(p, v, f);
 }
 
+static int docker_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
+{
+	struct bh_agent_config *c = p->c;
+	const char *s = scalar(v);
+
+	if (!strcmp(key, "socket")) {
+		if (!s || s[0] != '/')
+			return cfg_fail(p, v, f, "expected an absolute path to Docker's API socket");
+		return get_str(p, v, f, c->docker_socket, sizeof(c->docker_socket));
+	}
+	if (!strcmp(key, "namespace")) {
+		struct bh_label l;
+		char kv[BH_NAME_MAX + 64];
+
+		/* a namespace name is a label value (kubernetes.io/metadata.name) */
+		snprintf(kv, sizeof(kv), "ns=%s", s ? s : "");
+		if (!s || !*s || strchr(s, '/') || bh_label_parse(kv, &l))
+			return cfg_fail(p, v, f, "expected a namespace name such as docker");
+		return get_str(p, v, f, c->docker_namespace, sizeof(c->docker_namespace));
+	}
+	if (!strcmp(key, "mode")) {
+		if (!s || bh_mode_parse(s, &c->docker_mode))
+			return cfg_fail(p, v, f, "expected learn, monitor or enforce");
+		return 0;
+	}
+	return unknown(p, v, f);
+}
+
 static int top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
 {
 	if (!strcmp(key, "syslog")) {
@@ -516,6 +547,10 @@ static int top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const 
 		return get_str(p, v, f, p->c->node, sizeof(p->c->node));
 	if (!strcmp(key, "log"))
 		return each_key(p, v, f, log_key);
+	if (!strcmp(key, "docker")) {
+		p->c->docker = true;
+		return each_key(p, v, f, docker_key);
+	}
 	return unknown(p, v, f);
 }
 

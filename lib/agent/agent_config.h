@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bulkhead.h"
 #include "detect.h"
 #include "export.h"
 #include "syslog.h"
@@ -57,6 +58,11 @@ struct bh_agent_config {
 	uint32_t deviation_rate;
 	/* metrics: {listen} */
 	char metrics_listen[128];		/* "" = off */
+	/* docker: {socket, namespace, mode} (docs/docker.md) */
+	bool docker;				/* the section is present */
+	char docker_socket[108];		/* sun_path */
+	char docker_namespace[BH_NAME_MAX + 1];
+	enum bh_mode docker_mode;
 };
 
 struct bh_agent_config_error {

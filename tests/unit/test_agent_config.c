@@ -140,6 +140,10 @@ static const struct bad_case bad[] = {
 	{ "store: {flush_ms: 1}\n", 1, "store.flush_ms" },
 	{ "deviations: {max_per_minute: 0}\n", 1, "deviations.max_per_minute" },
 	{ "sylog: {target: x}\n", 1, "sylog" },
+	{ "docker:\n  socket: run/docker.sock\n", 2, "docker.socket" },
+	{ "docker:\n  socket: /run/docker.sock\n  namespace: a/b\n", 3, "docker.namespace" },
+	{ "docker:\n  mode: strict\n", 2, "docker.mode" },
+	{ "docker:\n  sock: /x\n", 2, "docker.sock" },
 	{ "- just\n- a list\n", 1, "" },
 };
 
@@ -159,6 +163,33 @@ static void test_errors(void **state)
 		assert_non_null(strstr(msg, "agent.yaml:"));
 		assert_true(strlen(e.msg) > 0);
 	}
+}
+
+/* The docker section exactly as docs/docker.md writes it; its defaults. */
+static void test_docker(void **state)
+{
+	struct bh_agent_config c;
+	struct bh_agent_config_error e;
+
+	(void)state;
+	assert_int_equal(parse("", &c, &e), 0);
+	assert_false(c.docker);
+	assert_int_equal(parse("docker:\n  socket: /run/docker.sock     # Docker's API socket\n"
+			       "  namespace: docker\n  mode: enforce\n", &c, &e), 0);
+	assert_true(c.docker);
+	assert_string_equal(c.docker_socket, "/run/docker.sock");
+	assert_string_equal(c.docker_namespace, "docker");
+	assert_int_equal(c.docker_mode, BH_MODE_ENFORCE);
+	assert_int_equal(parse("docker: {socket: /tmp/d.sock, namespace: apps, mode: learn}\n",
+			       &c, &e), 0);
+	assert_string_equal(c.docker_socket, "/tmp/d.sock");
+	assert_string_equal(c.docker_namespace, "apps");
+	assert_int_equal(c.docker_mode, BH_MODE_LEARN);
+	/* an empty section follows the default socket */
+	assert_int_equal(parse("docker: {}\n", &c, &e), 0);
+	assert_true(c.docker);
+	assert_string_equal(c.docker_socket, "/run/docker.sock");
+	assert_int_equal(c.docker_mode, BH_MODE_ENFORCE);
 }
 
 static void test_yaml_syntax_error(void **state)
@@ -230,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_syslog_shorthand),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_yaml_syntax_error),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_scalars),

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Socket side: which process owns a TCP connection a container opens or
+ * accepts (tc/bulkhead_sock.bpf.c says from which events), sent with
+ * the connection's 5-tuple as the container sees it and its network
+ * namespace through the ring buffer bh_sockproc_v1, for the agent to join
+ * with the veth's flow records. Two private LRUs carry the process between events:
+ * bh_sockproc_pend_v1 (socket -> connecting process) and
+ * bh_sockproc_listen_v1 ((netns, port) -> listening process).
+ *
+ * The kernel types are declared here with only the fields read, marked
+ * preserve_access_index: libbpf relocates each access against the running
+ * kernel's BTF (CO-RE), so one object serves 6.1 and 6.18.
+ */
+#ifndef BULKHEAD_BPF_SOCKPROC_H
+#define BULKHEAD_BPF_SOCKPROC_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "bulkhead_abi.h"
+
+#define BH_AF_INET	2
+#define BH_AF_INET6	10
+
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
+} __attribute__((preserve_access_index));
+
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	possible_net_t skc_net;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct qstr {
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct qstr d_name;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct path f_path;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+	struct file *exe_file;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct mm_struct *mm;
+} __attribute__((preserve_access_index));
+
+/* Each connection's record goes to the agent through a ring buffer; the
+ * agent keeps the bounded LRU that joins them with the veth's records.
+ * (An LRU hash here cost about 2 us per connection once full: every
+ * update evicts.) A full ring drops the record and counts it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BH_SOCKPROC_RING_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_sockproc_v1 SEC(".maps");
+
+__u64 bh_sockproc_lost;		/* records the full ring dropped */
+
+static __always_inline void bh_sockproc_emit(const struct bh_sockproc_key *k,
+					     const struct bh_sockproc_val *v)
+{
+	struct bh_sockproc_rec *r = bpf_ringbuf_reserve(&bh_sockproc_v1, sizeof(*r), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&bh_sockproc_lost, 1);
+		return;
+	}
+	r->key = *k;
+	r->val = *v;
+	/* no wakeup per record: the reader drains on its timer, as the agent
+	 * does for flow records (a wakeup per connection cost ~10 us here) */
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+}
+
+/* Key as the container sees the connection: its own address and port
+ * first. IPv4 is stored IPv4-mapped, as everywhere in bulkhead. */
+static __always_inline int bh_sockproc_key(struct sock *sk, struct bh_sockproc_key *k)
+{
+	unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->netns = BPF_CORE_READ(net, ns.inum);
+	k->proto = 6;	/* IPPROTO_TCP */
+	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	k->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == BH_AF_INET) {
+		__be32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__be32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		k->laddr[10] = k->laddr[11] = 0xff;
+		k->raddr[10] = k->raddr[11] = 0xff;
+		__builtin_memcpy(&k->laddr[12], &l, 4);
+		__builtin_memcpy(&k->raddr[12], &r, 4);
+		return 0;
+	}
+	if (family == BH_AF_INET6) {
+		BPF_CORE_READ_INTO(&k->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&k->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		return 0;
+	}
+	return -1;
+}
+
+struct bh_sockproc_lkey {
+	__u32 netns;
+	__u32 port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BH_SOCKPROC_ENTRIES);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);		/* per-CPU LRU lists: no shared lock */
+	__type(key, __u64);				/* struct sock * */
+	__type(value, struct bh_sockproc_val);
+} bh_sockproc_pend_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct bh_sockproc_lkey);
+	__type(value, struct bh_sockproc_val);
+} bh_sockproc_listen_v1 SEC(".maps");
+
+#define BH_TCP_ESTABLISHED	1
+#define BH_TCP_SYN_SENT		2
+#define BH_TCP_SYN_RECV		3
+#define BH_TCP_CLOSE		7
+#define BH_TCP_LISTEN		10
+
+/* The calling process (only meaningful in a syscall's context). */
+static __always_inline void bh_sockproc_current(struct bh_sockproc_val *v, __u8 dir)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+	const unsigned char *exe;
+
+	__builtin_memset(v, 0, sizeof(*v));
+	v->tgid = id >> 32;
+	v->pid = (__u32)id;
+	v->cgroup_id = bpf_get_current_cgroup_id();
+	v->ts_ns = bpf_ktime_get_ns();
+	v->dir = dir;
+	bpf_get_current_comm(v->comm, sizeof(v->comm));
+	/* the executable's file name (its full path is resolved in user
+	 * space from /proc/PID/exe while the process lives) */
+	exe = BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
+	if (exe)
+		bpf_probe_read_kernel_str(v->exe, sizeof(v->exe), exe);
+}
+
+static __always_inline void bh_sockproc_state(struct sock *sk, int oldstate, int newstate)
+{
+	struct bh_sockproc_val v, *p;
+	struct bh_sockproc_key k;
+	__u64 skp = (__u64)(unsigned long)sk;
+
+	if (!sk)
+		return;
+	if (oldstate == BH_TCP_CLOSE && newstate == BH_TCP_SYN_SENT) {
+		bh_sockproc_current(&v, BH_SOCKPROC_CONNECT);
+		bpf_map_update_elem(&bh_sockproc_pend_v1, &skp, &v, BPF_ANY);
+	} else if (oldstate == BH_TCP_SYN_SENT && newstate == BH_TCP_ESTABLISHED) {
+		p = bpf_map_lookup_elem(&bh_sockproc_pend_v1, &skp);
+		if (p && !bh_sockproc_key(sk, &k))
+			bh_sockproc_emit(&k, p);
+		bpf_map_delete_elem(&bh_sockproc_pend_v1, &skp);
+	} else if (newstate == BH_TCP_LISTEN) {
+		struct bh_sockproc_lkey lk = { 0 };
+
+		if (bh_sockproc_key(sk, &k))
+			return;
+		lk.netns = k.netns;
+		lk.port = k.lport;
+		bh_sockproc_current(&v, BH_SOCKPROC_ACCEPT);
+		bpf_map_update_elem(&bh_sockproc_listen_v1, &lk, &v, BPF_ANY);
+	} else if (oldstate == BH_TCP_SYN_RECV && newstate == BH_TCP_ESTABLISHED) {
+		struct bh_sockproc_lkey lk = { 0 };
+
+		if (bh_sockproc_key(sk, &k))
+			return;
+		lk.netns = k.netns;
+		lk.port = k.lport;
+		p = bpf_map_lookup_elem(&bh_sockproc_listen_v1, &lk);
+		if (p)
+			bh_sockproc_emit(&k, p);
+	}
+	/* a connect that never establishes leaves its entry in
+	 * bh_sockproc_pend_v1 to age out of the LRU: deleting it on every
+	 * close would cost a hash operation per connection end */
+}
+
+#endif /* BULKHEAD_BPF_SOCKPROC_H */
