@@ -31,7 +31,7 @@ BPFTOOL     ?= bpftool
 POLICY_PKGS := yaml-0.1
 CORE_PKGS   := libbpf libxdp sqlite3 $(POLICY_PKGS)
 CNI_PKGS    := $(CORE_PKGS) json-c libmnl
-AGENT_PKGS  := $(CNI_PKGS) libpcap libcurl libnftnl
+AGENT_PKGS  := $(CNI_PKGS) libpcap libcurl libnftnl gnutls
 CLI_PKGS    := $(AGENT_PKGS) libmicrohttpd
 NFT_PKGS    := libmnl libnftnl
 ALL_PKGS    := $(AGENT_PKGS) $(NFT_PKGS)
@@ -48,7 +48,7 @@ POLICY_INC  := $(ABI_INC) -Ipolicy
 CORE_INC    := $(POLICY_INC) -Ilib/core -I$(BUILD)
 AGENT_INC   := $(POLICY_INC) -Ilib/core -Ilib/agent
 CNI_INC     := $(POLICY_INC) -Ilib/core
-CTL_INC     := $(AGENT_INC) -Ictl
+CTL_INC     := $(AGENT_INC) -Ictl -I$(BUILD)/gen
 NFT_INC     := $(POLICY_INC) -Ibench/nft
 BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
 TEST_INC    := -I. $(BENCH_INC) -Ictl
@@ -65,13 +65,14 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_
 # machine needs nothing but `make demo`.
 BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
-            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-gnutls-dev
+            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-gnutls-dev \
+            libgnutls28-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) \
             xdp-tools libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
             jq sqlite3 procps iputils-ping rsyslog graphviz podman runc \
             containernetworking-plugins busybox-static dpkg-dev curl openssl docker.io \
-            containerd
+            containerd rsyslog-gnutls gnutls-bin bash-completion zsh groff-base bsdutils
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
@@ -92,6 +93,9 @@ NFT_LIB     := $(BUILD)/libbhnft.a
 ALL_LIBS    := $(AGENT_LIB) $(NFT_LIB) $(CORE_LIB) $(POLICY_LIB)
 
 BINS        := $(BUILD)/bulkhead $(BUILD)/bulkhead-cni
+# Generated from the help table by the binary itself (ctl/completion.c).
+GENERATED   := $(BUILD)/completion/bulkhead.bash $(BUILD)/completion/_bulkhead \
+               $(BUILD)/man/bulkhead.8
 
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
@@ -107,7 +111,7 @@ BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 .SECONDARY:
 
 all: deps layers $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH_BINS)
-all: $(TEST_TOOLS)
+all: $(TEST_TOOLS) $(GENERATED)
 
 # ------------------------------------------------------------------ deps
 # .deps: everything build, tests and demo need; .build-deps: what building
@@ -116,7 +120,8 @@ deps: $(BUILD)/.deps
 $(BUILD)/.deps: PKG_LIST = $(DEB_PKGS)
 $(BUILD)/.build-deps: PKG_LIST = $(BUILD_DEB_PKGS)
 $(BUILD)/.deps: | $(BUILD)/.build-deps	# one apt-get at a time
-$(BUILD)/.deps $(BUILD)/.build-deps:
+# Checked again when the Makefile (and so the package lists) changes.
+$(BUILD)/.deps $(BUILD)/.build-deps: Makefile
 	@missing=""; for p in $(PKG_LIST); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -157,9 +162,32 @@ $(eval $(call room,tests/lib,$(TEST_INC),$(ALL_PKGS)))
 $(CNI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CNI_INC) $(call pkg_cflags,$(CNI_PKGS)) -c $< -o $@
-$(CLI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps
+$(CLI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps $(BUILD)/gen/version.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CTL_INC) $(call pkg_cflags,$(CLI_PKGS)) -c $< -o $@
+
+# `bulkhead version`: git describe at build time. Rewritten only when it
+# changes, so a rebuild without a new commit recompiles nothing.
+BH_VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+LIBXDP_VER  := $(shell pkg-config --modversion libxdp 2>/dev/null || echo unknown)
+$(BUILD)/gen/version.h: FORCE | $(BUILD)/.build-deps
+	@mkdir -p $(@D)
+	@printf '#define BH_VERSION "%s"\n#define BH_LIBXDP_VERSION "%s"\n' \
+	  '$(BH_VERSION)' '$(LIBXDP_VER)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+.PHONY: FORCE
+FORCE:
+
+# Completion and man page, printed by the binary from its help table.
+$(BUILD)/completion/bulkhead.bash: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion bash >$@
+$(BUILD)/completion/_bulkhead: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion zsh >$@
+$(BUILD)/man/bulkhead.8: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion man >$@
 
 # Rebuilt whole: `ar r` never drops a member whose source was removed.
 $(POLICY_LIB): $(POLICY_OBJS)
@@ -239,14 +267,10 @@ DOC_DIR          ?= $(PREFIX)/share/doc/bulkhead
 MAN_DIR          ?= $(PREFIX)/share/man
 BASH_COMP_DIR    ?= $(PREFIX)/share/bash-completion/completions
 
-# Written by the CLI work; installed when present.
-MAN_PAGES        := $(wildcard man/*.[1-8] docs/man/*.[1-8])
-BASH_COMPLETION  := $(wildcard completion/bulkhead completion/bulkhead.bash \
-                               contrib/completion/bulkhead.bash)
 PRODUCT_DOCS     := README.md $(wildcard docs/*.md)
 
 .PHONY: install deb
-install: $(BINS)
+install: $(BINS) $(GENERATED)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BIN_DIR) \
 	  $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(DOC_DIR)
 	install -m 0755 $(BUILD)/bulkhead $(DESTDIR)$(PREFIX)/sbin/bulkhead
@@ -257,11 +281,13 @@ install: $(BINS)
 	    ctl/bulkhead-agent.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bulkhead-agent.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/bulkhead-agent.service
 	install -m 0644 $(PRODUCT_DOCS) $(DESTDIR)$(DOC_DIR)/
-	$(if $(MAN_PAGES),for m in $(MAN_PAGES); do s=$${m##*.}; \
-	  install -d $(DESTDIR)$(MAN_DIR)/man$$s; \
-	  install -m 0644 $$m $(DESTDIR)$(MAN_DIR)/man$$s/; done)
-	$(if $(BASH_COMPLETION),install -d $(DESTDIR)$(BASH_COMP_DIR) && \
-	  install -m 0644 $(firstword $(BASH_COMPLETION)) $(DESTDIR)$(BASH_COMP_DIR)/bulkhead)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	install -m 0644 $(BUILD)/man/bulkhead.8 docs/man/bulkhead-cni.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(BUILD)/completion/bulkhead.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bulkhead
+	install -m 0644 $(BUILD)/completion/_bulkhead $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_bulkhead
 
 deb: $(BINS)
 	BUILD=$(BUILD) VERSION=$(VERSION) MAKE="$(MAKE)" ./docs/deploy/mkdeb.sh

@@ -253,6 +253,16 @@ bool bh_selector_match(const struct bh_selector *sel, int nr, const struct bh_la
 /* Free one policy's members (bh_policy_set_free calls it for each item). */
 void bh_policy_free(struct bh_policy *p);
 
+/* ------------------------------------------------- additions (CLI habits)
+ * (the kubectl-style selector string parser is in the core,
+ * lib/core/selector_string.c: it checks label syntax with the core's
+ * bh_label_parse) */
+void bh_selector_free(struct bh_selector *s);
+/* metadata.labels of a stored policy's source (its own YAML text), for
+ * `policy list -l`. *nr in: room in labels, out: labels found (extra
+ * ones are ignored). A source without labels gives 0. */
+int bh_policy_source_labels(const char *source, int *nr, struct bh_label *labels);
+
 /* Notes on the API above (policy/ implementation):
  * - bh_eval on a direction nothing isolates and nothing denies gives
  *   verdict BH_PV_ALLOW, rule_id 0, isolated false (audit fields alike).

@@ -265,18 +265,19 @@ static bool table_exists(sqlite3 *db)
 int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 			 int (*fn)(const struct bh_flow_row *r, void *arg), void *arg)
 {
-	/* newest `limit` rows, shown oldest first */
-	static const char sql[] =
-		"SELECT * FROM (SELECT id, " COLS " FROM flows WHERE id > ?1 AND last_ms >= ?2"
-		" AND (?3 IS NULL OR (ns = ?3 AND name = ?4)) ORDER BY id DESC LIMIT ?5)"
-		" ORDER BY id";
+	/* newest `limit` rows, shown oldest first (or newest first) */
+#define FLOWS_WHERE \
+	"FROM flows WHERE id > ?1 AND last_ms >= ?2 AND (?3 IS NULL OR ns = ?3)" \
+	" AND (?4 IS NULL OR name = ?4) AND (?6 = 0 OR first_ms <= ?6) ORDER BY id DESC LIMIT ?5"
+	static const char sql[] = "SELECT * FROM (SELECT id, " COLS " " FLOWS_WHERE ") ORDER BY id";
+	static const char sql_desc[] = "SELECT id, " COLS " " FLOWS_WHERE;
 	struct bh_flow_row *r;
 	sqlite3_stmt *st;
 	int rc, ret = 0;
 
 	if (!table_exists(db))
 		return 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, q->newest_first ? sql_desc : sql, -1, &st, NULL) != SQLITE_OK)
 		return bh_sql_errno(sqlite3_errcode(db));
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -285,11 +286,12 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 	}
 	sqlite3_bind_int64(st, 1, q->after_id);
 	sqlite3_bind_int64(st, 2, q->since_ms);
-	if (q->ns) {
+	if (q->ns)
 		sqlite3_bind_text(st, 3, q->ns, -1, SQLITE_STATIC);
+	if (q->name)
 		sqlite3_bind_text(st, 4, q->name, -1, SQLITE_STATIC);
-	}
 	sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : -1);
+	sqlite3_bind_int64(st, 6, q->until_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r->id = sqlite3_column_int64(st, 0);
 		bh_sql_text(st, 1, r->ns, sizeof(r->ns));

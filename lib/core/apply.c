@@ -39,14 +39,17 @@ static int finish(struct bh_ctx *ctx, struct bh_tx *tx)
 	struct bh_sync_plan *plan;
 	char msg[512];
 	bool user;
+	__s64 t0 = bh_ctx_sync_start();
 	int err;
 
 	err = bh_sync_prepare(ctx, &plan);
 	if (err) {
+		bh_ctx_sync_done(ctx, err, t0);
 		bh_store_end(tx, false);	/* nothing swapped yet */
 		return err;
 	}
 	err = bh_sync_commit(ctx, plan);
+	bh_ctx_sync_done(ctx, err, t0);
 	bh_sync_plan_free(plan);
 	if (!err) {
 		err = bh_store_end(tx, true);
@@ -170,7 +173,8 @@ static int apply_set(struct bh_ctx *ctx, const char *path, struct bh_policy_set 
 
 	if (set.nr == 0) {
 		bh_policy_set_free(&set);
-		return bh_ctx_set_error(ctx, -EINVAL, true, "%s: no policy in the file", path);
+		return bh_ctx_set_error(ctx, -EINVAL, true, "%s: no policy in the file",
+					 strcmp(path, "-") ? path : "<stdin>");
 	}
 	err = check_duplicates(ctx, &set);
 	if (err)

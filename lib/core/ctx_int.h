@@ -35,6 +35,11 @@ struct bh_ctx {
 	int map_fds[BH_M_MAX];
 	int prog_fds[BH_P_MAX];
 	__u32 prog_ids[BH_P_MAX];
+	/* counted here, added to the store's counters at close */
+	uint64_t syncs_ok, syncs_err;
+	__s64 sync_last_ms, sync_last_us;
+	int nr_counts;
+	struct { char name[40]; __s64 delta; } counts[8];
 	bool err_user;
 	char err[512];
 };

@@ -612,3 +612,32 @@ static int ct_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex)
 
 	return ct_delete_matching(ctx, purge_match, &a, "delete a stale conntrack entry", &n);
 }
+
+/* Occupancy of conntrack for metrics: read only what is pinned, never
+ * load or create anything (a scrape before the first attach counts 0). */
+int bh_ct_count(struct bh_ctx *ctx, uint64_t *entries, uint64_t *capacity)
+{
+	static const enum bh_map_idx maps[] = { BH_M_CT, BH_M_CT4 };
+	static const size_t ksz[] = { sizeof(struct bh_ct_key), sizeof(struct bh_ct4_key) };
+	int err;
+
+	*entries = *capacity = 0;
+	if (!ctx->loaded && ctx->map_fds[BH_M_CT] < 0 && (err = bh_loader_open_pinned(ctx)))
+		return err;
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bh_ct_val *vals;
+		void *keys;
+		size_t nr;
+
+		if (ctx->map_fds[maps[i]] < 0)
+			continue;
+		err = ct_read_map(ctx, maps[i], ksz[i], &keys, &vals, &nr);
+		if (err)
+			return err;
+		free(keys);
+		free(vals);
+		*entries += nr;
+		*capacity += BH_CT_SIZE;
+	}
+	return *capacity ? 0 : -ENOENT;
+}

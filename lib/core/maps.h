@@ -91,4 +91,8 @@ int bh_maps_flows_cut(struct bh_ctx *ctx,
 		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
 		      void *arg, int *nr_cut);
 
+/* Entries in conntrack now and its capacity (both maps): for metrics.
+ * -ENOENT when nothing is pinned yet. */
+int bh_ct_count(struct bh_ctx *ctx, uint64_t *entries, uint64_t *capacity);
+
 #endif /* BULKHEAD_MAPS_H */

@@ -81,12 +81,12 @@ assert not [p for k in ("xdp","tcx_ingress","tcx_egress") for p in h[k] if p["ou
 # reset: the lock and an otherwise empty state dir go; a dir with other files stays
 S2=$BULKHEAD_STATE_DIR/inner
 mkdir -p "$S2"
-bh_on_exit "BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset; rm -rf '$BULKHEAD_BPFFS-2'"
+bh_on_exit "BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset --yes; rm -rf '$BULKHEAD_BPFFS-2'"
 BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH attach "$T"b --workload r/b --ip 10.77.9.20 >/dev/null
 expect_ok "second instance has a lock file" test -e "$S2/lock"
-expect_ok "reset the second instance" env BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset
+expect_ok "reset the second instance" env BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset --yes
 expect_fail "reset removed the empty state dir" test -e "$S2"
 mkdir -p "$S2"; echo "# operator notes" >"$S2/config"
 BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH attach "$T"b --workload r/b --ip 10.77.9.20 >/dev/null
-expect_ok "reset again" env BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset
+expect_ok "reset again" env BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset --yes
 expect_eq "only the operator's file is left" "config" "$(ls -A "$S2")"
