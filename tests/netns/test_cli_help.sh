@@ -239,7 +239,7 @@ comp bulkhead flows -o ""
 EOF
 mapfile -t got < <(bash "$W/try.sh")
 expect_eq "completes 'po' to policy" "policy" "${got[0]}"
-expect_eq "completes policy's commands" "apply delete list get test" "${got[1]}"
+expect_eq "completes policy's commands" "apply delete list get test validate" "${got[1]}"
 expect_eq "completes flows' options" "--verdict --version" "${got[2]}"
 expect_eq "completes -o formats" "text wide json yaml" "${got[3]}"
 
