@@ -66,6 +66,9 @@
 enum bh_dir {
 	BH_DIR_INGRESS = 0,
 	BH_DIR_EGRESS = 1,
+	/* added to a direction (2, 3): the keys that let a "named" protocol
+	 * (not TCP/UDP/SCTP/ICMP of its family) pass, see bh_policy_key */
+	BH_DIR_NAMED = 2,
 	BH_DIR_META = 0xff,	/* quarantine marker key, see bh_policy_key */
 	BH_DIR_DIGEST = 0xfe,	/* userspace's content digest key, see bh_policy_key */
 };
@@ -115,6 +118,12 @@ struct bh_ipcache_val {
  * The compiler resolves conflicts inside one identity chain (a deny
  * covering a longer allow turns it into a deny) and copies inherited
  * values down so that a longer entry never hides a shorter one's verdict.
+ *
+ * A packet of a named protocol (IP-in-IP, GRE, ESP, any protocol number
+ * but TCP, UDP, SCTP and the family's ICMP) passes an ALLOW only if the
+ * same two lookups under dir + BH_DIR_NAMED, port 0, also give ALLOW: the
+ * compiler puts there the allow rules that name the protocol. An allow
+ * for "any protocol" (prefix 40) does not reach it (lib/bpf/encap.h).
  *
  * The quarantine (deny-all) map holds {prefixlen 8, dir BH_DIR_META}; the
  * data path looks it up to know the workload is quarantined.

@@ -14,7 +14,8 @@
 
 #define BH_SEC			1000000000ULL
 #define BH_CT_TCP_EST_NS	(12ULL * 3600 * BH_SEC)
-#define BH_CT_TCP_SHORT_NS	(60ULL * BH_SEC)	/* SYN_SENT, FIN_WAIT */
+#define BH_CT_TCP_SHORT_NS	(60ULL * BH_SEC)	/* FIN_WAIT */
+#define BH_CT_TCP_SYN_NS	(5ULL * BH_SEC)		/* SYN_SENT: unconfirmed */
 #define BH_CT_TCP_CLOSED_NS	(10ULL * BH_SEC)	/* last ACKs after FIN/RST */
 #define BH_CT_OTHER_NS		(60ULL * BH_SEC)	/* UDP, SCTP, others */
 #define BH_CT_ICMP_NS		(30ULL * BH_SEC)
@@ -72,14 +73,15 @@ static __always_inline int bh_ep_less(const __u8 *a, __u16 pa, const __u8 *b, __
 
 /*
  * Build the key of the flow (saddr, sport) -> (daddr, dport); returns 1 if
- * saddr is endpoint a. ICMP echo is ordered by address only and keyed
- * (id, 0), so request and reply meet.
+ * saddr is endpoint a. An ICMP query (kind != 0, icmp.h) is ordered by
+ * address only and keyed (id, kind), so request and reply meet and no
+ * other kind of query, nor any other message, has the same key.
  */
 static __always_inline int bh_ct_key_make(const __u8 *saddr, const __u8 *daddr, __be16 sport,
-					  __be16 dport, __u8 proto, __u8 echo, __u32 ifindex,
+					  __be16 dport, __u8 proto, __u8 kind, __u32 ifindex,
 					  struct bh_ct_key *k)
 {
-	__u16 sp = sport, dp = echo ? sport : dport;
+	__u16 sp = sport, dp = kind ? sport : dport;
 	int src_first = bh_ep_less(saddr, sp, daddr, dp);
 
 	if (src_first) {
@@ -93,9 +95,9 @@ static __always_inline int bh_ct_key_make(const __u8 *saddr, const __u8 *daddr, 
 		k->port_a = dp;
 		k->port_b = sp;
 	}
-	if (echo) {
+	if (kind) {
 		k->port_a = sport;
-		k->port_b = 0;
+		k->port_b = bh_icmp_kind_port(kind);
 	}
 	k->proto = proto;
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
@@ -106,16 +108,16 @@ static __always_inline int bh_ct_key_make(const __u8 *saddr, const __u8 *daddr, 
 static __always_inline int bh_ct_key_of(const struct bh_pkt *pkt, __u32 ifindex, struct bh_ct_key *k)
 {
 	return bh_ct_key_make(pkt->saddr, pkt->daddr, pkt->sport, pkt->dport, pkt->proto,
-			      pkt->icmp_echo, ifindex, k);
+			      pkt->icmp_kind, ifindex, k);
 }
 
 /* bh_ct_key_make for an IPv4 flow, into the bh_ct4_v1 key: the same
  * order and the same fields, without the 16-byte addresses. Addresses and
  * ports in network order. */
 static __always_inline int bh_ct4_key_make(__u32 sa, __u32 da, __u16 sp, __u16 dport, __u8 proto,
-					   __u8 echo, __u32 ifindex, struct bh_ct4_key *k)
+					   __u8 kind, __u32 ifindex, struct bh_ct4_key *k)
 {
-	__u16 dp = echo ? sp : dport;
+	__u16 dp = kind ? sp : dport;
 	int src_first = sa != da ? bpf_ntohl(sa) < bpf_ntohl(da) : bpf_ntohs(sp) < bpf_ntohs(dp);
 
 	if (src_first) {
@@ -129,9 +131,9 @@ static __always_inline int bh_ct4_key_make(__u32 sa, __u32 da, __u16 sp, __u16 d
 		k->port_a = dp;
 		k->port_b = sp;
 	}
-	if (echo) {
+	if (kind) {
 		k->port_a = sp;
-		k->port_b = 0;
+		k->port_b = bh_icmp_kind_port(kind);
 	}
 	k->proto = proto;
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
@@ -143,7 +145,7 @@ static __always_inline int bh_ct4_key_of(const struct bh_pkt *pkt, __u32 ifindex
 					 struct bh_ct4_key *k)
 {
 	return bh_ct4_key_make(((const __u32 *)pkt->saddr)[3], ((const __u32 *)pkt->daddr)[3],
-			       pkt->sport, pkt->dport, pkt->proto, pkt->icmp_echo, ifindex, k);
+			       pkt->sport, pkt->dport, pkt->proto, pkt->icmp_kind, ifindex, k);
 }
 
 static __always_inline __u64 bh_ct_timeout(const struct bh_ct_val *v, __u8 proto)
@@ -153,6 +155,8 @@ static __always_inline __u64 bh_ct_timeout(const struct bh_ct_val *v, __u8 proto
 			return BH_CT_TCP_EST_NS;
 		if (v->tcp_state == BH_TCP_CLOSED)
 			return BH_CT_TCP_CLOSED_NS;
+		if (v->tcp_state == BH_TCP_SYN_SENT)
+			return BH_CT_TCP_SYN_NS;
 		return BH_CT_TCP_SHORT_NS;
 	}
 	if (proto == BH_IPPROTO_ICMP || proto == BH_IPPROTO_ICMPV6)
@@ -208,7 +212,7 @@ static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pk
 	 * relay error-shaped packets, with any payload, to any address. */
 	if (!bh_addr_eq(in->saddr, pkt->daddr))
 		return NULL;
-	bh_ct_key_make(in->saddr, in->daddr, in->sport, in->dport, in->proto, in->icmp_echo,
+	bh_ct_key_make(in->saddr, in->daddr, in->sport, in->dport, in->proto, in->icmp_kind,
 		       ifindex, &k);
 	return bh_ct_lookup(&k, pkt->family, 0, now);
 }
@@ -236,6 +240,39 @@ static __always_inline int bh_ct_source_ok(const struct bh_ct_val *v, __u8 dir, 
 static __always_inline int bh_ct_from_orig(const struct bh_ct_val *v, int src_first)
 {
 	return !!(v->flags & BH_CT_F_ORIG_FIRST) == !!src_first;
+}
+
+/* 1 if the live entry v is the packet's flow by kind too: an ICMP message
+ * of its family meets an entry only if it is a query, a request from the
+ * initiator or a reply from the responder (icmp.h). Anything else has
+ * no entry, whatever its key finds. */
+static __always_inline int bh_ct_kind_ok(const struct bh_ct_val *v, const struct bh_pkt *pkt,
+					 int src_first)
+{
+	if ((pkt->proto != BH_IPPROTO_ICMP && pkt->proto != BH_IPPROTO_ICMPV6) || pkt->named_proto)
+		return 1;
+	return pkt->icmp_kind != BH_ICMP_KIND_NONE &&
+	       (!pkt->icmp_reply) == bh_ct_from_orig(v, src_first);
+}
+
+/*
+ * 1 if this packet, passing as a new flow, creates conntrack state:
+ * - TCP only from a SYN (no ACK, RST or FIN): a bare ACK, a SYN|ACK or a
+ *   flagless packet that policy allows passes alone and creates nothing,
+ *   so a workload cannot fill the table with one-packet "connections". No
+ *   mid-stream pickup: the maps are pinned and survive agent restarts and
+ *   program reloads, so a live connection never needs one (docs/datapath.md);
+ * - ICMP of its family only from a query request (icmp.h);
+ * - every other protocol from any packet.
+ */
+static __always_inline int bh_ct_starts_flow(const struct bh_pkt *pkt)
+{
+	if (pkt->proto == BH_IPPROTO_TCP)
+		return (pkt->tcp_flags & (BH_TCP_SYN | BH_TCP_ACK | BH_TCP_RST | BH_TCP_FIN)) ==
+		       BH_TCP_SYN;
+	if ((pkt->proto == BH_IPPROTO_ICMP || pkt->proto == BH_IPPROTO_ICMPV6) && !pkt->named_proto)
+		return pkt->icmp_kind != BH_ICMP_KIND_NONE && !pkt->icmp_reply;
+	return 1;
 }
 
 /*
@@ -276,14 +313,17 @@ static __always_inline int bh_ct_update(struct bh_ct_val *v, __u8 proto, __u8 f,
 		v->tcp_state = BH_TCP_FIN_WAIT;
 		return 0;
 	}
-	if (v->tcp_state == BH_TCP_SYN_SENT && !orig && (f & BH_TCP_ACK))
+	/* confirmed by the responder's SYN|ACK only: until then the entry
+	 * ages out in BH_CT_TCP_SYN_NS */
+	if (v->tcp_state == BH_TCP_SYN_SENT && !orig &&
+	    (f & (BH_TCP_SYN | BH_TCP_ACK)) == (BH_TCP_SYN | BH_TCP_ACK))
 		v->tcp_state = BH_TCP_ESTABLISHED;
 	return 0;
 }
 
 /*
- * Create the entry of a new flow that passes. A flow that starts with a
- * RST gets none: there is nothing to keep open. LRU: a full table evicts
+ * Create the entry of a new flow that passes and starts a flow
+ * (bh_ct_starts_flow, checked by the caller). LRU: a full table evicts
  * the least recently used entry; a failed insert is counted (the flow is
  * then judged by policy packet by packet).
  */
@@ -294,8 +334,6 @@ static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct
 	__u8 f = pkt->tcp_flags;
 	long err;
 
-	if (pkt->proto == BH_IPPROTO_TCP && (f & BH_TCP_RST))
-		return;
 	v.first_ns = m->now;
 	v.last_ns = m->now;
 	v.packets[0] = 1;
@@ -309,15 +347,7 @@ static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct
 	v.slot = m->slot;
 	if (pkt->proto == BH_IPPROTO_TCP) {
 		v.tcp_flags = f;
-		if ((f & (BH_TCP_SYN | BH_TCP_ACK)) == BH_TCP_SYN) {
-			v.tcp_state = BH_TCP_SYN_SENT;
-		} else if (f & BH_TCP_FIN) {
-			v.tcp_state = BH_TCP_FIN_WAIT;
-			v.flags |= BH_CT_F_FIN_ORIG;
-		} else {
-			/* picked up mid-stream (e.g. after a CT flush) */
-			v.tcp_state = BH_TCP_ESTABLISHED;
-		}
+		v.tcp_state = BH_TCP_SYN_SENT;	/* only a SYN gets here */
 	}
 	if (pkt->family == 4) {
 		struct bh_ct4_key k4;

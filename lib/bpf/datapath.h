@@ -27,10 +27,17 @@ static __always_inline int bh_drop_flow(struct bh_meta *m, const struct bh_pkt *
 	return bh_exit(m);
 }
 
-/* A new flow that passes: conntrack entry, then its BH_E_NEW record. */
+/* A new flow that passes: conntrack entry, then its BH_E_NEW record. A
+ * packet that starts no flow (bh_ct_starts_flow: a TCP packet without a
+ * lone SYN, ICMP other than a query request) passes alone, with a record
+ * at most once a second per tuple. */
 static __always_inline int bh_pass_new_flow(struct bh_meta *m, const struct bh_pkt *pkt,
 					    const struct bh_ct_key *k, int src_first)
 {
+	if (!bh_ct_starts_flow(pkt)) {
+		bh_flow_stateless(m, pkt, k);
+		return bh_exit(m);
+	}
 	bh_ct_create(k, pkt, m, src_first);
 	bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
 	return bh_exit(m);
@@ -100,6 +107,8 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 {
 	struct bh_ct4_key k4;
 	struct bh_ct_val *ct;
+	__u64 gen = 0;
+	int have_gen = 0;
 	__u32 slot;
 
 	if (pkt->arp || pkt->nd || pkt->frag != BH_FRAG_NONE ||
@@ -114,7 +123,9 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 	}
 	if (pkt->family == 4) {
 		/* the 20-byte key straight from the packet; the full path,
-		 * if needed, builds the long key and looks again */
+		 * if needed, builds the long key and looks again. The cache
+		 * generation is read before the lookup it vouches for (fcache.h) */
+		have_gen = bh_fc_gen_read(&gen);
 		f->src_first = bh_ct4_key_of(pkt, m->ifindex, &k4);
 		ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v1, &k4), pkt->proto,
 				pkt->tcp_flags, m->now);
@@ -123,6 +134,8 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 		ct = bh_ct_lookup(key, pkt->family, pkt->tcp_flags, m->now);
 		f->keyed = 1;
 	}
+	if (ct && !bh_ct_kind_ok(ct, pkt, f->src_first))
+		ct = NULL;
 	f->ct = ct;
 	f->looked = 1;
 	if (!ct || !bh_ct_source_ok(ct, dir, f->src_first))
@@ -134,8 +147,8 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
 	/* no FIN/RST: never closes */
 	bh_ct_update(ct, pkt->proto, pkt->tcp_flags, f->src_first, m->len, m->now);
-	if (pkt->family == 4)
-		bh_fc_fill(NULL, &k4, ct, m, pkt->proto, pkt->tcp_flags);
+	if (pkt->family == 4 && have_gen)
+		bh_fc_fill(NULL, &k4, ct, m, pkt->proto, pkt->tcp_flags, gen);
 	*ret = bh_exit(m);
 	return 1;
 }
@@ -211,6 +224,8 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 
 	/* 5. conntrack */
 	ct = fast.looked ? fast.ct : bh_ct_lookup(&key, pkt->family, pkt->tcp_flags, m->now);
+	if (ct && !fast.looked && !bh_ct_kind_ok(ct, pkt, src_first))
+		ct = NULL;
 	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
 		int reply = !bh_ct_from_orig(ct, src_first);
 
@@ -238,6 +253,8 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 	peer = dir == BH_DIR_EGRESS ? pkt->daddr : pkt->saddr;
 	m->peer_identity = bh_identity_of(peer);
 	bh_policy_decide(inner, dir, m->peer_identity, pkt->proto, pkt->pport, &d);
+	if (pkt->named_proto)
+		bh_policy_named(inner, dir, m->peer_identity, pkt->proto, &d);
 
 	if (quarantined) {
 		/* every mode: only the forensics exception passes */

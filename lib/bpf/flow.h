@@ -11,7 +11,7 @@
 static __always_inline void bh_flow_ports(const struct bh_pkt *pkt, __u16 *sport, __u16 *dport)
 {
 	if (pkt->proto == BH_IPPROTO_ICMP || pkt->proto == BH_IPPROTO_ICMPV6) {
-		*sport = pkt->icmp_echo ? bpf_ntohs(pkt->sport) : 0;	/* echo id */
+		*sport = pkt->icmp_kind ? bpf_ntohs(pkt->sport) : 0;	/* query id */
 		*dport = pkt->pport;					/* type << 8 | code */
 	} else {
 		*sport = bpf_ntohs(pkt->sport);
@@ -98,6 +98,27 @@ static __always_inline void bh_flow_denied(const struct bh_meta *m, const struct
 		return;
 	*last = m->now;
 	bh_flow_emit(m, pkt, BH_E_DENY, NULL, 0);
+}
+
+/*
+ * A packet that passes without creating a flow (ct.h, bh_ct_starts_flow):
+ * its BH_E_NEW record at most once per BH_DENY_RECORD_INTERVAL_NS per
+ * tuple, through the deny limit's table, so that a stream of such packets
+ * cannot flood the agent either.
+ */
+static __always_inline void bh_flow_stateless(const struct bh_meta *m, const struct bh_pkt *pkt,
+					      const struct bh_ct_key *k)
+{
+	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v2, k);
+
+	if (last) {
+		if ((__s64)(m->now - *last) < (__s64)BH_DENY_RECORD_INTERVAL_NS)
+			return;
+		*last = m->now;
+	} else {
+		bpf_map_update_elem(&bh_deny_rl_v2, k, &m->now, BPF_ANY);
+	}
+	bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
 }
 
 #endif /* BH_BPF_FLOW_H */

@@ -16,6 +16,8 @@
 #include "ctx.h"
 #include "maps.h"
 #include "verdict.h"
+#include "icmp.h"
+#include "encap.h"
 
 #define BH_ETH_HLEN	14
 #define BH_ETH_P_IP	0x0800
@@ -56,7 +58,7 @@ struct bh_icmp_inner {
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
-	__u8 icmp_echo;
+	__u8 icmp_kind;		/* quoted ICMP query: its kind (icmp.h) */
 	__u8 valid;		/* an error with a quoted tuple we could read */
 	__u8 pad;
 };
@@ -66,19 +68,20 @@ struct bh_pkt {
 	__u8 saddr[16];		/* IPv4-mapped for IPv4 and ARP sender */
 	__u8 daddr[16];		/* IPv4-mapped for IPv4 and ARP target */
 	__u32 frag_id;
-	__be16 sport;		/* wire order; ICMP echo: identifier */
-	__be16 dport;		/* wire order; ICMP echo: 0; other ICMP: type/code */
+	__be16 sport;		/* wire order; ICMP query: identifier, other ICMP: 0 */
+	__be16 dport;		/* wire order; ICMP: type/code */
 	__u16 pport;		/* host order, the port policy judges */
 	__u8 family;		/* 4 or 6; 0 for ARP */
 	__u8 proto;		/* L4 protocol (0 for ARP) */
 	__u8 tcp_flags;
 	__u8 frag;		/* enum bh_frag_kind */
 	__u8 frag_proto;	/* protocol field of the fragment key */
-	__u8 icmp_echo;		/* echo request/reply: ct keyed on the id */
+	__u8 icmp_kind;		/* ICMP query: its kind, ct keyed on it (icmp.h) */
 	__u8 nd;		/* ICMPv6 neighbour discovery or MLD report */
 	__u8 hop_limit;		/* IPv6 only: ND must arrive with 255, MLD with 1 */
 	__u8 arp;
-	__u8 pad[2];
+	__u8 icmp_reply;	/* the reply half of a query */
+	__u8 named_proto;	/* not TCP/UDP/SCTP/ICMP of its family (encap.h) */
 };
 
 static __always_inline void bh_addr_map4(__u8 *dst, __be32 v4)
@@ -195,13 +198,19 @@ static __always_inline void bh_parse_icmp_inner(bh_ctx_t *ctx, struct bh_pkt *pk
 		break;
 	case BH_IPPROTO_ICMP:
 	case BH_IPPROTO_ICMPV6:
-		/* only echo has a flow of its own */
-		if (pkt->family == 4 ? (h[0] != 8 && h[0] != 0) : (h[0] != 128 && h[0] != 129))
+	{
+		__u8 reply;
+
+		/* only a query has a flow of its own */
+		if ((in->proto == BH_IPPROTO_ICMP) != (pkt->family == 4))
 			return;
-		in->icmp_echo = 1;
+		in->icmp_kind = bh_icmp_kind(pkt->family, h[0], &reply);
+		if (in->icmp_kind == BH_ICMP_KIND_NONE)
+			return;
 		__builtin_memcpy(&in->sport, &h[4], 2);
 		in->dport = 0;
 		break;
+	}
 	default:
 		break;
 	}
@@ -267,28 +276,28 @@ static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 
 	case BH_IPPROTO_ICMP:
 	case BH_IPPROTO_ICMPV6:
 		/* ICMP belongs to its own family; ICMPv6 in IPv4 is "other" */
-		if ((pkt->proto == BH_IPPROTO_ICMP) != (pkt->family == 4))
+		if ((pkt->proto == BH_IPPROTO_ICMP) != (pkt->family == 4)) {
+			pkt->named_proto = 1;
 			return 0;
+		}
 		if (l4len < 8 || bh_ctx_load(ctx, off, h, 8) < 0)
 			return BH_ERR(BH_R_MALFORMED);
 		type = h[0];
 		code = h[1];
 		pkt->pport = (__u16)type << 8 | code;
-		if (pkt->family == 4 ? (type == 8 || type == 0) : (type == 128 || type == 129)) {
-			pkt->icmp_echo = 1;
+		pkt->dport = bpf_htons(pkt->pport);
+		pkt->icmp_kind = bh_icmp_kind(pkt->family, type, &pkt->icmp_reply);
+		if (pkt->icmp_kind != BH_ICMP_KIND_NONE)
 			__builtin_memcpy(&pkt->sport, &h[4], 2);
-			pkt->dport = 0;
-		} else {
-			pkt->sport = 0;
-			pkt->dport = bpf_htons(pkt->pport);
-		}
 		if (pkt->family == 6 && bh_is_nd(pkt, type))
 			pkt->nd = 1;
 		if (pkt->frag == BH_FRAG_NONE && bh_icmp_is_error(pkt->family, type))
 			bh_parse_icmp_inner(ctx, pkt, off + 8);
 		return 0;
 	default:
-		return 0;	/* other protocols are judged with port 0 */
+		/* judged with port 0, and only by a rule naming the protocol */
+		pkt->named_proto = 1;
+		return 0;
 	}
 	__builtin_memcpy(&pkt->sport, &h[0], 2);
 	__builtin_memcpy(&pkt->dport, &h[2], 2);
@@ -334,12 +343,18 @@ static __always_inline int bh_frag_recall(struct bh_pkt *pkt, __u32 slot)
 		return BH_ERR(BH_R_FRAGMENT);
 	pkt->sport = v->sport;
 	pkt->dport = v->dport;
+	pkt->pport = bpf_ntohs(v->dport);
 	if (pkt->proto == BH_IPPROTO_ICMP || pkt->proto == BH_IPPROTO_ICMPV6) {
-		/* echo is stored as (id, 0); anything else as (0, type/code) */
-		pkt->icmp_echo = v->dport == 0;
-		pkt->pport = bpf_ntohs(v->dport);
-	} else {
-		pkt->pport = bpf_ntohs(v->dport);
+		/* stored as (query id or 0, type/code): the kind follows from
+		 * the type, as in bh_parse_l4 */
+		if ((pkt->proto == BH_IPPROTO_ICMP) == (pkt->family == 4))
+			pkt->icmp_kind = bh_icmp_kind(pkt->family, pkt->pport >> 8,
+						      &pkt->icmp_reply);
+		else
+			pkt->named_proto = 1;
+	} else if (pkt->proto != BH_IPPROTO_TCP && pkt->proto != BH_IPPROTO_UDP &&
+		   pkt->proto != BH_IPPROTO_SCTP) {
+		pkt->named_proto = 1;
 	}
 	return 0;
 }
@@ -373,6 +388,12 @@ static __always_inline int bh_parse_ipv4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 	 * and the datagram present (trailing padding is fine) */
 	if ((ip.vihl >> 4) != 4 || hlen < 20 || tot < hlen || tot > pktlen - BH_ETH_HLEN)
 		return BH_ERR(BH_R_MALFORMED);
+	/* source routes are refused, other options skipped (encap.h) */
+	if (hlen > 20) {
+		err = bh_ipv4_options_check(ctx, BH_ETH_HLEN + 20, hlen);
+		if (err)
+			return err;
+	}
 	pkt->family = 4;
 	pkt->proto = ip.protocol;
 	pkt->frag_proto = ip.protocol;
@@ -434,7 +455,8 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 	for (i = 0; i <= BH_IPV6_EXT_MAX; i++) {
 		if (!bh_ipv6_is_ext(nh))
 			break;
-		if (i == BH_IPV6_EXT_MAX)
+		/* a routing header forwards past the judged destination */
+		if (i == BH_IPV6_EXT_MAX || nh == BH_NEXTHDR_ROUTING)
 			return BH_ERR(BH_R_IPV6_EXT);
 		if (off + 8 > end || bh_ctx_load(ctx, off, h, 8) < 0)
 			return BH_ERR(BH_R_MALFORMED);

@@ -51,6 +51,7 @@ enum fx_act {
 	FX_ACT_RL_PAST,		/* deny records long ago: rate limit open */
 	FX_ACT_QUARANTINE,	/* swap in the deny-all map (qrules) */
 	FX_ACT_CUT_CT,		/* delete every CT entry, bump the generation */
+	FX_ACT_AGE_CT_SECS,	/* every CT entry last seen 8 s ago (fixtures_sec.h) */
 };
 /* flow record expected from a step */
 enum fx_rec { FX_REC_ANY = 0, FX_REC_NONE, FX_REC_NEW, FX_REC_DENY, FX_REC_END };
@@ -251,8 +252,9 @@ static const struct fixture fixtures[] = {
 { .desc = "no policy map in the slot: not isolated",
   .no_policy_map = true,
   .steps = { { INTO, .pkt = UDP4(FX_WORLD4, FX_WL4, 1, 2), PASS(BH_R_NOT_ISOLATED) } } },
-{ .desc = "other protocol (GRE) judged with port 0",
-  .rules = { ISOLATED(EG), RULE(64, EG, BH_ID_ANY, 47, 0, BH_PV_ALLOW, 24) },
+{ .desc = "other protocol (GRE) judged with port 0, by a rule naming it",
+  .rules = { ISOLATED(EG), RULE(48, EG, BH_ID_ANY, 47, 0, BH_PV_ALLOW, 24),
+	     RULE(48, EG + BH_DIR_NAMED, BH_ID_ANY, 47, 0, BH_PV_ALLOW, 24) },
   .steps = { { OUT, .pkt = { .family = 4, .src = FX_WL4, .dst = FX_WORLD4, .proto = 47,
 			     .payload = 8 },
 	       PASS(BH_R_POLICY_ALLOW), .rec_rule = 24 } } },
@@ -604,7 +606,7 @@ static const struct fixture fixtures[] = {
 { .desc = "IPv4 first fragment allowed, later fragment follows it",
   .rules = { WEB_POLICY },
   .steps = { { OUT, .pkt = { .family = 4, .src = FX_WL4, .dst = FX_PEER4, .proto = IPPROTO_TCP,
-			     .sport = 40000, .dport = 80, .tcp_flags = FX_ACK, .payload = 64,
+			     .sport = 40000, .dport = 80, .tcp_flags = FX_SYN, .payload = 64,
 			     .more_frags = true, .frag_id = 0x1234 },
 	       PASS(BH_R_POLICY_ALLOW) },
 	     { OUT, .pkt = { .family = 4, .src = FX_WL4, .dst = FX_PEER4, .proto = IPPROTO_TCP,
@@ -640,7 +642,7 @@ static const struct fixture fixtures[] = {
 { .desc = "IPv6 first fragment allowed, later fragment follows it",
   .rules = { WEB_POLICY },
   .steps = { { OUT, .pkt = { .family = 6, .src = FX_WL6, .dst = FX_PEER6, .proto = IPPROTO_TCP,
-			     .sport = 40000, .dport = 80, .tcp_flags = FX_ACK, .payload = 64,
+			     .sport = 40000, .dport = 80, .tcp_flags = FX_SYN, .payload = 64,
 			     .ext6 = { 44 }, .n_ext6 = 1, .more_frags = true, .frag_id = 0xabcdef },
 	       PASS(BH_R_POLICY_ALLOW) },
 	     { OUT, .pkt = { .family = 6, .src = FX_WL6, .dst = FX_PEER6, .proto = IPPROTO_TCP,
@@ -670,11 +672,11 @@ static const struct fixture fixtures[] = {
 			     .sport = 40000, .dport = 80, .tcp_flags = FX_SYN,
 			     .ext6 = { 0, 60 }, .n_ext6 = 2 },
 	       PASS(BH_R_POLICY_ALLOW) } } },
-{ .desc = "IPv6 chain with routing and AH, port judged",
+{ .desc = "IPv6 chain with AH, port judged",
   .rules = { WEB_POLICY },
   .steps = { { OUT, .pkt = { .family = 6, .src = FX_WL6, .dst = FX_PEER6, .proto = IPPROTO_TCP,
 			     .sport = 40000, .dport = 81, .tcp_flags = FX_SYN,
-			     .ext6 = { 0, 43, 51, 60 }, .n_ext6 = 4 },
+			     .ext6 = { 0, 60, 51, 60 }, .n_ext6 = 4 },
 	       DROP(BH_R_DEFAULT_DENY) } } },
 { .desc = "IPv6 chain of exactly the limit (8) passes",
   .rules = { WEB_POLICY },

@@ -29,6 +29,7 @@
 #include "bpf_test_util.h"
 #include "pkt.h"
 #include "fixtures.h"
+#include "fixtures_sec.h"
 
 #define MAX_RECS 64
 
@@ -257,6 +258,16 @@ static int do_action(struct suite *s, const struct fixture *fx, enum fx_act act)
 				   offsetof(struct bh_ct_val, last_ns), 1) ?:
 		       set_all_u64(s->ct4, sizeof(struct bh_ct4_key), sizeof(struct bh_ct_val),
 				   offsetof(struct bh_ct_val, last_ns), 1) ?:
+		       ct_changed(s);
+	case FX_ACT_AGE_CT_SECS:
+		/* past the SYN timeout (5 s), far from any other; the data
+		 * path's clock runs a fraction of a second behind (ct.h) */
+		return set_all_u64(s->ct, sizeof(struct bh_ct_key), sizeof(struct bh_ct_val),
+				   offsetof(struct bh_ct_val, last_ns),
+				   bt_now_ns() - 8ULL * 1000000000ULL) ?:
+		       set_all_u64(s->ct4, sizeof(struct bh_ct4_key), sizeof(struct bh_ct_val),
+				   offsetof(struct bh_ct_val, last_ns),
+				   bt_now_ns() - 8ULL * 1000000000ULL) ?:
 		       ct_changed(s);
 	case FX_ACT_CUT_CT:
 		return bt_map_clear(s->ct, sizeof(struct bh_ct_key)) ?:
@@ -846,29 +857,31 @@ int main(void)
 		printf("skip: %s\n", why);
 		return 77;
 	}
-	cases = calloc(2 * FX_COUNT, sizeof(*cases));
-	tests = calloc(2 * FX_COUNT + 5, sizeof(*tests));
+	cases = calloc(2 * (FX_COUNT + FX_SEC_COUNT), sizeof(*cases));
+	tests = calloc(2 * (FX_COUNT + FX_SEC_COUNT) + 5, sizeof(*tests));
 	if (!cases || !tests) {
 		free(cases);
 		free(tests);
 		suite_close(&s);
 		return 1;
 	}
-	for (i = 0; i < FX_COUNT; i++) {
+	for (i = 0; i < FX_COUNT + FX_SEC_COUNT; i++) {
+		/* the security block (fixtures_sec.h) after the others */
+		const struct fixture *fx = i < FX_COUNT ? &fixtures[i] : &fixtures_sec[i - FX_COUNT];
 		int v;
 
 		for (v = 0; v < 2; v++) {
 			struct fx_case *c = &cases[n];
 
-			if (v == 0 && !has_egress(&fixtures[i]))
+			if (v == 0 && !has_egress(fx))
 				continue;	/* ingress-only: TC alone */
-			if (v == 1 && fixtures[i].xdp_only)
+			if (v == 1 && fx->xdp_only)
 				continue;
 			c->s = &s;
-			c->fx = &fixtures[i];
+			c->fx = fx;
 			c->xdp = v == 0;
 			snprintf(c->name, sizeof(c->name), "[%s] %s", c->xdp ? "xdp" : "tc",
-				 fixtures[i].desc);
+				 fx->desc);
 			tests[n].name = c->name;
 			tests[n].test_func = test_fixture;
 			tests[n].initial_state = c;
