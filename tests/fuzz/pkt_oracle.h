@@ -13,6 +13,17 @@
  * whose first fragment it saw, an ICMP error about the flow sent back
  * to the quoted packet's source). Everything is host-order, header-only
  * and allocation-free.
+ *
+ * The classes of docs/security.md it models on its own terms:
+ * - ICMP kinds (RFC 792, RFC 4443, RFC 4620): only a query request opens a
+ *   flow, and only its reply, of the same kind and identifier, from the
+ *   other end, belongs to it; no other message has state;
+ * - TCP handshake (RFC 9293): only a SYN without ACK, RST or FIN opens a
+ *   flow;
+ * - encapsulation: a protocol other than TCP, UDP, SCTP and the family's
+ *   ICMP never passes by an allow that does not name it;
+ * - source routes (RFC 791 LSRR/SSRR, RFC 8200/8754 routing headers) are
+ *   refused, as are malformed IPv4 option lists.
  */
 #ifndef BH_PKT_ORACLE_H
 #define BH_PKT_ORACLE_H
@@ -43,6 +54,7 @@ struct or_quote {		/* the packet an ICMP error quotes */
 	uint8_t proto;
 	bool has_ports;
 	uint16_t sport, dport;
+	uint8_t icmp_kind;	/* a quoted query: its kind, id in sport */
 };
 
 struct or_pkt {
@@ -60,6 +72,10 @@ struct or_pkt {
 	uint8_t icmp_type, icmp_code;
 	bool nd;		/* ICMPv6 neighbour discovery / MLD type */
 	bool icmp_error;
+	uint8_t icmp_kind;	/* query: the request's type; 0: not a query */
+	bool icmp_reply;
+	uint16_t icmp_id;
+	bool named;		/* not TCP/UDP/SCTP/ICMP of its family */
 	struct or_quote quote;
 };
 
@@ -106,6 +122,26 @@ static inline bool or_is_ext6(uint8_t nh)
 	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60;
 }
 
+/* The query pairs: request type -> reply type, per family. */
+static inline uint8_t or_icmp_kind(int family, uint8_t t, bool *reply)
+{
+	static const uint8_t req4[] = { 8, 13, 15, 17 }, rep4[] = { 0, 14, 16, 18 };
+	static const uint8_t req6[] = { 128, 139 }, rep6[] = { 129, 140 };
+	const uint8_t *rq = family == 4 ? req4 : req6, *rp = family == 4 ? rep4 : rep6;
+	size_t i, n = family == 4 ? sizeof(req4) : sizeof(req6);
+
+	*reply = false;
+	for (i = 0; i < n; i++) {
+		if (t == rq[i])
+			return rq[i];
+		if (t == rp[i]) {
+			*reply = true;
+			return rq[i];
+		}
+	}
+	return 0;
+}
+
 static inline bool or_icmp_error_type(int family, uint8_t t)
 {
 	if (family == 4)
@@ -144,11 +180,15 @@ static inline void or_parse_quote(const uint8_t *f, size_t len, size_t off, int 
 		q->sport = or_get16(f + l4);
 		q->dport = or_get16(f + l4 + 2);
 	} else if (q->proto == 1 || q->proto == 58) {
-		/* only a quoted echo names a flow; other ICMP quotes name none */
-		uint8_t t = f[l4];
+		/* only a quoted query names a flow; other ICMP quotes name none */
+		bool reply;
 
-		if (family == 4 ? (t != 8 && t != 0) : (t != 128 && t != 129))
+		if ((q->proto == 1) != (family == 4))
 			return;
+		q->icmp_kind = or_icmp_kind(family, f[l4], &reply);
+		if (!q->icmp_kind)
+			return;
+		q->sport = or_get16(f + l4 + 4);
 	}
 	q->valid = true;
 }
@@ -176,8 +216,10 @@ static inline int or_parse_l4(const uint8_t *f, size_t len, size_t off, size_t l
 		break;
 	case 1:
 	case 58:
-		if ((o->proto == 1) != (o->src.family == 4))
-			return 0;	/* the other family's ICMP: an opaque protocol */
+		if ((o->proto == 1) != (o->src.family == 4)) {
+			o->named = true;	/* the other family's ICMP: opaque */
+			return 0;
+		}
 		if (l4len < 8)
 			return or_bad(o, OR_MALFORMED, "icmp header beyond datagram");
 		o->icmp = true;
@@ -185,10 +227,13 @@ static inline int or_parse_l4(const uint8_t *f, size_t len, size_t off, size_t l
 		o->icmp_code = h[1];
 		o->nd = o->proto == 58 && ((h[0] >= 133 && h[0] <= 137) || h[0] == 143);
 		o->icmp_error = or_icmp_error_type(o->src.family, h[0]);
+		o->icmp_kind = or_icmp_kind(o->src.family, h[0], &o->icmp_reply);
+		o->icmp_id = or_get16(h + 4);
 		if (o->icmp_error && o->frag == OR_FRAG_NONE)
 			or_parse_quote(f, len, off + 8, o->src.family, &o->quote);
 		return 0;
 	default:
+		o->named = true;
 		return 0;
 	}
 	o->has_ports = true;
@@ -215,6 +260,23 @@ static inline int or_parse_ipv4(const uint8_t *f, size_t len, struct or_pkt *o)
 		return or_bad(o, OR_MALFORMED, "ipv4 total length < header");
 	if (14 + tot > len)
 		return or_bad(o, OR_MALFORMED, "ipv4 total length beyond frame");
+	/* options (RFC 791 3.1): EOL ends the list, NOP is one byte, any
+	 * other is type, length (>= 2, inside the header), data */
+	for (size_t j = 20; j < hl;) {
+		uint8_t t = ip[j];
+
+		if (t == 0)
+			break;
+		if (t == 1) {
+			j++;
+			continue;
+		}
+		if (t == 131 || t == 137)
+			return or_bad(o, OR_MALFORMED, "ipv4 source route");
+		if (j + 1 >= hl || ip[j + 1] < 2 || j + ip[j + 1] > hl)
+			return or_bad(o, OR_MALFORMED, "ipv4 option length");
+		j += ip[j + 1];
+	}
 	o->kind = OR_IP;
 	or_addr4(&o->src, ip + 12);
 	or_addr4(&o->dst, ip + 16);
@@ -253,6 +315,8 @@ static inline int or_parse_ipv6(const uint8_t *f, size_t len, struct or_pkt *o)
 
 		if (n == OR_EXT_MAX)
 			return or_bad(o, OR_MALFORMED, "ipv6 extension chain too long");
+		if (nh == 43)
+			return or_bad(o, OR_MALFORMED, "ipv6 routing header");
 		if (off + 8 > end)
 			return or_bad(o, OR_MALFORMED, "ipv6 extension header truncated");
 		if (nh == 44) {
@@ -320,7 +384,8 @@ static inline int or_parse(const uint8_t *f, size_t len, struct or_pkt *o)
 struct or_flow {		/* an L4 tuple, stored as sent by the initiator */
 	struct or_addr src, dst;
 	uint8_t proto;
-	uint16_t sport, dport;
+	uint16_t sport, dport;	/* ICMP query: id, kind */
+	uint8_t icmp_kind;	/* an ICMP query flow */
 };
 
 struct or_frag_rec {
@@ -337,6 +402,9 @@ struct or_model {
 	struct or_addr own[4];
 	struct or_addr peer4, peer6;
 	uint16_t allowed_port;
+	/* a second peer that any TCP, UDP, SCTP and ICMP may reach (a rule
+	 * without ports), and nothing else; family 0: none */
+	struct or_addr any4, any6;
 	/* what the model saw pass */
 	int nr_flows;
 	struct or_flow flows[OR_MAX_FLOWS];
@@ -357,6 +425,9 @@ enum or_why {
 	OR_NO_ICMP_ELSEWHERE,	/* (b): error about a known flow, sent to a third party */
 	OR_NO_MAPPED,		/* (b): IPv6 with an IPv4-mapped address */
 	OR_NO_POLICY,		/* (b) */
+	OR_NO_NAMED,		/* (b): a tunnel/other protocol through an any-protocol allow */
+	OR_NO_ICMP_KIND,	/* (b): ICMP that is not the reply of its flow's request */
+	OR_NO_STATE,		/* (e): conntrack state from a packet that opens no flow */
 	OR_WHY_NR,
 };
 
@@ -371,6 +442,8 @@ static inline const char *or_why_name(enum or_why w)
 		"allowed flow", "arp", "nd", "known flow", "known fragment",
 		"related icmp error", "MALFORMED", "NOT IP/ARP", "SPOOFED SOURCE",
 		"ICMP ERROR TO A THIRD PARTY", "IPV4-MAPPED IPV6 ADDRESS", "NOT ALLOWED BY POLICY",
+		"NAMED PROTOCOL WITHOUT A RULE NAMING IT", "ICMP OF ANOTHER KIND THAN ITS FLOW",
+		"STATE WITHOUT A HANDSHAKE OR QUERY",
 	};
 	return w < OR_WHY_NR ? n[w] : "?";
 }
@@ -408,8 +481,30 @@ static inline bool or_flow_known(const struct or_model *m, const struct or_addr 
 	int i;
 
 	for (i = 0; i < m->nr_flows; i++)
-		if (or_flow_match(&m->flows[i], s, d, proto, sp, dp))
+		if (!m->flows[i].icmp_kind && or_flow_match(&m->flows[i], s, d, proto, sp, dp))
 			return true;
+	return false;
+}
+
+/* An ICMP query flow: the request from its initiator, the reply from the
+ * other end (dir 1: request, 0: reply, -1: either, for quotes). */
+static inline bool or_icmp_flow_known(const struct or_model *m, const struct or_addr *s,
+				      const struct or_addr *d, uint8_t proto, uint8_t kind,
+				      uint16_t id, int request)
+{
+	int i;
+
+	for (i = 0; i < m->nr_flows; i++) {
+		const struct or_flow *f = &m->flows[i];
+		bool fwd, rev;
+
+		if (f->icmp_kind != kind || f->proto != proto || f->sport != id)
+			continue;
+		fwd = or_addr_eq(&f->src, s) && or_addr_eq(&f->dst, d);
+		rev = or_addr_eq(&f->src, d) && or_addr_eq(&f->dst, s);
+		if ((request != 0 && fwd) || (request != 1 && rev))
+			return true;
+	}
 	return false;
 }
 
@@ -458,9 +553,22 @@ static inline bool or_is_mapped(const struct or_addr *a)
 	return a->family == 6 && !memcmp(a->a, pfx, 12);
 }
 
+/* To the any-protocol peer, by a rule that names no protocol. */
+static inline bool or_to_any_peer(const struct or_model *m, const struct or_pkt *p, int dir)
+{
+	const struct or_addr *any = p->src.family == 4 ? &m->any4 : &m->any6;
+
+	return dir == BH_DIR_EGRESS && p->kind == OR_IP && any->family && or_owns(m, &p->src) &&
+	       or_addr_eq(&p->dst, any);
+}
+
 static inline bool or_is_allowed_flow(const struct or_model *m, const struct or_pkt *p, int dir)
 {
 	const struct or_addr *peer = p->src.family == 4 ? &m->peer4 : &m->peer6;
+
+	/* Kubernetes semantics: no ports is TCP, UDP, SCTP and ICMP */
+	if (or_to_any_peer(m, p, dir) && !p->named && p->frag != OR_FRAG_LATER)
+		return true;
 
 	return dir == BH_DIR_EGRESS && p->kind == OR_IP && p->proto == 6 && p->has_ports &&
 	       p->frag != OR_FRAG_LATER && or_owns(m, &p->src) && or_addr_eq(&p->dst, peer) &&
@@ -500,6 +608,15 @@ static inline enum or_why or_may_pass(const struct or_model *m, const struct or_
 	}
 	if (p->has_ports && or_flow_known(m, &p->src, &p->dst, p->proto, p->sport, p->dport))
 		return OR_OK_FLOW;
+	if (p->icmp && p->icmp_kind &&
+	    or_icmp_flow_known(m, &p->src, &p->dst, p->proto, p->icmp_kind, p->icmp_id,
+			       !p->icmp_reply))
+		return OR_OK_FLOW;
+	if (p->icmp_error && p->quote.valid && p->quote.icmp_kind &&
+	    or_addr_eq(&p->dst, &p->quote.src) &&
+	    or_icmp_flow_known(m, &p->quote.src, &p->quote.dst, p->quote.proto,
+			       p->quote.icmp_kind, p->quote.sport, -1))
+		return OR_OK_RELATED;
 	/* an error goes back to whoever sent the packet it quotes */
 	if (p->icmp_error && p->quote.valid && p->quote.has_ports &&
 	    or_addr_eq(&p->dst, &p->quote.src) &&
@@ -515,30 +632,62 @@ static inline enum or_why or_may_pass(const struct or_model *m, const struct or_
 		return OR_NO_ICMP_ELSEWHERE;
 	if (or_is_mapped(&p->src) || or_is_mapped(&p->dst))
 		return OR_NO_MAPPED;
+	if (or_to_any_peer(m, p, dir) && p->named)
+		return OR_NO_NAMED;
+	if (p->icmp && p->icmp_kind &&
+	    (or_icmp_flow_known(m, &p->src, &p->dst, p->proto, p->icmp_kind, p->icmp_id, -1)))
+		return OR_NO_ICMP_KIND;
 	return OR_NO_POLICY;
+}
+
+/* Does this packet, passing as a new flow, open one (state)? TCP only by
+ * a SYN without ACK, RST or FIN; ICMP of its family only by a query
+ * request; UDP and SCTP by any packet; other protocols by any packet. */
+static inline bool or_opens_flow(const struct or_pkt *p)
+{
+	if (p->kind != OR_IP)
+		return false;
+	if (p->proto == 6)
+		return (p->tcp_flags & 0x17) == 0x02;
+	if (p->icmp)
+		return p->icmp_kind && !p->icmp_reply;
+	return true;
 }
 
 /*
  * The frame passed as a new flow (w OR_OK_ALLOWED, or new_flow: the data
  * path says it opened one, so that a wrong pass is reported once and not
- * again for each later packet of the flow it opened). A RST opens none.
+ * again for each later packet of the flow it opened). Only a packet that
+ * opens a flow (or_opens_flow) records one.
  */
 static inline void or_passed(struct or_model *m, const struct or_pkt *p, enum or_why w,
 			     bool new_flow)
 {
 	struct or_flow *f;
 
-	if ((w != OR_OK_ALLOWED && !new_flow) || p->kind != OR_IP || !p->has_ports ||
-	    (p->proto == 6 && (p->tcp_flags & 0x04)) || m->nr_flows >= OR_MAX_FLOWS)
+	if ((w != OR_OK_ALLOWED && !new_flow) || !or_opens_flow(p) ||
+	    (!p->has_ports && !p->icmp) || p->frag == OR_FRAG_LATER ||
+	    m->nr_flows >= OR_MAX_FLOWS)
 		return;
-	if (or_flow_known(m, &p->src, &p->dst, p->proto, p->sport, p->dport))
+	if (p->icmp) {
+		if (or_icmp_flow_known(m, &p->src, &p->dst, p->proto, p->icmp_kind, p->icmp_id, 1))
+			return;
+	} else if (or_flow_known(m, &p->src, &p->dst, p->proto, p->sport, p->dport)) {
 		return;
+	}
 	f = &m->flows[m->nr_flows++];
+	memset(f, 0, sizeof(*f));
 	f->src = p->src;
 	f->dst = p->dst;
 	f->proto = p->proto;
-	f->sport = p->sport;
-	f->dport = p->dport;
+	if (p->icmp) {
+		f->icmp_kind = p->icmp_kind;
+		f->sport = p->icmp_id;
+		f->dport = p->icmp_kind;
+	} else {
+		f->sport = p->sport;
+		f->dport = p->dport;
+	}
 }
 
 #endif /* BH_PKT_ORACLE_H */
