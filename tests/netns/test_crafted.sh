@@ -118,3 +118,31 @@ send $C tcp sport=21011 dport=80 flags=S
 expect_ok "the RST answering a SYN reaches a" arrived a 1 $C $A tcp sport=80 dport=21011 flags=R
 expect_eq "the RST answering the bare ACK did not reach a" 0 \
 	"$(count a $C $A tcp sport=80 dport=21010)"
+
+# A rule naming the protocol (ipProtocols, native format) lets GRE pass,
+# on both ends; IP-in-IP stays out.
+G=$BULKHEAD_STATE_DIR/g.yaml
+cat >$G <<'YAML'
+apiVersion: bulkhead.io/v1
+kind: Policy
+metadata: {name: a-gre, namespace: sec}
+spec:
+  selector: {matchLabels: {app: a}}
+  egress:
+  - to: [{podSelector: {matchLabels: {app: b}}}]
+    ipProtocols: [GRE]
+---
+apiVersion: bulkhead.io/v1
+kind: Policy
+metadata: {name: b-gre, namespace: sec}
+spec:
+  selector: {matchLabels: {app: b}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: a}}}]
+    ipProtocols: [47]
+YAML
+expect_ok "apply ipProtocols policies" $BH policy apply -f $G
+send $B gre; send $B ipip
+expect_ok "GRE named by both ends arrives" arrived b 1 $A $B gre
+expect_ok "marker after GRE and IP-in-IP arrives" marker b $B 3
+expect_eq "IP-in-IP, named by no rule, still did not arrive" 0 "$(count b $A $B ipip)"
