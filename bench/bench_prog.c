@@ -249,7 +249,7 @@ static void flush_map(int fd, size_t key_size)
 	free(keys);
 }
 
-/* Empty conntrack: IPv6 flows in bh_ct_v2, IPv4 ones in bh_ct4_v1. */
+/* Empty conntrack: IPv6 flows in bh_ct_v3, IPv4 ones in bh_ct4_v2. */
 static void flush_ct(struct bench *b)
 {
 	flush_map(b->m_ct, sizeof(struct bh_ct_key));
@@ -601,8 +601,8 @@ static int setup(struct bench *b)
 	b->m_wl = bh_map_fd(b->ctx, "bh_workloads_v1");
 	b->m_ipc = bh_map_fd(b->ctx, "bh_ipcache_v1");
 	b->m_pol = bh_map_fd(b->ctx, "bh_policy_v1");
-	b->m_ct = bh_map_fd(b->ctx, "bh_ct_v2");
-	b->m_ct4 = bh_map_fd(b->ctx, "bh_ct4_v1");
+	b->m_ct = bh_map_fd(b->ctx, "bh_ct_v3");
+	b->m_ct4 = bh_map_fd(b->ctx, "bh_ct4_v2");
 	b->m_rl = bh_map_fd(b->ctx, "bh_deny_rl_v2");
 	if (b->prog_xdp < 0 || b->prog_tc < 0 || b->prog_tc_in < 0 || b->m_wl < 0 ||
 	    b->m_ipc < 0 || b->m_pol < 0 || b->m_ct < 0 || b->m_ct4 < 0 || b->m_rl < 0) {

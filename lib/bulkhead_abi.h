@@ -191,7 +191,9 @@ struct bh_workload {
  * (BH_CT_F_WL_A), and whether that endpoint is one of its addresses
  * (BH_CT_F_WL_OWNED): an established container-egress packet passes
  * without the workload lookup only if it comes from that endpoint.
- * Layout v2 (bh_ct_v2, bh_deny_rl_v2): v1 keyed by slot.
+ * Layout v2 (bh_ct_v2, bh_deny_rl_v2): v1 keyed by slot. Value layout v3
+ * (bh_ct_v3, bh_ct4_v2): struct bh_ct_val gained the TCP sequence
+ * tracking (td_*), 64 -> 88 bytes.
  */
 struct bh_ct_key {
 	__u8 addr_a[16];
@@ -204,10 +206,10 @@ struct bh_ct_key {
 };
 
 /*
- * IPv4 flows live in bh_ct4_v1 under this 20-byte key (the same fields,
+ * IPv4 flows live in bh_ct4_v2 under this 20-byte key (the same fields,
  * addresses as their last 4 bytes in network order): hashing and comparing
  * it is what an established packet costs. The value is struct bh_ct_val.
- * IPv6 flows stay in bh_ct_v2. Userspace sees one conntrack of bh_ct_key
+ * IPv6 flows stay in bh_ct_v3. Userspace sees one conntrack of bh_ct_key
  * (IPv4-mapped), see bh_ct4_key_from/bh_ct4_key_to.
  */
 struct bh_ct4_key {
@@ -220,7 +222,7 @@ struct bh_ct4_key {
 	__u32 ifindex;
 };
 
-/* 1 if both addresses are IPv4-mapped: the flow belongs in bh_ct4_v1 (the
+/* 1 if both addresses are IPv4-mapped: the flow belongs in bh_ct4_v2 (the
  * parser maps every IPv4 address and refuses IPv4-mapped IPv6 ones). */
 static inline __attribute__((always_inline)) int bh_ct_key_is_v4(const struct bh_ct_key *k)
 {
@@ -283,6 +285,13 @@ struct bh_ct_val {
 	__u8 reason;		/* enum bh_reason of the verdict that created it */
 	__u8 verdict;		/* enum bh_verdict that created it */
 	__u16 slot;		/* workload slot (stats, quarantine, purge) */
+	/* TCP sequence tracking, [0] initiator, [1] responder (lib/bpf/tcp.h):
+	 * whether a RST's sequence number is plausible */
+	__u32 td_end[2];	/* highest seq + length sent */
+	__u32 td_maxwin[2];	/* largest window advertised, scaled */
+	__u8 td_wscale[2];	/* window scale of its SYN + 1; 0: none */
+	__u8 td_seen;		/* bit i: td_end[i] is set */
+	__u8 td_pad[5];
 };
 
 #define BH_CT_F_ORIG_FIRST	0x1	/* initiator is endpoint a */
@@ -411,7 +420,7 @@ _Static_assert(sizeof(struct bh_policy_val) == 12, "policy val layout");
 _Static_assert(sizeof(struct bh_workload) == 12 + 20 * BH_MAX_WORKLOAD_IPS, "workload layout");
 _Static_assert(sizeof(struct bh_ct_key) == 44, "ct key layout");
 _Static_assert(sizeof(struct bh_ct4_key) == 20, "ct4 key layout");
-_Static_assert(sizeof(struct bh_ct_val) == 64, "ct val layout");
+_Static_assert(sizeof(struct bh_ct_val) == 88, "ct val layout");
 _Static_assert(BH_MAX_WORKLOADS <= 65535, "slot fits bh_ct_val.slot");
 _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 #endif

@@ -16,7 +16,7 @@ enum bh_map_idx {
 	BH_M_WORKLOADS, BH_M_IPCACHE, BH_M_POLICY, BH_M_CT, BH_M_FRAG, BH_M_DENY_RL,
 	BH_M_FLOWS, BH_M_STATS, BH_M_COUNTERS, BH_M_DENY_ALL,
 	BH_M_RULE_STATS,	/* optional: programs pinned by an older build lack it */
-	BH_M_CT4,		/* optional, as above: then IPv4 flows are in bh_ct_v2 */
+	BH_M_CT4,		/* optional, as above: then IPv4 flows are in bh_ct_v3 */
 	BH_M_CTGEN,		/* optional, as above: then there is no flow cache */
 	BH_M_MAX,
 };

@@ -43,7 +43,7 @@ const char *const bh_map_names[BH_M_MAX] = {
 	[BH_M_WORKLOADS] = "bh_workloads_v1",
 	[BH_M_IPCACHE] = "bh_ipcache_v1",
 	[BH_M_POLICY] = "bh_policy_v1",
-	[BH_M_CT] = "bh_ct_v2",
+	[BH_M_CT] = "bh_ct_v3",
 	[BH_M_FRAG] = "bh_frag_v1",
 	[BH_M_DENY_RL] = "bh_deny_rl_v2",
 	[BH_M_FLOWS] = "bh_flows_v1",
@@ -51,7 +51,7 @@ const char *const bh_map_names[BH_M_MAX] = {
 	[BH_M_COUNTERS] = "bh_counters_v1",
 	[BH_M_DENY_ALL] = BH_PIN_DENY_ALL,
 	[BH_M_RULE_STATS] = "bh_rule_stats_v2",
-	[BH_M_CT4] = "bh_ct4_v1",
+	[BH_M_CT4] = "bh_ct4_v2",
 	[BH_M_CTGEN] = "bh_ctgen_v1",
 };
 

@@ -467,9 +467,9 @@ static int ct_read_map(struct bh_ctx *ctx, enum bh_map_idx mi, size_t ksz, void 
 	return err;
 }
 
-/* All of conntrack as bh_ct_key: bh_ct_v2, then the IPv4 flows of
- * bh_ct4_v1 with their addresses IPv4-mapped. Programs pinned by an
- * older build have no bh_ct4_v1 and keep IPv4 flows in bh_ct_v2. */
+/* All of conntrack as bh_ct_key: bh_ct_v3, then the IPv4 flows of
+ * bh_ct4_v2 with their addresses IPv4-mapped. Programs pinned by an
+ * older build have no bh_ct4_v2 and keep IPv4 flows in bh_ct_v3. */
 static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 		       struct bh_ct_val **vals_out, size_t *nr_out)
 {

@@ -111,7 +111,7 @@ static __always_inline int bh_ct_key_of(const struct bh_pkt *pkt, __u32 ifindex,
 			      pkt->icmp_kind, ifindex, k);
 }
 
-/* bh_ct_key_make for an IPv4 flow, into the bh_ct4_v1 key: the same
+/* bh_ct_key_make for an IPv4 flow, into the bh_ct4_v2 key: the same
  * order and the same fields, without the 16-byte addresses. Addresses and
  * ports in network order. */
 static __always_inline int bh_ct4_key_make(__u32 sa, __u32 da, __u16 sp, __u16 dport, __u8 proto,
@@ -180,7 +180,7 @@ static __always_inline struct bh_ct_val *bh_ct_live(struct bh_ct_val *v, __u8 pr
 }
 
 /* The live entry of the flow (bh_ct_live), from the map of its family:
- * IPv4 (the addresses of k IPv4-mapped) in bh_ct4_v1, IPv6 in bh_ct_v2. */
+ * IPv4 (the addresses of k IPv4-mapped) in bh_ct4_v2, IPv6 in bh_ct_v3. */
 static __always_inline struct bh_ct_val *bh_ct_lookup(const struct bh_ct_key *k, __u8 family,
 						      __u8 tcp_flags, __u64 now)
 {
@@ -190,9 +190,9 @@ static __always_inline struct bh_ct_val *bh_ct_lookup(const struct bh_ct_key *k,
 		struct bh_ct4_key k4;
 
 		bh_ct4_key_from(&k4, k);
-		v = bpf_map_lookup_elem(&bh_ct4_v1, &k4);
+		v = bpf_map_lookup_elem(&bh_ct4_v2, &k4);
 	} else {
-		v = bpf_map_lookup_elem(&bh_ct_v2, k);
+		v = bpf_map_lookup_elem(&bh_ct_v3, k);
 	}
 	return bh_ct_live(v, k->proto, tcp_flags, now);
 }
@@ -276,13 +276,14 @@ static __always_inline int bh_ct_starts_flow(const struct bh_pkt *pkt)
 }
 
 /*
- * Account a packet of a known flow and advance the TCP state.
- * Returns 1 if this packet closed the flow (RST, or the second FIN).
- * A closed entry keeps its last_ns, so it ages out 10 s after the close
- * however many late ACKs follow.
+ * Account a packet of a known flow and advance the TCP state (seg: the
+ * TCP segment, tcp.h). Returns 1 if this packet closed the flow (a RST
+ * with a plausible sequence number, or the second FIN); a RST that is not
+ * plausible passes and changes nothing. A closed entry keeps its last_ns,
+ * so it ages out 10 s after the close however many late ACKs follow.
  */
 static __always_inline int bh_ct_update(struct bh_ct_val *v, __u8 proto, __u8 f, int src_first,
-					__u32 len, __u64 now)
+					__u32 len, __u64 now, const struct bh_tcp_seg *seg)
 {
 	int orig = bh_ct_from_orig(v, src_first);
 
@@ -295,10 +296,15 @@ static __always_inline int bh_ct_update(struct bh_ct_val *v, __u8 proto, __u8 f,
 	}
 	if (v->tcp_state == BH_TCP_CLOSED)
 		return 0;
+	if (proto == BH_IPPROTO_TCP && (f & BH_TCP_RST) && seg &&
+	    !bh_tcp_rst_plausible(v, seg, f, !orig))
+		return 0;	/* blind: neither closes nor keeps the flow alive */
 	v->last_ns = now;
 	if (proto != BH_IPPROTO_TCP)
 		return 0;
 	v->tcp_flags |= f;
+	if (seg)	/* else the caller tracks (bh_fc_quick) */
+		bh_tcp_track(v, seg, f, !orig);
 	if (f & BH_TCP_RST) {
 		v->tcp_state = BH_TCP_CLOSED;
 		return 1;
@@ -327,35 +333,52 @@ static __always_inline int bh_ct_update(struct bh_ct_val *v, __u8 proto, __u8 f,
  * the least recently used entry; a failed insert is counted (the flow is
  * then judged by policy packet by packet).
  */
+/* The new entry is built here, one per CPU, not on the stack: the judge
+ * function's stack and its program's must fit 512 bytes together, and
+ * the entry is 88 bytes. Private to each object, not pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_ct_val);
+} bh_ct_scratch SEC(".maps");
+
 static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct bh_pkt *pkt,
 					 const struct bh_meta *m, int src_first)
 {
-	struct bh_ct_val v = {};
+	__u32 zero = 0;
+	struct bh_ct_val *nv = bpf_map_lookup_elem(&bh_ct_scratch, &zero);
 	__u8 f = pkt->tcp_flags;
 	long err;
 
-	v.first_ns = m->now;
-	v.last_ns = m->now;
-	v.packets[0] = 1;
-	v.bytes[0] = m->len;
-	v.rule_id = m->rule_id;
-	v.peer_identity = m->peer_identity;
-	v.dir = m->dir;
-	v.flags = m->ct_flags | m->ct_wl | (src_first ? BH_CT_F_ORIG_FIRST : 0);
-	v.reason = m->reason;
-	v.verdict = m->verdict;
-	v.slot = m->slot;
+	if (!nv) {		/* never: a one-entry array */
+		bh_count(BH_C_CT_FULL);
+		return;
+	}
+	__builtin_memset(nv, 0, sizeof(*nv));
+	nv->first_ns = m->now;
+	nv->last_ns = m->now;
+	nv->packets[0] = 1;
+	nv->bytes[0] = m->len;
+	nv->rule_id = m->rule_id;
+	nv->peer_identity = m->peer_identity;
+	nv->dir = m->dir;
+	nv->flags = m->ct_flags | m->ct_wl | (src_first ? BH_CT_F_ORIG_FIRST : 0);
+	nv->reason = m->reason;
+	nv->verdict = m->verdict;
+	nv->slot = m->slot;
 	if (pkt->proto == BH_IPPROTO_TCP) {
-		v.tcp_flags = f;
-		v.tcp_state = BH_TCP_SYN_SENT;	/* only a SYN gets here */
+		nv->tcp_flags = f;
+		nv->tcp_state = BH_TCP_SYN_SENT;	/* only a SYN gets here */
+		bh_tcp_track(nv, &pkt->tcp, f, 0);
 	}
 	if (pkt->family == 4) {
 		struct bh_ct4_key k4;
 
 		bh_ct4_key_from(&k4, k);
-		err = bpf_map_update_elem(&bh_ct4_v1, &k4, &v, BPF_ANY);
+		err = bpf_map_update_elem(&bh_ct4_v2, &k4, nv, BPF_ANY);
 	} else {
-		err = bpf_map_update_elem(&bh_ct_v2, k, &v, BPF_ANY);
+		err = bpf_map_update_elem(&bh_ct_v3, k, nv, BPF_ANY);
 	}
 	if (err)
 		bh_count(BH_C_CT_FULL);

@@ -87,7 +87,7 @@ static __always_inline int bh_judge_new_flow(struct bh_meta *m, const struct bh_
  * (bh_ct_source_ok), and no quarantine, checked with the slot from the
  * entry before the entry is trusted. Anything else takes the full path,
  * which judges it exactly as before, reusing the key and the lookup (the
- * same for the same packet). IPv4 looks up bh_ct4_v1 under the 20-byte key
+ * same for the same packet). IPv4 looks up bh_ct4_v2 under the 20-byte key
  * only (the point: less to hash and compare), so its full path builds the
  * long key but reuses the lookup. It fills this CPU's flow cache
  * (fcache.h), which bh_handle looks in before anything else: the same
@@ -127,7 +127,7 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 		 * generation is read before the lookup it vouches for (fcache.h) */
 		have_gen = bh_fc_gen_read(&gen);
 		f->src_first = bh_ct4_key_of(pkt, m->ifindex, &k4);
-		ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v1, &k4), pkt->proto,
+		ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v2, &k4), pkt->proto,
 				pkt->tcp_flags, m->now);
 	} else {
 		f->src_first = bh_ct_key_of(pkt, m->ifindex, key);
@@ -146,7 +146,7 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 	m->slot = slot;
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
 	/* no FIN/RST: never closes */
-	bh_ct_update(ct, pkt->proto, pkt->tcp_flags, f->src_first, m->len, m->now);
+	bh_ct_update(ct, pkt->proto, pkt->tcp_flags, f->src_first, m->len, m->now, &pkt->tcp);
 	if (pkt->family == 4 && have_gen)
 		bh_fc_fill(NULL, &k4, ct, m, pkt->proto, pkt->tcp_flags, gen);
 	*ret = bh_exit(m);
@@ -231,7 +231,8 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 
 		bh_fc_forget(pkt, m->ifindex, ct);	/* e.g. a FIN: counts whole first */
 		bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
-		if (bh_ct_update(ct, pkt->proto, pkt->tcp_flags, src_first, m->len, m->now))
+		if (bh_ct_update(ct, pkt->proto, pkt->tcp_flags, src_first, m->len, m->now,
+				 &pkt->tcp))
 			bh_flow_emit(m, pkt, BH_E_END, ct, reply);
 		return bh_exit(m);
 	}

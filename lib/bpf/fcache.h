@@ -134,7 +134,7 @@ static __always_inline void bh_fc_flush(struct bh_fc_entry *e, struct bh_ct_val 
  * unless its conntrack entry is gone (evicted, expired: they go with it). */
 static __always_inline void bh_fc_evict(struct bh_fc_entry *e, __u64 gen)
 {
-	struct bh_ct_val *old = bpf_map_lookup_elem(&bh_ct4_v1, &e->key);
+	struct bh_ct_val *old = bpf_map_lookup_elem(&bh_ct4_v2, &e->key);
 
 	if (old)
 		bh_fc_flush(e, old, gen);
@@ -265,7 +265,7 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 	if (bh_fc_hit(e, &k, m, dir, src_first, gen))
 		return 1;
 
-	ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v1, &k), proto, flags, m->now);
+	ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v2, &k), proto, flags, m->now);
 	if (!ct) {
 		*ct_missed = 1;
 		return 0;
@@ -274,7 +274,14 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 		return 0;
 	m->slot = ct->slot;
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
-	bh_ct_update(ct, proto, flags, src_first, m->len, m->now);	/* no FIN/RST */
+	/* no SYN, FIN or RST here: nothing to check, only to track */
+	if (bh_ct_update(ct, proto, flags, src_first, m->len, m->now, NULL) == 0 &&
+	    proto == BH_IPPROTO_TCP && ct->tcp_state != BH_TCP_CLOSED)
+		/* sequence tracking (tcp.h), from the header checked above */
+		bh_tcp_track_seg(ct, bpf_ntohl(*(const __u32 *)(p + 38)),
+				 tot - 20 - (__u32)(p[46] >> 4) * 4,
+				 bpf_ntohs(*(const __u16 *)(p + 48)), 0, flags,
+				 !bh_ct_from_orig(ct, src_first));
 	bh_fc_fill(e, &k, ct, m, proto, flags, gen);
 	return 1;
 }

@@ -59,7 +59,7 @@ struct {
 	__type(key, struct bh_ct_key);
 	__type(value, struct bh_ct_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_ct_v2 SEC(".maps");
+} bh_ct_v3 SEC(".maps");
 
 /* the same for IPv4 flows, under a 20-byte key (cheaper to hash) */
 struct {
@@ -68,7 +68,7 @@ struct {
 	__type(key, struct bh_ct4_key);
 	__type(value, struct bh_ct_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_ct4_v1 SEC(".maps");
+} bh_ct4_v2 SEC(".maps");
 
 /* conntrack generation: userspace bumps it after it deletes or edits
  * conntrack entries, which makes every flow cache entry stale (fcache.h) */

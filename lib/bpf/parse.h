@@ -18,6 +18,7 @@
 #include "verdict.h"
 #include "icmp.h"
 #include "encap.h"
+#include "tcp.h"
 
 #define BH_ETH_HLEN	14
 #define BH_ETH_P_IP	0x0800
@@ -65,6 +66,7 @@ struct bh_icmp_inner {
 
 struct bh_pkt {
 	struct bh_icmp_inner inner;
+	struct bh_tcp_seg tcp;	/* TCP: what sequence tracking needs (tcp.h) */
 	__u8 saddr[16];		/* IPv4-mapped for IPv4 and ARP sender */
 	__u8 daddr[16];		/* IPv4-mapped for IPv4 and ARP target */
 	__u32 frag_id;
@@ -264,6 +266,14 @@ static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 
 		if ((h[12] >> 4) < 5 || (__u32)(h[12] >> 4) * 4 > l4len)
 			return BH_ERR(BH_R_MALFORMED);
 		pkt->tcp_flags = h[13];
+		pkt->tcp.seq = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
+		pkt->tcp.ack = (__u32)h[8] << 24 | (__u32)h[9] << 16 | (__u32)h[10] << 8 | h[11];
+		pkt->tcp.win = (__u16)h[14] << 8 | h[15];
+		pkt->tcp.len = (__u16)(l4len - (__u32)(h[12] >> 4) * 4);
+		/* only a SYN announces the window scale */
+		if ((h[13] & BH_TCP_SYN) && (h[12] >> 4) > 5)
+			pkt->tcp.wscale = (__u8)bh_tcp_wscale(ctx, off + 20,
+							      (__u32)(h[12] >> 4) * 4 - 20);
 		break;
 	case BH_IPPROTO_UDP:
 		if (l4len < 8 || bh_ctx_load(ctx, off, h, 8) < 0)

@@ -763,8 +763,8 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	}
 	/* both objects must agree, or the second one cannot reuse the pins */
 	if (sz && (set_size(s->xdp->maps.bh_flows_v1, s->tc->maps.bh_flows_v1, sz->ring) ||
-		   set_size(s->xdp->maps.bh_ct_v2, s->tc->maps.bh_ct_v2, sz->ct) ||
-		   set_size(s->xdp->maps.bh_ct4_v1, s->tc->maps.bh_ct4_v1, sz->ct) ||
+		   set_size(s->xdp->maps.bh_ct_v3, s->tc->maps.bh_ct_v3, sz->ct) ||
+		   set_size(s->xdp->maps.bh_ct4_v2, s->tc->maps.bh_ct4_v2, sz->ct) ||
 		   set_size(s->xdp->maps.bh_frag_v1, s->tc->maps.bh_frag_v1, sz->frag) ||
 		   set_size(s->xdp->maps.bh_rule_stats_v2, s->tc->maps.bh_rule_stats_v2,
 			    sz->rule_stats))) {
@@ -782,8 +782,8 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	s->workloads = bpf_map__fd(s->xdp->maps.bh_workloads_v1);
 	s->ipcache = bpf_map__fd(s->xdp->maps.bh_ipcache_v1);
 	s->policy = bpf_map__fd(s->xdp->maps.bh_policy_v1);
-	s->ct = bpf_map__fd(s->xdp->maps.bh_ct_v2);
-	s->ct4 = bpf_map__fd(s->xdp->maps.bh_ct4_v1);
+	s->ct = bpf_map__fd(s->xdp->maps.bh_ct_v3);
+	s->ct4 = bpf_map__fd(s->xdp->maps.bh_ct4_v2);
 	s->ctgen = bpf_map__fd(s->xdp->maps.bh_ctgen_v1);
 	s->frag = bpf_map__fd(s->xdp->maps.bh_frag_v1);
 	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v2);

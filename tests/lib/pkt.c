@@ -118,7 +118,8 @@ static void put_l4(struct wbuf *w, const struct pkt_opts *o)
 	case IPPROTO_TCP:
 		put16(h, o->sport);
 		put16(h + 2, o->dport);
-		put32(h + 4, 1000);
+		put32(h + 4, o->tcp_seq ? o->tcp_seq : 1000);
+		put32(h + 8, o->tcp_ack);
 		h[12] = 5 << 4;
 		h[13] = o->tcp_flags;
 		put16(h + 14, 65535);

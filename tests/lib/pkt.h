@@ -24,6 +24,8 @@ struct pkt_opts {
 	__u8 proto;		/* IPPROTO_* */
 	__u16 sport, dport;	/* host order */
 	__u8 tcp_flags;
+	__u32 tcp_seq;		/* 0: 1000 */
+	__u32 tcp_ack;
 	__u8 icmp_type, icmp_code;
 	__u16 icmp_id;
 	__u16 payload;		/* bytes after the L4 header */
