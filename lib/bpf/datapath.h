@@ -125,7 +125,9 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 		/* the 20-byte key straight from the packet; the full path,
 		 * if needed, builds the long key and looks again. The cache
 		 * generation is read before the lookup it vouches for (fcache.h) */
-		have_gen = bh_fc_gen_read(&gen);
+		if (pkt->proto == BH_IPPROTO_UDP ||
+		    (pkt->proto == BH_IPPROTO_TCP && !(pkt->tcp_flags & BH_TCP_SYN)))
+			have_gen = bh_fc_gen_read(&gen);	/* a fill may follow */
 		f->src_first = bh_ct4_key_of(pkt, m->ifindex, &k4);
 		ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v2, &k4), pkt->proto,
 				pkt->tcp_flags, m->now);

@@ -110,7 +110,7 @@ static __always_inline int bh_fc_gen_read(__u64 *gen)
 	g = bh_fc_gen();
 	if (!g)
 		return 0;
-	*gen = *(volatile __u64 *)g;
+	*gen = *g;
 	return 1;
 }
 
@@ -146,14 +146,16 @@ static __always_inline void bh_fc_evict(struct bh_fc_entry *e, __u64 gen)
  * here on the entry's copy, and the entry must be current.
  */
 static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_key *k,
-				     struct bh_meta *m, __u8 dir, int src_first, __u64 gen)
+				     struct bh_meta *m, __u8 dir, int src_first)
 {
+	__u64 *gen;
 	__u32 slot;
 
 	if (!e || !e->live || !bh_fc_key_eq(&e->key, k) ||
 	    m->now - e->filled_ns >= BH_FC_REFRESH_NS)
 		return 0;
-	if (gen != e->gen || !bh_ct_flags_source_ok(e->flags, dir, src_first))
+	gen = bh_fc_gen();
+	if (!gen || *gen != e->gen || !bh_ct_flags_source_ok(e->flags, dir, src_first))
 		return 0;
 	slot = e->slot;
 	if (!bh_established_may_pass(slot, e->flags))
@@ -257,14 +259,15 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 	da = *(const __u32 *)(p + 30);
 	sp = *(const __u16 *)(p + 34);
 	dp = *(const __u16 *)(p + 36);
-	/* before the lookup below (see the header comment) */
-	if (!bh_fc_gen_read(&gen))
-		return 0;
 	src_first = bh_ct4_key_make(sa, da, sp, dp, proto, 0, m->ifindex, &k);
 	e = bh_fc_entry_of(&k);
-	if (bh_fc_hit(e, &k, m, dir, src_first, gen))
+	if (bh_fc_hit(e, &k, m, dir, src_first))
 		return 1;
 
+	/* the generation the entry will be filled under, read before the
+	 * lookup whose result it copies (see the header comment) */
+	if (!bh_fc_gen_read(&gen))
+		return 0;
 	ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v2, &k), proto, flags, m->now);
 	if (!ct) {
 		*ct_missed = 1;
