@@ -33,6 +33,7 @@ static void *bpf_map_lookup_elem(void *map, const void *key);
 static long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
 static long bpf_xdp_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 len);
 static __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx);
+static long bpf_loop(__u32 nr, void *fn, void *ctx, __u64 flags);
 
 #define BH_CTX_XDP
 #include "lib/bpf/parse.h"
@@ -59,7 +60,19 @@ static __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx)
 
 #define FRAGS 8
 static struct { struct bh_frag_key k; struct bh_frag_val v; int used; } frags[FRAGS];
-static __u64 scratch[8];
+static __u64 scratch[32];	/* the largest scratch value: the TCP option walk */
+
+static long bpf_loop(__u32 nr, void *fn, void *ctx, __u64 flags)
+{
+	long (*step)(__u32, void *) = fn;
+	__u32 i;
+
+	(void)flags;
+	for (i = 0; i < nr; i++)
+		if (step(i, ctx))
+			return i + 1;
+	return nr;
+}
 
 static void *bpf_map_lookup_elem(void *map, const void *key)
 {
@@ -122,7 +135,9 @@ static void compare(const uint8_t *f, size_t len)
 
 	cur = f;
 	cur_len = len;
-	err = bh_parse(&ctx, &pkt, (__u32)len, 7);
+	err = bh_parse(&ctx, &pkt, (__u32)len);
+	if (!err)
+		err = bh_frag_track(&pkt, 7);	/* as the data path, for slot 7 */
 	or_parse(f, len, &op);
 	if (err) {
 		reason = BH_ERR_REASON(err);
@@ -166,6 +181,11 @@ static void compare(const uint8_t *f, size_t len)
 		mismatch("icmp type/code", f, len);
 	if (op.nd != !!pkt.nd)
 		mismatch("neighbour discovery", f, len);
+	if (op.icmp && (op.icmp_kind != pkt.icmp_kind || op.icmp_reply != !!pkt.icmp_reply ||
+			(op.icmp_kind && op.icmp_id != bpf_ntohs(pkt.sport))))
+		mismatch("icmp query kind, half or identifier", f, len);
+	if (op.named != !!pkt.named_proto)
+		mismatch("named protocol", f, len);
 	if (op.quote.valid != !!pkt.inner.valid)
 		mismatch("icmp error quote readable", f, len);
 	if (op.quote.valid) {
