@@ -266,9 +266,10 @@ static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 
 		if ((h[12] >> 4) < 5 || (__u32)(h[12] >> 4) * 4 > l4len)
 			return BH_ERR(BH_R_MALFORMED);
 		pkt->tcp_flags = h[13];
-		pkt->tcp.seq = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
-		pkt->tcp.ack = (__u32)h[8] << 24 | (__u32)h[9] << 16 | (__u32)h[10] << 8 | h[11];
-		pkt->tcp.win = (__u16)h[14] << 8 | h[15];
+		/* h is 4-byte aligned: whole words, one byte swap each */
+		pkt->tcp.seq = bpf_ntohl(*(const __u32 *)&h[4]);
+		pkt->tcp.ack = bpf_ntohl(*(const __u32 *)&h[8]);
+		pkt->tcp.win = bpf_ntohs(*(const __u16 *)&h[14]);
 		pkt->tcp.len = (__u16)(l4len - (__u32)(h[12] >> 4) * 4);
 		/* only a SYN announces the window scale */
 		if ((h[13] & BH_TCP_SYN) && (h[12] >> 4) > 5)
