@@ -32,7 +32,6 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 static void *bpf_map_lookup_elem(void *map, const void *key);
 static long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
 static long bpf_xdp_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 len);
-static __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx);
 static long bpf_loop(__u32 nr, void *fn, void *ctx, __u64 flags);
 
 #define BH_CTX_XDP
@@ -50,12 +49,6 @@ static long bpf_xdp_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 le
 		return -EFAULT;
 	memcpy(to, cur + off, len);
 	return 0;
-}
-
-static __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx)
-{
-	(void)ctx;
-	return cur_len;
 }
 
 #define FRAGS 8
