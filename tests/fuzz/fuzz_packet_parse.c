@@ -129,8 +129,6 @@ static void compare(const uint8_t *f, size_t len)
 	cur = f;
 	cur_len = len;
 	err = bh_parse(&ctx, &pkt, (__u32)len);
-	if (!err)
-		err = bh_frag_track(&pkt, 7);	/* as the data path, for slot 7 */
 	or_parse(f, len, &op);
 	if (err) {
 		reason = BH_ERR_REASON(err);
