@@ -20,7 +20,7 @@
  *       to a flow the test opened on purpose (reply, later packet, later
  *       fragment, ICMP error sent back to the quoted packet's source);
  *   (c) truncated or malformed frames never pass;
- *   (d) every run is counted under exactly one bh_stats_v1 reason, and
+ *   (d) every run is counted under exactly one bh_stats_v2 reason, and
  *       that reason agrees with the verdict.
  * The seed is printed; BH_FUZZ_SEED=N and BH_FUZZ_SCALE=N (iterations
  * multiplier) reproduce or lengthen a run. Needs root; 77 if BPF programs
@@ -270,7 +270,7 @@ static int fz_open(struct fz **out, char *why, size_t len)
 	z->workloads = bpf_map__fd(z->xdp->maps.bh_workloads_v1);
 	z->ipcache = bpf_map__fd(z->xdp->maps.bh_ipcache_v1);
 	z->policy = bpf_map__fd(z->xdp->maps.bh_policy_v1);
-	z->stats = bpf_map__fd(z->xdp->maps.bh_stats_v1);
+	z->stats = bpf_map__fd(z->xdp->maps.bh_stats_v2);
 	z->prog[P_XDP_EG] = bpf_program__fd(z->xdp->progs.bh_xdp_from_container);
 	z->prog[P_TC_EG] = bpf_program__fd(z->tc->progs.bh_tc_from_container);
 	z->prog[P_TC_IN] = bpf_program__fd(z->tc->progs.bh_tc_to_container);

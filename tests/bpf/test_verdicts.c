@@ -38,6 +38,7 @@ struct suite {
 	struct bulkhead_tc *tc;
 	struct ring_buffer *rb;
 	int workloads, ipcache, policy, ct, ct4, ctgen, frag, deny_rl, stats, counters, rule_stats;
+	int l2, share, ct_base;
 	struct bh_flow_record recs[MAX_RECS];
 	int nrecs;
 };
@@ -184,6 +185,21 @@ static int ip_of(const char *addr, struct bh_ip *ip)
 	return inet_pton(AF_INET6, addr, ip->addr) == 1 ? 0 : -EINVAL;
 }
 
+/* The slot's layer 2 identity and a fresh share of the tables. */
+static int set_l2(struct suite *s, __u32 slot, bool bound, bool router)
+{
+	struct bh_l2 l2 = { .flags = (bound ? BH_L2_F_BOUND : 0) | (router ? BH_L2_F_ROUTER : 0) };
+	struct bh_share share = { 0 };
+	__s64 base = 0;
+
+	memcpy(l2.mac, FX_MAC, 6);
+	if (bpf_map_update_elem(s->l2, &slot, &l2, BPF_ANY) ||
+	    bpf_map_update_elem(s->share, &slot, &share, BPF_ANY) ||
+	    bpf_map_update_elem(s->ct_base, &slot, &base, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int set_workload(struct suite *s, enum fx_mode mode)
 {
 	static const __u8 modes[] = {
@@ -291,6 +307,8 @@ static int reset_state(struct suite *s, const struct fixture *fx)
 	} else if ((err = set_workload(s, fx->mode))) {
 		return err;
 	}
+	if ((err = set_l2(s, FX_SLOT, fx->l2_bound, fx->router)))
+		return err;
 	if (fx->no_policy_map) {
 		if (bpf_map_delete_elem(s->policy, &slot) && errno != ENOENT)
 			return -errno;
@@ -776,9 +794,12 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	s->ctgen = bpf_map__fd(s->xdp->maps.bh_ctgen_v1);
 	s->frag = bpf_map__fd(s->xdp->maps.bh_frag_v1);
 	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v2);
-	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v1);
+	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v2);
 	s->counters = bpf_map__fd(s->xdp->maps.bh_counters_v1);
 	s->rule_stats = bpf_map__fd(s->xdp->maps.bh_rule_stats_v2);
+	s->l2 = bpf_map__fd(s->xdp->maps.bh_l2_v1);
+	s->share = bpf_map__fd(s->xdp->maps.bh_share_v1);
+	s->ct_base = bpf_map__fd(s->xdp->maps.bh_ct_base_v1);
 	s->rb = ring_buffer__new(bpf_map__fd(s->xdp->maps.bh_flows_v1), on_record, s, NULL);
 	if (!s->rb) {
 		snprintf(why, len, "ring_buffer__new: %s", strerror(errno));
