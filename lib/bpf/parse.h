@@ -362,7 +362,11 @@ static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 
 		}
 		if (pkt->family == 6 && bh_is_nd(pkt, type))
 			pkt->nd = 1;
-		if (pkt->family == 6 && type >= 133 && type <= 137 && pkt->frag == BH_FRAG_NONE &&
+		/* ND and MLD are never fragmented (RFC 6980) */
+		if (pkt->family == 6 && ((type >= 133 && type <= 137) || type == 143) &&
+		    pkt->frag != BH_FRAG_NONE)
+			return BH_ERR(BH_R_MALFORMED);
+		if (pkt->family == 6 && type >= 133 && type <= 137 &&
 		    bh_parse_nd(ctx, pkt, off, l4len, type))
 			return BH_ERR(BH_R_MALFORMED);
 		if (pkt->family == 6 && type == 143 && l4len > 8 + 20 * BH_MLD_RECORDS_MAX)
