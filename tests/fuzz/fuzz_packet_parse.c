@@ -51,7 +51,7 @@ static long bpf_xdp_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 le
 	return 0;
 }
 
-static __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx)
+static __attribute__((unused)) __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx)
 {
 	(void)ctx;
 	return cur_len;
@@ -122,7 +122,9 @@ static void compare(const uint8_t *f, size_t len)
 
 	cur = f;
 	cur_len = len;
-	err = bh_parse(&ctx, &pkt, (__u32)len, 7);
+	err = bh_parse(&ctx, &pkt, (__u32)len);
+	if (!err)
+		err = bh_frag_track(&pkt, 7);
 	or_parse(f, len, &op);
 	if (err) {
 		reason = BH_ERR_REASON(err);
@@ -143,6 +145,13 @@ static void compare(const uint8_t *f, size_t len)
 		mismatch(op.why ? op.why : "parse.h accepts a frame the model rejects", f, len);
 	if ((op.kind == OR_ARP) != !!pkt.arp)
 		mismatch("arp", f, len);
+	if (memcmp(op.dmac, pkt.eth, 6) || memcmp(op.smac, pkt.eth + 6, 6))
+		mismatch("ethernet addresses", f, len);
+	if (op.has_lladdr != !!(pkt.l2_flags & BH_PKT_L2_LLADDR) ||
+	    (op.has_lladdr && memcmp(op.lladdr, pkt.lladdr, 6)))
+		mismatch("arp sender / nd link-layer address", f, len);
+	if (op.na && (pkt.nd_type != 136 || memcmp(op.na_target.a, pkt.nd_target, 16)))
+		mismatch("neighbour advertisement target", f, len);
 	mapped(&op.src, a);
 	if (memcmp(a, pkt.saddr, 16))
 		mismatch("source address", f, len);
