@@ -18,6 +18,7 @@ enum bh_map_idx {
 	BH_M_RULE_STATS,	/* optional: programs pinned by an older build lack it */
 	BH_M_CT4,		/* optional, as above: then IPv4 flows are in bh_ct_v2 */
 	BH_M_CTGEN,		/* optional, as above: then there is no flow cache */
+	BH_M_L2, BH_M_SHARE, BH_M_CT_BASE,	/* optional, as above (lib/l2id.h) */
 	BH_M_MAX,
 };
 extern const char *const bh_map_names[BH_M_MAX];

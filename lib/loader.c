@@ -53,6 +53,9 @@ const char *const bh_map_names[BH_M_MAX] = {
 	[BH_M_RULE_STATS] = "bh_rule_stats_v2",
 	[BH_M_CT4] = "bh_ct4_v1",
 	[BH_M_CTGEN] = "bh_ctgen_v1",
+	[BH_M_L2] = "bh_l2_v1",
+	[BH_M_SHARE] = "bh_share_v1",
+	[BH_M_CT_BASE] = "bh_ct_base_v1",
 };
 
 const char *const bh_prog_pins[BH_P_MAX] = {
@@ -292,7 +295,7 @@ int bh_loader_ensure(struct bh_ctx *ctx)
 	bh_loader_open_pinned(ctx);
 	for (int i = 0; i < BH_M_MAX; i++) {
 		if (ctx->map_fds[i] < 0 && i != BH_M_RULE_STATS && i != BH_M_CT4 &&
-		    i != BH_M_CTGEN) {
+		    i != BH_M_CTGEN && i != BH_M_L2 && i != BH_M_SHARE && i != BH_M_CT_BASE) {
 			err = bh_err(ctx, -ENOENT, false, "map %s is not pinned in %s",
 				     bh_map_names[i], ctx->bpffs);
 			goto out;

@@ -508,6 +508,33 @@ static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 	return 0;
 }
 
+int bh_maps_ct_count_live(struct bh_ctx *ctx, __u64 *live, size_t nr)
+{
+	const __u64 sec = 1000000000ULL, est = 12ULL * 3600 * sec, other = 60 * sec;
+	struct bh_ct_key *keys;
+	struct bh_ct_val *vals;
+	struct timespec ts;
+	size_t n;
+	__u64 now;
+	int err = ct_read_all(ctx, &keys, &vals, &n);
+
+	if (err)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * sec + (__u64)ts.tv_nsec;
+	for (size_t i = 0; i < n; i++) {
+		const struct bh_ct_val *v = &vals[i];
+		__u64 ttl = (keys[i].proto == 6 && v->tcp_state == BH_TCP_ESTABLISHED ? est : other)
+			    + 2 * sec;
+
+		if (v->slot < nr && (now < v->last_ns || now - v->last_ns <= ttl))
+			live[v->slot]++;
+	}
+	free(keys);
+	free(vals);
+	return 0;
+}
+
 /* Delete a conntrack entry from the map that holds it. */
 static int ct_delete(struct bh_ctx *ctx, const struct bh_ct_key *k)
 {
