@@ -671,6 +671,8 @@ static const enum bh_verdict reason_verdict[BH_R_MAX] = {
 	[BH_R_MALFORMED] = BH_V_DROP, [BH_R_FRAGMENT] = BH_V_DROP, [BH_R_IPV6_EXT] = BH_V_DROP,
 	[BH_R_VLAN] = BH_V_DROP, [BH_R_L3_UNKNOWN] = BH_V_DROP, [BH_R_ARP] = BH_V_ALLOW,
 	[BH_R_ND] = BH_V_ALLOW, [BH_R_NO_WORKLOAD] = BH_V_DROP,
+	[BH_R_SPOOF_MAC] = BH_V_SPOOF, [BH_R_ROUTER_MSG] = BH_V_SPOOF,
+	[BH_R_NOT_OURS] = BH_V_DROP, [BH_R_CT_SHARE] = BH_V_DROP,
 };
 
 static int stats_row(const struct bh_workload_info *w, void *arg)

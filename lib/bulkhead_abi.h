@@ -429,7 +429,7 @@ struct bh_l2 {
 #endif
 #define BH_SHARE_REC_NS		1000000ULL	/* 1000 records/s per workload ... */
 #define BH_SHARE_REC_BURST	4096		/* ... after a burst of this many */
-#define BH_SHARE_FRAG_NS	100000ULL	/* 10000 first fragments/s per workload */
+#define BH_SHARE_FRAG_NS	1000000ULL	/* 1000 first fragments/s per workload */
 #define BH_SHARE_FRAG_BURST	1024
 
 struct bh_share {
