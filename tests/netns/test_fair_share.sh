@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fair shares of the shared tables (lib/bpf/share.h), with real traffic.
 # Workload fair/flood floods, workload fair/victim must keep its state and
-# records. S is a plain namespace (no bulkhead) both talk to.
+# records. S is a plain namespace (no bulkhead) both talk to; S2 another.
 #   (in this order: first fragments, conntrack, records)
 #   conntrack: the victim opens 50 UDP flows to S and keeps no way in but
 #     conntrack (ingress isolated). The flooder opens 300000 allowed UDP
@@ -23,11 +23,14 @@ bh_test_init fair
 command -v jq >/dev/null || bh_skip "jq not installed"
 
 T=$BH_TAG
-F=ff-$T V=fv-$T S=fs-$T
+F=ff-$T V=fv-$T S=fs-$T S2=fz-$T
 W=$BULKHEAD_STATE_DIR
 bh_mk_workload "$F" "ff$T" 10.102.2.2/24 10.102.2.1
 bh_mk_workload "$V" "fv$T" 10.102.3.2/24 10.102.3.1
 bh_mk_workload "$S" "fs$T" 10.102.4.2/24 10.102.4.1
+# the flooder's fragments go to S2: their incomplete datagrams fill S2's
+# reassembly memory, not S's (the kernel's own limit, not bulkhead's)
+bh_mk_workload "$S2" "fz$T" 10.102.5.2/24 10.102.5.1
 ip -n "$S" addr add 10.102.4.3/24 dev eth0
 ip route replace 10.102.4.3/32 dev "fs$T"
 $BH attach "ff$T" --workload fair/flood --ip 10.102.2.2 --label app=flood >/dev/null
@@ -47,11 +50,17 @@ spec:
   podSelector: {matchLabels: {app: flood}}
   policyTypes: [Egress]
   egress:
-  - to: [{ipBlock: {cidr: 10.102.4.2/32}}]
+  - to: [{ipBlock: {cidr: 10.102.4.2/32}}, {ipBlock: {cidr: 10.102.5.2/32}}]
     ports: [{protocol: UDP}]
 YAML
 expect_ok "policies applied" $BH policy apply -f "$W/pol.yaml"
 counter() { $BH stats --json | jq -r ".counters[\"$1\"]"; }
+share() { # WORKLOAD FIELD: the workload's bh_share_v1 field (lib/bpf/share.h)
+	local slot
+	slot=$($BH workload list --json | jq -r --arg w "$1" '[.. | objects | select(.workload? == $w) | .slot][0]')
+	bpftool map lookup pinned "$BULKHEAD_BPFFS/bh_share_v1" key $((slot & 255)) $((slot >> 8)) 0 0 -j |
+		jq -r --arg f "$2" '(.formatted.value // .value)[$f]'
+}
 reason() { $BH stats --workload "$1" --json |
 	jq -r --arg r "$2" '[.. | objects | select(.reason? == $r) | .packets] | add // 0'; }
 
@@ -86,17 +95,25 @@ send(frags[1:])
 PY
 VPID=$!
 expect_ok "the victim's first fragment is out" bh_wait 150 test -e "$W/first.sent"
-ip netns exec "$F" timeout 60 /usr/bin/python3 - <<'PY'
-from scapy.all import IP, UDP, Raw, send, conf
-conf.verb = 0
-# 9000 first fragments (more fragments follow) of allowed datagrams
-send([IP(src="10.102.2.2", dst="10.102.4.2", id=i, flags="MF") / UDP(sport=21181, dport=21152) /
-      Raw(b"f" * 32) for i in range(9000)])
+ip netns exec "$F" timeout 60 python3 - <<'PY'
+# 9000 first fragments (more fragments follow) of allowed datagrams, raw:
+# fast, so the flood is over long before the budget refills much
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+src, dst = socket.inet_aton("10.102.2.2"), socket.inet_aton("10.102.5.2")
+udp = struct.pack("!HHHH", 21181, 21152, 8 + 64, 0) + b"f" * 32
+for i in range(1, 9001):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0x2000, 64, 17, 0, src, dst)
+    s.sendto(ip + udp, ("10.102.5.2", 0))
 PY
 touch "$W/flooded"
 wait "$VPID"
 wait "$SPID"
-expect_eq "S reassembled the victim's whole datagram" "received 4008 10.102.3.2" "$(cat "$W/frag.out")"
+expect_eq "S reassembled the victim's whole datagram" "received 4000 10.102.3.2" "$(cat "$W/frag.out")"
+echo "victim: fragment drops $(reason fair/victim fragment); flooder: first fragments not" \
+	"remembered (over budget) $(share fair/flood frags_limited)"
+expect_ok "the flooder's first fragments went over its budget" \
+	test "$(share fair/flood frags_limited)" -gt 0
 
 # ----------------------------------------------------------- conntrack
 # S: answers each hello, and once $W/push exists sends "pushed" to every
