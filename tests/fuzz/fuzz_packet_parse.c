@@ -137,6 +137,10 @@ static void compare(const uint8_t *f, size_t len)
 		if (reason != BH_R_MALFORMED && reason != BH_R_IPV6_EXT && reason != BH_R_VLAN &&
 		    reason != BH_R_L3_UNKNOWN)
 			mismatch("parse failed with a reason that is no parse reason", f, len);
+		/* an IPv4-mapped IPv6 address: parse.h calls it malformed, the
+		 * model refuses it a step later (OR_NO_MAPPED); both drop it */
+		if (op.kind == OR_IP && (or_is_mapped(&op.src) || or_is_mapped(&op.dst)))
+			return;
 		if (op.kind == OR_IP || op.kind == OR_ARP)
 			mismatch("parse.h rejects a frame the model accepts", f, len);
 		return;
