@@ -35,7 +35,8 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
             xdp-tools libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
             libmnl-dev libnftnl-dev libpcap-dev libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 jq \
-            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static
+            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static \
+            python3-scapy
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
