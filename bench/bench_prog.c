@@ -19,7 +19,16 @@
  *                rounds so inserts never hit LRU eviction, and the flow
  *                record ring is drained, so every new flow writes its record.
  * at 10, 1k, 100k and 1M policy entries (10 ipcache prefixes) and with 10,
- * 10k and 100k ipcache prefixes (1k policy entries).
+ * 10k and 100k ipcache prefixes (1k policy entries). Then the fair shares
+ * (lib/bpf/share.h):
+ *   denied_flood_pps_ratio  packets/s one core drops for a workload flooding
+ *                new denied flows (single runs, fresh tuples), over the same
+ *                for an empty XDP drop program
+ *   victim_ct_survival  share of a workload's 1000 established flows whose
+ *                reply still passes after another workload opened 1.125 x
+ *                BH_CT_SIZE new flows (target 1.0)
+ * The workload's MAC is bound (lib/bpf/l2.h), so every figure includes the
+ * layer 2 checks.
  *
  * The programs and maps are bulkhead's own (loaded by libbulkhead into a
  * private bpffs dir); the maps are filled directly, as the compiler's output
