@@ -225,9 +225,16 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 	 * resolution pass (l2.h) */
 	inner = bh_policy_map(m->slot);
 	quarantined = bh_policy_quarantined(inner, m->slot);
-	if ((pkt->arp || pkt->nd) && quarantined && dir == BH_DIR_EGRESS &&
-	    !bh_l2_quarantine_ok(pkt))
-		return bh_drop_flow(m, pkt, &key, BH_V_QUARANTINE, BH_R_QUARANTINE);
+	if ((pkt->arp || pkt->nd) && quarantined) {
+		/* both ways: nothing rides on neighbour resolution in or out
+		 * (egress checked the size in step 3 already) */
+		if (pkt->l2_flags & BH_PKT_L2_OVERSIZE) {
+			bh_judge(m, BH_V_DROP, BH_R_MALFORMED, 0);
+			return bh_exit(m);
+		}
+		if (!bh_l2_quarantine_ok(pkt))
+			return bh_drop_flow(m, pkt, &key, BH_V_QUARANTINE, BH_R_QUARANTINE);
+	}
 	if (pkt->arp) {
 		bh_judge(m, BH_V_ALLOW, BH_R_ARP, 1);
 		return bh_exit(m);

@@ -148,10 +148,10 @@ static __always_inline int bh_l2_check_ingress(const struct bh_l2 *l2, const str
 }
 
 /*
- * ARP and ND of a quarantined workload: neighbour resolution goes on (the
- * forensics exception's connections need it), nothing else of layer 2
- * does. ARP, RS, NS and NA pass (their size is bounded, their addresses
- * checked above); router messages and MLD reports are dropped.
+ * ARP and ND of a quarantined workload, either way: neighbour resolution
+ * goes on (the forensics exception's connections need it), nothing else
+ * of layer 2 does. ARP, RS, NS and NA of their own size pass; router
+ * messages and MLD are dropped.
  */
 static __always_inline int bh_l2_quarantine_ok(const struct bh_pkt *pkt)
 {
