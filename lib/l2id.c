@@ -148,7 +148,8 @@ out:
 	return err;
 }
 
-/* The map's fd, or -ENOENT when programs of an older build are pinned. */
+/* The map's fd, or -ENOENT when programs of an older build are pinned.
+ * Owned by the context: valid until it is loaded again (bh_ctx_load). */
 static int opt_fd(struct bh_ctx *ctx, const char *name)
 {
 	int fd = bh_map_fd(ctx, name);
@@ -198,10 +199,15 @@ int bh_l2_slot_get(struct bh_ctx *ctx, __u32 slot, __u8 mac[6], bool *bound, boo
 
 int bh_ct_share_recount(struct bh_ctx *ctx)
 {
-	int fs = opt_fd(ctx, "bh_share_v1"), fb = opt_fd(ctx, "bh_ct_base_v1");
-	__u64 *created, *live;
-	int err = 0;
+	__u64 *created = NULL, *live = NULL;
+	int fs, fb, err;
 
+	/* Never loads: the agent must not pin an instance again after a
+	 * reset. The maps are opened as pinned, and nothing here loads the
+	 * context (which would reopen them under other fd numbers). */
+	err = 0;
+	fs = opt_fd(ctx, "bh_share_v1");
+	fb = opt_fd(ctx, "bh_ct_base_v1");
 	if (fs == -ENOENT || fb == -ENOENT)
 		return 0;
 	created = calloc(BH_MAX_WORKLOADS, sizeof(*created));

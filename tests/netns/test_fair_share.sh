@@ -16,6 +16,8 @@
 #     limit entry and record each). With no agent running the ring fills
 #     past half: from then on the flooder's records are budgeted and the
 #     victim's 20 new flows still get theirs, which the agent then reads.
+#   the agent's recount: once the flooder's flows expired its share is
+#     free again, with no one's help.
 . "$(dirname "$0")/../lib/common.sh"
 bh_test_init fair
 [ -x "$BH" ] || bh_skip "$BH not built"
@@ -223,5 +225,15 @@ victim_flows() {
 		jq '[.. | objects | select(.dport? >= 21160 and .dport? < 21180) | .dport] | unique | length')" = 20 ]
 }
 expect_ok "every one of the victim's 20 flow records reached the agent" bh_wait 300 victim_flows
+
+# the share comes back by itself: the agent recounts every 5 s, and once
+# the flooder's flows expired (UDP: 60 s after their packet) a new flow
+# of the flooder is admitted again (each try is a new flow: a new port)
+ADMITTED=$(reason fair/flood policy-allow)
+readmitted() {
+	ip netns exec "$F" bash -c 'echo x >/dev/udp/10.102.4.2/21199' 2>/dev/null
+	[ "$(reason fair/flood policy-allow)" -gt "$ADMITTED" ]
+}
+expect_ok "the flooder's share is free again once its flows expired" bh_wait 1000 readmitted
 
 [ "$BH_FAILS" -eq 0 ]
