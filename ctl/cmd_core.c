@@ -392,9 +392,18 @@ static struct json_object *workload_json(const struct bh_workload_info *w)
 	return j;
 }
 
+struct workload_rows {
+	struct bh_ctx *ctx;
+	struct json_object *arr;
+};
+
 static int add_workload_row(const struct bh_workload_info *w, void *arg)
 {
-	json_object_array_add(arg, workload_json(w));
+	struct workload_rows *r = arg;
+	struct json_object *j = workload_json(w);
+
+	add_l2(r->ctx, j, w->slot);	/* "mac", "router" */
+	json_object_array_add(r->arr, j);
 	return 0;
 }
 
@@ -411,7 +420,7 @@ static int cmd_workload_list(struct bh_cli *cli, int argc, char **argv)
 	if ((status = bh_cli_open(cli, true, &ctx)))
 		return status;
 	arr = json_object_new_array();
-	err = bh_workload_foreach(ctx, add_workload_row, arr);
+	err = bh_workload_foreach(ctx, add_workload_row, &(struct workload_rows){ ctx, arr });
 	if (err) {
 		json_object_put(arr);
 		status = bh_cli_ctx_fail(ctx, err, "workload list");
