@@ -5,8 +5,16 @@
 #   make bench   benchmarks (figures, not assertions)
 #   make install PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin
 #
-# Layout: BPF programs in xdp/ and tc/ share lib/bpf/; userspace is
-# lib/ (libbulkhead) <- policy/ (model, parsers, compiler) <- ctl/ (front ends).
+# The house (docs/architecture.md): each room is an archive and sees only
+# the include paths of the rooms below it, so an arrow the wrong way does
+# not compile.
+#   policy/     libbhpolicy.a  pure model, parsers, compiler   sees: ABI
+#   lib/core/   libbulkhead.a  context, config, loader, store  sees: policy, ABI
+#   lib/agent/  libbhagent.a   the controller                  sees: core, policy, ABI
+#   ctl/        bulkhead (agent+core+policy), bulkhead-cni (core+policy)
+# lib/ itself holds only bulkhead_abi.h (and lib/bpf/, the kernel side).
+# Quoted includes name a bare file (`make layers` checks), so the -I list
+# is the whole of what a room can reach.
 
 PREFIX      ?= /usr/local
 DESTDIR     ?=
@@ -18,57 +26,80 @@ CC          ?= gcc
 CLANG       ?= clang
 BPFTOOL     ?= bpftool
 
-PKGS        := libbpf libxdp yaml-0.1 sqlite3 json-c libmnl libnftnl libpcap
-PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# pkg-config packages per room: what each binary links follows from them.
+POLICY_PKGS := yaml-0.1
+CORE_PKGS   := libbpf libxdp sqlite3 $(POLICY_PKGS)
+CNI_PKGS    := $(CORE_PKGS) json-c libmnl
+AGENT_PKGS  := $(CNI_PKGS) libpcap
+NFT_PKGS    := libmnl libnftnl
+ALL_PKGS    := $(AGENT_PKGS) $(NFT_PKGS)
+pkg_cflags   = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pkg_libs     = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 CFLAGS      ?= -O2 -g
-CFLAGS      += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-               -I. -Ilib -I$(BUILD) $(PKG_CFLAGS)
-LDLIBS      += $(PKG_LIBS) -lelf -lz -lm
+CFLAGS      += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -MMD -MP
+LDLIBS      += -lelf -lz -lm
+
+# Include paths, one set per room (lib/ holds only the ABI header).
+ABI_INC     := -Ilib
+POLICY_INC  := $(ABI_INC) -Ipolicy
+CORE_INC    := $(POLICY_INC) -Ilib/core -I$(BUILD)
+AGENT_INC   := $(POLICY_INC) -Ilib/core -Ilib/agent
+CNI_INC     := $(POLICY_INC) -Ilib/core
+CTL_INC     := $(AGENT_INC) -Ictl
+NFT_INC     := $(POLICY_INC) -Ibench/nft
+BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
+TEST_INC    := -I. $(BENCH_INC) -Ictl
+
 BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ \
                -I/usr/include/$(ARCH_TRIPLET) -Ilib -Ilib/bpf
 
-# Debian packages the build, the tests and the demo need. Installed when
-# absent, so a fresh Debian 12 machine needs nothing but `make demo`.
+# Debian packages the build, the tests and the demo need, checked against
+# a minimal Debian 12 (python3-yaml: tests/netns/test_contract.sh through
+# /usr/bin/python3; sqlite3: the shell the agent tests query the store
+# with; procps: pgrep). Installed when absent, so a fresh Debian 12
+# machine needs nothing but `make demo`.
 DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             xdp-tools libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
             libmnl-dev libnftnl-dev libpcap-dev libcmocka-dev iproute2 ethtool \
-            nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 jq \
-            iputils-ping rsyslog graphviz podman runc containernetworking-plugins busybox-static \
-            python3-scapy
+            nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
+            jq sqlite3 procps iputils-ping rsyslog graphviz podman runc \
+            containernetworking-plugins busybox-static python3-scapy
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS       := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
-BPF_HDRS    := $(wildcard lib/bpf/*.h) lib/bulkhead_abi.h
 
-LIB_SRCS    := $(wildcard lib/*.c)
-LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
-POLICY_SRCS := $(wildcard policy/*.c)
-POLICY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(POLICY_SRCS))
-USER_HDRS   := $(wildcard lib/*.h policy/*.h ctl/*.h)
+objs         = $(patsubst %.c,$(BUILD)/%.o,$(1))
+POLICY_OBJS := $(call objs,$(wildcard policy/*.c))
+CORE_OBJS   := $(call objs,$(wildcard lib/core/*.c))
+AGENT_OBJS  := $(call objs,$(wildcard lib/agent/*.c))
+NFT_OBJS    := $(call objs,$(wildcard bench/nft/*.c))
+CNI_OBJS    := $(call objs,ctl/bulkhead-cni.c $(wildcard ctl/cni_*.c))
+CLI_OBJS    := $(filter-out $(CNI_OBJS),$(call objs,$(wildcard ctl/*.c)))
 
-CTL_COMMON  := $(filter-out ctl/bulkhead.c ctl/bulkhead-cni.c,$(wildcard ctl/*.c))
-CTL_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CTL_COMMON))
+POLICY_LIB  := $(BUILD)/libbhpolicy.a
+CORE_LIB    := $(BUILD)/libbulkhead.a
+AGENT_LIB   := $(BUILD)/libbhagent.a
+NFT_LIB     := $(BUILD)/libbhnft.a
+ALL_LIBS    := $(AGENT_LIB) $(NFT_LIB) $(CORE_LIB) $(POLICY_LIB)
 
 BINS        := $(BUILD)/bulkhead $(BUILD)/bulkhead-cni
 
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
-TEST_LIB    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 # Test tools: programs with their own main() that shell tests drive. They
 # stay out of TEST_LIB, which is linked into every cmocka binary.
 TEST_TOOL_SRCS := tests/lib/syslog_send.c
 TEST_TOOLS  := $(patsubst %.c,$(BUILD)/%,$(TEST_TOOL_SRCS))
-TEST_LIB    := $(filter-out $(patsubst %.c,$(BUILD)/%.o,$(TEST_TOOL_SRCS)),$(TEST_LIB))
+TEST_LIB    := $(call objs,$(filter-out $(TEST_TOOL_SRCS),$(wildcard tests/lib/*.c)))
 BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all deps demo test bench install clean check-root
+.PHONY: all deps layers demo test bench install clean check-root
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: deps $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH_BINS)
+all: deps layers $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH_BINS)
 all: $(TEST_TOOLS)
 
 # ------------------------------------------------------------------ deps
@@ -85,47 +116,80 @@ $(BUILD)/.deps:
 	@mkdir -p $(BUILD) && touch $@
 
 # ------------------------------------------------------------------ BPF
-$(BUILD)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) | $(BUILD)/.deps
+$(BUILD)/%.bpf.o: xdp/%.bpf.c | $(BUILD)/.deps
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
-$(BUILD)/%.bpf.o: tc/%.bpf.c $(BPF_HDRS) | $(BUILD)/.deps
+$(BUILD)/%.bpf.o: tc/%.bpf.c | $(BUILD)/.deps
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
 # ------------------------------------------------------------- userspace
-$(BUILD)/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/.deps
+# One rule per room: the room's include paths and packages. Header
+# dependencies come from the compiler (-MMD -MP, the .d files included at
+# the end); the skeletons are order-only so the first build has them.
+define room
+$(BUILD)/$(1)/%.o: $(1)/%.c | $(BUILD)/.deps $(SKELS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $(2) $$(call pkg_cflags,$(3)) -c $$< -o $$@
+endef
+$(eval $(call room,policy,$(POLICY_INC),$(POLICY_PKGS)))
+$(eval $(call room,lib/core,$(CORE_INC),$(CORE_PKGS)))
+$(eval $(call room,lib/agent,$(AGENT_INC),$(AGENT_PKGS)))
+$(eval $(call room,bench/nft,$(NFT_INC),$(NFT_PKGS)))
+$(eval $(call room,tests/lib,$(TEST_INC),$(ALL_PKGS)))
+# ctl/: the CNI plugin's files see the core only, the CLI's everything.
+$(CNI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(CNI_INC) $(call pkg_cflags,$(CNI_PKGS)) -c $< -o $@
+$(CLI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CTL_INC) $(call pkg_cflags,$(AGENT_PKGS)) -c $< -o $@
 
 # Rebuilt whole: `ar r` never drops a member whose source was removed.
-$(BUILD)/libbulkhead.a: $(LIB_OBJS)
+$(POLICY_LIB): $(POLICY_OBJS)
 	rm -f $@ && ar rcs $@ $^
-$(BUILD)/libbhpolicy.a: $(POLICY_OBJS)
+$(CORE_LIB): $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(AGENT_LIB): $(AGENT_OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(NFT_LIB): $(NFT_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-USER_LIBS := $(BUILD)/libbhpolicy.a $(BUILD)/libbulkhead.a
+$(BUILD)/bulkhead: $(CLI_OBJS) $(AGENT_LIB) $(CORE_LIB) $(POLICY_LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(AGENT_PKGS)) $(LDLIBS)
+$(BUILD)/bulkhead-cni: $(CNI_OBJS) $(CORE_LIB) $(POLICY_LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(CNI_PKGS)) $(LDLIBS)
 
-$(BUILD)/bulkhead: $(BUILD)/ctl/bulkhead.o $(CTL_OBJS) $(USER_LIBS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/bulkhead-cni: $(BUILD)/ctl/bulkhead-cni.o $(CTL_OBJS) $(USER_LIBS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# Tests and benchmarks may use every room.
+TEST_LINK = $(ALL_LIBS) $(call pkg_libs,$(ALL_PKGS)) $(LDLIBS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_LIB) $(ALL_LIBS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_INC) $(call pkg_cflags,$(ALL_PKGS)) -o $@ $< $(TEST_LIB) $(TEST_LINK) -lcmocka
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(TEST_LIB) $(ALL_LIBS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_INC) $(call pkg_cflags,$(ALL_PKGS)) -o $@ $< $(TEST_LIB) $(TEST_LINK) -lcmocka
+$(TEST_TOOLS): $(BUILD)/tests/lib/%: tests/lib/%.c $(ALL_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_INC) $(call pkg_cflags,$(ALL_PKGS)) -o $@ $< $(TEST_LINK)
+# bench and tests share one packet builder (tests/lib/pkt.c).
+$(BUILD)/bench/%: bench/%.c $(BUILD)/tests/lib/pkt.o $(ALL_LIBS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BENCH_INC) $(call pkg_cflags,$(ALL_PKGS)) -o $@ $< $(BUILD)/tests/lib/pkt.o $(TEST_LINK)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/lib/*.h) $(TEST_LIB) $(USER_LIBS) $(USER_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB) $(USER_LIBS) $(LDLIBS) -lcmocka
-$(BUILD)/tests/bpf/%: tests/bpf/%.c $(wildcard tests/bpf/*.h tests/lib/*.h) $(TEST_LIB) $(USER_LIBS) $(USER_HDRS) $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB) $(USER_LIBS) $(LDLIBS) -lcmocka
-$(TEST_TOOLS): $(BUILD)/tests/lib/%: tests/lib/%.c $(USER_LIBS) $(USER_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(USER_LIBS) $(LDLIBS)
-$(BUILD)/bench/%: bench/%.c $(USER_LIBS) $(USER_HDRS) $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(USER_LIBS) $(LDLIBS)
+# Quoted includes in the rooms name a bare file: a path ("../lib/core/x.h",
+# "agent/x.h") would reach past the room's include paths.
+LAYER_SRCS := $(wildcard policy/*.[ch] lib/core/*.[ch] lib/agent/*.[ch] ctl/*.[ch] \
+                bench/nft/*.[ch] lib/bpf/*.h lib/bulkhead_abi.h xdp/*.c tc/*.c)
+layers: $(BUILD)/.layers
+$(BUILD)/.layers: $(LAYER_SRCS) | $(BUILD)/.deps
+	@if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*/' $(LAYER_SRCS); then \
+	  echo "error: a quoted include names a path; rooms include bare names (Makefile, docs/architecture.md)" >&2; \
+	  exit 1; fi
+	@touch $@
 
 # ------------------------------------------------------------ front doors
 check-root:
@@ -155,20 +219,19 @@ clean:
 FUZZ_DIR       := $(BUILD)/fuzz
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                   -fno-omit-frame-pointer
-FUZZ_POL_SRCS  := $(filter-out policy/apply.c policy/sync.c policy/nft.c,$(POLICY_SRCS))
+FUZZ_POL_SRCS  := $(wildcard policy/*.c)
 FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
-
-# the fuzz tests of `make test` share their model and checks with the harnesses
-$(BUILD)/tests/bpf/test_fuzz_packets $(BUILD)/tests/unit/test_fuzz_policy: $(wildcard tests/fuzz/*.h)
+FUZZ_INC       := -I. $(POLICY_INC)
 
 .PHONY: fuzz
 fuzz: $(FUZZ_DIR)/test_fuzz_policy $(FUZZ_HARNESSES)
 	$(FUZZ_DIR)/test_fuzz_policy
-$(FUZZ_DIR)/test_fuzz_policy: tests/unit/test_fuzz_policy.c $(wildcard tests/fuzz/*.h) \
-		$(FUZZ_POL_SRCS) $(USER_HDRS) | $(BUILD)/.deps
+$(FUZZ_DIR)/test_fuzz_policy: tests/unit/test_fuzz_policy.c $(FUZZ_POL_SRCS) | $(BUILD)/.deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(FUZZ_SAN) -o $@ $< $(FUZZ_POL_SRCS) -lyaml -lcmocka
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_POL_SRCS) \
-		$(USER_HDRS) $(BPF_HDRS) | $(BUILD)/.deps
+	$(CC) $(CFLAGS) $(FUZZ_INC) $(FUZZ_SAN) -o $@ $< $(FUZZ_POL_SRCS) -lyaml -lcmocka
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_POL_SRCS) | $(BUILD)/.deps
 	@mkdir -p $(@D)
-	$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_POL_SRCS) -lyaml
+	$(CLANG) $(CFLAGS) $(FUZZ_INC) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_POL_SRCS) -lyaml
+
+# Header dependencies the compiler found (-MMD -MP).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

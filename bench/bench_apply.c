@@ -28,7 +28,8 @@
 #include <bpf/bpf.h>
 
 #include "bulkhead.h"
-#include "policy/sync.h"
+#include "maps.h"
+#include "sync.h"
 
 #define WL_NS	"bhbench"
 #define WL_NAME	"srv"
@@ -54,25 +55,6 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static __u32 fd_map_id(int fd)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-/* The id of the inner map the data path uses for the workload's slot. */
-static __u32 slot_map_id(struct bh_ctx *ctx, __u32 slot)
-{
-	int outer = bh_map_fd(ctx, "bh_policy_v1");
-	__u32 id = 0;
-
-	if (outer < 0 || bpf_map_lookup_elem(outer, &slot, &id))
-		return 0;
-	return id;
-}
-
 /* Polls the slot and notes when the deny-all map becomes visible. */
 struct watch {
 	struct bh_ctx *ctx;
@@ -90,7 +72,7 @@ static void *watcher(void *arg)
 			usleep(50);
 			continue;
 		}
-		if (slot_map_id(w->ctx, w->slot) == w->deny_id) {
+		if (bh_maps_slot_map_id(w->ctx, w->slot) == w->deny_id) {
 			atomic_store(&w->seen_us, now_us());
 			atomic_store(&w->armed, 0);
 		}
@@ -129,7 +111,7 @@ int main(int argc, char **argv)
 	tc = calloc(q_runs, sizeof(*tc));
 	if (!ta || !tq || !tc)
 		goto out;
-	err = bh_open(NULL, &ctx);
+	err = bh_ctx_open(NULL, &ctx);
 	if (err) {
 		rc = fail(ctx, "open", err);
 		goto out;
@@ -160,7 +142,7 @@ int main(int argc, char **argv)
 	/* the first apply also fills the ipcache from empty: reported apart */
 	for (int i = -1; i < apply_runs; i++) {
 		struct bh_apply_result res = { 0 };
-		__u32 before = slot_map_id(ctx, wi.slot), after;
+		__u32 before = bh_maps_slot_map_id(ctx, wi.slot), after;
 		double t0 = now_us(), t;
 
 		err = bh_policy_apply_file(ctx, argv[3 + (i + 2) % 2], &res);
@@ -170,7 +152,7 @@ int main(int argc, char **argv)
 			rc = fail(ctx, "policy apply", err);
 			goto out;
 		}
-		after = slot_map_id(ctx, wi.slot);
+		after = bh_maps_slot_map_id(ctx, wi.slot);
 		if (i < 0) {
 			first_ms = t / 1e3;
 			continue;
@@ -179,7 +161,7 @@ int main(int argc, char **argv)
 		swapped += after && after != before;
 	}
 
-	deny_id = fd_map_id(bh_map_fd(ctx, BH_PIN_DENY_ALL));
+	deny_id = bh_maps_map_id(bh_map_fd(ctx, BH_PIN_DENY_ALL));
 	w.ctx = ctx;
 	w.slot = wi.slot;
 	w.deny_id = deny_id;
@@ -205,7 +187,7 @@ int main(int argc, char **argv)
 			usleep(50);
 		atomic_store(&w.armed, 0);
 		tq[i] = atomic_load(&w.seen_us) > 0 ? atomic_load(&w.seen_us) - t0 : tc[i];
-		q_ok += deny_id && slot_map_id(ctx, wi.slot) == deny_id;
+		q_ok += deny_id && bh_maps_slot_map_id(ctx, wi.slot) == deny_id;
 		err = bh_workload_release(ctx, WL_NS, WL_NAME);
 		if (err) {
 			rc = fail(ctx, "release", err);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What the kernel's building blocks cost on this machine, measured the way
-# bench_prog measures bulkhead (BPF_PROG_TEST_RUN, 10^6 repetitions,
+# What the kernel's building blocks cost on the machine running it, measured
+# the way bench_prog measures bulkhead (BPF_PROG_TEST_RUN, 10^6 repetitions,
 # median of RUNS runs), with the programs of bench/bpf/helpers.bpf.c: an
 # empty XDP program, a hash lookup that hits (20-byte LRU key, 8-byte
 # key), an array lookup, and a call into a global function against the

@@ -16,8 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/nft.h"
-#include "policy/policy.h"
+#include "bulkhead.h"
+#include "nft.h"
+#include "policy.h"
 
 #define MAX_WL 16
 

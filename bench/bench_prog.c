@@ -57,6 +57,7 @@
 #include "bulkhead.h"
 #include "l2id.h"
 #include "maps.h"
+#include "pkt.h"
 
 #define IFINDEX_LO	1	/* test runs see the loopback device */
 #define WL_SLOT		0
@@ -127,53 +128,34 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* ---------------------------------------------------------------- packets */
-static __u16 csum16(const void *data, int len)
-{
-	const __u8 *p = data;
-	__u32 s = 0;
-
-	for (int i = 0; i + 1 < len; i += 2)
-		s += (p[i] << 8) | p[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return htons(~s & 0xffff);
-}
-
 #define WL_ADDR		0x0ac80002u	/* 10.200.0.2, the workload */
 #define FLOOD_ADDR	0x0ac80003u	/* 10.200.0.3, the flooding workload */
 #define PEER_ADDR	0x0ac9000au	/* 10.201.0.10, in 10.201.0.0/16 */
-#define WL_MAC		"\x02\x00\x00\x00\x00\x02"
+#define WL_MAC		((const __u8 *)"\x02\x00\x00\x00\x00\x02")
+#define PEER_MAC	((const __u8 *)"\x02\x00\x00\x00\x00\x01")
 
-/* A 64-byte Ethernet/IPv4/TCP frame. */
+/* A 64-byte Ethernet/IPv4/TCP frame, built by the tests' packet builder
+ * (tests/lib/pkt.h): addresses in host order. */
 static void mk_tcp(struct pkt *p, __u32 saddr, __u32 daddr, __u16 sport, __u16 dport,
 		   __u8 flags)
 {
-	struct ethhdr *eth = (void *)p->b;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct tcphdr *tcp = (void *)(ip + 1);
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	struct in_addr s = { htonl(saddr) }, d = { htonl(daddr) };
+	struct pkt_opts o = {
+		.family = 4, .src = src, .dst = dst, .proto = IPPROTO_TCP,
+		.sport = sport, .dport = dport, .tcp_flags = flags,
+		.payload = sizeof(p->b) - 14 - 20 - 20,
+	};
+	int n;
 
+	inet_ntop(AF_INET, &s, src, sizeof(src));
+	inet_ntop(AF_INET, &d, dst, sizeof(dst));
 	memset(p, 0, sizeof(*p));
-	p->len = sizeof(p->b);
-	/* the workload's MAC (bound, see set_workload) on its side */
-	memcpy(saddr == WL_ADDR || saddr == FLOOD_ADDR ? eth->h_source : eth->h_dest, WL_MAC,
-	       ETH_ALEN);
-	memcpy(saddr == WL_ADDR || saddr == FLOOD_ADDR ? eth->h_dest : eth->h_source,
-	       "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->tot_len = htons(p->len - sizeof(*eth));
-	ip->saddr = htonl(saddr);
-	ip->daddr = htonl(daddr);
-	ip->check = csum16(ip, sizeof(*ip));
-	tcp->source = htons(sport);
-	tcp->dest = htons(dport);
-	tcp->doff = 5;
-	tcp->seq = htonl(1000);
-	tcp->window = htons(65535);
-	((__u8 *)tcp)[13] = flags;
+	/* the workload's MAC (bound at setup) on its side of the frame */
+	o.smac = saddr == WL_ADDR || saddr == FLOOD_ADDR ? WL_MAC : PEER_MAC;
+	o.dmac = saddr == WL_ADDR || saddr == FLOOD_ADDR ? PEER_MAC : WL_MAC;
+	n = pkt_build(&o, p->b, sizeof(p->b));
+	p->len = n > 0 ? (__u32)n : 0;
 }
 
 #define TH_FIN 0x01
@@ -624,23 +606,23 @@ static int setup(struct bench *b)
 	b->prog_xdp = obj_get(b, BH_PIN_PROG_XDP);
 	b->prog_tc = obj_get(b, BH_PIN_PROG_TC_EGRESS);
 	b->prog_tc_in = obj_get(b, BH_PIN_PROG_TC_INGRESS);
-	b->m_wl = bh_map_fd(b->ctx, "bh_workloads_v1");
-	b->m_ipc = bh_map_fd(b->ctx, "bh_ipcache_v1");
-	b->m_pol = bh_map_fd(b->ctx, "bh_policy_v1");
-	b->m_ct = bh_map_fd(b->ctx, "bh_ct_v2");
-	b->m_ct4 = bh_map_fd(b->ctx, "bh_ct4_v1");
-	b->m_rl = bh_map_fd(b->ctx, "bh_deny_rl_v2");
+	b->m_wl = bh_map_fd(b->ctx, BH_MAP_WORKLOADS);
+	b->m_ipc = bh_map_fd(b->ctx, BH_MAP_IPCACHE);
+	b->m_pol = bh_map_fd(b->ctx, BH_MAP_POLICY);
+	b->m_ct = bh_map_fd(b->ctx, BH_MAP_CT);
+	b->m_ct4 = bh_map_fd(b->ctx, BH_MAP_CT4);
+	b->m_rl = bh_map_fd(b->ctx, BH_MAP_DENY_RL);
 	if (b->prog_xdp < 0 || b->prog_tc < 0 || b->prog_tc_in < 0 || b->m_wl < 0 ||
 	    b->m_ipc < 0 || b->m_pol < 0 || b->m_ct < 0 || b->m_ct4 < 0 || b->m_rl < 0) {
 		fprintf(stderr, "bench_prog: programs or maps missing in %s\n", b->bpffs);
 		return -ENOENT;
 	}
-	int flows = bh_map_fd(b->ctx, "bh_flows_v1");
+	int flows = bh_map_fd(b->ctx, BH_MAP_FLOWS);
 
 	if (flows >= 0)
 		b->rb = ring_buffer__new(flows, drain_cb, &b->records, NULL);
-	if (bh_l2_slot_set(b->ctx, WL_SLOT, (const __u8 *)WL_MAC, false) ||
-	    bh_l2_slot_set(b->ctx, FLOOD_SLOT, (const __u8 *)WL_MAC, false)) {
+	if (bh_l2_slot_set(b->ctx, WL_SLOT, WL_MAC, false) ||
+	    bh_l2_slot_set(b->ctx, FLOOD_SLOT, WL_MAC, false)) {
 		fprintf(stderr, "bench_prog: %s\n", bh_ctx_error(b->ctx));
 		return -EIO;
 	}

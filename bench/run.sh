@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark in one run. Each part prints its own
 # human-readable lines and ends with a JSON line; this script shows the
-# lines, checks the issue's targets, and ends with ONE line holding one
+# lines, checks the targets, and ends with ONE line holding one
 # JSON object of every figure. Figures, not assertions: nothing here fails
 # because a figure is slow; a part that cannot run is reported and skipped.
 #
@@ -88,7 +88,7 @@ for line in open(sys.argv[1]):
 figs["bench_seconds"] = int(sys.argv[2])
 figs["loadavg_start"] = sys.argv[3]
 figs["loadavg_end"] = sys.argv[4]
-# the issue's targets: (key, comparison, bound)
+# the targets: (key, comparison, bound)
 targets = [
     ("established_over_xdp_filter", "<=", 0.6),
     ("scaling_established_1m_over_10", "<=", 1.2),
@@ -99,7 +99,7 @@ targets = [
     ("tcp1_over_nft_sets", ">=", 1.0),
     ("victim_ct_survival", ">=", 1.0),      # issue 8: fair shares
 ]
-print("== targets (issue 2)")
+print("== targets")
 for key, op, bound in targets:
     v = figs.get(key)
     if not isinstance(v, (int, float)):

@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
-#include "policy/sync.h"
+#include "sync.h"
 
 int bh_cli_fail(int status, const char *fmt, ...)
 {
@@ -32,7 +32,7 @@ int bh_cli_open(struct bh_cli *cli, bool read_only, struct bh_ctx **ctx)
 	int err;
 
 	(void)cli;
-	err = bh_open(&opts, ctx);
+	err = bh_ctx_open(&opts, ctx);
 	if (err)
 		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot open the bulkhead state (%s): %s",
 				   getenv("BULKHEAD_STATE_DIR") ? getenv("BULKHEAD_STATE_DIR")

@@ -20,8 +20,9 @@
 #include "cli.h"
 #include "cmd_ops.h"
 #include "flowstore.h"
-#include "policy/policy.h"
+#include "policy.h"
 #include "store.h"
+#include "sync.h"
 
 static int64_t wall_ms(void)
 {
@@ -29,6 +30,17 @@ static int64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --since DURATION: the wall-clock time that long ago, in ms. */
+static int since_opt(const char *arg, int64_t *since_ms)
+{
+	uint64_t d;
+
+	if (bh_parse_duration_ms(arg, &d))
+		return -EINVAL;
+	*since_ms = wall_ms() - (int64_t)d;
+	return 0;
 }
 
 /* "2024-05-01T12:00:00.123Z" */
@@ -246,7 +258,6 @@ static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
 	struct flows_arg fa = { .cli = cli };
 	const char *wl = NULL;
 	struct bh_ctx *ctx;
-	uint64_t since;
 	int c, status, err;
 
 	while ((c = bh_cli_getopt(argc, argv, "fw:n:", opts, NULL)) != -1) {
@@ -263,9 +274,8 @@ static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
 			break;
 		}
 		case 's':
-			if (bh_parse_duration_ms(optarg, &since))
+			if (since_opt(optarg, &q.since_ms))
 				return bh_cli_fail(BH_EXIT_USER, "--since: bad duration '%s'", optarg);
-			q.since_ms = wall_ms() - (int64_t)since;
 			break;
 		default:
 			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead flows [--follow]"
@@ -559,118 +569,20 @@ static int cmd_timeline(struct bh_cli *cli, int argc, char **argv)
 }
 
 /* -------------------------------------------------------- policy test */
-struct ptest_rule {
-	const struct bh_policy *p;
-	enum bh_dir dir;
-	int index;
-	bool candidate;
-	uint64_t hits;
-};
-
+/* The evaluation is policy/whatif.c's, the input the store's
+ * (bh_stored_input_load, as the sync gathers it); here the flows are fed
+ * in and the result printed. */
 struct ptest {
-	struct bh_ctx *ctx;
-	/* compile input */
-	int nr_w;
-	struct bh_workload_info *w;
-	int nr_ns;
-	struct { char name[BH_NAME_MAX + 1]; int nr; struct bh_label l[BH_MAX_LABELS + 1]; } *ns;
-	struct bh_policy_set cand;
-	int nr_pol;
-	struct bh_policy *pol;		/* stored (not replaced) + candidate */
-	struct bh_policy_set *stored;	/* owners of the stored copies */
-	int nr_stored;
-	/* rule ids are local: nothing is written to the store */
-	int nr_rules;
-	struct ptest_rule *rules;
-	__u32 next_cidr;
-	struct bh_compile_output out;
-	/* results, per workload */
-	json_object **denied;		/* object keyed by "dir peer proto/port" */
+	struct bh_stored_input in;
+	struct bh_whatif wi;
+	json_object **denied;		/* per workload: object keyed by "dir peer proto/port" */
 	uint64_t *flows, *would_deny;
-	int err;
 };
-
-static int pt_workload(const struct bh_workload_info *w, void *arg)
-{
-	struct ptest *t = arg;
-	void *n = realloc(t->w, sizeof(*t->w) * (size_t)(t->nr_w + 1));
-
-	if (!n)
-		return -ENOMEM;
-	t->w = n;
-	t->w[t->nr_w++] = *w;
-	return 0;
-}
-
-static int pt_ns(const char *name, void *arg)
-{
-	struct ptest *t = arg;
-	void *n = realloc(t->ns, sizeof(*t->ns) * (size_t)(t->nr_ns + 1));
-
-	if (!n)
-		return -ENOMEM;
-	t->ns = n;
-	snprintf(t->ns[t->nr_ns].name, sizeof(t->ns[0].name), "%s", name);
-	t->ns[t->nr_ns].nr = BH_MAX_LABELS + 1;
-	if (bh_store_ns_labels(bh_ctx_db(t->ctx), name, &t->ns[t->nr_ns].nr, t->ns[t->nr_ns].l))
-		t->ns[t->nr_ns].nr = 0;
-	t->nr_ns++;
-	return 0;
-}
-
-static bool replaced(const struct ptest *t, const struct bh_policy *p)
-{
-	for (int i = 0; i < t->cand.nr; i++)
-		if (!strcmp(t->cand.items[i].ns, p->ns) && !strcmp(t->cand.items[i].name, p->name))
-			return true;
-	return false;
-}
-
-static int pt_policy(const struct bh_store_policy *sp, void *arg)
-{
-	struct ptest *t = arg;
-	struct bh_policy_error perr;
-	void *n = realloc(t->stored, sizeof(*t->stored) * (size_t)(t->nr_stored + 1));
-
-	if (!n)
-		return -ENOMEM;
-	t->stored = n;
-	if (bh_policy_parse_buf("(stored)", sp->source, strlen(sp->source),
-				&t->stored[t->nr_stored], &perr))
-		return 0;	/* a stored policy that no longer parses is skipped */
-	t->nr_stored++;
-	return 0;
-}
-
-static int pt_cidr(void *arg, const struct bh_cidr *c, __u32 *id)
-{
-	struct ptest *t = arg;
-
-	(void)c;
-	*id = BH_ID_CIDR_BASE + t->next_cidr++;
-	return 0;
-}
-
-static int pt_rule(void *arg, const struct bh_policy *p, enum bh_dir dir, int idx, __u32 *id)
-{
-	struct ptest *t = arg;
-	void *n = realloc(t->rules, sizeof(*t->rules) * (size_t)(t->nr_rules + 1));
-
-	if (!n)
-		return -ENOMEM;
-	t->rules = n;
-	t->rules[t->nr_rules] = (struct ptest_rule){
-		.p = p, .dir = dir, .index = idx,
-		.candidate = p >= t->pol + (t->nr_pol - t->cand.nr),
-	};
-	*id = (__u32)++t->nr_rules;
-	return 0;
-}
 
 static int pt_find_workload(const struct ptest *t, const char *ns, const char *name)
 {
-	for (int i = 0; i < t->nr_w; i++)
-		if (!strcmp(t->w[i].ns, ns) && !strcmp(t->w[i].name, name))
+	for (int i = 0; i < t->in.nr_w; i++)
+		if (!strcmp(t->in.w[i].ns, ns) && !strcmp(t->in.w[i].name, name))
 			return i;
 	return -1;
 }
@@ -682,64 +594,74 @@ static int pt_flow(const struct bh_flow_row *r, void *arg)
 	enum bh_dir dir = strcmp(r->dir, "egress") == 0 ? BH_DIR_EGRESS : BH_DIR_INGRESS;
 	struct bh_eval_result res;
 	struct bh_ip ip;
-	__u32 id;
+	char key[600], pbuf[8];
+	json_object *o;
 
 	if (i < 0)
 		return 0;	/* workload gone: nothing to judge */
 	if (bh_ip_parse(dir == BH_DIR_EGRESS ? r->dst : r->src, &ip))
 		return 0;
-	id = bh_eval_identity(&t->out, ip.addr);
-	bh_eval(&t->out.workloads[i], dir, id, (__u8)r->proto, (__u16)r->dport, &res);
 	t->flows[i]++;
-	if (res.rule_id && res.rule_id <= (__u32)t->nr_rules)
-		t->rules[res.rule_id - 1].hits++;
-	if (res.audit_rule_id && res.audit_rule_id <= (__u32)t->nr_rules &&
-	    res.audit_rule_id != res.rule_id)
-		t->rules[res.audit_rule_id - 1].hits++;
-	if (res.verdict == BH_PV_DENY || res.verdict == BH_PV_DEFAULT_DENY ||
-	    res.verdict == BH_PV_QUARANTINE) {
-		char key[600], pbuf[8];
-		json_object *o;
+	if (!bh_whatif_judge(&t->wi, i, dir, ip.addr, (__u8)r->proto, (__u16)r->dport, &res))
+		return 0;
+	t->would_deny[i]++;
+	snprintf(key, sizeof(key), "%s %s %s/%d", r->dir, r->peer,
+		 bh_proto_str(r->proto, pbuf, sizeof(pbuf)), r->dport);
+	if (json_object_object_get_ex(t->denied[i], key, &o)) {
+		json_object *n;
 
-		t->would_deny[i]++;
-		snprintf(key, sizeof(key), "%s %s %s/%d", r->dir, r->peer,
-			 bh_proto_str(r->proto, pbuf, sizeof(pbuf)), r->dport);
-		if (json_object_object_get_ex(t->denied[i], key, &o)) {
-			json_object *n;
-
-			json_object_object_get_ex(o, "flows", &n);
-			json_object_set_int64(n, json_object_get_int64(n) + 1);
-		} else {
-			o = json_object_new_object();
-			jstr(o, "dir", r->dir);
-			jstr(o, "peer", r->peer);
-			jstr(o, "proto", bh_proto_str(r->proto, pbuf, sizeof(pbuf)));
-			jint(o, "port", r->dport);
-			jint(o, "flows", 1);
-			jstr(o, "why", res.verdict == BH_PV_DENY ? "deny rule" : "not allowed");
-			jstr(o, "recorded_verdict", r->verdict);
-			json_object_object_add(t->denied[i], key, o);
-		}
+		json_object_object_get_ex(o, "flows", &n);
+		json_object_set_int64(n, json_object_get_int64(n) + 1);
+		return 0;
 	}
+	o = json_object_new_object();
+	jstr(o, "dir", r->dir);
+	jstr(o, "peer", r->peer);
+	jstr(o, "proto", bh_proto_str(r->proto, pbuf, sizeof(pbuf)));
+	jint(o, "port", r->dport);
+	jint(o, "flows", 1);
+	jstr(o, "why", res.verdict == BH_PV_DENY ? "deny rule" : "not allowed");
+	jstr(o, "recorded_verdict", r->verdict);
+	json_object_object_add(t->denied[i], key, o);
 	return 0;
 }
 
-static void pt_free(struct ptest *t)
+static json_object *pt_result(const struct ptest *t, const char *file)
 {
-	bh_compile_output_free(&t->out);
-	for (int i = 0; i < t->nr_w && t->denied; i++)
-		json_object_put(t->denied[i]);
-	free(t->denied);
-	free(t->flows);
-	free(t->would_deny);
-	free(t->rules);
-	free(t->pol);		/* shallow copies; owners below */
-	for (int i = 0; i < t->nr_stored; i++)
-		bh_policy_set_free(&t->stored[i]);
-	free(t->stored);
-	bh_policy_set_free(&t->cand);
-	free(t->ns);
-	free(t->w);
+	json_object *res = json_object_new_object(), *wls = json_object_new_array();
+	json_object *unused = json_object_new_array();
+
+	for (int i = 0; i < t->in.nr_w; i++) {
+		json_object *o = json_object_new_object(), *d = json_object_new_array();
+		char buf[2 * BH_NAME_MAX + 2];
+
+		snprintf(buf, sizeof(buf), "%s/%s", t->in.w[i].ns, t->in.w[i].name);
+		jstr(o, "workload", buf);
+		jint(o, "flows", (int64_t)t->flows[i]);
+		jint(o, "would_deny", (int64_t)t->would_deny[i]);
+		json_object_object_foreach(t->denied[i], key, val) {
+			(void)key;
+			json_object_array_add(d, json_object_get(val));
+		}
+		json_object_object_add(o, "denied", d);
+		json_object_array_add(wls, o);
+	}
+	for (int i = 0; i < t->wi.nr_rules; i++) {
+		const struct bh_whatif_rule *r = &t->wi.rules[i];
+		const struct bh_policy *p = r->policy;
+		char buf[2 * BH_NAME_MAX + 64];
+
+		if (!r->candidate || r->hits)
+			continue;
+		snprintf(buf, sizeof(buf), "%s%s%s %s[%d] (line %d)", p->ns, p->ns[0] ? "/" : "",
+			 p->name, bh_dir_name(r->dir), r->index,
+			 (r->dir == BH_DIR_INGRESS ? p->ingress : p->egress)[r->index].line);
+		json_object_array_add(unused, json_object_new_string(buf));
+	}
+	jstr(res, "file", file);
+	json_object_object_add(res, "workloads", wls);
+	json_object_object_add(res, "unused_rules", unused);
+	return res;
 }
 
 static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
@@ -751,23 +673,20 @@ static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
 	};
 	const char *file = NULL;
 	struct ptest t = { 0 };
+	struct bh_policy_set cand = { 0 };
 	struct bh_flow_query q = { 0 };
 	struct bh_policy_error perr;
-	struct bh_compile_workload *cw = NULL;
-	struct bh_compile_namespace *cn = NULL;
-	struct bh_compile_input in = { 0 };
-	json_object *res, *wls, *unused;
+	struct bh_compile_input in;
+	struct bh_ctx *ctx;
 	char msg[768];
-	uint64_t since;
 	int c, status, err;
 
 	while ((c = bh_cli_getopt(argc, argv, "f:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': file = optarg; break;
 		case 's':
-			if (bh_parse_duration_ms(optarg, &since))
+			if (since_opt(optarg, &q.since_ms))
 				return bh_cli_fail(BH_EXIT_USER, "--since: bad duration '%s'", optarg);
-			q.since_ms = wall_ms() - (int64_t)since;
 			break;
 		default:
 			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead policy test -f FILE"
@@ -777,114 +696,57 @@ static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
 	if (!file || optind - 1 < argc)
 		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead policy test -f FILE"
 				   " [--since DURATION]");
-	if (bh_policy_parse_file(file, &t.cand, &perr))
+	if (bh_policy_parse_file(file, &cand, &perr))
 		return bh_cli_fail(BH_EXIT_USER, "%s", bh_policy_error_format(&perr, msg, sizeof(msg)));
-	status = bh_cli_open(cli, true, &t.ctx);
+	status = bh_cli_open(cli, true, &ctx);
 	if (status) {
-		bh_policy_set_free(&t.cand);
+		bh_policy_set_free(&cand);
 		return status;
 	}
-	err = -ENOMEM;
-	if (!bh_ctx_db(t.ctx)) {
+	if (!bh_ctx_db(ctx)) {
 		err = -ENOENT;
 		goto out;
 	}
-	if ((err = bh_workload_foreach(t.ctx, pt_workload, &t)) ||
-	    (err = bh_store_ns_foreach(bh_ctx_db(t.ctx), pt_ns, &t)) ||
-	    (err = bh_store_policy_foreach(bh_ctx_db(t.ctx), pt_policy, &t)))
-		goto out;
-	/* the stored policies a candidate of the same ns/name would replace
-	 * are left out: as if the file were applied */
-	{
-		int total = t.cand.nr;
-
-		for (int i = 0; i < t.nr_stored; i++)
-			total += t.stored[i].nr;
-		t.pol = calloc((size_t)total + 1, sizeof(*t.pol));
-		if (!t.pol)
-			goto out;
-		for (int i = 0; i < t.nr_stored; i++)
-			for (int j = 0; j < t.stored[i].nr; j++)
-				if (!replaced(&t, &t.stored[i].items[j]))
-					t.pol[t.nr_pol++] = t.stored[i].items[j];
-		for (int i = 0; i < t.cand.nr; i++)
-			t.pol[t.nr_pol++] = t.cand.items[i];
+	err = bh_stored_input_load(ctx, &t.in);
+	if (err) {
+		status = bh_cli_fail(bh_ctx_error_is_user(ctx) ? BH_EXIT_USER : BH_EXIT_SYSTEM,
+				     "policy test: %s", bh_ctx_error(ctx));
+		goto done;
 	}
-	cw = calloc((size_t)t.nr_w + 1, sizeof(*cw));
-	cn = calloc((size_t)t.nr_ns + 1, sizeof(*cn));
-	t.denied = calloc((size_t)t.nr_w + 1, sizeof(*t.denied));
-	t.flows = calloc((size_t)t.nr_w + 1, sizeof(*t.flows));
-	t.would_deny = calloc((size_t)t.nr_w + 1, sizeof(*t.would_deny));
-	if (!cw || !cn || !t.denied || !t.flows || !t.would_deny)
+	bh_stored_input_view(&t.in, &in);
+	err = -ENOMEM;
+	t.denied = calloc((size_t)t.in.nr_w + 1, sizeof(*t.denied));
+	t.flows = calloc((size_t)t.in.nr_w + 1, sizeof(*t.flows));
+	t.would_deny = calloc((size_t)t.in.nr_w + 1, sizeof(*t.would_deny));
+	if (!t.denied || !t.flows || !t.would_deny)
 		goto out;
-	for (int i = 0; i < t.nr_w; i++) {
-		cw[i] = (struct bh_compile_workload){
-			.ns = t.w[i].ns, .name = t.w[i].name, .slot = t.w[i].slot,
-			.identity = t.w[i].identity, .nr_labels = t.w[i].nr_labels,
-			.labels = t.w[i].labels, .nr_ips = t.w[i].nr_ips, .ips = t.w[i].ips,
-		};
+	for (int i = 0; i < t.in.nr_w; i++)
 		t.denied[i] = json_object_new_object();
-	}
-	for (int i = 0; i < t.nr_ns; i++)
-		cn[i] = (struct bh_compile_namespace){ .name = t.ns[i].name, .nr_labels = t.ns[i].nr,
-						       .labels = t.ns[i].l };
-	in.nr_workloads = t.nr_w;
-	in.workloads = cw;
-	in.nr_namespaces = t.nr_ns;
-	in.namespaces = cn;
-	in.nr_policies = t.nr_pol;
-	in.policies = t.pol;
-	in.ids = (struct bh_compile_ids){ pt_cidr, pt_rule, &t };
-	if (bh_compile(&in, &t.out, &perr)) {
+	err = bh_whatif_build(&t.wi, &in, &cand, &perr);
+	if (err == -EINVAL || err == -E2BIG) {
 		status = bh_cli_fail(BH_EXIT_USER, "%s",
 				     bh_policy_error_format(&perr, msg, sizeof(msg)));
 		goto done;
 	}
-	err = bh_flowstore_foreach(bh_ctx_db(t.ctx), &q, pt_flow, &t);
 	if (err)
 		goto out;
-
-	res = json_object_new_object();
-	wls = json_object_new_array();
-	for (int i = 0; i < t.nr_w; i++) {
-		json_object *o = json_object_new_object(), *d = json_object_new_array();
-		char buf[2 * BH_NAME_MAX + 2];
-
-		snprintf(buf, sizeof(buf), "%s/%s", t.w[i].ns, t.w[i].name);
-		jstr(o, "workload", buf);
-		jint(o, "flows", (int64_t)t.flows[i]);
-		jint(o, "would_deny", (int64_t)t.would_deny[i]);
-		json_object_object_foreach(t.denied[i], key, val) {
-			(void)key;
-			json_object_array_add(d, json_object_get(val));
-		}
-		json_object_object_add(o, "denied", d);
-		json_object_array_add(wls, o);
-	}
-	unused = json_object_new_array();
-	for (int i = 0; i < t.nr_rules; i++) {
-		const struct ptest_rule *r = &t.rules[i];
-		char buf[2 * BH_NAME_MAX + 64];
-
-		if (!r->candidate || r->hits)
-			continue;
-		snprintf(buf, sizeof(buf), "%s%s%s %s[%d] (line %d)", r->p->ns, r->p->ns[0] ? "/" : "",
-			 r->p->name, bh_dir_name(r->dir), r->index,
-			 (r->dir == BH_DIR_INGRESS ? r->p->ingress : r->p->egress)[r->index].line);
-		json_object_array_add(unused, json_object_new_string(buf));
-	}
-	jstr(res, "file", file);
-	json_object_object_add(res, "workloads", wls);
-	json_object_object_add(res, "unused_rules", unused);
-	status = bh_cli_print(cli, res, NULL);
+	err = bh_flowstore_foreach(bh_ctx_db(ctx), &q, pt_flow, &t);
+	if (err)
+		goto out;
+	status = bh_cli_print(cli, pt_result(&t, file), NULL);
 	goto done;
 out:
 	status = bh_cli_fail(BH_EXIT_SYSTEM, "policy test: %s", strerror(-err));
 done:
-	free(cw);
-	free(cn);
-	pt_free(&t);
-	bh_ctx_close(t.ctx);
+	bh_whatif_free(&t.wi);
+	for (int i = 0; i < t.in.nr_w && t.denied; i++)
+		json_object_put(t.denied[i]);
+	free(t.denied);
+	free(t.flows);
+	free(t.would_deny);
+	bh_stored_input_free(&t.in);
+	bh_policy_set_free(&cand);
+	bh_ctx_close(ctx);
 	return status;
 }
 

@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "config.h"
 #include "l2id.h"
-#include "policy/sync.h"
+#include "sync.h"
 #include "store.h"
 
 #define NS_NAME_BUF (BH_NAME_MAX + 1)

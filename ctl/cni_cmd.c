@@ -10,11 +10,7 @@
 #include "cni_store.h"
 #include "cni_veth.h"
 #include "config.h"
-
-#if __has_include("policy/sync.h")
-#include "policy/sync.h"
-#define CNI_HAVE_POLICY_SYNC 1
-#endif
+#include "sync.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -61,11 +57,7 @@ static int open_ctx(struct cni_run *run, bool read_only, struct bh_ctx **ctx)
 	int err;
 
 	*ctx = NULL;
-#ifdef CNI_HAVE_POLICY_SYNC
-	err = bh_open(&opts, ctx);
-#else
 	err = bh_ctx_open(&opts, ctx);
-#endif
 	if (err) {
 		cni_fail(&run->err, err, CNI_E_IO, "cannot open the bulkhead instance", "%s: %s",
 			 *ctx && *bh_ctx_error(*ctx) ? bh_ctx_error(*ctx) : "bh_ctx_open",

@@ -10,6 +10,7 @@
 
 #include "cni_conf.h"
 #include "l2id.h"
+#include "policy.h"
 
 const char *const cni_versions[] = {
 	"1.1.0", "1.0.0", "0.4.0", "0.3.1", "0.3.0", NULL,
@@ -305,20 +306,18 @@ bool cni_conf_is_valid_attachment(const struct cni_conf *c, const char *cid, con
 	return false;
 }
 
-/* "10.0.0.2/24" -> bh_ip. */
+/* "10.0.0.2/24" -> bh_ip (the interface's address, not the network);
+ * "::ffff:10.0.0.2" is the IPv4 address, as bh_ip_parse has it. */
 static int parse_cidr_ip(const char *s, struct bh_ip *ip)
 {
-	char buf[64];
-	char *slash;
+	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	int plen, err = bh_cidr_split(s, ip, &plen);
 
-	if (strlen(s) >= sizeof(buf))
+	if (err || plen < 0)
 		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	return bh_ip_parse(buf, ip);
+	if (ip->family == 6 && !memcmp(ip->addr, mapped, 12))
+		ip->family = 4;
+	return 0;
 }
 
 #define PREV_BAD(...) cni_fail(e, EINVAL, CNI_E_CONFIG, "invalid prevResult", __VA_ARGS__)

@@ -8,22 +8,7 @@
 #include <sqlite3.h>
 
 #include "cni_store.h"
-
-static int sql_err(int rc)
-{
-	switch (rc) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-		return -EACCES;
-	default:
-		return -EIO;
-	}
-}
+#include "store.h"
 
 int cni_store_init(struct sqlite3 *db)
 {
@@ -35,26 +20,19 @@ int cni_store_init(struct sqlite3 *db)
 		"  DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)),"
 		" PRIMARY KEY (network, container_id, ifname))", NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : sql_err(rc);
-}
-
-static void copy_col(sqlite3_stmt *st, int col, char *buf, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(buf, len, "%s", s ? (const char *)s : "");
+	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
 }
 
 static void row_to_record(sqlite3_stmt *st, struct cni_record *r)
 {
 	memset(r, 0, sizeof(*r));
-	copy_col(st, 0, r->network, sizeof(r->network));
-	copy_col(st, 1, r->container_id, sizeof(r->container_id));
-	copy_col(st, 2, r->ifname, sizeof(r->ifname));
+	bh_sql_text(st, 0, r->network, sizeof(r->network));
+	bh_sql_text(st, 1, r->container_id, sizeof(r->container_id));
+	bh_sql_text(st, 2, r->ifname, sizeof(r->ifname));
 	r->ifindex = sqlite3_column_int(st, 3);
-	copy_col(st, 4, r->veth, sizeof(r->veth));
-	copy_col(st, 5, r->ns, sizeof(r->ns));
-	copy_col(st, 6, r->name, sizeof(r->name));
+	bh_sql_text(st, 4, r->veth, sizeof(r->veth));
+	bh_sql_text(st, 5, r->ns, sizeof(r->ns));
+	bh_sql_text(st, 6, r->name, sizeof(r->name));
 }
 
 #define COLS "network, container_id, ifname, ifindex, veth, ns, name"
@@ -68,7 +46,7 @@ static int prepare_one(struct sqlite3 *db, const char *sql, const char *network,
 
 	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	sqlite3_bind_text(*st, 1, network, -1, SQLITE_STATIC);
 	sqlite3_bind_text(*st, 2, container_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(*st, 3, ifname, -1, SQLITE_STATIC);
@@ -90,7 +68,7 @@ int cni_store_get(struct sqlite3 *db, const char *network, const char *container
 		row_to_record(st, out);
 		err = 0;
 	} else {
-		err = rc == SQLITE_DONE ? -ENOENT : sql_err(rc);
+		err = rc == SQLITE_DONE ? -ENOENT : bh_sql_errno(rc);
 	}
 	sqlite3_finalize(st);
 	return err;
@@ -104,7 +82,7 @@ int cni_store_put(struct sqlite3 *db, const struct cni_record *r)
 	rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO cni_attachments (" COLS ")"
 				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	sqlite3_bind_text(st, 1, r->network, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->container_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->ifname, -1, SQLITE_STATIC);
@@ -114,7 +92,7 @@ int cni_store_put(struct sqlite3 *db, const struct cni_record *r)
 	sqlite3_bind_text(st, 7, r->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 int cni_store_del(struct sqlite3 *db, const char *network, const char *container_id,
@@ -129,7 +107,7 @@ int cni_store_del(struct sqlite3 *db, const char *network, const char *container
 		return err;
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
 int cni_store_list(struct sqlite3 *db, const char *network, struct cni_record **out, int *nr)
@@ -144,7 +122,7 @@ int cni_store_list(struct sqlite3 *db, const char *network, struct cni_record **
 				" WHERE ?1 IS NULL OR network = ?1"
 				" ORDER BY network, container_id, ifname", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(rc);
+		return bh_sql_errno(rc);
 	if (network)
 		sqlite3_bind_text(st, 1, network, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -160,7 +138,7 @@ int cni_store_list(struct sqlite3 *db, const char *network, struct cni_record **
 		row_to_record(st, &recs[n++]);
 	}
 	if (!err && rc != SQLITE_DONE)
-		err = sql_err(rc);
+		err = bh_sql_errno(rc);
 	sqlite3_finalize(st);
 	if (err) {
 		free(recs);

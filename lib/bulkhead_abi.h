@@ -38,9 +38,6 @@
 #ifndef BH_RINGBUF_SIZE
 #define BH_RINGBUF_SIZE		(4 << 20)
 #endif
-#ifndef BH_RULE_STATS_SIZE
-#define BH_RULE_STATS_SIZE	65536	/* LRU: per-rule counters (bh_rule_stats_v1) */
-#endif
 #ifndef BH_RULE_STATS_SLOTS
 #define BH_RULE_STATS_SLOTS	65536	/* per-rule counters by id (bh_rule_stats_v2) */
 #endif
@@ -344,14 +341,10 @@ enum bh_reason {
  * bh_stats_v2: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason (v1 had
  * fewer reasons, hence fewer entries).
  * bh_counters: PERCPU_ARRAY of global counters (enum bh_counter).
- * bh_rule_stats_v1: LRU_PERCPU_HASH {__u32 rule_id} -> struct bh_stat,
- *   BH_RULE_STATS_SIZE entries; counts the packets a rule decided (new-flow
- *   allow/deny, audit would-deny, forensics exception), not the packets
- *   conntrack passed later. When full the least recently used rule's
- *   counters are dropped (it starts again from zero). Superseded by v2;
- *   readers fall back to it when programs from an older build are pinned.
  * bh_rule_stats_v2: PERCPU_ARRAY indexed by rule id -> struct bh_stat,
- *   BH_RULE_STATS_SLOTS entries; counts the same packets as v1. Rule ids
+ *   BH_RULE_STATS_SLOTS entries; counts the packets a rule decided
+ *   (new-flow allow/deny, audit would-deny, forensics exception), not the
+ *   packets conntrack passed later. Rule ids
  *   come from the store (AUTOINCREMENT: sequential from 1, never reused),
  *   so an id indexes its own slot. Ids at or beyond the map size are all
  *   counted in slot BH_RULE_STATS_OVERFLOW (rule id 0 decides nothing, so
@@ -455,7 +448,26 @@ _Static_assert(BH_MAX_WORKLOADS <= 65535, "slot fits bh_ct_val.slot");
 _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 #endif
 
-/* Pinned names (under $BULKHEAD_BPFFS). Programs share maps by name. */
+/* Pinned names (under $BULKHEAD_BPFFS), the one list of them. Programs
+ * share maps by name; a map's name carries its layout version and changes
+ * with the layout (libbpf reuses a pinned map after a shallow check). The
+ * BPF objects define the maps under these names (lib/bpf/maps.h); the
+ * loader refuses to run when one of them is not pinned after a load. */
+#define BH_MAP_WORKLOADS	"bh_workloads_v1"
+#define BH_MAP_IPCACHE		"bh_ipcache_v1"
+#define BH_MAP_POLICY		"bh_policy_v1"
+#define BH_MAP_CT		"bh_ct_v2"
+#define BH_MAP_CT4		"bh_ct4_v1"
+#define BH_MAP_CTGEN		"bh_ctgen_v1"
+#define BH_MAP_FRAG		"bh_frag_v1"
+#define BH_MAP_DENY_RL		"bh_deny_rl_v2"
+#define BH_MAP_FLOWS		"bh_flows_v1"
+#define BH_MAP_STATS		"bh_stats_v2"	/* v1: fewer reasons */
+#define BH_MAP_COUNTERS		"bh_counters_v1"
+#define BH_MAP_RULE_STATS	"bh_rule_stats_v2"
+#define BH_MAP_L2		"bh_l2_v1"
+#define BH_MAP_SHARE		"bh_share_v1"
+#define BH_MAP_CT_BASE		"bh_ct_base_v1"
 #define BH_PIN_PROG_XDP		"prog_xdp_egress"
 #define BH_PIN_PROG_TC_EGRESS	"prog_tc_from_container"
 #define BH_PIN_PROG_TC_INGRESS	"prog_tc_to_container"

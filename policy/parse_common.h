@@ -116,8 +116,6 @@ int pc_ports(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
 /* icmp (native): ICMP/ICMPv6 type/code entries, appended to r->ports. */
 int pc_icmp(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
 
-/* "10.0.0.0/8", "fd00::/64" -> network (host bits cleared). 0 or -EINVAL. */
-int bh_cidr_parse(const char *s, struct bh_cidr *out);
 /* Is inner inside outer (same family, prefix at least as long)? */
 bool bh_cidr_contains(const struct bh_cidr *outer, const struct bh_cidr *inner);
 /* Is address a (family 4 or 6, IPv4-mapped) inside c? */

@@ -18,7 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bulkhead.h"
+#include "bulkhead_abi.h"
+#include "labels.h"
 
 /* A parse or compile error: names the file, the line and the field. */
 struct bh_policy_error {
@@ -199,6 +200,46 @@ void bh_eval(const struct bh_compiled_workload *w, enum bh_dir dir, __u32 peer_i
 	     __u8 proto, __u16 port, struct bh_eval_result *res);
 /* The ipcache lookup: identity of an address (BH_ID_WORLD if none). */
 __u32 bh_eval_identity(const struct bh_compile_output *out, const __u8 addr[16]);
+
+/* CIDR blocks. "ADDR/PLEN" (host bits cleared, as Kubernetes does);
+ * _addr also takes a bare address (/32 or /128). -EINVAL on bad input. */
+int bh_cidr_parse(const char *s, struct bh_cidr *out);
+int bh_cidr_parse_addr(const char *s, struct bh_cidr *out);
+/* "ADDR[/PLEN]" as written: prefixlen -1 if absent. The parser above. */
+int bh_cidr_split(const char *s, struct bh_ip *ip, int *prefixlen);
+/* Is an IPv4-mapped/IPv6 address inside the block? */
+bool bh_cidr_has_addr(const struct bh_cidr *c, const __u8 addr[16]);
+
+/* What-if (policy/whatif.c, `policy test`): candidates applied on top of
+ * in's policies (a candidate replaces the policy of the same ns/name),
+ * compiled with local ids (in's ids and forensics are not used); then
+ * flows of in's workloads judged as the data path would. The whatif
+ * points into in and cand: they outlive it. */
+struct bh_whatif_rule {
+	const struct bh_policy *policy;
+	enum bh_dir dir;
+	int index;
+	bool candidate;		/* a rule of the candidates */
+	__u64 hits;		/* flows it decided (as verdict or audit) */
+};
+
+struct bh_whatif {
+	struct bh_compile_output out;	/* workloads in in's order */
+	int nr_rules;
+	struct bh_whatif_rule *rules;	/* by rule id - 1 */
+	int nr_pol, nr_cand;
+	struct bh_policy *pol;
+	__u32 next_cidr;
+	bool compiled;
+};
+
+int bh_whatif_build(struct bh_whatif *w, const struct bh_compile_input *in,
+		    const struct bh_policy_set *cand, struct bh_policy_error *err);
+/* Judge one flow of workload index i with the peer's address (IPv4-mapped);
+ * counts the deciding rules' hits. True if the flow would be denied. */
+bool bh_whatif_judge(struct bh_whatif *w, int i, enum bh_dir dir, const __u8 peer[16],
+		     __u8 proto, __u16 port, struct bh_eval_result *res);
+void bh_whatif_free(struct bh_whatif *w);
 
 /* Does a selector match a label set? */
 bool bh_selector_match(const struct bh_selector *sel, int nr, const struct bh_label *labels);

@@ -38,7 +38,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/policy-sync.XXXXXX") || exit 2
 trap 'rm -rf "$W"' EXIT
 trap 'exit 0' TERM INT
 
-# Label syntax as bulkhead accepts it (lib/names.c, bh_label_parse):
+# Label syntax as bulkhead accepts it (lib/core/names.c, bh_label_parse):
 # [prefix/]name=value, prefix a lower-case DNS subdomain, name and value at
 # most 63 of [A-Za-z0-9._-] beginning and ending alphanumeric (value may be
 # empty), key at most 253 characters. \A and \z, not ^ and $, so that a

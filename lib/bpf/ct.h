@@ -24,8 +24,8 @@
  * Conntrack time: CLOCK_MONOTONIC in ns, at the resolution of a scheduler
  * tick (1-10 ms). Entries age in seconds and the deny record limit counts
  * in seconds, so a tick is plenty, and the clock is read on every packet:
- * bpf_ktime_get_ns() costs 30 ns per packet on this VM, the coarse clock
- * 18 ns, bpf_jiffies64() nothing (the verifier inlines it into one load).
+ * bpf_ktime_get_ns() and the coarse clock are helper calls,
+ * bpf_jiffies64() costs nothing (the verifier inlines it into one load).
  * Jiffies start at INITIAL_JIFFIES = (u32)(-300 * HZ) about when the
  * monotonic clock starts at 0, so (jiffies - INITIAL_JIFFIES) ticks is the
  * monotonic time give or take a fixed fraction of a second (the tick starts

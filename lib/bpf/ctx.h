@@ -10,8 +10,8 @@
  * packet has), bytes in the linear part (data..data_end) are copied with
  * plain word loads. Anything else goes through the load_bytes helper: a
  * variable offset, a non-linear skb, a header past data_end. A helper call
- * costs 25-30 ns on this VM, more than the rest of the parse, hence the
- * direct copies; variable offsets stay with the helper because a packet
+ * costs more than the rest of the parse (bench/bench_helpers.sh measures
+ * it), hence the direct copies; variable offsets stay with the helper because a packet
  * pointer at a variable offset makes the verifier follow every offset
  * separately (XDP object: 273k instructions processed instead of 154k,
  * 0.8 s more to load, for no gain on ordinary packets). Either way the
@@ -80,8 +80,8 @@ static __always_inline int bh_ctx_load(bh_ctx_t *ctx, __u32 off, void *to, __u32
 
 /* The program is loaded without BPF_F_XDP_HAS_FRAGS (section "xdp", not
  * "xdp.frags"), so the kernel only ever hands it single-buffer frames: the
- * linear part is the whole frame. Saves the bpf_xdp_get_buff_len() call
- * (8 ns). A program made frags-aware must go back to that helper. */
+ * linear part is the whole frame. Saves the bpf_xdp_get_buff_len() call.
+ * A program made frags-aware must go back to that helper. */
 static __always_inline __u32 bh_ctx_len(bh_ctx_t *ctx)
 {
 	return (__u32)(ctx->data_end - ctx->data);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The per-packet pipeline both programs run; only the direction differs.
- * Order (design.md §1): workload, parse, anti-spoofing, quarantine,
+ * Order (docs/datapath.md): workload, parse, anti-spoofing, quarantine,
  * conntrack, policy, mode, flow record, one exit; an established packet
  * takes a fast path that keeps the same judgement (bh_fast_established).
  */
@@ -317,9 +317,9 @@ struct {
  * A program: step 0 (bh_begin), the parser, then the program file's
  * global judge function for the rest. A global function is verified once,
  * from one state, so the parser's many endings do not multiply the rest:
- * the objects had reached 0.72 of the verifier's limit of 10^6
- * instructions and are now below 0.1. The call costs 8-11 ns on this VM
- * (return thunks), on every path but an ordinary established packet.
+ * verified once per call site instead of once per parser outcome, far
+ * from the verifier's limit of 10^6 instructions. The call (return
+ * thunks) is paid on every path but an ordinary established packet.
  */
 #define BH_HANDLE(ctx, direction, judge)                                        \
 	({                                                                      \

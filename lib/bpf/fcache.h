@@ -3,8 +3,8 @@
  * The flow cache: a small direct-mapped table per CPU that remembers, for
  * the IPv4 flows this CPU passed last, what the established fast path
  * reads from conntrack (the slot and the entry's flags). A packet that
- * finds its flow there skips the conntrack hash lookup (30 ns of the 75 an
- * established packet cost on this VM; an array lookup is inlined).
+ * finds its flow there skips the conntrack hash lookup, the largest part of
+ * an established packet's cost (an array lookup is inlined).
  *
  * It is a cache of conntrack, never a source of verdicts of its own:
  * - an entry is filled only from a live conntrack entry that had just
@@ -201,8 +201,8 @@ static __always_inline void bh_fc_fill(struct bh_fc_entry *e, const struct bh_ct
  * Kept apart from the parser on purpose: every way out of here but a
  * verdict leaves the same verifier state, so the rest of the program is
  * not verified once more per outcome, and an ordinary established packet
- * pays neither the parser nor the call into the judge function (8-11 ns
- * here, bench/bench_helpers.sh).
+ * pays neither the parser nor the call into the judge function
+ * (bench/bench_helpers.sh measures that call).
  */
 static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 dir,
 				       int *ct_missed)

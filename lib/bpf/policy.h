@@ -36,7 +36,7 @@ static __always_inline void *bh_policy_map(__u32 slot)
 /*
  * Quarantine is the swap of a slot's inner map for the deny-all map, which
  * holds the {8, BH_DIR_META} marker from before it is ever installed. The
- * marker is an LPM lookup (10 ns per packet); the answer only changes when
+ * marker is an LPM lookup on every packet; the answer only changes when
  * the slot gets another inner map, so each CPU keeps, per slot, the id of
  * the inner map it last looked at and the answer for it ((id << 1) |
  * quarantined, one 8-byte store, so a reader never sees half an entry).

@@ -32,7 +32,6 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 static void *bpf_map_lookup_elem(void *map, const void *key);
 static long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
 static long bpf_xdp_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 len);
-static __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx);
 
 #define BH_CTX_XDP
 #include "lib/bpf/parse.h"
@@ -49,12 +48,6 @@ static long bpf_xdp_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 le
 		return -EFAULT;
 	memcpy(to, cur + off, len);
 	return 0;
-}
-
-static __attribute__((unused)) __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx)
-{
-	(void)ctx;
-	return cur_len;
 }
 
 #define FRAGS 8
@@ -123,8 +116,6 @@ static void compare(const uint8_t *f, size_t len)
 	cur = f;
 	cur_len = len;
 	err = bh_parse(&ctx, &pkt, (__u32)len);
-	if (!err)
-		err = bh_frag_track(&pkt, 7);
 	or_parse(f, len, &op);
 	if (err) {
 		reason = BH_ERR_REASON(err);

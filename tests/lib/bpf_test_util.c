@@ -65,48 +65,6 @@ int bt_bpffs_remove(const char *path)
 	return err;
 }
 
-int bt_percpu_sum(int map_fd, __u32 key, unsigned int nvals, __u64 *sum)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-	int i, err = 0;
-	unsigned int j;
-
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu * nvals, sizeof(__u64));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(map_fd, &key, vals)) {
-		err = -errno;
-		goto out;
-	}
-	memset(sum, 0, nvals * sizeof(__u64));
-	for (i = 0; i < ncpu; i++)
-		for (j = 0; j < nvals; j++)
-			sum[j] += vals[(size_t)i * nvals + j];
-out:
-	free(vals);
-	return err;
-}
-
-int bt_percpu_zero(int map_fd, __u32 key, unsigned int nvals)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-	int err = 0;
-
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu * nvals, sizeof(__u64));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_update_elem(map_fd, &key, vals, BPF_ANY))
-		err = -errno;
-	free(vals);
-	return err;
-}
-
 int bt_map_clear(int map_fd, size_t key_size)
 {
 	__u8 key[256], next[256];

@@ -10,16 +10,15 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "maps.h"
+
 /* Create a unique directory under /sys/fs/bpf (mounting bpffs there if
  * it is not mounted) named after tag. */
 int bt_bpffs_dir(const char *tag, char *path, size_t len);
 /* Unlink every pin in path, then the directory itself. */
 int bt_bpffs_remove(const char *path);
 
-/* Sum a per-CPU value of nvals __u64 fields over all CPUs into sum[]. */
-int bt_percpu_sum(int map_fd, __u32 key, unsigned int nvals, __u64 *sum);
-/* Set a per-CPU value of nvals __u64 fields to zero on all CPUs. */
-int bt_percpu_zero(int map_fd, __u32 key, unsigned int nvals);
+/* Per-CPU sums: bh_percpu_sum and bh_percpu_fold of lib/core/maps.h. */
 
 /* Delete every entry of a hash-like map. */
 int bt_map_clear(int map_fd, size_t key_size);

@@ -45,7 +45,16 @@ bh_cleanup() {
 	exit $rc
 }
 
+# bh_skip REASON: the test cannot run (tests/run.sh counts it as a failure:
+# a tool is missing, the build is missing...). bh_skip_unfixable KIND
+# REASON: it cannot run on this machine kind at all (KIND from run.sh's
+# SKIP_UNFIXABLE, e.g. kernel): the only skip that does not fail the run.
 bh_skip() { echo "skipped: $*"; BH_CHECKS=1; trap - EXIT; bh_cleanup_quiet; exit 77; }
+bh_skip_unfixable() {
+	local kind=$1; shift
+	echo "skipped (cannot run here: $kind): $*"; BH_CHECKS=1; trap - EXIT; bh_cleanup_quiet
+	exit 77
+}
 bh_cleanup_quiet() {
 	local i
 	for ((i = ${#BH_CLEANUPS[@]} - 1; i >= 0; i--)); do
@@ -97,9 +106,53 @@ bh_wait() { local n=$1; shift; while ! "$@" >/dev/null 2>&1; do n=$((n - 1)); [ 
 
 TRAFFIC=$BH_ROOT/tests/lib/traffic.py
 # bh_serve NETNS tcp|udp PORT: echo server for the rest of the test.
+# It returns once the server listens: a test never races its own server.
 bh_serve() {
 	ip netns exec "$1" python3 "$TRAFFIC" serve "$2" "$3" 300 >/dev/null 2>&1 &
 	bh_on_exit "kill $! 2>/dev/null"
+	bh_wait_listen "$1" "$2" "$3"
+}
+# bh_listening NETNS tcp|udp PORT: a socket listens (or is bound) there.
+bh_listening() {
+	local l=t
+	[ "$2" = udp ] && l=u
+	ip netns exec "$1" ss -Hln$l "sport = :$3" | grep -q .
+}
+# bh_wait_listen NETNS tcp|udp PORT: wait (bounded) for a server started
+# in the background; a server that never comes up is a failure.
+bh_wait_listen() { bh_wait 200 bh_listening "$@" || fail "nothing listens on $2 port $3 in $1"; }
+
+# An agent started in the background is ready once it has finished its
+# setup, which it records as agent_state.started_ms: T0=$(bh_now_ms) before
+# starting it, then bh_wait_agent "$T0".
+bh_now_ms() { date +%s%3N; }
+bh_agent_up() {
+	local v
+	v=$(sqlite3 -cmd '.timeout 2000' "$BULKHEAD_STATE_DIR/state.db" \
+		"SELECT value FROM agent_state WHERE key='started_ms'" 2>/dev/null)
+	[ -n "$v" ] && [ "$v" -ge "$1" ]
+}
+bh_wait_agent() { bh_wait 300 bh_agent_up "$1" || fail "the agent did not finish its setup"; }
+
+# A held connection (traffic.py hold, one line per round trip in LOG)
+# across a change that must cut it. bh_lines_since LOG MARK, and
+# bh_oks_since LOG MARK: lines / "ok" lines after line MARK.
+bh_lines_since() { tail -n +$(($2 + 1)) "$1" | wc -l; }
+bh_oks_since() { tail -n +$(($2 + 1)) "$1" | grep -c '^ok'; }
+bh_fails_since() { tail -n +$(($2 + 1)) "$1" | grep -c '^fail'; }
+bh_at_least() { [ "$("$1" "$2" "$3")" -ge "$4" ]; }
+# bh_cut_window LOG: call right after the change returned. Waits for the
+# first failed round trip (one already in flight may still complete),
+# then for N more round trips (default 5) and sets BH_CUT_OKS to the "ok"
+# lines among them: 0 if the connection stayed cut while the loop ran.
+bh_cut_window() {
+	local log=$1 n=${2:-5} m
+	m=$(wc -l <"$log")
+	BH_CUT_OKS=-1
+	bh_wait 200 bh_at_least bh_fails_since "$log" "$m" 1 || return 1
+	m=$(wc -l <"$log")
+	bh_wait 200 bh_at_least bh_lines_since "$log" "$m" "$n" || return 1
+	BH_CUT_OKS=$(bh_oks_since "$log" "$m")
 }
 # bh_tcp NETNS HOST PORT / bh_udp NETNS HOST PORT: one round trip, 0 if answered.
 bh_tcp() { ip netns exec "$1" python3 "$TRAFFIC" connect "$2" "$3"; }

@@ -14,14 +14,16 @@ expect_ok "attach web" $BH attach "ba$BH_TAG" --workload shop/web --ip 10.78.0.2
 expect_ok "attach db" $BH attach "bb$BH_TAG" --workload shop/db --ip 10.78.1.2 --label app=db
 expect_ok "web in learn mode" $BH mode shop/web learn
 
+T0=$(bh_now_ms)
 $BH agent >"$BULKHEAD_STATE_DIR/agent.log" 2>&1 &
 AGENT=$!
 bh_on_exit "kill $AGENT; wait $AGENT"
 for p in 5432 5433; do
 	ip netns exec "$B" timeout 50 nc -lk "$p" >/dev/null 2>&1 &
 	bh_on_exit "kill $!"
+	bh_wait_listen "$B" tcp "$p"
 done
-sleep 0.3
+bh_wait_agent "$T0"
 
 connect() { ip netns exec "$A" nc -z -w 2 10.78.1.2 "$1"; }
 # learn: three connections to 5432

@@ -21,12 +21,14 @@ quarantine:
   deny_cidrs: [192.0.2.0/24]
   capture: {seconds: 3, max_bytes: $MAX}
 YAML
+T0=$(bh_now_ms)
 $BH agent --config "$BULKHEAD_STATE_DIR/agent.yaml" >"$BULKHEAD_STATE_DIR/agent.log" 2>&1 &
 AGENT=$!
 bh_on_exit "kill $AGENT; wait $AGENT"
 ip netns exec "cd-$T" timeout 30 nc -lk 443 >/dev/null 2>&1 &
 bh_on_exit "kill $!"
-sleep 0.5
+bh_wait_listen "cd-$T" tcp 443
+bh_wait_agent "$T0"
 
 ip netns exec "ca-$T" nc -z -w 1 192.0.2.7 443
 quarantined() { $BH timeline cap/app --json | jq -e '[.[] | select(.kind == "quarantine")] | length == 1'; }

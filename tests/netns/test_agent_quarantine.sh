@@ -48,6 +48,7 @@ quarantine:
   deny_cidrs: [192.0.2.0/24]
   exempt: ["ops/*"]
 YAML
+T0=$(bh_now_ms)
 $BH agent --config "$BULKHEAD_STATE_DIR/agent.yaml" >"$BULKHEAD_STATE_DIR/agent.log" 2>&1 &
 AGENT=$!
 bh_on_exit "kill $AGENT; wait $AGENT"
@@ -55,7 +56,9 @@ ip netns exec "qt-$T" timeout 55 nc -lk 80 >/dev/null 2>&1 &
 bh_on_exit "kill $!"
 ip netns exec "qd-$T" timeout 55 nc -lk 443 >/dev/null 2>&1 &
 bh_on_exit "kill $!"
-sleep 0.5
+bh_wait_listen "qt-$T" tcp 80
+bh_wait_listen "qd-$T" tcp 443
+bh_wait_agent "$T0"
 
 quarantined() { $BH timeline "$1" | awk '$2 == "quarantine"' | grep -q "$2"; }
 not_quarantined() { ! $BH timeline "$1" | awk '$2 == "quarantine"' | grep -q .; }

@@ -29,14 +29,16 @@ expect_ok "policy applied" $BH policy apply -f "$BULKHEAD_STATE_DIR/p.yaml"
 for p in 5432 5433 5434; do
 	ip netns exec "$B" timeout 55 nc -lk "$p" >/dev/null 2>&1 &
 	bh_on_exit "kill $!"
+	bh_wait_listen "$B" tcp "$p"
 done
 DB=$BULKHEAD_STATE_DIR/state.db
 q() { sqlite3 -cmd '.timeout 2000' "$DB" "$1"; }
 
+T0=$(bh_now_ms)
 $BH agent >"$BULKHEAD_STATE_DIR/agent1.log" 2>&1 &
 AGENT=$!
 bh_on_exit "kill $AGENT 2>/dev/null"
-sleep 0.5
+bh_wait_agent "$T0"
 # traffic in the background for the whole test
 ( for i in $(seq 150); do ip netns exec "$A" nc -z -w 1 10.80.1.2 5432; sleep 0.1; done ) \
 	>/dev/null 2>&1 &
@@ -70,4 +72,5 @@ expect_ok "restart: the denied flow is recorded as deny" \
 	bash -c "$BH flows --workload shop/web --limit 0 --json | grep -A12 '\"dport\":5433' | grep -q '\"verdict\":\"deny\"'"
 AFTER=$(q "SELECT group_concat(id) FROM (SELECT id FROM flows WHERE id <= $MAXID ORDER BY id)")
 expect_eq "committed flows still there after restart" "$BEFORE" "$AFTER"
-expect_ok "agent state heartbeat" bash -c "[ \"\$(sqlite3 -cmd '.timeout 2000' '$DB' \"SELECT value FROM agent_state WHERE key='pid'\")\" = $AGENT ] || sleep 1.5; [ \"\$(sqlite3 -cmd '.timeout 2000' '$DB' \"SELECT value FROM agent_state WHERE key='pid'\")\" = $AGENT ]"
+heartbeat() { [ "$(q "SELECT value FROM agent_state WHERE key='pid'")" = "$AGENT" ]; }
+expect_ok "agent state heartbeat" bh_wait 50 heartbeat

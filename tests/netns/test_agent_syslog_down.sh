@@ -33,14 +33,16 @@ $BH attach "sb$BH_TAG" --workload shop/db --ip 10.81.1.2 --label app=db >/dev/nu
 for p in 5432 5435; do
 	ip netns exec "$B" timeout 55 nc -lk "$p" >/dev/null 2>&1 &
 	bh_on_exit "kill $!"
+	bh_wait_listen "$B" tcp "$p"
 done
 cat >"$BULKHEAD_STATE_DIR/agent.yaml" <<YAML
 syslog: {target: "tcp://127.0.0.1:$PORT", format: rfc5424, queue: 32}
 YAML
+T0=$(bh_now_ms)
 $BH agent --config "$BULKHEAD_STATE_DIR/agent.yaml" >"$BULKHEAD_STATE_DIR/agent.log" 2>&1 &
 AGENT=$!
 bh_on_exit "kill $AGENT"
-sleep 0.5
+bh_wait_agent "$T0"
 DB=$BULKHEAD_STATE_DIR/state.db
 q() { sqlite3 -cmd '.timeout 2000' "$DB" "$1"; }
 state() { q "SELECT value FROM agent_state WHERE key='$1'"; }

@@ -109,8 +109,7 @@ expect_eq "no --out: exit 1" 1 $?
 
 # 5. The agent's API: bh_capture_spawn forks, the caller waits, the file is
 # under STATE_DIR/captures with a sanitised name, and the timeline says so.
-LIBS="$BUILD/libbhpolicy.a $BUILD/libbulkhead.a"
-if command -v cc >/dev/null && [ -f "$BUILD/libbulkhead.a" ]; then
+LIBS="$BUILD/libbhagent.a $BUILD/libbulkhead.a $BUILD/libbhpolicy.a"
 	cat >"$OUT/spawn.c" <<'EOF'
 #include <stdio.h>
 #include <string.h>
@@ -142,9 +141,10 @@ int main(int argc, char **argv)
 }
 EOF
 	# shellcheck disable=SC2046
-	if cc -std=gnu11 -D_GNU_SOURCE -I"$BH_ROOT" -I"$BH_ROOT/lib" -I"$BUILD" -o "$OUT/spawn" \
+	if cc -std=gnu11 -D_GNU_SOURCE -I"$BH_ROOT/lib" -I"$BH_ROOT/policy" \
+		-I"$BH_ROOT/lib/core" -I"$BH_ROOT/lib/agent" -o "$OUT/spawn" \
 		"$OUT/spawn.c" $LIBS $(pkg-config --libs libbpf libxdp yaml-0.1 sqlite3 json-c \
-		libmnl libnftnl libpcap) -lelf -lz -lm 2>"$OUT/cc.log"; then
+		libmnl libpcap) -lelf -lz -lm 2>"$OUT/cc.log"; then
 		path=$("$OUT/spawn" cap web)
 		expect_eq "spawned capture exits 0" 0 $?
 		case $path in
@@ -170,7 +170,6 @@ EOF
 	else
 		fail "could not build the bh_capture_spawn driver: $(head -3 "$OUT/cc.log")"
 	fi
-fi
 
 kill $PING 2>/dev/null
 exit 0

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The CLI contract of shared/design.md §4, run as a user would type it, on
+# The CLI contract of docs/cli.md, run as a user would type it, on
 # real veths: every command with its flags, argument order and NS/NAME
 # forms; --json on every listing (parsed and checked); exit statuses 0/1/2
 # with one "bulkhead: ..." line on stderr; the agent's --syslog targets
 # (unix, udp, tcp: a record arrives) and --config with the exact YAML of
-# the controller issue; capture, map, policy test, baseline export; the
+# docs/agent.md; capture, map, policy test, baseline export; the
 # state dir config (`hook`, forensics exception with real traffic); reset
 # leaving nothing behind.
 source "$(dirname "$0")/../lib/common.sh"
 bh_test_init contract
 command -v python3 >/dev/null || bh_skip "python3 not installed"
-python3 -c 'import yaml' 2>/dev/null || bh_skip "python3-yaml not installed"
+# YAML checks use Debian's python3 and its python3-yaml (DEB_PKGS), not
+# whichever python3 comes first on PATH.
+PYYAML=/usr/bin/python3
 command -v dot >/dev/null || bh_skip "graphviz (dot) not installed"
 T=bc$BH_TAG
 S=$BULKHEAD_STATE_DIR
@@ -131,7 +133,6 @@ bh_serve $T-w tcp 80
 bh_serve $T-w tcp 22
 bh_serve $T-w udp 53
 bh_serve $T-d tcp 5432
-sleep 0.4
 
 # The state dir's config: the forensics exception, and `hook = xdp` as the
 # default hook of attach.
@@ -345,9 +346,10 @@ for target in unix udp tcp; do
 		bh_wait 50 test -s "$W/port.$target"
 		url=$target://127.0.0.1:$(cat "$W/port.$target")
 	fi
+	T0=$(bh_now_ms)
 	$BH agent --syslog "$url" >"$W/agent.$target.log" 2>&1 &
 	AGENT=$!
-	sleep 0.5
+	bh_wait_agent "$T0"
 	expect_ok "agent --syslog $url: running" kill -0 $AGENT
 	expect_ok "agent --syslog $url: a flow record arrives" poke_until "$W/sl.$target"
 	stop_agent
@@ -371,7 +373,7 @@ expect_eq "flows --follow --workload NS/NAME: stops on SIGINT with 0" 0 $?
 expect_ok "flows --follow printed the recent flows" grep -q 'shop/web' "$W/follow"
 
 # ------------------------------------------------------------ agent --config
-# the exact YAML of the controller issue, every key
+# the exact YAML of docs/agent.md, every key
 cat >"$W/agent.yaml" <<'EOF'
 syslog: {target: "tcp://127.0.0.1:514", format: rfc5424}   # or unix:PATH, udp://H:P; rfc3164
 jsonl: /var/log/bulkhead/flows.jsonl
@@ -384,6 +386,7 @@ quarantine:
   capture: {seconds: 30, max_bytes: 10485760}
 EOF
 [ -e /var/log/bulkhead ] || bh_on_exit "rm -rf /var/log/bulkhead"
+T0=$(bh_now_ms)
 $BH agent --config "$W/agent.yaml" >"$W/agent.cfg.log" 2>&1 &
 AGENT=$!
 jsonl_has_flow() { grep -q '"type":"flow"' /var/log/bulkhead/flows.jsonl; }
@@ -396,8 +399,8 @@ poke_jsonl() {
 	done
 	return 1
 }
-sleep 0.5
-expect_ok "agent --config (issue 3 YAML): running" kill -0 $AGENT
+bh_wait_agent "$T0"
+expect_ok "agent --config: running" kill -0 $AGENT
 expect_ok "agent --config: flows reach the jsonl file of the config" poke_jsonl
 stop_agent
 expect_eq "agent --config: SIGTERM -> exit 0" 0 "$AGENT_RC"
@@ -415,9 +418,10 @@ expect_status "agent --syslog with a bad target -> user error" 1 $BH agent --sys
 
 # ---------------------------------------------------- baseline (learn mode)
 expect_status "mode NS/NAME learn" 0 $BH mode shop/web learn
+T0=$(bh_now_ms)
 $BH agent >"$W/agent.learn.log" 2>&1 &
 AGENT=$!
-sleep 0.5
+bh_wait_agent "$T0"
 learned() { $BH baseline show shop/web --json | grep -q '"port":22'; }
 poke_learn() {
 	local i
@@ -437,7 +441,7 @@ any(e["dir"] == "ingress" and e["port"] == 80 for e in d)' $BH baseline show sho
 run $BH baseline export shop/web --format k8s
 expect_eq "baseline export NS/NAME --format k8s" 0 "$RC"
 echo "$OUT" >"$W/export-k8s.yaml"
-expect_ok "k8s export is a NetworkPolicy selecting web" python3 -c '
+expect_ok "k8s export is a NetworkPolicy selecting web" $PYYAML -c '
 import sys, yaml
 docs = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x]
 assert docs and all(x["apiVersion"] == "networking.k8s.io/v1" and x["kind"] == "NetworkPolicy" for x in docs)
@@ -445,7 +449,7 @@ assert any(x["metadata"]["namespace"] == "shop" for x in docs)' "$W/export-k8s.y
 run $BH baseline export shop/web --format native
 expect_eq "baseline export NS/NAME --format native" 0 "$RC"
 echo "$OUT" >"$W/export-native.yaml"
-expect_ok "native export is a bulkhead policy" python3 -c '
+expect_ok "native export is a bulkhead policy" $PYYAML -c '
 import sys, yaml
 docs = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x]
 assert docs and all(x["apiVersion"].startswith("bulkhead.io/") for x in docs)' "$W/export-native.yaml"
@@ -468,7 +472,7 @@ expect_status "mode NS/NAME enforce (after learning)" 0 $BH mode shop/web enforc
 expect_ok "exported policy: learned ops/cli -> web:22 passes" bh_tcp $T-c 10.81.4.10 22
 expect_fail "exported policy: unlearned web:22 from db is denied" bh_tcp $T-d 10.81.4.10 22
 expect_status "policy delete NS/NAME (the export)" 0 \
-	$BH policy delete "shop/$(python3 -c 'import sys,yaml; print([x for x in yaml.safe_load_all(open(sys.argv[1])) if x][0]["metadata"]["name"])' "$W/export-k8s.yaml")"
+	$BH policy delete "shop/$($PYYAML -c 'import sys,yaml; print([x for x in yaml.safe_load_all(open(sys.argv[1])) if x][0]["metadata"]["name"])' "$W/export-k8s.yaml")"
 
 # ----------------------------------------------------------------- capture
 ( for i in $(seq 1 12); do bh_tcp $T-c 10.81.4.10 80; sleep 0.1; done ) >/dev/null 2>&1 &

@@ -10,7 +10,6 @@ bh_mk_workload $T-a "$T"a 10.77.7.10/32 10.77.7.1     # cut/client
 bh_mk_workload $T-b "$T"b 10.77.7.20/32 10.77.7.1     # cut/db
 bh_serve $T-b tcp 80
 bh_serve $T-b tcp 5432
-sleep 0.4
 expect_ok "attach client" $BH attach "$T"a --workload cut/client --ip 10.77.7.10 --label app=client
 expect_ok "attach db (monitor)" $BH attach "$T"b --workload cut/db --ip 10.77.7.20 --label app=db \
 	--mode monitor
@@ -30,7 +29,7 @@ expect_ok "apply: db ingress only 5432" $BH policy apply -f $P
 
 # hold LOG PORT: a long-lived connection client -> db:PORT, a round trip every 50 ms
 hold() {
-	ip netns exec $T-a python3 "$TRAFFIC" hold 10.77.7.20 "$2" 40 "$1" &
+	ip netns exec $T-a python3 "$TRAFFIC" hold 10.77.7.20 "$2" 90 "$1" &
 	bh_on_exit "kill $! 2>/dev/null"
 }
 oks_since() { tail -n +$(($2 + 1)) "$1" | grep -c '^ok'; }
@@ -56,10 +55,10 @@ r=[x for x in json.loads(sys.argv[1])["rules"] if x["rule"]=="cut/db ingress[0]"
 assert r and r[0]["packets"]>0 and r[0]["bytes"]>0 and r[0]["rule_id"]>0, r' "$st"
 
 expect_ok "mode enforce" $BH mode cut/db enforce
-sleep 0.3
-md=$(wc -l <$DENIED) ma=$(wc -l <$ALLOWED)
-sleep 1.5
-expect_eq "enforce: the held denied connection is cut" 0 "$(oks_since $DENIED $md)"
+ma=$(wc -l <$ALLOWED)
+bh_cut_window $DENIED 5
+expect_eq "enforce: the held denied connection is cut (5 tries)" 0 "$BH_CUT_OKS"
+bh_wait 200 bh_at_least bh_oks_since $ALLOWED "$ma" 6
 n=$(oks_since $ALLOWED $ma)
 [ "$n" -gt 5 ] && ok "enforce: the held allowed connection survives ($n round trips)" \
 	|| fail "enforce: the allowed connection was cut ($n)"
@@ -92,8 +91,6 @@ n=$(grep -c '^ok' $AUDIT)
 	|| fail "audit: connection to :5432 does not pass ($n)"
 audit_policy false
 expect_ok "apply the deny enforced" $BH policy apply -f $A
-sleep 0.3
-m=$(wc -l <$AUDIT)
-sleep 1.5
-expect_eq "promoted audit policy cuts the held connection" 0 "$(oks_since $AUDIT $m)"
+bh_cut_window $AUDIT 5
+expect_eq "promoted audit policy cuts the held connection (5 tries)" 0 "$BH_CUT_OKS"
 expect_fail "a new connection to :5432 is denied" bh_tcp $T-a 10.77.7.20 5432

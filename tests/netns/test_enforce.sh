@@ -20,7 +20,6 @@ ip -n $T-o link set lo up; ip -n $T-o route add default via 10.78.1.1
 for ns in a b c o; do
 	bh_serve $T-$ns tcp 80; bh_serve $T-$ns tcp 5432; bh_serve $T-$ns udp 53
 done
-sleep 0.5
 
 expect_ok "attach web" $BH attach "$T"a --workload shop/web --ip 10.77.1.10 --label app=web
 expect_ok "attach db" $BH attach "$T"b --workload shop/db --ip 10.77.1.20 --label app=db

@@ -12,7 +12,6 @@ bh_mk_workload $T-b "$T"b 10.77.10.20/32 10.77.10.1
 bh_mk_workload $T-c "$T"c 10.77.10.30/32 10.77.10.1
 bh_mk_workload $T-d "$T"d 10.77.10.40/32 10.77.10.1
 for n in a b c d; do bh_serve $T-$n tcp 80; done
-sleep 0.4
 expect_ok "attach a" $BH attach "$T"a --workload s/a --ip 10.77.10.10 --label app=web
 expect_ok "attach b" $BH attach "$T"b --workload s/b --ip 10.77.10.20 --label app=db
 

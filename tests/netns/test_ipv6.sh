@@ -60,7 +60,10 @@ except OSError: sys.exit(1)' "$2" "$3"; }
 ping6() { ip netns exec "$1" ping -6 -c1 -W1 "$2" >/dev/null 2>&1; }
 
 bh_serve6 $T-b tcp 80; bh_serve6 $T-b tcp 443; bh_serve6 $T-b udp 53; bh_serve6 $T-a tcp 80
-sleep 0.5
+for s in "b tcp 80" "b tcp 443" "b udp 53" "a tcp 80"; do
+	set -- $s
+	bh_wait_listen "$T-$1" "$2" "$3"
+done
 expect_ok "attach a (v6)" $BH attach "$T"a --workload six/a --ip fd77:6::10 --label app=a
 expect_ok "attach b (v6)" $BH attach "$T"b --workload six/b --ip fd77:6::20 --label app=b
 

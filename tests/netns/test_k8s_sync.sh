@@ -51,7 +51,6 @@ bh_mk_workload $T-w "$T"w 10.77.41.10/32 10.77.41.1   # pod front/web-1
 bh_mk_workload $T-d "$T"d 10.77.41.20/32 10.77.41.1   # pod shop/db-0
 bh_mk_workload $T-h "$T"h 10.77.41.30/32 10.77.41.1   # front/hand-made, attached by hand
 for p in 5432 6379 9100 8080 7000; do bh_serve $T-d tcp $p; done
-sleep 0.4
 # As the CNI plugin registers pods (K8S_POD_NAMESPACE/K8S_POD_NAME); db-0
 # carries a label its pod does not have.
 expect_ok "attach front/web-1" $BH attach "$T"w --workload front/web-1 --ip 10.77.41.10 --label app=web

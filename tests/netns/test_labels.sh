@@ -10,7 +10,6 @@ bh_mk_workload $T-a "$T"a 10.77.8.10/32 10.77.8.1     # front/client
 bh_mk_workload $T-b "$T"b 10.77.8.20/32 10.77.8.1     # shop/db
 bh_serve $T-b tcp 5432
 bh_serve $T-b tcp 6379
-sleep 0.4
 expect_ok "attach client" $BH attach "$T"a --workload front/client --ip 10.77.8.10 --label app=client
 expect_ok "attach db" $BH attach "$T"b --workload shop/db --ip 10.77.8.20 --label app=db
 

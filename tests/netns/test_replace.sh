@@ -8,7 +8,6 @@ T=br$BH_TAG
 bh_mk_workload $T-a "$T"a 10.77.3.10/32 10.77.3.1
 bh_mk_workload $T-b "$T"b 10.77.3.20/32 10.77.3.1
 bh_serve $T-b tcp 8080
-sleep 0.4
 expect_ok "attach client" $BH attach "$T"a --workload r/client --ip 10.77.3.10 --label app=client
 expect_ok "attach server" $BH attach "$T"b --workload r/server --ip 10.77.3.20 --label app=server
 

@@ -8,7 +8,6 @@ T=bz$BH_TAG
 bh_mk_workload $T-a "$T"a 10.77.4.10/32 10.77.4.1
 bh_mk_workload $T-b "$T"b 10.77.4.20/32 10.77.4.1
 bh_serve $T-b tcp 80
-sleep 0.3
 expect_ok "attach tc" $BH attach "$T"a --workload z/a --ip 10.77.4.10 --hook tc
 expect_ok "attach xdp" $BH attach "$T"b --workload z/b --ip 10.77.4.20 --label app=b --hook xdp
 hooks_a=$($BH debug hooks "$T"a --json)

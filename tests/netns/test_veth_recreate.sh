@@ -11,7 +11,6 @@ bh_mk_workload $T-a "$T"a 10.77.9.10/32 10.77.9.1
 bh_mk_workload $T-b "$T"b 10.77.9.20/32 10.77.9.1
 bh_serve $T-b tcp 80
 bh_serve $T-b tcp 81
-sleep 0.4
 expect_ok "attach a" $BH attach "$T"a --workload r/a --ip 10.77.9.10 --label app=a
 expect_ok "attach b" $BH attach "$T"b --workload r/b --ip 10.77.9.20 --label app=b
 printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b, namespace: r}\nspec:\n  podSelector: {matchLabels: {app: b}}\n  ingress:\n    - ports: [{protocol: TCP, port: 80}]\n' >$BULKHEAD_STATE_DIR/p.yaml

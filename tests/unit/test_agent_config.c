@@ -63,7 +63,7 @@ static void test_every_key(void **state)
 {
 	struct bh_agent_config c;
 	struct bh_agent_config_error e;
-	const struct bh_detect_cidr *d;
+	const struct bh_cidr *d;
 
 	(void)state;
 	assert_int_equal(parse(full, &c, &e), 0);
@@ -88,14 +88,14 @@ static void test_every_key(void **state)
 	assert_int_equal(c.detect.scan_seconds, 5);
 	assert_int_equal(c.detect.nr_deny_cidrs, 3);
 	d = &c.detect.deny_cidrs[0];
-	assert_int_equal(d->net.family, 4);
+	assert_int_equal(d->addr.family, 4);
 	assert_int_equal(d->prefixlen, 24);
 	/* host bits cleared, IPv4-mapped */
-	assert_int_equal(d->net.addr[10], 0xff);
-	assert_int_equal(d->net.addr[12], 192);
-	assert_int_equal(d->net.addr[14], 2);
-	assert_int_equal(d->net.addr[15], 0);
-	assert_int_equal(c.detect.deny_cidrs[1].net.family, 6);
+	assert_int_equal(d->addr.addr[10], 0xff);
+	assert_int_equal(d->addr.addr[12], 192);
+	assert_int_equal(d->addr.addr[14], 2);
+	assert_int_equal(d->addr.addr[15], 0);
+	assert_int_equal(c.detect.deny_cidrs[1].addr.family, 6);
 	assert_int_equal(c.detect.deny_cidrs[1].prefixlen, 32);
 	assert_int_equal(c.detect.deny_cidrs[2].prefixlen, 32);
 	assert_int_equal(c.detect.nr_exempt, 2);
@@ -194,7 +194,7 @@ static void test_load_file(void **state)
 static void test_scalars(void **state)
 {
 	uint64_t v;
-	struct bh_detect_cidr cidr;
+	struct bh_cidr cidr;
 
 	(void)state;
 	assert_int_equal(bh_parse_duration_ms("7d", &v), 0);
@@ -215,12 +215,12 @@ static void test_scalars(void **state)
 	assert_int_equal(bh_parse_size("1G", &v), 0);
 	assert_int_equal(v, 1073741824ULL);
 	assert_int_equal(bh_parse_size("12x", &v), -EINVAL);
-	assert_int_equal(bh_parse_cidr("10.1.2.3/8", &cidr), 0);
-	assert_int_equal(cidr.net.addr[12], 10);
-	assert_int_equal(cidr.net.addr[13], 0);
-	assert_int_equal(bh_parse_cidr("fd00::1/129", &cidr), -EINVAL);
-	assert_int_equal(bh_parse_cidr("10.0.0.0/", &cidr), -EINVAL);
-	assert_int_equal(bh_parse_cidr("host.example", &cidr), -EINVAL);
+	assert_int_equal(bh_cidr_parse_addr("10.1.2.3/8", &cidr), 0);
+	assert_int_equal(cidr.addr.addr[12], 10);
+	assert_int_equal(cidr.addr.addr[13], 0);
+	assert_int_equal(bh_cidr_parse_addr("fd00::1/129", &cidr), -EINVAL);
+	assert_int_equal(bh_cidr_parse_addr("10.0.0.0/", &cidr), -EINVAL);
+	assert_int_equal(bh_cidr_parse_addr("host.example", &cidr), -EINVAL);
 }
 
 int main(void)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * bulkhead-cni parsing: network config, prevResult, CNI_ARGS, and the
- * JSON the plugin prints. The unit test build links only libbulkhead and
- * libbhpolicy, so the file under test is compiled in here.
+ * JSON the plugin prints. ctl/ is no archive (each binary links its own
+ * objects), so the file under test is compiled in here.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -198,13 +198,13 @@ static void test_deny_cidr(void **state)
 	assert_int_equal(bh_detect_flow(d, &f, &r), 1);
 	/* an IPv4-mapped address never matches an IPv6 prefix and vice versa */
 	{
-		struct bh_detect_cidr c;
+		struct bh_cidr c;
 		__u8 a[16] = { 0 };
 
-		assert_int_equal(bh_parse_cidr("0.0.0.0/0", &c), 0);
-		assert_false(bh_detect_cidr_contains(&c, a));
+		assert_int_equal(bh_cidr_parse_addr("0.0.0.0/0", &c), 0);
+		assert_false(bh_cidr_has_addr(&c, a));
 		a[10] = a[11] = 0xff;
-		assert_true(bh_detect_cidr_contains(&c, a));
+		assert_true(bh_cidr_has_addr(&c, a));
 	}
 	bh_detect_free(d);
 }

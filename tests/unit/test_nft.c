@@ -23,7 +23,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <netinet/in.h>
 
-#include "policy/nft.h"
+#include "nft.h"
 
 #define ID_A	(BH_ID_CIDR_BASE + 0)	/* 10.1.0.0/16 */
 #define ID_B	(BH_ID_CIDR_BASE + 1)	/* 10.1.2.0/24, inside A */

@@ -775,6 +775,60 @@ static void test_compile_errors(void **state)
 
 /* ------------------------------------------------- reference semantics */
 /* Straight from the model, no maps: does rule r of policy p match? */
+/* What-if: a candidate replaces the stored policy of the same name, the
+ * others stay; flows are judged as the data path would; hits are counted
+ * per rule and a candidate rule nothing hit is found unused. */
+static void test_whatif(void **state)
+{
+	static const char stored[] =
+		NP("db", "shop") "spec:\n  podSelector: {matchLabels: {app: db}}\n"
+		"  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n"
+		"    ports: [{protocol: TCP, port: 5432}]\n---\n"
+		NP("lb", "shop") "spec:\n  podSelector: {matchLabels: {app: lb}}\n"
+		"  ingress:\n  - ports: [{protocol: TCP, port: 443}]\n";
+	static const char cand_yaml[] =
+		NP("db", "shop") "spec:\n  podSelector: {matchLabels: {app: db}}\n"
+		"  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n"
+		"    ports: [{protocol: TCP, port: 6379}]\n"
+		"  - from: [{podSelector: {matchLabels: {app: prom}}}]\n"
+		"    ports: [{protocol: TCP, port: 9100}]\n";
+	struct env e = { 0 };
+	struct bh_policy_set cand = { 0 };
+	struct bh_policy_error err;
+	struct bh_compile_input in = { 0 };
+	struct bh_eval_result r;
+	struct bh_whatif w;
+	int db, lb, unused = 0;
+
+	(void)state;
+	env_setup(&e, stored, shop);
+	assert_int_equal(bh_policy_parse_buf("c.yaml", cand_yaml, strlen(cand_yaml), &cand, &err), 0);
+	in.nr_workloads = e.nr_wl;
+	in.workloads = e.wl;
+	in.nr_policies = e.set.nr;
+	in.policies = e.set.items;
+	assert_int_equal(bh_whatif_build(&w, &in, &cand, &err), 0);
+	db = wl_idx(&e, "db");
+	lb = wl_idx(&e, "lb");
+	/* the candidate's db policy is in force, the stored one is not */
+	assert_true(bh_whatif_judge(&w, db, BH_DIR_INGRESS, e.ips[0].addr, TCP, 5432, &r));
+	assert_false(bh_whatif_judge(&w, db, BH_DIR_INGRESS, e.ips[0].addr, TCP, 6379, &r));
+	assert_int_equal(r.verdict, BH_PV_ALLOW);
+	assert_true(w.rules[r.rule_id - 1].candidate);
+	assert_int_equal(w.rules[r.rule_id - 1].hits, 1);
+	/* the stored lb policy still holds */
+	assert_false(bh_whatif_judge(&w, lb, BH_DIR_INGRESS, e.ips[3].addr, TCP, 443, &r));
+	assert_false(w.rules[r.rule_id - 1].candidate);
+	assert_true(bh_whatif_judge(&w, lb, BH_DIR_INGRESS, e.ips[3].addr, TCP, 80, &r));
+	/* prom -> db:9100 was never seen: that candidate rule is unused */
+	for (int i = 0; i < w.nr_rules; i++)
+		unused += w.rules[i].candidate && !w.rules[i].hits;
+	assert_int_equal(unused, 1);
+	bh_whatif_free(&w);
+	bh_policy_set_free(&cand);
+	env_free(&e);
+}
+
 static bool ref_peer(const struct env *e, const struct bh_policy *p, const struct bh_peer *pe,
 		     int peer_wl, const struct bh_ip *addr)
 {
@@ -985,6 +1039,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_not_isolated),
+		cmocka_unit_test(test_whatif),
 		cmocka_unit_test(test_isolation_and_union),
 		cmocka_unit_test(test_policy_types),
 		cmocka_unit_test(test_ns_and_pod_selectors),

@@ -3,7 +3,9 @@
  * The state store without root or kernel: workloads (slot allocation,
  * uniqueness, IPs and labels), namespaces and their automatic label,
  * policies, stable CIDR identities and rule ids, the event timeline's
- * order, nested transactions, and the instance lock across processes.
+ * order, nested transactions, the instance lock across processes, and
+ * the schema version: a new store gets it, an older one is migrated, a
+ * newer one is refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +52,40 @@ static int teardown(void **state)
 		return -1;
 	free(f);
 	return 0;
+}
+
+static int sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void test_schema_version(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 1);
+	/* A store made before the version existed (version 0, tables there,
+	 * a row in them) is migrated and keeps its rows. */
+	assert_int_equal(bh_store_ns_ensure(f->db, "kept"), 0);
+	assert_int_equal(sqlite3_exec(f->db, "PRAGMA user_version = 0", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(bh_store_open(f->path, &db), 0);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM namespaces WHERE name = 'kept'"), 1);
+	bh_store_close(db);
+	/* A store of a newer version is refused, not misread. */
+	assert_int_equal(sqlite3_exec(f->db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(bh_store_open(f->path, &db), -EPROTO);
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 99);
 }
 
 static void mk(struct bh_workload_info *w, const char *ns, const char *name, const char *ifname,
@@ -428,6 +464,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

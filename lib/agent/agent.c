@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The agent's main loop. One thread, one epoll set:
+ *   ring buffer fd   flow records (consumed as they come)
+ *   signalfd         SIGINT/SIGTERM stop, SIGHUP reopens the JSONL file,
+ *                    SIGCHLD reaps capture children
+ *   timerfd          every flush_ms: store batch; every second: lost
+ *                    records, idle flows, pins; every 10 s: retention
+ *   syslog fd        EPOLLOUT while its queue is non-empty (re-registered
+ *                    after every reconnect: lib/syslog_watch.h); the
+ *                    epoll timeout follows its reconnect backoff
+ *   metrics fd       scrapes
+ * Nothing here waits on the network: syslog and metrics never block, so
+ * the ring buffer is drained whatever the collector does.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "maps.h"
+#include "baseline.h"
+#include "capture.h"
+#include "l2id.h"
+#include "detect.h"
+#include "export.h"
+#include "flowagg.h"
+#include "flowrec.h"
+#include "flowstore.h"
+#include "metrics.h"
+#include "syslog_watch.h"
+
+#define BASELINE_TTL_MS	5000
+#define F_LEARN		0x1	/* flow_user flag: add to the baseline at flush */
+
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS };
+
+struct slot_state {
+	char id[2 * BH_NAME_MAX + 2];	/* ns/name the counters belong to */
+	uint64_t flows[BH_V_MAX];	/* flows started, by verdict */
+	/* deviation rate limit: a window of one minute */
+	int64_t dev_window_ms;
+	uint32_t dev_in_window;
+	uint64_t dev_suppressed;
+	/* baseline cache */
+	int64_t bl_loaded_ms;
+	struct bh_baseline bl;
+	bool auto_quarantined;		/* detection fired for this workload */
+};
+
+struct agent {
+	struct bh_ctx *ctx;
+	const struct bh_agent_config *cfg;
+	sqlite3 *db;
+	int epfd, sigfd, timerfd;
+	int flows_fd, counters_fd;
+	__u32 flows_map_id;
+	struct ring_buffer *rb;
+	struct bh_flowagg *agg;
+	struct bh_flowrec *fr;
+	struct bh_flowstore *fs;
+	struct bh_detect *det;
+	struct bh_export x;
+	struct bh_metrics_server *metrics;
+	struct bh_syslog_watch sw;	/* the syslog fd in epfd */
+	struct slot_state *slots[BH_MAX_WORKLOADS];
+	struct bh_baseline_opts bl_opts;
+	bool stop;
+	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms, last_recount_ms;
+	int64_t flush_due_ms;
+	/* counters (agent_state, metrics) */
+	uint64_t records, bad_records, lost_reported, quarantines, deviations;
+	uint64_t flows_written, store_errors, baseline_errors;
+	char msg[PATH_MAX + 512];
+};
+
+static int64_t now_ms(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct slot_state *slot_state(struct agent *a, __u32 slot, const char *ns,
+				     const char *name)
+{
+	struct slot_state *s;
+	char id[sizeof(s->id)];
+
+	if (slot >= BH_MAX_WORKLOADS)
+		return NULL;
+	snprintf(id, sizeof(id), "%s/%s", ns, name);
+	s = a->slots[slot];
+	if (s && strcmp(s->id, id)) {
+		/* slot reused by another workload */
+		bh_baseline_free(&s->bl);
+		free(s);
+		s = a->slots[slot] = NULL;
+		bh_detect_forget(a->det, slot);
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return NULL;
+		memcpy(s->id, id, sizeof(id));
+		a->slots[slot] = s;
+	}
+	return s;
+}
+
+/* Events go to the timeline (store) and to syslog/JSONL. */
+static void agent_event(struct agent *a, const char *ns, const char *name, const char *kind,
+			const char *sev, const char *detail)
+{
+	bh_event_add(a->ctx, ns, name, kind, sev, "%s", detail);
+	bh_export_event(&a->x, ns, name, kind, sev, detail);
+}
+
+/* ------------------------------------------------------- quarantine */
+static void auto_quarantine(struct agent *a, const struct bh_flow_view *v,
+			    const struct bh_detect_result *r)
+{
+	char detail[1024];
+	int err;
+
+	if (v->wl && v->wl->quarantined)
+		return;
+	err = bh_workload_quarantine(a->ctx, v->ns, v->name, r->reason);
+	bh_flowrec_invalidate(a->fr);
+	if (err) {
+		snprintf(detail, sizeof(detail), "automatic quarantine failed (%s): %s",
+			 r->reason, bh_ctx_error(a->ctx));
+		agent_event(a, v->ns, v->name, "error", "alert", detail);
+		return;
+	}
+	a->quarantines++;
+	/* bh_workload_quarantine recorded the timeline event; tell syslog */
+	snprintf(detail, sizeof(detail), "quarantined by rule %s: %s (flow %s %s:%d -> %s:%d)",
+		 bh_detect_rule_name(r->rule), r->reason, v->dir, v->src, v->sport, v->dst,
+		 v->dport);
+	bh_export_event(&a->x, v->ns, v->name, "quarantine", "alert", detail);
+	if (a->cfg->capture) {
+		struct bh_capture_spawn_opts co = {
+			.seconds = a->cfg->capture_seconds, .max_bytes = a->cfg->capture_max_bytes,
+			.no_event = true,	/* agent_event below: timeline + syslog, once */
+		};
+		char path[512];
+		pid_t pid;
+
+		err = bh_capture_spawn(a->ctx, v->ns, v->name, &co, &pid, path, sizeof(path));
+		if (err)
+			snprintf(detail, sizeof(detail), "capture on quarantine failed: %s",
+				 strerror(-err));
+		else
+			snprintf(detail, sizeof(detail), "capturing %us / %" PRIu64 " bytes to %s"
+				 " (pid %d)", a->cfg->capture_seconds, a->cfg->capture_max_bytes,
+				 path, (int)pid);
+		agent_event(a, v->ns, v->name, "capture", err ? "warning" : "info", detail);
+	}
+}
+
+/* ------------------------------------------------------- deviations */
+static const struct bh_baseline *baseline_of(struct agent *a, struct slot_state *s,
+					     const struct bh_flow_view *v)
+{
+	int64_t now = now_ms(CLOCK_MONOTONIC);
+
+	if (!s->bl_loaded_ms || now - s->bl_loaded_ms >= BASELINE_TTL_MS) {
+		struct bh_baseline nb;
+
+		if (bh_baseline_load(a->db, v->ns, v->name, &nb) == 0) {
+			bh_baseline_free(&s->bl);
+			s->bl = nb;
+		}
+		s->bl_loaded_ms = now;
+	}
+	return &s->bl;
+}
+
+/* A new flow in monitor or enforce mode is a deviation when policy denies
+ * it (deny / would-deny: outside policy) or, if the workload has a
+ * baseline, when no baseline entry covers it. */
+static void check_deviation(struct agent *a, struct slot_state *s, const struct bh_flow_view *v)
+{
+	const char *why = NULL, *sev = "notice";
+	char detail[1024];
+	int64_t now;
+
+	if (v->mode != BH_MODE_MONITOR && v->mode != BH_MODE_ENFORCE)
+		return;
+	if (v->verdict == BH_V_DENY) {
+		why = "denied by policy";
+		sev = "warning";
+	} else if (v->verdict == BH_V_WOULD_DENY) {
+		why = "outside policy (would deny)";
+		sev = "warning";
+	} else if (v->verdict == BH_V_SPOOF) {
+		why = "spoofed source address";
+		sev = "alert";
+	} else if (v->verdict == BH_V_ALLOW) {
+		const struct bh_baseline *bl = baseline_of(a, s, v);
+
+		if (bl->nr && !bh_baseline_covers(bl, v))
+			why = "not in baseline";
+	}
+	if (!why)
+		return;
+	now = now_ms(CLOCK_MONOTONIC);
+	if (now - s->dev_window_ms >= 60000) {
+		if (s->dev_suppressed) {
+			snprintf(detail, sizeof(detail), "%" PRIu64 " more deviations not recorded"
+				 " (limit %u per minute)", s->dev_suppressed, a->cfg->deviation_rate);
+			agent_event(a, v->ns, v->name, "deviation", "warning", detail);
+		}
+		s->dev_window_ms = now;
+		s->dev_in_window = 0;
+		s->dev_suppressed = 0;
+	}
+	a->deviations++;
+	if (s->dev_in_window >= a->cfg->deviation_rate) {
+		s->dev_suppressed++;
+		return;
+	}
+	s->dev_in_window++;
+	{
+		char pbuf[8];
+
+		snprintf(detail, sizeof(detail), "%s: %s %s %s:%d -> %s:%d peer %s, %s (%s%s%s)",
+			 why, v->dir, bh_proto_str(v->proto, pbuf, sizeof(pbuf)), v->src,
+			 v->sport, v->dst, v->dport, v->peer, v->verdict_name, v->reason,
+			 v->rule[0] ? ", " : "", v->rule);
+	}
+	agent_event(a, v->ns, v->name, "deviation", sev, detail);
+}
+
+/* ------------------------------------------------------------ store */
+static int flush_one(struct bh_flow *f, void *arg)
+{
+	struct agent *a = arg;
+	struct bh_flow_view v;
+	int err;
+
+	bh_flowrec_decode_flow(a->fr, f, &v);
+	err = bh_flowstore_put(a->fs, &v, &f->db_id);
+	if (err)
+		return err;
+	a->flows_written++;
+	if ((f->user_flags & F_LEARN) && v.wl) {
+		struct bh_baseline_entry e;
+
+		f->user_flags &= (__u8)~F_LEARN;
+		if (bh_baseline_entry_from_flow(&a->bl_opts, &v, &e) ||
+		    bh_baseline_learn(a->db, v.ns, v.name, &e))
+			a->baseline_errors++;
+	}
+	return 0;
+}
+
+static void flush(struct agent *a)
+{
+	int n, err;
+
+	a->flush_due_ms = now_ms(CLOCK_MONOTONIC) + a->cfg->flush_ms;
+	if (!bh_flowagg_dirty(a->agg))
+		return;
+	bh_flowrec_tick(a->fr);
+	err = bh_flowstore_begin(a->fs);
+	if (err) {
+		a->store_errors++;	/* busy: the flows stay dirty, next tick */
+		return;
+	}
+	n = bh_flowagg_flush(a->agg, flush_one, a);
+	if (n < 0 || bh_flowstore_commit(a->fs)) {
+		/* live flows keep their update pending (put re-inserts a
+		 * row that was rolled back); ended ones of this batch are
+		 * lost and counted */
+		if (n < 0)
+			bh_flowstore_rollback(a->fs);
+		a->store_errors++;
+	}
+}
+
+/* ---------------------------------------------------------- records */
+static int handle_record(void *arg, void *data, size_t size)
+{
+	struct agent *a = arg;
+	struct bh_flow_record rec;
+	struct bh_flow_view v;
+	struct bh_flow *f;
+	struct slot_state *s;
+	int flags;
+
+	if (size < sizeof(rec)) {
+		a->bad_records++;
+		return 0;
+	}
+	memcpy(&rec, data, sizeof(rec));
+	if (rec.slot >= BH_MAX_WORKLOADS || rec.verdict >= BH_V_MAX || rec.dir > BH_DIR_EGRESS) {
+		a->bad_records++;
+		return 0;
+	}
+	a->records++;
+	flags = bh_flowagg_add(a->agg, &rec, &f);
+	if (flags == -ENOSPC) {
+		flush(a);
+		flags = bh_flowagg_add(a->agg, &rec, &f);
+	}
+	bh_flowrec_decode(a->fr, &rec, &v);
+	bh_export_flow(&a->x, &v);
+	if (flags < 0) {
+		a->store_errors++;
+		return 0;
+	}
+	if (!v.wl)
+		return 0;	/* slot not (or no longer) registered */
+	s = slot_state(a, rec.slot, v.ns, v.name);
+	if (s && s->auto_quarantined && !v.wl->quarantined) {
+		/* released by hand: the rules watch it afresh */
+		s->auto_quarantined = false;
+		bh_detect_forget(a->det, rec.slot);
+	}
+	if (flags & BH_AGG_NEW) {
+		if (s)
+			s->flows[f->verdict]++;
+		if (f->mode == BH_MODE_LEARN)
+			f->user_flags |= F_LEARN;
+	}
+	if ((flags & BH_AGG_NEW) || ((flags & BH_AGG_VERDICT) && f->verdict == BH_V_DENY)) {
+		struct bh_detect_flow df = {
+			.slot = rec.slot, .ns = v.ns, .name = v.name,
+			.ts_ms = rec.ts_ns / 1000000, .dir = f->dir, .verdict = f->verdict,
+			.proto = f->proto, .dport = f->dport,
+		};
+		struct bh_detect_result r;
+
+		memcpy(df.peer, bh_flow_peer_addr(f), 16);
+		if (s)
+			check_deviation(a, s, &v);
+		if (bh_detect_flow(a->det, &df, &r) == 1) {
+			if (s)
+				s->auto_quarantined = true;
+			auto_quarantine(a, &v, &r);
+		}
+	}
+	if (bh_flowagg_dirty(a->agg) >= a->cfg->flush_records)
+		flush(a);
+	return 0;
+}
+
+/* ------------------------------------------------------- kernel side */
+static int pin_open(struct agent *a, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", bh_ctx_bpffs(a->ctx), name);
+	return bpf_obj_get(path);
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static void ring_close(struct agent *a)
+{
+	ring_buffer__free(a->rb);
+	a->rb = NULL;
+	if (a->flows_fd >= 0)
+		close(a->flows_fd);
+	if (a->counters_fd >= 0)
+		close(a->counters_fd);
+	a->flows_fd = a->counters_fd = -1;
+}
+
+/* The pins appear when the first workload is attached; until then, and
+ * after a reset replaced them, (re)open every second. The consumer
+ * position lives in the ring buffer itself, so a restarted agent resumes
+ * where the last one stopped. */
+static void ring_check(struct agent *a)
+{
+	int fd = pin_open(a, BH_MAP_FLOWS);
+	__u32 id;
+
+	if (fd < 0) {
+		if (a->rb) {
+			ring_close(a);	/* unpinned (reset): wait for new pins */
+			agent_event(a, "", "", "agent", "notice",
+				    "flow ring buffer unpinned; waiting for it to reappear");
+		}
+		return;
+	}
+	id = map_id(fd);
+	if (a->rb && id == a->flows_map_id) {
+		close(fd);
+		return;
+	}
+	ring_close(a);
+	if (a->flows_map_id && id != a->flows_map_id) {
+		char detail[128];
+
+		/* a reset or a new instance replaced the ring: records of the
+		 * old one not read yet are gone with it */
+		snprintf(detail, sizeof(detail), "flow ring buffer re-pinned (map id %u -> %u)",
+			 a->flows_map_id, id);
+		agent_event(a, "", "", "agent", "notice", detail);
+	}
+	a->flows_fd = fd;
+	a->flows_map_id = id;
+	a->counters_fd = pin_open(a, BH_MAP_COUNTERS);
+	a->rb = ring_buffer__new(fd, handle_record, a, NULL);
+	if (!a->rb) {
+		ring_close(a);
+		return;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_RING };
+
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(a->rb), &ev);
+	}
+	ring_buffer__consume(a->rb);
+}
+
+static int read_lost(struct agent *a, uint64_t *lost)
+{
+	__u64 sum;
+	int err;
+
+	if (a->counters_fd < 0)
+		return -ENOENT;
+	err = bh_percpu_sum(a->counters_fd, BH_C_RECORDS_LOST, 1, &sum);
+	if (!err)
+		*lost = sum;
+	return err;
+}
+
+/* Every lost record is reported: counters in agent_state, a syslog
+ * event and a timeline event. The last reported total is persisted, so
+ * losses while the agent was down are reported at its next start. */
+static void check_lost(struct agent *a)
+{
+	uint64_t lost = 0;
+	char detail[256];
+
+	if (read_lost(a, &lost))
+		return;
+	if (lost < a->lost_reported)
+		a->lost_reported = 0;	/* counters recreated */
+	if (lost == a->lost_reported)
+		return;
+	snprintf(detail, sizeof(detail), "%" PRIu64 " flow records lost (ring buffer full),"
+		 " %" PRIu64 " in total", lost - a->lost_reported, lost);
+	agent_event(a, "", "", "records-lost", "warning", detail);
+	a->lost_reported = lost;
+	bh_agent_state_set(a->db, "records_lost_reported", (int64_t)lost);
+}
+
+/* -------------------------------------------------------- periodic */
+static void save_state(struct agent *a)
+{
+	struct bh_syslog_stats ss = { 0 };
+	struct bh_flowagg_stats as;
+
+	if (a->x.syslog)
+		bh_syslog_get_stats(a->x.syslog, &ss);
+	bh_flowagg_get_stats(a->agg, &as);
+	bh_agent_state_set(a->db, "pid", getpid());
+	bh_agent_state_set(a->db, "heartbeat_ms", now_ms(CLOCK_REALTIME));
+	bh_agent_state_set(a->db, "records", (int64_t)a->records);
+	bh_agent_state_set(a->db, "bad_records", (int64_t)a->bad_records);
+	bh_agent_state_set(a->db, "flows_live", (int64_t)as.live);
+	bh_agent_state_set(a->db, "flows_written", (int64_t)a->flows_written);
+	bh_agent_state_set(a->db, "store_errors", (int64_t)a->store_errors);
+	bh_agent_state_set(a->db, "deviations", (int64_t)a->deviations);
+	bh_agent_state_set(a->db, "quarantines", (int64_t)a->quarantines);
+	bh_agent_state_set(a->db, "syslog_sent", (int64_t)ss.sent);
+	bh_agent_state_set(a->db, "syslog_dropped", (int64_t)ss.dropped);
+	bh_agent_state_set(a->db, "syslog_queued", (int64_t)ss.queued);
+	bh_agent_state_set(a->db, "syslog_connected", ss.connected);
+	bh_agent_state_set(a->db, "ring_open", a->rb != NULL);
+}
+
+static void syslog_poll(struct agent *a)
+{
+	if (a->x.syslog)
+		bh_syslog_watch_pump(&a->sw, a->x.syslog);
+}
+
+static void tick(struct agent *a)
+{
+	int64_t now = now_ms(CLOCK_MONOTONIC);
+	uint64_t exp;
+
+	if (read(a->timerfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+		return;
+	/* Also drain on the timer, not only when the kernel wakes us: a
+	 * producer that skips a wakeup can never leave records waiting. */
+	if (a->rb)
+		ring_buffer__consume(a->rb);
+	if (now >= a->flush_due_ms)
+		flush(a);
+	if (now - a->last_second_ms >= 1000) {
+		struct timespec ts;
+
+		a->last_second_ms = now;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		bh_flowagg_expire(a->agg, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+		if (!a->rb || now - a->last_pin_check_ms >= 5000) {
+			a->last_pin_check_ms = now;
+			ring_check(a);
+		}
+		check_lost(a);
+		save_state(a);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;	/* capture children */
+	}
+	/* conntrack shares: entries gone since the last recount no longer
+	 * count against their workload (lib/bpf/share.h); a failure only
+	 * leaves the counts high until the next one */
+	if (now - a->last_recount_ms >= 5000) {
+		a->last_recount_ms = now;
+		(void)bh_ct_share_recount(a->ctx);
+	}
+	if (now - a->last_retention_ms >= 10000) {
+		uint64_t deleted;
+
+		a->last_retention_ms = now;
+		bh_flowstore_retention(a->fs, now_ms(CLOCK_REALTIME), &deleted);
+	}
+}
+
+static void on_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGINT:
+		case SIGTERM:
+			a->stop = true;
+			break;
+		case SIGHUP:
+			if (a->x.jsonl)
+				bh_jsonl_reopen(a->x.jsonl);
+			break;
+		case SIGCHLD:
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+			break;
+		}
+	}
+}
+
+/* ---------------------------------------------------------- metrics */
+static int collect(struct bh_metrics *m, void *arg)
+{
+	struct agent *a = arg;
+	struct bh_syslog_stats ss;
+	struct bh_flowagg_stats as;
+	struct bh_metrics_agent ma = { 0 };
+	int err;
+
+	bh_flowagg_get_stats(a->agg, &as);
+	ma.start_time = (double)a->start_ms / 1000.0;
+	ma.quarantines = a->quarantines;
+	ma.flows_live = as.live;
+	if (a->x.syslog) {
+		bh_syslog_get_stats(a->x.syslog, &ss);
+		ma.syslog = &ss;
+	}
+	err = bh_metrics_collect_agent(m, &ma);
+	if (err)
+		return err;
+	for (int i = 0; i < BH_MAX_WORKLOADS; i++) {
+		struct slot_state *s = a->slots[i];
+		char ns[sizeof(s->id)], *slash;
+
+		if (!s)
+			continue;
+		memcpy(ns, s->id, sizeof(ns));
+		slash = strchr(ns, '/');
+		if (!slash)
+			continue;
+		*slash = '\0';
+		for (int v = 0; v < BH_V_MAX; v++)
+			if (s->flows[v])
+				bh_metrics_add_flows(m, ns, slash + 1, (enum bh_verdict)v,
+						     s->flows[v]);
+	}
+	return bh_metrics_collect_kernel(a->ctx, m);
+}
+
+/* ------------------------------------------------------------ setup */
+static int fail(struct agent *a, int err, const char *fmt, const char *arg)
+{
+	snprintf(a->msg, sizeof(a->msg), fmt, arg, strerror(err < 0 ? -err : err));
+	return err < 0 ? err : -err;
+}
+
+static int setup(struct agent *a)
+{
+	const struct bh_agent_config *c = a->cfg;
+	struct epoll_event ev;
+	sigset_t mask;
+	int err;
+
+	a->db = bh_ctx_db(a->ctx);
+	if (!a->db)
+		return fail(a, -ENOENT, "no state store%s: %s", "");
+	{
+		struct bh_flowstore_opts fo = { .max_flows = c->max_flows,
+						.max_age_ms = c->max_age_ms };
+
+		err = bh_flowstore_open(a->db, &fo, &a->fs);
+		if (err)
+			return fail(a, err, "cannot prepare the flows table%s: %s", "");
+		err = bh_baseline_schema(a->db);
+		if (err)
+			return fail(a, err, "cannot prepare the baselines table%s: %s", "");
+	}
+	{
+		struct bh_flowagg_opts ao = { .max_flows = c->max_live_flows,
+					      .idle_ns = c->idle_timeout_ms * 1000000ULL };
+
+		err = bh_flowagg_new(&ao, &a->agg);
+		if (err)
+			return fail(a, err, "flow table%s: %s", "");
+	}
+	{
+		struct bh_flowrec_opts ro = { 0 };
+
+		bh_flowrec_ctx_resolver(a->ctx, &ro.resolver);
+		err = bh_flowrec_new(&ro, &a->fr);
+		if (err)
+			return fail(a, err, "decoder%s: %s", "");
+	}
+	err = bh_detect_new(&c->detect, &a->det);
+	if (err)
+		return fail(a, err, "quarantine rules%s: %s", "");
+	a->bl_opts.cidr_prefix_v4 = c->cidr_prefix_v4;
+	a->bl_opts.cidr_prefix_v6 = c->cidr_prefix_v6;
+	a->x.syslog_flows = c->syslog_flows;
+	if (c->syslog_target[0]) {
+		struct bh_syslog_opts so = { .target = c->syslog_target,
+					     .format = c->syslog_format,
+					     .queue_max = c->syslog_queue };
+
+		err = bh_syslog_open(&so, &a->x.syslog);
+		if (err)
+			return fail(a, err, "syslog target '%s': %s", c->syslog_target);
+	}
+	if (c->jsonl[0]) {
+		struct bh_jsonl_opts jo = { .path = c->jsonl };
+
+		err = bh_jsonl_open(&jo, &a->x.jsonl);
+		if (err)
+			return fail(a, err, "jsonl file '%s': %s", c->jsonl);
+	}
+
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->epfd < 0)
+		return fail(a, -errno, "epoll%s: %s", "");
+	bh_syslog_watch_init(&a->sw, a->epfd, TAG_SYSLOG);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a->sigfd < 0)
+		return fail(a, -errno, "signalfd%s: %s", "");
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_SIGNAL };
+	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->sigfd, &ev);
+
+	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->timerfd < 0)
+		return fail(a, -errno, "timerfd%s: %s", "");
+	{
+		long period_ms = c->flush_ms < 100 ? c->flush_ms : 100;
+		struct itimerspec its = {
+			.it_interval = { period_ms / 1000, (period_ms % 1000) * 1000000 },
+			.it_value = { period_ms / 1000, (period_ms % 1000) * 1000000 },
+		};
+
+		timerfd_settime(a->timerfd, 0, &its, NULL);
+	}
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_TIMER };
+	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->timerfd, &ev);
+
+	if (c->metrics_listen[0]) {
+		struct bh_metrics_server_opts mo = { .listen = c->metrics_listen,
+						     .collect = collect, .arg = a };
+
+		err = bh_metrics_server_open(&mo, &a->metrics);
+		if (err)
+			return fail(a, err, "metrics listen '%s': %s", c->metrics_listen);
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_METRICS };
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_metrics_server_fd(a->metrics), &ev);
+	}
+	{
+		int64_t v;
+
+		if (!bh_agent_state_get(a->db, "records_lost_reported", &v) && v > 0)
+			a->lost_reported = (uint64_t)v;
+	}
+	bh_agent_state_set(a->db, "started_ms", now_ms(CLOCK_REALTIME));
+	a->start_ms = now_ms(CLOCK_REALTIME);
+	return 0;
+}
+
+static void teardown(struct agent *a)
+{
+	sigset_t mask;
+
+	if (a->agg && a->fs)
+		flush(a);	/* a clean stop loses nothing */
+	if (a->db && a->agg)
+		save_state(a);
+	if (a->x.syslog) {
+		/* give the collector what it takes now, without waiting */
+		bh_syslog_watch_pump(&a->sw, a->x.syslog);
+		bh_syslog_watch_fini(&a->sw, a->x.syslog);
+		bh_syslog_close(a->x.syslog);
+	}
+	bh_jsonl_close(a->x.jsonl);
+	bh_metrics_server_close(a->metrics);
+	ring_close(a);
+	for (int i = 0; i < BH_MAX_WORKLOADS; i++) {
+		if (a->slots[i]) {
+			bh_baseline_free(&a->slots[i]->bl);
+			free(a->slots[i]);
+		}
+	}
+	bh_detect_free(a->det);
+	bh_flowrec_free(a->fr);
+	bh_flowagg_free(a->agg);
+	bh_flowstore_close(a->fs);
+	if (a->timerfd >= 0)
+		close(a->timerfd);
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}
+
+int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *msg, size_t len)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	a->ctx = ctx;
+	a->cfg = cfg;
+	a->epfd = a->sigfd = a->timerfd = a->flows_fd = a->counters_fd = -1;
+	a->sw.fd = -1;
+	err = setup(a);
+	if (!err) {
+		ring_check(a);
+		check_lost(a);
+	}
+	while (!err && !a->stop) {
+		struct epoll_event evs[8];
+		/* the timerfd ticks at least every 100 ms; a syslog reconnect
+		 * that is due sooner wakes us itself */
+		int n = epoll_wait(a->epfd, evs, 8,
+				   a->x.syslog ? bh_syslog_watch_timeout(a->x.syslog, 1000) : 1000);
+
+		if (n < 0 && errno != EINTR) {
+			err = fail(a, -errno, "epoll_wait%s: %s", "");
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case TAG_RING:
+				if (a->rb)
+					ring_buffer__consume(a->rb);
+				break;
+			case TAG_SIGNAL:
+				on_signal(a);
+				break;
+			case TAG_TIMER:
+				tick(a);
+				break;
+			case TAG_METRICS:
+				bh_metrics_handle(a->metrics);
+				break;
+			default:
+				break;	/* syslog: pumped below */
+			}
+		}
+		syslog_poll(a);
+	}
+	teardown(a);
+	snprintf(msg, len, "%s", a->msg);
+	free(a);
+	return err;
+}

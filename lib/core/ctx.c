@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The instance context: where this instance's pins and state live, the
+ * open store, the last error for the front end. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "ctx_int.h"
+#include "store.h"
+
+static int vset(struct bh_ctx *ctx, int err, bool user, const char *fmt, va_list ap)
+{
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	ctx->err_user = user;
+	return err;
+}
+
+int bh_err(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(ctx, err, user, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int bh_ctx_set_error(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(ctx, err, user, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* libbpf and libxdp print warnings on their own; lib/ never prints, so
+ * they stay quiet unless BULKHEAD_DEBUG asks for them. */
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (getenv("BULKHEAD_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int quiet_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (getenv("BULKHEAD_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, 0700) && errno != EEXIST)
+				return -errno;
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+static const char *pick(const char *opt, const char *env, const char *def)
+{
+	const char *e;
+
+	if (opt && *opt)
+		return opt;
+	e = getenv(env);
+	return e && *e ? e : def;
+}
+
+int bh_ctx_open(const struct bh_ctx_opts *opts, struct bh_ctx **out)
+{
+	struct bh_ctx_opts none = { 0 };
+	char path[PATH_MAX + 16];
+	struct bh_ctx *ctx;
+	struct stat stbuf;
+	int err;
+
+	if (!opts)
+		opts = &none;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->lock_fd = -1;
+	for (int i = 0; i < BH_M_MAX; i++)
+		ctx->map_fds[i] = -1;
+	for (int i = 0; i < BH_P_MAX; i++)
+		ctx->prog_fds[i] = -1;
+	ctx->read_only = opts->read_only;
+	libbpf_set_print(quiet_libbpf);
+	libxdp_set_print(quiet_libxdp);
+
+	if (snprintf(ctx->bpffs, sizeof(ctx->bpffs), "%s",
+		     pick(opts->bpffs, "BULKHEAD_BPFFS", BH_DEFAULT_BPFFS)) >= (int)sizeof(ctx->bpffs) ||
+	    snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
+		     pick(opts->state_dir, "BULKHEAD_STATE_DIR", BH_DEFAULT_STATE_DIR))
+		    >= (int)sizeof(ctx->state_dir)) {
+		err = -ENAMETOOLONG;
+		goto fail;
+	}
+	/* A read-only caller (a listing) must not create an instance as a
+	 * side effect: an empty listing is fine without a state dir. Any
+	 * other failure (a file in the way, no permission) is reported by
+	 * the open below, not hidden behind an empty listing. */
+	snprintf(path, sizeof(path), "%s/state.db", ctx->state_dir);
+	if (ctx->read_only && stat(path, &stbuf) != 0 && errno == ENOENT) {
+		*out = ctx;
+		return 0;
+	}
+	err = mkdir_p(ctx->state_dir);
+	if (err)
+		goto fail;
+	err = bh_store_open(path, &ctx->db);
+	if (err)
+		goto fail;
+	*out = ctx;
+	return 0;
+fail:
+	free(ctx);
+	return err;
+}
+
+void bh_ctx_close(struct bh_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	bh_loader_close(ctx);
+	bh_ctx_config_drop(ctx);
+	if (ctx->db)
+		bh_store_close(ctx->db);
+	if (ctx->lock_fd >= 0)
+		close(ctx->lock_fd);
+	free(ctx);
+}
+
+const char *bh_ctx_error(const struct bh_ctx *ctx)
+{
+	return ctx ? ctx->err : "";
+}
+
+bool bh_ctx_error_is_user(const struct bh_ctx *ctx)
+{
+	return ctx && ctx->err_user;
+}
+
+const char *bh_ctx_bpffs(const struct bh_ctx *ctx)
+{
+	return ctx->bpffs;
+}
+
+const char *bh_ctx_state_dir(const struct bh_ctx *ctx)
+{
+	return ctx->state_dir;
+}
+
+struct sqlite3 *bh_ctx_db(struct bh_ctx *ctx)
+{
+	return ctx->db;
+}
+
+int bh_ctx_load(struct bh_ctx *ctx)
+{
+	return bh_loader_ensure(ctx);
+}

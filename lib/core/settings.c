@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The instance's settings through its context: the one reader of
+ * STATE_DIR/config. The parsed file is kept in the context and read again
+ * only when the file changed (a long-running agent sees an edit). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "ctx_int.h"
+
+struct bh_ctx_config {
+	struct bh_config cfg;
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+void bh_ctx_config_drop(struct bh_ctx *ctx)
+{
+	if (!ctx->config)
+		return;
+	bh_config_free(&ctx->config->cfg);
+	free(ctx->config);
+	ctx->config = NULL;
+}
+
+static bool unchanged(const struct bh_ctx_config *c, const struct stat *st, bool present)
+{
+	if (c->present != present)
+		return false;
+	return !present || (c->dev == st->st_dev && c->ino == st->st_ino &&
+			    c->size == st->st_size && c->mtime.tv_sec == st->st_mtim.tv_sec &&
+			    c->mtime.tv_nsec == st->st_mtim.tv_nsec);
+}
+
+int bh_ctx_config(struct bh_ctx *ctx, const struct bh_config **out)
+{
+	char path[PATH_MAX + 16], msg[PATH_MAX + 400];
+	struct bh_config_error e;
+	struct bh_ctx_config *c;
+	struct stat st;
+	bool present;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, BH_CONFIG_FILE);
+	present = stat(path, &st) == 0;
+	if (ctx->config && unchanged(ctx->config, &st, present)) {
+		*out = &ctx->config->cfg;
+		return 0;
+	}
+	bh_ctx_config_drop(ctx);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return bh_err(ctx, -ENOMEM, false, "out of memory");
+	err = bh_config_read(path, &c->cfg, &e);
+	if (err) {
+		free(c);
+		return bh_err(ctx, err, err == -EINVAL, "%s",
+			      bh_config_error_format(path, &e, msg, sizeof(msg)));
+	}
+	c->present = present;
+	if (present) {
+		c->dev = st.st_dev;
+		c->ino = st.st_ino;
+		c->size = st.st_size;
+		c->mtime = st.st_mtim;
+	}
+	ctx->config = c;
+	*out = &c->cfg;
+	return 0;
+}
+
+int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook)
+{
+	const char *env = getenv("BULKHEAD_HOOK");
+	const struct bh_config_entry *ent;
+	const struct bh_config *cfg;
+	int err;
+
+	*hook = BH_HOOK_TC;
+	if (env && *env) {
+		if (bh_hook_parse(env, hook))
+			return bh_err(ctx, -EINVAL, true, "BULKHEAD_HOOK: expected tc or xdp, got"
+				      " '%s'", env);
+		return 0;
+	}
+	err = bh_ctx_config(ctx, &cfg);
+	if (err)
+		return err;
+	ent = bh_config_next(cfg, "hook", NULL);
+	if (ent)
+		bh_hook_parse(ent->value, hook);	/* checked by the parser */
+	return 0;
+}
+
+int bh_config_flow_cache(struct bh_ctx *ctx, bool *on)
+{
+	const struct bh_config_entry *ent;
+	const struct bh_config *cfg;
+	int err;
+
+	*on = true;
+	err = bh_ctx_config(ctx, &cfg);
+	if (err)
+		return err;
+	ent = bh_config_next(cfg, "flow_cache", NULL);
+	if (ent)
+		*on = strcmp(ent->value, "off") != 0;	/* checked by the parser */
+	return 0;
+}
