@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "l2id.h"
 #include "sync.h"
 #include "store.h"
 
@@ -55,12 +56,28 @@ static void time_text(__s64 ms, char *buf, size_t len)
 }
 
 /* --------------------------------------------------------------- attach */
+/* The workload's layer 2 identity: "mac" (null: none bound), "router". */
+static void add_l2(struct bh_ctx *ctx, struct json_object *j, __u32 slot)
+{
+	bool bound, router;
+	char buf[32];
+	__u8 mac[6];
+
+	if (bh_l2_slot_get(ctx, slot, mac, &bound, &router))
+		return;
+	if (bound)
+		bh_mac_format(mac, buf, sizeof(buf));
+	json_object_object_add(j, "mac", bound ? jstr(buf) : NULL);
+	json_object_object_add(j, "router", json_object_new_boolean(router));
+}
+
 static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "workload", required_argument, 0, 'w' }, { "ip", required_argument, 0, 'i' },
 		{ "label", required_argument, 0, 'l' }, { "hook", required_argument, 0, 'H' },
-		{ "mode", required_argument, 0, 'm' }, { 0 },
+		{ "mode", required_argument, 0, 'm' }, { "mac", required_argument, 0, 'M' },
+		{ "router", no_argument, 0, 'R' }, { 0 },
 	};
 	struct bh_attach_opts *o = calloc(1, sizeof(*o));
 	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
@@ -118,6 +135,18 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'M':
+			if (bh_mac_parse(optarg, o->mac)) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --mac: expected the container"
+					    " interface's unicast MAC as aa:bb:cc:dd:ee:ff, got '%s'",
+					    optarg);
+				goto out;
+			}
+			o->has_mac = true;
+			break;
+		case 'R':
+			o->router = true;
+			break;
 		default:
 			bad_option("attach", argv);
 			goto out;
@@ -157,6 +186,7 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 			json_object_object_add(j, "identity", json_object_new_int64(w->identity));
 			json_object_object_add(j, "hook", jstr(bh_hook_name(w->hook)));
 			json_object_object_add(j, "mode", jstr(bh_mode_name(w->mode)));
+			add_l2(ctx, j, w->slot);
 		}
 		free(w);
 		status = bh_cli_done(cli, j, "attached %s to %s (hook %s, mode %s)", workload,
@@ -362,9 +392,18 @@ static struct json_object *workload_json(const struct bh_workload_info *w)
 	return j;
 }
 
+struct workload_rows {
+	struct bh_ctx *ctx;
+	struct json_object *arr;
+};
+
 static int add_workload_row(const struct bh_workload_info *w, void *arg)
 {
-	json_object_array_add(arg, workload_json(w));
+	struct workload_rows *r = arg;
+	struct json_object *j = workload_json(w);
+
+	add_l2(r->ctx, j, w->slot);	/* "mac", "router" */
+	json_object_array_add(r->arr, j);
 	return 0;
 }
 
@@ -381,7 +420,7 @@ static int cmd_workload_list(struct bh_cli *cli, int argc, char **argv)
 	if ((status = bh_cli_open(cli, true, &ctx)))
 		return status;
 	arr = json_object_new_array();
-	err = bh_workload_foreach(ctx, add_workload_row, arr);
+	err = bh_workload_foreach(ctx, add_workload_row, &(struct workload_rows){ ctx, arr });
 	if (err) {
 		json_object_put(arr);
 		status = bh_cli_ctx_fail(ctx, err, "workload list");
@@ -641,6 +680,8 @@ static const enum bh_verdict reason_verdict[BH_R_MAX] = {
 	[BH_R_MALFORMED] = BH_V_DROP, [BH_R_FRAGMENT] = BH_V_DROP, [BH_R_IPV6_EXT] = BH_V_DROP,
 	[BH_R_VLAN] = BH_V_DROP, [BH_R_L3_UNKNOWN] = BH_V_DROP, [BH_R_ARP] = BH_V_ALLOW,
 	[BH_R_ND] = BH_V_ALLOW, [BH_R_NO_WORKLOAD] = BH_V_DROP,
+	[BH_R_SPOOF_MAC] = BH_V_SPOOF, [BH_R_ROUTER_MSG] = BH_V_SPOOF,
+	[BH_R_NOT_OURS] = BH_V_DROP, [BH_R_CT_SHARE] = BH_V_DROP,
 };
 
 static int stats_row(const struct bh_workload_info *w, void *arg)
@@ -836,7 +877,8 @@ static int cmd_debug_hooks(struct bh_cli *cli, int argc, char **argv)
 
 const struct bh_cli_cmd bh_core_cmds[] = {
 	{ NULL, "attach", cmd_attach, "attach IFNAME --workload NS/NAME --ip IP [--ip IP]..."
-	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce]" },
+	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce] [--mac MAC]"
+	  " [--router]" },
 	{ NULL, "detach", cmd_detach, "detach IFNAME" },
 	{ "namespace", "label", cmd_ns_label, "namespace label NS [K=V]... [--remove K]..." },
 	{ "namespace", "list", cmd_ns_list, "namespace list" },

@@ -256,6 +256,15 @@ int cni_cmd_add(struct cni_run *run)
 	memcpy(o->ips, prev->ips, sizeof(o->ips));
 	o->hook = run->conf.hook;
 	o->mode = run->conf.mode;
+	/* the container interface's MAC, as the interface plugin reported it;
+	 * without one the core reads the veth peer's */
+	for (int i = 0; i < prev->nr_ifaces; i++) {
+		if (prev->ifaces[i].sandbox && prev->ifaces[i].has_mac &&
+		    !strcmp(prev->ifaces[i].name, run->env.ifname)) {
+			o->has_mac = true;
+			memcpy(o->mac, prev->ifaces[i].mac, 6);
+		}
+	}
 	snprintf(rec->network, sizeof(rec->network), "%s", run->conf.network);
 	snprintf(rec->container_id, sizeof(rec->container_id), "%s", run->env.container_id);
 	snprintf(rec->ifname, sizeof(rec->ifname), "%s", run->env.ifname);

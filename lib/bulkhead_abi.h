@@ -347,11 +347,17 @@ enum bh_reason {
 	BH_R_ND,		/* IPv6 neighbour discovery passed */
 	BH_R_NO_WORKLOAD,	/* interface not registered: drop (fail closed), counted
 				 * only in BH_C_NO_WORKLOAD (no slot to count under) */
+	/* layer 2 identity and fair shares (lib/bpf/l2.h, lib/bpf/share.h) */
+	BH_R_SPOOF_MAC,		/* Ethernet source or ND link-layer option not the workload's */
+	BH_R_ROUTER_MSG,	/* RA, redirect from a workload not marked as a router */
+	BH_R_NOT_OURS,		/* to the container, but not to its address or MAC */
+	BH_R_CT_SHARE,		/* new flow: the workload's conntrack share is used up */
 	BH_R_MAX,
 };
 
 /* ---------------------------------------------------------------- stats
- * bh_stats: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason.
+ * bh_stats_v2: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason (v1 had
+ * fewer reasons, hence fewer entries).
  * bh_counters: PERCPU_ARRAY of global counters (enum bh_counter).
  * bh_rule_stats_v2: PERCPU_ARRAY indexed by rule id -> struct bh_stat,
  *   BH_RULE_STATS_SLOTS entries; counts the packets a rule decided
@@ -406,7 +412,49 @@ struct bh_flow_record {
 	__u8 mode;		/* workload mode at the time */
 };
 
+/* ------------------------------------------------- layer 2 identity
+ * bh_l2_v1: ARRAY indexed by workload slot (an array: its lookup is
+ * inlined, so the established fast path checks the Ethernet header for
+ * the cost of a load). Written at attach; a slot without BH_L2_F_BOUND
+ * has no MAC to check (the interface had no readable peer and none was
+ * given). See lib/bpf/l2.h.
+ */
+struct bh_l2 {
+	__u8 mac[6];		/* the container interface's MAC */
+	__u8 flags;		/* BH_L2_F_* */
+	__u8 pad;
+};
+
+#define BH_L2_F_BOUND	0x1	/* mac is set: frames are checked against it */
+#define BH_L2_F_ROUTER	0x2	/* may send RA, ICMP/ICMPv6 redirects */
+
+/* ------------------------------------------------------- fair shares
+ * bh_share_v1: ARRAY indexed by slot, written by the data path only
+ * (lib/bpf/share.h). bh_ct_base_v1: ARRAY indexed by slot of __s64,
+ * written by userspace only: the workload's conntrack entries counted at
+ * the last recount minus ct_created at that moment, so that
+ * ct_created + base bounds the entries the workload holds from above.
+ */
+#ifndef BH_CT_SHARE
+#define BH_CT_SHARE		(BH_CT_SIZE / 4)	/* entries per workload */
+#endif
+#define BH_SHARE_REC_NS		1000000ULL	/* 1000 records/s per workload ... */
+#define BH_SHARE_REC_BURST	4096		/* ... after a burst of this many */
+#define BH_SHARE_FRAG_NS	1000000ULL	/* 1000 first fragments/s per workload */
+#define BH_SHARE_FRAG_BURST	1024
+
+struct bh_share {
+	__u64 ct_created;	/* conntrack entries inserted (atomic adds) */
+	__u64 rec_tat;		/* record budget: theoretical arrival time (GCRA) */
+	__u64 frag_tat;		/* first-fragment budget, the same way */
+	__u64 ct_refused;	/* new flows dropped: share used up */
+	__u64 records_limited;	/* records not written: over budget */
+	__u64 frags_limited;	/* first fragments not remembered: over budget */
+};
+
 #ifndef __bpf__
+_Static_assert(sizeof(struct bh_l2) == 8, "l2 layout");
+_Static_assert(sizeof(struct bh_share) == 48, "share layout");
 _Static_assert(sizeof(struct bh_ipcache_key) == 20, "ipcache key layout");
 _Static_assert(sizeof(struct bh_policy_key) == 12, "policy key layout");
 _Static_assert(sizeof(struct bh_policy_val) == 12, "policy val layout");
@@ -432,9 +480,12 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 #define BH_MAP_FRAG		"bh_frag_v1"
 #define BH_MAP_DENY_RL		"bh_deny_rl_v2"
 #define BH_MAP_FLOWS		"bh_flows_v1"
-#define BH_MAP_STATS		"bh_stats_v1"
+#define BH_MAP_STATS		"bh_stats_v2"	/* v1: fewer reasons */
 #define BH_MAP_COUNTERS		"bh_counters_v1"
 #define BH_MAP_RULE_STATS	"bh_rule_stats_v2"
+#define BH_MAP_L2		"bh_l2_v1"
+#define BH_MAP_SHARE		"bh_share_v1"
+#define BH_MAP_CT_BASE		"bh_ct_base_v1"
 #define BH_PIN_PROG_XDP		"prog_xdp_egress"
 #define BH_PIN_PROG_TC_EGRESS	"prog_tc_from_container"
 #define BH_PIN_PROG_TC_INGRESS	"prog_tc_to_container"

@@ -11,6 +11,7 @@
 #define BH_BPF_CT_H
 
 #include "parse.h"
+#include "share.h"
 
 #define BH_SEC			1000000000ULL
 #define BH_CT_TCP_EST_NS	(12ULL * 3600 * BH_SEC)
@@ -219,16 +220,17 @@ static __always_inline struct bh_ct_val *bh_ct_lookup_related(const struct bh_pk
 
 /*
  * 1 if a live entry's packet may pass without the workload lookup and
- * the anti-spoofing check against its addresses: always into the
- * container (no source check there), and out of it only from the
- * endpoint that was checked to be the workload's when the entry was made
- * (a packet reusing the reverse tuple comes from the other endpoint).
+ * the address checks: out of the container only from the endpoint that
+ * was checked to be the workload's when the entry was made (a packet
+ * reusing the reverse tuple comes from the other endpoint), into it only
+ * to that endpoint (the ingress destination check, l2.h). Anything else
+ * takes the full path, which checks the workload's addresses.
  */
 static __always_inline int bh_ct_flags_source_ok(__u8 flags, __u8 dir, int src_first)
 {
-	if (dir != BH_DIR_EGRESS)
-		return 1;
-	return (flags & BH_CT_F_WL_OWNED) && !!(flags & BH_CT_F_WL_A) == !!src_first;
+	int wl_first = dir == BH_DIR_EGRESS ? src_first : !src_first;
+
+	return (flags & BH_CT_F_WL_OWNED) && !!(flags & BH_CT_F_WL_A) == !!wl_first;
 }
 
 static __always_inline int bh_ct_source_ok(const struct bh_ct_val *v, __u8 dir, int src_first)
@@ -380,10 +382,12 @@ static __always_inline void bh_ct_create(const struct bh_ct_key *k, const struct
 	} else {
 		err = bpf_map_update_elem(&bh_ct_v3, k, nv, BPF_ANY);
 	}
-	if (err)
+	if (err) {
 		bh_count(BH_C_CT_FULL);
-	else
+	} else {
 		bh_count(BH_C_CT_CREATE);
+		bh_share_ct_inserted(m->slot);	/* the workload's count (share.h) */
+	}
 }
 
 #endif /* BH_BPF_CT_H */

@@ -39,6 +39,7 @@
 
 #include "ct.h"
 #include "policy.h"
+#include "l2.h"
 
 /* Set by the loader from the config's `flow_cache` (lib/config.h) before
  * the object is loaded; the verifier drops the cache's code when 0. */
@@ -146,7 +147,7 @@ static __always_inline void bh_fc_evict(struct bh_fc_entry *e, __u64 gen)
  * here on the entry's copy, and the entry must be current.
  */
 static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_key *k,
-				     struct bh_meta *m, __u8 dir, int src_first)
+				     struct bh_meta *m, __u8 dir, int src_first, const __u8 *eth)
 {
 	__u64 *gen;
 	__u32 slot;
@@ -158,7 +159,7 @@ static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_
 	if (!gen || *gen != e->gen || !bh_ct_flags_source_ok(e->flags, dir, src_first))
 		return 0;
 	slot = e->slot;
-	if (!bh_established_may_pass(slot, e->flags))
+	if (!bh_established_may_pass(slot, e->flags) || !bh_l2_frame_ok(bh_l2_of(slot), dir, eth))
 		return 0;
 	if (!!(e->flags & BH_CT_F_ORIG_FIRST) == !!src_first) {
 		e->packets[0] += 1;
@@ -261,7 +262,7 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 	dp = *(const __u16 *)(p + 36);
 	src_first = bh_ct4_key_make(sa, da, sp, dp, proto, 0, m->ifindex, &k);
 	e = bh_fc_entry_of(&k);
-	if (bh_fc_hit(e, &k, m, dir, src_first))
+	if (bh_fc_hit(e, &k, m, dir, src_first, p))
 		return 1;
 
 	/* the generation the entry will be filled under, read before the
@@ -273,7 +274,8 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 		*ct_missed = 1;
 		return 0;
 	}
-	if (!bh_ct_source_ok(ct, dir, src_first) || !bh_established_may_pass(ct->slot, ct->flags))
+	if (!bh_ct_source_ok(ct, dir, src_first) || !bh_established_may_pass(ct->slot, ct->flags) ||
+	    !bh_l2_frame_ok(bh_l2_of(ct->slot), dir, p))
 		return 0;
 	m->slot = ct->slot;
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);

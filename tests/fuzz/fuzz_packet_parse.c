@@ -141,6 +141,10 @@ static void compare(const uint8_t *f, size_t len)
 		if (reason != BH_R_MALFORMED && reason != BH_R_IPV6_EXT && reason != BH_R_VLAN &&
 		    reason != BH_R_L3_UNKNOWN)
 			mismatch("parse failed with a reason that is no parse reason", f, len);
+		/* an IPv4-mapped IPv6 address: parse.h calls it malformed, the
+		 * model refuses it a step later (OR_NO_MAPPED); both drop it */
+		if (op.kind == OR_IP && (or_is_mapped(&op.src) || or_is_mapped(&op.dst)))
+			return;
 		if (op.kind == OR_IP || op.kind == OR_ARP)
 			mismatch("parse.h rejects a frame the model accepts", f, len);
 		return;
@@ -149,6 +153,13 @@ static void compare(const uint8_t *f, size_t len)
 		mismatch(op.why ? op.why : "parse.h accepts a frame the model rejects", f, len);
 	if ((op.kind == OR_ARP) != !!pkt.arp)
 		mismatch("arp", f, len);
+	if (memcmp(op.dmac, pkt.eth, 6) || memcmp(op.smac, pkt.eth + 6, 6))
+		mismatch("ethernet addresses", f, len);
+	if (op.has_lladdr != !!(pkt.l2_flags & BH_PKT_L2_LLADDR) ||
+	    (op.has_lladdr && memcmp(op.lladdr, pkt.lladdr, 6)))
+		mismatch("arp sender / nd link-layer address", f, len);
+	if (op.na && (pkt.nd_type != 136 || memcmp(op.na_target.a, pkt.nd_target, 16)))
+		mismatch("neighbour advertisement target", f, len);
 	mapped(&op.src, a);
 	if (memcmp(a, pkt.saddr, 16))
 		mismatch("source address", f, len);

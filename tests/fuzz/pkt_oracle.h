@@ -10,7 +10,7 @@
  * pass of this frame explainable?": the one allowed flow, ARP from the
  * right sender, neighbour discovery, or a packet belonging to a flow the
  * model saw pass (same tuple either way, a later fragment of a datagram
- * whose first fragment it saw, an ICMP error about the flow sent back
+ * whose first fragment it saw pass, an ICMP error about the flow sent back
  * to the quoted packet's source). Everything is host-order, header-only
  * and allocation-free.
  *
@@ -24,6 +24,18 @@
  *   ICMP never passes by an allow that does not name it;
  * - source routes (RFC 791 LSRR/SSRR, RFC 8200/8754 routing headers) are
  *   refused, as are malformed IPv4 option lists.
+ *
+ * Layer 2 (docs/datapath.md, docs/security.md): the workload has a MAC
+ * (or none bound) and may be a router. From the container the Ethernet
+ * source is its MAC, the ARP sender and ND link-layer options are the
+ * frame's source, an NA advertises only its own addresses (or its EUI-64
+ * link-local), RA and redirects (ICMPv6 134, 137; ICMP 5) come only from a
+ * router, and ARP/ND are no longer than they need (ARP frame <= 60
+ * bytes; RS/NS/NA at most two options, no extension headers, nothing
+ * after the message beyond the Ethernet minimum; MLD reports at most 16
+ * records; ND and MLD never fragmented, RFC 6980). To the container a
+ * frame is for its MAC or a group address and for one of its addresses,
+ * a multicast or broadcast address (ND: its link-local).
  */
 #ifndef BH_PKT_ORACLE_H
 #define BH_PKT_ORACLE_H
@@ -77,7 +89,18 @@ struct or_pkt {
 	uint16_t icmp_id;
 	bool named;		/* not TCP/UDP/SCTP/ICMP of its family */
 	struct or_quote quote;
+	/* layer 2 */
+	uint8_t dmac[6], smac[6];
+	bool has_lladdr;	/* ARP sender MAC, or an ND link-layer address option */
+	uint8_t lladdr[6];
+	bool na;		/* a neighbour advertisement: na_target is what it claims */
+	struct or_addr na_target;
+	bool l2_oversize;	/* longer than ARP/ND need */
 };
+
+#define OR_ARP_FRAME_MAX	60
+#define OR_ND_OPTS_MAX		2
+#define OR_MLD_RECORDS_MAX	16
 
 #define OR_EXT_MAX	BH_IPV6_EXT_MAX
 
@@ -193,6 +216,49 @@ static inline void or_parse_quote(const uint8_t *f, size_t len, size_t off, int 
 	q->valid = true;
 }
 
+/* RFC 4861 section 4: fixed part by type; options of 8-byte units, none
+ * of length 0; the Ethernet link-layer address options are 8 bytes. */
+static inline int or_parse_nd(const uint8_t *h, size_t l4len, struct or_pkt *o)
+{
+	static const uint8_t fixed[] = { 8, 16, 24, 24, 40 };	/* 133..137 */
+	size_t off;
+	int n = 0;
+
+	if (h[0] == 143) {
+		o->l2_oversize = l4len > 8 + 20 * OR_MLD_RECORDS_MAX;
+		return 0;
+	}
+	if (l4len < fixed[h[0] - 133])
+		return or_bad(o, OR_MALFORMED, "nd shorter than its fixed part");
+	if (h[0] == 136) {
+		o->na = true;
+		or_addr6(&o->na_target, h + 8);
+	}
+	if (h[0] == 134 || h[0] == 137)
+		return 0;	/* router messages: only the router flag matters */
+	/* options past the first OR_ND_OPTS_MAX are not read: the message is
+	 * too long for a container to send; to a container, its own stack
+	 * judges them */
+	for (off = fixed[h[0] - 133]; off < l4len; n++) {
+		if (n == OR_ND_OPTS_MAX) {
+			o->l2_oversize = true;
+			return 0;
+		}
+		if (off + 8 > l4len || h[off + 1] == 0)
+			return or_bad(o, OR_MALFORMED, "nd option");
+		if (h[off] == 1 || h[off] == 2) {
+			if (h[off + 1] != 1 || o->has_lladdr)
+				return or_bad(o, OR_MALFORMED, "nd link-layer option");
+			o->has_lladdr = true;
+			memcpy(o->lladdr, h + off + 2, 6);
+		}
+		off += (size_t)h[off + 1] * 8;
+	}
+	if (off > l4len)
+		return or_bad(o, OR_MALFORMED, "nd option beyond message");
+	return 0;
+}
+
 static inline int or_parse_l4(const uint8_t *f, size_t len, size_t off, size_t l4len,
 			      struct or_pkt *o)
 {
@@ -226,6 +292,10 @@ static inline int or_parse_l4(const uint8_t *f, size_t len, size_t off, size_t l
 		o->icmp_type = h[0];
 		o->icmp_code = h[1];
 		o->nd = o->proto == 58 && ((h[0] >= 133 && h[0] <= 137) || h[0] == 143);
+		if (o->nd && o->frag != OR_FRAG_NONE)
+			return or_bad(o, OR_MALFORMED, "fragmented nd/mld");
+		if (o->nd && or_parse_nd(h, l4len, o))
+			return -1;
 		o->icmp_error = or_icmp_error_type(o->src.family, h[0]);
 		o->icmp_kind = or_icmp_kind(o->src.family, h[0], &o->icmp_reply);
 		o->icmp_id = or_get16(h + 4);
@@ -342,7 +412,17 @@ static inline int or_parse_ipv6(const uint8_t *f, size_t len, struct or_pkt *o)
 	if (off > end)
 		return or_bad(o, OR_MALFORMED, "ipv6 extension header beyond payload");
 	o->proto = nh;
-	return or_parse_l4(f, len, off, end - off, o);
+	if (or_parse_l4(f, len, off, end - off, o))
+		return -1;
+	/* ND without extension headers, MLD with at most its 8-byte
+	 * hop-by-hop header, and no bytes after the datagram beyond 60 */
+	if (o->nd && o->icmp_type != 143 && off != 14 + 40)
+		o->l2_oversize = true;
+	if (o->nd && o->icmp_type == 143 && off > 14 + 40 + 8)
+		o->l2_oversize = true;
+	if (o->nd && len > end && len > OR_ARP_FRAME_MAX)
+		o->l2_oversize = true;
+	return 0;
 }
 
 static inline int or_parse_arp(const uint8_t *f, size_t len, struct or_pkt *o)
@@ -353,9 +433,14 @@ static inline int or_parse_arp(const uint8_t *f, size_t len, struct or_pkt *o)
 		return or_bad(o, OR_MALFORMED, "arp truncated");
 	if (or_get16(a) != 1 || or_get16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4)
 		return or_bad(o, OR_MALFORMED, "arp not ethernet/ipv4");
+	if (or_get16(a + 6) != 1 && or_get16(a + 6) != 2)
+		return or_bad(o, OR_MALFORMED, "arp operation");
 	o->kind = OR_ARP;
 	or_addr4(&o->src, a + 14);
 	or_addr4(&o->dst, a + 24);
+	o->has_lladdr = true;
+	memcpy(o->lladdr, a + 8, 6);
+	o->l2_oversize = len > OR_ARP_FRAME_MAX;
 	return 0;
 }
 
@@ -365,6 +450,8 @@ static inline int or_parse(const uint8_t *f, size_t len, struct or_pkt *o)
 	memset(o, 0, sizeof(*o));
 	if (len < 14)
 		return or_bad(o, OR_MALFORMED, "shorter than ethernet");
+	memcpy(o->dmac, f, 6);
+	memcpy(o->smac, f + 6, 6);
 	switch (or_get16(f + 12)) {
 	case 0x0800:
 		return or_parse_ipv4(f, len, o);
@@ -405,6 +492,9 @@ struct or_model {
 	/* a second peer that any TCP, UDP, SCTP and ICMP may reach (a rule
 	 * without ports), and nothing else; family 0: none */
 	struct or_addr any4, any6;
+	/* layer 2 identity */
+	bool mac_bound, router;
+	uint8_t mac[6];
 	/* what the model saw pass */
 	int nr_flows;
 	struct or_flow flows[OR_MAX_FLOWS];
@@ -428,6 +518,10 @@ enum or_why {
 	OR_NO_NAMED,		/* (b): a tunnel/other protocol through an any-protocol allow */
 	OR_NO_ICMP_KIND,	/* (b): ICMP that is not the reply of its flow's request */
 	OR_NO_STATE,		/* (e): conntrack state from a packet that opens no flow */
+	OR_NO_L2_SPOOF,		/* MAC, ARP sender, ND option or NA target not the workload's */
+	OR_NO_L2_SIZE,		/* ARP/ND longer than they need */
+	OR_NO_ROUTER,		/* RA/redirect from a workload that is no router */
+	OR_NO_NOT_OURS,		/* to the container but not for it */
 	OR_WHY_NR,
 };
 
@@ -435,6 +529,7 @@ static inline bool or_why_ok(enum or_why w)
 {
 	return w <= OR_OK_RELATED;
 }
+
 
 static inline const char *or_why_name(enum or_why w)
 {
@@ -444,6 +539,8 @@ static inline const char *or_why_name(enum or_why w)
 		"ICMP ERROR TO A THIRD PARTY", "IPV4-MAPPED IPV6 ADDRESS", "NOT ALLOWED BY POLICY",
 		"NAMED PROTOCOL WITHOUT A RULE NAMING IT", "ICMP OF ANOTHER KIND THAN ITS FLOW",
 		"STATE WITHOUT A HANDSHAKE OR QUERY",
+		"L2 IDENTITY NOT THE WORKLOAD'S", "ARP/ND OVERSIZED", "ROUTER MESSAGE FROM A HOST",
+		"NOT FOR THE WORKLOAD",
 	};
 	return w < OR_WHY_NR ? n[w] : "?";
 }
@@ -522,8 +619,8 @@ static inline struct or_frag_rec *or_frag_find(const struct or_model *m, const s
 	return NULL;
 }
 
-/* Record what a frame teaches the model whatever its verdict: a first
- * fragment's ports (the data path remembers them while parsing). */
+/* A frame passed: a first fragment teaches the model its ports (the data
+ * path remembers them only once the fragment passed policy). */
 static inline void or_observe(struct or_model *m, const struct or_pkt *p)
 {
 	struct or_frag_rec *r;
@@ -575,15 +672,88 @@ static inline bool or_is_allowed_flow(const struct or_model *m, const struct or_
 	       p->dport == m->allowed_port;
 }
 
+static inline bool or_is_ll(const struct or_addr *a)
+{
+	return a->family == 6 && a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80;
+}
+
+/* The workload's link-local address: any while no MAC is bound, else the
+ * modified EUI-64 of its MAC (RFC 4291 appendix A) in fe80::/64. */
+static inline bool or_owns_ll(const struct or_model *m, const struct or_addr *a)
+{
+	uint8_t want[16] = { 0xfe, 0x80 };
+
+	if (!or_is_ll(a))
+		return false;
+	if (!m->mac_bound)
+		return true;
+	want[8] = m->mac[0] ^ 0x02;
+	want[9] = m->mac[1];
+	want[10] = m->mac[2];
+	want[11] = 0xff;
+	want[12] = 0xfe;
+	want[13] = m->mac[3];
+	want[14] = m->mac[4];
+	want[15] = m->mac[5];
+	return !memcmp(a->a, want, 16);
+}
+
+static inline bool or_is_group(const struct or_addr *a)
+{
+	if (a->family == 6)
+		return a->a[0] == 0xff;
+	return (a->a[12] & 0xf0) == 0xe0 ||
+	       (a->a[12] == 0xff && a->a[13] == 0xff && a->a[14] == 0xff && a->a[15] == 0xff);
+}
+
+/* Layer 2 rules (see the top); OR_OK_ALLOWED when they have nothing to say. */
+static inline enum or_why or_l2_verdict(const struct or_model *m, const struct or_pkt *p, bool egress)
+{
+	if (!egress) {
+		if (m->mac_bound && !(p->dmac[0] & 1) && memcmp(p->dmac, m->mac, 6))
+			return OR_NO_NOT_OURS;
+		if (p->kind == OR_ARP)
+			return (p->dmac[0] & 1) || or_owns(m, &p->dst) ? OR_OK_ALLOWED
+								       : OR_NO_NOT_OURS;
+		if (or_owns(m, &p->dst) || or_is_group(&p->dst) ||
+		    (p->nd && or_owns_ll(m, &p->dst)))
+			return OR_OK_ALLOWED;
+		return OR_NO_NOT_OURS;
+	}
+	if (m->mac_bound && memcmp(p->smac, m->mac, 6))
+		return OR_NO_L2_SPOOF;
+	if (p->has_lladdr && !(p->nd && p->icmp_type == 137) && memcmp(p->lladdr, p->smac, 6))
+		return OR_NO_L2_SPOOF;
+	if (p->l2_oversize)
+		return OR_NO_L2_SIZE;
+	if (p->kind == OR_ARP)
+		return OR_OK_ALLOWED;
+	if (!m->router && p->icmp && p->frag != OR_FRAG_LATER &&
+	    ((p->proto == 58 && (p->icmp_type == 134 || p->icmp_type == 137)) ||
+	     (p->proto == 1 && p->icmp_type == 5)))
+		return OR_NO_ROUTER;
+	if (p->na && !or_owns(m, &p->na_target) && !or_owns_ll(m, &p->na_target))
+		return OR_NO_L2_SPOOF;
+	if (p->nd && or_is_ll(&p->src) && !or_owns_ll(m, &p->src))
+		return OR_NO_SPOOF;
+	return OR_OK_ALLOWED;
+}
+
 /* May bulkhead pass this frame in direction dir? */
 static inline enum or_why or_may_pass(const struct or_model *m, const struct or_pkt *p, int dir)
 {
 	bool egress = dir == BH_DIR_EGRESS;
+	enum or_why l2;
 
 	if (p->kind == OR_MALFORMED)
 		return OR_NO_MALFORMED;
 	if (p->kind == OR_UNKNOWN)
 		return OR_NO_UNKNOWN;
+	if (p->kind == OR_ARP && egress && !or_owns(m, &p->src) && !or_is_zero(&p->src))
+		return OR_NO_SPOOF;
+	l2 = or_l2_verdict(m, p, egress);
+	if (l2 != OR_OK_ALLOWED)
+		return l2;
 	if (p->kind == OR_ARP) {
 		if (egress && !or_owns(m, &p->src) && !or_is_zero(&p->src))
 			return OR_NO_SPOOF;
