@@ -123,13 +123,18 @@ static __always_inline void bh_flow_stateless(const struct bh_meta *m, const str
 {
 	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v2, k);
 
-	if (last) {
-		if ((__s64)(m->now - *last) < (__s64)BH_DENY_RECORD_INTERVAL_NS)
+	if (!last) {
+		/* a table insert: always against the record budget, as
+		 * bh_flow_denied's (share.h) */
+		if (!bh_share_record_ok(m->slot, m->now, 1))
 			return;
-		*last = m->now;
-	} else {
 		bpf_map_update_elem(&bh_deny_rl_v2, k, &m->now, BPF_ANY);
+		bh_flow_write(m, pkt, BH_E_NEW, NULL, 0);
+		return;
 	}
+	if ((__s64)(m->now - *last) < (__s64)BH_DENY_RECORD_INTERVAL_NS)
+		return;
+	*last = m->now;
 	bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
 }
 
