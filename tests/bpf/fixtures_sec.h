@@ -40,14 +40,15 @@ static const struct fixture fixtures_sec[] = {
 	     { INTO, .pkt = ICMP4(FX_PEER4, FX_WL4, 8, 0x1234), DROP(BH_R_DEFAULT_DENY) },
 	     { INTO, .pkt = ICMP4(FX_PEER4, FX_WL4, 0, 0x1234), PASS(BH_R_ESTABLISHED), NOREC } } },
 { .desc = "icmp: a non-query message creates no state",
-  .rules = { ISOLATED(EG), ISOLATED(IN), ALLOW_ICMP(EG, IPPROTO_ICMP, 5, 33) },
-  .steps = { { OUT, .pkt = ICMP4C(FX_WL4, FX_PEER4, 5, 0), PASS(BH_R_POLICY_ALLOW) },
-	     /* the old key of (0, 0x0500), met by echo with id 0x0500 */
-	     { INTO, .pkt = ICMP4(FX_PEER4, FX_WL4, 0, 0x0500), DROP(BH_R_DEFAULT_DENY) },
-	     { INTO, .pkt = ICMP4(FX_PEER4, FX_WL4, 8, 0x0500), DROP(BH_R_DEFAULT_DENY) },
-	     { INTO, .pkt = ICMP4C(FX_PEER4, FX_WL4, 5, 0), DROP(BH_R_DEFAULT_DENY) },
+  /* router solicitation: a redirect (5) is a router message, l2.h */
+  .rules = { ISOLATED(EG), ISOLATED(IN), ALLOW_ICMP(EG, IPPROTO_ICMP, 10, 33) },
+  .steps = { { OUT, .pkt = ICMP4C(FX_WL4, FX_PEER4, 10, 0), PASS(BH_R_POLICY_ALLOW) },
+	     /* the old key of (0, 0x0a00), met by echo with id 0x0a00 */
+	     { INTO, .pkt = ICMP4(FX_PEER4, FX_WL4, 0, 0x0a00), DROP(BH_R_DEFAULT_DENY) },
+	     { INTO, .pkt = ICMP4(FX_PEER4, FX_WL4, 8, 0x0a00), DROP(BH_R_DEFAULT_DENY) },
+	     { INTO, .pkt = ICMP4C(FX_PEER4, FX_WL4, 10, 0), DROP(BH_R_DEFAULT_DENY) },
 	     /* judged by policy again: a rule allows it every time */
-	     { OUT, .pkt = ICMP4C(FX_WL4, FX_PEER4, 5, 0), PASS(BH_R_POLICY_ALLOW) } } },
+	     { OUT, .pkt = ICMP4C(FX_WL4, FX_PEER4, 10, 0), PASS(BH_R_POLICY_ALLOW) } } },
 { .desc = "icmp: an echo reply without a request creates no state",
   .rules = { ISOLATED(EG), ISOLATED(IN), ALLOW_ICMP(EG, IPPROTO_ICMP, 0, 34) },
   .steps = { { OUT, .pkt = ICMP4(FX_WL4, FX_PEER4, 0, 0x4242), PASS(BH_R_POLICY_ALLOW) },
