@@ -72,7 +72,8 @@ DEB_PKGS := $(BUILD_DEB_PKGS) \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
             jq sqlite3 procps iputils-ping rsyslog graphviz podman runc \
             containernetworking-plugins busybox-static dpkg-dev curl openssl docker.io \
-            containerd rsyslog-gnutls gnutls-bin bash-completion zsh groff-base bsdutils
+            containerd rsyslog-gnutls gnutls-bin bash-completion zsh groff-base bsdutils \
+            python3-scapy
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))

@@ -109,6 +109,7 @@ targets = [
     ("upgrade_denied_passed", "<=", 0),
     ("k8s_event_to_map_p99_ms", "<=", 100),
     ("scaling_established_100k_identities_over_10", "<=", 1.2),
+    ("victim_ct_survival", ">=", 1.0),      # issue 8: fair shares
 ]
 print("== targets")
 for key, op, bound in targets:
@@ -122,7 +123,8 @@ for key, op, bound in targets:
         shown = "%.3f" % v
     print("  %-32s %8s  (target %s %s)  %s" % (key, shown, op, bound, state))
 for key in ("xdp_empty_ns", "tc_empty_ns", "xdp_established_ns", "tc_established_ns",
-            "xdp_new_flow_ns", "xdp_denied_ns", "apply_10k_rules_ms", "quarantine_swap_us"):
+            "xdp_new_flow_ns", "xdp_denied_ns", "apply_10k_rules_ms", "quarantine_swap_us",
+            "denied_flood_pps_ratio"):
     if key not in figs:
         print("  %-32s missing" % key)
 print(json.dumps(figs, sort_keys=True))

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "docker_gate.h"
 #include "policy.h"
+#include "l2id.h"
 #include "sync.h"
 #include "store.h"
 
@@ -59,12 +60,28 @@ static void time_text(__s64 ms, char *buf, size_t len)
 }
 
 /* --------------------------------------------------------------- attach */
+/* The workload's layer 2 identity: "mac" (null: none bound), "router". */
+static void add_l2(struct bh_ctx *ctx, struct json_object *j, __u32 slot)
+{
+	bool bound, router;
+	char buf[32];
+	__u8 mac[6];
+
+	if (bh_l2_slot_get(ctx, slot, mac, &bound, &router))
+		return;
+	if (bound)
+		bh_mac_format(mac, buf, sizeof(buf));
+	json_object_object_add(j, "mac", bound ? jstr(buf) : NULL);
+	json_object_object_add(j, "router", json_object_new_boolean(router));
+}
+
 static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "workload", required_argument, 0, 'w' }, { "ip", required_argument, 0, 'i' },
 		{ "label", required_argument, 0, 'l' }, { "hook", required_argument, 0, 'H' },
-		{ "mode", required_argument, 0, 'm' }, { 0 },
+		{ "mode", required_argument, 0, 'm' }, { "mac", required_argument, 0, 'M' },
+		{ "router", no_argument, 0, 'R' }, { 0 },
 	};
 	struct bh_attach_opts *o = calloc(1, sizeof(*o));
 	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
@@ -122,6 +139,18 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'M':
+			if (bh_mac_parse(optarg, o->mac)) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --mac: expected the container"
+					    " interface's unicast MAC as aa:bb:cc:dd:ee:ff, got '%s'",
+					    optarg);
+				goto out;
+			}
+			o->has_mac = true;
+			break;
+		case 'R':
+			o->router = true;
+			break;
 		default:
 			bad_option("attach", argv);
 			goto out;
@@ -161,6 +190,7 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 			json_object_object_add(j, "identity", json_object_new_int64(w->identity));
 			json_object_object_add(j, "hook", jstr(bh_hook_name(w->hook)));
 			json_object_object_add(j, "mode", jstr(bh_mode_name(w->mode)));
+			add_l2(ctx, j, w->slot);
 		}
 		free(w);
 		status = bh_cli_done(cli, j, "attached %s to %s (hook %s, mode %s)", workload,
@@ -442,6 +472,7 @@ static struct json_object *workload_json(const struct bh_workload_info *w)
 }
 
 struct workload_list {
+	struct bh_ctx *ctx;
 	struct json_object *arr;
 	const struct list_filter *f;
 };
@@ -449,12 +480,15 @@ struct workload_list {
 static int add_workload_row(const struct bh_workload_info *w, void *arg)
 {
 	struct workload_list *a = arg;
+	struct json_object *j;
 
 	if (a->f->ns && strcmp(a->f->ns, w->ns))
 		return 0;
 	if (a->f->has_sel && !bh_selector_match(&a->f->sel, w->nr_labels, w->labels))
 		return 0;
-	json_object_array_add(a->arr, workload_json(w));
+	j = workload_json(w);
+	add_l2(a->ctx, j, w->slot);	/* "mac", "router" */
+	json_object_array_add(a->arr, j);
 	return 0;
 }
 
@@ -473,6 +507,7 @@ static int cmd_workload_list(struct bh_cli *cli, int argc, char **argv)
 		list_filter_free(&f);
 		return status;
 	}
+	a.ctx = ctx;
 	a.arr = json_object_new_array();
 	a.f = &f;
 	err = bh_workload_foreach(ctx, add_workload_row, &a);
@@ -851,6 +886,8 @@ static const enum bh_verdict reason_verdict[BH_R_MAX] = {
 	[BH_R_MALFORMED] = BH_V_DROP, [BH_R_FRAGMENT] = BH_V_DROP, [BH_R_IPV6_EXT] = BH_V_DROP,
 	[BH_R_VLAN] = BH_V_DROP, [BH_R_L3_UNKNOWN] = BH_V_DROP, [BH_R_ARP] = BH_V_ALLOW,
 	[BH_R_ND] = BH_V_ALLOW, [BH_R_NO_WORKLOAD] = BH_V_DROP,
+	[BH_R_SPOOF_MAC] = BH_V_SPOOF, [BH_R_ROUTER_MSG] = BH_V_SPOOF,
+	[BH_R_NOT_OURS] = BH_V_DROP, [BH_R_CT_SHARE] = BH_V_DROP,
 };
 
 static int stats_row(const struct bh_workload_info *w, void *arg)
@@ -1093,7 +1130,8 @@ static int cmd_debug_hooks(struct bh_cli *cli, int argc, char **argv)
 
 const struct bh_cli_cmd bh_core_cmds[] = {
 	{ NULL, "attach", cmd_attach, "attach IFNAME --workload NS/NAME --ip IP [--ip IP]..."
-	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce]" },
+	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce] [--mac MAC]"
+	  " [--router]" },
 	{ NULL, "detach", cmd_detach, "detach IFNAME | NS/NAME" },
 	{ "namespace", "label", cmd_ns_label, "namespace label NS [K=V]... [--remove K]..." },
 	{ "namespace", "list", cmd_ns_list, "namespace list [-l SELECTOR]" },

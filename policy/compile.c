@@ -630,6 +630,16 @@ static int variant(struct cc *c, int wi, bool with_audit, struct bh_ce_vec *v)
 						.k = bh_key64((__u8)cr->dir, id, pb->proto, pb->port),
 						.plen = pb->plen, .verdict = cr->verdict,
 						.rule = cr->rule_id });
+					/* a named protocol's allow also under dir +
+					 * BH_DIR_NAMED, which the data path asks too
+					 * (bulkhead_abi.h, lib/bpf/encap.h) */
+					if (!ret && cr->verdict == BH_PV_ALLOW &&
+					    bh_proto_is_named(pb->proto))
+						ret = bh_ce_push(v, &(struct bh_ce){
+							.k = bh_key64((__u8)(cr->dir + BH_DIR_NAMED),
+								      id, pb->proto, 0),
+							.plen = 48, .verdict = BH_PV_ALLOW,
+							.rule = cr->rule_id });
 					if (ret)
 						return ret;
 				}

@@ -68,12 +68,16 @@ struct bh_peer {
 };
 
 struct bh_port {
-	__u8 proto;			/* IPPROTO_TCP/UDP/SCTP/ICMP/ICMPV6, 0 = any */
+	__u8 proto;			/* IPPROTO_*, 0 = any (TCP/UDP/SCTP/ICMP) */
 	bool has_port;
 	__u16 port, end_port;		/* inclusive; ICMP: type<<8|code range */
 };
 
 enum bh_action { BH_ACTION_ALLOW = 0, BH_ACTION_DENY = 1 };
+
+/* A protocol other than TCP, UDP, SCTP and ICMP: it passes only by a rule
+ * that names it (ipProtocols), never by a rule without ports. */
+bool bh_proto_is_named(__u8 proto);
 
 struct bh_rule {
 	enum bh_action action;

@@ -39,6 +39,7 @@
 #include "maps.h"
 #include "baseline.h"
 #include "capture.h"
+#include "l2id.h"
 #include "detect.h"
 #include "docker_watch.h"
 #include "export.h"
@@ -95,7 +96,7 @@ struct agent {
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
-	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms;
+	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms, last_recount_ms;
 	int64_t flush_due_ms;
 	/* counters (agent_state, metrics) */
 	uint64_t records, bad_records, lost_reported, quarantines, deviations;
@@ -677,6 +678,13 @@ static void tick(struct agent *a)
 		log_outputs(a);
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;	/* capture children */
+	}
+	/* conntrack shares: entries gone since the last recount no longer
+	 * count against their workload (lib/bpf/share.h); a failure only
+	 * leaves the counts high until the next one */
+	if (now - a->last_recount_ms >= 5000) {
+		a->last_recount_ms = now;
+		(void)bh_ct_share_recount(a->ctx);
 	}
 	if (now - a->last_retention_ms >= 10000) {
 		uint64_t deleted;

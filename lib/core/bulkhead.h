@@ -91,6 +91,11 @@ struct bh_attach_opts {
 	struct bh_label labels[BH_MAX_LABELS];
 	enum bh_hook hook;
 	enum bh_mode mode;
+	/* layer 2 identity (lib/l2id.h): the container interface's MAC, else
+	 * learned from the veth peer; a router may send RA and redirects */
+	bool has_mac;
+	__u8 mac[6];
+	bool router;
 };
 
 /* Register the workload, compile its policy, then attach the programs, so

@@ -16,6 +16,7 @@ enum bh_map_idx {
 	BH_M_WORKLOADS, BH_M_IPCACHE, BH_M_POLICY, BH_M_CT, BH_M_FRAG, BH_M_DENY_RL,
 	BH_M_FLOWS, BH_M_STATS, BH_M_COUNTERS, BH_M_DENY_ALL,
 	BH_M_RULE_STATS, BH_M_CT4, BH_M_CTGEN,
+	BH_M_L2, BH_M_SHARE, BH_M_CT_BASE,	/* layer 2 identity, shares (l2id.h) */
 	BH_M_MAX,
 };
 extern const char *const bh_map_names[BH_M_MAX];

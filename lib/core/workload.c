@@ -14,6 +14,7 @@
 
 #include <bpf/bpf.h>
 
+#include "l2id.h"
 #include "attach.h"
 #include "ctx_int.h"
 #include "maps.h"
@@ -166,18 +167,46 @@ out_checked:
 
 static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char *why);
 
+/* The MAC to bind: given, else the veth peer's; *bound false when the
+ * interface has no readable peer (no MAC to check, l2id.h). */
+static int l2_identity(struct bh_ctx *ctx, const struct bh_attach_opts *o, __u32 ifindex,
+		       __u8 mac[6], bool *bound)
+{
+	int err;
+
+	*bound = true;
+	if (o->has_mac) {
+		memcpy(mac, o->mac, 6);
+		return 0;
+	}
+	err = bh_l2_peer_mac(ifindex, mac);
+	if (err == -ENOENT) {
+		*bound = false;
+		return 0;
+	}
+	if (err)
+		return bh_err(ctx, err, false, "%s: cannot read the MAC of its peer: %s",
+			      o->ifname, strerror(-err));
+	return 0;
+}
+
 int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 {
 	struct bh_workload_info *w;
 	struct bh_tx tx = { 0 };
-	bool added = false;
+	bool added = false, bound;
 	__u32 ifindex;
-	char ipbuf[64];
+	char ipbuf[64], macbuf[32] = "none bound";
+	__u8 mac[6];
 	int err;
 
 	err = validate(ctx, o, &ifindex);
+	if (!err)
+		err = l2_identity(ctx, o, ifindex, mac, &bound);
 	if (err)
 		return err;
+	if (bound)
+		bh_mac_format(mac, macbuf, sizeof(macbuf));
 	if ((err = need_db(ctx)) || (err = bh_ctx_lock(ctx)))
 		return err;
 	w = calloc(1, sizeof(*w));
@@ -225,16 +254,20 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 	added = !err;
 	if (!err)
 		err = bh_event_add(ctx, w->ns, w->name, "attach", "info",
-				   "attached to %s (ifindex %u, hook %s, mode %s, slot %u, ip %s%s)",
+				   "attached to %s (ifindex %u, hook %s, mode %s, slot %u, ip %s%s,"
+				   " mac %s%s)",
 				   w->ifname, ifindex, bh_hook_name(w->hook), bh_mode_name(w->mode),
 				   w->slot, bh_ip_format(&w->ips[0], ipbuf, sizeof(ipbuf)),
-				   w->nr_ips > 1 ? " ..." : "");
+				   w->nr_ips > 1 ? " ..." : "", macbuf, o->router ? ", router" : "");
 	/* The slot may have served another workload: start clean. */
 	if (!err)
 		err = bh_maps_flows_purge(ctx, w->slot, ifindex);
 	if (!err)
 		err = bh_maps_stats_clear(ctx, w->slot);
-	/* Policy first, programs last: the first packet is already judged. */
+	/* Layer 2 identity and fresh shares (the slot's flows were purged),
+	 * policy, and programs last: the first packet is already judged. */
+	if (!err)
+		err = bh_l2_slot_set(ctx, w->slot, bound ? mac : NULL, o->router);
 	if (!err)
 		err = bh_policy_sync(ctx);
 	if (!err)

@@ -20,11 +20,11 @@ expect_fail "a -> b:81 denied" bh_tcp $T-a 10.77.9.20 81
 ifindex_of() { $BH --json workload list | python3 -c '
 import json,sys; print([w["ifindex"] for w in json.load(sys.stdin) if w["workload"]==sys.argv[1]][0])' "$1"; }
 old=$(ifindex_of r/b)
-# conntrack entries keyed by an ifindex: IPv6 in bh_ct_v2 (bh_ct_key.ifindex:
-# bytes 40-43), IPv4 in bh_ct4_v1 (bh_ct4_key.ifindex: bytes 16-19)
+# conntrack entries keyed by an ifindex: IPv6 in bh_ct_v3 (bh_ct_key.ifindex:
+# bytes 40-43), IPv4 in bh_ct4_v2 (bh_ct4_key.ifindex: bytes 16-19)
 ct_on() {
 	local n=0 m off
-	for m in bh_ct_v2:40 bh_ct4_v1:16; do
+	for m in bh_ct_v3:40 bh_ct4_v2:16; do
 		off=${m#*:}
 		n=$(( n + $(bpftool -j map dump pinned "$BULKHEAD_BPFFS/${m%:*}" | python3 -c '
 import json,sys

@@ -631,6 +631,35 @@ static void test_icmp(void **state)
 	env_free(&e);
 }
 
+/* Named protocols (tunnels and the like): a rule without ports covers
+ * TCP, UDP, SCTP and ICMP only; ipProtocols names the others. */
+static void test_ip_protocols(void **state)
+{
+	struct env e = { 0 };
+
+	(void)state;
+	env_setup(&e, NATIVE("tunnels", "shop")
+		  "spec:\n  selector: {matchLabels: {app: web}}\n"
+		  "  ingress:\n  - from: [{ipBlock: {cidr: 10.9.0.0/16}}]\n"
+		  "  - from: [{ipBlock: {cidr: 10.8.0.0/16}}]\n    ipProtocols: [GRE, 50]\n"
+		  "  - action: deny\n    from: [{ipBlock: {cidr: 10.8.1.0/24}}]\n"
+		  "    ipProtocols: [ESP]\n", shop);
+	env_compile(&e);
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.9.0.1", TCP, 22));
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.9.0.1", IPPROTO_ICMP, 8 << 8));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.9.0.1", 47, 0));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.9.0.1", 4, 0));
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.8.0.1", 47, 0));
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.8.0.1", 50, 0));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.8.0.1", 4, 0));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.8.0.1", TCP, 22));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.8.1.1", 50, 0));
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.8.1.1", 47, 0));
+	/* the other direction is not isolated: everything passes */
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "10.9.0.1", 47, 0));
+	env_free(&e);
+}
+
 static void test_audit(void **state)
 {
 	struct env e = { 0 };
@@ -1104,6 +1133,7 @@ int main(void)
 		cmocka_unit_test(test_port_ranges),
 		cmocka_unit_test(test_deny_over_allow),
 		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_ip_protocols),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_cluster_policy),
 		cmocka_unit_test(test_quarantine_and_forensics),
