@@ -3,8 +3,8 @@
 #   make demo    install missing Debian packages, build, run the demo on real veths
 #   make test    install missing Debian packages, build, run every test
 #   make bench   benchmarks (figures, not assertions)
-#   make install PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin   (mk/deliver.mk)
-#   make deb / make image                                             (mk/deliver.mk)
+#   make install PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin
+#   make deb / make image
 #
 # The house (docs/architecture.md): each room is an archive and sees only
 # the include paths of the rooms below it, so an arrow the wrong way does
@@ -31,7 +31,7 @@ BPFTOOL     ?= bpftool
 POLICY_PKGS := yaml-0.1
 CORE_PKGS   := libbpf libxdp sqlite3 $(POLICY_PKGS)
 CNI_PKGS    := $(CORE_PKGS) json-c libmnl
-AGENT_PKGS  := $(CNI_PKGS) libpcap libcurl libnftnl
+AGENT_PKGS  := $(CNI_PKGS) libpcap libcurl libnftnl gnutls
 CLI_PKGS    := $(AGENT_PKGS) libmicrohttpd
 NFT_PKGS    := libmnl libnftnl
 ALL_PKGS    := $(AGENT_PKGS) $(NFT_PKGS)
@@ -48,7 +48,7 @@ POLICY_INC  := $(ABI_INC) -Ipolicy
 CORE_INC    := $(POLICY_INC) -Ilib/core -I$(BUILD)
 AGENT_INC   := $(POLICY_INC) -Ilib/core -Ilib/agent
 CNI_INC     := $(POLICY_INC) -Ilib/core
-CTL_INC     := $(AGENT_INC) -Ictl
+CTL_INC     := $(AGENT_INC) -Ictl -I$(BUILD)/gen
 NFT_INC     := $(POLICY_INC) -Ibench/nft
 BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
 TEST_INC    := -I. $(BENCH_INC) -Ictl
@@ -65,13 +65,15 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_
 # machine needs nothing but `make demo`.
 BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
-            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-openssl-dev
+            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-gnutls-dev \
+            libgnutls28-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) \
             xdp-tools libcmocka-dev iproute2 ethtool \
             nftables iperf3 netsniff-ng netcat-openbsd socat tcpdump python3 python3-yaml \
             jq sqlite3 procps iputils-ping rsyslog graphviz podman runc \
             containernetworking-plugins busybox-static dpkg-dev curl openssl docker.io \
-            containerd
+            containerd rsyslog-gnutls gnutls-bin bash-completion zsh groff-base bsdutils \
+            python3-scapy
 
 BPF_SRCS    := $(wildcard xdp/*.bpf.c tc/*.bpf.c)
 BPF_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
@@ -92,6 +94,9 @@ NFT_LIB     := $(BUILD)/libbhnft.a
 ALL_LIBS    := $(AGENT_LIB) $(NFT_LIB) $(CORE_LIB) $(POLICY_LIB)
 
 BINS        := $(BUILD)/bulkhead $(BUILD)/bulkhead-cni
+# Generated from the help table by the binary itself (ctl/completion.c).
+GENERATED   := $(BUILD)/completion/bulkhead.bash $(BUILD)/completion/_bulkhead \
+               $(BUILD)/man/bulkhead.8
 
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
@@ -107,7 +112,7 @@ BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 .SECONDARY:
 
 all: deps layers $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH_BINS)
-all: $(TEST_TOOLS)
+all: $(TEST_TOOLS) $(GENERATED)
 
 # ------------------------------------------------------------------ deps
 # .deps: everything build, tests and demo need; .build-deps: what building
@@ -116,7 +121,8 @@ deps: $(BUILD)/.deps
 $(BUILD)/.deps: PKG_LIST = $(DEB_PKGS)
 $(BUILD)/.build-deps: PKG_LIST = $(BUILD_DEB_PKGS)
 $(BUILD)/.deps: | $(BUILD)/.build-deps	# one apt-get at a time
-$(BUILD)/.deps $(BUILD)/.build-deps:
+# Checked again when the Makefile (and so the package lists) changes.
+$(BUILD)/.deps $(BUILD)/.build-deps: Makefile
 	@missing=""; for p in $(PKG_LIST); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -157,9 +163,32 @@ $(eval $(call room,tests/lib,$(TEST_INC),$(ALL_PKGS)))
 $(CNI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CNI_INC) $(call pkg_cflags,$(CNI_PKGS)) -c $< -o $@
-$(CLI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps
+$(CLI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps $(BUILD)/gen/version.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CTL_INC) $(call pkg_cflags,$(CLI_PKGS)) -c $< -o $@
+
+# `bulkhead version`: git describe at build time. Rewritten only when it
+# changes, so a rebuild without a new commit recompiles nothing.
+BH_VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+LIBXDP_VER  := $(shell pkg-config --modversion libxdp 2>/dev/null || echo unknown)
+$(BUILD)/gen/version.h: FORCE | $(BUILD)/.build-deps
+	@mkdir -p $(@D)
+	@printf '#define BH_VERSION "%s"\n#define BH_LIBXDP_VERSION "%s"\n' \
+	  '$(BH_VERSION)' '$(LIBXDP_VER)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+.PHONY: FORCE
+FORCE:
+
+# Completion and man page, printed by the binary from its help table.
+$(BUILD)/completion/bulkhead.bash: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion bash >$@
+$(BUILD)/completion/_bulkhead: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion zsh >$@
+$(BUILD)/man/bulkhead.8: $(BUILD)/bulkhead
+	@mkdir -p $(@D)
+	$< completion man >$@
 
 # Rebuilt whole: `ar r` never drops a member whose source was removed.
 $(POLICY_LIB): $(POLICY_OBJS)
@@ -222,7 +251,53 @@ test: all check-root
 bench: all check-root
 	BUILD=$(BUILD) ./bench/run.sh
 
-include mk/deliver.mk
+# ---------------------------------------------------------------- delivery
+#
+#   make install   the product only (binaries, systemd unit, docs, man pages
+#                  and shell completion when the tree has them) under
+#                  DESTDIR/PREFIX; builds nothing but the binaries and
+#                  installs no Debian package the tests need
+#   make deb       a .deb built with dpkg-deb (docs/deploy/mkdeb.sh)
+#
+# Variables: PREFIX (/usr/local), DESTDIR, CNI_BIN_DIR (/opt/cni/bin),
+# SYSTEMD_UNIT_DIR (PREFIX/lib/systemd/system), VERSION (file ctl/VERSION).
+
+VERSION          ?= $(shell cat ctl/VERSION 2>/dev/null || echo 0.0.0)
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+DOC_DIR          ?= $(PREFIX)/share/doc/bulkhead
+MAN_DIR          ?= $(PREFIX)/share/man
+BASH_COMP_DIR    ?= $(PREFIX)/share/bash-completion/completions
+
+PRODUCT_DOCS     := README.md $(wildcard docs/*.md)
+
+.PHONY: install deb
+install: $(BINS) $(GENERATED)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BIN_DIR) \
+	  $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(DOC_DIR)
+	install -m 0755 $(BUILD)/bulkhead $(DESTDIR)$(PREFIX)/sbin/bulkhead
+	install -m 0755 $(BUILD)/bulkhead-cni $(DESTDIR)$(CNI_BIN_DIR)/bulkhead-cni
+	# the unit names its binary and its Documentation= under PREFIX
+	sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' \
+	    -e 's|/usr/local/share/doc/bulkhead/|$(DOC_DIR)/|g' \
+	    ctl/bulkhead-agent.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bulkhead-agent.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/bulkhead-agent.service
+	install -m 0644 $(PRODUCT_DOCS) $(DESTDIR)$(DOC_DIR)/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	install -m 0644 $(BUILD)/man/bulkhead.8 docs/man/bulkhead-cni.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(BUILD)/completion/bulkhead.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bulkhead
+	install -m 0644 $(BUILD)/completion/_bulkhead $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_bulkhead
+
+deb: $(BINS)
+	BUILD=$(BUILD) VERSION=$(VERSION) MAKE="$(MAKE)" ./docs/deploy/mkdeb.sh
+
+# make image: localhost/bulkhead:VERSION and :latest, FROM scratch, with
+# podman, pulling nothing (docs/deploy/mkimage.sh); prints the size.
+.PHONY: image
+image: $(BINS)
+	BUILD=$(BUILD) VERSION=$(VERSION) ./docs/deploy/mkimage.sh
 
 clean:
 	rm -rf $(BUILD)

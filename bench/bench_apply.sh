@@ -26,7 +26,7 @@ WORK=$(mktemp -d /tmp/bh-bench-apply.XXXXXX)
 export BULKHEAD_BPFFS=/sys/fs/bpf/bh-bench-a-$TAG
 export BULKHEAD_STATE_DIR=$WORK/state
 cleanup() {
-	"$BH" reset >/dev/null 2>&1
+	"$BH" reset --yes >/dev/null 2>&1
 	ip netns del "$NS" 2>/dev/null
 	ip link del "$HOSTIF" 2>/dev/null
 	rm -rf "$BULKHEAD_BPFFS" "$WORK"

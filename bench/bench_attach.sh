@@ -16,7 +16,7 @@ MAXN=0
 for n in $SIZES; do [ "$n" -gt "$MAXN" ] && MAXN=$n; done
 
 cleanup() {
-	"$BH" reset >/dev/null 2>&1
+	"$BH" reset --yes >/dev/null 2>&1
 	for i in $(seq 0 "$MAXN"); do ip link del "ba$TAG$i" 2>/dev/null; done
 	rm -rf "$BULKHEAD_STATE_DIR" "$BULKHEAD_BPFFS"
 }

@@ -34,7 +34,7 @@ cleanup() {
 	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	ip link del "$BR_P" 2>/dev/null
 	ip link del "$BR_C" 2>/dev/null
-	"$BUILD/bulkhead" reset >/dev/null 2>&1
+	"$BUILD/bulkhead" reset --yes >/dev/null 2>&1
 	rm -rf "$BULKHEAD_BPFFS" "$W"
 }
 trap cleanup EXIT

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Delivery figures: the size of bulkhead-cni (static) and of the image
-# (packaging/mkimage.sh into a private podman store), and the enforcement
+# (docs/deploy/mkimage.sh into a private podman store), and the enforcement
 # gap of `bulkhead upgrade`: while UDP flows to an allowed and to a denied
 # port of an attached workload at a fixed rate, the programs are replaced
 # UPGRADES times; the receiver counts what arrives per port. A packet that
@@ -33,7 +33,7 @@ trap cleanup EXIT
 cni_bytes=$(stat -c %s "$BUILD/bulkhead-cni")
 cni_stripped=$(strip -o "$W/cni.stripped" "$BUILD/bulkhead-cni" && stat -c %s "$W/cni.stripped")
 echo "bulkhead-cni: $cni_bytes bytes ($cni_stripped stripped), $(ldd "$BUILD/bulkhead-cni" 2>&1 | tr -d '\t')"
-image=$(PODMAN="${P[*]}" BUILD=$BUILD ./packaging/mkimage.sh 2>/dev/null | sed -n 's/.*: \([0-9]*\) bytes.*/\1/p')
+image=$(PODMAN="${P[*]}" BUILD=$BUILD ./docs/deploy/mkimage.sh 2>/dev/null | sed -n 's/.*: \([0-9]*\) bytes.*/\1/p')
 echo "image: ${image:-?} bytes"
 
 mk() { # NAME ADDR

@@ -19,7 +19,16 @@
  *                rounds so inserts never hit LRU eviction, and the flow
  *                record ring is drained, so every new flow writes its record.
  * at 10, 1k, 100k and 1M policy entries (10 ipcache prefixes) and with 10,
- * 10k and 100k ipcache prefixes (1k policy entries).
+ * 10k and 100k ipcache prefixes (1k policy entries). Then the fair shares
+ * (lib/bpf/share.h):
+ *   denied_flood_pps_ratio  packets/s one core drops for a workload flooding
+ *                new denied flows (single runs, fresh tuples), over the same
+ *                for an empty XDP drop program
+ *   victim_ct_survival  share of a workload's 1000 established flows whose
+ *                reply still passes after another workload opened 1.125 x
+ *                BH_CT_SIZE new flows (target 1.0)
+ * The workload's MAC is bound (lib/bpf/l2.h), so every figure includes the
+ * layer 2 checks.
  *
  * The programs and maps are bulkhead's own (loaded by libbulkhead into a
  * private bpffs dir); the maps are filled directly, as the compiler's output
@@ -46,16 +55,18 @@
 #include <linux/tcp.h>
 
 #include "bulkhead.h"
+#include "l2id.h"
 #include "maps.h"
 #include "pkt.h"
 
 #define IFINDEX_LO	1	/* test runs see the loopback device */
 #define WL_SLOT		0
+#define FLOOD_SLOT	1	/* a second workload, the flooder (no policy map: all allowed) */
 #define WL_ID		(BH_ID_WORKLOAD_BASE + WL_SLOT)
 #define PEER_ID		BH_ID_CIDR_BASE
 #define ALLOWED_PORT	80
 #define DENIED_PORT	81
-#define NEW_ROUND	100000	/* fresh tuples between conntrack flushes */
+#define NEW_ROUND	50000	/* fresh tuples between conntrack flushes (< BH_CT_SHARE) */
 #define XDPF_MAX	10000	/* filter_ipv4's max_entries in xdp-tools */
 
 struct opts {
@@ -71,7 +82,7 @@ struct bench {
 	char bpffs[128], state[128];
 	int prog_xdp, prog_tc;		/* bulkhead container egress */
 	int prog_tc_in;			/* container ingress (replies) */
-	int empty_xdp, empty_tc;
+	int empty_xdp, empty_tc, drop_xdp;
 	int m_wl, m_ipc, m_pol, m_ct, m_ct4, m_rl;
 	int inner;			/* the workload's current policy map */
 	struct ring_buffer *rb;
@@ -117,6 +128,12 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* ---------------------------------------------------------------- packets */
+#define WL_ADDR		0x0ac80002u	/* 10.200.0.2, the workload */
+#define FLOOD_ADDR	0x0ac80003u	/* 10.200.0.3, the flooding workload */
+#define PEER_ADDR	0x0ac9000au	/* 10.201.0.10, in 10.201.0.0/16 */
+#define WL_MAC		((const __u8 *)"\x02\x00\x00\x00\x00\x02")
+#define PEER_MAC	((const __u8 *)"\x02\x00\x00\x00\x00\x01")
+
 /* A 64-byte Ethernet/IPv4/TCP frame, built by the tests' packet builder
  * (tests/lib/pkt.h): addresses in host order. */
 static void mk_tcp(struct pkt *p, __u32 saddr, __u32 daddr, __u16 sport, __u16 dport,
@@ -134,6 +151,9 @@ static void mk_tcp(struct pkt *p, __u32 saddr, __u32 daddr, __u16 sport, __u16 d
 	inet_ntop(AF_INET, &s, src, sizeof(src));
 	inet_ntop(AF_INET, &d, dst, sizeof(dst));
 	memset(p, 0, sizeof(*p));
+	/* the workload's MAC (bound at setup) on its side of the frame */
+	o.smac = saddr == WL_ADDR || saddr == FLOOD_ADDR ? WL_MAC : PEER_MAC;
+	o.dmac = saddr == WL_ADDR || saddr == FLOOD_ADDR ? PEER_MAC : WL_MAC;
 	n = pkt_build(&o, p->b, sizeof(p->b));
 	p->len = n > 0 ? (__u32)n : 0;
 }
@@ -141,9 +161,6 @@ static void mk_tcp(struct pkt *p, __u32 saddr, __u32 daddr, __u16 sport, __u16 d
 #define TH_FIN 0x01
 #define TH_SYN 0x02
 #define TH_ACK 0x10
-
-#define WL_ADDR		0x0ac80002u	/* 10.200.0.2, the workload */
-#define PEER_ADDR	0x0ac9000au	/* 10.201.0.10, in 10.201.0.0/16 */
 
 /* ---------------------------------------------------------------- test runs */
 /* One batched run: kernel-measured ns per repetition, or a negative errno. */
@@ -230,12 +247,13 @@ static void flush_map(int fd, size_t key_size)
 	free(keys);
 }
 
-/* Empty conntrack: IPv6 flows in bh_ct_v2, IPv4 ones in bh_ct4_v1. */
+/* Empty conntrack: IPv6 flows in bh_ct_v3, IPv4 ones in bh_ct4_v2; then
+ * recount the workloads' shares, as the agent does (lib/bpf/share.h). */
 static void flush_ct(struct bench *b)
 {
 	flush_map(b->m_ct, sizeof(struct bh_ct_key));
 	flush_map(b->m_ct4, sizeof(struct bh_ct4_key));
-	if (bh_maps_ct_changed(b->ctx))
+	if (bh_maps_ct_changed(b->ctx) || bh_ct_share_recount(b->ctx))
 		fprintf(stderr, "bench_prog: %s\n", bh_ctx_error(b->ctx));
 }
 
@@ -431,6 +449,25 @@ static int ipcache_put(int fd, __u32 v4, int plen, __u32 id)
 	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
+/* The kernel's own account of a map's memory (fdinfo "memlock"), -1 if
+ * unknown. */
+static long long map_memlock(int fd)
+{
+	char path[64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 /* xorshift: reproducible pseudo-random filler prefixes */
 static __u32 rnd(__u32 *s)
 {
@@ -522,17 +559,26 @@ static int fill_policy(struct bench *b, int n)
 	return 0;
 }
 
-static int set_workload(struct bench *b, enum bh_hook hook)
+/* The workload on the test runs' interface (lo): slot, address, hook, and
+ * its MAC bound as attach binds it, so the figures include the check. */
+static int set_workload_slot(struct bench *b, enum bh_hook hook, __u32 slot, __u32 addr)
 {
 	__u32 key = IFINDEX_LO;
 	struct bh_workload w = {
-		.slot = WL_SLOT, .identity = WL_ID, .mode = BH_MODE_ENFORCE, .hook = hook,
-		.nr_ips = 1,
+		.slot = slot, .identity = BH_ID_WORKLOAD_BASE + slot, .mode = BH_MODE_ENFORCE,
+		.hook = hook, .nr_ips = 1,
 	};
 
 	w.ips[0].family = 4;
-	mapped(w.ips[0].addr, WL_ADDR);
-	return bpf_map_update_elem(b->m_wl, &key, &w, BPF_ANY) ? -errno : 0;
+	mapped(w.ips[0].addr, addr);
+	if (bpf_map_update_elem(b->m_wl, &key, &w, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int set_workload(struct bench *b, enum bh_hook hook)
+{
+	return set_workload_slot(b, hook, WL_SLOT, WL_ADDR);
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -594,7 +640,13 @@ static int setup(struct bench *b)
 
 	if (flows >= 0)
 		b->rb = ring_buffer__new(flows, drain_cb, &b->records, NULL);
+	if (bh_l2_slot_set(b->ctx, WL_SLOT, WL_MAC, false) ||
+	    bh_l2_slot_set(b->ctx, FLOOD_SLOT, WL_MAC, false)) {
+		fprintf(stderr, "bench_prog: %s\n", bh_ctx_error(b->ctx));
+		return -EIO;
+	}
 	b->empty_xdp = load_empty(BPF_PROG_TYPE_XDP, XDP_PASS);
+	b->drop_xdp = load_empty(BPF_PROG_TYPE_XDP, XDP_DROP);
 	b->empty_tc = load_empty(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_OK);
 	if (b->empty_xdp < 0 || b->empty_tc < 0) {
 		fprintf(stderr, "bench_prog: cannot load the empty programs\n");
@@ -607,7 +659,8 @@ static void teardown(struct bench *b)
 {
 	if (b->rb)
 		ring_buffer__free(b->rb);
-	int fds[] = { b->prog_xdp, b->prog_tc, b->prog_tc_in, b->empty_xdp, b->empty_tc, b->inner };
+	int fds[] = { b->prog_xdp, b->prog_tc, b->prog_tc_in, b->empty_xdp, b->empty_tc, b->inner,
+		      b->drop_xdp };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -619,6 +672,7 @@ static void teardown(struct bench *b)
 	b->rb = NULL;
 	b->ctx = NULL;
 	b->prog_xdp = b->prog_tc = b->prog_tc_in = b->empty_xdp = b->empty_tc = b->inner = -1;
+	b->drop_xdp = -1;
 	rmdir(b->bpffs);
 	char cmd[300];
 
@@ -774,6 +828,108 @@ static void put_point(struct bench *b, const struct figures *f, const char *axis
 		}
 }
 
+/*
+ * A workload floods new denied flows (a fresh tuple every packet, so every
+ * one is a deny rate-limit miss wanting an insert and a record): single
+ * XDP runs, the per-run timer overhead taken off, against the empty XDP
+ * drop program measured batched, in packets/s of one core. The first
+ * BH_SHARE_REC_BURST flows use up the workload's record budget; the
+ * median is the steady state after it.
+ */
+static int denied_flood(struct bench *b, double over_xdp, double *ratio)
+{
+	unsigned int n = b->o.new_flows;
+	__u32 *v = calloc(n, sizeof(*v)), ret;
+	double empty, med;
+	struct pkt p;
+
+	if (!v)
+		return -ENOMEM;
+	if (set_workload(b, BH_HOOK_XDP)) {
+		free(v);
+		return -errno;
+	}
+	flush_map(b->m_rl, sizeof(struct bh_ct_key));
+	mk_tcp(&p, WL_ADDR, PEER_ADDR, 40000, DENIED_PORT, TH_SYN);
+	empty = measure(b, "empty xdp drop", b->drop_xdp, &p, XDP_DROP);
+	for (unsigned int i = 0; i < n; i++) {
+		mk_tcp(&p, WL_ADDR, PEER_ADDR + 256 * (i / 60000 % 200), 1024 + i % 60000,
+		       DENIED_PORT, TH_SYN);
+		if (run_once(b->prog_xdp, &p, &ret, &v[i])) {
+			free(v);
+			return -errno;
+		}
+		if (ret != XDP_DROP && i < 4) {
+			fprintf(stderr, "bench_prog: WARNING denied flood: verdict %u\n", ret);
+			b->warnings++;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_u32);
+	med = v[n / 2] - over_xdp;
+	free(v);
+	flush_map(b->m_rl, sizeof(struct bh_ct_key));
+	if (b->rb)
+		ring_buffer__consume(b->rb);
+	*ratio = med > 0 ? empty / med : -1;
+	printf("  denied flood (new denied flows, XDP): %.1f ns = %.0f kpps/core; empty XDP drop "
+	       "%.1f ns = %.0f kpps; ratio %.3f\n", med, 1e6 / med, empty, 1e6 / empty, *ratio);
+	put(b, "denied_flood_ns", med);
+	put(b, "xdp_drop_empty_ns", empty);
+	return 0;
+}
+
+/*
+ * The victim (WL_SLOT) establishes VICTIM_FLOWS TCP flows; another
+ * workload (FLOOD_SLOT, same interface, its own address, no policy:
+ * everything allowed) then opens more new flows than conntrack holds.
+ * Afterwards each victim flow gets a reply (peer -> workload, ACK): the
+ * victim's ingress is isolated, so it passes only if its entry survived.
+ * The share of replies that pass is victim_ct_survival (target 1.0).
+ */
+#define VICTIM_FLOWS	1000
+static int victim_survival(struct bench *b, double *survival)
+{
+	unsigned int flood = BH_CT_SIZE + BH_CT_SIZE / 8, passed = 0;
+	__u32 ret, ns;
+	struct pkt p;
+	double d;
+
+	flush_ct(b);
+	if (set_workload(b, BH_HOOK_XDP))
+		return -errno;
+	for (int i = 0; i < VICTIM_FLOWS; i++) {
+		mk_tcp(&p, WL_ADDR, PEER_ADDR, 30000 + i, ALLOWED_PORT, TH_SYN);
+		run_batch(b->prog_xdp, &p, 1, &ret, &d);
+		mk_tcp(&p, PEER_ADDR, WL_ADDR, ALLOWED_PORT, 30000 + i, TH_SYN | TH_ACK);
+		run_batch(b->prog_tc_in, &p, 1, &ret, &d);
+		mk_tcp(&p, WL_ADDR, PEER_ADDR, 30000 + i, ALLOWED_PORT, TH_ACK);
+		run_batch(b->prog_xdp, &p, 1, &ret, &d);
+	}
+	if (set_workload_slot(b, BH_HOOK_XDP, FLOOD_SLOT, FLOOD_ADDR))
+		return -errno;
+	for (unsigned int i = 0; i < flood; i++) {
+		mk_tcp(&p, FLOOD_ADDR, PEER_ADDR + 256 * (i / 60000 % 200), 1024 + i % 60000,
+		       ALLOWED_PORT, TH_SYN);
+		if (run_once(b->prog_xdp, &p, &ret, &ns))
+			return -errno;
+		if (b->rb && i % 4096 == 0)
+			ring_buffer__consume(b->rb);
+	}
+	if (set_workload(b, BH_HOOK_XDP))
+		return -errno;
+	for (int i = 0; i < VICTIM_FLOWS; i++) {
+		mk_tcp(&p, PEER_ADDR, WL_ADDR, ALLOWED_PORT, 30000 + i, TH_ACK);
+		run_batch(b->prog_tc_in, &p, 1, &ret, &d);
+		passed += ret == TC_ACT_OK;
+	}
+	*survival = (double)passed / VICTIM_FLOWS;
+	printf("  victim conntrack survival: %u of %d established flows pass after another "
+	       "workload opened %u new flows (conntrack holds %u)\n", passed, VICTIM_FLOWS, flood,
+	       BH_CT_SIZE);
+	flush_ct(b);
+	return 0;
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
@@ -798,7 +954,7 @@ int main(int argc, char **argv)
 	struct bench b = {
 		.o = { .repeat = 1000000, .runs = 5, .new_flows = 200000 },
 		.prog_xdp = -1, .prog_tc = -1, .prog_tc_in = -1, .empty_xdp = -1, .empty_tc = -1,
-		.inner = -1,
+		.inner = -1, .drop_xdp = -1,
 	};
 	static const int pol_sizes[] = { 10, 1000, 100000, 1000000 };
 	static const int ipc_sizes[] = { 10, 10000, 100000 };
@@ -892,7 +1048,8 @@ int main(int argc, char **argv)
 	err = fill_policy(&b, 1000);
 	if (err)
 		goto out;
-	struct figures head = { 0 };
+	struct figures head = { 0 }, at10 = { 0 }, at100k = { 0 };
+	long long ipc_bytes_100k = -1;
 
 	for (size_t i = 0; i < sizeof(ipc_sizes) / sizeof(ipc_sizes[0]); i++) {
 		char label[64];
@@ -911,7 +1068,23 @@ int main(int argc, char **argv)
 			goto out;
 		if (n == 10000 || (b.o.quick && n == 10))
 			head = f;
+		if (n == 10)
+			at10 = f;
+		if (n == 100000) {
+			at100k = f;
+			ipc_bytes_100k = map_memlock(b.m_ipc);
+		}
 		put_point(&b, &f, "ipc", n);
+	}
+	/* 100k ipcache entries, each its own identity: what 100k remote pod
+	 * identities (peers) put into the ipcache */
+	if (at10.est[0] > 0 && at100k.est[0] > 0) {
+		put(&b, "scaling_established_100k_identities_over_10", at100k.est[0] / at10.est[0]);
+		put(&b, "tc_scaling_established_100k_identities_over_10", at100k.est[1] / at10.est[1]);
+		put(&b, "ipcache_bytes_100k_identities", (double)ipc_bytes_100k);
+		printf("  100k identities in the ipcache: established %.2f x (XDP), %.2f x (TC) the"
+		       " 10-entry cost; map memory %lld bytes\n", at100k.est[0] / at10.est[0],
+		       at100k.est[1] / at10.est[1], ipc_bytes_100k);
 	}
 	put(&b, "xdp_established_ns", head.est[0]);
 	put(&b, "tc_established_ns", head.est[1]);
@@ -927,6 +1100,16 @@ int main(int argc, char **argv)
 	       "xdp-filter (%.1f ns); scaling 1M/10 entries: established %.2f, new flow %.2f\n",
 	       head.est[0], xfmin > 0 ? head.est[0] / xfmin : -1, xfmin,
 	       ref.est[0] / base.est[0], ref.newf[0] / base.newf[0]);
+	{
+		double ratio = -1, surv = -1;
+
+		err = fill_ipcache(&b, 10) ?: denied_flood(&b, over_xdp, &ratio) ?:
+		      victim_survival(&b, &surv);
+		if (err)
+			goto out;
+		put(&b, "denied_flood_pps_ratio", ratio);
+		put(&b, "victim_ct_survival", surv);
+	}
 	err = point_without_cache(&b, over_xdp, over_tc);
 	if (err)
 		goto out;

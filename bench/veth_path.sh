@@ -57,7 +57,7 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	"$BH" reset >/dev/null 2>&1
+	"$BH" reset --yes >/dev/null 2>&1
 	"$NFT" delete "$TABLE" >/dev/null 2>&1
 	ip netns del "$NSC" 2>/dev/null
 	ip netns del "$NSS" 2>/dev/null
@@ -166,7 +166,7 @@ setup_mode() {
 
 teardown_mode() {
 	case $1 in
-	tc|xdp) "$BH" reset >/dev/null 2>&1; mkdir -p "$BULKHEAD_STATE_DIR" ;;
+	tc|xdp) "$BH" reset --yes >/dev/null 2>&1; mkdir -p "$BULKHEAD_STATE_DIR" ;;
 	nft) "$NFT" delete "$TABLE" >/dev/null 2>&1 ;;
 	esac
 	return 0

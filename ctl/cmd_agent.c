@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Agent-side commands: agent, flows, baseline show/export, timeline,
- * policy test (and capture, map from ctl/cmd_ops.c). */
+/* Agent-side commands: agent, baseline show/export, timeline, policy
+ * test (flows from ctl/cmd_flows.c, capture and map from ctl/cmd_ops.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "version.h"
 #include "agent_config.h"
 #include "baseline.h"
 #include "cli.h"
@@ -87,15 +88,15 @@ static int mkdir_parents(const char *path)
 	return err;
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
+/* ------------------------------------------------------------- agent */
+/* The agent's log lines go to stderr, one write each. */
+static void log_line(void *arg, const char *line)
 {
-	(void)sig;
-	interrupted = 1;
+	(void)arg;
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
 }
 
-/* ------------------------------------------------------------- agent */
 static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -104,28 +105,29 @@ static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
 		{ "syslog-format", required_argument, NULL, 'F' },
 		{ "jsonl", required_argument, NULL, 'J' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "log-level", required_argument, NULL, 'L' },
 		{ 0 },
 	};
 	const char *config = NULL, *syslog = NULL, *format = NULL, *jsonl = NULL;
-	const char *metrics = NULL;
+	const char *metrics = NULL, *level = NULL;
+	const struct bh_agent_hooks hooks = { .version = BH_VERSION, .log = log_line };
 	struct bh_agent_config cfg;
 	struct bh_ctx *ctx;
 	char msg[PATH_MAX + 512];
 	int c, status, err;
 
-	while ((c = bh_cli_getopt(argc, argv, "c:", opts, NULL)) != -1) {
+	while ((c = bh_cli_getopt(argc, argv, "c:f:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
+		case 'c':
+		case 'f': config = optarg; break;	/* -f: a file, as everywhere */
 		case 's': syslog = optarg; break;
 		case 'F': format = optarg; break;
 		case 'J': jsonl = optarg; break;
 		case 'm': metrics = optarg; break;
+		case 'L': level = optarg; break;
 		default:
 			return bh_cli_fail(BH_EXIT_USER, "agent: unknown option or missing value"
-					   " '%s'; usage: bulkhead agent [--config FILE]"
-					   " [--syslog TARGET] [--syslog-format rfc5424|rfc3164]"
-					   " [--jsonl FILE] [--metrics HOST:PORT]",
-					   argv[optind - 2]);
+					   " '%s' (bulkhead agent --help)", argv[optind - 2]);
 		}
 	}
 	if (optind - 1 < argc)
@@ -145,7 +147,15 @@ static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
 	if (syslog)
 		snprintf(cfg.syslog_target, sizeof(cfg.syslog_target), "%s", syslog);
 	if (format && bh_syslog_format_parse(format, &cfg.syslog_format))
-		return bh_cli_fail(BH_EXIT_USER, "--syslog-format: expected rfc5424 or rfc3164");
+		return bh_cli_fail(BH_EXIT_USER, "--syslog-format: expected rfc5424, rfc3164, cef or"
+				   " json, got '%s'", format);
+	if (level && bh_log_level_parse(level, &cfg.log_level))
+		return bh_cli_fail(BH_EXIT_USER, "--log-level: expected error, warning, info or"
+				   " debug, got '%s'", level);
+	if (cfg.syslog_tls && strncmp(cfg.syslog_target, "tls://", 6))
+		return bh_cli_fail(BH_EXIT_USER, "%s: syslog.tls needs a tls://HOST:PORT target,"
+				   " got '%s'", config ? config : "agent",
+				   cfg.syslog_target[0] ? cfg.syslog_target : "none");
 	if (jsonl)
 		snprintf(cfg.jsonl, sizeof(cfg.jsonl), "%s", jsonl);
 	if (metrics)
@@ -167,197 +177,10 @@ static int cmd_agent(struct bh_cli *cli, int argc, char **argv)
 		bh_ctx_close(ctx);
 		return status;
 	}
-	err = bh_agent_run(ctx, &cfg, msg, sizeof(msg));
+	err = bh_agent_run(ctx, &cfg, &hooks, msg, sizeof(msg));
 	bh_ctx_close(ctx);
 	if (err)
 		return bh_cli_fail(err == -EINVAL ? BH_EXIT_USER : BH_EXIT_SYSTEM, "agent: %s", msg);
-	return BH_EXIT_OK;
-}
-
-/* ------------------------------------------------------------- flows */
-static const char *verdict_mark(const char *v)
-{
-	if (!strcmp(v, "allow"))
-		return "";
-	if (!strcmp(v, "would-deny"))
-		return "?";
-	return "!";
-}
-
-static json_object *flow_json(const struct bh_flow_row *r)
-{
-	json_object *o = json_object_new_object();
-	char buf[2 * BH_NAME_MAX + 2], pbuf[8];
-
-	jint(o, "id", r->id);
-	jstr(o, "mark", verdict_mark(r->verdict));
-	jstr(o, "last_seen", ts_str(r->last_ms, buf, sizeof(buf)));
-	snprintf(buf, sizeof(buf), "%s/%s", r->ns, r->name);
-	jstr(o, "workload", buf);
-	jstr(o, "dir", r->dir);
-	jstr(o, "proto", bh_proto_str(r->proto, pbuf, sizeof(pbuf)));
-	jstr(o, "src", r->src);
-	jint(o, "sport", r->sport);
-	jstr(o, "dst", r->dst);
-	jint(o, "dport", r->dport);
-	jstr(o, "peer", r->peer);
-	jstr(o, "verdict", r->verdict);
-	jstr(o, "reason", r->reason);
-	jstr(o, "rule", r->rule);
-	jint(o, "packets", r->packets);
-	jint(o, "bytes", r->bytes);
-	jint(o, "tcp_flags", r->tcp_flags);
-	jint(o, "first_ms", r->first_ms);
-	jint(o, "last_ms", r->last_ms);
-	json_object_object_add(o, "ended", json_object_new_boolean(r->ended));
-	/* counted towards a detection decision: "port-scan:denied" */
-	jstr(o, "counted", r->counted);
-	return o;
-}
-
-static const char *const flow_cols[] = {
-	"mark: ", "last_seen:LAST SEEN", "workload:WORKLOAD", "dir:DIR", "proto:PROTO",
-	"src:SRC", "sport:SPORT", "dst:DST", "dport:DPORT", "peer:PEER",
-	"verdict:VERDICT", "reason:REASON", "rule:RULE", "packets:PKTS", "bytes:BYTES",
-	"counted:COUNTED", NULL,
-};
-
-struct flows_arg {
-	json_object *arr;
-	struct bh_cli *cli;
-	bool follow;
-	int64_t last_id;
-};
-
-static int flow_row(const struct bh_flow_row *r, void *arg)
-{
-	struct flows_arg *fa = arg;
-
-	fa->last_id = r->id;
-	if (fa->follow) {
-		/* one line per row: fixed widths, or one JSON object per line */
-		json_object *o = flow_json(r);
-
-		if (fa->cli->json) {
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		} else {
-			char wl[2 * BH_NAME_MAX + 2], pbuf[8], ts[40];
-
-			snprintf(wl, sizeof(wl), "%s/%s", r->ns, r->name);
-			printf("%-1s %-24s %-20s %-7s %-5s %-15s %5d %-15s %5d %-20s %-10s %-14s"
-			       " %7" PRId64 " %9" PRId64 " %s\n", verdict_mark(r->verdict),
-			       ts_str(r->last_ms, ts, sizeof(ts)), wl, r->dir,
-			       bh_proto_str(r->proto, pbuf, sizeof(pbuf)), r->src, r->sport, r->dst,
-			       r->dport, r->peer, r->verdict, r->reason, r->packets, r->bytes,
-			       r->counted);
-		}
-		json_object_put(o);
-		return 0;
-	}
-	json_object_array_add(fa->arr, flow_json(r));
-	return 0;
-}
-
-static int cmd_flows(struct bh_cli *cli, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "workload", required_argument, NULL, 'w' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "since", required_argument, NULL, 's' },
-		{ 0 },
-	};
-	char ns[BH_NAME_MAX + 1], name[BH_NAME_MAX + 1];
-	struct bh_flow_query q = { .limit = 200 };
-	struct flows_arg fa = { .cli = cli };
-	const char *wl = NULL;
-	struct bh_ctx *ctx;
-	int c, status, err;
-
-	while ((c = bh_cli_getopt(argc, argv, "fw:n:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': fa.follow = true; break;
-		case 'w': wl = optarg; break;
-		case 'n': {
-			char *end;
-
-			q.limit = strtoll(optarg, &end, 10);
-			if (!*optarg || *end || q.limit < 0)
-				return bh_cli_fail(BH_EXIT_USER, "--limit: expected a number (0: no"
-						   " limit), got '%s'", optarg);
-			break;
-		}
-		case 's':
-			if (since_opt(optarg, &q.since_ms))
-				return bh_cli_fail(BH_EXIT_USER, "--since: bad duration '%s'", optarg);
-			break;
-		default:
-			return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead flows [--follow]"
-					   " [--workload NS/NAME] [--limit N] [--since DURATION]");
-		}
-	}
-	if (optind - 1 < argc)
-		return bh_cli_fail(BH_EXIT_USER, "flows: unexpected argument '%s'", argv[optind - 1]);
-	if (wl) {
-		status = bh_cli_split_workload(wl, ns, sizeof(ns), name, sizeof(name));
-		if (status)
-			return status;
-		q.ns = ns;
-		q.name = name;
-	}
-	status = bh_cli_open(cli, true, &ctx);
-	if (status)
-		return status;
-	if (!bh_ctx_db(ctx)) {
-		bh_ctx_close(ctx);
-		if (wl)
-			return bh_cli_fail(BH_EXIT_USER, "no workload %s", wl);
-		return bh_cli_print(cli, json_object_new_array(), flow_cols);
-	}
-	if (!fa.follow) {
-		fa.arr = json_object_new_array();
-		err = bh_flowstore_foreach(bh_ctx_db(ctx), &q, flow_row, &fa);
-		if (!err && wl && !json_object_array_length(fa.arr)) {
-			/* flows of a workload that is gone stay readable; none
-			 * and no such workload is a typo */
-			struct bh_workload_info *w = malloc(sizeof(*w));
-
-			err = w ? bh_workload_get(ctx, ns, name, w) : -ENOMEM;
-			free(w);
-			if (err == -ENOENT) {
-				bh_ctx_close(ctx);
-				json_object_put(fa.arr);
-				return bh_cli_fail(BH_EXIT_USER, "no workload %s (and no flows)", wl);
-			}
-		}
-		bh_ctx_close(ctx);
-		if (err) {
-			json_object_put(fa.arr);
-			return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read flows: %s", strerror(-err));
-		}
-		return bh_cli_print(cli, fa.arr, flow_cols);
-	}
-	/* --follow: the recent rows, then poll for new ones until SIGINT */
-	signal(SIGINT, on_sigint);
-	signal(SIGTERM, on_sigint);
-	if (!cli->json)
-		printf("%-1s %-24s %-20s %-7s %-5s %-15s %5s %-15s %5s %-20s %-10s %-14s %7s %9s %s\n",
-		       "", "LAST SEEN", "WORKLOAD", "DIR", "PROTO", "SRC", "SPORT", "DST", "DPORT",
-		       "PEER", "VERDICT", "REASON", "PKTS", "BYTES", "COUNTED");
-	err = 0;
-	while (!interrupted && !err) {
-		struct timespec ts = { 0, 250 * 1000000 };
-
-		err = bh_flowstore_foreach(bh_ctx_db(ctx), &q, flow_row, &fa);
-		fflush(stdout);
-		q.after_id = fa.last_id;
-		q.limit = 0;
-		if (!err)
-			nanosleep(&ts, NULL);
-	}
-	bh_ctx_close(ctx);
-	if (err)
-		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read flows: %s", strerror(-err));
 	return BH_EXIT_OK;
 }
 
@@ -767,10 +590,13 @@ done:
 /* One line per command; capture and map come from ctl/cmd_ops.c. */
 const struct bh_cli_cmd bh_agent_cmds[] = {
 	{ NULL, "agent", cmd_agent,
-	  "agent [--config FILE] [--syslog unix:PATH|udp://HOST:PORT|tcp://HOST:PORT]"
-	  " [--syslog-format rfc5424|rfc3164] [--jsonl FILE] [--metrics HOST:PORT]" },
-	{ NULL, "flows", cmd_flows,
-	  "flows [--follow] [--workload NS/NAME] [--limit N] [--since DURATION]" },
+	  "agent [--config FILE] [--syslog unix:PATH|udp://HOST:PORT|tcp://HOST:PORT|"
+	  "tls://HOST:PORT] [--syslog-format rfc5424|rfc3164|cef|json] [--jsonl FILE]"
+	  " [--metrics HOST:PORT] [--log-level LEVEL]" },
+	{ NULL, "flows", bh_cmd_flows,
+	  "flows [-w] [--workload NS/NAME] [-n NS] [--verdict V] [--reason R] [--proto P]"
+	  " [--port N] [--from PEER] [--to PEER] [--since T] [--until T] [--rule R]"
+	  " [--limit N]" },
 	{ "baseline", "show", cmd_baseline_show, "baseline show NS/NAME" },
 	{ "baseline", "export", cmd_baseline_export,
 	  "baseline export NS/NAME --format k8s|native" },

@@ -9,13 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "cli.h"
 #include "config.h"
 #include "docker_gate.h"
+#include "policy.h"
+#include "l2id.h"
 #include "sync.h"
 #include "store.h"
 
@@ -56,12 +60,28 @@ static void time_text(__s64 ms, char *buf, size_t len)
 }
 
 /* --------------------------------------------------------------- attach */
+/* The workload's layer 2 identity: "mac" (null: none bound), "router". */
+static void add_l2(struct bh_ctx *ctx, struct json_object *j, __u32 slot)
+{
+	bool bound, router;
+	char buf[32];
+	__u8 mac[6];
+
+	if (bh_l2_slot_get(ctx, slot, mac, &bound, &router))
+		return;
+	if (bound)
+		bh_mac_format(mac, buf, sizeof(buf));
+	json_object_object_add(j, "mac", bound ? jstr(buf) : NULL);
+	json_object_object_add(j, "router", json_object_new_boolean(router));
+}
+
 static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "workload", required_argument, 0, 'w' }, { "ip", required_argument, 0, 'i' },
 		{ "label", required_argument, 0, 'l' }, { "hook", required_argument, 0, 'H' },
-		{ "mode", required_argument, 0, 'm' }, { 0 },
+		{ "mode", required_argument, 0, 'm' }, { "mac", required_argument, 0, 'M' },
+		{ "router", no_argument, 0, 'R' }, { 0 },
 	};
 	struct bh_attach_opts *o = calloc(1, sizeof(*o));
 	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
@@ -74,7 +94,7 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
 	o->mode = BH_MODE_ENFORCE;
 	o->hook = BH_HOOK_TC;
-	while ((c = bh_cli_getopt(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = bh_cli_getopt(argc, argv, "l:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			workload = optarg;
@@ -119,6 +139,18 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'M':
+			if (bh_mac_parse(optarg, o->mac)) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --mac: expected the container"
+					    " interface's unicast MAC as aa:bb:cc:dd:ee:ff, got '%s'",
+					    optarg);
+				goto out;
+			}
+			o->has_mac = true;
+			break;
+		case 'R':
+			o->router = true;
+			break;
 		default:
 			bad_option("attach", argv);
 			goto out;
@@ -158,6 +190,7 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 			json_object_object_add(j, "identity", json_object_new_int64(w->identity));
 			json_object_object_add(j, "hook", jstr(bh_hook_name(w->hook)));
 			json_object_object_add(j, "mode", jstr(bh_mode_name(w->mode)));
+			add_l2(ctx, j, w->slot);
 		}
 		free(w);
 		status = bh_cli_done(cli, j, "attached %s to %s (hook %s, mode %s)", workload,
@@ -169,22 +202,46 @@ out:
 	return status;
 }
 
+/* IFNAME, or NS/NAME (an interface name never holds a '/'). */
 static int cmd_detach(struct bh_cli *cli, int argc, char **argv)
 {
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF], ifname[IF_NAMESIZE] = "";
 	struct bh_ctx *ctx;
 	int err, status;
 
 	if (extra_args("detach", argc, argv, 0, 1))
 		return BH_EXIT_USER;
+	if (strchr(argv[0], '/') &&
+	    (status = bh_cli_split_workload(argv[0], ns, sizeof(ns), name, sizeof(name))))
+		return status;
 	if ((status = bh_cli_open(cli, false, &ctx)))
 		return status;
-	err = bh_workload_detach(ctx, argv[0]);
+	if (strchr(argv[0], '/')) {
+		struct bh_workload_info *w = malloc(sizeof(*w));
+
+		err = w ? bh_workload_get(ctx, ns, name, w) : -ENOMEM;
+		if (!err)
+			snprintf(ifname, sizeof(ifname), "%s", w->ifname);
+		free(w);
+		if (err) {
+			status = err == -ENOENT ? bh_cli_fail(BH_EXIT_USER, "detach: no workload %s",
+							      argv[0])
+						: bh_cli_ctx_fail(ctx, err, "detach");
+			bh_ctx_close(ctx);
+			return status;
+		}
+	} else {
+		snprintf(ifname, sizeof(ifname), "%s", argv[0]);
+	}
+	err = bh_workload_detach(ctx, ifname);
 	if (err)
 		status = bh_cli_ctx_fail(ctx, err, "detach");
 	else {
 		struct json_object *j = json_object_new_object();
 
-		json_object_object_add(j, "ifname", jstr(argv[0]));
+		json_object_object_add(j, "ifname", jstr(ifname));
+		if (strchr(argv[0], '/'))
+			json_object_object_add(j, "workload", jstr(argv[0]));
 		json_object_object_add(j, "detached", json_object_new_boolean(1));
 		status = bh_cli_done(cli, j, "detached %s", argv[0]);
 	}
@@ -296,43 +353,94 @@ out:
 	return status;
 }
 
+struct ns_list {
+	struct bh_ctx *ctx;
+	struct json_object *arr;
+	const struct bh_selector *sel;	/* NULL: all */
+};
+
 static int ns_row(const char *ns, void *arg)
 {
-	struct json_object *row = json_object_new_object(), *l = json_object_new_object();
+	struct json_object *row, *l;
 	struct bh_label labels[BH_MAX_LABELS + 1];
 	int nr = BH_MAX_LABELS + 1;
-	void **a = arg;
+	struct ns_list *a = arg;
 
-	if (!bh_namespace_get_labels(a[0], ns, &nr, labels))
-		for (int i = 0; i < nr; i++)
-			json_object_object_add(l, labels[i].key, jstr(labels[i].value));
+	if (bh_namespace_get_labels(a->ctx, ns, &nr, labels))
+		nr = 0;
+	if (a->sel && !bh_selector_match(a->sel, nr, labels))
+		return 0;
+	row = json_object_new_object();
+	l = json_object_new_object();
+	for (int i = 0; i < nr; i++)
+		json_object_object_add(l, labels[i].key, jstr(labels[i].value));
 	json_object_object_add(row, "namespace", jstr(ns));
 	json_object_object_add(row, "labels", l);
-	json_object_array_add(a[1], row);
+	json_object_array_add(a->arr, row);
 	return 0;
+}
+
+/* -n NS and -l SELECTOR of the listings. */
+struct list_filter {
+	const char *ns;
+	bool has_sel;
+	struct bh_selector sel;
+};
+
+static int parse_list_filter(const char *cmd, int argc, char **argv, bool with_ns,
+			     struct list_filter *f)
+{
+	static const struct option lo[] = {
+		{ "namespace", required_argument, 0, 'n' }, { "selector", required_argument, 0, 'l' },
+		{ 0 },
+	};
+	int c, status;
+
+	memset(f, 0, sizeof(*f));
+	while ((c = bh_cli_getopt(argc, argv, with_ns ? "n:l:" : "l:", lo, NULL)) != -1) {
+		if (c == 'n' && with_ns) {
+			f->ns = optarg;
+		} else if (c == 'l') {
+			if (f->has_sel)
+				return bh_cli_fail(BH_EXIT_USER, "%s: -l given twice (join the"
+						   " requirements with a comma)", cmd);
+			if ((status = bh_cli_selector(cmd, optarg, &f->sel)))
+				return status;
+			f->has_sel = true;
+		} else {
+			return bad_option(cmd, argv);
+		}
+	}
+	return extra_args(cmd, argc, argv, optind - 1, 0);
+}
+
+static void list_filter_free(struct list_filter *f)
+{
+	if (f->has_sel)
+		bh_selector_free(&f->sel);
 }
 
 static int cmd_ns_list(struct bh_cli *cli, int argc, char **argv)
 {
-	struct json_object *arr = json_object_new_array();
-	struct bh_ctx *ctx;
-	void *a[2];
+	struct ns_list a = { 0 };
+	struct list_filter f;
 	int status;
 
-	if (extra_args("namespace list", argc, argv, 0, 0) || !arr) {
-		json_object_put(arr);
-		return BH_EXIT_USER;
-	}
-	if ((status = bh_cli_open(cli, true, &ctx))) {
-		json_object_put(arr);
+	if ((status = parse_list_filter("namespace list", argc, argv, false, &f))) {
+		list_filter_free(&f);
 		return status;
 	}
-	a[0] = ctx;
-	a[1] = arr;
-	if (bh_ctx_db(ctx))
-		bh_store_ns_foreach(bh_ctx_db(ctx), ns_row, a);
-	bh_ctx_close(ctx);
-	return bh_cli_print(cli, arr, (const char *const[]){ "namespace", "labels", NULL });
+	if ((status = bh_cli_open(cli, true, &a.ctx))) {
+		list_filter_free(&f);
+		return status;
+	}
+	a.arr = json_object_new_array();
+	a.sel = f.has_sel ? &f.sel : NULL;
+	if (bh_ctx_db(a.ctx))
+		bh_store_ns_foreach(bh_ctx_db(a.ctx), ns_row, &a);
+	bh_ctx_close(a.ctx);
+	list_filter_free(&f);
+	return bh_cli_print(cli, a.arr, (const char *const[]){ "namespace", "labels", NULL });
 }
 
 /* ------------------------------------------------------------- workload */
@@ -363,32 +471,78 @@ static struct json_object *workload_json(const struct bh_workload_info *w)
 	return j;
 }
 
+struct workload_list {
+	struct bh_ctx *ctx;
+	struct json_object *arr;
+	const struct list_filter *f;
+};
+
 static int add_workload_row(const struct bh_workload_info *w, void *arg)
 {
-	json_object_array_add(arg, workload_json(w));
+	struct workload_list *a = arg;
+	struct json_object *j;
+
+	if (a->f->ns && strcmp(a->f->ns, w->ns))
+		return 0;
+	if (a->f->has_sel && !bh_selector_match(&a->f->sel, w->nr_labels, w->labels))
+		return 0;
+	j = workload_json(w);
+	add_l2(a->ctx, j, w->slot);	/* "mac", "router" */
+	json_object_array_add(a->arr, j);
 	return 0;
 }
 
+static const char *const workload_cols[] = { "workload", "ifname", "slot", "mode", "hook",
+					     "quarantined", "ips", "labels", NULL };
+
 static int cmd_workload_list(struct bh_cli *cli, int argc, char **argv)
 {
-	static const char *const cols[] = { "workload", "ifname", "slot", "mode", "hook",
-					    "quarantined", "ips", "labels", NULL };
-	struct json_object *arr;
+	struct workload_list a;
+	struct list_filter f;
 	struct bh_ctx *ctx;
 	int err, status;
 
-	if (extra_args("workload list", argc, argv, 0, 0))
-		return BH_EXIT_USER;
-	if ((status = bh_cli_open(cli, true, &ctx)))
+	if ((status = parse_list_filter("workload list", argc, argv, true, &f)) ||
+	    (status = bh_cli_open(cli, true, &ctx))) {
+		list_filter_free(&f);
 		return status;
-	arr = json_object_new_array();
-	err = bh_workload_foreach(ctx, add_workload_row, arr);
+	}
+	a.ctx = ctx;
+	a.arr = json_object_new_array();
+	a.f = &f;
+	err = bh_workload_foreach(ctx, add_workload_row, &a);
 	if (err) {
-		json_object_put(arr);
+		json_object_put(a.arr);
 		status = bh_cli_ctx_fail(ctx, err, "workload list");
 	} else {
-		status = bh_cli_print(cli, arr, cols);
+		status = bh_cli_print(cli, a.arr, workload_cols);
 	}
+	bh_ctx_close(ctx);
+	list_filter_free(&f);
+	return status;
+}
+
+static int cmd_workload_get(struct bh_cli *cli, int argc, char **argv)
+{
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	struct bh_workload_info *w;
+	struct bh_ctx *ctx;
+	int err, status;
+
+	if (extra_args("workload get", argc, argv, 0, 1))
+		return BH_EXIT_USER;
+	if ((status = bh_cli_split_workload(argv[0], ns, sizeof(ns), name, sizeof(name))) ||
+	    (status = bh_cli_open(cli, true, &ctx)))
+		return status;
+	w = malloc(sizeof(*w));
+	err = w ? bh_workload_get(ctx, ns, name, w) : -ENOMEM;
+	if (err == -ENOENT)
+		status = bh_cli_fail(BH_EXIT_USER, "no workload %s", argv[0]);
+	else if (err)
+		status = bh_cli_ctx_fail(ctx, err, "workload get");
+	else
+		status = bh_cli_print(cli, workload_json(w), NULL);
+	free(w);
 	bh_ctx_close(ctx);
 	return status;
 }
@@ -494,44 +648,134 @@ static int cmd_policy_delete(struct bh_cli *cli, int argc, char **argv)
 	return status;
 }
 
-static int add_policy_row(const struct bh_store_policy *p, void *arg)
+static struct json_object *policy_json(const struct bh_store_policy *p, bool with_source)
 {
-	struct json_object *row = json_object_new_object();
+	struct json_object *row = json_object_new_object(), *l = json_object_new_object();
+	struct bh_label labels[BH_MAX_LABELS];
+	int nr = BH_MAX_LABELS;
 	char t[32];
 
 	time_text(p->applied_ms, t, sizeof(t));
+	bh_policy_source_labels(p->source, &nr, labels);
+	for (int i = 0; i < nr; i++)
+		json_object_object_add(l, labels[i].key, jstr(labels[i].value));
 	json_object_object_add(row, "namespace", p->ns[0] ? jstr(p->ns) : NULL);
 	json_object_object_add(row, "name", jstr(p->name));
 	json_object_object_add(row, "kind", jstr(bh_policy_kind_name(p->kind)));
 	json_object_object_add(row, "file", jstr(p->file));
 	json_object_object_add(row, "applied", jstr(t));
-	json_object_array_add(arg, row);
+	json_object_object_add(row, "labels", l);
+	if (with_source)
+		json_object_object_add(row, "source", jstr(p->source));
+	return row;
+}
+
+struct policy_list {
+	struct json_object *arr;
+	const struct list_filter *f;
+	/* policy get */
+	const char *ns, *name;
+	bool found;
+};
+
+static int add_policy_row(const struct bh_store_policy *p, void *arg)
+{
+	struct policy_list *a = arg;
+
+	if (a->name) {
+		/* policy get: the one policy, with its source */
+		if (strcmp(a->ns, p->ns) || strcmp(a->name, p->name))
+			return 0;
+		a->found = true;
+		json_object_array_add(a->arr, policy_json(p, true));
+		return 1;
+	}
+	if (a->f->ns && strcmp(a->f->ns, p->ns))
+		return 0;
+	if (a->f->has_sel) {
+		struct bh_label labels[BH_MAX_LABELS];
+		int nr = BH_MAX_LABELS;
+
+		bh_policy_source_labels(p->source, &nr, labels);
+		if (!bh_selector_match(&a->f->sel, nr, labels))
+			return 0;
+	}
+	json_object_array_add(a->arr, policy_json(p, false));
 	return 0;
 }
 
 static int cmd_policy_list(struct bh_cli *cli, int argc, char **argv)
 {
-	struct json_object *arr;
+	struct policy_list a = { 0 };
+	struct list_filter f;
 	struct bh_ctx *ctx;
 	int err = 0, status;
 
-	if (extra_args("policy list", argc, argv, 0, 0))
-		return BH_EXIT_USER;
-	if ((status = bh_cli_open(cli, true, &ctx)))
+	if ((status = parse_list_filter("policy list", argc, argv, true, &f)) ||
+	    (status = bh_cli_open(cli, true, &ctx))) {
+		list_filter_free(&f);
 		return status;
-	arr = json_object_new_array();
+	}
+	a.arr = json_object_new_array();
+	a.f = &f;
 	if (bh_ctx_db(ctx))
-		err = bh_store_policy_foreach(bh_ctx_db(ctx), add_policy_row, arr);
+		err = bh_store_policy_foreach(bh_ctx_db(ctx), add_policy_row, &a);
 	if (err) {
-		json_object_put(arr);
+		json_object_put(a.arr);
 		status = bh_cli_fail(BH_EXIT_SYSTEM, "policy list: cannot read the state store: %s",
 				     strerror(-err));
 	} else {
-		status = bh_cli_print(cli, arr, (const char *const[]){
+		status = bh_cli_print(cli, a.arr, (const char *const[]){
 			"namespace", "name", "kind", "file", "applied", NULL });
 	}
 	bh_ctx_close(ctx);
+	list_filter_free(&f);
 	return status;
+}
+
+/* The stored source as applied (text), or the policy with its source
+ * as one object (-o json|yaml). */
+static int cmd_policy_get(struct bh_cli *cli, int argc, char **argv)
+{
+	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
+	struct policy_list a = { .ns = ns, .name = name };
+	struct bh_ctx *ctx;
+	int err = 0, status;
+
+	if (extra_args("policy get", argc, argv, 0, 1))
+		return BH_EXIT_USER;
+	if ((status = split_policy(argv[0], ns, name)) || (status = bh_cli_open(cli, true, &ctx)))
+		return status;
+	a.arr = json_object_new_array();
+	if (bh_ctx_db(ctx))
+		err = bh_store_policy_foreach(bh_ctx_db(ctx), add_policy_row, &a);
+	bh_ctx_close(ctx);
+	if (err < 0 || !a.found) {
+		json_object_put(a.arr);
+		if (err < 0)
+			return bh_cli_fail(BH_EXIT_SYSTEM, "policy get: cannot read the state store:"
+					   " %s", strerror(-err));
+		return bh_cli_fail(BH_EXIT_USER, "policy get: no policy %s%s%s", ns,
+				   ns[0] ? "/" : "", name);
+	}
+	if (cli->json) {
+		struct json_object *p = json_object_get(json_object_array_get_idx(a.arr, 0));
+
+		json_object_put(a.arr);
+		return bh_cli_print(cli, p, NULL);
+	}
+	{
+		struct json_object *src;
+		const char *text;
+
+		json_object_object_get_ex(json_object_array_get_idx(a.arr, 0), "source", &src);
+		text = json_object_get_string(src);
+		fputs(text, stdout);
+		if (text[0] && text[strlen(text) - 1] != '\n')
+			putchar('\n');
+		json_object_put(a.arr);
+	}
+	return fflush(stdout) ? BH_EXIT_SYSTEM : BH_EXIT_OK;
 }
 
 /* ------------------------------------------------- mode, quarantine, release */
@@ -642,6 +886,8 @@ static const enum bh_verdict reason_verdict[BH_R_MAX] = {
 	[BH_R_MALFORMED] = BH_V_DROP, [BH_R_FRAGMENT] = BH_V_DROP, [BH_R_IPV6_EXT] = BH_V_DROP,
 	[BH_R_VLAN] = BH_V_DROP, [BH_R_L3_UNKNOWN] = BH_V_DROP, [BH_R_ARP] = BH_V_ALLOW,
 	[BH_R_ND] = BH_V_ALLOW, [BH_R_NO_WORKLOAD] = BH_V_DROP,
+	[BH_R_SPOOF_MAC] = BH_V_SPOOF, [BH_R_ROUTER_MSG] = BH_V_SPOOF,
+	[BH_R_NOT_OURS] = BH_V_DROP, [BH_R_CT_SHARE] = BH_V_DROP,
 };
 
 static int stats_row(const struct bh_workload_info *w, void *arg)
@@ -762,13 +1008,43 @@ static int cmd_stats(struct bh_cli *cli, int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------- reset */
+/* Ask on the terminal; anything but y/yes is no. */
+static bool confirm_reset(const char *bpffs, const char *state_dir)
+{
+	char answer[16] = "";
+
+	fprintf(stderr, "This detaches every bulkhead program of this instance, unpins %s and"
+		" deletes the state in %s.\nReset? [y/N] ", bpffs, state_dir);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return false;
+	answer[strcspn(answer, "\n")] = '\0';
+	return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
+}
+
 static int cmd_reset(struct bh_cli *cli, int argc, char **argv)
 {
+	static const struct option lo[] = { { "yes", no_argument, 0, 'y' }, { 0 } };
+	const char *bpffs = getenv("BULKHEAD_BPFFS"), *sd = getenv("BULKHEAD_STATE_DIR");
 	struct bh_ctx *ctx;
-	int err, status;
+	bool yes = false;
+	int c, err, status;
 
-	if (extra_args("reset", argc, argv, 0, 0))
+	while ((c = bh_cli_getopt(argc, argv, "y", lo, NULL)) != -1) {
+		if (c != 'y')
+			return bad_option("reset", argv);
+		yes = true;
+	}
+	if (extra_args("reset", argc, argv, optind - 1, 0))
 		return BH_EXIT_USER;
+	if (!yes) {
+		if (!isatty(STDIN_FILENO))
+			return bh_cli_fail(BH_EXIT_USER, "reset: stdin is not a terminal; give --yes"
+					   " to reset without asking");
+		if (!confirm_reset(bpffs && *bpffs ? bpffs : BH_DEFAULT_BPFFS,
+				   sd && *sd ? sd : BH_DEFAULT_STATE_DIR))
+			return bh_cli_fail(BH_EXIT_USER, "reset: not confirmed, nothing changed");
+	}
 	if ((status = bh_cli_open(cli, false, &ctx)))
 		return status;
 	{
@@ -854,21 +1130,24 @@ static int cmd_debug_hooks(struct bh_cli *cli, int argc, char **argv)
 
 const struct bh_cli_cmd bh_core_cmds[] = {
 	{ NULL, "attach", cmd_attach, "attach IFNAME --workload NS/NAME --ip IP [--ip IP]..."
-	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce]" },
-	{ NULL, "detach", cmd_detach, "detach IFNAME" },
+	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce] [--mac MAC]"
+	  " [--router]" },
+	{ NULL, "detach", cmd_detach, "detach IFNAME | NS/NAME" },
 	{ "namespace", "label", cmd_ns_label, "namespace label NS [K=V]... [--remove K]..." },
-	{ "namespace", "list", cmd_ns_list, "namespace list" },
-	{ "workload", "list", cmd_workload_list, "workload list" },
+	{ "namespace", "list", cmd_ns_list, "namespace list [-l SELECTOR]" },
+	{ "workload", "list", cmd_workload_list, "workload list [-n NS] [-l SELECTOR]" },
+	{ "workload", "get", cmd_workload_get, "workload get NS/NAME" },
 	{ "workload", "label", cmd_workload_label,
 	  "workload label NS/NAME [K=V]... [--remove K]..." },
 	{ "policy", "apply", cmd_policy_apply, "policy apply -f FILE" },
 	{ "policy", "delete", cmd_policy_delete, "policy delete NS/NAME | NAME (cluster-wide)" },
-	{ "policy", "list", cmd_policy_list, "policy list" },
+	{ "policy", "list", cmd_policy_list, "policy list [-n NS] [-l SELECTOR]" },
+	{ "policy", "get", cmd_policy_get, "policy get NS/NAME | NAME" },
 	{ NULL, "mode", cmd_mode, "mode NS/NAME learn|monitor|enforce" },
 	{ NULL, "quarantine", cmd_quarantine, "quarantine NS/NAME [--reason TEXT]" },
 	{ NULL, "release", cmd_release, "release NS/NAME" },
 	{ NULL, "stats", cmd_stats, "stats [--workload NS/NAME]" },
-	{ NULL, "reset", cmd_reset, "reset" },
+	{ NULL, "reset", cmd_reset, "reset [--yes]" },
 	{ "debug", "hooks", cmd_debug_hooks, NULL },
 	{ 0 },
 };

@@ -59,7 +59,7 @@ int bh_cmd_capture(struct bh_cli *cli, int argc, char **argv)
 	uint64_t v;
 	int c, st, err;
 
-	while ((c = bh_cli_getopt(argc, argv, "o:s:m:", longopts, NULL)) != -1) {
+	while ((c = bh_cli_getopt(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.path = optarg;
@@ -213,7 +213,7 @@ int bh_cmd_map(struct bh_cli *cli, int argc, char **argv)
 	uint64_t v;
 	int c, st, rc;
 
-	while ((c = bh_cli_getopt(argc, argv, "n:f:o:s:", longopts, NULL)) != -1) {
+	while ((c = bh_cli_getopt(argc, argv, "n:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			mo.ns = optarg;

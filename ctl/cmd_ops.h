@@ -13,5 +13,7 @@
 
 int bh_cmd_capture(struct bh_cli *cli, int argc, char **argv);
 int bh_cmd_map(struct bh_cli *cli, int argc, char **argv);
+/* `bulkhead flows` (ctl/cmd_flows.c) */
+int bh_cmd_flows(struct bh_cli *cli, int argc, char **argv);
 
 #endif /* BULKHEAD_CMD_OPS_H */

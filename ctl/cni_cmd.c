@@ -134,7 +134,7 @@ static int other_holder(const struct bh_workload_info *w, void *arg)
 static int release_record(struct cni_run *run, struct bh_ctx *ctx, const struct cni_record *r)
 {
 	struct bh_workload_info *w;
-	struct cni_link link;
+	struct bh_link link;
 	bool ours;
 	int err;
 
@@ -150,7 +150,7 @@ static int release_record(struct cni_run *run, struct bh_ctx *ctx, const struct 
 	if (ours) {
 		/* The veth ADD saw, or no link at all (the programs went
 		 * with it): detach_ifindex unregisters either way. */
-		err = cni_link_get(r->ifindex, NULL, &link);
+		err = bh_link_get(r->ifindex, NULL, -1, &link);
 		if (err && err != -ENODEV)
 			return cni_fail(&run->err, err, CNI_E_IO, "cannot look up the host veth",
 					"ifindex %d: %s", r->ifindex, strerror(-err));
@@ -215,7 +215,7 @@ int cni_cmd_add(struct cni_run *run)
 	struct cni_args *args = NULL;
 	struct cni_prev *prev = NULL;
 	struct bh_ctx *ctx = NULL;
-	struct cni_link veth;
+	struct bh_link veth;
 	int err;
 
 	if ((err = check_ids(run, true)))
@@ -256,6 +256,15 @@ int cni_cmd_add(struct cni_run *run)
 	memcpy(o->ips, prev->ips, sizeof(o->ips));
 	o->hook = run->conf.hook;
 	o->mode = run->conf.mode;
+	/* the container interface's MAC, as the interface plugin reported it;
+	 * without one the core reads the veth peer's */
+	for (int i = 0; i < prev->nr_ifaces; i++) {
+		if (prev->ifaces[i].sandbox && prev->ifaces[i].has_mac &&
+		    !strcmp(prev->ifaces[i].name, run->env.ifname)) {
+			o->has_mac = true;
+			memcpy(o->mac, prev->ifaces[i].mac, 6);
+		}
+	}
 	snprintf(rec->network, sizeof(rec->network), "%s", run->conf.network);
 	snprintf(rec->container_id, sizeof(rec->container_id), "%s", run->env.container_id);
 	snprintf(rec->ifname, sizeof(rec->ifname), "%s", run->env.ifname);
@@ -279,8 +288,10 @@ int cni_cmd_add(struct cni_run *run)
 			       strerror(-err));
 	}
 out:
-	if (ctx)
+	if (ctx) {
+		bh_ctx_count(ctx, err ? "cni.ADD.error" : "cni.ADD.ok", 1);
 		bh_ctx_close(ctx);
+	}
 	free(o);
 	free(rec);
 	free(args);
@@ -310,6 +321,7 @@ int cni_cmd_del(struct cni_run *run)
 	else
 		err = release_record(run, ctx, &rec);
 	bh_ctx_unlock(ctx);
+	bh_ctx_count(ctx, err ? "cni.DEL.error" : "cni.DEL.ok", 1);
 	bh_ctx_close(ctx);
 	return err;
 }
@@ -321,7 +333,7 @@ static int check_locked(struct cni_run *run, struct bh_ctx *ctx, struct bh_workl
 	const char *cid = run->env.container_id, *ifn = run->env.ifname;
 	struct cni_prev prev;
 	struct cni_record rec;
-	struct cni_link link;
+	struct bh_link link;
 	int err;
 
 	err = cni_store_get(bh_ctx_db(ctx), run->conf.network, cid, ifn, &rec);
@@ -372,6 +384,7 @@ int cni_cmd_check(struct cni_run *run)
 		goto out;
 	err = check_locked(run, ctx, w);
 	bh_ctx_unlock(ctx);
+	bh_ctx_count(ctx, err ? "cni.CHECK.error" : "cni.CHECK.ok", 1);
 	bh_ctx_close(ctx);
 out:
 	free(w);

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "cni_conf.h"
+#include "l2id.h"
 #include "policy.h"
 
 const char *const cni_versions[] = {
@@ -346,6 +347,13 @@ static int prev_ifaces(struct json_object *pr, struct cni_prev *p, struct cni_er
 			if (!json_object_is_type(sb, json_type_string))
 				return PREV_BAD("interfaces[%zu].sandbox must be a string", i);
 			f->sandbox = json_object_get_string_len(sb) > 0;
+		}
+		if (json_object_object_get_ex(o, "mac", &sb) &&
+		    !json_object_is_type(sb, json_type_null)) {
+			if (!json_object_is_type(sb, json_type_string) ||
+			    bh_mac_parse(json_object_get_string(sb), f->mac))
+				return PREV_BAD("interfaces[%zu].mac must be a unicast MAC", i);
+			f->has_mac = true;
 		}
 		p->nr_ifaces++;
 	}

@@ -64,6 +64,8 @@ int cni_fail(struct cni_error *e, int err, int code, const char *msg, const char
 struct cni_iface {
 	char name[64];
 	bool sandbox;			/* has a non-empty "sandbox": container side */
+	bool has_mac;			/* "mac" given: the interface's MAC */
+	__u8 mac[6];
 };
 
 /* The fields of prevResult bulkhead needs. */

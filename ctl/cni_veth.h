@@ -13,24 +13,14 @@
 #include <net/if.h>
 
 #include "cni_conf.h"
-
-struct cni_link {
-	int ifindex;
-	char name[IF_NAMESIZE];
-	int link;		/* IFLA_LINK: a veth's peer ifindex, 0 if none */
-	char kind[32];		/* IFLA_INFO_KIND, "" if none */
-};
-
-/* Look up a link in the current network namespace, by ifindex (name
- * NULL) or by name. -ENODEV if there is none. */
-int cni_link_get(int ifindex, const char *name, struct cni_link *out);
+#include "rtlink.h"
 
 /* IFNAME's link inside the namespace at NETNS_PATH; back in the caller's
  * namespace on return (-EIO if that ever fails: the caller must stop). */
-int cni_link_get_in_netns(const char *netns_path, const char *ifname, struct cni_link *out);
+int cni_link_get_in_netns(const char *netns_path, const char *ifname, struct bh_link *out);
 
 /* The host veth of (NETNS, IFNAME), checked against prevResult. */
 int cni_host_veth(const char *netns_path, const char *ifname, const struct cni_prev *prev,
-		  struct cni_link *out, struct cni_error *e);
+		  struct bh_link *out, struct cni_error *e);
 
 #endif /* BULKHEAD_CNI_VETH_H */

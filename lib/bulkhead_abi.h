@@ -63,6 +63,9 @@
 enum bh_dir {
 	BH_DIR_INGRESS = 0,
 	BH_DIR_EGRESS = 1,
+	/* added to a direction (2, 3): the keys that let a "named" protocol
+	 * (not TCP/UDP/SCTP/ICMP of its family) pass, see bh_policy_key */
+	BH_DIR_NAMED = 2,
 	BH_DIR_META = 0xff,	/* quarantine marker key, see bh_policy_key */
 	BH_DIR_DIGEST = 0xfe,	/* userspace's content digest key, see bh_policy_key */
 };
@@ -112,6 +115,12 @@ struct bh_ipcache_val {
  * The compiler resolves conflicts inside one identity chain (a deny
  * covering a longer allow turns it into a deny) and copies inherited
  * values down so that a longer entry never hides a shorter one's verdict.
+ *
+ * A packet of a named protocol (IP-in-IP, GRE, ESP, any protocol number
+ * but TCP, UDP, SCTP and the family's ICMP) passes an ALLOW only if the
+ * same two lookups under dir + BH_DIR_NAMED, port 0, also give ALLOW: the
+ * compiler puts there the allow rules that name the protocol. An allow
+ * for "any protocol" (prefix 40) does not reach it (lib/bpf/encap.h).
  *
  * The quarantine (deny-all) map holds {prefixlen 8, dir BH_DIR_META}; the
  * data path looks it up to know the workload is quarantined.
@@ -179,7 +188,9 @@ struct bh_workload {
  * (BH_CT_F_WL_A), and whether that endpoint is one of its addresses
  * (BH_CT_F_WL_OWNED): an established container-egress packet passes
  * without the workload lookup only if it comes from that endpoint.
- * Layout v2 (bh_ct_v2, bh_deny_rl_v2): v1 keyed by slot.
+ * Layout v2 (bh_ct_v2, bh_deny_rl_v2): v1 keyed by slot. Value layout v3
+ * (bh_ct_v3, bh_ct4_v2): struct bh_ct_val gained the TCP sequence
+ * tracking (td_*), 64 -> 88 bytes.
  */
 struct bh_ct_key {
 	__u8 addr_a[16];
@@ -192,10 +203,10 @@ struct bh_ct_key {
 };
 
 /*
- * IPv4 flows live in bh_ct4_v1 under this 20-byte key (the same fields,
+ * IPv4 flows live in bh_ct4_v2 under this 20-byte key (the same fields,
  * addresses as their last 4 bytes in network order): hashing and comparing
  * it is what an established packet costs. The value is struct bh_ct_val.
- * IPv6 flows stay in bh_ct_v2. Userspace sees one conntrack of bh_ct_key
+ * IPv6 flows stay in bh_ct_v3. Userspace sees one conntrack of bh_ct_key
  * (IPv4-mapped), see bh_ct4_key_from/bh_ct4_key_to.
  */
 struct bh_ct4_key {
@@ -208,7 +219,7 @@ struct bh_ct4_key {
 	__u32 ifindex;
 };
 
-/* 1 if both addresses are IPv4-mapped: the flow belongs in bh_ct4_v1 (the
+/* 1 if both addresses are IPv4-mapped: the flow belongs in bh_ct4_v2 (the
  * parser maps every IPv4 address and refuses IPv4-mapped IPv6 ones). */
 static inline __attribute__((always_inline)) int bh_ct_key_is_v4(const struct bh_ct_key *k)
 {
@@ -271,6 +282,13 @@ struct bh_ct_val {
 	__u8 reason;		/* enum bh_reason of the verdict that created it */
 	__u8 verdict;		/* enum bh_verdict that created it */
 	__u16 slot;		/* workload slot (stats, quarantine, purge) */
+	/* TCP sequence tracking, [0] initiator, [1] responder (lib/bpf/tcp.h):
+	 * whether a RST's sequence number is plausible */
+	__u32 td_end[2];	/* highest seq + length sent */
+	__u32 td_maxwin[2];	/* largest window advertised, scaled */
+	__u8 td_wscale[2];	/* window scale of its SYN + 1; 0: none */
+	__u8 td_seen;		/* bit i: td_end[i] is set */
+	__u8 td_pad[5];
 };
 
 #define BH_CT_F_ORIG_FIRST	0x1	/* initiator is endpoint a */
@@ -329,11 +347,17 @@ enum bh_reason {
 	BH_R_ND,		/* IPv6 neighbour discovery passed */
 	BH_R_NO_WORKLOAD,	/* interface not registered: drop (fail closed), counted
 				 * only in BH_C_NO_WORKLOAD (no slot to count under) */
+	/* layer 2 identity and fair shares (lib/bpf/l2.h, lib/bpf/share.h) */
+	BH_R_SPOOF_MAC,		/* Ethernet source or ND link-layer option not the workload's */
+	BH_R_ROUTER_MSG,	/* RA, redirect from a workload not marked as a router */
+	BH_R_NOT_OURS,		/* to the container, but not to its address or MAC */
+	BH_R_CT_SHARE,		/* new flow: the workload's conntrack share is used up */
 	BH_R_MAX,
 };
 
 /* ---------------------------------------------------------------- stats
- * bh_stats: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason.
+ * bh_stats_v2: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason (v1 had
+ * fewer reasons, hence fewer entries).
  * bh_counters: PERCPU_ARRAY of global counters (enum bh_counter).
  * bh_rule_stats_v2: PERCPU_ARRAY indexed by rule id -> struct bh_stat,
  *   BH_RULE_STATS_SLOTS entries; counts the packets a rule decided
@@ -388,14 +412,56 @@ struct bh_flow_record {
 	__u8 mode;		/* workload mode at the time */
 };
 
+/* ------------------------------------------------- layer 2 identity
+ * bh_l2_v1: ARRAY indexed by workload slot (an array: its lookup is
+ * inlined, so the established fast path checks the Ethernet header for
+ * the cost of a load). Written at attach; a slot without BH_L2_F_BOUND
+ * has no MAC to check (the interface had no readable peer and none was
+ * given). See lib/bpf/l2.h.
+ */
+struct bh_l2 {
+	__u8 mac[6];		/* the container interface's MAC */
+	__u8 flags;		/* BH_L2_F_* */
+	__u8 pad;
+};
+
+#define BH_L2_F_BOUND	0x1	/* mac is set: frames are checked against it */
+#define BH_L2_F_ROUTER	0x2	/* may send RA, ICMP/ICMPv6 redirects */
+
+/* ------------------------------------------------------- fair shares
+ * bh_share_v1: ARRAY indexed by slot, written by the data path only
+ * (lib/bpf/share.h). bh_ct_base_v1: ARRAY indexed by slot of __s64,
+ * written by userspace only: the workload's conntrack entries counted at
+ * the last recount minus ct_created at that moment, so that
+ * ct_created + base bounds the entries the workload holds from above.
+ */
+#ifndef BH_CT_SHARE
+#define BH_CT_SHARE		(BH_CT_SIZE / 4)	/* entries per workload */
+#endif
+#define BH_SHARE_REC_NS		1000000ULL	/* 1000 records/s per workload ... */
+#define BH_SHARE_REC_BURST	4096		/* ... after a burst of this many */
+#define BH_SHARE_FRAG_NS	1000000ULL	/* 1000 first fragments/s per workload */
+#define BH_SHARE_FRAG_BURST	1024
+
+struct bh_share {
+	__u64 ct_created;	/* conntrack entries inserted (atomic adds) */
+	__u64 rec_tat;		/* record budget: theoretical arrival time (GCRA) */
+	__u64 frag_tat;		/* first-fragment budget, the same way */
+	__u64 ct_refused;	/* new flows dropped: share used up */
+	__u64 records_limited;	/* records not written: over budget */
+	__u64 frags_limited;	/* first fragments not remembered: over budget */
+};
+
 #ifndef __bpf__
+_Static_assert(sizeof(struct bh_l2) == 8, "l2 layout");
+_Static_assert(sizeof(struct bh_share) == 48, "share layout");
 _Static_assert(sizeof(struct bh_ipcache_key) == 20, "ipcache key layout");
 _Static_assert(sizeof(struct bh_policy_key) == 12, "policy key layout");
 _Static_assert(sizeof(struct bh_policy_val) == 12, "policy val layout");
 _Static_assert(sizeof(struct bh_workload) == 12 + 20 * BH_MAX_WORKLOAD_IPS, "workload layout");
 _Static_assert(sizeof(struct bh_ct_key) == 44, "ct key layout");
 _Static_assert(sizeof(struct bh_ct4_key) == 20, "ct4 key layout");
-_Static_assert(sizeof(struct bh_ct_val) == 64, "ct val layout");
+_Static_assert(sizeof(struct bh_ct_val) == 88, "ct val layout");
 _Static_assert(BH_MAX_WORKLOADS <= 65535, "slot fits bh_ct_val.slot");
 _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 #endif
@@ -450,15 +516,18 @@ _Static_assert(sizeof(struct bh_sockproc_val) == 80, "bh_sockproc_val layout");
 #define BH_MAP_WORKLOADS	"bh_workloads_v1"
 #define BH_MAP_IPCACHE		"bh_ipcache_v1"
 #define BH_MAP_POLICY		"bh_policy_v1"
-#define BH_MAP_CT		"bh_ct_v2"
-#define BH_MAP_CT4		"bh_ct4_v1"
+#define BH_MAP_CT		"bh_ct_v3"
+#define BH_MAP_CT4		"bh_ct4_v2"
 #define BH_MAP_CTGEN		"bh_ctgen_v1"
 #define BH_MAP_FRAG		"bh_frag_v1"
 #define BH_MAP_DENY_RL		"bh_deny_rl_v2"
 #define BH_MAP_FLOWS		"bh_flows_v1"
-#define BH_MAP_STATS		"bh_stats_v1"
+#define BH_MAP_STATS		"bh_stats_v2"	/* v1: fewer reasons */
 #define BH_MAP_COUNTERS		"bh_counters_v1"
 #define BH_MAP_RULE_STATS	"bh_rule_stats_v2"
+#define BH_MAP_L2		"bh_l2_v1"
+#define BH_MAP_SHARE		"bh_share_v1"
+#define BH_MAP_CT_BASE		"bh_ct_base_v1"
 #define BH_PIN_PROG_XDP		"prog_xdp_egress"
 #define BH_PIN_PROG_TC_EGRESS	"prog_tc_from_container"
 #define BH_PIN_PROG_TC_INGRESS	"prog_tc_to_container"

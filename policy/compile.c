@@ -71,6 +71,7 @@ struct cc {
 	struct c_rule *rules;
 	size_t *pol_rules;		/* policy i's rules: [pol_rules[i], [i+1]) */
 	struct c_sel *sel;		/* per workload */
+	int nr_local;			/* workloads [0, nr_local) get a map; the rest are peers */
 	__u32 next_rule;		/* default rule ids */
 };
 
@@ -285,6 +286,21 @@ static int build_addresses(struct cc *c)
 		for (k = 0; k < in->workloads[w].nr_ips; k++)
 			c->ip[c->nr_ip++] = (struct c_ip){ .ip = in->workloads[w].ips[k], .wl = w };
 	qsort(c->ip, c->nr_ip, sizeof(*c->ip), cmp_ip);
+	/* An address a workload of this node holds is never a peer's (the
+	 * API may still list a pod whose address was reused): the peer's
+	 * entry goes. Workloads sort before peers within an address, so the
+	 * group's first entry is the one kept. */
+	for (i = 0, n = 0; i < c->nr_ip; i++) {
+		size_t first = n;
+
+		while (first > 0 && !addr_cmp(&c->ip[first - 1].ip, &c->ip[i].ip))
+			first--;
+		if (first < n && c->ip[first].wl != c->ip[i].wl &&
+		    (c->ip[i].wl >= c->nr_local))
+			continue;
+		c->ip[n++] = c->ip[i];
+	}
+	c->nr_ip = n;
 	for (i = 1; i < c->nr_ip; i++) {
 		if (!addr_cmp(&c->ip[i].ip, &c->ip[i - 1].ip) && c->ip[i].wl != c->ip[i - 1].wl) {
 			char buf[64];
@@ -565,6 +581,8 @@ static int build_selection(struct cc *c)
 			for (k = 0; k < ns->nr_wl; k++) {
 				const struct bh_compile_workload *w = &in->workloads[ns->wl[k]];
 
+				if (ns->wl[k] >= c->nr_local)
+					continue;	/* a peer: no map here */
 				if (!bh_selector_match(&p->selector, w->nr_labels, w->labels))
 					continue;
 				ret = sel_add(&c->sel[ns->wl[k]], pi);
@@ -612,6 +630,16 @@ static int variant(struct cc *c, int wi, bool with_audit, struct bh_ce_vec *v)
 						.k = bh_key64((__u8)cr->dir, id, pb->proto, pb->port),
 						.plen = pb->plen, .verdict = cr->verdict,
 						.rule = cr->rule_id });
+					/* a named protocol's allow also under dir +
+					 * BH_DIR_NAMED, which the data path asks too
+					 * (bulkhead_abi.h, lib/bpf/encap.h) */
+					if (!ret && cr->verdict == BH_PV_ALLOW &&
+					    bh_proto_is_named(pb->proto))
+						ret = bh_ce_push(v, &(struct bh_ce){
+							.k = bh_key64((__u8)(cr->dir + BH_DIR_NAMED),
+								      id, pb->proto, 0),
+							.plen = 48, .verdict = BH_PV_ALLOW,
+							.rule = cr->rule_id });
 					if (ret)
 						return ret;
 				}
@@ -785,14 +813,30 @@ void bh_compile_output_free(struct bh_compile_output *out)
 	memset(out, 0, sizeof(*out));
 }
 
-int bh_compile(const struct bh_compile_input *in, struct bh_compile_output *out,
+int bh_compile(const struct bh_compile_input *in_, struct bh_compile_output *out,
 	       struct bh_policy_error *err)
 {
 	struct bh_policy_error scratch;
-	struct cc c = { .in = in, .err = err ? err : &scratch };
+	struct bh_compile_input all = *in_;
+	struct bh_compile_workload *wl = NULL;
+	struct cc c = { .in = &all, .err = err ? err : &scratch, .nr_local = in_->nr_workloads };
 	int i, ret;
 
 	memset(out, 0, sizeof(*out));
+	/* Peers join the workloads for namespaces, addresses and peer
+	 * selection; only the first nr_local are selected and compiled. */
+	if (in_->nr_peers > 0) {
+		wl = malloc((size_t)(in_->nr_workloads + in_->nr_peers) * sizeof(*wl));
+		if (!wl) {
+			bh_perr(c.err, "", 0, 0, "", "out of memory");
+			return -ENOMEM;
+		}
+		if (in_->nr_workloads)
+			memcpy(wl, in_->workloads, (size_t)in_->nr_workloads * sizeof(*wl));
+		memcpy(wl + in_->nr_workloads, in_->peers, (size_t)in_->nr_peers * sizeof(*wl));
+		all.workloads = wl;
+		all.nr_workloads = in_->nr_workloads + in_->nr_peers;
+	}
 	ret = build_namespaces(&c);
 	if (!ret)
 		ret = build_addresses(&c);
@@ -803,13 +847,13 @@ int bh_compile(const struct bh_compile_input *in, struct bh_compile_output *out,
 	if (!ret)
 		ret = build_ipcache(&c, out);
 	if (!ret) {
-		out->workloads = calloc((size_t)in->nr_workloads + 1, sizeof(*out->workloads));
+		out->workloads = calloc((size_t)c.nr_local + 1, sizeof(*out->workloads));
 		if (!out->workloads)
 			ret = -ENOMEM;
 		else
-			out->nr_workloads = in->nr_workloads;
+			out->nr_workloads = c.nr_local;
 	}
-	for (i = 0; !ret && i < in->nr_workloads; i++)
+	for (i = 0; !ret && i < c.nr_local; i++)
 		ret = compile_workload(&c, i, &out->workloads[i]);
 	if (!ret)
 		ret = compile_quarantine(&c, &out->quarantine);
@@ -818,5 +862,6 @@ int bh_compile(const struct bh_compile_input *in, struct bh_compile_output *out,
 	if (ret)
 		bh_compile_output_free(out);
 	cc_free(&c);
+	free(wl);
 	return ret;
 }

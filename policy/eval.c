@@ -60,6 +60,22 @@ static void combine(__u8 a, __u32 ar, __u8 b, __u32 br, enum bh_pverdict *v, __u
 	*rule = 0;
 }
 
+/* 1 if a rule names the named protocol proto for the peer: the entries
+ * under dir + BH_DIR_NAMED (lib/bpf/policy.h, bh_policy_named). */
+static int named_allows(const struct bh_compiled_workload *w, enum bh_dir dir,
+			__u32 peer_identity, __u8 proto, int audit)
+{
+	const struct bh_policy_entry *e[2];
+	int i;
+
+	e[0] = lookup(w, bh_key64((__u8)(dir + BH_DIR_NAMED), peer_identity, proto, 0));
+	e[1] = lookup(w, bh_key64((__u8)(dir + BH_DIR_NAMED), BH_ID_ANY, proto, 0));
+	for (i = 0; i < 2; i++)
+		if (e[i] && (audit ? e[i]->val.audit_verdict : e[i]->val.verdict) == BH_PV_ALLOW)
+			return 1;
+	return 0;
+}
+
 void bh_eval(const struct bh_compiled_workload *w, enum bh_dir dir, __u32 peer_identity,
 	     __u8 proto, __u16 port, struct bh_eval_result *res)
 {
@@ -78,6 +94,20 @@ void bh_eval(const struct bh_compiled_workload *w, enum bh_dir dir, __u32 peer_i
 		&res->verdict, &res->rule_id);
 	combine(id->val.audit_verdict, id->val.audit_rule_id, any->val.audit_verdict,
 		any->val.audit_rule_id, &res->audit_verdict, &res->audit_rule_id);
+	/* a named protocol (a tunnel, say) passes an allow only if a rule
+	 * names it; not isolated (rule 0) stays open */
+	if (bh_proto_is_named(proto)) {
+		if (res->verdict == BH_PV_ALLOW && res->rule_id &&
+		    !named_allows(w, dir, peer_identity, proto, 0)) {
+			res->verdict = BH_PV_DEFAULT_DENY;
+			res->rule_id = 0;
+		}
+		if (res->audit_verdict == BH_PV_ALLOW && res->audit_rule_id &&
+		    !named_allows(w, dir, peer_identity, proto, 1)) {
+			res->audit_verdict = BH_PV_DEFAULT_DENY;
+			res->audit_rule_id = 0;
+		}
+	}
 	res->isolated = def && def->key.prefixlen == 8 &&
 			(def->val.verdict == BH_PV_DEFAULT_DENY ||
 			 def->val.verdict == BH_PV_QUARANTINE);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "parse_common.h"
 
@@ -123,7 +124,17 @@ int bh_policy_parse_file(const char *path, struct bh_policy_set *out,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	f = fopen(path, "re");
+	/* "-" is stdin (`policy apply -f -`); messages name it <stdin> */
+	if (!strcmp(path, "-")) {
+		int fd = dup(STDIN_FILENO);
+
+		path = "<stdin>";
+		f = fd < 0 ? NULL : fdopen(fd, "r");
+		if (!f && fd >= 0)
+			close(fd);
+	} else {
+		f = fopen(path, "re");
+	}
 	if (!f) {
 		ret = -errno;
 		bh_perr(err, path, 0, 0, "", "cannot open: %s", strerror(-ret));

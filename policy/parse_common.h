@@ -115,6 +115,9 @@ int pc_peers(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
 int pc_ports(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
 /* icmp (native): ICMP/ICMPv6 type/code entries, appended to r->ports. */
 int pc_icmp(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
+/* ipProtocols (native): other IP protocols by name or number, appended to
+ * r->ports (parse_ipproto.c). */
+int pc_ip_protocols(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
 
 /* Is inner inside outer (same family, prefix at least as long)? */
 bool bh_cidr_contains(const struct bh_cidr *outer, const struct bh_cidr *inner);

@@ -4,7 +4,8 @@
 
 #include "parse_common.h"
 
-/* A native rule adds an action (allow by default) and ICMP types. */
+/* A native rule adds an action (allow by default), ICMP types and other
+ * IP protocols. */
 static int native_rule(struct pc_ctx *c, const struct yd_node *n, bool ingress,
 		       struct bh_rule *r)
 {
@@ -21,7 +22,10 @@ static int native_rule(struct pc_ctx *c, const struct yd_node *n, bool ingress,
 	ret = pc_rule_traffic(c, n, ingress, r);
 	if (ret)
 		return ret;
-	return pc_rule_field(c, n, "icmp", pc_icmp, r);
+	ret = pc_rule_field(c, n, "icmp", pc_icmp, r);
+	if (ret)
+		return ret;
+	return pc_rule_field(c, n, "ipProtocols", pc_ip_protocols, r);
 }
 
 static int native_before_rules(struct pc_ctx *c, const struct yd_node *spec,
@@ -73,8 +77,10 @@ int bh_parse_native(struct pc_ctx *c, const struct yd_node *root, bool cluster,
 {
 	static const char *const spec_fields[] = { "selector", "namespaceSelector", "audit",
 						   "ingress", "egress", NULL };
-	static const char *const in_fields[] = { "action", "from", "ports", "icmp", NULL };
-	static const char *const eg_fields[] = { "action", "to", "ports", "icmp", NULL };
+	static const char *const in_fields[] = { "action", "from", "ports", "icmp", "ipProtocols",
+						 NULL };
+	static const char *const eg_fields[] = { "action", "to", "ports", "icmp", "ipProtocols",
+						 NULL };
 	static const struct pc_format native = {
 		.spec_fields = spec_fields,
 		.selector_key = "selector",

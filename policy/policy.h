@@ -68,12 +68,16 @@ struct bh_peer {
 };
 
 struct bh_port {
-	__u8 proto;			/* IPPROTO_TCP/UDP/SCTP/ICMP/ICMPV6, 0 = any */
+	__u8 proto;			/* IPPROTO_*, 0 = any (TCP/UDP/SCTP/ICMP) */
 	bool has_port;
 	__u16 port, end_port;		/* inclusive; ICMP: type<<8|code range */
 };
 
 enum bh_action { BH_ACTION_ALLOW = 0, BH_ACTION_DENY = 1 };
+
+/* A protocol other than TCP, UDP, SCTP and ICMP: it passes only by a rule
+ * that names it (ipProtocols), never by a rule without ports. */
+bool bh_proto_is_named(__u8 proto);
 
 struct bh_rule {
 	enum bh_action action;
@@ -156,6 +160,11 @@ struct bh_compile_input {
 	const struct bh_compile_namespace *namespaces;
 	int nr_policies;
 	const struct bh_policy *policies;
+	/* Peers (lib/peers.h): selectable and in the ipcache like workloads,
+	 * but compiled into no map of their own (slot unused). Their
+	 * identities are the caller's (one per namespace + label set). */
+	int nr_peers;
+	const struct bh_compile_workload *peers;
 	struct bh_compile_ids ids;
 	struct bh_forensics forensics;
 };
@@ -247,6 +256,16 @@ bool bh_selector_match(const struct bh_selector *sel, int nr, const struct bh_la
 /* ------------------------------------------------- additions (policy helper) */
 /* Free one policy's members (bh_policy_set_free calls it for each item). */
 void bh_policy_free(struct bh_policy *p);
+
+/* ------------------------------------------------- additions (CLI habits)
+ * (the kubectl-style selector string parser is in the core,
+ * lib/core/selector_string.c: it checks label syntax with the core's
+ * bh_label_parse) */
+void bh_selector_free(struct bh_selector *s);
+/* metadata.labels of a stored policy's source (its own YAML text), for
+ * `policy list -l`. *nr in: room in labels, out: labels found (extra
+ * ones are ignored). A source without labels gives 0. */
+int bh_policy_source_labels(const char *source, int *nr, struct bh_label *labels);
 
 /* Notes on the API above (policy/ implementation):
  * - bh_eval on a direction nothing isolates and nothing denies gives

@@ -17,7 +17,7 @@ run() { printf '   $ bulkhead'; printf ' %q' "$@"; printf '\n'; "$BH" "$@" 2>&1 
 AGENT=
 cleanup() {
 	[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
-	"$BH" reset >/dev/null 2>&1
+	"$BH" reset --yes >/dev/null 2>&1
 	for n in web db attacker out; do
 		ip netns pids $T-$n 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del $T-$n 2>/dev/null
@@ -136,7 +136,7 @@ run timeline guest/attacker
 bold "7. Release, and clean up"
 run release guest/attacker
 try attacker 10.77.0.10 80 allowed "released: back to its policy"
-run reset
+run reset --yes
 say "reset detached every program and removed every pin and the state."
 if [ "$SURPRISES" -gt 0 ]; then
 	echo; echo "demo: $SURPRISES result(s) differed from what the policy says; see above" >&2

@@ -2,7 +2,7 @@
 /*
  * What the kernel's building blocks cost here, for bench/bench_helpers.sh:
  * an empty XDP program, one hash lookup that hits (the 20-byte LRU key of
- * bh_ct4_v1, and an 8-byte key), one array lookup, and a call into a
+ * bh_ct4_v2, and an 8-byte key), one array lookup, and a call into a
  * global function against the same work inline. Each program does one
  * such thing and returns XDP_PASS when it worked.
  */

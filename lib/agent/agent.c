@@ -10,8 +10,11 @@
  *                    after every reconnect: lib/syslog_watch.h); the
  *                    epoll timeout follows its reconnect backoff
  *   metrics fd       scrapes
- * Nothing here waits on the network: syslog and metrics never block, so
- * the ring buffer is drained whatever the collector does.
+ *   flow stream fd   `flows --follow` clients (lib/agent/flowstream.h)
+ * Nothing here waits on the network: syslog, metrics and the flow stream
+ * never block, so the ring buffer is drained whatever the collector does.
+ * What the agent does is logged, one logfmt line per event, through the
+ * front end's callback (lib/agent/agent_log.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,11 +31,15 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 
 #include "agent.h"
+#include "k8s.h"
+#include "agent_log.h"
 #include "maps.h"
 #include "baseline.h"
 #include "capture.h"
+#include "l2id.h"
 #include "detect.h"
 #include "detect_marks.h"
 #include "docker_watch.h"
@@ -40,17 +47,18 @@
 #include "flowagg.h"
 #include "flowrec.h"
 #include "flowstore.h"
+#include "flowstream.h"
 #include "metrics.h"
 #include "syslog_watch.h"
 
 #define BASELINE_TTL_MS	5000
 #define F_LEARN		0x1	/* flow_user flag: add to the baseline at flush */
 
-enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_DOCKER };
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_STREAM, TAG_DOCKER };
 
 struct slot_state {
 	char id[2 * BH_NAME_MAX + 2];	/* ns/name the counters belong to */
-	uint64_t flows[BH_V_MAX];	/* flows started, by verdict */
+	uint64_t flows[2][BH_V_MAX];	/* flows started, by direction and verdict */
 	/* deviation rate limit: a window of one minute */
 	int64_t dev_window_ms;
 	uint32_t dev_in_window;
@@ -81,11 +89,19 @@ struct agent {
 	struct bh_metrics_server *metrics;
 	struct bh_syslog_watch sw;	/* the syslog fd in epfd */
 	int64_t syslog_retry_ms;	/* target did not resolve: next try (0: none due) */
+	struct bh_flowstream *stream;	/* NULL: none (socket path unusable) */
+	struct bh_agent_log log;
+	const char *version;
+	char node[256];			/* in every exported message */
+	/* what was last logged about the outputs (log on change only) */
+	bool syslog_up;
+	uint64_t tls_failures, jsonl_errors, syslog_errors;
 	struct bh_docker_watch *docker;	/* docker: section (docker_watch.h) */
+	struct bh_k8s *k8s;		/* the API watch (its own threads), or NULL */
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
-	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms;
+	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms, last_recount_ms;
 	int64_t flush_due_ms;
 	/* counters (agent_state, metrics) */
 	uint64_t records, bad_records, lost_reported, quarantines, deviations;
@@ -120,11 +136,15 @@ static struct slot_state *slot_state(struct agent *a, __u32 slot, const char *ns
 		bh_detect_forget(a->det, slot);
 	}
 	if (!s) {
+		char sl[16];
+
 		s = calloc(1, sizeof(*s));
 		if (!s)
 			return NULL;
 		memcpy(s->id, id, sizeof(id));
 		a->slots[slot] = s;
+		snprintf(sl, sizeof(sl), "%u", slot);
+		bh_alog(&a->log, BH_LOG_INFO, "workload seen", "workload", id, "slot", sl, NULL);
 	}
 	return s;
 }
@@ -133,8 +153,14 @@ static struct slot_state *slot_state(struct agent *a, __u32 slot, const char *ns
 static void agent_event(struct agent *a, const char *ns, const char *name, const char *kind,
 			const char *sev, const char *detail)
 {
+	char wl[2 * BH_NAME_MAX + 2];
+
 	bh_event_add(a->ctx, ns, name, kind, sev, "%s", detail);
 	bh_export_event(&a->x, ns, name, kind, sev, detail);
+	snprintf(wl, sizeof(wl), "%s%s%s", ns, *ns ? "/" : "", name);
+	bh_alog(&a->log, !strcmp(sev, "alert") || !strcmp(sev, "warning") ? BH_LOG_WARNING
+									: BH_LOG_INFO,
+		kind, "workload", wl, "severity", sev, "detail", detail, NULL);
 }
 
 static void docker_log(void *arg, const char *ns, const char *name, const char *kind,
@@ -216,6 +242,13 @@ static void auto_quarantine(struct agent *a, struct slot_state *s, const struct 
 	if (s) {
 		s->auto_quarantined = true;
 		s->quarantined_ns = done_ns;
+	}
+	{
+		char wl[2 * BH_NAME_MAX + 2];
+
+		snprintf(wl, sizeof(wl), "%s/%s", v->ns, v->name);
+		bh_alog(&a->log, BH_LOG_WARNING, "quarantined", "workload", wl, "rule",
+			bh_detect_rule_name(r->rule), "reason", r->reason, NULL);
 	}
 	/* bh_workload_quarantine recorded the timeline event; tell syslog.
 	 * "updated": the map update syscall returned, which waits for an
@@ -447,6 +480,29 @@ static int handle_record(void *arg, void *data, size_t size)
 	}
 	bh_flowrec_decode(a->fr, &rec, &v);
 	bh_export_flow(&a->x, &v);
+	if (bh_flowstream_active(a->stream)) {
+		json_object *o = bh_export_flow_json(&a->x, &v, false);
+
+		if (o) {
+			size_t n;
+			const char *line = json_object_to_json_string_length(
+				o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+
+			bh_flowstream_send(a->stream, line, n);
+			json_object_put(o);
+		}
+	}
+	if (a->log.level >= BH_LOG_DEBUG) {
+		char wl[2 * BH_NAME_MAX + 2], sp[8], dp[8], pb[8];
+
+		snprintf(wl, sizeof(wl), "%s/%s", v.ns, v.name);
+		snprintf(sp, sizeof(sp), "%d", v.sport);
+		snprintf(dp, sizeof(dp), "%d", v.dport);
+		bh_alog(&a->log, BH_LOG_DEBUG, "flow record", "workload", wl, "event", v.event,
+			"dir", v.dir, "proto", bh_proto_str(v.proto, pb, sizeof(pb)), "src", v.src,
+			"sport", sp, "dst", v.dst, "dport", dp, "verdict", v.verdict_name,
+			"reason", v.reason, NULL);
+	}
 	if (flags < 0) {
 		a->store_errors++;
 		return 0;
@@ -458,7 +514,7 @@ static int handle_record(void *arg, void *data, size_t size)
 		check_released(a, s, &rec, &v);
 	if (flags & BH_AGG_NEW) {
 		if (s)
-			s->flows[f->verdict]++;
+			s->flows[f->dir == BH_DIR_EGRESS][f->verdict]++;
 		if (f->mode == BH_MODE_LEARN)
 			f->user_flags |= F_LEARN;
 	}
@@ -561,6 +617,13 @@ static void ring_check(struct agent *a)
 		return;
 	}
 	{
+		char mid[16];
+
+		snprintf(mid, sizeof(mid), "%u", id);
+		bh_alog(&a->log, BH_LOG_INFO, "flow ring buffer opened", "bpffs",
+			bh_ctx_bpffs(a->ctx), "map_id", mid, NULL);
+	}
+	{
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_RING };
 
 		epoll_ctl(a->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(a->rb), &ev);
@@ -631,6 +694,41 @@ static void save_state(struct agent *a)
 	bh_agent_state_set(a->db, "ring_open", a->rb != NULL);
 }
 
+/* Export trouble, logged when it changes (not once per record). */
+static void log_outputs(struct agent *a)
+{
+	struct bh_syslog_stats ss;
+	char n[24];
+
+	if (a->x.syslog) {
+		bh_syslog_get_stats(a->x.syslog, &ss);
+		if (ss.connected != a->syslog_up)
+			bh_alog(&a->log, ss.connected ? BH_LOG_INFO : BH_LOG_WARNING,
+				ss.connected ? "syslog connected" : "syslog not connected",
+				"target", a->cfg->syslog_target, "queued",
+				(snprintf(n, sizeof(n), "%" PRIu64, ss.queued), n), NULL);
+		a->syslog_up = ss.connected;
+		if (ss.tls_failures != a->tls_failures) {
+			snprintf(n, sizeof(n), "%" PRIu64, ss.tls_failures);
+			bh_alog(&a->log, BH_LOG_ERROR, "syslog TLS handshake failed", "target",
+				a->cfg->syslog_target, "error", bh_syslog_tls_error(a->x.syslog),
+				"failures", n, NULL);
+			a->tls_failures = ss.tls_failures;
+		}
+	}
+	if (a->x.errors != a->jsonl_errors) {
+		snprintf(n, sizeof(n), "%" PRIu64, a->x.errors);
+		bh_alog(&a->log, BH_LOG_ERROR, "jsonl write failed", "file", a->cfg->jsonl,
+			"errors", n, NULL);
+		a->jsonl_errors = a->x.errors;
+	}
+	if (a->x.syslog_errors != a->syslog_errors) {
+		snprintf(n, sizeof(n), "%" PRIu64, a->x.syslog_errors);
+		bh_alog(&a->log, BH_LOG_ERROR, "syslog message not queued", "errors", n, NULL);
+		a->syslog_errors = a->x.syslog_errors;
+	}
+}
+
 static void syslog_poll(struct agent *a)
 {
 	if (a->x.syslog)
@@ -639,14 +737,37 @@ static void syslog_poll(struct agent *a)
 
 #define SYSLOG_RETRY_MS 30000
 
+/* Open the syslog target of the config (TLS when asked); why: the reason
+ * in words when the target itself is refused. */
+static int syslog_open(struct agent *a, char *why, size_t whylen)
+{
+	const struct bh_agent_config *c = a->cfg;
+	struct bh_syslog_tls_opts to = {
+		.ca_file = c->tls_ca[0] ? c->tls_ca : NULL,
+		.cert_file = c->tls_cert[0] ? c->tls_cert : NULL,
+		.key_file = c->tls_key[0] ? c->tls_key : NULL,
+		.server_name = c->tls_server_name[0] ? c->tls_server_name : NULL,
+	};
+	/* CEF and JSON travel as the MSG of an RFC 5424 record */
+	struct bh_syslog_opts so = {
+		.target = c->syslog_target, .queue_max = c->syslog_queue,
+		.format = c->syslog_format == BH_EXPORT_RFC3164 ? BH_SYSLOG_RFC3164
+								: BH_SYSLOG_RFC5424,
+		.hostname = a->node,
+		.tls = c->syslog_tls || !strncmp(c->syslog_target, "tls://", 6) ? &to : NULL,
+		.err = why, .errlen = whylen,
+	};
+
+	why[0] = '\0';
+	return bh_syslog_open(&so, &a->x.syslog);
+}
+
 /* The syslog target did not resolve at start: try again (setup()). */
 static void syslog_retry(struct agent *a, int64_t now)
 {
-	const struct bh_agent_config *c = a->cfg;
-	struct bh_syslog_opts so = { .target = c->syslog_target, .format = c->syslog_format,
-				     .queue_max = c->syslog_queue };
+	char why[512];
 
-	if (bh_syslog_open(&so, &a->x.syslog)) {
+	if (syslog_open(a, why, sizeof(why))) {
 		a->x.syslog = NULL;
 		a->syslog_retry_ms = now + SYSLOG_RETRY_MS;
 		return;
@@ -682,8 +803,16 @@ static void tick(struct agent *a)
 		}
 		check_lost(a);
 		save_state(a);
+		log_outputs(a);
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;	/* capture children */
+	}
+	/* conntrack shares: entries gone since the last recount no longer
+	 * count against their workload (lib/bpf/share.h); a failure only
+	 * leaves the counts high until the next one */
+	if (now - a->last_recount_ms >= 5000) {
+		a->last_recount_ms = now;
+		(void)bh_ct_share_recount(a->ctx);
 	}
 	if (now - a->last_retention_ms >= 10000) {
 		uint64_t deleted;
@@ -727,9 +856,16 @@ static int collect(struct bh_metrics *m, void *arg)
 	int err;
 
 	bh_flowagg_get_stats(a->agg, &as);
+	ma.version = a->version;
 	ma.start_time = (double)a->start_ms / 1000.0;
 	ma.quarantines = a->quarantines;
 	ma.flows_live = as.live;
+	ma.records = a->records;
+	ma.bad_records = a->bad_records;
+	ma.jsonl = a->x.jsonl != NULL;
+	ma.jsonl_errors = a->x.errors;
+	ma.stream_clients = (uint64_t)bh_flowstream_clients(a->stream);
+	ma.stream_lost = bh_flowstream_lost(a->stream);
 	if (a->x.syslog) {
 		bh_syslog_get_stats(a->x.syslog, &ss);
 		ma.syslog = &ss;
@@ -748,14 +884,16 @@ static int collect(struct bh_metrics *m, void *arg)
 		if (!slash)
 			continue;
 		*slash = '\0';
-		for (int v = 0; v < BH_V_MAX; v++)
-			if (s->flows[v])
-				bh_metrics_add_flows(m, ns, slash + 1, (enum bh_verdict)v,
-						     s->flows[v]);
+		for (int d = 0; d < 2; d++)
+			for (int v = 0; v < BH_V_MAX; v++)
+				if (s->flows[d][v])
+					bh_metrics_add_flows(m, ns, slash + 1,
+							     d ? BH_DIR_EGRESS : BH_DIR_INGRESS,
+							     (enum bh_verdict)v, s->flows[d][v]);
 		for (int r = BH_DETECT_DENIED; r < BH_DETECT_RULES; r++) {
 			for (int o = BH_DETECT_QUARANTINE; o < BH_DETECT_OUTCOMES; o++) {
-				struct bh_metric_label l[3] = {
-					{ "workload", s->id },
+				struct bh_metric_label l[4] = {
+					{ "namespace", ns }, { "workload", slash + 1 },
 					{ "rule", bh_detect_rule_name(r) },
 					{ "action", bh_detect_outcome_name(o) },
 				};
@@ -765,7 +903,7 @@ static int collect(struct bh_metrics *m, void *arg)
 				err = bh_metrics_add(m, "bulkhead_detections_total",
 						     BH_METRIC_COUNTER, "decisions of the automatic"
 						     " quarantine rules, by rule and what was done",
-						     l, 3, (double)s->decisions[r][o]);
+						     l, 4, (double)s->decisions[r][o]);
 				if (err)
 					return err;
 			}
@@ -817,6 +955,13 @@ static int fail(struct agent *a, int err, const char *fmt, const char *arg)
 	return err < 0 ? err : -err;
 }
 
+/* The API watch's log lines (its threads serialise the calls). */
+static void k8s_log_line(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "bulkhead agent: %s\n", msg);
+}
+
 static int setup(struct agent *a)
 {
 	const struct bh_agent_config *c = a->cfg;
@@ -862,13 +1007,19 @@ static int setup(struct agent *a)
 		return fail(a, err, "quarantine rules%s: %s", "");
 	a->bl_opts.cidr_prefix_v4 = c->cidr_prefix_v4;
 	a->bl_opts.cidr_prefix_v6 = c->cidr_prefix_v6;
+	if (c->node[0])
+		snprintf(a->node, sizeof(a->node), "%s", c->node);
+	else if (gethostname(a->node, sizeof(a->node) - 1))
+		snprintf(a->node, sizeof(a->node), "unknown");
 	a->x.syslog_flows = c->syslog_flows;
+	a->x.format = c->syslog_format;
+	a->x.enterprise_id = c->enterprise_id;
+	a->x.node = a->node;
+	a->x.version = a->version;
 	if (c->syslog_target[0]) {
-		struct bh_syslog_opts so = { .target = c->syslog_target,
-					     .format = c->syslog_format,
-					     .queue_max = c->syslog_queue };
+		char why[512];
 
-		err = bh_syslog_open(&so, &a->x.syslog);
+		err = syslog_open(a, why, sizeof(why));
 		/* A relay whose name does not resolve (yet: its Service not
 		 * created, DNS not up on a booting node) must not stop the
 		 * agent: flows still go to the store, and the name is tried
@@ -879,6 +1030,10 @@ static int setup(struct agent *a)
 			fprintf(stderr, "bulkhead agent: syslog target '%s' does not resolve;"
 				" running without syslog, retrying every %d s\n",
 				c->syslog_target, SYSLOG_RETRY_MS / 1000);
+		} else if (err && why[0]) {
+			snprintf(a->msg, sizeof(a->msg), "syslog target '%s': %s", c->syslog_target,
+				 why);
+			return -EINVAL;
 		} else if (err) {
 			return fail(a, err, "syslog target '%s': %s", c->syslog_target);
 		}
@@ -922,6 +1077,23 @@ static int setup(struct agent *a)
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_TIMER };
 	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->timerfd, &ev);
 
+	{
+		char path[PATH_MAX];
+		struct bh_flowstream_opts fo = { .path = path };
+
+		snprintf(path, sizeof(path), "%s/%s", bh_ctx_state_dir(a->ctx), BH_FLOWSTREAM_SOCK);
+		err = bh_flowstream_open(&fo, &a->stream);
+		if (err == -EADDRINUSE)
+			return fail(a, err, "another agent serves %s: %s", path);
+		if (err) {
+			/* flows --follow then waits for an agent; nothing else needs it */
+			bh_alog(&a->log, BH_LOG_WARNING, "no flow stream socket", "path", path,
+				"error", strerror(-err), NULL);
+		} else {
+			ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_STREAM };
+			epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_flowstream_fd(a->stream), &ev);
+		}
+	}
 	if (c->metrics_listen[0]) {
 		struct bh_metrics_server_opts mo = { .listen = c->metrics_listen,
 						     .collect = collect, .health = health,
@@ -951,8 +1123,33 @@ static int setup(struct agent *a)
 		ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = TAG_DOCKER };
 		epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_docker_watch_fd(a->docker), &ev);
 	}
+	if (c->k8s) {
+		/* after the signal mask: its threads inherit it */
+		struct bh_k8s_opts ko = { .kubeconfig = c->k8s_kubeconfig, .node = c->k8s_node,
+					  .bpffs = bh_ctx_bpffs(a->ctx),
+					  .state_dir = bh_ctx_state_dir(a->ctx),
+					  .log = k8s_log_line };
+
+		err = bh_k8s_start(&ko, &a->k8s, a->msg, sizeof(a->msg));
+		if (err)
+			return err == -ENOMEM ? err : -EINVAL;
+	}
 	bh_agent_state_set(a->db, "started_ms", now_ms(CLOCK_REALTIME));
 	a->start_ms = now_ms(CLOCK_REALTIME);
+	{
+		char pid[16], eid[16];
+
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		snprintf(eid, sizeof(eid), "%u", c->enterprise_id);
+		bh_alog(&a->log, BH_LOG_INFO, "agent started", "version", a->version, "pid", pid,
+			"node", a->node, "state_dir", bh_ctx_state_dir(a->ctx), "bpffs",
+			bh_ctx_bpffs(a->ctx), "log_level", bh_log_level_name(c->log_level), NULL);
+		bh_alog(&a->log, BH_LOG_INFO, "config", "syslog",
+			c->syslog_target[0] ? c->syslog_target : "off", "syslog_format",
+			bh_export_format_name(c->syslog_format), "enterprise_id", eid, "jsonl",
+			c->jsonl[0] ? c->jsonl : "off", "metrics",
+			c->metrics_listen[0] ? c->metrics_listen : "off", NULL);
+	}
 	return 0;
 }
 
@@ -960,6 +1157,7 @@ static void teardown(struct agent *a)
 {
 	sigset_t mask;
 
+	bh_k8s_stop(a->k8s);
 	if (a->agg && a->fs)
 		flush(a);	/* a clean stop loses nothing */
 	if (a->db && a->agg)
@@ -973,6 +1171,7 @@ static void teardown(struct agent *a)
 	bh_docker_watch_close(a->docker);
 	bh_jsonl_close(a->x.jsonl);
 	bh_metrics_server_close(a->metrics);
+	bh_flowstream_close(a->stream);
 	ring_close(a);
 	for (int i = 0; i < BH_MAX_WORKLOADS; i++) {
 		if (a->slots[i]) {
@@ -998,7 +1197,8 @@ static void teardown(struct agent *a)
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 }
 
-int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *msg, size_t len)
+int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg,
+		 const struct bh_agent_hooks *hooks, char *msg, size_t len)
 {
 	struct agent *a = calloc(1, sizeof(*a));
 	int err;
@@ -1009,6 +1209,10 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *ms
 	a->cfg = cfg;
 	a->epfd = a->sigfd = a->timerfd = a->flows_fd = a->counters_fd = -1;
 	a->sw.fd = -1;
+	a->version = hooks && hooks->version ? hooks->version : "unknown";
+	a->log = (struct bh_agent_log){ .level = cfg->log_level,
+					.write = hooks ? hooks->log : NULL,
+					.arg = hooks ? hooks->log_arg : NULL };
 	err = setup(a);
 	if (!err) {
 		ring_check(a);
@@ -1040,6 +1244,9 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *ms
 			case TAG_METRICS:
 				bh_metrics_handle(a->metrics);
 				break;
+			case TAG_STREAM:
+				bh_flowstream_handle(a->stream);
+				break;
 			case TAG_DOCKER:
 				bh_docker_watch_handle(a->docker);
 				break;
@@ -1048,6 +1255,19 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg, char *ms
 			}
 		}
 		syslog_poll(a);
+	}
+	{
+		char r[24], w[24];
+
+		snprintf(r, sizeof(r), "%" PRIu64, a->records);
+		snprintf(w, sizeof(w), "%" PRIu64, a->flows_written);
+		/* a failure at start is the command's one message (stderr);
+		 * one that ends a running agent is logged as well */
+		if (err && a->start_ms)
+			bh_alog(&a->log, BH_LOG_ERROR, "agent failed", "error", a->msg, NULL);
+		else if (!err)
+			bh_alog(&a->log, BH_LOG_INFO, "agent stopped", "records", r,
+				"flows_written", w, NULL);
 	}
 	teardown(a);
 	snprintf(msg, len, "%s", a->msg);

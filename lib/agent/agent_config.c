@@ -24,8 +24,10 @@ struct cfg_parser {
 void bh_agent_config_defaults(struct bh_agent_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->syslog_format = BH_SYSLOG_RFC5424;
+	c->syslog_format = BH_EXPORT_RFC5424;
 	c->syslog_flows = true;
+	c->enterprise_id = BH_DEFAULT_ENTERPRISE_ID;
+	c->log_level = BH_LOG_INFO;
 	c->max_flows = 1000000;
 	c->max_age_ms = 7ULL * 24 * 3600 * 1000;
 	c->flush_ms = 200;
@@ -147,15 +149,22 @@ int bh_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-int bh_syslog_format_parse(const char *s, enum bh_syslog_format *out)
+int bh_syslog_format_parse(const char *s, enum bh_export_format *out)
 {
-	if (!strcasecmp(s, "rfc5424"))
-		*out = BH_SYSLOG_RFC5424;
-	else if (!strcasecmp(s, "rfc3164"))
-		*out = BH_SYSLOG_RFC3164;
-	else
-		return -EINVAL;
-	return 0;
+	return bh_export_format_parse(s, out);
+}
+
+int bh_log_level_parse(const char *s, enum bh_log_level *out)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug", NULL };
+
+	for (int i = 0; names[i]; i++) {
+		if (!strcasecmp(s, names[i])) {
+			*out = (enum bh_log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static const char *scalar(const yaml_node_t *n)
@@ -263,6 +272,33 @@ static int unknown(struct cfg_parser *p, yaml_node_t *v, const char *field)
 	return cfg_fail(p, v, field, "unknown key");
 }
 
+static int tls_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
+{
+	struct bh_agent_config *c = p->c;
+
+	if (!strcmp(key, "ca"))
+		return get_str(p, v, f, c->tls_ca, sizeof(c->tls_ca));
+	if (!strcmp(key, "cert"))
+		return get_str(p, v, f, c->tls_cert, sizeof(c->tls_cert));
+	if (!strcmp(key, "key"))
+		return get_str(p, v, f, c->tls_key, sizeof(c->tls_key));
+	if (!strcmp(key, "server_name"))
+		return get_str(p, v, f, c->tls_server_name, sizeof(c->tls_server_name));
+	return unknown(p, v, f);
+}
+
+static int log_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
+{
+	if (!strcmp(key, "level")) {
+		const char *s = scalar(v);
+
+		if (!s || bh_log_level_parse(s, &p->c->log_level))
+			return cfg_fail(p, v, f, "expected error, warning, info or debug");
+		return 0;
+	}
+	return unknown(p, v, f);
+}
+
 static int syslog_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
 {
 	struct bh_agent_config *c = p->c;
@@ -273,13 +309,21 @@ static int syslog_key(struct cfg_parser *p, const char *key, yaml_node_t *v, con
 		const char *s = scalar(v);
 
 		if (!s || bh_syslog_format_parse(s, &c->syslog_format))
-			return cfg_fail(p, v, f, "expected rfc5424 or rfc3164");
+			return cfg_fail(p, v, f, "expected rfc5424, rfc3164, cef or json");
 		return 0;
 	}
 	if (!strcmp(key, "queue"))
 		return get_u32(p, v, f, 1, 1u << 24, &c->syslog_queue);
 	if (!strcmp(key, "flows"))
 		return get_bool(p, v, f, &c->syslog_flows);
+	if (!strcmp(key, "enterprise_id"))
+		/* an IANA Private Enterprise Number (RFC 5424 §7.2.2) */
+		return get_u32(p, v, f, 1, 0x7fffffff, &c->enterprise_id);
+	if (!strcmp(key, "tls")) {
+		/* tls: {} is the system trust store, no client certificate */
+		c->syslog_tls = true;
+		return each_key(p, v, f, tls_key);
+	}
 	return unknown(p, v, f);
 }
 
@@ -546,6 +590,15 @@ static int docker_key(struct cfg_parser *p, const char *key, yaml_node_t *v, con
 	return unknown(p, v, f);
 }
 
+static int k8s_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
+{
+	if (!strcmp(key, "kubeconfig"))
+		return get_str(p, v, f, p->c->k8s_kubeconfig, sizeof(p->c->k8s_kubeconfig));
+	if (!strcmp(key, "node"))
+		return get_str(p, v, f, p->c->k8s_node, sizeof(p->c->k8s_node));
+	return unknown(p, v, f);
+}
+
 static int top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const char *f)
 {
 	if (!strcmp(key, "syslog")) {
@@ -570,9 +623,20 @@ static int top_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const 
 		return each_key(p, v, f, deviations_key);
 	if (!strcmp(key, "metrics"))
 		return each_key(p, v, f, metrics_key);
+	if (!strcmp(key, "node"))
+		return get_str(p, v, f, p->c->node, sizeof(p->c->node));
+	if (!strcmp(key, "log"))
+		return each_key(p, v, f, log_key);
 	if (!strcmp(key, "docker")) {
 		p->c->docker = true;
 		return each_key(p, v, f, docker_key);
+	}
+	if (!strcmp(key, "kubernetes")) {
+		p->c->k8s = true;
+		/* "kubernetes:" alone (null) or {}: in-cluster, default node */
+		if (v->type == YAML_SCALAR_NODE && !v->data.scalar.length)
+			return 0;
+		return each_key(p, v, f, k8s_key);
 	}
 	return unknown(p, v, f);
 }

@@ -15,14 +15,26 @@
 
 #include "bulkhead.h"
 #include "detect.h"
+#include "export.h"
 #include "syslog.h"
 
+/* The agent's own log lines on stderr (lib/agentlog.h). */
+enum bh_log_level { BH_LOG_ERROR = 0, BH_LOG_WARNING, BH_LOG_INFO, BH_LOG_DEBUG };
+
 struct bh_agent_config {
-	/* syslog: {target, format, queue, flows} */
+	/* syslog: {target, format, queue, flows, enterprise_id, tls} */
 	char syslog_target[256];		/* "" = no syslog */
-	enum bh_syslog_format syslog_format;
+	enum bh_export_format syslog_format;	/* rfc5424 | rfc3164 | cef | json */
 	uint32_t syslog_queue;			/* 0 = library default */
 	bool syslog_flows;			/* send every flow record (default) */
+	uint32_t enterprise_id;			/* the SD-IDs' @NUMBER */
+	bool syslog_tls;			/* syslog.tls present */
+	char tls_ca[PATH_MAX], tls_cert[PATH_MAX], tls_key[PATH_MAX];	/* "" = none */
+	char tls_server_name[256];		/* "" = the target's host */
+	/* node: NAME in every exported message; "" = the host name */
+	char node[256];
+	/* log: {level} */
+	enum bh_log_level log_level;
 	/* jsonl: PATH */
 	char jsonl[PATH_MAX];			/* "" = none */
 	/* retention: {max_flows, max_age} */
@@ -51,6 +63,10 @@ struct bh_agent_config {
 	char docker_socket[108];		/* sun_path */
 	char docker_namespace[BH_NAME_MAX + 1];
 	enum bh_mode docker_mode;
+	/* kubernetes: {kubeconfig, node}; present (even empty): watch the API */
+	bool k8s;
+	char k8s_kubeconfig[PATH_MAX];		/* "" = in-cluster service account */
+	char k8s_node[254];			/* "" = $NODE_NAME, then the hostname */
 };
 
 struct bh_agent_config_error {
@@ -77,7 +93,9 @@ const char *bh_agent_config_error_format(const struct bh_agent_config_error *e,
  * (a bare number is seconds); "10485760", "10MiB", "64k". */
 int bh_parse_duration_ms(const char *s, uint64_t *ms);
 int bh_parse_size(const char *s, uint64_t *bytes);
-/* "rfc5424" | "rfc3164" */
-int bh_syslog_format_parse(const char *s, enum bh_syslog_format *out);
+/* "rfc5424" | "rfc3164" | "cef" | "json" */
+int bh_syslog_format_parse(const char *s, enum bh_export_format *out);
+/* "error" | "warning" | "info" | "debug" */
+int bh_log_level_parse(const char *s, enum bh_log_level *out);
 
 #endif /* BULKHEAD_AGENT_CONFIG_H */

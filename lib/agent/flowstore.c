@@ -266,12 +266,14 @@ static bool table_exists(sqlite3 *db)
 int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 			 int (*fn)(const struct bh_flow_row *r, void *arg), void *arg)
 {
-	/* newest `limit` rows, shown oldest first; the marks of detection
-	 * decisions (lib/agent/detect_marks.h) name a flow by workload and tuple */
-	static const char sql[] =
-		"SELECT * FROM (SELECT id, " COLS ", %s FROM flows WHERE id > ?1 AND last_ms >= ?2"
-		" AND (?3 IS NULL OR (ns = ?3 AND name = ?4)) ORDER BY id DESC LIMIT ?5)"
-		" ORDER BY id";
+	/* newest `limit` rows, shown oldest first (or newest first); the marks
+	 * of detection decisions (lib/agent/detect_marks.h) name a flow by
+	 * workload and tuple */
+#define FLOWS_WHERE \
+	"FROM flows WHERE id > ?1 AND last_ms >= ?2 AND (?3 IS NULL OR ns = ?3)" \
+	" AND (?4 IS NULL OR name = ?4) AND (?6 = 0 OR first_ms <= ?6) ORDER BY id DESC LIMIT ?5"
+	static const char sql[] = "SELECT * FROM (SELECT id, " COLS ", %s " FLOWS_WHERE ") ORDER BY id";
+	static const char sql_desc[] = "SELECT id, " COLS ", %s " FLOWS_WHERE;
 	static const char marks[] =
 		"(SELECT group_concat(mark, ',') FROM flow_marks m WHERE m.ns = flows.ns AND"
 		" m.name = flows.name AND m.src = flows.src AND m.sport = flows.sport AND"
@@ -283,7 +285,8 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 
 	if (!table_exists(db))
 		return 0;
-	snprintf(query, sizeof(query), sql, bh_detect_marks_present(db) ? marks : "''");
+	snprintf(query, sizeof(query), q->newest_first ? sql_desc : sql,
+		 bh_detect_marks_present(db) ? marks : "''");
 	if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK)
 		return bh_sql_errno(sqlite3_errcode(db));
 	r = calloc(1, sizeof(*r));
@@ -293,11 +296,12 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 	}
 	sqlite3_bind_int64(st, 1, q->after_id);
 	sqlite3_bind_int64(st, 2, q->since_ms);
-	if (q->ns) {
+	if (q->ns)
 		sqlite3_bind_text(st, 3, q->ns, -1, SQLITE_STATIC);
+	if (q->name)
 		sqlite3_bind_text(st, 4, q->name, -1, SQLITE_STATIC);
-	}
 	sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : -1);
+	sqlite3_bind_int64(st, 6, q->until_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r->id = sqlite3_column_int64(st, 0);
 		bh_sql_text(st, 1, r->ns, sizeof(r->ns));

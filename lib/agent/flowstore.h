@@ -70,13 +70,16 @@ struct bh_flow_row {
 };
 
 struct bh_flow_query {
-	const char *ns, *name;	/* NULL: all workloads */
+	const char *ns, *name;	/* NULL: any namespace / any name */
 	int64_t after_id;	/* rows with id > after_id */
 	int64_t since_ms;	/* rows with last_ms >= since_ms (0: all) */
+	int64_t until_ms;	/* rows with first_ms <= until_ms (0: all) */
 	int64_t limit;		/* 0: no limit; else the newest `limit` rows */
+	bool newest_first;	/* rows in descending id order */
 };
 
-/* Rows in id order. fn returning non-zero stops (and is returned). */
+/* Rows in id order (newest_first: descending). fn returning non-zero
+ * stops (and is returned). */
 int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 			 int (*fn)(const struct bh_flow_row *r, void *arg), void *arg);
 

@@ -71,44 +71,64 @@ int bh_metrics_render(const struct bh_metrics *m, char **buf, size_t *len);
 size_t bh_metrics_count(const struct bh_metrics *m);
 
 /* --------------------------------------------------------- collectors
- * Metric names are listed with types and labels in docs/operations.md.
- * The workload label is "NS/NAME".
+ * Metric names, types and labels are listed in docs/operations.md. A
+ * workload is two labels, namespace and workload (its name), so series
+ * join with kube-state-metrics' namespace/pod.
  */
 
 /* Kernel side, from the pinned maps and the workload registry:
- *   bulkhead_verdict_packets_total{workload,reason}   counter
- *   bulkhead_verdict_bytes_total{workload,reason}     counter
- *   bulkhead_quarantined{workload}                    gauge 0|1
- *   bulkhead_workloads                                gauge
- *   bulkhead_records_total                            counter
- *   bulkhead_records_lost_total                       counter
- *   bulkhead_conntrack_full_total                     counter
- *   bulkhead_no_workload_packets_total                counter
+ *   bulkhead_verdict_packets_total{namespace,workload,reason}     counter
+ *   bulkhead_verdict_bytes_total{namespace,workload,reason}       counter
+ *   bulkhead_quarantined{namespace,workload}                      gauge 0|1
+ *   bulkhead_workloads                                            gauge
+ *   bulkhead_flow_records_total                                   counter
+ *   bulkhead_flow_records_lost_total                              counter
+ *   bulkhead_conntrack_entries                                    gauge
+ *   bulkhead_conntrack_capacity_entries                           gauge
+ *   bulkhead_conntrack_insert_failures_total                      counter
+ *   bulkhead_no_workload_packets_total                            counter
+ *   bulkhead_policies                                             gauge
+ *   bulkhead_policy_syncs_total{result}                           counter
+ *   bulkhead_policy_sync_last_timestamp_seconds                   gauge
+ *   bulkhead_policy_sync_last_duration_seconds                    gauge
+ *   bulkhead_cni_operations_total{command,result}                 counter
  * Per (workload, reason) series appear once their counter is non-zero. */
 int bh_metrics_collect_kernel(struct bh_ctx *ctx, struct bh_metrics *m);
 
 /* Agent side: what only the agent process knows. */
 struct bh_metrics_agent {
+	const char *version;			/* bulkhead_build_info */
 	double start_time;			/* seconds since the epoch */
 	uint64_t quarantines;			/* decided by this agent since start */
 	uint64_t flows_live;			/* flows aggregated in memory now */
+	uint64_t records, bad_records;		/* flow records consumed, malformed */
+	bool jsonl;				/* a JSON-lines file is written */
+	uint64_t jsonl_errors;
+	uint64_t stream_clients, stream_lost;	/* flows --follow */
 	const struct bh_syslog_stats *syslog;	/* NULL: no syslog output */
 };
-/*   bulkhead_agent_up                      gauge 1
- *   bulkhead_agent_start_time_seconds      gauge
- *   bulkhead_quarantines_total             counter
- *   bulkhead_flows_live                    gauge
- *   bulkhead_syslog_queue                  gauge      (when syslog set)
- *   bulkhead_syslog_sent_total             counter    (when syslog set)
- *   bulkhead_syslog_dropped_total          counter    (when syslog set)
- *   bulkhead_syslog_reconnects_total       counter    (when syslog set)
- *   bulkhead_syslog_connected              gauge 0|1  (when syslog set) */
+/*   bulkhead_build_info{version,libbpf,kernel}               gauge 1
+ *   bulkhead_agent_start_time_seconds                        gauge
+ *   bulkhead_quarantines_total                               counter
+ *   bulkhead_agent_flows_live                                gauge
+ *   bulkhead_agent_records_total                             counter
+ *   bulkhead_agent_bad_records_total                         counter
+ *   bulkhead_flow_stream_clients                             gauge
+ *   bulkhead_flow_stream_lost_records_total                  counter
+ *   bulkhead_jsonl_write_errors_total                        counter   (jsonl set)
+ *   bulkhead_syslog_queue_messages                           gauge     (syslog set)
+ *   bulkhead_syslog_messages_sent_total                      counter   (syslog set)
+ *   bulkhead_syslog_messages_dropped_total                   counter   (syslog set)
+ *   bulkhead_syslog_reconnects_total                         counter   (syslog set)
+ *   bulkhead_syslog_connected                                gauge 0|1 (syslog set)
+ *   bulkhead_syslog_tls_failures_total                       counter   (syslog set) */
 int bh_metrics_collect_agent(struct bh_metrics *m, const struct bh_metrics_agent *a);
 
-/* bulkhead_flows_total{workload,verdict}: flows the agent has seen start,
- * per workload and verdict (bh_verdict_name), counted by the agent. */
+/* bulkhead_flows_total{namespace,workload,direction,verdict}: flows the
+ * agent has seen start, per workload, direction (ingress|egress, seen
+ * from the workload) and verdict (bh_verdict_name). */
 int bh_metrics_add_flows(struct bh_metrics *m, const char *ns, const char *name,
-			 enum bh_verdict verdict, uint64_t count);
+			 enum bh_dir dir, enum bh_verdict verdict, uint64_t count);
 
 /* ------------------------------------------------------------- server */
 struct bh_metrics_server;

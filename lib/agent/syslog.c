@@ -67,7 +67,21 @@ int bh_syslog_open(const struct bh_syslog_opts *opts, struct bh_syslog **out)
 	s->fmt.now_arg = opts->now_arg;
 
 	err = bh_tr_init(&s->tr, opts->target, opts->reconnect_min_ms, opts->reconnect_max_ms);
+	if (!err && s->tr.kind == BH_TR_TLS) {
+		static const struct bh_syslog_tls_opts none;
+		char msg[256] = "";
+
+		err = bh_tls_new(opts->tls ? opts->tls : &none, s->tr.host, &s->tr.tls, msg,
+				 sizeof(msg));
+		if (err && opts->err)
+			snprintf(opts->err, opts->errlen, "%s", msg);
+	} else if (!err && opts->tls) {
+		err = -EINVAL;
+		if (opts->err)
+			snprintf(opts->err, opts->errlen, "TLS settings need a tls:// target");
+	}
 	if (err) {
+		bh_tr_fini(&s->tr);
 		free(s);
 		return err;
 	}
@@ -278,13 +292,43 @@ static int write_dgram(struct bh_syslog *s, uint64_t now)
 	return written;
 }
 
+/* One record per TLS record: after EAGAIN GnuTLS wants the very same
+ * buffer again, which is the head record (never dropped while in flight:
+ * head_off marks it). */
+static int write_tls(struct bh_syslog *s, uint64_t now)
+{
+	int written = 0;
+
+	while (s->count > 0) {
+		struct bh_rec *r = s->ring[s->head];
+		ssize_t n = bh_tls_send(s->tr.tls, r->data, r->len);
+
+		if (n == -EAGAIN) {
+			s->head_off = 1;
+			s->tr.tls_send_pending = true;
+			break;
+		}
+		s->tr.tls_send_pending = false;
+		if (n < 0) {
+			drop_partial_head(s);
+			bh_tr_lost(&s->tr, now);
+			break;
+		}
+		s->tr.delivered = true;
+		pop_head(s);
+		s->sent++;
+		written++;
+	}
+	return written;
+}
+
 int bh_syslog_pump(struct bh_syslog *s)
 {
 	uint64_t now, conn;
 
 	if (!s)
 		return -EINVAL;
-	if (s->count == 0 && s->tr.state != BH_TR_CONNECTING)
+	if (s->count == 0 && s->tr.state != BH_TR_CONNECTING && s->tr.state != BH_TR_HANDSHAKE)
 		return 0;
 	now = bh_tr_now_ns();
 	conn = s->tr.reconnects;
@@ -295,6 +339,8 @@ int bh_syslog_pump(struct bh_syslog *s)
 		drop_partial_head(s);
 	if (s->tr.state != BH_TR_UP)
 		return 0;
+	if (s->tr.kind == BH_TR_TLS)
+		return write_tls(s, now);
 	return bh_tr_is_stream(&s->tr) ? write_stream(s, now) : write_dgram(s, now);
 }
 
@@ -309,7 +355,19 @@ bool bh_syslog_want_write(const struct bh_syslog *s)
 		return false;
 	if (s->tr.state == BH_TR_CONNECTING)
 		return true;
+	if (s->tr.state == BH_TR_HANDSHAKE)
+		return !s->tr.tls_want_read;
 	return s->tr.state == BH_TR_UP && s->count > 0;
+}
+
+bool bh_syslog_want_read(const struct bh_syslog *s)
+{
+	return s && s->tr.state == BH_TR_HANDSHAKE && s->tr.tls_want_read;
+}
+
+const char *bh_syslog_tls_error(const struct bh_syslog *s)
+{
+	return s ? bh_tls_error(s->tr.tls) : "";
 }
 
 static int ms_until(uint64_t at, uint64_t now)
@@ -328,7 +386,7 @@ int bh_syslog_timeout_ms(const struct bh_syslog *s)
 		return -1;
 	if (s->tr.state == BH_TR_DOWN && s->count > 0)
 		return ms_until(s->tr.retry_at_ns, bh_tr_now_ns());
-	if (s->tr.state == BH_TR_CONNECTING)
+	if (s->tr.state == BH_TR_CONNECTING || s->tr.state == BH_TR_HANDSHAKE)
 		return ms_until(s->tr.connect_deadline_ns, bh_tr_now_ns());
 	return -1;
 }
@@ -343,4 +401,5 @@ void bh_syslog_get_stats(const struct bh_syslog *s, struct bh_syslog_stats *st)
 	st->queued = s->count;
 	st->reconnects = s->tr.reconnects;
 	st->connected = s->tr.state == BH_TR_UP;
+	st->tls_failures = s->tr.tls_failures;
 }

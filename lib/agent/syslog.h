@@ -20,6 +20,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "syslog_tls.h"
+
+/* The record's header and structured data. CEF and JSON messages (the
+ * agent's syslog.format cef|json) travel as the MSG of an RFC 5424 record
+ * without structured data: lib/agent/export.c builds them. */
 enum bh_syslog_format { BH_SYSLOG_RFC5424 = 0, BH_SYSLOG_RFC3164 = 1 };
 
 /* Severities as in RFC 5424. */
@@ -29,7 +34,8 @@ enum bh_syslog_sev {
 };
 
 struct bh_syslog_opts {
-	const char *target;		/* unix:PATH | udp://HOST:PORT | tcp://HOST:PORT */
+	/* unix:PATH | udp://HOST:PORT | tcp://HOST:PORT | tls://HOST:PORT */
+	const char *target;
 	enum bh_syslog_format format;
 	size_t queue_max;		/* messages; 0 = 65536 */
 	int facility;			/* 0 = LOG_DAEMON (3) */
@@ -45,6 +51,13 @@ struct bh_syslog_opts {
 	 * as past queue_max, the oldest record is dropped and counted: the
 	 * queue's memory stays bounded whatever the record sizes. */
 	size_t queue_max_bytes;
+	/* tls:// (RFC 5425): CA, client certificate, server name. NULL:
+	 * the system trust store, no client certificate, the target's host.
+	 * Given with another scheme: -EINVAL. */
+	const struct bh_syslog_tls_opts *tls;
+	/* Optional: why bh_syslog_open failed (a TLS file, ...). */
+	char *err;
+	size_t errlen;
 };
 
 /* Limits (docs/syslog.md): a record (without TCP framing) is at most
@@ -70,6 +83,7 @@ struct bh_syslog_stats {
 	uint64_t queued;		/* now in the queue */
 	uint64_t reconnects;
 	bool connected;
+	uint64_t tls_failures;		/* TLS handshakes refused or failed */
 };
 
 struct bh_syslog;
@@ -90,6 +104,10 @@ int bh_syslog_pump(struct bh_syslog *s);
 /* fd to poll for EPOLLOUT while the queue is non-empty, or -1. */
 int bh_syslog_fd(const struct bh_syslog *s);
 bool bh_syslog_want_write(const struct bh_syslog *s);
+/* A TLS handshake waits for the collector: poll the fd for EPOLLIN. */
+bool bh_syslog_want_read(const struct bh_syslog *s);
+/* Why the last TLS handshake or send failed ("" if none, or not TLS). */
+const char *bh_syslog_tls_error(const struct bh_syslog *s);
 void bh_syslog_get_stats(const struct bh_syslog *s, struct bh_syslog_stats *st);
 
 /* Exposed for unit tests: format one record into buf (no framing).

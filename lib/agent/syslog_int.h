@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "syslog.h"
+#include "syslog_tls.h"
 
 /* ------------------------------------------------------------ format */
 struct bh_syslog_fmt {
@@ -36,8 +37,9 @@ int bh_syslog_fmt_record(const struct bh_syslog_fmt *f, enum bh_syslog_sev sev,
 bool bh_syslog_sd_name_valid(const char *name);
 
 /* --------------------------------------------------------- transport */
-enum bh_tr_kind { BH_TR_UNIX, BH_TR_UDP, BH_TR_TCP };
-enum bh_tr_state { BH_TR_DOWN, BH_TR_CONNECTING, BH_TR_UP };
+enum bh_tr_kind { BH_TR_UNIX, BH_TR_UDP, BH_TR_TCP, BH_TR_TLS };
+/* TLS: DOWN -> CONNECTING (TCP) -> HANDSHAKE -> UP */
+enum bh_tr_state { BH_TR_DOWN, BH_TR_CONNECTING, BH_TR_UP, BH_TR_HANDSHAKE };
 
 #define BH_TR_MAX_ADDRS 8
 
@@ -55,6 +57,12 @@ struct bh_syslog_tr {
 	bool ever_up;
 	bool delivered;			/* this connection wrote something */
 	uint64_t reconnects;
+	/* tls:// only (syslog_tls.h) */
+	struct bh_tls *tls;
+	char host[256];			/* the target's host: default server name */
+	bool tls_want_read;		/* HANDSHAKE: waiting for the collector */
+	bool tls_send_pending;		/* a record send returned EAGAIN */
+	uint64_t tls_failures;		/* handshakes refused or failed */
 };
 
 uint64_t bh_tr_now_ns(void);
@@ -70,7 +78,7 @@ void bh_tr_step(struct bh_syslog_tr *t, uint64_t now);
 void bh_tr_lost(struct bh_syslog_tr *t, uint64_t now);
 static inline bool bh_tr_is_stream(const struct bh_syslog_tr *t)
 {
-	return t->kind == BH_TR_TCP;
+	return t->kind == BH_TR_TCP || t->kind == BH_TR_TLS;
 }
 
 #endif /* BULKHEAD_SYSLOG_INT_H */

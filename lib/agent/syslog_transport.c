@@ -97,6 +97,7 @@ static int init_inet(struct bh_syslog_tr *t, const char *hostport, int socktype)
 	err = split_hostport(hostport, host, sizeof(host), port, sizeof(port));
 	if (err)
 		return err;
+	snprintf(t->host, sizeof(t->host), "%s", host);
 	err = getaddrinfo(host, port, &hints, &res);
 	if (err)
 		return err == EAI_MEMORY ? -ENOMEM : err == EAI_AGAIN ? -EAGAIN : -ENXIO;
@@ -111,6 +112,15 @@ static int init_inet(struct bh_syslog_tr *t, const char *hostport, int socktype)
 		return -ENXIO;
 	t->kind = socktype == SOCK_STREAM ? BH_TR_TCP : BH_TR_UDP;
 	return 0;
+}
+
+static int init_tls(struct bh_syslog_tr *t, const char *hostport)
+{
+	int err = init_inet(t, hostport, SOCK_STREAM);
+
+	if (!err)
+		t->kind = BH_TR_TLS;
+	return err;
 }
 
 int bh_tr_init(struct bh_syslog_tr *t, const char *target,
@@ -132,11 +142,15 @@ int bh_tr_init(struct bh_syslog_tr *t, const char *target,
 		return init_inet(t, target + 6, SOCK_DGRAM);
 	if (!strncmp(target, "tcp://", 6))
 		return init_inet(t, target + 6, SOCK_STREAM);
+	if (!strncmp(target, "tls://", 6))
+		return init_tls(t, target + 6);
 	return -EINVAL;
 }
 
 static void close_fd(struct bh_syslog_tr *t)
 {
+	bh_tls_end(t->tls);
+	t->tls_send_pending = false;
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
@@ -146,6 +160,8 @@ static void close_fd(struct bh_syslog_tr *t)
 void bh_tr_fini(struct bh_syslog_tr *t)
 {
 	close_fd(t);
+	bh_tls_free(t->tls);
+	t->tls = NULL;
 }
 
 /* An attempt failed: try the next address after the current backoff. */
@@ -159,6 +175,17 @@ static void attempt_failed(struct bh_syslog_tr *t, uint64_t now)
 
 static void now_up(struct bh_syslog_tr *t)
 {
+	if (t->kind == BH_TR_TLS && t->state != BH_TR_HANDSHAKE) {
+		/* TCP is up: the handshake comes first (bh_tr_step) */
+		if (bh_tls_start(t->tls, t->fd)) {
+			t->tls_failures++;
+			t->state = BH_TR_DOWN;	/* attempt_failed by the caller */
+			return;
+		}
+		t->state = BH_TR_HANDSHAKE;
+		t->tls_want_read = false;
+		return;
+	}
 	t->state = BH_TR_UP;
 	if (t->ever_up)
 		t->reconnects++;
@@ -183,7 +210,7 @@ void bh_tr_lost(struct bh_syslog_tr *t, uint64_t now)
 static void start_connect(struct bh_syslog_tr *t, uint64_t now)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&t->addrs[t->next_addr];
-	int type = t->kind == BH_TR_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int type = bh_tr_is_stream(t) ? SOCK_STREAM : SOCK_DGRAM;
 
 	t->fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->fd < 0) {
@@ -192,9 +219,13 @@ static void start_connect(struct bh_syslog_tr *t, uint64_t now)
 	}
 	if (connect(t->fd, sa, t->addrlens[t->next_addr]) == 0) {
 		now_up(t);
+		if (t->state == BH_TR_DOWN)
+			attempt_failed(t, now);
+		else if (t->state == BH_TR_HANDSHAKE)
+			t->connect_deadline_ns = now + (t->max_ms < 1000 ? 1000 : t->max_ms) * NS_PER_MS;
 		return;
 	}
-	if (errno == EINPROGRESS && t->kind == BH_TR_TCP) {
+	if (errno == EINPROGRESS && bh_tr_is_stream(t)) {
 		uint64_t limit = t->max_ms < 1000 ? 1000 : t->max_ms;
 
 		t->state = BH_TR_CONNECTING;
@@ -220,6 +251,25 @@ static void finish_connect(struct bh_syslog_tr *t, uint64_t now)
 		return;
 	}
 	now_up(t);
+	if (t->state == BH_TR_DOWN)
+		attempt_failed(t, now);
+}
+
+/* The TLS handshake, within the connect deadline. A refused certificate
+ * (or any failure) closes the socket and is counted; the next attempt
+ * comes after the backoff, as for a refused connect. */
+static void step_handshake(struct bh_syslog_tr *t, uint64_t now)
+{
+	int r = bh_tls_handshake(t->tls, &t->tls_want_read);
+
+	if (r > 0) {
+		now_up(t);
+		return;
+	}
+	if (r < 0 || now >= t->connect_deadline_ns) {
+		t->tls_failures++;
+		attempt_failed(t, now);
+	}
 }
 
 /* A syslog collector never talks back on the TCP channel: readable means
@@ -237,6 +287,13 @@ static void check_peer(struct bh_syslog_tr *t, uint64_t now)
 		bh_tr_lost(t, now);
 		return;
 	}
+	if (t->kind == BH_TR_TLS) {
+		/* TLS 1.3 collectors send session tickets after the
+		 * handshake: read them through the session, never raw */
+		if (!t->tls_send_pending && bh_tls_check_peer(t->tls))
+			bh_tr_lost(t, now);
+		return;
+	}
 	for (i = 0; i < 8; i++) {
 		ssize_t n = recv(t->fd, junk, sizeof(junk), MSG_DONTWAIT);
 
@@ -251,10 +308,12 @@ static void check_peer(struct bh_syslog_tr *t, uint64_t now)
 
 void bh_tr_step(struct bh_syslog_tr *t, uint64_t now)
 {
-	if (t->state == BH_TR_UP && t->kind == BH_TR_TCP)
+	if (t->state == BH_TR_UP && bh_tr_is_stream(t))
 		check_peer(t, now);
 	if (t->state == BH_TR_DOWN && now >= t->retry_at_ns)
 		start_connect(t, now);
 	if (t->state == BH_TR_CONNECTING)
 		finish_connect(t, now);
+	if (t->state == BH_TR_HANDSHAKE)
+		step_handshake(t, now);
 }

@@ -14,10 +14,12 @@ int bh_syslog_watch_pump(struct bh_syslog_watch *w, struct bh_syslog *s)
 {
 	int ret = bh_syslog_pump(s);
 	int fd = bh_syslog_fd(s);
-	bool want = fd >= 0 && bh_syslog_want_write(s);
+	bool rd = fd >= 0 && bh_syslog_want_read(s);
+	bool want = fd >= 0 && (bh_syslog_want_write(s) || rd);
 
 	if (want) {
-		struct epoll_event ev = { .events = EPOLLOUT, .data.u64 = w->data };
+		/* EPOLLIN only while a TLS handshake waits for the collector */
+		struct epoll_event ev = { .events = rd ? EPOLLIN : EPOLLOUT, .data.u64 = w->data };
 
 		/* MOD even when fd == w->fd: it may be a new socket under the
 		 * old number, which is in no epoll set yet (ENOENT). */

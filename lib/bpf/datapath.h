@@ -13,6 +13,8 @@
 #include "verdict.h"
 #include "parse.h"
 #include "spoof.h"
+#include "l2.h"
+#include "share.h"
 #include "policy.h"
 #include "ct.h"
 #include "fcache.h"
@@ -27,11 +29,25 @@ static __always_inline int bh_drop_flow(struct bh_meta *m, const struct bh_pkt *
 	return bh_exit(m);
 }
 
-/* A new flow that passes: conntrack entry, then its BH_E_NEW record. */
+/* A new flow that passes: conntrack entry (within the workload's share,
+ * else the flow is dropped: share.h), then its BH_E_NEW record. A packet
+ * that starts no flow (bh_ct_starts_flow: a TCP packet without a lone
+ * SYN, ICMP other than a query request) creates no entry, so it needs no
+ * share: it passes alone, with a record at most once a second per tuple. */
 static __always_inline int bh_pass_new_flow(struct bh_meta *m, const struct bh_pkt *pkt,
 					    const struct bh_ct_key *k, int src_first)
 {
+	if (!bh_ct_starts_flow(pkt)) {
+		bh_frag_passed(pkt, m->slot, m->now);
+		bh_flow_stateless(m, pkt, k);
+		return bh_exit(m);
+	}
+	if (!bh_share_ct_ok(m->slot)) {
+		m->rule_id = 0;
+		return bh_drop_flow(m, pkt, k, BH_V_DROP, BH_R_CT_SHARE);
+	}
 	bh_ct_create(k, pkt, m, src_first);
+	bh_frag_passed(pkt, m->slot, m->now);
 	bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
 	return bh_exit(m);
 }
@@ -80,7 +96,7 @@ static __always_inline int bh_judge_new_flow(struct bh_meta *m, const struct bh_
  * (bh_ct_source_ok), and no quarantine, checked with the slot from the
  * entry before the entry is trusted. Anything else takes the full path,
  * which judges it exactly as before, reusing the key and the lookup (the
- * same for the same packet). IPv4 looks up bh_ct4_v1 under the 20-byte key
+ * same for the same packet). IPv4 looks up bh_ct4_v2 under the 20-byte key
  * only (the point: less to hash and compare), so its full path builds the
  * long key but reuses the lookup. It fills this CPU's flow cache
  * (fcache.h), which bh_handle looks in before anything else: the same
@@ -100,6 +116,8 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 {
 	struct bh_ct4_key k4;
 	struct bh_ct_val *ct;
+	__u64 gen = 0;
+	int have_gen = 0;
 	__u32 slot;
 
 	if (pkt->arp || pkt->nd || pkt->frag != BH_FRAG_NONE ||
@@ -114,28 +132,35 @@ static __always_inline int bh_fast_established(struct bh_meta *m, const struct b
 	}
 	if (pkt->family == 4) {
 		/* the 20-byte key straight from the packet; the full path,
-		 * if needed, builds the long key and looks again */
+		 * if needed, builds the long key and looks again. The cache
+		 * generation is read before the lookup it vouches for (fcache.h) */
+		if (pkt->proto == BH_IPPROTO_UDP ||
+		    (pkt->proto == BH_IPPROTO_TCP && !(pkt->tcp_flags & BH_TCP_SYN)))
+			have_gen = bh_fc_gen_read(&gen);	/* a fill may follow */
 		f->src_first = bh_ct4_key_of(pkt, m->ifindex, &k4);
-		ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v1, &k4), pkt->proto,
+		ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v2, &k4), pkt->proto,
 				pkt->tcp_flags, m->now);
 	} else {
 		f->src_first = bh_ct_key_of(pkt, m->ifindex, key);
 		ct = bh_ct_lookup(key, pkt->family, pkt->tcp_flags, m->now);
 		f->keyed = 1;
 	}
+	if (ct && !bh_ct_kind_ok(ct, pkt, f->src_first))
+		ct = NULL;
 	f->ct = ct;
 	f->looked = 1;
 	if (!ct || !bh_ct_source_ok(ct, dir, f->src_first))
 		return 0;
 	slot = ct->slot;
-	if (!bh_established_may_pass(slot, ct->flags))
+	if (!bh_established_may_pass(slot, ct->flags) ||
+	    !bh_l2_frame_ok(bh_l2_of(slot), dir, pkt->eth))
 		return 0;
 	m->slot = slot;
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
 	/* no FIN/RST: never closes */
-	bh_ct_update(ct, pkt->proto, pkt->tcp_flags, f->src_first, m->len, m->now);
-	if (pkt->family == 4)
-		bh_fc_fill(NULL, &k4, ct, m, pkt->proto, pkt->tcp_flags);
+	bh_ct_update(ct, pkt->proto, pkt->tcp_flags, f->src_first, m->len, m->now, &pkt->tcp);
+	if (pkt->family == 4 && have_gen)
+		bh_fc_fill(NULL, &k4, ct, m, pkt->proto, pkt->tcp_flags, gen);
 	*ret = bh_exit(m);
 	return 1;
 }
@@ -153,6 +178,7 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 	struct bh_ct_key key;
 	struct bh_decision d;
 	struct bh_workload *wl;
+	const struct bh_l2 *l2;
 	struct bh_ct_val *ct;
 	int err, src_first, quarantined, ret;
 	void *inner;
@@ -190,11 +216,38 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 		m->ct_wl = (bh_workload_owns(wl, pkt->family, pkt->daddr) ? BH_CT_F_WL_OWNED : 0) |
 			  (src_first ? 0 : BH_CT_F_WL_A);
 
-	/* 3. anti-spoofing, container egress only */
+	/* 3. anti-spoofing and layer 2 identity (l2.h): from the container
+	 * its addresses and MAC; to it, only what is for it */
+	l2 = bh_l2_of(m->slot);
 	if (dir == BH_DIR_EGRESS) {
 		err = bh_check_source(wl, pkt);
+		if (!err)
+			err = bh_l2_check_egress(l2, wl, pkt);
+		if (err == BH_ERR(BH_R_MALFORMED)) {
+			bh_judge(m, BH_V_DROP, BH_R_MALFORMED, 0);
+			return bh_exit(m);
+		}
 		if (err)
 			return bh_drop_flow(m, pkt, &key, BH_V_SPOOF, BH_ERR_REASON(err));
+	} else if (bh_l2_check_ingress(l2, wl, pkt)) {
+		bh_judge(m, BH_V_DROP, BH_R_NOT_OURS, 0);
+		return bh_exit(m);
+	}
+
+	/* 4. quarantine: checked before conntrack so it cuts live flows,
+	 * and before ARP and ND, of which it lets only neighbour
+	 * resolution pass (l2.h) */
+	inner = bh_policy_map(m->slot);
+	quarantined = bh_policy_quarantined(inner, m->slot);
+	if ((pkt->arp || pkt->nd) && quarantined) {
+		/* both ways: nothing rides on neighbour resolution in or out
+		 * (egress checked the size in step 3 already) */
+		if (pkt->l2_flags & BH_PKT_L2_OVERSIZE) {
+			bh_judge(m, BH_V_DROP, BH_R_MALFORMED, 0);
+			return bh_exit(m);
+		}
+		if (!bh_l2_quarantine_ok(pkt))
+			return bh_drop_flow(m, pkt, &key, BH_V_QUARANTINE, BH_R_QUARANTINE);
 	}
 	if (pkt->arp) {
 		bh_judge(m, BH_V_ALLOW, BH_R_ARP, 1);
@@ -205,18 +258,18 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 		return bh_exit(m);
 	}
 
-	/* 4. quarantine: checked before conntrack so it cuts live flows */
-	inner = bh_policy_map(m->slot);
-	quarantined = bh_policy_quarantined(inner, m->slot);
-
 	/* 5. conntrack */
 	ct = fast.looked ? fast.ct : bh_ct_lookup(&key, pkt->family, pkt->tcp_flags, m->now);
+	if (ct && !fast.looked && !bh_ct_kind_ok(ct, pkt, src_first))
+		ct = NULL;
 	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
 		int reply = !bh_ct_from_orig(ct, src_first);
 
 		bh_fc_forget(pkt, m->ifindex, ct);	/* e.g. a FIN: counts whole first */
 		bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
-		if (bh_ct_update(ct, pkt->proto, pkt->tcp_flags, src_first, m->len, m->now))
+		bh_frag_passed(pkt, m->slot, m->now);
+		if (bh_ct_update(ct, pkt->proto, pkt->tcp_flags, src_first, m->len, m->now,
+				 &pkt->tcp))
 			bh_flow_emit(m, pkt, BH_E_END, ct, reply);
 		return bh_exit(m);
 	}
@@ -238,6 +291,8 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 	peer = dir == BH_DIR_EGRESS ? pkt->daddr : pkt->saddr;
 	m->peer_identity = bh_identity_of(peer);
 	bh_policy_decide(inner, dir, m->peer_identity, pkt->proto, pkt->pport, &d);
+	if (pkt->named_proto)
+		bh_policy_named(inner, dir, m->peer_identity, pkt->proto, &d);
 
 	if (quarantined) {
 		/* every mode: only the forensics exception passes */

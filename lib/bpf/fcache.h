@@ -18,7 +18,12 @@
  *   conntrack up again, which refreshes the entry's age and LRU position
  *   and hands over the packets counted meanwhile;
  * - userspace bumps bh_ctgen_v1 after it deletes or edits conntrack
- *   entries (cut flows, detach): every entry filled before is then stale;
+ *   entries (cut flows, detach): every entry filled before is then stale.
+ *   The generation an entry is filled under is read BEFORE the conntrack
+ *   lookup whose result it copies: if userspace deleted the flow and
+ *   bumped the generation after that read, the entry carries the old
+ *   generation and is never hit; read after the lookup, it could carry
+ *   the new one with a deleted flow's facts (a cut flow served again);
  * - the full path forgets this CPU's entry of the packet's flow, after
  *   handing its counts to conntrack, so a FIN or RST ends the flow with
  *   its counters whole.
@@ -34,6 +39,7 @@
 
 #include "ct.h"
 #include "policy.h"
+#include "l2.h"
 
 /* Set by the loader from the config's `flow_cache` (lib/config.h) before
  * the object is loaded; the verifier drops the cache's code when 0. */
@@ -94,6 +100,21 @@ static __always_inline __u64 *bh_fc_gen(void)
 	return bpf_map_lookup_elem(&bh_ctgen_v1, &zero);
 }
 
+/* The current generation into *gen, to be read before the conntrack
+ * lookup an entry will be filled from (above). 1 if read. */
+static __always_inline int bh_fc_gen_read(__u64 *gen)
+{
+	__u64 *g;
+
+	if (!bh_cfg_flow_cache)
+		return 0;
+	g = bh_fc_gen();
+	if (!g)
+		return 0;
+	*gen = *g;
+	return 1;
+}
+
 /* Hand the entry's counts to its conntrack entry, if ct is still the one
  * the entry copied: not cut by userspace since (the generation), nor ended
  * and started again under the same tuple (first_ns). Else they are lost:
@@ -114,7 +135,7 @@ static __always_inline void bh_fc_flush(struct bh_fc_entry *e, struct bh_ct_val 
  * unless its conntrack entry is gone (evicted, expired: they go with it). */
 static __always_inline void bh_fc_evict(struct bh_fc_entry *e, __u64 gen)
 {
-	struct bh_ct_val *old = bpf_map_lookup_elem(&bh_ct4_v1, &e->key);
+	struct bh_ct_val *old = bpf_map_lookup_elem(&bh_ct4_v2, &e->key);
 
 	if (old)
 		bh_fc_flush(e, old, gen);
@@ -126,7 +147,7 @@ static __always_inline void bh_fc_evict(struct bh_fc_entry *e, __u64 gen)
  * here on the entry's copy, and the entry must be current.
  */
 static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_key *k,
-				     struct bh_meta *m, __u8 dir, int src_first)
+				     struct bh_meta *m, __u8 dir, int src_first, const __u8 *eth)
 {
 	__u64 *gen;
 	__u32 slot;
@@ -138,7 +159,7 @@ static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_
 	if (!gen || *gen != e->gen || !bh_ct_flags_source_ok(e->flags, dir, src_first))
 		return 0;
 	slot = e->slot;
-	if (!bh_established_may_pass(slot, e->flags))
+	if (!bh_established_may_pass(slot, e->flags) || !bh_l2_frame_ok(bh_l2_of(slot), dir, eth))
 		return 0;
 	if (!!(e->flags & BH_CT_F_ORIG_FIRST) == !!src_first) {
 		e->packets[0] += 1;
@@ -154,13 +175,13 @@ static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_
 
 /* After a packet of the live entry ct passed as established: remember
  * the flow, if it is settled, in e (the key's entry, or NULL: looked up
- * here, only if needed). The flow the entry held before gets its counts. */
+ * here, only if needed). gen: bh_ctgen_v1 as read before the lookup that
+ * found ct (bh_fc_gen_read). The flow the entry held before gets its
+ * counts. */
 static __always_inline void bh_fc_fill(struct bh_fc_entry *e, const struct bh_ct4_key *k,
 				       struct bh_ct_val *ct, const struct bh_meta *m, __u8 proto,
-				       __u8 tcp_flags)
+				       __u8 tcp_flags, __u64 gen)
 {
-	__u64 *gen;
-
 	/* only what bh_fc_quick can hit, and only settled flows */
 	if (!bh_cfg_flow_cache || (proto != BH_IPPROTO_TCP && proto != BH_IPPROTO_UDP) ||
 	    (proto == BH_IPPROTO_TCP &&
@@ -168,17 +189,16 @@ static __always_inline void bh_fc_fill(struct bh_fc_entry *e, const struct bh_ct
 		return;
 	if (!e)
 		e = bh_fc_entry_of(k);
-	gen = bh_fc_gen();
-	if (!e || !gen)
+	if (!e)
 		return;
 	if (e->live && bh_fc_key_eq(&e->key, k))
-		bh_fc_flush(e, ct, *gen);
+		bh_fc_flush(e, ct, gen);
 	else if (e->live && (e->packets[0] | e->packets[1]))
-		bh_fc_evict(e, *gen);
+		bh_fc_evict(e, gen);
 	e->key = *k;
 	e->slot = ct->slot;
 	e->flags = ct->flags;
-	e->gen = *gen;
+	e->gen = gen;
 	e->filled_ns = m->now;
 	e->ct_first = ct->first_ns;
 	e->packets[0] = e->packets[1] = 0;
@@ -212,6 +232,7 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 	struct bh_ct_val *ct;
 	struct bh_ct4_key k;
 	__u32 tot, sa, da;
+	__u64 gen;
 	__u16 sp, dp;
 	__u8 proto, flags = 0;
 	int src_first;
@@ -241,20 +262,32 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 	dp = *(const __u16 *)(p + 36);
 	src_first = bh_ct4_key_make(sa, da, sp, dp, proto, 0, m->ifindex, &k);
 	e = bh_fc_entry_of(&k);
-	if (bh_fc_hit(e, &k, m, dir, src_first))
+	if (bh_fc_hit(e, &k, m, dir, src_first, p))
 		return 1;
 
-	ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v1, &k), proto, flags, m->now);
+	/* the generation the entry will be filled under, read before the
+	 * lookup whose result it copies (see the header comment) */
+	if (!bh_fc_gen_read(&gen))
+		return 0;
+	ct = bh_ct_live(bpf_map_lookup_elem(&bh_ct4_v2, &k), proto, flags, m->now);
 	if (!ct) {
 		*ct_missed = 1;
 		return 0;
 	}
-	if (!bh_ct_source_ok(ct, dir, src_first) || !bh_established_may_pass(ct->slot, ct->flags))
+	if (!bh_ct_source_ok(ct, dir, src_first) || !bh_established_may_pass(ct->slot, ct->flags) ||
+	    !bh_l2_frame_ok(bh_l2_of(ct->slot), dir, p))
 		return 0;
 	m->slot = ct->slot;
 	bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
-	bh_ct_update(ct, proto, flags, src_first, m->len, m->now);	/* no FIN/RST */
-	bh_fc_fill(e, &k, ct, m, proto, flags);
+	/* no SYN, FIN or RST here: nothing to check, only to track */
+	if (bh_ct_update(ct, proto, flags, src_first, m->len, m->now, NULL) == 0 &&
+	    proto == BH_IPPROTO_TCP && ct->tcp_state != BH_TCP_CLOSED)
+		/* sequence tracking (tcp.h), from the header checked above */
+		bh_tcp_track_seg(ct, bpf_ntohl(*(const __u32 *)(p + 38)),
+				 tot - 20 - (__u32)(p[46] >> 4) * 4,
+				 bpf_ntohs(*(const __u16 *)(p + 48)), 0, flags,
+				 !bh_ct_from_orig(ct, src_first));
+	bh_fc_fill(e, &k, ct, m, proto, flags, gen);
 	return 1;
 }
 

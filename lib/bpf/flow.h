@@ -11,7 +11,7 @@
 static __always_inline void bh_flow_ports(const struct bh_pkt *pkt, __u16 *sport, __u16 *dport)
 {
 	if (pkt->proto == BH_IPPROTO_ICMP || pkt->proto == BH_IPPROTO_ICMPV6) {
-		*sport = pkt->icmp_echo ? bpf_ntohs(pkt->sport) : 0;	/* echo id */
+		*sport = pkt->icmp_kind ? bpf_ntohs(pkt->sport) : 0;	/* query id */
 		*dport = pkt->pport;					/* type << 8 | code */
 	} else {
 		*sport = bpf_ntohs(pkt->sport);
@@ -24,8 +24,8 @@ static __always_inline void bh_flow_ports(const struct bh_pkt *pkt, __u16 *sport
  * entry and the record is told from the initiator's side, whichever side
  * sent the closing packet (reply != 0: it was the responder).
  */
-static __always_inline void bh_flow_emit(const struct bh_meta *m, const struct bh_pkt *pkt, __u8 event,
-					 const struct bh_ct_val *ct, int reply)
+static __always_inline void bh_flow_write(const struct bh_meta *m, const struct bh_pkt *pkt, __u8 event,
+					  const struct bh_ct_val *ct, int reply)
 {
 	struct bh_flow_record *r;
 	__u16 sport, dport;
@@ -77,12 +77,22 @@ static __always_inline void bh_flow_emit(const struct bh_meta *m, const struct b
 	bh_count(BH_C_RECORDS);
 }
 
+/* A record, within the workload's share of the ring (share.h). */
+static __always_inline void bh_flow_emit(const struct bh_meta *m, const struct bh_pkt *pkt, __u8 event,
+					 const struct bh_ct_val *ct, int reply)
+{
+	if (bh_share_record_ok(m->slot, m->now, 0))
+		bh_flow_write(m, pkt, event, ct, reply);
+}
+
 /*
  * A dropped packet: the first one of a flow is its BH_E_NEW record, later
  * ones a BH_E_DENY record at most once per BH_DENY_RECORD_INTERVAL_NS, so
  * a flood of denied packets cannot flood the agent. The rate-limit table
  * is an LRU: when full, the oldest flow is forgotten and its next denied
- * packet is reported again as new.
+ * packet is reported again as new. A new entry and its record always
+ * take the workload's record budget (share.h): a workload flooding new
+ * denied flows evicts at most that many entries of the others a second.
  */
 static __always_inline void bh_flow_denied(const struct bh_meta *m, const struct bh_pkt *pkt,
 					   const struct bh_ct_key *k)
@@ -90,14 +100,42 @@ static __always_inline void bh_flow_denied(const struct bh_meta *m, const struct
 	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v2, k);
 
 	if (!last) {
+		if (!bh_share_record_ok(m->slot, m->now, 1))
+			return;
 		bpf_map_update_elem(&bh_deny_rl_v2, k, &m->now, BPF_ANY);
-		bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
+		bh_flow_write(m, pkt, BH_E_NEW, NULL, 0);
 		return;
 	}
 	if ((__s64)(m->now - *last) < (__s64)BH_DENY_RECORD_INTERVAL_NS)
 		return;
 	*last = m->now;
 	bh_flow_emit(m, pkt, BH_E_DENY, NULL, 0);
+}
+
+/*
+ * A packet that passes without creating a flow (ct.h, bh_ct_starts_flow):
+ * its BH_E_NEW record at most once per BH_DENY_RECORD_INTERVAL_NS per
+ * tuple, through the deny limit's table, so that a stream of such packets
+ * cannot flood the agent either.
+ */
+static __always_inline void bh_flow_stateless(const struct bh_meta *m, const struct bh_pkt *pkt,
+					      const struct bh_ct_key *k)
+{
+	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v2, k);
+
+	if (!last) {
+		/* a table insert: always against the record budget, as
+		 * bh_flow_denied's (share.h) */
+		if (!bh_share_record_ok(m->slot, m->now, 1))
+			return;
+		bpf_map_update_elem(&bh_deny_rl_v2, k, &m->now, BPF_ANY);
+		bh_flow_write(m, pkt, BH_E_NEW, NULL, 0);
+		return;
+	}
+	if ((__s64)(m->now - *last) < (__s64)BH_DENY_RECORD_INTERVAL_NS)
+		return;
+	*last = m->now;
+	bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
 }
 
 #endif /* BH_BPF_FLOW_H */

@@ -59,7 +59,7 @@ struct {
 	__type(key, struct bh_ct_key);
 	__type(value, struct bh_ct_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_ct_v2 SEC(".maps");
+} bh_ct_v3 SEC(".maps");
 
 /* the same for IPv4 flows, under a 20-byte key (cheaper to hash) */
 struct {
@@ -68,7 +68,7 @@ struct {
 	__type(key, struct bh_ct4_key);
 	__type(value, struct bh_ct_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_ct4_v1 SEC(".maps");
+} bh_ct4_v2 SEC(".maps");
 
 /* conntrack generation: userspace bumps it after it deletes or edits
  * conntrack entries, which makes every flow cache entry stale (fcache.h) */
@@ -112,7 +112,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bh_stat);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_stats_v1 SEC(".maps");
+} bh_stats_v2 SEC(".maps");
 
 /* per rule that decided a packet, indexed by rule id: packets and bytes
  * (see bulkhead_abi.h; v1 was an LRU hash, whose insert on a rule's first
@@ -124,6 +124,33 @@ struct {
 	__type(value, struct bh_stat);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_rule_stats_v2 SEC(".maps");
+
+/* workload slot -> its MAC and layer-2 flags (lib/bpf/l2.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BH_MAX_WORKLOADS);
+	__type(key, __u32);
+	__type(value, struct bh_l2);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_l2_v1 SEC(".maps");
+
+/* workload slot -> its use of the shared tables (lib/bpf/share.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BH_MAX_WORKLOADS);
+	__type(key, __u32);
+	__type(value, struct bh_share);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_share_v1 SEC(".maps");
+
+/* workload slot -> conntrack count base, written by userspace */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BH_MAX_WORKLOADS);
+	__type(key, __u32);
+	__type(value, __s64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_ct_base_v1 SEC(".maps");
 
 /* global counters, enum bh_counter */
 struct {

@@ -16,6 +16,9 @@
 #include "ctx.h"
 #include "maps.h"
 #include "verdict.h"
+#include "icmp.h"
+#include "encap.h"
+#include "tcp.h"
 
 #define BH_ETH_HLEN	14
 #define BH_ETH_P_IP	0x0800
@@ -56,30 +59,52 @@ struct bh_icmp_inner {
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
-	__u8 icmp_echo;
+	__u8 icmp_kind;		/* quoted ICMP query: its kind (icmp.h) */
 	__u8 valid;		/* an error with a quoted tuple we could read */
 	__u8 pad;
 };
 
 struct bh_pkt {
 	struct bh_icmp_inner inner;
+	struct bh_tcp_seg tcp;	/* TCP: what sequence tracking needs (tcp.h) */
 	__u8 saddr[16];		/* IPv4-mapped for IPv4 and ARP sender */
 	__u8 daddr[16];		/* IPv4-mapped for IPv4 and ARP target */
 	__u32 frag_id;
-	__be16 sport;		/* wire order; ICMP echo: identifier */
-	__be16 dport;		/* wire order; ICMP echo: 0; other ICMP: type/code */
+	__be16 sport;		/* wire order; ICMP query: identifier, other ICMP: 0 */
+	__be16 dport;		/* wire order; ICMP: type/code */
 	__u16 pport;		/* host order, the port policy judges */
 	__u8 family;		/* 4 or 6; 0 for ARP */
 	__u8 proto;		/* L4 protocol (0 for ARP) */
 	__u8 tcp_flags;
 	__u8 frag;		/* enum bh_frag_kind */
 	__u8 frag_proto;	/* protocol field of the fragment key */
-	__u8 icmp_echo;		/* echo request/reply: ct keyed on the id */
+	__u8 icmp_kind;		/* ICMP query: its kind, ct keyed on it (icmp.h) */
 	__u8 nd;		/* ICMPv6 neighbour discovery or MLD report */
 	__u8 hop_limit;		/* IPv6 only: ND must arrive with 255, MLD with 1 */
 	__u8 arp;
-	__u8 pad[2];
+	__u8 icmp_reply;	/* the reply half of a query */
+	__u8 named_proto;	/* not TCP/UDP/SCTP/ICMP of its family (encap.h) */
+	/* layer 2 (lib/bpf/l2.h): what the identity checks read */
+	__u8 nd_type;		/* ICMPv6 type 133-137 (ND-shaped, any hop limit), else 0 */
+	__u8 l2_flags;		/* BH_PKT_L2_* */
+	__u8 pad[1];
+	__u8 eth[12];		/* destination MAC, source MAC */
+	__u8 nd_target[16];	/* NA: the address it advertises */
+	__u8 lladdr[6];		/* ARP sender MAC, or the ND link-layer address option */
+	__u8 pad2[2];
 };
+
+#define BH_PKT_L2_OVERSIZE	0x1	/* ARP or ND frame longer than its kind allows */
+#define BH_PKT_L2_LLADDR	0x2	/* lladdr holds a link-layer address option */
+
+/* ND: an RS, NS or NA of a host carries at most a link-layer address and
+ * a nonce option (RFC 4861, 3971 §5.3.2 is SEND, not for containers);
+ * MLDv2 reports (143) of a container list a few groups. Anything longer
+ * is no neighbour discovery and is dropped (a quarantined workload could
+ * otherwise talk to its neighbours through them). */
+#define BH_ND_OPTS_MAX		2
+#define BH_MLD_RECORDS_MAX	16
+#define BH_ARP_FRAME_MAX	60	/* 42 bytes, padded to the Ethernet minimum */
 
 static __always_inline void bh_addr_map4(__u8 *dst, __be32 v4)
 {
@@ -104,7 +129,7 @@ struct bh_arp_eth_ipv4 {
 	__u8 tip[4];
 } __attribute__((packed));
 
-static __always_inline int bh_parse_arp(bh_ctx_t *ctx, struct bh_pkt *pkt)
+static __always_inline int bh_parse_arp(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pktlen)
 {
 	struct bh_arp_eth_ipv4 arp __attribute__((aligned(4)));	/* bh_ctx_load */
 	__be32 ip;
@@ -112,8 +137,13 @@ static __always_inline int bh_parse_arp(bh_ctx_t *ctx, struct bh_pkt *pkt)
 	if (bh_ctx_load(ctx, BH_ETH_HLEN, &arp, sizeof(arp)) < 0)
 		return BH_ERR(BH_R_MALFORMED);
 	if (arp.hrd != bpf_htons(1) || arp.pro != bpf_htons(BH_ETH_P_IP) ||
-	    arp.hln != 6 || arp.pln != 4)
+	    arp.hln != 6 || arp.pln != 4 ||
+	    (arp.op != bpf_htons(1) && arp.op != bpf_htons(2)))
 		return BH_ERR(BH_R_MALFORMED);
+	__builtin_memcpy(pkt->lladdr, arp.sha, 6);
+	pkt->l2_flags |= BH_PKT_L2_LLADDR;
+	if (pktlen > BH_ARP_FRAME_MAX)
+		pkt->l2_flags |= BH_PKT_L2_OVERSIZE;
 	__builtin_memcpy(&ip, arp.sip, 4);
 	bh_addr_map4(pkt->saddr, ip);
 	__builtin_memcpy(&ip, arp.tip, 4);
@@ -195,13 +225,19 @@ static __always_inline void bh_parse_icmp_inner(bh_ctx_t *ctx, struct bh_pkt *pk
 		break;
 	case BH_IPPROTO_ICMP:
 	case BH_IPPROTO_ICMPV6:
-		/* only echo has a flow of its own */
-		if (pkt->family == 4 ? (h[0] != 8 && h[0] != 0) : (h[0] != 128 && h[0] != 129))
+	{
+		__u8 reply;
+
+		/* only a query has a flow of its own */
+		if ((in->proto == BH_IPPROTO_ICMP) != (pkt->family == 4))
 			return;
-		in->icmp_echo = 1;
+		in->icmp_kind = bh_icmp_kind(pkt->family, h[0], &reply);
+		if (in->icmp_kind == BH_ICMP_KIND_NONE)
+			return;
 		__builtin_memcpy(&in->sport, &h[4], 2);
 		in->dport = 0;
 		break;
+	}
 	default:
 		break;
 	}
@@ -242,6 +278,65 @@ static __always_inline int bh_is_nd(const struct bh_pkt *pkt, __u8 type)
 	return local || type == 135 || type == 136;
 }
 
+/* The fixed part of an ND message (RFC 4861 section 4), options follow. */
+static __always_inline __u32 bh_nd_fixed_len(__u8 type)
+{
+	switch (type) {
+	case 133: return 8;	/* router solicitation */
+	case 134: return 16;	/* router advertisement */
+	case 137: return 40;	/* redirect */
+	default: return 24;	/* neighbour solicitation, advertisement */
+	}
+}
+
+/*
+ * ICMPv6 133-137, whatever the hop limit: the NA's target, the link-layer
+ * address option and whether the message is longer than ND needs. RA and
+ * redirect are not walked: only a router may send them (l2.h). Options of
+ * length 0 (RFC 4861 4.6) or past the message are malformed.
+ */
+/* A global function: the verifier checks it once, not once per way the
+ * parser reached it (ND is rare; the call costs 8-11 ns, see datapath.h).
+ * 0 or -1 (malformed). */
+__attribute__((noinline)) int bh_parse_nd(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 off,
+					  __u32 l4len, __u32 type)
+{
+	__u32 o, end = off + l4len, fixed = bh_nd_fixed_len(type);
+	__u8 h[8] __attribute__((aligned(4)));
+	int i;
+
+	if (!ctx || !pkt)	/* never: the verifier wants it said */
+		return -1;
+	pkt->nd_type = type;
+	if (l4len < fixed)
+		return BH_ERR(BH_R_MALFORMED);
+	if (type == 136 && bh_ctx_load(ctx, off + 8, pkt->nd_target, 16) < 0)
+		return BH_ERR(BH_R_MALFORMED);
+	if (type == 134 || type == 137)
+		return 0;
+	o = off + fixed;
+	for (i = 0; i < BH_ND_OPTS_MAX; i++) {
+		if (o >= end)
+			break;
+		if (o + 8 > end || bh_ctx_load(ctx, o, h, 8) < 0 || h[1] == 0)
+			return BH_ERR(BH_R_MALFORMED);
+		if (h[0] == 1 || h[0] == 2) {
+			/* source / target link-layer address: 8 bytes on
+			 * Ethernet, one per message */
+			if (h[1] != 1 || (pkt->l2_flags & BH_PKT_L2_LLADDR))
+				return BH_ERR(BH_R_MALFORMED);
+			__builtin_memcpy(pkt->lladdr, &h[2], 6);
+			pkt->l2_flags |= BH_PKT_L2_LLADDR;
+		}
+		o += (__u32)h[1] * 8;
+	}
+	if (o > end)
+		return BH_ERR(BH_R_MALFORMED);
+	if (o < end)
+		pkt->l2_flags |= BH_PKT_L2_OVERSIZE;
+	return 0;
+}
+
 static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 off, __u32 l4len)
 {
 	__u8 h[20] __attribute__((aligned(4)));	/* bh_ctx_load copies words */
@@ -255,6 +350,15 @@ static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 
 		if ((h[12] >> 4) < 5 || (__u32)(h[12] >> 4) * 4 > l4len)
 			return BH_ERR(BH_R_MALFORMED);
 		pkt->tcp_flags = h[13];
+		/* h is 4-byte aligned: whole words, one byte swap each */
+		pkt->tcp.seq = bpf_ntohl(*(const __u32 *)&h[4]);
+		pkt->tcp.ack = bpf_ntohl(*(const __u32 *)&h[8]);
+		pkt->tcp.win = bpf_ntohs(*(const __u16 *)&h[14]);
+		pkt->tcp.len = (__u16)(l4len - (__u32)(h[12] >> 4) * 4);
+		/* only a SYN announces the window scale */
+		if ((h[13] & BH_TCP_SYN) && (h[12] >> 4) > 5)
+			pkt->tcp.wscale = (__u8)bh_tcp_wscale(ctx, off + 20,
+							      (__u32)(h[12] >> 4) * 4 - 20);
 		break;
 	case BH_IPPROTO_UDP:
 		if (l4len < 8 || bh_ctx_load(ctx, off, h, 8) < 0)
@@ -267,28 +371,37 @@ static __always_inline int bh_parse_l4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 
 	case BH_IPPROTO_ICMP:
 	case BH_IPPROTO_ICMPV6:
 		/* ICMP belongs to its own family; ICMPv6 in IPv4 is "other" */
-		if ((pkt->proto == BH_IPPROTO_ICMP) != (pkt->family == 4))
+		if ((pkt->proto == BH_IPPROTO_ICMP) != (pkt->family == 4)) {
+			pkt->named_proto = 1;
 			return 0;
+		}
 		if (l4len < 8 || bh_ctx_load(ctx, off, h, 8) < 0)
 			return BH_ERR(BH_R_MALFORMED);
 		type = h[0];
 		code = h[1];
 		pkt->pport = (__u16)type << 8 | code;
-		if (pkt->family == 4 ? (type == 8 || type == 0) : (type == 128 || type == 129)) {
-			pkt->icmp_echo = 1;
+		pkt->dport = bpf_htons(pkt->pport);
+		pkt->icmp_kind = bh_icmp_kind(pkt->family, type, &pkt->icmp_reply);
+		if (pkt->icmp_kind != BH_ICMP_KIND_NONE)
 			__builtin_memcpy(&pkt->sport, &h[4], 2);
-			pkt->dport = 0;
-		} else {
-			pkt->sport = 0;
-			pkt->dport = bpf_htons(pkt->pport);
-		}
 		if (pkt->family == 6 && bh_is_nd(pkt, type))
 			pkt->nd = 1;
+		/* ND and MLD are never fragmented (RFC 6980) */
+		if (pkt->family == 6 && ((type >= 133 && type <= 137) || type == 143) &&
+		    pkt->frag != BH_FRAG_NONE)
+			return BH_ERR(BH_R_MALFORMED);
+		if (pkt->family == 6 && type >= 133 && type <= 137 &&
+		    bh_parse_nd(ctx, pkt, off, l4len, type))
+			return BH_ERR(BH_R_MALFORMED);
+		if (pkt->family == 6 && type == 143 && l4len > 8 + 20 * BH_MLD_RECORDS_MAX)
+			pkt->l2_flags |= BH_PKT_L2_OVERSIZE;
 		if (pkt->frag == BH_FRAG_NONE && bh_icmp_is_error(pkt->family, type))
 			bh_parse_icmp_inner(ctx, pkt, off + 8);
 		return 0;
 	default:
-		return 0;	/* other protocols are judged with port 0 */
+		/* judged with port 0, and only by a rule naming the protocol */
+		pkt->named_proto = 1;
+		return 0;
 	}
 	__builtin_memcpy(&pkt->sport, &h[0], 2);
 	__builtin_memcpy(&pkt->dport, &h[2], 2);
@@ -334,28 +447,34 @@ static __always_inline int bh_frag_recall(struct bh_pkt *pkt, __u32 slot)
 		return BH_ERR(BH_R_FRAGMENT);
 	pkt->sport = v->sport;
 	pkt->dport = v->dport;
+	pkt->pport = bpf_ntohs(v->dport);
 	if (pkt->proto == BH_IPPROTO_ICMP || pkt->proto == BH_IPPROTO_ICMPV6) {
-		/* echo is stored as (id, 0); anything else as (0, type/code) */
-		pkt->icmp_echo = v->dport == 0;
-		pkt->pport = bpf_ntohs(v->dport);
-	} else {
-		pkt->pport = bpf_ntohs(v->dport);
+		/* stored as (query id or 0, type/code): the kind follows from
+		 * the type, as in bh_parse_l4 */
+		if ((pkt->proto == BH_IPPROTO_ICMP) == (pkt->family == 4))
+			pkt->icmp_kind = bh_icmp_kind(pkt->family, pkt->pport >> 8,
+						      &pkt->icmp_reply);
+		else
+			pkt->named_proto = 1;
+	} else if (pkt->proto != BH_IPPROTO_TCP && pkt->proto != BH_IPPROTO_UDP &&
+		   pkt->proto != BH_IPPROTO_SCTP) {
+		pkt->named_proto = 1;
 	}
 	return 0;
 }
 
 /*
- * Once the workload slot is known: the first fragment remembers its
- * ports, a later one takes them (or the packet is dropped). Parsing does
+ * Once the workload slot is known a later fragment takes the first one's
+ * ports (or the packet is dropped); the first fragment remembers them
+ * only once it passed (bh_frag_passed, share.h). Parsing does
  * not need the slot, so an established packet is parsed before any
  * lookup and a fragment takes the full path.
  */
 static __always_inline int bh_frag_track(struct bh_pkt *pkt, __u32 slot)
 {
+	/* a first fragment is remembered only once it passed (share.h) */
 	if (pkt->frag == BH_FRAG_LATER)
 		return bh_frag_recall(pkt, slot);
-	if (pkt->frag == BH_FRAG_FIRST)
-		bh_frag_remember(pkt, slot);
 	return 0;
 }
 
@@ -373,6 +492,12 @@ static __always_inline int bh_parse_ipv4(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 	 * and the datagram present (trailing padding is fine) */
 	if ((ip.vihl >> 4) != 4 || hlen < 20 || tot < hlen || tot > pktlen - BH_ETH_HLEN)
 		return BH_ERR(BH_R_MALFORMED);
+	/* source routes are refused, other options skipped (encap.h) */
+	if (hlen > 20) {
+		err = bh_ipv4_options_check(ctx, BH_ETH_HLEN + 20, hlen);
+		if (err)
+			return err;
+	}
 	pkt->family = 4;
 	pkt->proto = ip.protocol;
 	pkt->frag_proto = ip.protocol;
@@ -434,7 +559,8 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 	for (i = 0; i <= BH_IPV6_EXT_MAX; i++) {
 		if (!bh_ipv6_is_ext(nh))
 			break;
-		if (i == BH_IPV6_EXT_MAX)
+		/* a routing header forwards past the judged destination */
+		if (i == BH_IPV6_EXT_MAX || nh == BH_NEXTHDR_ROUTING)
 			return BH_ERR(BH_R_IPV6_EXT);
 		if (off + 8 > end || bh_ctx_load(ctx, off, h, 8) < 0)
 			return BH_ERR(BH_R_MALFORMED);
@@ -469,6 +595,13 @@ static __always_inline int bh_parse_ipv6(bh_ctx_t *ctx, struct bh_pkt *pkt, __u3
 		i = bh_parse_l4(ctx, pkt, off, end - off);
 	if (i)
 		return BH_ERR(BH_R_MALFORMED);
+	/* ND has no extension headers and MLD only its hop-by-hop router
+	 * alert (8 bytes); neither carries bytes after the datagram beyond
+	 * the Ethernet minimum */
+	if ((pkt->nd_type && off != BH_ETH_HLEN + sizeof(ip)) ||
+	    (pkt->nd && !pkt->nd_type && off > BH_ETH_HLEN + sizeof(ip) + 8) ||
+	    ((pkt->nd || pkt->nd_type) && pktlen > end && pktlen > BH_ARP_FRAME_MAX))
+		pkt->l2_flags |= BH_PKT_L2_OVERSIZE;
 	return 0;
 }
 
@@ -482,7 +615,7 @@ static __always_inline int bh_parse(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pkt
 
 	if (bh_ctx_vlan_offloaded(ctx))
 		return BH_ERR(BH_R_VLAN);
-	if (bh_ctx_load(ctx, 12, &proto, 2) < 0)
+	if (bh_ctx_load(ctx, 0, pkt->eth, 12) < 0 || bh_ctx_load(ctx, 12, &proto, 2) < 0)
 		return BH_ERR(BH_R_MALFORMED);
 	switch (bpf_ntohs(proto)) {
 	case BH_ETH_P_IP:
@@ -490,7 +623,7 @@ static __always_inline int bh_parse(bh_ctx_t *ctx, struct bh_pkt *pkt, __u32 pkt
 	case BH_ETH_P_IPV6:
 		return bh_parse_ipv6(ctx, pkt, pktlen);
 	case BH_ETH_P_ARP:
-		return bh_parse_arp(ctx, pkt);
+		return bh_parse_arp(ctx, pkt, pktlen);
 	case BH_ETH_P_8021Q:
 	case BH_ETH_P_8021AD:
 	case BH_ETH_P_QINQ1:

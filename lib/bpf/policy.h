@@ -164,6 +164,30 @@ static __always_inline void bh_policy_decide(void *inner, __u8 dir, __u32 identi
 	bh_pv_combine(ava, ara, avb, arb, &d->audit_verdict, &d->audit_rule_id);
 }
 
+/*
+ * A named protocol (encap.h): an ALLOW stands only if a rule names the
+ * protocol, i.e. the lookups under dir + BH_DIR_NAMED allow it too; else
+ * the flow is denied as nothing allowed it (DEFAULT_DENY). Denies and a
+ * direction that is not isolated (NONE) stay as they are.
+ */
+static __always_inline void bh_policy_named(void *inner, __u8 dir, __u32 identity, __u8 proto,
+					    struct bh_decision *d)
+{
+	struct bh_decision n;
+
+	if (d->verdict != BH_PV_ALLOW && d->audit_verdict != BH_PV_ALLOW)
+		return;
+	bh_policy_decide(inner, dir + BH_DIR_NAMED, identity, proto, 0, &n);
+	if (d->verdict == BH_PV_ALLOW && n.verdict != BH_PV_ALLOW) {
+		d->verdict = BH_PV_DEFAULT_DENY;
+		d->rule_id = 0;
+	}
+	if (d->audit_verdict == BH_PV_ALLOW && n.audit_verdict != BH_PV_ALLOW) {
+		d->audit_verdict = BH_PV_DEFAULT_DENY;
+		d->audit_rule_id = 0;
+	}
+}
+
 static __always_inline __u8 bh_pv_reason(__u8 v)
 {
 	switch (v) {

@@ -76,7 +76,7 @@ static __always_inline int bh_exit(const struct bh_meta *m)
 	struct bh_stat *s;
 
 	if (m->slot < BH_MAX_WORKLOADS && m->reason < BH_R_MAX) {
-		s = bpf_map_lookup_elem(&bh_stats_v1, &idx);
+		s = bpf_map_lookup_elem(&bh_stats_v2, &idx);
 		if (s) {
 			s->packets += 1;
 			s->bytes += m->len;

@@ -39,14 +39,17 @@ static int finish(struct bh_ctx *ctx, struct bh_tx *tx)
 	struct bh_sync_plan *plan;
 	char msg[512];
 	bool user;
+	__s64 t0 = bh_ctx_sync_start();
 	int err;
 
 	err = bh_sync_prepare(ctx, &plan);
 	if (err) {
+		bh_ctx_sync_done(ctx, err, t0);
 		bh_store_end(tx, false);	/* nothing swapped yet */
 		return err;
 	}
 	err = bh_sync_commit(ctx, plan);
+	bh_ctx_sync_done(ctx, err, t0);
 	bh_sync_plan_free(plan);
 	if (!err) {
 		err = bh_store_end(tx, true);
@@ -121,11 +124,13 @@ static int store_all(struct bh_ctx *ctx, const struct bh_policy_set *set,
 	return err;
 }
 
+static int apply_set(struct bh_ctx *ctx, const char *path, struct bh_policy_set *set_,
+		     struct bh_apply_result *res);
+
 int bh_policy_apply_file(struct bh_ctx *ctx, const char *path, struct bh_apply_result *res)
 {
 	struct bh_policy_error perr = { 0 };
 	struct bh_policy_set set = { 0 };
-	struct bh_tx tx;
 	char msg[768];
 	int err;
 
@@ -138,9 +143,38 @@ int bh_policy_apply_file(struct bh_ctx *ctx, const char *path, struct bh_apply_r
 		return bh_ctx_set_error(ctx, err, err != -ENOMEM, "%s",
 					bh_policy_error_format(&perr, msg, sizeof(msg)));
 	}
+	return apply_set(ctx, path, &set, res);
+}
+
+int bh_policy_apply_buf(struct bh_ctx *ctx, const char *name, const char *buf, size_t len,
+			struct bh_apply_result *res)
+{
+	struct bh_policy_error perr = { 0 };
+	struct bh_policy_set set = { 0 };
+	char msg[768];
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	bh_ctx_set_error(ctx, 0, false, "%s", "");
+	err = bh_policy_parse_buf(name, buf, len, &set, &perr);
+	if (err)
+		return bh_ctx_set_error(ctx, err, err != -ENOMEM, "%s",
+					bh_policy_error_format(&perr, msg, sizeof(msg)));
+	return apply_set(ctx, name, &set, res);
+}
+
+/* Takes set (freed here). */
+static int apply_set(struct bh_ctx *ctx, const char *path, struct bh_policy_set *set_,
+		     struct bh_apply_result *res)
+{
+	struct bh_policy_set set = *set_;
+	struct bh_tx tx;
+	int err;
+
 	if (set.nr == 0) {
 		bh_policy_set_free(&set);
-		return bh_ctx_set_error(ctx, -EINVAL, true, "%s: no policy in the file", path);
+		return bh_ctx_set_error(ctx, -EINVAL, true, "%s: no policy in the file",
+					 strcmp(path, "-") ? path : "<stdin>");
 	}
 	err = check_duplicates(ctx, &set);
 	if (err)

@@ -91,6 +91,11 @@ struct bh_attach_opts {
 	struct bh_label labels[BH_MAX_LABELS];
 	enum bh_hook hook;
 	enum bh_mode mode;
+	/* layer 2 identity (lib/l2id.h): the container interface's MAC, else
+	 * learned from the veth peer; a router may send RA and redirects */
+	bool has_mac;
+	__u8 mac[6];
+	bool router;
 };
 
 /* Register the workload, compile its policy, then attach the programs, so
@@ -169,6 +174,12 @@ int bh_map_fd(struct bh_ctx *ctx, const char *name);
 int bh_reset(struct bh_ctx *ctx);
 
 /* ------------------------------------------------------------ additions */
+/* Add delta to the store's counter name when ctx closes (metrics:
+ * lib/core/store_counters.c). At most 8 names per context. */
+void bh_ctx_count(struct bh_ctx *ctx, const char *name, __s64 delta);
+/* A policy sync: count and time it (bh_policy_sync, policy apply). */
+__s64 bh_ctx_sync_start(void);
+void bh_ctx_sync_done(struct bh_ctx *ctx, int err, __s64 start);
 /* Record a failure message for the front end; returns err. */
 int bh_ctx_set_error(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -177,6 +188,11 @@ int bh_ctx_load(struct bh_ctx *ctx);
 
 /* Parse "K=V" into a label; -EINVAL on a bad key or value. */
 int bh_label_parse(const char *s, struct bh_label *out);
+/* A kubectl-style label selector string ("app=web,tier!=db,env in
+ * (a,b),!canary") into a selector for bh_selector_match. -EINVAL with a
+ * message in err. Free with bh_selector_free. */
+struct bh_selector;
+int bh_selector_parse_string(const char *s, struct bh_selector *out, char *err, size_t errlen);
 int bh_hook_parse(const char *s, enum bh_hook *out);
 const char *bh_hook_name(enum bh_hook h);
 const char *bh_counter_name(enum bh_counter c);

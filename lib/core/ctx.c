@@ -2,6 +2,7 @@
 /* The instance context: where this instance's pins and state live, the
  * open store, the last error for the front end. */
 #include <errno.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,10 +145,46 @@ fail:
 	return err;
 }
 
+/* What this process counted goes to the store's counters, outside any
+ * transaction (a rolled back sync is still counted). Best effort: the
+ * command's own result does not depend on it. */
+static void flush_counts(struct bh_ctx *ctx)
+{
+	if (ctx->read_only || !ctx->db || !sqlite3_get_autocommit(ctx->db))
+		return;
+	if (ctx->syncs_ok)
+		bh_store_counter_add(ctx->db, "policy_sync.ok", (__s64)ctx->syncs_ok);
+	if (ctx->syncs_err)
+		bh_store_counter_add(ctx->db, "policy_sync.error", (__s64)ctx->syncs_err);
+	if (ctx->syncs_ok || ctx->syncs_err) {
+		bh_store_counter_set(ctx->db, "policy_sync.last_ms", ctx->sync_last_ms);
+		bh_store_counter_set(ctx->db, "policy_sync.last_us", ctx->sync_last_us);
+	}
+	for (int i = 0; i < ctx->nr_counts; i++)
+		bh_store_counter_add(ctx->db, ctx->counts[i].name, ctx->counts[i].delta);
+}
+
+void bh_ctx_count(struct bh_ctx *ctx, const char *name, __s64 delta)
+{
+	int i;
+
+	for (i = 0; i < ctx->nr_counts && strcmp(ctx->counts[i].name, name); i++)
+		;
+	if (i == ctx->nr_counts) {
+		if (i == (int)(sizeof(ctx->counts) / sizeof(ctx->counts[0])))
+			return;
+		snprintf(ctx->counts[i].name, sizeof(ctx->counts[i].name), "%s", name);
+		ctx->counts[i].delta = 0;
+		ctx->nr_counts++;
+	}
+	ctx->counts[i].delta += delta;
+}
+
 void bh_ctx_close(struct bh_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	flush_counts(ctx);
 	bh_loader_close(ctx);
 	bh_ctx_config_drop(ctx);
 	if (ctx->db)
@@ -180,6 +217,29 @@ const char *bh_ctx_state_dir(const struct bh_ctx *ctx)
 struct sqlite3 *bh_ctx_db(struct bh_ctx *ctx)
 {
 	return ctx->db;
+}
+
+static __s64 clock_us(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (__s64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+__s64 bh_ctx_sync_start(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
+}
+
+void bh_ctx_sync_done(struct bh_ctx *ctx, int err, __s64 t0)
+{
+	ctx->sync_last_us = clock_us(CLOCK_MONOTONIC) - t0;
+	ctx->sync_last_ms = clock_us(CLOCK_REALTIME) / 1000;
+	if (err)
+		ctx->syncs_err++;
+	else
+		ctx->syncs_ok++;
 }
 
 int bh_ctx_load(struct bh_ctx *ctx)

@@ -16,6 +16,7 @@ enum bh_map_idx {
 	BH_M_WORKLOADS, BH_M_IPCACHE, BH_M_POLICY, BH_M_CT, BH_M_FRAG, BH_M_DENY_RL,
 	BH_M_FLOWS, BH_M_STATS, BH_M_COUNTERS, BH_M_DENY_ALL,
 	BH_M_RULE_STATS, BH_M_CT4, BH_M_CTGEN,
+	BH_M_L2, BH_M_SHARE, BH_M_CT_BASE,	/* layer 2 identity, shares (l2id.h) */
 	BH_M_MAX,
 };
 extern const char *const bh_map_names[BH_M_MAX];
@@ -35,6 +36,11 @@ struct bh_ctx {
 	int map_fds[BH_M_MAX];
 	int prog_fds[BH_P_MAX];
 	__u32 prog_ids[BH_P_MAX];
+	/* counted here, added to the store's counters at close */
+	uint64_t syncs_ok, syncs_err;
+	__s64 sync_last_ms, sync_last_us;
+	int nr_counts;
+	struct { char name[40]; __s64 delta; } counts[8];
 	bool err_user;
 	char err[512];
 };

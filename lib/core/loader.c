@@ -37,6 +37,9 @@ const char *const bh_map_names[BH_M_MAX] = {
 	[BH_M_RULE_STATS] = BH_MAP_RULE_STATS,
 	[BH_M_CT4] = BH_MAP_CT4,
 	[BH_M_CTGEN] = BH_MAP_CTGEN,
+	[BH_M_L2] = BH_MAP_L2,
+	[BH_M_SHARE] = BH_MAP_SHARE,
+	[BH_M_CT_BASE] = BH_MAP_CT_BASE,
 };
 
 const char *const bh_prog_pins[BH_P_MAX] = {

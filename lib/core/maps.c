@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Map writes for the sync and the workload registry (see maps.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -450,8 +451,8 @@ static int ct_read_map(struct bh_ctx *ctx, enum bh_map_idx mi, size_t ksz, void 
 	return err;
 }
 
-/* All of conntrack as bh_ct_key: bh_ct_v2 (IPv6), then the IPv4 flows of
- * bh_ct4_v1 with their addresses IPv4-mapped. */
+/* All of conntrack as bh_ct_key: bh_ct_v3 (IPv6), then the IPv4 flows of
+ * bh_ct4_v2 with their addresses IPv4-mapped. */
 static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 		       struct bh_ct_val **vals_out, size_t *nr_out)
 {
@@ -487,6 +488,47 @@ static int ct_read_all(struct bh_ctx *ctx, struct bh_ct_key **keys_out,
 	*vals_out = vals;
 	*nr_out = nr + nr4;
 	return 0;
+}
+
+int bh_maps_ct_count_live(struct bh_ctx *ctx, __u64 *live, size_t nr)
+{
+	const __u64 sec = 1000000000ULL, est = 12ULL * 3600 * sec, other = 60 * sec;
+	static const struct { enum bh_map_idx mi; size_t ksz, proto_off; } m[2] = {
+		{ BH_M_CT, sizeof(struct bh_ct_key), offsetof(struct bh_ct_key, proto) },
+		{ BH_M_CT4, sizeof(struct bh_ct4_key), offsetof(struct bh_ct4_key, proto) },
+	};
+	struct timespec ts;
+	__u64 now;
+	int err = 0;
+
+	/* the maps as pinned, without loading the context (see l2id.c) */
+	if (bh_map_fd(ctx, bh_map_names[BH_M_CT]) < 0)
+		return -ENOENT;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * sec + (__u64)ts.tv_nsec;
+	for (int t = 0; t < 2 && !err; t++) {
+		struct bh_ct_val *vals;
+		__u8 *keys;
+		size_t n;
+
+		if (bh_map_fd(ctx, bh_map_names[m[t].mi]) < 0)
+			return -ENOENT;
+		err = ct_read_map(ctx, m[t].mi, m[t].ksz, (void **)&keys, &vals, &n);
+		for (size_t i = 0; !err && i < n; i++) {
+			const struct bh_ct_val *v = &vals[i];
+			__u8 proto = keys[i * m[t].ksz + m[t].proto_off];
+			__u64 ttl = (proto == 6 && v->tcp_state == BH_TCP_ESTABLISHED ? est : other) +
+				    2 * sec;
+
+			if (v->slot < nr && (now < v->last_ns || now - v->last_ns <= ttl))
+				live[v->slot]++;
+		}
+		if (!err) {
+			free(keys);
+			free(vals);
+		}
+	}
+	return err;
 }
 
 /* Delete a conntrack entry from the map that holds it. */
@@ -611,4 +653,33 @@ static int ct_purge(struct bh_ctx *ctx, __u32 slot, __u32 ifindex)
 	int n;
 
 	return ct_delete_matching(ctx, purge_match, &a, "delete a stale conntrack entry", &n);
+}
+
+/* Occupancy of conntrack for metrics: read only what is pinned, never
+ * load or create anything (a scrape before the first attach counts 0). */
+int bh_ct_count(struct bh_ctx *ctx, uint64_t *entries, uint64_t *capacity)
+{
+	static const enum bh_map_idx maps[] = { BH_M_CT, BH_M_CT4 };
+	static const size_t ksz[] = { sizeof(struct bh_ct_key), sizeof(struct bh_ct4_key) };
+	int err;
+
+	*entries = *capacity = 0;
+	if (!ctx->loaded && ctx->map_fds[BH_M_CT] < 0 && (err = bh_loader_open_pinned(ctx)))
+		return err;
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bh_ct_val *vals;
+		void *keys;
+		size_t nr;
+
+		if (ctx->map_fds[maps[i]] < 0)
+			continue;
+		err = ct_read_map(ctx, maps[i], ksz[i], &keys, &vals, &nr);
+		if (err)
+			return err;
+		free(keys);
+		free(vals);
+		*entries += nr;
+		*capacity += BH_CT_SIZE;
+	}
+	return *capacity ? 0 : -ENOENT;
 }

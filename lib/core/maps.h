@@ -82,6 +82,11 @@ int bh_percpu_zero(int fd, __u32 key, unsigned int nr_u64);
  * the programs' flow caches (lib/bpf/fcache.h) stop serving them. The
  * functions below that delete entries do it themselves. */
 int bh_maps_ct_changed(struct bh_ctx *ctx);
+/* Live conntrack entries per workload slot (live[slot], nr slots). An
+ * entry counts until it is surely expired: the data path's longest
+ * timeout for its kind (12 h for an established TCP flow, at most 60 s
+ * for anything else, lib/bpf/ct.h) and 2 s for the clocks' difference. */
+int bh_maps_ct_count_live(struct bh_ctx *ctx, __u64 *live, size_t nr);
 
 /* Cut flows that passed only because of the mode or an audit policy
  * (BH_CT_F_WOULD_DENY): delete the conntrack entries among those for which
@@ -90,5 +95,9 @@ int bh_maps_ct_changed(struct bh_ctx *ctx);
 int bh_maps_flows_cut(struct bh_ctx *ctx,
 		      bool (*cut)(const struct bh_ct_key *k, const struct bh_ct_val *v, void *arg),
 		      void *arg, int *nr_cut);
+
+/* Entries in conntrack now and its capacity (both maps): for metrics.
+ * -ENOENT when nothing is pinned yet. */
+int bh_ct_count(struct bh_ctx *ctx, uint64_t *entries, uint64_t *capacity);
 
 #endif /* BULKHEAD_MAPS_H */

@@ -35,6 +35,10 @@ static const char *const reason_names[BH_R_MAX] = {
 	[BH_R_ARP] = "arp",
 	[BH_R_ND] = "nd",
 	[BH_R_NO_WORKLOAD] = "no-workload",
+	[BH_R_SPOOF_MAC] = "spoof-mac",
+	[BH_R_ROUTER_MSG] = "router-msg",
+	[BH_R_NOT_OURS] = "not-ours",
+	[BH_R_CT_SHARE] = "ct-share",
 };
 
 static const char *const mode_names[] = {

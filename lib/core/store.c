@@ -52,9 +52,18 @@ static const char schema_v1[] =
 	" severity TEXT NOT NULL, detail TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS events_workload ON events(ns, name, id);";
 
+/* Peers (peers.h): the cluster's other pods, kept by the Kubernetes
+ * watch; k8s_policies: the policies the watch applied (and may delete). */
+static const char schema_v2[] =
+	"CREATE TABLE IF NOT EXISTS peers(ns TEXT NOT NULL, name TEXT NOT NULL,"
+	" ips TEXT NOT NULL, labels TEXT NOT NULL, PRIMARY KEY(ns, name));"
+	"CREATE TABLE IF NOT EXISTS k8s_policies(ns TEXT NOT NULL, name TEXT NOT NULL,"
+	" kind TEXT NOT NULL, PRIMARY KEY(ns, name));";
+
 static const char *const migrations[] = {
 	schema_v1,	/* 0 -> 1: stores made before the version existed hold
 			 * these tables already (every statement is IF NOT EXISTS) */
+	schema_v2,	/* 1 -> 2: peers, k8s_policies */
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

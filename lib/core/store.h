@@ -106,4 +106,12 @@ int bh_store_event_add(sqlite3 *db, const char *ns, const char *name, const char
 int bh_store_event_foreach(sqlite3 *db, const char *ns, const char *name, __s64 after_id,
 			   int (*fn)(const struct bh_event_rec *e, void *arg), void *arg);
 
+/* -------------------------------------------------------------- counters
+ * Control-plane counters (lib/store_counters.c): policy syncs, CNI
+ * operations. Added outside transactions, read by the agent's metrics. */
+int bh_store_counter_add(sqlite3 *db, const char *name, __s64 delta);
+int bh_store_counter_set(sqlite3 *db, const char *name, __s64 value);
+int bh_store_counter_foreach(sqlite3 *db, int (*fn)(const char *name, __s64 value, void *arg),
+			     void *arg);
+
 #endif /* BULKHEAD_STORE_H */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "peers.h"
 #include "store.h"
 #include "sync.h"
 
@@ -85,6 +86,192 @@ static int add_policy(const struct bh_store_policy *sp, void *arg)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- peers */
+struct peer_arg {
+	struct bh_stored_input *p;
+	sqlite3 *db;
+	int cap;
+	char **keys;			/* per peer: "peer NS LABELS", its identity's key */
+};
+
+static void peer_free(struct bh_compile_workload *w)
+{
+	free((char *)w->ns);
+	free((char *)w->name);
+	free((void *)w->labels);
+	free((void *)w->ips);
+}
+
+/* One identity per (namespace, label set), stable in the store: pods
+ * alike share it (the maps stay small), a label change moves a pod to
+ * another identity with one ipcache update. */
+static int add_peer(const struct bh_peer_rec *r, void *arg)
+{
+	struct peer_arg *a = arg;
+	struct bh_stored_input *p = a->p;
+	struct bh_compile_workload *w;
+	struct bh_label *labels;
+	struct bh_ip *ips;
+	int nl = 0, ni = 0;
+
+	if (p->nr_peers == p->cap_peers) {
+		int cap = p->cap_peers ? p->cap_peers * 2 : 256;
+		void *n = realloc(p->peers, (size_t)cap * sizeof(*p->peers));
+
+		if (!n)
+			return -ENOMEM;
+		p->peers = n;
+		p->cap_peers = cap;
+	}
+	for (const char *c = r->labels; *c; c++)
+		nl += *c == '\n';
+	labels = calloc((size_t)nl + 1, sizeof(*labels));
+	ips = calloc(BH_MAX_WORKLOAD_IPS, sizeof(*ips));
+	w = &p->peers[p->nr_peers];
+	*w = (struct bh_compile_workload){ .ns = strdup(r->ns), .name = strdup(r->name),
+					   .labels = labels, .ips = ips };
+	if (!labels || !ips || !w->ns || !w->name) {
+		peer_free(w);
+		return -ENOMEM;
+	}
+	nl = 0;
+	for (const char *c = r->labels; *c;) {
+		size_t n = strcspn(c, "\n");
+		char buf[BH_NAME_MAX + 80];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), c);
+		if (n && !bh_label_parse(buf, &labels[nl]))
+			nl++;
+		c += n;
+		c += strspn(c, "\n");
+	}
+	for (const char *c = r->ips; *c && ni < BH_MAX_WORKLOAD_IPS;) {
+		size_t n = strcspn(c, " ");
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), c);
+		if (n && !bh_ip_parse(buf, &ips[ni]))
+			ni++;
+		c += n;
+		c += strspn(c, " ");
+	}
+	w->nr_labels = nl;
+	w->nr_ips = ni;
+	if (p->nr_peers >= a->cap) {
+		int cap = a->cap ? a->cap * 2 : 256;
+		char **n = realloc(a->keys, (size_t)cap * sizeof(*n));
+
+		if (!n) {
+			peer_free(w);
+			return -ENOMEM;
+		}
+		a->keys = n;
+		a->cap = cap;
+	}
+	if (asprintf(&a->keys[p->nr_peers], "peer %s %s", r->ns, r->labels) < 0) {
+		peer_free(w);
+		return -ENOMEM;
+	}
+	p->nr_peers++;
+	return 0;
+}
+
+static int cmp_key_idx(const void *x, const void *y, void *keys)
+{
+	char **k = keys;
+
+	return strcmp(k[*(const int *)x], k[*(const int *)y]);
+}
+
+/* One store lookup per distinct (namespace, label set), not per peer,
+ * and one compiler entry per identity holding all its peers' addresses:
+ * the compiler matches selectors once per label set, so its cost follows
+ * the number of distinct label sets, not of pods. */
+static int peer_identities(struct peer_arg *a)
+{
+	struct bh_stored_input *p = a->p;
+	int *idx = malloc((size_t)(p->nr_peers ? p->nr_peers : 1) * sizeof(*idx));
+	struct bh_compile_workload *merged;
+	int nr = 0, err = 0;
+
+	merged = calloc((size_t)(p->nr_peers ? p->nr_peers : 1), sizeof(*merged));
+	if (!idx || !merged) {
+		free(idx);
+		free(merged);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < p->nr_peers; i++)
+		idx[i] = i;
+	qsort_r(idx, (size_t)p->nr_peers, sizeof(*idx), cmp_key_idx, a->keys);
+	for (int i = 0, j; i < p->nr_peers && !err; i = j) {
+		struct bh_compile_workload *m = &merged[nr];
+		struct bh_ip *ips;
+		int n = 0;
+		__u32 id;
+
+		for (j = i; j < p->nr_peers && !strcmp(a->keys[idx[j]], a->keys[idx[i]]); j++)
+			n += p->peers[idx[j]].nr_ips;
+		err = bh_store_cidr_identity(a->db, a->keys[idx[i]], &id);
+		ips = calloc((size_t)(n ? n : 1), sizeof(*ips));
+		if (!err && !ips)
+			err = -ENOMEM;
+		if (err) {
+			free(ips);
+			break;
+		}
+		n = 0;
+		for (int k = i; k < j; k++) {
+			struct bh_compile_workload *w = &p->peers[idx[k]];
+
+			memcpy(ips + n, w->ips, (size_t)w->nr_ips * sizeof(*ips));
+			n += w->nr_ips;
+		}
+		*m = p->peers[idx[i]];		/* takes ns, name, labels */
+		free((void *)m->ips);		/* copied above */
+		m->ips = ips;
+		m->nr_ips = n;
+		m->identity = id;
+		p->peers[idx[i]] = (struct bh_compile_workload){ 0 };
+		for (int k = i + 1; k < j; k++) {
+			peer_free(&p->peers[idx[k]]);
+			p->peers[idx[k]] = (struct bh_compile_workload){ 0 };
+		}
+		nr++;
+	}
+	if (err) {
+		for (int i = 0; i < nr; i++)
+			peer_free(&merged[i]);
+		free(merged);
+		free(idx);
+		return err;
+	}
+	free(p->peers);
+	p->peers = merged;
+	p->nr_peers = p->cap_peers = nr;
+	free(idx);
+	return 0;
+}
+
+static int load_peers(sqlite3 *db, struct bh_stored_input *p)
+{
+	struct peer_arg *pa = calloc(1, sizeof(*pa));
+	int err, nr_keys;
+
+	if (!pa)
+		return -ENOMEM;
+	pa->p = p;
+	pa->db = db;
+	err = bh_store_peer_foreach(db, add_peer, pa);
+	nr_keys = p->nr_peers;
+	if (!err)
+		err = peer_identities(pa);
+	for (int i = 0; i < nr_keys; i++)
+		free(pa->keys[i]);
+	free(pa->keys);
+	free(pa);
+	return err;
+}
+
 int bh_stored_input_load(struct bh_ctx *ctx, struct bh_stored_input *p)
 {
 	sqlite3 *db = bh_ctx_db(ctx);
@@ -104,6 +291,11 @@ int bh_stored_input_load(struct bh_ctx *ctx, struct bh_stored_input *p)
 		goto fail;
 	}
 	err = bh_store_policy_foreach(db, add_policy, &pa);
+	if (!err) {
+		err = load_peers(db, p);
+		if (err && err != -ENOMEM)
+			bh_ctx_set_error(ctx, err, false, "cannot read peers: %s", sqlite3_errmsg(db));
+	}
 	if (err == -ENOMEM)
 		bh_ctx_set_error(ctx, err, false, "out of memory");
 	else if (err && !bh_ctx_error(ctx)[0])
@@ -144,6 +336,8 @@ void bh_stored_input_view(const struct bh_stored_input *p, struct bh_compile_inp
 	in->namespaces = p->cn;
 	in->nr_policies = p->nr_pol;
 	in->policies = p->pol;
+	in->nr_peers = p->nr_peers;
+	in->peers = p->peers;
 }
 
 void bh_stored_input_free(struct bh_stored_input *p)
@@ -155,5 +349,8 @@ void bh_stored_input_free(struct bh_stored_input *p)
 	free(p->pol);
 	free(p->cw);
 	free(p->cn);
+	for (int i = 0; i < p->nr_peers; i++)
+		peer_free(&p->peers[i]);
+	free(p->peers);
 	memset(p, 0, sizeof(*p));
 }

@@ -578,16 +578,19 @@ int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 int bh_policy_sync(struct bh_ctx *ctx)
 {
 	struct bh_sync_plan *p;
+	__s64 t0;
 	int err;
 
 	err = bh_ctx_lock(ctx);
 	if (err)
 		return err;
+	t0 = bh_ctx_sync_start();
 	err = bh_sync_prepare(ctx, &p);
 	if (!err) {
 		err = bh_sync_commit(ctx, p);
 		bh_sync_plan_free(p);
 	}
+	bh_ctx_sync_done(ctx, err, t0);	/* counted for the metrics */
 	bh_ctx_unlock(ctx);
 	return err;
 }

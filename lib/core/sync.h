@@ -48,6 +48,9 @@ struct bh_stored_input {
 	struct bh_policy *pol;
 	struct bh_compile_workload *cw;		/* views of w and ns */
 	struct bh_compile_namespace *cn;
+	/* peers (peers.h): one entry per identity, all its addresses */
+	int nr_peers, cap_peers;
+	struct bh_compile_workload *peers;	/* strings owned */
 };
 
 int bh_stored_input_load(struct bh_ctx *ctx, struct bh_stored_input *in);
@@ -100,6 +103,10 @@ struct bh_apply_result {
 };
 
 int bh_policy_apply_file(struct bh_ctx *ctx, const char *path, struct bh_apply_result *res);
+/* The same from a buffer; name stands for the file in messages and in
+ * the stored record (the Kubernetes watch applies API objects this way). */
+int bh_policy_apply_buf(struct bh_ctx *ctx, const char *name, const char *buf, size_t len,
+			struct bh_apply_result *res);
 void bh_apply_result_free(struct bh_apply_result *res);
 /* ns "" deletes a cluster-wide policy. -ENOENT (user error) if absent. */
 int bh_policy_delete(struct bh_ctx *ctx, const char *ns, const char *name);

@@ -14,6 +14,7 @@
 
 #include <bpf/bpf.h>
 
+#include "l2id.h"
 #include "attach.h"
 #include "ctx_int.h"
 #include "maps.h"
@@ -166,18 +167,46 @@ out_checked:
 
 static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char *why);
 
+/* The MAC to bind: given, else the veth peer's; *bound false when the
+ * interface has no readable peer (no MAC to check, l2id.h). */
+static int l2_identity(struct bh_ctx *ctx, const struct bh_attach_opts *o, __u32 ifindex,
+		       __u8 mac[6], bool *bound)
+{
+	int err;
+
+	*bound = true;
+	if (o->has_mac) {
+		memcpy(mac, o->mac, 6);
+		return 0;
+	}
+	err = bh_l2_peer_mac(ifindex, mac);
+	if (err == -ENOENT) {
+		*bound = false;
+		return 0;
+	}
+	if (err)
+		return bh_err(ctx, err, false, "%s: cannot read the MAC of its peer: %s",
+			      o->ifname, strerror(-err));
+	return 0;
+}
+
 int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 {
 	struct bh_workload_info *w;
 	struct bh_tx tx = { 0 };
-	bool added = false;
+	bool added = false, bound;
 	__u32 ifindex;
-	char ipbuf[64];
+	char ipbuf[64], macbuf[32] = "none bound";
+	__u8 mac[6];
 	int err;
 
 	err = validate(ctx, o, &ifindex);
+	if (!err)
+		err = l2_identity(ctx, o, ifindex, mac, &bound);
 	if (err)
 		return err;
+	if (bound)
+		bh_mac_format(mac, macbuf, sizeof(macbuf));
 	if ((err = need_db(ctx)) || (err = bh_ctx_lock(ctx)))
 		return err;
 	w = calloc(1, sizeof(*w));
@@ -225,16 +254,20 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 	added = !err;
 	if (!err)
 		err = bh_event_add(ctx, w->ns, w->name, "attach", "info",
-				   "attached to %s (ifindex %u, hook %s, mode %s, slot %u, ip %s%s)",
+				   "attached to %s (ifindex %u, hook %s, mode %s, slot %u, ip %s%s,"
+				   " mac %s%s)",
 				   w->ifname, ifindex, bh_hook_name(w->hook), bh_mode_name(w->mode),
 				   w->slot, bh_ip_format(&w->ips[0], ipbuf, sizeof(ipbuf)),
-				   w->nr_ips > 1 ? " ..." : "");
+				   w->nr_ips > 1 ? " ..." : "", macbuf, o->router ? ", router" : "");
 	/* The slot may have served another workload: start clean. */
 	if (!err)
 		err = bh_maps_flows_purge(ctx, w->slot, ifindex);
 	if (!err)
 		err = bh_maps_stats_clear(ctx, w->slot);
-	/* Policy first, programs last: the first packet is already judged. */
+	/* Layer 2 identity and fresh shares (the slot's flows were purged),
+	 * policy, and programs last: the first packet is already judged. */
+	if (!err)
+		err = bh_l2_slot_set(ctx, w->slot, bound ? mac : NULL, o->router);
 	if (!err)
 		err = bh_policy_sync(ctx);
 	if (!err)
@@ -566,16 +599,21 @@ int bh_workload_check_attached(struct bh_ctx *ctx, __u32 ifindex)
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
 
+/* ns: the namespace's name when labelling a namespace, NULL for a
+ * workload. As in the Kubernetes API, kubernetes.io/metadata.name may be
+ * "set" to the namespace's own name (a no-op: a sync that copies every
+ * label from the API must not fail on it); any other value is refused. */
 static int check_label_args(struct bh_ctx *ctx, int nr_set, const struct bh_label *set,
-			    int nr_remove, const char *const *remove, bool ns)
+			    int nr_remove, const char *const *remove, const char *ns)
 {
 	if (nr_set < 0 || nr_remove < 0 || nr_set + nr_remove == 0)
 		return bh_err(ctx, -EINVAL, true, "no label to set or remove");
 	if (nr_set > BH_MAX_LABELS || nr_remove > BH_MAX_LABELS)
 		return bh_err(ctx, -EINVAL, true, "at most %d labels", BH_MAX_LABELS);
 	for (int i = 0; i < nr_set; i++) {
-		if (ns && !strcmp(set[i].key, NS_NAME_LABEL))
-			return bh_err(ctx, -EINVAL, true, NS_NAME_LABEL " is set automatically");
+		if (ns && !strcmp(set[i].key, NS_NAME_LABEL) && strcmp(set[i].value, ns))
+			return bh_err(ctx, -EINVAL, true, NS_NAME_LABEL " is the namespace's name"
+				      " (%s), not '%s'", ns, set[i].value);
 		for (int j = 0; j < nr_remove; j++)
 			if (!strcmp(set[i].key, remove[j]))
 				return bh_err(ctx, -EINVAL, true, "label %s both set and removed",
@@ -603,7 +641,7 @@ int bh_namespace_relabel(struct bh_ctx *ctx, const char *ns, int nr_set,
 
 	if (!name_ok(ns))
 		return bh_err(ctx, -EINVAL, true, "bad namespace name '%s'", ns ? ns : "");
-	err = check_label_args(ctx, nr_set, set, nr_remove, remove, true);
+	err = check_label_args(ctx, nr_set, set, nr_remove, remove, ns);
 	if (err)
 		return err;
 	if ((err = need_db(ctx)) || (err = bh_ctx_lock(ctx)))
@@ -617,14 +655,16 @@ int bh_namespace_relabel(struct bh_ctx *ctx, const char *ns, int nr_set,
 	}
 	err = bh_store_ns_ensure(ctx->db, ns);
 	for (int i = 0; i < nr_set && !err; i++)
-		err = bh_store_ns_set_label(ctx->db, ns, &set[i]);
+		if (strcmp(set[i].key, NS_NAME_LABEL))	/* equal to ns: kept as is */
+			err = bh_store_ns_set_label(ctx->db, ns, &set[i]);
 	for (int i = 0; i < nr_remove && !err; i++)
 		err = bh_store_ns_del_label(ctx->db, ns, remove[i]);
 	if (err)
 		store_fail(ctx, err, "label the namespace");
 	for (int i = 0; i < nr_set && !err; i++)
-		err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s=%s",
-				   set[i].key, set[i].value);
+		if (strcmp(set[i].key, NS_NAME_LABEL))
+			err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s=%s",
+					   set[i].key, set[i].value);
 	for (int i = 0; i < nr_remove && !err; i++)
 		err = bh_event_add(ctx, ns, "", "namespace", "info", "label %s removed", remove[i]);
 	if (!err)
@@ -639,7 +679,7 @@ int bh_workload_label(struct bh_ctx *ctx, const char *ns, const char *name, int 
 	struct bh_tx tx;
 	int err, count = 0;
 
-	err = check_label_args(ctx, nr_set, set, nr_remove, remove, false);
+	err = check_label_args(ctx, nr_set, set, nr_remove, remove, NULL);
 	if (err)
 		return err;
 	err = begin_change(ctx, ns, name, &tx, &w);

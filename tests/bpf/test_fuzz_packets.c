@@ -20,8 +20,17 @@
  *       to a flow the test opened on purpose (reply, later packet, later
  *       fragment, ICMP error sent back to the quoted packet's source);
  *   (c) truncated or malformed frames never pass;
- *   (d) every run is counted under exactly one bh_stats_v1 reason, and
- *       that reason agrees with the verdict.
+ *   (d) every run is counted under exactly one bh_stats_v2 reason, and
+ *       that reason agrees with the verdict;
+ *   (e) conntrack state is created only by a packet that opens a flow (a
+ *       TCP SYN, an ICMP query request, UDP, SCTP), see or_opens_flow;
+ *   (f) layer 2: the workload's MAC (FZ_MAC, bound) is the only Ethernet
+ *       source, ARP sender and ND link-layer address it sends, an NA
+ *       claims only its addresses, it sends no RA or redirect, ARP/ND are
+ *       no longer than they need, and what reaches it is for it.
+ * A second peer (ANY4/ANY6) is allowed every protocol by a rule without
+ * ports: tunnels and other named protocols to it must still be dropped,
+ * and ICMP to it exercises the query kinds.
  * The seed is printed; BH_FUZZ_SEED=N and BH_FUZZ_SCALE=N (iterations
  * multiplier) reproduce or lengthen a run. Needs root (77 without it, a
  * failure in tests/run.sh); programs that do not load are a failure.
@@ -62,6 +71,14 @@
 #define WL6	"fd00::1"
 #define PEER4	"10.0.0.2"
 #define PEER6	"fd00::2"
+#define ANY4	"10.0.0.4"	/* allowed by a rule without ports */
+#define ANY6	"fd00::4"
+#define FZ_ID_ANY	(BH_ID_WORKLOAD_BASE + 2)
+#define FZ_RULE_ANY	22u
+
+#define FZ_MAC		((const __u8 *)"\x02\0\0\0\0\x01")
+#define FZ_OTHER_MAC	((const __u8 *)"\x02\0\0\0\0\x07")
+#define FZ_LL6		"fe80::ff:fe00:1"	/* EUI-64 link-local of FZ_MAC */
 
 #define FZ_DEFAULT_SEED	0x62756c6bULL
 #define FZ_BUF		(PKT_MAX + 64)
@@ -75,7 +92,7 @@ struct fz {
 	char pin_dir[256];
 	struct bulkhead_xdp *xdp;
 	struct bulkhead_tc *tc;
-	int workloads, ipcache, policy, stats;
+	int workloads, ipcache, policy, stats, counters, l2;
 	int prog[P_NR];
 	__u64 seed, rng;
 	unsigned int scale;
@@ -108,11 +125,11 @@ static __u32 rn(struct fz *z, __u32 n)
 
 static const char *const pool4[] = {
 	WL4, PEER4, "192.0.2.9", "0.0.0.0", "255.255.255.255", "10.0.0.3", "127.0.0.1",
-	"224.0.0.1", "10.1.2.3", "10.0.0.0",
+	"224.0.0.1", "10.1.2.3", "10.0.0.0", ANY4,
 };
 static const char *const pool6[] = {
 	WL6, PEER6, "2001:db8::9", "::", "fe80::1", "ff02::1", "::ffff:10.0.0.1",
-	"::ffff:10.0.0.2", "::1", "fd00::1:0", "fe80::ffff:10.0.0.1",
+	"::ffff:10.0.0.2", "::1", "fd00::1:0", "fe80::ffff:10.0.0.1", ANY6,
 };
 static const __u16 ports[] = { FZ_PORT, FZ_PORT, 444, 442, 80, 53, 0, 65535, 40000 };
 static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP,
@@ -171,7 +188,8 @@ static int put_rule(int fd, __u32 plen, __u8 dir, __u32 id, __u8 proto, __u16 po
 	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
-/* Isolated both ways; egress TCP to the peer's port 443 only. */
+/* Isolated both ways; egress TCP to the peer's port 443, and anything
+ * without naming a protocol to the any-peer. */
 static int install_policy(struct fz *z)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
@@ -188,6 +206,8 @@ static int install_policy(struct fz *z)
 	if (!err)
 		err = put_rule(fd, 64, BH_DIR_EGRESS, FZ_ID_PEER, IPPROTO_TCP, FZ_PORT,
 			       BH_PV_ALLOW, FZ_RULE);
+	if (!err)
+		err = put_rule(fd, 40, BH_DIR_EGRESS, FZ_ID_ANY, 0, 0, BH_PV_ALLOW, FZ_RULE_ANY);
 	if (!err && bpf_map_update_elem(z->policy, &slot, &fd, BPF_ANY))
 		err = -errno;
 	close(fd);	/* the outer map holds it */
@@ -203,7 +223,16 @@ static int set_workload(struct fz *z)
 	if (ip_of(WL4, &w.ips[0], &z->m->own[0]) || ip_of(WL6, &w.ips[1], &z->m->own[1]))
 		return -EINVAL;
 	z->m->nr_own = 2;
-	return bpf_map_update_elem(z->workloads, &ifindex, &w, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(z->workloads, &ifindex, &w, BPF_ANY))
+		return -errno;
+	/* bound to FZ_MAC, not a router; the model knows the same */
+	struct bh_l2 l2 = { .flags = BH_L2_F_BOUND };
+	__u32 slot = FZ_SLOT;
+
+	memcpy(l2.mac, FZ_MAC, 6);
+	memcpy(z->m->mac, FZ_MAC, 6);
+	z->m->mac_bound = true;
+	return bpf_map_update_elem(z->l2, &slot, &l2, BPF_ANY) ? -errno : 0;
 }
 
 static int read_stats(struct fz *z, __u64 pk[BH_R_MAX], __u64 by[BH_R_MAX])
@@ -270,7 +299,9 @@ static int fz_open(struct fz **out, char *why, size_t len)
 	z->workloads = bpf_map__fd(z->xdp->maps.bh_workloads_v1);
 	z->ipcache = bpf_map__fd(z->xdp->maps.bh_ipcache_v1);
 	z->policy = bpf_map__fd(z->xdp->maps.bh_policy_v1);
-	z->stats = bpf_map__fd(z->xdp->maps.bh_stats_v1);
+	z->stats = bpf_map__fd(z->xdp->maps.bh_stats_v2);
+	z->counters = bpf_map__fd(z->xdp->maps.bh_counters_v1);
+	z->l2 = bpf_map__fd(z->xdp->maps.bh_l2_v1);
 	z->prog[P_XDP_EG] = bpf_program__fd(z->xdp->progs.bh_xdp_from_container);
 	z->prog[P_TC_EG] = bpf_program__fd(z->tc->progs.bh_tc_from_container);
 	z->prog[P_TC_IN] = bpf_program__fd(z->tc->progs.bh_tc_to_container);
@@ -280,6 +311,9 @@ static int fz_open(struct fz **out, char *why, size_t len)
 	    (err = add_ipcache(z, WL4, 32, FZ_ID_WL)) ||
 	    (err = add_ipcache(z, WL6, 128, FZ_ID_WL)) ||
 	    (err = add_ipcache(z, "10.1.0.0", 16, BH_ID_CIDR_BASE)) ||
+	    (err = add_ipcache(z, ANY4, 32, FZ_ID_ANY)) ||
+	    (err = add_ipcache(z, ANY6, 128, FZ_ID_ANY)) ||
+	    (err = ip_of(ANY4, &ip, &z->m->any4)) || (err = ip_of(ANY6, &ip, &z->m->any6)) ||
 	    (err = ip_of(PEER4, &ip, &z->m->peer4)) || (err = ip_of(PEER6, &ip, &z->m->peer6)) ||
 	    (err = read_stats(z, z->last_pk, z->last_by))) {
 		snprintf(why, len, "map setup: %s", strerror(-err));
@@ -357,13 +391,14 @@ static void describe(const struct or_pkt *p)
  */
 static int fz_run1(struct fz *z, enum fz_prog p, const __u8 *f, size_t len, const char *what)
 {
-	__u64 pk[BH_R_MAX], by[BH_R_MAX];
+	__u64 pk[BH_R_MAX], by[BH_R_MAX], created0[2] = { 0 }, created1[2] = { 0 };
 	__u32 ret = 0, r, hit = BH_R_MAX, nhit = 0;
 	bool pass, xdp = p == P_XDP_EG;
 	struct or_pkt op;
 	enum or_why why;
 	int err;
 
+	bh_percpu_sum(z->counters, BH_C_CT_CREATE, 1, created0);
 	err = bt_run(z->prog[p], f, len, &ret);
 	if (err) {
 		z->refused++;
@@ -403,7 +438,18 @@ static int fz_run1(struct fz *z, enum fz_prog p, const __u8 *f, size_t len, cons
 	/* (a)-(c) against the model */
 	or_parse(f, len, &op);
 	why = or_may_pass(z->m, &op, prog_dir[p]);
-	or_observe(z->m, &op);
+	if (pass)
+		or_observe(z->m, &op);	/* a first fragment counts once it passed */
+	/* (e) state only from a packet that opens a flow */
+	bh_percpu_sum(z->counters, BH_C_CT_CREATE, 1, created1);
+	if (created1[0] != created0[0] && !or_opens_flow(&op)) {
+		z->violations++;
+		if (z->viol_kind[p][OR_NO_STATE]++ < FZ_EXAMPLES) {
+			printf("VIOLATION (%s): %s, %s\n", or_why_name(OR_NO_STATE), prog_name[p],
+			       what);
+			describe(&op);
+		}
+	}
 	if (z->trace) {
 		printf("TRACE %s %s %s reason %u why %s\n", prog_name[p], what,
 		       pass ? "PASS" : "drop", hit, or_why_name(why));
@@ -446,9 +492,19 @@ static void fz_run(struct fz *z, const __u8 *f, size_t len, const char *what)
 }
 
 /* ----------------------------------------------------------- frame tools */
-static int build(const struct pkt_opts *o, __u8 *f)
+/* Frames are the workload's by default at layer 2: source and destination
+ * MAC FZ_MAC, so that egress and ingress runs of one frame both get past
+ * the MAC checks; the L2 tests and mutations choose otherwise. */
+static int build(const struct pkt_opts *in, __u8 *f)
 {
-	int n = pkt_build(o, f, PKT_MAX);
+	struct pkt_opts o = *in;
+	int n;
+
+	if (!o.smac)
+		o.smac = FZ_MAC;
+	if (!o.dmac)
+		o.dmac = FZ_MAC;
+	n = pkt_build(&o, f, PKT_MAX);
 
 	assert_true(n > 0);
 	return n;
@@ -824,11 +880,16 @@ static void test_ext_chains(void **state)
 					      .dport = FZ_PORT, .tcp_flags = 0x02 };
 
 			o.n_ext6 = (__u8)n;
-			for (i = 0; i < n; i++)	/* no fragment header: all L4 is there */
+			bool routing = false;
+
+			for (i = 0; i < n; i++) {	/* no fragment header: all L4 is there */
 				o.ext6[i] = PICK(z, ((const __u8[]){ 0, 43, 51, 60 }));
+				routing |= o.ext6[i] == 43;
+			}
 			len = build(&o, f);
 			r = fz_run1(z, P_XDP_EG, f, (size_t)len, "ext chain");
-			if (r != (n <= BH_IPV6_EXT_MAX)) {
+			/* a routing header is refused at any length */
+			if (r != (n <= BH_IPV6_EXT_MAX && !routing)) {
 				print_error("chain of %d: %s\n", n, r ? "passed" : "dropped");
 				fail();
 			}
@@ -1089,7 +1150,203 @@ static void test_bypass_v4_mapped(void **state)
 			 r2 ? "PASSED" : "dropped");
 }
 
+/*
+ * Layer 2 attacks and their near misses: Ethernet and ARP sender MACs,
+ * ND link-layer options, NA targets, router messages, sizes, and frames
+ * to the workload with other MACs or destinations, in random mixes.
+ */
+static void test_l2(void **state)
+{
+	static const __u8 *const macs[] = {
+		(const __u8 *)"\x02\0\0\0\0\x01", (const __u8 *)"\x02\0\0\0\0\x07",
+		(const __u8 *)"\xff\xff\xff\xff\xff\xff", (const __u8 *)"\x33\x33\0\0\0\x01",
+		(const __u8 *)"\x01\0\x5e\0\0\xfb", (const __u8 *)"\0\0\0\0\0\0",
+	};
+	static const char *const ll6[] = { FZ_LL6, "fe80::1", "fe80::ff:fe00:7", "::" };
+	static const char *const dst6[] = { "ff02::1", "ff02::2", "ff02::1:ff00:1", "ff02::16",
+					    WL6, PEER6, FZ_LL6, "fe80::2" };
+	static const char *const dst4[] = { WL4, PEER4, "10.0.0.3", "255.255.255.255",
+					    "224.0.0.251", "10.1.2.3" };
+	struct fz *z = *state;
+	__u8 f[FZ_BUF];
+	int i, len;
+	BEGIN(z);
+
+	for (i = 0; i < 3000 * (int)z->scale; i++) {
+		struct pkt_opts o = { 0 };
+		const char *tg;
+
+		o.smac = rn(z, 3) ? FZ_MAC : PICK(z, macs);
+		o.dmac = rn(z, 3) ? FZ_MAC : PICK(z, macs);
+		switch (rn(z, 5)) {
+		case 0:		/* ARP, sender MAC and size varied */
+			o.arp = true;
+			o.arp_op = (__u16)(1 + rn(z, 2));
+			o.src = rn(z, 4) ? WL4 : PICK(z, pool4);
+			o.dst = PICK(z, dst4);
+			o.lladdr = rn(z, 3) ? NULL : PICK(z, macs);
+			o.payload = (__u16)(rn(z, 2) ? 0 : rn(z, 40));
+			break;
+		case 1:		/* ND of every type, options and targets varied */
+		case 2:
+			o.family = 6;
+			o.proto = IPPROTO_ICMPV6;
+			o.icmp_type = (__u8)(133 + rn(z, 5));
+			o.hop_limit = rn(z, 6) ? 255 : 64;
+			o.src = rn(z, 2) ? PICK(z, ll6) : (rn(z, 2) ? WL6 : PEER6);
+			o.dst = PICK(z, dst6);
+			tg = rn(z, 2) ? PICK(z, dst6) : PICK(z, ll6);
+			o.nd_target = strchr(tg, ':') ? tg : NULL;
+			o.lladdr = rn(z, 2) ? NULL : (rn(z, 2) ? FZ_MAC : PICK(z, macs));
+			o.nd_extra = (__u8)(rn(z, 3) ? 0 : rn(z, 4));
+			o.payload = (__u16)(rn(z, 5) ? 0 : 8 * rn(z, 4));
+			if (rn(z, 8) == 0) {
+				o.ext6[0] = PICK(z, ext_types);
+				o.n_ext6 = 1;
+			}
+			break;
+		case 3:		/* MLD reports of any length, and ICMP redirects */
+			if (rn(z, 2)) {
+				o.family = 6;
+				o.proto = IPPROTO_ICMPV6;
+				o.icmp_type = 143;
+				o.hop_limit = 1;
+				o.src = PICK(z, ll6);
+				o.dst = "ff02::16";
+				o.payload = (__u16)(20 * rn(z, 20));
+			} else {
+				o.family = 4;
+				o.proto = IPPROTO_ICMP;
+				o.icmp_type = 5;
+				o.src = WL4;
+				o.dst = PICK(z, dst4);
+			}
+			break;
+		default:	/* ordinary traffic to odd destinations and MACs */
+			o.family = rn(z, 2) ? 4 : 6;
+			o.proto = rn(z, 2) ? IPPROTO_UDP : IPPROTO_TCP;
+			o.src = o.family == 4 ? (rn(z, 2) ? WL4 : PEER4) : (rn(z, 2) ? WL6 : PEER6);
+			o.dst = o.family == 4 ? PICK(z, dst4) : PICK(z, dst6);
+			o.sport = (__u16)(40000 + rn(z, 4));
+			o.dport = rn(z, 2) ? FZ_PORT : PICK(z, ports);
+			o.tcp_flags = 0x02;
+			break;
+		}
+		len = pkt_build(&o, f, PKT_MAX);
+		if (len > 0)
+			fz_run(z, f, (size_t)len, "l2");
+	}
+	END(z);
+}
+
 /* (d) over the whole run, then the figures. */
+/* ICMP kinds: every query kind opened to the any-peer, then every ICMP
+ * type back with the same identifier; only the reply of the request's
+ * kind may pass, and only requests may create state (e). */
+static void test_icmp_kinds(void **state)
+{
+	static const __u8 req4[] = { 8, 13, 15, 17 }, req6[] = { 128, 139 };
+	struct fz *z = *state;
+	__u8 f[FZ_BUF];
+	int fam, k, t, len;
+	BEGIN(z);
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		const __u8 *req = fam == 4 ? req4 : req6;
+		int nreq = fam == 4 ? 4 : 2;
+
+		for (k = 0; k < nreq; k++) {
+			__u16 id = (__u16)rnd(z);
+			struct pkt_opts o = { .family = fam, .src = fam == 4 ? WL4 : WL6,
+					      .dst = fam == 4 ? ANY4 : ANY6,
+					      .proto = fam == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6,
+					      .icmp_type = req[k], .icmp_id = id };
+
+			len = build(&o, f);
+			assert_int_equal(fz_run1(z, k & 1 ? P_TC_EG : P_XDP_EG, f, (size_t)len,
+						 "icmp query"), 1);
+			o.src = fam == 4 ? ANY4 : ANY6;
+			o.dst = fam == 4 ? WL4 : WL6;
+			for (t = 0; t < 256; t++) {
+				o.icmp_type = (__u8)t;
+				o.hop_limit = t >= 133 && t <= 137 ? 255 : 0;
+				len = build(&o, f);
+				fz_run1(z, P_TC_IN, f, (size_t)len, "icmp type back");
+			}
+			/* and every type out, with the identifier bytes of a
+			 * type/code, which must open nothing but queries */
+			o.src = fam == 4 ? WL4 : WL6;
+			o.dst = fam == 4 ? ANY4 : ANY6;
+			for (t = 0; t < 256; t++) {
+				o.icmp_type = (__u8)t;
+				o.icmp_id = (__u16)(req[k] << 8);
+				len = build(&o, f);
+				fz_run1(z, P_XDP_EG, f, (size_t)len, "icmp type out");
+			}
+		}
+	}
+	END(z);
+}
+
+/* TCP handshake: every flag combination opens (or not) a flow to the
+ * any-peer; the reply tells whether state was made (b) and (e) decide. */
+static void test_handshake(void **state)
+{
+	struct fz *z = *state;
+	__u8 f[FZ_BUF];
+	int fl, fam, len;
+	BEGIN(z);
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		for (fl = 0; fl < 64; fl++) {
+			struct pkt_opts o = { .family = fam, .src = fam == 4 ? WL4 : WL6,
+					      .dst = fam == 4 ? ANY4 : ANY6, .proto = IPPROTO_TCP,
+					      .sport = (__u16)(20000 + fl), .dport = 8080,
+					      .tcp_flags = (__u8)fl };
+
+			len = build(&o, f);
+			assert_int_equal(fz_run1(z, fl & 1 ? P_TC_EG : P_XDP_EG, f, (size_t)len,
+						 "tcp flags out"), 1);
+			o.src = fam == 4 ? ANY4 : ANY6;
+			o.dst = fam == 4 ? WL4 : WL6;
+			o.sport = 8080;
+			o.dport = (__u16)(20000 + fl);
+			o.tcp_flags = 0x12;
+			len = build(&o, f);
+			fz_run1(z, P_TC_IN, f, (size_t)len, "tcp syn-ack back");
+		}
+	}
+	END(z);
+}
+
+/* Encapsulation: every IP protocol number to (and from) the any-peer,
+ * whose rule names no protocol. */
+static void test_encap(void **state)
+{
+	struct fz *z = *state;
+	__u8 f[FZ_BUF];
+	int pr, fam, len;
+	BEGIN(z);
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		for (pr = 0; pr < 256; pr++) {
+			struct pkt_opts o = { .family = fam, .src = fam == 4 ? WL4 : WL6,
+					      .dst = fam == 4 ? ANY4 : ANY6, .proto = (__u8)pr,
+					      .sport = 1, .dport = 4789, .payload = 40 };
+
+			if (fam == 6 && (pr == 0 || pr == 43 || pr == 44 || pr == 51 || pr == 60))
+				continue;	/* extension headers, not protocols */
+			len = build(&o, f);
+			fz_run(z, f, (size_t)len, "ip protocol");
+			o.src = fam == 4 ? ANY4 : ANY6;
+			o.dst = fam == 4 ? WL4 : WL6;
+			len = build(&o, f);
+			fz_run1(z, P_TC_IN, f, (size_t)len, "ip protocol in");
+		}
+	}
+	END(z);
+}
+
 static void test_summary(void **state)
 {
 	struct fz *z = *state;
@@ -1146,6 +1403,10 @@ int main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_bypass_icmp_error_relay),
 		cmocka_unit_test(test_bypass_v4_mapped),
+		cmocka_unit_test(test_icmp_kinds),
+		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_encap),
+		cmocka_unit_test(test_l2),
 		cmocka_unit_test(test_summary),
 	};
 	const char *e;

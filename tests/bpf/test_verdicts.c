@@ -29,6 +29,7 @@
 #include "bpf_test_util.h"
 #include "pkt.h"
 #include "fixtures.h"
+#include "fixtures_sec.h"
 
 #define MAX_RECS 64
 
@@ -38,6 +39,7 @@ struct suite {
 	struct bulkhead_tc *tc;
 	struct ring_buffer *rb;
 	int workloads, ipcache, policy, ct, ct4, ctgen, frag, deny_rl, stats, counters, rule_stats;
+	int l2, share, ct_base;
 	struct bh_flow_record recs[MAX_RECS];
 	int nrecs;
 };
@@ -184,6 +186,21 @@ static int ip_of(const char *addr, struct bh_ip *ip)
 	return inet_pton(AF_INET6, addr, ip->addr) == 1 ? 0 : -EINVAL;
 }
 
+/* The slot's layer 2 identity and a fresh share of the tables. */
+static int set_l2(struct suite *s, __u32 slot, bool bound, bool router)
+{
+	struct bh_l2 l2 = { .flags = (bound ? BH_L2_F_BOUND : 0) | (router ? BH_L2_F_ROUTER : 0) };
+	struct bh_share share = { 0 };
+	__s64 base = 0;
+
+	memcpy(l2.mac, FX_MAC, 6);
+	if (bpf_map_update_elem(s->l2, &slot, &l2, BPF_ANY) ||
+	    bpf_map_update_elem(s->share, &slot, &share, BPF_ANY) ||
+	    bpf_map_update_elem(s->ct_base, &slot, &base, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int set_workload(struct suite *s, enum fx_mode mode)
 {
 	static const __u8 modes[] = {
@@ -258,6 +275,16 @@ static int do_action(struct suite *s, const struct fixture *fx, enum fx_act act)
 		       set_all_u64(s->ct4, sizeof(struct bh_ct4_key), sizeof(struct bh_ct_val),
 				   offsetof(struct bh_ct_val, last_ns), 1) ?:
 		       ct_changed(s);
+	case FX_ACT_AGE_CT_SECS:
+		/* past the SYN timeout (5 s), far from any other; the data
+		 * path's clock runs a fraction of a second behind (ct.h) */
+		return set_all_u64(s->ct, sizeof(struct bh_ct_key), sizeof(struct bh_ct_val),
+				   offsetof(struct bh_ct_val, last_ns),
+				   bt_now_ns() - 8ULL * 1000000000ULL) ?:
+		       set_all_u64(s->ct4, sizeof(struct bh_ct4_key), sizeof(struct bh_ct_val),
+				   offsetof(struct bh_ct_val, last_ns),
+				   bt_now_ns() - 8ULL * 1000000000ULL) ?:
+		       ct_changed(s);
 	case FX_ACT_CUT_CT:
 		return bt_map_clear(s->ct, sizeof(struct bh_ct_key)) ?:
 		       bt_map_clear(s->ct4, sizeof(struct bh_ct4_key)) ?: ct_changed(s);
@@ -291,6 +318,8 @@ static int reset_state(struct suite *s, const struct fixture *fx)
 	} else if ((err = set_workload(s, fx->mode))) {
 		return err;
 	}
+	if ((err = set_l2(s, FX_SLOT, fx->l2_bound, fx->router)))
+		return err;
 	if (fx->no_policy_map) {
 		if (bpf_map_delete_elem(s->policy, &slot) && errno != ENOENT)
 			return -errno;
@@ -719,6 +748,176 @@ static void test_frag_full(void **state)
 	small_suite_close(t);
 }
 
+/* One XDP run of a frame, no counters read (fast, for floods and for
+ * steps of a workload in another slot): the verdict, or -1. */
+static int run_xdp_raw(struct suite *s, const struct pkt_opts *o)
+{
+	__u8 frame[PKT_MAX];
+	__u32 ret = 0;
+	int len = pkt_build(o, frame, sizeof(frame));
+
+	if (len <= 0 || bt_run(bpf_program__fd(s->xdp->progs.bh_xdp_from_container), frame,
+			       (size_t)len, &ret))
+		return -1;
+	return (int)ret;
+}
+
+/*
+ * The conntrack share (share.h): a workload whose count reaches BH_CT_SHARE
+ * gets no new flow (dropped as ct-share, counted in ct_refused), its
+ * established flows go on, another workload's new flows pass, and a
+ * recount that lowers the count (base) lets it open flows again.
+ */
+static void test_ct_share(void **state)
+{
+	struct suite *s = *state;
+	struct fixture fx = { .desc = "ct share" };
+	struct fx_step st = { OUT, .pkt = UDP4(FX_WL4, FX_PEER4, 0, 53), PASS(BH_R_NOT_ISOLATED) };
+	__u32 slot = FX_SLOT, other = FX_SLOT + 1, ifindex = FX_IFINDEX;
+	__s64 base = BH_CT_SHARE - 3;
+	struct bh_share sh;
+	struct bh_workload w;
+
+	(void)state;
+	assert_int_equal(reset_state(s, &fx), 0);
+	assert_int_equal(bpf_map_update_elem(s->ct_base, &slot, &base, BPF_ANY), 0);
+	for (int i = 0; i < 3; i++) {
+		st.pkt.sport = (__u16)(1000 + i);
+		run_step_nocollect(s, true, i, &st);
+	}
+	st.pkt.sport = 2000;
+	st.pass = false;
+	st.reason = BH_R_CT_SHARE;
+	run_step_nocollect(s, true, 3, &st);
+	run_step_nocollect(s, false, 4, &st);
+	assert_int_equal(bpf_map_lookup_elem(s->share, &slot, &sh), 0);
+	assert_int_equal(sh.ct_created, 3);
+	assert_int_equal(sh.ct_refused, 2);
+	/* its established flows go on */
+	st.pkt.sport = 1000;
+	st.pass = true;
+	st.reason = BH_R_ESTABLISHED;
+	run_step_nocollect(s, true, 5, &st);
+	/* another workload (same interface, another slot) opens flows */
+	assert_int_equal(bpf_map_lookup_elem(s->workloads, &ifindex, &w), 0);
+	w.slot = other;
+	assert_int_equal(bpf_map_update_elem(s->workloads, &ifindex, &w, BPF_ANY), 0);
+	assert_int_equal(set_l2(s, other, false, false), 0);
+	st.pkt.sport = 2001;
+	assert_int_equal(run_xdp_raw(s, &st.pkt), XDP_PASS);
+	assert_int_equal(bpf_map_lookup_elem(s->share, &other, &sh), 0);
+	assert_int_equal(sh.ct_created, 1);
+	st.reason = BH_R_NOT_ISOLATED;
+	/* a recount found fewer entries: room again */
+	w.slot = slot;
+	assert_int_equal(bpf_map_update_elem(s->workloads, &ifindex, &w, BPF_ANY), 0);
+	base = BH_CT_SHARE - 10 - 3;
+	assert_int_equal(bpf_map_update_elem(s->ct_base, &slot, &base, BPF_ANY), 0);
+	st.pkt.sport = 2002;
+	run_step_nocollect(s, true, 7, &st);
+}
+
+/*
+ * The record budget (share.h): a workload flooding new denied flows gets
+ * BH_SHARE_REC_BURST records and deny rate-limit entries, then none (they
+ * count as lost and in records_limited); another workload's denied flow
+ * still gets its record and entry.
+ */
+static void test_record_share(void **state)
+{
+	struct suite *s = *state;
+	struct fixture fx = { .desc = "record share", .rules = { ISOLATED(EG) } };
+	struct fx_step st = { OUT, .pkt = UDP4(FX_WL4, FX_PEER4, 0, 53), DROP(BH_R_DEFAULT_DENY) };
+	__u32 slot = FX_SLOT, other = FX_SLOT + 1, ifindex = FX_IFINDEX, n = 0;
+	__u64 rec0, lost0, rl = 0;
+	struct bh_share sh;
+	struct bh_workload w;
+	__u8 key[64], next[64];
+	void *prev = NULL;
+
+	(void)state;
+	assert_int_equal(reset_state(s, &fx), 0);
+	rec0 = read_counter(s, BH_C_RECORDS);
+	lost0 = read_counter(s, BH_C_RECORDS_LOST);
+	/* until the budget is visibly used up: the flood outruns the refill
+	 * (1/ms) on any machine that runs a test run in under 1 ms; bounded */
+	for (__u32 i = 0; i < 60000; i++) {
+		st.pkt.sport = (__u16)(1 + i);
+		assert_int_equal(run_xdp_raw(s, &st.pkt), XDP_DROP);
+		if (i % 1024 == 0)
+			ring_buffer__consume(s->rb);
+		n = i + 1;
+		if (i >= BH_SHARE_REC_BURST && i % 64 == 0 &&
+		    !bpf_map_lookup_elem(s->share, &slot, &sh) && sh.records_limited >= 64)
+			break;
+	}
+	ring_buffer__consume(s->rb);
+	assert_int_equal(bpf_map_lookup_elem(s->share, &slot, &sh), 0);
+	print_message("%u new denied flows: %llu records, %llu over budget\n", n,
+		      (unsigned long long)(read_counter(s, BH_C_RECORDS) - rec0),
+		      (unsigned long long)sh.records_limited);
+	/* the budget refills at 1/ms while the flood runs: allow for it */
+	assert_true(read_counter(s, BH_C_RECORDS) - rec0 >= BH_SHARE_REC_BURST);
+	assert_true(sh.records_limited > 0);
+	assert_int_equal(read_counter(s, BH_C_RECORDS) - rec0 + sh.records_limited, n);
+	assert_int_equal(read_counter(s, BH_C_RECORDS_LOST) - lost0, sh.records_limited);
+	while (!bpf_map_get_next_key(s->deny_rl, prev, next)) {
+		memcpy(key, next, sizeof(struct bh_ct_key));
+		prev = key;
+		rl++;
+	}
+	assert_int_equal(rl, read_counter(s, BH_C_RECORDS) - rec0);
+	/* the other workload, isolated too: its denied flow is recorded */
+	assert_int_equal(bpf_map_lookup_elem(s->workloads, &ifindex, &w), 0);
+	w.slot = other;
+	assert_int_equal(bpf_map_update_elem(s->workloads, &ifindex, &w, BPF_ANY), 0);
+	assert_int_equal(set_l2(s, other, false, false), 0);
+	{
+		__u32 fd = inner_fd(s);
+
+		assert_true((int)fd >= 0);
+		assert_int_equal(bpf_map_update_elem(s->policy, &other, &fd, BPF_ANY), 0);
+		close((int)fd);
+	}
+	ring_buffer__consume(s->rb);
+	s->nrecs = 0;
+	st.pkt.sport = 61000;
+	assert_int_equal(run_xdp_raw(s, &st.pkt), XDP_DROP);
+	ring_buffer__consume(s->rb);
+	assert_int_equal(s->nrecs, 1);
+	assert_int_equal(s->recs[0].slot, other);
+	assert_int_equal(s->recs[0].verdict, BH_V_DENY);
+	assert_int_equal(s->recs[0].event, BH_E_NEW);
+	w.slot = slot;
+	assert_int_equal(bpf_map_update_elem(s->workloads, &ifindex, &w, BPF_ANY), 0);
+}
+
+/*
+ * A first fragment is remembered only once it passed: a denied one leaves
+ * the fragment table empty, an allowed one fills it.
+ */
+static void test_frag_after_policy(void **state)
+{
+	struct suite *s = *state;
+	struct fixture fx = { .desc = "frag after policy", .rules = { WEB_POLICY } };
+	struct fx_step st = { OUT, .pkt = { .family = 4, .src = FX_WL4, .dst = FX_PEER4,
+					    .proto = IPPROTO_TCP, .sport = 40000, .dport = 81,
+					    .tcp_flags = FX_SYN, .payload = 64, .more_frags = true,
+					    .frag_id = 7 },
+			      DROP(BH_R_DEFAULT_DENY) };
+	__u8 next[64];
+
+	(void)state;
+	assert_int_equal(reset_state(s, &fx), 0);
+	run_step_nocollect(s, true, 0, &st);
+	assert_int_not_equal(bpf_map_get_next_key(s->frag, NULL, next), 0);
+	st.pkt.dport = 80;
+	st.pass = true;
+	st.reason = BH_R_POLICY_ALLOW;
+	run_step_nocollect(s, true, 1, &st);
+	assert_int_equal(bpf_map_get_next_key(s->frag, NULL, next), 0);
+}
+
 /* ------------------------------------------------------------- suite */
 
 static int set_size(struct bpf_map *a, struct bpf_map *b, __u32 n)
@@ -751,8 +950,8 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	}
 	/* both objects must agree, or the second one cannot reuse the pins */
 	if (sz && (set_size(s->xdp->maps.bh_flows_v1, s->tc->maps.bh_flows_v1, sz->ring) ||
-		   set_size(s->xdp->maps.bh_ct_v2, s->tc->maps.bh_ct_v2, sz->ct) ||
-		   set_size(s->xdp->maps.bh_ct4_v1, s->tc->maps.bh_ct4_v1, sz->ct) ||
+		   set_size(s->xdp->maps.bh_ct_v3, s->tc->maps.bh_ct_v3, sz->ct) ||
+		   set_size(s->xdp->maps.bh_ct4_v2, s->tc->maps.bh_ct4_v2, sz->ct) ||
 		   set_size(s->xdp->maps.bh_frag_v1, s->tc->maps.bh_frag_v1, sz->frag) ||
 		   set_size(s->xdp->maps.bh_rule_stats_v2, s->tc->maps.bh_rule_stats_v2,
 			    sz->rule_stats))) {
@@ -770,14 +969,17 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	s->workloads = bpf_map__fd(s->xdp->maps.bh_workloads_v1);
 	s->ipcache = bpf_map__fd(s->xdp->maps.bh_ipcache_v1);
 	s->policy = bpf_map__fd(s->xdp->maps.bh_policy_v1);
-	s->ct = bpf_map__fd(s->xdp->maps.bh_ct_v2);
-	s->ct4 = bpf_map__fd(s->xdp->maps.bh_ct4_v1);
+	s->ct = bpf_map__fd(s->xdp->maps.bh_ct_v3);
+	s->ct4 = bpf_map__fd(s->xdp->maps.bh_ct4_v2);
 	s->ctgen = bpf_map__fd(s->xdp->maps.bh_ctgen_v1);
 	s->frag = bpf_map__fd(s->xdp->maps.bh_frag_v1);
 	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v2);
-	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v1);
+	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v2);
 	s->counters = bpf_map__fd(s->xdp->maps.bh_counters_v1);
 	s->rule_stats = bpf_map__fd(s->xdp->maps.bh_rule_stats_v2);
+	s->l2 = bpf_map__fd(s->xdp->maps.bh_l2_v1);
+	s->share = bpf_map__fd(s->xdp->maps.bh_share_v1);
+	s->ct_base = bpf_map__fd(s->xdp->maps.bh_ct_base_v1);
 	s->rb = ring_buffer__new(bpf_map__fd(s->xdp->maps.bh_flows_v1), on_record, s, NULL);
 	if (!s->rb) {
 		snprintf(why, len, "ring_buffer__new: %s", strerror(errno));
@@ -846,29 +1048,31 @@ int main(void)
 		printf("FAIL: %s\n", why);
 		return 1;
 	}
-	cases = calloc(2 * FX_COUNT, sizeof(*cases));
-	tests = calloc(2 * FX_COUNT + 5, sizeof(*tests));
+	cases = calloc(2 * (FX_COUNT + FX_SEC_COUNT), sizeof(*cases));
+	tests = calloc(2 * (FX_COUNT + FX_SEC_COUNT) + 8, sizeof(*tests));
 	if (!cases || !tests) {
 		free(cases);
 		free(tests);
 		suite_close(&s);
 		return 1;
 	}
-	for (i = 0; i < FX_COUNT; i++) {
+	for (i = 0; i < FX_COUNT + FX_SEC_COUNT; i++) {
+		/* the security block (fixtures_sec.h) after the others */
+		const struct fixture *fx = i < FX_COUNT ? &fixtures[i] : &fixtures_sec[i - FX_COUNT];
 		int v;
 
 		for (v = 0; v < 2; v++) {
 			struct fx_case *c = &cases[n];
 
-			if (v == 0 && !has_egress(&fixtures[i]))
+			if (v == 0 && !has_egress(fx))
 				continue;	/* ingress-only: TC alone */
-			if (v == 1 && fixtures[i].xdp_only)
+			if (v == 1 && fx->xdp_only)
 				continue;
 			c->s = &s;
-			c->fx = &fixtures[i];
+			c->fx = fx;
 			c->xdp = v == 0;
 			snprintf(c->name, sizeof(c->name), "[%s] %s", c->xdp ? "xdp" : "tc",
-				 fixtures[i].desc);
+				 fx->desc);
 			tests[n].name = c->name;
 			tests[n].test_func = test_fixture;
 			tests[n].initial_state = c;
@@ -881,6 +1085,15 @@ int main(void)
 	tests[n++].test_func = test_ct_full;
 	tests[n].name = "fragment table full: oldest datagram forgotten";
 	tests[n++].test_func = test_frag_full;
+	tests[n].name = "conntrack share: a full share drops the workload's new flows only";
+	tests[n].initial_state = &s;
+	tests[n++].test_func = test_ct_share;
+	tests[n].name = "record budget: a flooding workload loses its own records first";
+	tests[n].initial_state = &s;
+	tests[n++].test_func = test_record_share;
+	tests[n].name = "a first fragment is remembered only once it passed";
+	tests[n].initial_state = &s;
+	tests[n++].test_func = test_frag_after_policy;
 	tests[n].name = "per-rule counters accumulate; established packets count under none";
 	tests[n].initial_state = &s;
 	tests[n++].test_func = test_rule_stats;

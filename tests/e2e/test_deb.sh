@@ -40,7 +40,7 @@ expect_eq "make deb" 0 "$rc"
 deb=$(ls "$BUILD"/bulkhead_*_*.deb 2>/dev/null | head -1)
 expect_ok "the .deb exists" test -s "$deb"
 expect_eq "control: package name" bulkhead "$(dpkg-deb -f "$deb" Package)"
-expect_eq "control: version from VERSION" "$(cat VERSION)" "$(dpkg-deb -f "$deb" Version)"
+expect_eq "control: version from VERSION" "$(cat ctl/VERSION)" "$(dpkg-deb -f "$deb" Version)"
 expect_ok "control: Depends worked out by dpkg-shlibdeps (libbpf1)" bash -c "dpkg-deb -f '$deb' Depends | grep -q libbpf1"
 expect_eq "no maintainer scripts" "control" "$(dpkg-deb --ctrl-tarfile "$deb" | tar -t | sed 's|^\./||' | grep -v '^$' | sort | tr '\n' ' ' | sed 's/ $//')"
 

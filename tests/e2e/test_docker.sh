@@ -263,5 +263,5 @@ bh_stop_pid "$AGENT"
 echo "--- the agent's docker events"
 python3 -c 'import sqlite3,sys
 for r in sqlite3.connect(sys.argv[1]).execute("SELECT severity, ns, name, detail FROM events WHERE kind = ? ORDER BY id", ["docker"]): print(*r)' "$BULKHEAD_STATE_DIR/state.db"
-expect_ok "bulkhead reset" sh -c "'$BH' reset </dev/null"
+expect_ok "bulkhead reset" sh -c "'$BH' reset --yes </dev/null"
 expect_fail "reset removed the gate" nft list table bridge "$GATE"

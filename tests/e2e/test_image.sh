@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The image and the DaemonSet: `make image`'s build (packaging/mkimage.sh)
-# into a private podman store, pulling nothing, under 30 MB; then the
+# The image and the DaemonSet: `make image`'s build (docs/deploy/mkimage.sh)
+# into a private podman store, pulling nothing; then the
 # DaemonSet's pod template run with podman (tests/lib/ds_to_podman.py
 # turns each container into `podman run` with its command, env, privilege,
 # host network and mounts; hostPath volumes are directories of this test
@@ -23,15 +23,16 @@ RUN=(run --ulimit nofile=20000:20000 --ulimit nproc=1000:1000)
 bh_on_exit "${P[*]} rm -af >/dev/null 2>&1; ${P[*]} rmi -af >/dev/null 2>&1; umount -R '$W/prun' 2>/dev/null; rm -rf '$W/proot' 2>/dev/null"
 
 # ---- the image
-out=$(PODMAN="${P[*]}" BUILD=$BUILD "$BH_ROOT/packaging/mkimage.sh" 2>&1); rc=$?
+out=$(PODMAN="${P[*]}" BUILD=$BUILD "$BH_ROOT/docs/deploy/mkimage.sh" 2>&1); rc=$?
 echo "$out"
 expect_eq "image builds" 0 "$rc"
 size=$("${P[@]}" image inspect --format '{{.Size}}' localhost/bulkhead:latest)
-ver=$(cat "$BH_ROOT/VERSION")
+ver=$(cat "$BH_ROOT/ctl/VERSION")
 expect_eq "tagged :$ver and :latest, same image" \
 	"$("${P[@]}" image inspect --format '{{.Id}}' localhost/bulkhead:$ver)" \
 	"$("${P[@]}" image inspect --format '{{.Id}}' localhost/bulkhead:latest)"
-expect_ok "under 30 MB ($size bytes)" test "$size" -lt 31457280
+# its size is a figure with a target (image_bytes in bench/bench_deliver.sh,
+# make bench), not a pass/fail of this test
 expect_eq "one layer, no base image" 1 "$("${P[@]}" image inspect --format '{{len .RootFS.Layers}}' localhost/bulkhead:latest)"
 expect_ok "make image prints the size" grep -q "localhost/bulkhead:$ver (also :latest): $size bytes" <<<"$out"
 
@@ -43,6 +44,11 @@ s = yaml.safe_load(open(f"{d}/scripts-configmap.yaml"))["data"]["install-cni.sh"
 open(f"{w}/scripts/install-cni.sh", "w").write(s)
 a = yaml.safe_load(open(f"{d}/configmap.yaml"))["data"]["agent.yaml"]
 assert "0.0.0.0:9109" in a
+# no API server here: the image runs without the API watch, which
+# tests/netns/test_k8s_watch.sh and test_k8s_cluster.sh drive against the
+# stand-in API server
+assert "kubernetes: {}" in a
+a = "\n".join(l for l in a.split("\n") if l.strip() != "kubernetes: {}")
 # the test's port in the test range, on loopback
 open(f"{w}/config/agent.yaml", "w").write(a.replace("0.0.0.0:9109", f"127.0.0.1:{port}"))
 PY

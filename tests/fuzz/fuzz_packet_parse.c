@@ -32,6 +32,7 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 static void *bpf_map_lookup_elem(void *map, const void *key);
 static long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
 static long bpf_xdp_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 len);
+static long bpf_loop(__u32 nr, void *fn, void *ctx, __u64 flags);
 
 #define BH_CTX_XDP
 #include "lib/bpf/parse.h"
@@ -52,7 +53,19 @@ static long bpf_xdp_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 le
 
 #define FRAGS 8
 static struct { struct bh_frag_key k; struct bh_frag_val v; int used; } frags[FRAGS];
-static __u64 scratch[8];
+static __u64 scratch[32];	/* the largest scratch value: the TCP option walk */
+
+static long bpf_loop(__u32 nr, void *fn, void *ctx, __u64 flags)
+{
+	long (*step)(__u32, void *) = fn;
+	__u32 i;
+
+	(void)flags;
+	for (i = 0; i < nr; i++)
+		if (step(i, ctx))
+			return i + 1;
+	return nr;
+}
 
 static void *bpf_map_lookup_elem(void *map, const void *key)
 {
@@ -128,6 +141,10 @@ static void compare(const uint8_t *f, size_t len)
 		if (reason != BH_R_MALFORMED && reason != BH_R_IPV6_EXT && reason != BH_R_VLAN &&
 		    reason != BH_R_L3_UNKNOWN)
 			mismatch("parse failed with a reason that is no parse reason", f, len);
+		/* an IPv4-mapped IPv6 address: parse.h calls it malformed, the
+		 * model refuses it a step later (OR_NO_MAPPED); both drop it */
+		if (op.kind == OR_IP && (or_is_mapped(&op.src) || or_is_mapped(&op.dst)))
+			return;
 		if (op.kind == OR_IP || op.kind == OR_ARP)
 			mismatch("parse.h rejects a frame the model accepts", f, len);
 		return;
@@ -136,6 +153,13 @@ static void compare(const uint8_t *f, size_t len)
 		mismatch(op.why ? op.why : "parse.h accepts a frame the model rejects", f, len);
 	if ((op.kind == OR_ARP) != !!pkt.arp)
 		mismatch("arp", f, len);
+	if (memcmp(op.dmac, pkt.eth, 6) || memcmp(op.smac, pkt.eth + 6, 6))
+		mismatch("ethernet addresses", f, len);
+	if (op.has_lladdr != !!(pkt.l2_flags & BH_PKT_L2_LLADDR) ||
+	    (op.has_lladdr && memcmp(op.lladdr, pkt.lladdr, 6)))
+		mismatch("arp sender / nd link-layer address", f, len);
+	if (op.na && (pkt.nd_type != 136 || memcmp(op.na_target.a, pkt.nd_target, 16)))
+		mismatch("neighbour advertisement target", f, len);
 	mapped(&op.src, a);
 	if (memcmp(a, pkt.saddr, 16))
 		mismatch("source address", f, len);
@@ -159,6 +183,11 @@ static void compare(const uint8_t *f, size_t len)
 		mismatch("icmp type/code", f, len);
 	if (op.nd != !!pkt.nd)
 		mismatch("neighbour discovery", f, len);
+	if (op.icmp && (op.icmp_kind != pkt.icmp_kind || op.icmp_reply != !!pkt.icmp_reply ||
+			(op.icmp_kind && op.icmp_id != bpf_ntohs(pkt.sport))))
+		mismatch("icmp query kind, half or identifier", f, len);
+	if (op.named != !!pkt.named_proto)
+		mismatch("named protocol", f, len);
 	if (op.quote.valid != !!pkt.inner.valid)
 		mismatch("icmp error quote readable", f, len);
 	if (op.quote.valid) {

@@ -28,7 +28,7 @@ bh_test_init() {
 	trap bh_cleanup EXIT
 	# A signal (e.g. the runner's timeout) is a failure, never a pass.
 	trap 'BH_FAILS=$((BH_FAILS + 1)); echo "FAIL - interrupted"; exit 1' INT TERM
-	bh_on_exit "$BH reset >/dev/null 2>&1; rm -rf '$BULKHEAD_BPFFS' '$BULKHEAD_STATE_DIR'"
+	bh_on_exit "$BH reset --yes >/dev/null 2>&1; rm -rf '$BULKHEAD_BPFFS' '$BULKHEAD_STATE_DIR'"
 }
 
 # Register a cleanup command (run in reverse order on exit).

@@ -12,6 +12,7 @@ MAPFILE's volume lines (prefixed "env:") override the manifest's env
 value (a test's own pin dir instead of the node's). A stand-in for the
 kubelet: it reads exactly the fields it maps, and refuses others.
 """
+import socket
 import sys
 import yaml
 
@@ -53,8 +54,18 @@ for m in c.get("volumeMounts", []):
     if m.get("mountPropagation") == "Bidirectional":
         opts.append("rshared")
     out += ["-v", f"{src}:{m['mountPath']}" + (":" + ",".join(opts) if opts else "")]
+def env_value(e):
+    """value, or what the kubelet would put for the one fieldRef we use"""
+    if "value" in e:
+        return e["value"]
+    ref = e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+    if ref == "spec.nodeName":
+        return socket.gethostname()
+    sys.exit(f"env {e['name']}: only value and fieldRef spec.nodeName are mapped")
+
+
 for e in c.get("env", []):
-    out += ["-e", f"{e['name']}={env_over.get(e['name'], e['value'])}"]
+    out += ["-e", f"{e['name']}={env_over.get(e['name']) or env_value(e)}"]
 for k, v in env_over.items():
     if k not in [e["name"] for e in c.get("env", [])]:
         out += ["-e", f"{k}={v}"]

@@ -58,8 +58,8 @@ static void put_eth(struct wbuf *w, const struct pkt_opts *o, __u16 type)
 
 	if (!e)
 		return;
-	memcpy(e, dmac, 6);
-	memcpy(e + 6, smac, 6);
+	memcpy(e, o->dmac ? o->dmac : dmac, 6);
+	memcpy(e + 6, o->smac ? o->smac : smac, 6);
 	if (o->vlan) {
 		__u8 *t = put(w, 4);
 
@@ -90,10 +90,26 @@ static int quote_len(const struct pkt_opts *o)
 	return len - PKT_ETH_HLEN < l3 + 8 ? len - PKT_ETH_HLEN : l3 + 8;
 }
 
+/* ICMPv6 neighbour discovery (133-137): its fixed part, else 0. */
+static size_t nd_len(const struct pkt_opts *o)
+{
+	if (o->family != 6 || o->proto != IPPROTO_ICMPV6 || o->icmp_type < 133 ||
+	    o->icmp_type > 137)
+		return 0;
+	switch (o->icmp_type) {
+	case 133: return 8;
+	case 134: return 16;
+	case 137: return 40;
+	default: return 24;
+	}
+}
+
 static size_t l4_len(const struct pkt_opts *o)
 {
 	if (o->frag_off)
 		return 0;	/* later fragment: payload only */
+	if (nd_len(o))
+		return nd_len(o) + (o->lladdr ? 8 : 0) + 8 * (size_t)o->nd_extra;
 	switch (o->proto) {
 	case IPPROTO_TCP: return 20;
 	case IPPROTO_UDP: return 8;
@@ -101,6 +117,33 @@ static size_t l4_len(const struct pkt_opts *o)
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: return 8 + (size_t)quote_len(o);
 	default: return 0;
+	}
+}
+
+/* An ND message: target (NS, NA, redirect), link-layer address option
+ * (type 1, source; 2 in an NA, target), then nd_extra nonce options. */
+static void put_nd(struct wbuf *w, const struct pkt_opts *o, __u8 *h, size_t n)
+{
+	const char *target = o->nd_target ? o->nd_target : (o->icmp_type == 136 ? o->src : "::");
+	size_t off = nd_len(o);
+	struct in6_addr t;
+
+	if (o->icmp_type >= 135) {
+		if (inet_pton(AF_INET6, target, &t) != 1) {
+			w->err = -EINVAL;
+			return;
+		}
+		memcpy(h + 8, &t, 16);
+	}
+	if (o->lladdr) {
+		h[off] = o->icmp_type == 136 ? 2 : 1;
+		h[off + 1] = 1;
+		memcpy(h + off + 2, o->lladdr, 6);
+		off += 8;
+	}
+	for (; off + 8 <= n; off += 8) {
+		h[off] = 14;	/* nonce (RFC 7527) */
+		h[off + 1] = 1;
 	}
 }
 
@@ -118,7 +161,8 @@ static void put_l4(struct wbuf *w, const struct pkt_opts *o)
 	case IPPROTO_TCP:
 		put16(h, o->sport);
 		put16(h + 2, o->dport);
-		put32(h + 4, 1000);
+		put32(h + 4, o->tcp_seq ? o->tcp_seq : 1000);
+		put32(h + 8, o->tcp_ack);
 		h[12] = 5 << 4;
 		h[13] = o->tcp_flags;
 		put16(h + 14, 65535);
@@ -135,6 +179,10 @@ static void put_l4(struct wbuf *w, const struct pkt_opts *o)
 	default:	/* ICMP, ICMPv6 */
 		h[0] = o->icmp_type;
 		h[1] = o->icmp_code;
+		if (nd_len(o)) {
+			put_nd(w, o, h, n);
+			break;
+		}
 		put16(h + 4, o->icmp_id);
 		put16(h + 6, 1);
 		if (n > 8) {
@@ -167,9 +215,10 @@ static void put_arp(struct wbuf *w, const struct pkt_opts *o)
 	a[4] = 6;
 	a[5] = 4;
 	put16(a + 6, o->arp_op ? o->arp_op : 1);
-	a[13] = 0x01;
+	memcpy(a + 8, o->lladdr ? o->lladdr : (o->smac ? o->smac : (const __u8 *)"\x02\0\0\0\0\x01"), 6);
 	memcpy(a + 14, &s, 4);
 	memcpy(a + 24, &t, 4);
+	put(w, o->payload);	/* trailing bytes */
 }
 
 static void put_ipv4(struct wbuf *w, const struct pkt_opts *o)

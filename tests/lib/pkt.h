@@ -24,6 +24,8 @@ struct pkt_opts {
 	__u8 proto;		/* IPPROTO_* */
 	__u16 sport, dport;	/* host order */
 	__u8 tcp_flags;
+	__u32 tcp_seq;		/* 0: 1000 */
+	__u32 tcp_ack;
 	__u8 icmp_type, icmp_code;
 	__u16 icmp_id;
 	__u16 payload;		/* bytes after the L4 header */
@@ -39,6 +41,14 @@ struct pkt_opts {
 	/* ICMP error: the quoted packet (its IP header + 8 bytes follow the
 	 * ICMP header) */
 	const struct pkt_opts *inner;
+	/* layer 2: MACs (NULL: 02:00:00:00:00:02 <- 02:00:00:00:00:01), the
+	 * ARP sender MAC (NULL: the source MAC) or ND link-layer address
+	 * option (NULL: none); ICMPv6 133-137 get their fixed part (RFC 4861),
+	 * the NS/NA/redirect target (NULL: NA the source, others ::) and
+	 * nd_extra more 8-byte options. ARP: payload adds trailing bytes. */
+	const __u8 *smac, *dmac, *lladdr;
+	const char *nd_target;
+	__u8 nd_extra;
 };
 
 /* Build the frame into buf. Returns its length or a negative errno. */

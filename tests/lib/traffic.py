@@ -74,7 +74,7 @@ def one_tcp(host, port, timeout=1.0):
 
 
 def one_udp(host, port, timeout=1.0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(timeout)
     try:
         s.sendto(b'ping', (host, port))

@@ -213,7 +213,7 @@ for w in scraper client job web; do
 done
 expect_eq "metrics: 4 quarantines" 4 "$(metric bulkhead_quarantines_total)"
 expect_eq "metrics: port-scan quarantine of shop/client" 1 \
-	"$(metric 'bulkhead_detections_total{workload="shop/client",rule="port-scan",action="quarantine"}')"
+	"$(metric 'bulkhead_detections_total{namespace="shop",workload="client",rule="port-scan",action="quarantine"}')"
 
 echo "     ($SECONDS s: attacks under enforce done)"
 # --- 3. dry_run, 4. learn mode: one would-quarantine each, nothing done -------

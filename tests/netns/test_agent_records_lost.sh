@@ -3,7 +3,11 @@
 # more new flows (UDP datagrams to distinct ports) than the 4 MiB ring
 # buffer holds (4 MiB / 96 bytes a record = 43690 records); each flow is a
 # record at the sender's egress and another at the receiver's ingress. The
-# data path counts what it could not write. Then the agent starts: it
+# data path counts what it could not write: records that did not fit, and,
+# once the ring is half full, each workload's records over its budget
+# (lib/bpf/share.h: 4096, then 1000 a second), so one workload cannot fill
+# the ring on its own any more: at least half of it (21845 records) is
+# written. Then the agent starts: it
 # consumes everything that was kept, reports the loss with its count in the
 # node's timeline (`timeline --node`), in JSONL/syslog and in agent_state,
 # and consumed + lost == what the data path generated (written + lost).
@@ -40,7 +44,7 @@ WRITTEN=$(counter records)
 LOST=$(counter records-lost)
 echo "data path: $WRITTEN records written, $LOST lost"
 expect_ok "the ring overflowed: records lost" test "$LOST" -gt 0
-expect_ok "the ring filled: at least 40000 records kept" test "$WRITTEN" -ge 40000
+expect_ok "the ring filled past half: at least 21845 records kept" test "$WRITTEN" -ge 21845
 GENERATED=$((WRITTEN + LOST))
 expect_ok "the data path saw the sender's flows" test "$GENERATED" -ge "$N"
 

@@ -65,7 +65,9 @@ expect_ok "policy: b -> a allowed" bh_tcp $T-b 10.77.7.10 80
 expect_ok "policy list shows it" bash -c "$BH policy list | grep -q deny-b"
 expect_eq "re-apply is unchanged" "NetworkPolicy t/deny-b unchanged" "$($BH policy apply -f $P)"
 expect_ok "stats show default-deny for t/b" bash -c "$BH stats --workload t/b | grep -q default-deny"
-expect_ok "policy delete (prefix 'pol del')" $BH pol del t/deny-b
+check_user_error "a prefix does not delete (pol del)" $BH pol del t/deny-b
+expect_ok "policy delete (full word; prefixes elsewhere: 'pol li')" $BH policy delete t/deny-b
+expect_ok "pol li still works" $BH pol li
 expect_ok "after delete: a -> b" bh_tcp $T-a 10.77.7.20 80
 
 # A label added later is followed: the policy selects a's namespace peer.
@@ -102,7 +104,7 @@ check_user_error "detach twice" $BH detach "$T"a
 expect_ok "after detach: a -> b" bh_tcp $T-a 10.77.7.20 80
 
 # Reset: nothing of this instance remains.
-expect_ok "reset" $BH reset
+expect_ok "reset" $BH reset --yes
 expect_eq "nothing on b" "[] [] []" "$($BH debug hooks "$T"b --json | python3 -c '
 import json,sys; h=json.load(sys.stdin); print(h["xdp"], h["tcx_ingress"], h["tcx_egress"])')"
 expect_ok "pin dir gone" test ! -e "$BULKHEAD_BPFFS"

@@ -583,7 +583,7 @@ expect_status "state dir that cannot be created (policy list) -> system error" 2
 rm -rf "$W/st2" "$W/notbpffs"
 
 # ------------------------------------------------------------------- reset
-expect_status "reset" 0 $BH reset
+expect_status "reset" 0 $BH reset --yes
 expect_ok "reset: no pin directory" test ! -e "$BULKHEAD_BPFFS"
 expect_ok "reset: no state.db" test ! -e "$S/state.db"
 expect_ok "reset: the operator's config stays" test -f "$S/config"

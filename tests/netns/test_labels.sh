@@ -62,6 +62,18 @@ $BH workload label front/client 'bad key=x' >/dev/null 2>&1; expect_eq "bad labe
 $BH workload label front/nobody a=b >/dev/null 2>&1; expect_eq "unknown workload exits 1" 1 $?
 $BH namespace label front --remove kubernetes.io/metadata.name >/dev/null 2>&1
 expect_eq "metadata.name cannot be removed" 1 $?
+# As in the Kubernetes API: setting it to the namespace's own name is
+# accepted (nothing changes), another value is refused.
+expect_ok "namespace label front kubernetes.io/metadata.name=front accepted" \
+	$BH namespace label front kubernetes.io/metadata.name=front team=green
+expect_ok "metadata.name still front, team=green set" bash -c \
+	"$BH --json namespace list | grep -q '\"kubernetes.io/metadata.name\": *\"front\"' &&
+	 $BH namespace list | grep -q 'team=green'"
+$BH namespace label front kubernetes.io/metadata.name=back team=red >/dev/null 2>&1
+expect_eq "metadata.name=another value exits 1" 1 $?
+expect_ok "refused call changed nothing (team=green kept)" bash -c \
+	"$BH namespace list | grep -q 'team=green' && ! $BH namespace list | grep -q 'team=red'"
+expect_ok "namespace label --remove team (green)" $BH namespace label front --remove team
 $BH workload label front/client >/dev/null 2>&1; expect_eq "nothing to do exits 1" 1 $?
 expect_ok "verdicts unchanged after bad input" bh_tcp $T-a 10.77.8.20 5432
 expect_ok "timeline records the label change" bash -c "$BH timeline front/client | grep -q 'role'"

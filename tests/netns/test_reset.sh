@@ -28,7 +28,7 @@ running=$(for e in $(ours); do p=${e#/proc/}; p=${p%/environ}; [ "$(cat /proc/$p
 expect_eq "no bulkhead process of this instance is running" "" "$running"
 expect_fail "still denied with no bulkhead process" bh_tcp $T-a 10.77.4.20 80
 
-expect_ok "reset" $BH reset
+expect_ok "reset" $BH reset --yes
 for i in a b; do
 	h=$($BH debug hooks "$T"$i --json)
 	expect_ok "no program left on $T$i" python3 -c '

@@ -20,11 +20,11 @@ expect_fail "a -> b:81 denied" bh_tcp $T-a 10.77.9.20 81
 ifindex_of() { $BH --json workload list | python3 -c '
 import json,sys; print([w["ifindex"] for w in json.load(sys.stdin) if w["workload"]==sys.argv[1]][0])' "$1"; }
 old=$(ifindex_of r/b)
-# conntrack entries keyed by an ifindex: IPv6 in bh_ct_v2 (bh_ct_key.ifindex:
-# bytes 40-43), IPv4 in bh_ct4_v1 (bh_ct4_key.ifindex: bytes 16-19)
+# conntrack entries keyed by an ifindex: IPv6 in bh_ct_v3 (bh_ct_key.ifindex:
+# bytes 40-43), IPv4 in bh_ct4_v2 (bh_ct4_key.ifindex: bytes 16-19)
 ct_on() {
 	local n=0 m off
-	for m in bh_ct_v2:40 bh_ct4_v1:16; do
+	for m in bh_ct_v3:40 bh_ct4_v2:16; do
 		off=${m#*:}
 		n=$(( n + $(bpftool -j map dump pinned "$BULKHEAD_BPFFS/${m%:*}" | python3 -c '
 import json,sys
@@ -81,12 +81,12 @@ assert not [p for k in ("xdp","tcx_ingress","tcx_egress") for p in h[k] if p["ou
 # reset: the lock and an otherwise empty state dir go; a dir with other files stays
 S2=$BULKHEAD_STATE_DIR/inner
 mkdir -p "$S2"
-bh_on_exit "BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset; rm -rf '$BULKHEAD_BPFFS-2'"
+bh_on_exit "BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset --yes; rm -rf '$BULKHEAD_BPFFS-2'"
 BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH attach "$T"b --workload r/b --ip 10.77.9.20 >/dev/null
 expect_ok "second instance has a lock file" test -e "$S2/lock"
-expect_ok "reset the second instance" env BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset
+expect_ok "reset the second instance" env BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset --yes
 expect_fail "reset removed the empty state dir" test -e "$S2"
 mkdir -p "$S2"; echo "# operator notes" >"$S2/config"
 BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH attach "$T"b --workload r/b --ip 10.77.9.20 >/dev/null
-expect_ok "reset again" env BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset
+expect_ok "reset again" env BULKHEAD_STATE_DIR=$S2 BULKHEAD_BPFFS=$BULKHEAD_BPFFS-2 $BH reset --yes
 expect_eq "only the operator's file is left" "config" "$(ls -A "$S2")"

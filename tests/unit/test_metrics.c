@@ -110,9 +110,10 @@ static void test_invalid(void **state)
 static void test_collect_agent(void **state)
 {
 	struct bh_syslog_stats st = { .sent = 7, .dropped = 3, .queued = 2, .reconnects = 1,
-				      .connected = true };
-	struct bh_metrics_agent a = { .start_time = 1700000000.0, .quarantines = 4,
-				      .flows_live = 9, .syslog = &st };
+				      .connected = true, .tls_failures = 2 };
+	struct bh_metrics_agent a = { .version = "v1.2-3-gabc", .start_time = 1700000000.0,
+				      .quarantines = 4, .flows_live = 9, .records = 11,
+				      .stream_clients = 1, .stream_lost = 8, .syslog = &st };
 	struct bh_metrics *m;
 	char *out;
 	size_t len;
@@ -120,28 +121,44 @@ static void test_collect_agent(void **state)
 	(void)state;
 	assert_int_equal(bh_metrics_new(&m), 0);
 	assert_int_equal(bh_metrics_collect_agent(m, &a), 0);
-	assert_int_equal(bh_metrics_add_flows(m, "prod", "web", BH_V_WOULD_DENY, 5), 0);
-	assert_int_equal(bh_metrics_add_flows(m, "prod", "web", BH_V_ALLOW, 6), 0);
+	assert_int_equal(bh_metrics_add_flows(m, "prod", "web", BH_DIR_EGRESS, BH_V_WOULD_DENY, 5),
+			 0);
+	assert_int_equal(bh_metrics_add_flows(m, "prod", "web", BH_DIR_INGRESS, BH_V_ALLOW, 6), 0);
 	assert_int_equal(bh_metrics_render(m, &out, &len), 0);
-	assert_non_null(strstr(out, "\nbulkhead_agent_up 1\n"));
+	/* up is what Prometheus' own up{} says: no bulkhead_agent_up */
+	assert_null(strstr(out, "bulkhead_agent_up"));
+	assert_non_null(strstr(out, "# TYPE bulkhead_build_info gauge\n"
+				    "bulkhead_build_info{version=\"v1.2-3-gabc\",libbpf=\""));
 	assert_non_null(strstr(out, "# TYPE bulkhead_agent_start_time_seconds gauge\n"
 				    "bulkhead_agent_start_time_seconds 1700000000\n"));
 	assert_non_null(strstr(out, "# TYPE bulkhead_quarantines_total counter\n"
 				    "bulkhead_quarantines_total 4\n"));
-	assert_non_null(strstr(out, "\nbulkhead_syslog_queue 2\n"));
-	assert_non_null(strstr(out, "\nbulkhead_syslog_dropped_total 3\n"));
+	assert_non_null(strstr(out, "\nbulkhead_agent_records_total 11\n"));
+	assert_non_null(strstr(out, "\nbulkhead_flow_stream_clients 1\n"));
+	assert_non_null(strstr(out, "\nbulkhead_flow_stream_lost_records_total 8\n"));
+	assert_non_null(strstr(out, "\nbulkhead_syslog_queue_messages 2\n"));
+	assert_non_null(strstr(out, "\nbulkhead_syslog_messages_sent_total 7\n"));
+	assert_non_null(strstr(out, "\nbulkhead_syslog_messages_dropped_total 3\n"));
 	assert_non_null(strstr(out, "\nbulkhead_syslog_connected 1\n"));
+	assert_non_null(strstr(out, "\nbulkhead_syslog_tls_failures_total 2\n"));
 	assert_non_null(strstr(out, "# TYPE bulkhead_flows_total counter\n"
-				    "bulkhead_flows_total{workload=\"prod/web\",verdict=\"would-deny\"} 5\n"
-				    "bulkhead_flows_total{workload=\"prod/web\",verdict=\"allow\"} 6\n"));
+				    "bulkhead_flows_total{namespace=\"prod\",workload=\"web\","
+				    "direction=\"egress\",verdict=\"would-deny\"} 5\n"
+				    "bulkhead_flows_total{namespace=\"prod\",workload=\"web\","
+				    "direction=\"ingress\",verdict=\"allow\"} 6\n"));
+	/* no JSON-lines file: no jsonl series */
+	assert_null(strstr(out, "jsonl"));
 	free(out);
 
 	/* Without syslog: no syslog series at all (absent, not zero). */
 	a.syslog = NULL;
+	a.jsonl = true;
+	a.jsonl_errors = 3;
 	bh_metrics_begin(m);
 	assert_int_equal(bh_metrics_collect_agent(m, &a), 0);
 	assert_int_equal(bh_metrics_render(m, &out, &len), 0);
 	assert_null(strstr(out, "syslog"));
+	assert_non_null(strstr(out, "\nbulkhead_jsonl_write_errors_total 3\n"));
 	free(out);
 	bh_metrics_free(m);
 }

@@ -387,6 +387,61 @@ static void test_ns_and_pod_selectors(void **state)
 	env_free(&e);
 }
 
+/* Peers (other nodes' pods): selectable by namespace and labels, in the
+ * ipcache under their identity, compiled into no map; an address a local
+ * workload holds stays the workload's. */
+static void test_peers(void **state)
+{
+	struct env e = { 0 };
+	struct bh_label pl[3][2] = { { { "app", "prom" } }, { { "app", "web" } },
+				     { { "app", "prom" } } };
+	struct bh_ip pip[4];
+	struct bh_compile_workload peers[3] = {
+		{ .ns = "ops", .name = "prom-remote", .identity = BH_ID_CIDR_BASE + 100,
+		  .nr_labels = 1, .labels = pl[0], .nr_ips = 2, .ips = pip },
+		{ .ns = "shop", .name = "web-remote", .identity = BH_ID_CIDR_BASE + 101,
+		  .nr_labels = 1, .labels = pl[1], .nr_ips = 1, .ips = &pip[2] },
+		/* claims shop/db's address: the local workload keeps it */
+		{ .ns = "ops", .name = "stale", .identity = BH_ID_CIDR_BASE + 102,
+		  .nr_labels = 1, .labels = pl[2], .nr_ips = 1, .ips = &pip[3] },
+	};
+
+	(void)state;
+	ip_parse("10.244.9.1", &pip[0]);
+	ip_parse("fd00::9:1", &pip[1]);
+	ip_parse("10.244.9.2", &pip[2]);
+	ip_parse("10.244.0.12", &pip[3]);
+	env_setup(&e, NP("and", "shop")
+		  "spec:\n  podSelector: {matchLabels: {app: db}}\n"
+		  "  ingress:\n  - from:\n"
+		  "    - namespaceSelector: {matchLabels: {team: ops}}\n"
+		  "      podSelector: {matchLabels: {app: prom}}\n"
+		  "---\n" NP("web", "shop")
+		  "spec:\n  podSelector: {matchLabels: {app: web}}\n"
+		  "  ingress: [{}]\n",
+		  shop);
+	env_ns(&e, "ops", "team=ops");
+	e.in.nr_peers = 3;
+	e.in.peers = peers;
+	env_compile(&e);
+	assert_int_equal(e.out.nr_workloads, e.nr_wl);	/* no map for a peer */
+	/* a remote prom (ops, app=prom) is admitted, on both its addresses */
+	assert_true(ok(&e, "db", BH_DIR_INGRESS, "10.244.9.1", TCP, 5432));
+	assert_true(ok(&e, "db", BH_DIR_INGRESS, "fd00::9:1", TCP, 5432));
+	assert_int_equal(bh_eval_identity(&e.out, pip[0].addr), BH_ID_CIDR_BASE + 100);
+	/* a remote web (shop) is not; it is selected by no policy here */
+	assert_false(ok(&e, "db", BH_DIR_INGRESS, "10.244.9.2", TCP, 5432));
+	/* shop/db's own address is the workload's, not the stale peer's */
+	assert_int_equal(bh_eval_identity(&e.out, pip[3].addr), BH_ID_WORKLOAD_BASE + 2);
+	/* a deleted peer: its address falls back to world */
+	bh_compile_output_free(&e.out);
+	e.in.nr_peers = 1;
+	env_compile(&e);
+	assert_int_equal(bh_eval_identity(&e.out, pip[2].addr), BH_ID_WORLD);
+	assert_true(ok(&e, "db", BH_DIR_INGRESS, "10.244.9.1", TCP, 5432));
+	env_free(&e);
+}
+
 static void test_match_expressions(void **state)
 {
 	struct env e = { 0 };
@@ -573,6 +628,35 @@ static void test_icmp(void **state)
 	assert_false(ok(&e, "web", BH_DIR_INGRESS, "fd00::1", IPPROTO_ICMPV6, 128 << 8 | 1));
 	assert_false(ok(&e, "web", BH_DIR_INGRESS, "fd00::1", IPPROTO_ICMPV6, 129 << 8));
 	assert_false(ok(&e, "web", BH_DIR_INGRESS, "1.1.1.1", TCP, 8 << 8));
+	env_free(&e);
+}
+
+/* Named protocols (tunnels and the like): a rule without ports covers
+ * TCP, UDP, SCTP and ICMP only; ipProtocols names the others. */
+static void test_ip_protocols(void **state)
+{
+	struct env e = { 0 };
+
+	(void)state;
+	env_setup(&e, NATIVE("tunnels", "shop")
+		  "spec:\n  selector: {matchLabels: {app: web}}\n"
+		  "  ingress:\n  - from: [{ipBlock: {cidr: 10.9.0.0/16}}]\n"
+		  "  - from: [{ipBlock: {cidr: 10.8.0.0/16}}]\n    ipProtocols: [GRE, 50]\n"
+		  "  - action: deny\n    from: [{ipBlock: {cidr: 10.8.1.0/24}}]\n"
+		  "    ipProtocols: [ESP]\n", shop);
+	env_compile(&e);
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.9.0.1", TCP, 22));
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.9.0.1", IPPROTO_ICMP, 8 << 8));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.9.0.1", 47, 0));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.9.0.1", 4, 0));
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.8.0.1", 47, 0));
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.8.0.1", 50, 0));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.8.0.1", 4, 0));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.8.0.1", TCP, 22));
+	assert_false(ok(&e, "web", BH_DIR_INGRESS, "10.8.1.1", 50, 0));
+	assert_true(ok(&e, "web", BH_DIR_INGRESS, "10.8.1.1", 47, 0));
+	/* the other direction is not isolated: everything passes */
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "10.9.0.1", 47, 0));
 	env_free(&e);
 }
 
@@ -1043,11 +1127,13 @@ int main(void)
 		cmocka_unit_test(test_isolation_and_union),
 		cmocka_unit_test(test_policy_types),
 		cmocka_unit_test(test_ns_and_pod_selectors),
+		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_match_expressions),
 		cmocka_unit_test(test_ipblock),
 		cmocka_unit_test(test_port_ranges),
 		cmocka_unit_test(test_deny_over_allow),
 		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_ip_protocols),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_cluster_policy),
 		cmocka_unit_test(test_quarantine_and_forensics),

@@ -71,15 +71,23 @@ static void test_schema_version(void **state)
 	struct fx *f = *state;
 	sqlite3 *db;
 
-	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
 	/* A store made before the version existed (version 0, tables there,
 	 * a row in them) is migrated and keeps its rows. */
 	assert_int_equal(bh_store_ns_ensure(f->db, "kept"), 0);
 	assert_int_equal(sqlite3_exec(f->db, "PRAGMA user_version = 0", NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(bh_store_open(f->path, &db), 0);
-	assert_int_equal(sql_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM namespaces WHERE name = 'kept'"), 1);
+	bh_store_close(db);
+	/* A version-1 store gains the peers and k8s_policies tables (v2). */
+	assert_int_equal(sqlite3_exec(f->db, "DROP TABLE peers; DROP TABLE k8s_policies;"
+				      " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(bh_store_open(f->path, &db), 0);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM peers"), 0);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM k8s_policies"), 0);
 	bh_store_close(db);
 	/* A store of a newer version is refused, not misread. */
 	assert_int_equal(sqlite3_exec(f->db, "PRAGMA user_version = 99", NULL, NULL, NULL),
