@@ -2,7 +2,7 @@
 # docs/deploy/scripts-configmap.yaml's install-cni.sh (the DaemonSet's init
 # container) chains bulkhead-cni after the node's primary conflist (here a
 # flannel-like one), twice without duplicating it. Temporary directories,
-# not a node. (Moved here from the removed policy-sync test.)
+# not a node.
 source "$(dirname "$0")/../lib/common.sh"
 bh_test_init instcni
 D=$BULKHEAD_STATE_DIR
