@@ -112,6 +112,11 @@ int pc_selector_in(struct pc_ctx *c, const struct yd_node *map, const char *key,
 /* from/to: a sequence of peers (null = absent). */
 int pc_peers(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
 /* ports: TCP/UDP/SCTP entries, appended to r->ports. */
+/* A list of port-like entries (ports, ICMP types, IP protocols), each read
+ * by fn and appended to r->ports. */
+typedef int (*pc_port_entry_fn)(struct pc_ctx *c, const struct yd_node *n, struct bh_port *pt);
+int pc_port_list(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r,
+		 pc_port_entry_fn fn);
 int pc_ports(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);
 /* icmp (native): ICMP/ICMPv6 type/code entries, appended to r->ports. */
 int pc_icmp(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r);

@@ -54,26 +54,5 @@ static int ipproto_entry(struct pc_ctx *c, const struct yd_node *n, struct bh_po
 
 int pc_ip_protocols(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r)
 {
-	struct bh_port *ports;
-	size_t i;
-	int ret;
-
-	ret = pc_seq(c, n);
-	if (ret || n->type != YD_SEQ || !n->nr)
-		return ret;
-	ports = realloc(r->ports, ((size_t)r->nr_ports + n->nr) * sizeof(*ports));
-	if (!ports)
-		return -ENOMEM;
-	r->ports = ports;
-	memset(ports + r->nr_ports, 0, n->nr * sizeof(*ports));
-	for (i = 0; i < n->nr; i++) {
-		size_t saved = pc_push_idx(c, (int)i);
-
-		ret = ipproto_entry(c, n->items[i], &r->ports[r->nr_ports]);
-		pc_pop(c, saved);
-		if (ret)
-			return ret;
-		r->nr_ports++;
-	}
-	return 0;
+	return pc_port_list(c, n, r, ipproto_entry);
 }

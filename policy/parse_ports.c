@@ -7,10 +7,8 @@
 
 #include "parse_common.h"
 
-typedef int (*entry_fn)(struct pc_ctx *c, const struct yd_node *n, struct bh_port *pt);
-
-/* A list of port entries, each read by fn and appended to r->ports. */
-static int port_list(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r, entry_fn fn)
+int pc_port_list(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r,
+		 pc_port_entry_fn fn)
 {
 	struct bh_port *ports;
 	size_t i;
@@ -117,7 +115,7 @@ static int port_entry(struct pc_ctx *c, const struct yd_node *n, struct bh_port 
 
 int pc_ports(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r)
 {
-	return port_list(c, n, r, port_entry);
+	return pc_port_list(c, n, r, port_entry);
 }
 
 /* A number 0..255 in field key (type or code). */
@@ -176,5 +174,5 @@ static int icmp_entry(struct pc_ctx *c, const struct yd_node *n, struct bh_port 
 
 int pc_icmp(struct pc_ctx *c, const struct yd_node *n, struct bh_rule *r)
 {
-	return port_list(c, n, r, icmp_entry);
+	return pc_port_list(c, n, r, icmp_entry);
 }
