@@ -140,6 +140,7 @@ docker:
   namespace: dock
   mode: enforce
 EOF
+bh_show_on_fail "$R/agent.log"
 start_agent() {
 	"$BH" agent --config "$R/agent.yaml" >>"$R/agent.log" 2>&1 &
 	AGENT=$!
