@@ -16,7 +16,9 @@
  * shared evenly (batches go to the sockets in turn, namespaces
  * interleaved), so N namespaces each open RATE/N flows a second. MAX
  * bounds each socket (default 50 000 000).
- * Prints "flowgen: sent=N seconds=S rate=R" on exit (also on SIGTERM).
+ * Prints "flowgen: sent=N seconds=S rate=R ..." on exit (also on SIGTERM);
+ * exits 2 when a socket cannot be made or a send fails (other than a full
+ * queue), 1 on bad arguments.
  * Route A.B.C.0/24 to a blackhole on the host: nothing answers, nothing
  * comes back to the sender.
  */
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,7 +112,7 @@ int main(int argc, char **argv)
 	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
 	struct gen_socket *socks = NULL;
 	unsigned a, b, c;
-	int opt, nr_ns, nr = 0, cur = 0, self_ns = -1, ret = 2;
+	int opt, nr_ns, nr = 0, cur = 0, self_ns = -1, ret = 2, failed = 0;
 
 	while ((opt = getopt(argc, argv, "n:r:t:c:p:s:")) != -1) {
 		switch (opt) {
@@ -129,6 +132,17 @@ int main(int argc, char **argv)
 		goto usage;
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
+	{
+		/* a socket per (namespace, source port) may pass the usual
+		 * soft limit of 1024 descriptors: raise it towards the hard one */
+		struct rlimit rl;
+		rlim_t need = (rlim_t)(nr_ns ? nr_ns : 1) * per_ns + 16;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < need) {
+			rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);	/* else socket() says why */
+		}
+	}
 	socks = calloc((size_t)(nr_ns ? nr_ns : 1) * per_ns, sizeof(*socks));
 	if (!socks) {
 		perror("flowgen");
@@ -204,6 +218,7 @@ int main(int argc, char **argv)
 			if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN)
 				continue;
 			perror("flowgen: sendmmsg");
+			failed = 1;
 			break;
 		}
 		s->sent += (unsigned long long)r;
@@ -212,7 +227,7 @@ int main(int argc, char **argv)
 	t0 = now() - t0;
 	printf("flowgen: sent=%llu seconds=%.3f rate=%.0f namespaces=%d sockets=%d\n", sent, t0,
 	       (double)sent / t0, nr_ns ? nr_ns : 1, nr);
-	ret = 0;
+	ret = failed ? 2 : 0;
 out:
 	for (int i = 0; i < nr; i++)
 		close(socks[i].fd);
