@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * nftables backend (see nft.h): the element computation. Pure: the
- * compiled workload in, the disjoint (address, protocol, port) boxes and
- * their verdicts out.
+ * The nftables translation (nft_ruleset.h): the compiled workload in, the
+ * disjoint (address, protocol, port) boxes and their verdicts out.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nft.h"
+#include "nft_ruleset.h"
 
 typedef unsigned __int128 u128;
 
@@ -294,21 +293,12 @@ out:
 	return err;
 }
 
-int bh_nft_ruleset_build(const struct bh_compile_output *out,
-			 const struct bh_compiled_workload *w, enum bh_dir dir,
-			 enum bh_mode mode, struct bh_nft_ruleset *rs)
+/* Every box of w in dir whose verdict differs from rs->default_accept. */
+static int build(const struct bh_compile_output *out, const struct bh_compiled_workload *w,
+		 enum bh_dir dir, struct bh_nft_ruleset *rs)
 {
 	struct build b = { .out = out, .w = w, .dir = dir, .rs = rs };
-	struct bh_eval_result r;
 	int err = 0;
-
-	memset(rs, 0, sizeof(*rs));
-	rs->dir = dir;
-	rs->default_accept = true;
-	if (mode != BH_MODE_ENFORCE)
-		return 0;
-	bh_eval(w, dir, CLASS_ANY, 0, 0, &r);
-	rs->default_accept = !r.isolated;
 
 	b.ids = calloc(w->nr ? w->nr : 1, sizeof(*b.ids));
 	if (!b.ids)
@@ -333,6 +323,31 @@ int bh_nft_ruleset_build(const struct bh_compile_output *out,
 	if (err)
 		bh_nft_ruleset_free(rs);
 	return err;
+}
+
+int bh_nft_ruleset_build(const struct bh_compile_output *out,
+			 const struct bh_compiled_workload *w, enum bh_dir dir,
+			 enum bh_mode mode, struct bh_nft_ruleset *rs)
+{
+	struct bh_eval_result r;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->dir = dir;
+	rs->default_accept = true;
+	if (mode != BH_MODE_ENFORCE)
+		return 0;
+	bh_eval(w, dir, CLASS_ANY, 0, 0, &r);
+	rs->default_accept = !r.isolated;
+	return build(out, w, dir, rs);
+}
+
+int bh_nft_ruleset_build_quarantine(const struct bh_compile_output *out, enum bh_dir dir,
+				    struct bh_nft_ruleset *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->dir = dir;
+	rs->default_accept = false;
+	return build(out, &out->quarantine, dir, rs);
 }
 
 void bh_nft_ruleset_free(struct bh_nft_ruleset *rs)
