@@ -104,7 +104,7 @@ int bh_nft_batch_send(const struct bh_nft_batch *b)
 	int err = 0, sndbuf = (int)b->len + MNL_SOCKET_BUFFER_SIZE;
 	bool acked = false;
 
-	nl = mnl_socket_open(NETLINK_NETFILTER);
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!nl)
 		return -errno;
 	rbuf = malloc(rlen);

@@ -4,7 +4,8 @@
 # ranges, ipBlock with except, explicit deny, ICMP, egress isolation) and
 # the same real flows (TCP, UDP, ICMP, east-west and north-south) run once
 # with `backend = bpf` and once with `backend = nftables`, in enforce,
-# quarantine (with the forensics exception and its replies), after release
+# quarantine (with the forensics exception and its replies, cutting an
+# established connection), after release
 # and in monitor mode, plus a spoofed source. Every verdict must agree;
 # a disagreement prints the policy, the flow and both verdicts. A few
 # verdicts are also checked against what the policy says, so two backends
@@ -107,18 +108,27 @@ probe() {
 }
 
 # The matrix: every ordered pair of hosts (SRC, DST limit it when given)
-# and every kind of flow; one line "SRC>DST KIND VERDICT" per flow.
-matrix() {
-	local only=${1:-} s d k
-	for s in a b c o; do
-		for d in a b c o; do
-			[ $s = $d ] && continue
-			[ -n "$only" ] && [ $s != $only ] && [ $d != $only ] && continue
-			for k in tcp80 tcp5432 udp53 icmp; do
-				echo "$s>$d $k $(probe $s $d $k)"
-			done
+# and every kind of flow; one line "SRC>DST KIND VERDICT" per flow. Each
+# source probes in its own process (the sources are separate netns), and
+# the lines come out in a fixed order.
+matrix_from() {
+	local s=$1 only=$2 d k
+	for d in a b c o; do
+		[ $s = $d ] && continue
+		[ -n "$only" ] && [ $s != $only ] && [ $d != $only ] && continue
+		for k in tcp80 tcp5432 udp53 icmp; do
+			echo "$s>$d $k $(probe $s $d $k)"
 		done
 	done
+}
+matrix() {
+	local only=${1:-} s pids=()
+	for s in a b c o; do
+		matrix_from $s "$only" >$DIR/m.$s &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	cat $DIR/m.a $DIR/m.b $DIR/m.c $DIR/m.o
 }
 
 run_backend() {
@@ -136,13 +146,24 @@ run_backend() {
 	{
 		matrix | sed 's/^/enforce /'
 		echo "enforce c>o spoof $(probe c o spoof)"
-		$BH quarantine shop/db --reason test >/dev/null || echo "quarantine failed"
+	} >"$out"
+	# a connection established before the quarantine is cut by it
+	local log=$DIR/hold.$be hold
+	ip netns exec $T-a python3 "$TRAFFIC" hold ${ADDR[b]} 5432 120 "$log" &
+	hold=$!
+	bh_on_exit "kill $hold 2>/dev/null"
+	bh_wait 200 bh_at_least bh_oks_since "$log" 0 6 || fail "$be: no round trips on the held connection"
+	expect_ok "$be: quarantine db" $BH quarantine shop/db --reason test
+	bh_cut_window "$log" 5
+	echo "quarantine a>b held-tcp5432 $([ "$BH_CUT_OKS" = 0 ] && echo no || echo ok)" >>"$out"
+	kill $hold 2>/dev/null; wait $hold 2>/dev/null
+	{
 		matrix b | sed 's/^/quarantine /'
 		$BH release shop/db >/dev/null || echo "release failed"
 		matrix b | sed 's/^/released /'
 		$BH mode shop/db monitor >/dev/null || echo "mode failed"
 		matrix b | sed 's/^/monitor /'
-	} >"$out"
+	} >>"$out"
 	if [ $be = nftables ]; then
 		expect_ok "nftables: nothing BPF is pinned" bash -c "! ls '$BULKHEAD_BPFFS'/bh_* 2>/dev/null | grep -q ."
 		expect_ok "nftables: one table of this instance" \
@@ -153,6 +174,8 @@ run_backend() {
 }
 
 DIR=$(mktemp -d /tmp/bh-nftdiff.XXXXXX); bh_on_exit "rm -rf $DIR"
+# without bulkhead the spoofed flow passes: its denial below is the check's
+expect_eq "no enforcement: the spoofed source gets an answer" ok "$(probe c o spoof)"
 nft list tables >$DIR/tables.before
 run_backend bpf $DIR/bpf
 run_backend nftables $DIR/nft
@@ -191,6 +214,7 @@ expect_ok "outside -> db tcp/80 denied (isolated)" want "enforce o>b tcp80" no
 expect_ok "spoofed source denied" want "enforce c>o spoof" no
 expect_ok "quarantine: outside -> db:5432 (forensics) with replies" want "quarantine o>b tcp5432" ok
 expect_ok "quarantine: web -> db:5432 cut" want "quarantine a>b tcp5432" no
+expect_ok "quarantine: the established web -> db:5432 cut" want "quarantine a>b held-tcp5432" no
 expect_ok "quarantine: db -> outside cut" want "quarantine b>o tcp80" no
 expect_ok "released: web -> db:5432 again" want "released a>b tcp5432" ok
 expect_ok "monitor: client -> db:80 passes" want "monitor c>b tcp80" ok
