@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The nftables backend against the BPF data path: the same workloads, the
-# same policies (Kubernetes and native: pod and namespace selectors, port
-# ranges, ipBlock with except, explicit deny, ICMP, egress isolation) and
-# the same real flows (TCP, UDP, ICMP, east-west and north-south) run once
-# with `backend = bpf` and once with `backend = nftables`, in enforce,
-# quarantine (with the forensics exception and its replies, cutting an
-# established connection), after release
-# and in monitor mode, plus a spoofed source. Every verdict must agree;
-# a disagreement prints the policy, the flow and both verdicts. A few
-# verdicts are also checked against what the policy says, so two backends
-# that failed alike cannot pass.
+# same policies and the same real flows (TCP, UDP, ICMP, ICMPv6 with
+# neighbour discovery, east-west and north-south) run once with
+# `backend = bpf` and once with `backend = nftables`: fixed policies
+# (Kubernetes and native: pod and namespace selectors, a port range, an
+# ipBlock with except, an explicit deny, ICMP, egress isolation) in
+# enforce, quarantine (the forensics exception and its replies, an
+# established connection cut), after release and in monitor mode, spoofed
+# IPv4 and IPv6 sources, then policies from a seeded generator
+# (tests/lib/policy_gen.py; BH_SEED=N repeats a run's draw). Every verdict
+# must agree; a disagreement prints the policies, the flow and both
+# verdicts. Some verdicts are also checked against what the fixed policies
+# say, so two backends that failed alike cannot pass.
 source "$(dirname "$0")/../lib/common.sh"
 bh_test_init nftdiff
 T=bn$BH_TAG
@@ -24,12 +26,28 @@ ip link add "$T"o type veth peer name eth0 netns $T-o; bh_on_exit "ip link del $
 ip addr add 10.116.2.1/24 dev "$T"o; ip link set "$T"o up
 ip -n $T-o addr add 10.116.2.10/24 dev eth0; ip -n $T-o link set eth0 up
 ip -n $T-o link set lo up; ip -n $T-o route add default via 10.116.2.1
-# a source address client does not own, routed back to it: only
-# anti-spoofing stops a flow from it
+# IPv6 on the three workloads, routed through the host like IPv4
+old_fwd=$(sysctl -n net.ipv6.conf.all.forwarding)
+bh_on_exit "sysctl -qw net.ipv6.conf.all.forwarding=$old_fwd"
+sysctl -qw net.ipv6.conf.all.forwarding=1
+for x in a:10 b:20 c:30; do
+	n=${x%:*} h=${x#*:}
+	ip netns exec $T-$n sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+	ip -n $T-$n addr add fd0a:116::$h/128 dev eth0 nodad
+	ip addr add fd0a:116::1/128 dev "$T"$n nodad
+	ip -6 route replace fd0a:116::$h/128 dev "$T"$n
+	ip -n $T-$n -6 route add fd0a:116::1/128 dev eth0
+	ip -n $T-$n -6 route add default via fd0a:116::1 dev eth0
+done
+# source addresses client does not own, routed back to it: only
+# anti-spoofing stops a flow from them
 ip -n $T-c addr add 10.116.1.99/32 dev eth0
 ip route replace 10.116.1.99/32 dev "$T"c; bh_on_exit "ip route del 10.116.1.99/32"
+ip -n $T-c addr add fd0a:116::99/128 dev eth0 nodad
+ip -6 route replace fd0a:116::99/128 dev "$T"c; bh_on_exit "ip -6 route del fd0a:116::99/128"
 
 declare -A ADDR=([a]=10.116.1.10 [b]=10.116.1.20 [c]=10.116.1.30 [o]=10.116.2.10)
+declare -A ADDR6=([a]=fd0a:116::10 [b]=fd0a:116::20 [c]=fd0a:116::30)
 SERVERS=()
 serve_all() {
 	local ns p
@@ -93,8 +111,13 @@ spec:
   selector: {matchLabels: {app: db}}
   ingress:
     - action: allow
-      icmp: [{protocol: ICMP, type: 8}]
+      icmp: [{protocol: ICMP, type: 8}, {protocol: ICMPv6, type: 128}]
 YAML
+SEED=${BH_SEED:-$((RANDOM * 32768 + RANDOM))}
+G=$BULKHEAD_STATE_DIR/../nftdiff-$BH_TAG-gen.yaml
+bh_on_exit "rm -f $G"
+python3 "$BH_ROOT/tests/lib/policy_gen.py" $SEED >$G
+echo "generated policies: seed $SEED (BH_SEED=$SEED repeats them)"
 
 # One probe: "ok" if the flow was answered, "no" if not.
 probe() {
@@ -103,7 +126,9 @@ probe() {
 	tcp*) bh_tcp $T-$src ${ADDR[$dst]} ${what#tcp} ;;
 	udp*) bh_udp $T-$src ${ADDR[$dst]} ${what#udp} ;;
 	icmp) bh_ping $T-$src ${ADDR[$dst]} ;;
+	icmp6) ip netns exec $T-$src ping -6 -c1 -W1 ${ADDR6[$dst]} >/dev/null 2>&1 ;;
 	spoof) ip netns exec $T-$src ping -c1 -W1 -I 10.116.1.99 ${ADDR[$dst]} >/dev/null 2>&1 ;;
+	spoof6) ip netns exec $T-$src ping -6 -c1 -W1 -I fd0a:116::99 ${ADDR6[$dst]} >/dev/null 2>&1 ;;
 	esac && echo ok || echo no
 }
 
@@ -116,7 +141,8 @@ matrix_from() {
 	for d in a b c o; do
 		[ $s = $d ] && continue
 		[ -n "$only" ] && [ $s != $only ] && [ $d != $only ] && continue
-		for k in tcp80 tcp5432 udp53 icmp; do
+		for k in tcp80 tcp5432 udp53 icmp icmp6; do
+			[ $k = icmp6 ] && { [ $s = o ] || [ $d = o ]; } && continue
 			echo "$s>$d $k $(probe $s $d $k)"
 		done
 	done
@@ -137,15 +163,18 @@ run_backend() {
 	printf 'backend = %s\nforensics.cidr = 10.116.2.0/24\nforensics.port = tcp/5432\n' "$be" \
 		>"$BULKHEAD_STATE_DIR/config"
 	serve_all
-	expect_ok "$be: attach web" $BH attach "$T"a --workload shop/web --ip 10.116.1.10 --label app=web
-	expect_ok "$be: attach db" $BH attach "$T"b --workload shop/db --ip 10.116.1.20 --label app=db
+	expect_ok "$be: attach web" $BH attach "$T"a --workload shop/web --ip 10.116.1.10 \
+		--ip fd0a:116::10 --label app=web
+	expect_ok "$be: attach db" $BH attach "$T"b --workload shop/db --ip 10.116.1.20 \
+		--ip fd0a:116::20 --label app=db
 	expect_ok "$be: attach client" $BH attach "$T"c --workload guest/client --ip 10.116.1.30 \
-		--label app=client
+		--ip fd0a:116::30 --label app=client
 	expect_ok "$be: namespace label" $BH namespace label guest team=blue
 	expect_ok "$be: apply policies" $BH policy apply -f $P
 	{
 		matrix | sed 's/^/enforce /'
 		echo "enforce c>o spoof $(probe c o spoof)"
+		echo "enforce c>b spoof6 $(probe c b spoof6)"
 	} >"$out"
 	# a connection established before the quarantine is cut by it
 	local log=$DIR/hold.$be hold
@@ -163,6 +192,12 @@ run_backend() {
 		matrix b | sed 's/^/released /'
 		$BH mode shop/db monitor >/dev/null || echo "mode failed"
 		matrix b | sed 's/^/monitor /'
+		$BH mode shop/db enforce >/dev/null || echo "mode failed"
+		for p in shop/db shop/web guest/client-out shop/db-ping; do
+			$BH policy delete $p >/dev/null || echo "policy delete $p failed"
+		done
+		$BH policy apply -f $G >/dev/null || echo "generated policies refused"
+		matrix | sed 's/^/seeded /'
 	} >>"$out"
 	if [ $be = nftables ]; then
 		expect_ok "nftables: nothing BPF is pinned" bash -c "! ls '$BULKHEAD_BPFFS'/bh_* 2>/dev/null | grep -q ."
@@ -176,6 +211,7 @@ run_backend() {
 DIR=$(mktemp -d /tmp/bh-nftdiff.XXXXXX); bh_on_exit "rm -rf $DIR"
 # without bulkhead the spoofed flow passes: its denial below is the check's
 expect_eq "no enforcement: the spoofed source gets an answer" ok "$(probe c o spoof)"
+expect_eq "no enforcement: the spoofed IPv6 source gets an answer" ok "$(probe c b spoof6)"
 nft list tables >$DIR/tables.before
 run_backend bpf $DIR/bpf
 run_backend nftables $DIR/nft
@@ -191,7 +227,8 @@ if diff <(cut -d' ' -f1-3 $DIR/bpf) <(cut -d' ' -f1-3 $DIR/nft) >/dev/null; then
 	else
 		fail "verdicts disagree:"
 		echo "$dis" | sed 's/^/    /'
-		echo "  policy:"; sed 's/^/    /' $P
+		echo "  policy (phases enforce .. monitor):"; sed 's/^/    /' $P
+		echo "  policy (phase seeded, seed $SEED):"; sed 's/^/    /' $G
 	fi
 fi
 
@@ -212,6 +249,9 @@ expect_ok "client -> outside tcp/80 allowed (deny-only policy)" want "enforce c>
 expect_ok "outside -> db icmp echo allowed (native ICMP rule)" want "enforce o>b icmp" ok
 expect_ok "outside -> db tcp/80 denied (isolated)" want "enforce o>b tcp80" no
 expect_ok "spoofed source denied" want "enforce c>o spoof" no
+expect_ok "spoofed IPv6 source denied" want "enforce c>b spoof6" no
+expect_ok "client -> db icmpv6 echo allowed (native ICMPv6 rule, ND passes)" want "enforce c>b icmp6" ok
+expect_ok "client -> web icmpv6 denied (isolated)" want "enforce c>a icmp6" no
 expect_ok "quarantine: outside -> db:5432 (forensics) with replies" want "quarantine o>b tcp5432" ok
 expect_ok "quarantine: web -> db:5432 cut" want "quarantine a>b tcp5432" no
 expect_ok "quarantine: the established web -> db:5432 cut" want "quarantine a>b held-tcp5432" no
