@@ -39,6 +39,12 @@ for x in a:10 b:20 c:30; do
 	ip -n $T-$n -6 route add fd0a:116::1/128 dev eth0
 	ip -n $T-$n -6 route add default via fd0a:116::1 dev eth0
 done
+# neighbour discovery needs the link-local addresses past their DAD
+no_tentative() { ! ip ${2:+-n "$2"} -6 addr show dev "$1" tentative | grep -q inet6; }
+for n in a b c; do
+	bh_wait 100 no_tentative "$T"$n || fail "$T$n keeps a tentative address"
+	bh_wait 100 no_tentative eth0 $T-$n || fail "eth0 in $T-$n keeps a tentative address"
+done
 # source addresses client does not own, routed back to it: only
 # anti-spoofing stops a flow from them
 ip -n $T-c addr add 10.116.1.99/32 dev eth0
