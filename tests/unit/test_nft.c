@@ -148,8 +148,9 @@ static void test_elements_match_eval(void **state)
 			nr6++;
 	}
 	/* v4: 2 "anyone" ranges x UDP 53; A's 2 ranges x {TCP 80, UDP 53};
-	 * B: 4 boxes around TCP 22 */
-	assert_int_equal(nr4, 10);
+	 * B: ICMP, TCP below and above 22, UDP, ICMPv6, SCTP (its rule
+	 * names no protocol, so the named ones stay denied) */
+	assert_int_equal(nr4, 12);
 	/* v6: 3 "anyone" ranges x UDP 53; C: UDP 53 and ICMPv6 128 */
 	assert_int_equal(nr6, 5);
 
@@ -163,6 +164,7 @@ static void test_elements_match_eval(void **state)
 		{ "10.1.2.9", IPPROTO_TCP, 21, 1 },
 		{ "10.1.2.9", IPPROTO_TCP, 23, 1 },
 		{ "10.1.2.9", IPPROTO_UDP, 22, 1 },
+		{ "10.1.2.9", 47, 0, 0 },		/* GRE: no rule names it */
 		{ "192.0.2.1", IPPROTO_UDP, 53, 1 },	/* anyone, UDP 53 */
 		{ "192.0.2.1", IPPROTO_TCP, 53, 0 },
 		{ "10.9.0.5", IPPROTO_UDP, 53, 1 },	/* workload without entries */
@@ -212,6 +214,101 @@ static void test_not_isolated_direction(void **state)
 	assert_true(rs.default_accept);
 	assert_int_equal(rs.nr, 0);
 	bh_nft_ruleset_free(&rs);
+}
+
+/* Random compiled workloads (nested CIDRs, entries of every width, allow
+ * and deny, isolated or not) against random packets, named protocols
+ * among them: the boxes must give bh_eval's verdict at every point. The
+ * seed is printed on failure. */
+static __u32 rnd(__u32 *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 17;
+	*st ^= *st << 5;
+	return *st;
+}
+
+static void random_workload(__u32 *st, enum bh_dir dir, struct bh_ipcache_entry *ipc, int nr_pfx,
+			    struct bh_policy_entry *ent, int nr_ent, struct bh_compile_output *out,
+			    struct bh_compiled_workload *w)
+{
+	static const int plens[] = { 8, 12, 16, 20, 24, 28, 30, 32 };
+	static const int widths[] = { 40, 48, 56, 64 };
+	static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+
+	for (int i = 0; i < nr_pfx; i++) {
+		int plen = plens[rnd(st) % 8];
+		__u32 a = htonl((10u << 24 | (rnd(st) % 4) << 16 | (rnd(st) % 4) << 8 |
+				 (rnd(st) % 256)) & ~0u << (32 - plen));
+		bool dup = false;
+
+		for (size_t j = 0; j < out->nr_ipcache; j++)
+			dup |= ipc[j].key.prefixlen == (__u32)(96 + plen) &&
+			       !memcmp(ipc[j].key.addr + 12, &a, 4);
+		if (dup)
+			continue;
+		v4(&ipc[out->nr_ipcache], "0.0.0.0", plen, BH_ID_CIDR_BASE + (__u32)i);
+		memcpy(ipc[out->nr_ipcache].key.addr + 12, &a, 4);
+		out->nr_ipcache++;
+	}
+	if (rnd(st) % 2)
+		pent(&ent[w->nr++], 8, dir, 0, 0, 0, BH_PV_DEFAULT_DENY);
+	for (int i = 0; i < nr_ent; i++) {
+		int plen = widths[rnd(st) % 4];
+		__u32 id = rnd(st) % 5 ? BH_ID_CIDR_BASE + rnd(st) % (__u32)nr_pfx : BH_ID_ANY;
+		__u8 proto = plen > 40 ? protos[rnd(st) % 3] : 0;
+		__u16 port = plen > 48 ? (__u16)(rnd(st) % 1024) : 0;
+		bool dup = false;
+
+		if (plen == 56)
+			port &= 0xff00;
+		pent(&ent[w->nr], plen, dir, id, proto, port, rnd(st) % 3 ? BH_PV_ALLOW : BH_PV_DENY);
+		for (size_t j = 0; j < w->nr; j++)
+			dup |= !memcmp(&ent[j].key, &ent[w->nr].key, sizeof(ent[j].key));
+		if (!dup)
+			w->nr++;
+	}
+}
+
+static void test_random_against_eval(void **state)
+{
+	enum { NR_PFX = 40, NR_ENT = 60, NR_PKT = 3000, ROUNDS = 40 };
+	static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 47, 2 };
+
+	(void)state;
+	for (__u32 seed = 1; seed <= ROUNDS; seed++) {
+		struct bh_ipcache_entry ipc[NR_PFX];
+		struct bh_policy_entry ent[NR_ENT + 1];
+		struct bh_compiled_workload w = { .entries = ent };
+		struct bh_compile_output out = { .ipcache = ipc };
+		struct bh_nft_ruleset rs;
+		__u32 st = seed * 2654435761u;
+		enum bh_dir dir = seed % 2 ? BH_DIR_INGRESS : BH_DIR_EGRESS;
+
+		random_workload(&st, dir, ipc, NR_PFX, ent, NR_ENT, &out, &w);
+		assert_int_equal(bh_nft_ruleset_build(&out, &w, dir, BH_MODE_ENFORCE, &rs), 0);
+		for (int i = 0; i < NR_PKT; i++) {
+			__u32 addr = rnd(&st) % 8 ? 10u << 24 | (rnd(&st) % 4) << 16 |
+						   (rnd(&st) % 4) << 8 | (rnd(&st) % 256)
+						 : rnd(&st);
+			__u8 proto = protos[rnd(&st) % 5];
+			__u16 port = (__u16)(rnd(&st) % 1100);
+			__u8 a[16] = { [10] = 0xff, [11] = 0xff };
+			struct bh_eval_result r;
+			__u32 n = htonl(addr);
+			int got;
+
+			if (proto == IPPROTO_ICMP)
+				port = (__u16)((rnd(&st) % 20) << 8 | rnd(&st) % 3);
+			memcpy(a + 12, &n, 4);
+			bh_eval(&w, dir, bh_eval_identity(&out, a), proto, port, &r);
+			got = verdict_of(&rs, addr, proto, port);
+			if (got != (r.verdict == BH_PV_ALLOW))
+				fail_msg("seed %u: %08x proto %u port %u: boxes %d, bh_eval %d", seed,
+					 addr, proto, port, got, r.verdict == BH_PV_ALLOW);
+		}
+		bh_nft_ruleset_free(&rs);
+	}
 }
 
 /* ------------------------------------------------------------ messages */
@@ -468,7 +565,7 @@ static void test_table_batch(void **state)
 	/* 4 quarantine maps, 2 interface maps, 4 policy maps, 2 address sets */
 	assert_int_equal(s.newset, 12);
 	assert_int_equal(s.policy_set_flags, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
-	assert_int_equal(count_of(s.sets, "w3_i4"), 10);
+	assert_int_equal(count_of(s.sets, "w3_i4"), 12);
 	assert_int_equal(count_of(s.sets, "w3_i6"), 5);
 	assert_int_equal(count_of(s.sets, "w3_e4") + count_of(s.sets, "w3_e6"), 0);
 	/* the shared quarantine maps are there for any workload to use */
@@ -648,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_elements_match_eval),
 		cmocka_unit_test(test_monitor_mode_accepts_all),
 		cmocka_unit_test(test_not_isolated_direction),
+		cmocka_unit_test(test_random_against_eval),
 		cmocka_unit_test(test_table_batch),
 		cmocka_unit_test(test_quarantine),
 		cmocka_unit_test(test_learn_mode_has_no_drop),
