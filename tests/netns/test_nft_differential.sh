@@ -63,7 +63,11 @@ serve_all() {
 			ip netns exec $T-$ns python3 "$TRAFFIC" serve $1 $2 240 >/dev/null 2>&1 &
 			SERVERS+=($!)
 			bh_on_exit "kill $! 2>/dev/null"
-			bh_wait_listen $T-$ns $1 $2
+		done
+	done
+	for ns in a b c o; do
+		for p in "tcp 80" "tcp 5432" "udp 53"; do
+			bh_wait_listen $T-$ns $p
 		done
 	done
 }
@@ -140,27 +144,27 @@ probe() {
 
 # The matrix: every ordered pair of hosts (SRC, DST limit it when given)
 # and every kind of flow; one line "SRC>DST KIND VERDICT" per flow. Each
-# source probes in its own process (the sources are separate netns), and
-# the lines come out in a fixed order.
-matrix_from() {
-	local s=$1 only=$2 d k
-	for d in a b c o; do
-		[ $s = $d ] && continue
-		[ -n "$only" ] && [ $s != $only ] && [ $d != $only ] && continue
-		for k in tcp80 tcp5432 udp53 icmp icmp6; do
-			[ $k = icmp6 ] && { [ $s = o ] || [ $d = o ]; } && continue
-			echo "$s>$d $k $(probe $s $d $k)"
-		done
+# pair probes in its own process (every flow has its own source port or
+# ICMP identifier), and the lines come out in a fixed order.
+pair() {
+	local s=$1 d=$2 k
+	for k in tcp80 tcp5432 udp53 icmp icmp6; do
+		[ $k = icmp6 ] && { [ $s = o ] || [ $d = o ]; } && continue
+		echo "$s>$d $k $(probe $s $d $k)"
 	done
 }
 matrix() {
-	local only=${1:-} s pids=()
+	local only=${1:-} s d pids=() files=()
 	for s in a b c o; do
-		matrix_from $s "$only" >$DIR/m.$s &
-		pids+=($!)
+		for d in a b c o; do
+			[ $s = $d ] && continue
+			[ -n "$only" ] && [ $s != $only ] && [ $d != $only ] && continue
+			pair $s $d >$DIR/m.$s$d &
+			pids+=($!) files+=($DIR/m.$s$d)
+		done
 	done
 	wait "${pids[@]}"
-	cat $DIR/m.a $DIR/m.b $DIR/m.c $DIR/m.o
+	cat "${files[@]}"
 }
 
 run_backend() {
