@@ -16,7 +16,8 @@ static const char schema[] =
 	" peer_kind TEXT NOT NULL, peer_ns TEXT NOT NULL, peer TEXT NOT NULL,"
 	" peer_name TEXT, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
 	" flows INTEGER, first_ms INTEGER, last_ms INTEGER,"
-	" PRIMARY KEY(ns, name, dir, peer_kind, peer_ns, peer, proto, port));";
+	" PRIMARY KEY(ns, name, dir, peer_kind, peer_ns, peer, proto, port));"
+	BH_BASELINE_PROCS_SCHEMA;
 
 int bh_baseline_schema(sqlite3 *db)
 {
@@ -181,6 +182,8 @@ int bh_baseline_load(sqlite3 *db, const char *ns, const char *name, struct bh_ba
 	if (!ret && rc != SQLITE_DONE)
 		ret = bh_sql_errno(rc);
 	sqlite3_finalize(st);
+	if (!ret)
+		ret = bh_baseline_load_procs(db, out);
 	if (ret)
 		bh_baseline_free(out);
 	return ret;
@@ -191,6 +194,9 @@ void bh_baseline_free(struct bh_baseline *b)
 	free(b->entries);
 	b->entries = NULL;
 	b->nr = 0;
+	free(b->procs);
+	b->procs = NULL;
+	b->nr_procs = 0;
 }
 
 int bh_baseline_clear(sqlite3 *db, const char *ns, const char *name)
@@ -198,6 +204,8 @@ int bh_baseline_clear(sqlite3 *db, const char *ns, const char *name)
 	sqlite3_stmt *st;
 	int rc;
 
+	if (bh_baseline_clear_procs(db, ns, name))
+		return -EIO;
 	if (sqlite3_prepare_v2(db, "DELETE FROM baselines WHERE ns=?1 AND name=?2", -1, &st,
 			       NULL) != SQLITE_OK)
 		return 0;
