@@ -9,12 +9,8 @@
  * A thread reads the ring meanwhile, as the agent would. Rounds
  * alternate off/on, short enough that the machine's load changes
  * little within a pair; the figure is the median of the pairs'
- * differences (other processes share the machine). The kernel's own
- * count of the programs' run time (BPF_ENABLE_STATS: run_time_ns and
- * run_cnt per program) gives the second figure, which the machine's load
- * hardly moves: the programs' time per connect. It leaves out the
- * tracepoint's dispatch (tens of ns). Ends with one JSON line. Figures,
- * not assertions.
+ * differences (other processes share the machine). Ends with one JSON
+ * line. Figures, not assertions.
  *
  *   bench_sockproc [CONNECTS_PER_ROUND] [ROUNDS]
  */
@@ -36,18 +32,6 @@
 #include "bulkhead_sock.skel.h"
 
 #define PORT	21700
-
-/* ns the program ran in total, and how often */
-static void prog_stats(const struct bpf_program *p, __u64 *ns, __u64 *cnt)
-{
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) {
-		*ns += info.run_time_ns;
-		*cnt += info.run_cnt;
-	}
-}
 
 static int lfd = -1;
 static volatile int stop, stop_reader;
@@ -134,9 +118,8 @@ int main(int argc, char **argv)
 	struct bulkhead_sock *skel = NULL;
 	double off[64], on[64], diff[64];
 	pthread_t th, rth;
-	int one = 1, err = 0, recorded = 0, stats_fd;
+	int one = 1, err = 0, recorded = 0;
 	unsigned long long lost;
-	__u64 run_ns = 0, run_cnt = 0;
 
 	if (n < 100 || rounds < 1 || rounds > 64) {
 		fprintf(stderr, "usage: bench_sockproc [CONNECTS>=100] [ROUNDS 1..64]\n");
@@ -168,7 +151,6 @@ int main(int argc, char **argv)
 	}
 	pthread_create(&rth, NULL, reader, NULL);
 	round_ns(n / 10);	/* warm up */
-	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);	/* off again at close */
 	for (int r = 0; r < rounds; r++) {
 		off[r] = round_ns(n);
 		err = bulkhead_sock__attach(skel);
@@ -189,11 +171,6 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	close(lfd);
 	lost = skel->bss->bh_sockproc_lost;
-	/* only the TCP program: the UDP ones run for every send and receive
-	 * of the whole host (other processes'), none of this loop's */
-	prog_stats(skel->progs.bh_sock_state, &run_ns, &run_cnt);
-	if (stats_fd >= 0)
-		close(stats_fd);
 	bulkhead_sock__destroy(skel);
 	qsort(off, rounds, sizeof(off[0]), cmp);
 	qsort(on, rounds, sizeof(on[0]), cmp);
@@ -203,17 +180,8 @@ int main(int argc, char **argv)
 	       "%d records read, %llu dropped (ring full)\n",
 	       off[rounds / 2], on[rounds / 2], diff[rounds / 2], diff[rounds / 4],
 	       diff[3 * rounds / 4], recorded, lost);
-	if (stats_fd < 0)
-		printf("program run time: not counted (BPF_ENABLE_STATS: %s)\n",
-		       strerror(-stats_fd));
-	else
-		printf("program run time: %.0f ns per connect (%llu runs, %.1f per connect, "
-		       "%.0f ns per run)\n", (double)run_ns / ((double)n * rounds),
-		       (unsigned long long)run_cnt, (double)run_cnt / ((double)n * rounds),
-		       run_cnt ? (double)run_ns / (double)run_cnt : 0.0);
 	printf("{\"sockproc_connect_ns_off\": %.0f, \"sockproc_connect_ns_on\": %.0f, "
-	       "\"sockproc_added_ns\": %.0f, \"sockproc_prog_ns_per_connect\": %.0f}\n",
-	       off[rounds / 2], on[rounds / 2], diff[rounds / 2],
-	       stats_fd < 0 ? -1.0 : (double)run_ns / ((double)n * rounds));
+	       "\"sockproc_added_ns\": %.0f}\n", off[rounds / 2], on[rounds / 2],
+	       diff[rounds / 2]);
 	return 0;
 }
