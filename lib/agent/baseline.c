@@ -10,20 +10,22 @@
 #include "baseline.h"
 #include "store.h"
 
-static const char schema[] =
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS baselines("
 	" ns TEXT NOT NULL, name TEXT NOT NULL, dir TEXT NOT NULL,"
 	" peer_kind TEXT NOT NULL, peer_ns TEXT NOT NULL, peer TEXT NOT NULL,"
 	" peer_name TEXT, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
 	" flows INTEGER, first_ms INTEGER, last_ms INTEGER,"
-	" PRIMARY KEY(ns, name, dir, peer_kind, peer_ns, peer, proto, port));"
-	BH_BASELINE_PROCS_SCHEMA;
+	" PRIMARY KEY(ns, name, dir, peer_kind, peer_ns, peer, proto, port));";
+
+/* the programs of a baseline (baseline_procs.c) */
+static const char schema_v2[] = BH_BASELINE_PROCS_SCHEMA;
+
+static const char *const migrations[] = { schema_v1, schema_v2 };
 
 int bh_baseline_schema(sqlite3 *db)
 {
-	int rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
+	return bh_store_schema(db, "baselines", migrations, 2);
 }
 
 static int label_cmp(const void *a, const void *b)

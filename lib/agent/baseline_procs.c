@@ -8,8 +8,8 @@
 #include "baseline.h"
 #include "store.h"
 
-int bh_baseline_learn_proc(sqlite3 *db, const char *ns, const char *name, const char *exe,
-			   const char *comm, int64_t now_ms)
+static int learn(sqlite3 *db, const char *ns, const char *name, const char *exe,
+		 const char *comm, int64_t now_ms, bool retried)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -18,11 +18,11 @@ int bh_baseline_learn_proc(sqlite3 *db, const char *ns, const char *name, const 
 		"INSERT INTO baseline_procs(ns, name, exe, comm, flows, first_ms, last_ms)"
 		" VALUES(?1,?2,?3,?4,1,?5,?5) ON CONFLICT DO UPDATE SET flows = flows + 1,"
 		" comm = excluded.comm, last_ms = MAX(last_ms, excluded.last_ms)", -1, &st, NULL);
-	if (rc == SQLITE_ERROR) {
-		/* table missing (a store from before programs were learned) */
-		if (sqlite3_exec(db, BH_BASELINE_PROCS_SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
+	if (rc == SQLITE_ERROR && !retried) {
+		/* table missing (a store the agent has not migrated) */
+		if (bh_baseline_schema(db))
 			return -EIO;
-		return bh_baseline_learn_proc(db, ns, name, exe, comm, now_ms);
+		return learn(db, ns, name, exe, comm, now_ms, true);
 	}
 	if (rc != SQLITE_OK)
 		return bh_sql_errno(rc);
@@ -34,6 +34,12 @@ int bh_baseline_learn_proc(sqlite3 *db, const char *ns, const char *name, const 
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+}
+
+int bh_baseline_learn_proc(sqlite3 *db, const char *ns, const char *name, const char *exe,
+			   const char *comm, int64_t now_ms)
+{
+	return learn(db, ns, name, exe, comm, now_ms, false);
 }
 
 int bh_baseline_load_procs(sqlite3 *db, struct bh_baseline *b)

@@ -11,25 +11,29 @@
 #include "procjoin.h"
 #include "store.h"
 
-static const char schema[] =
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS flows("
 	" id INTEGER PRIMARY KEY, ns TEXT NOT NULL, name TEXT NOT NULL,"
 	" dir TEXT NOT NULL, family INTEGER, proto INTEGER,"
 	" src TEXT, sport INTEGER, dst TEXT, dport INTEGER,"
 	" peer TEXT, peer_identity INTEGER, verdict TEXT, reason TEXT, rule TEXT,"
 	" packets INTEGER, bytes INTEGER, tcp_flags INTEGER,"
-	" first_ms INTEGER, last_ms INTEGER, ended INTEGER,"
-	" pid INTEGER, comm TEXT, exe TEXT, cgroup TEXT);"
+	" first_ms INTEGER, last_ms INTEGER, ended INTEGER);"
 	"CREATE INDEX IF NOT EXISTS flows_workload ON flows(ns, name, id);"
 	"CREATE INDEX IF NOT EXISTS flows_last ON flows(last_ms);"
 	"CREATE TABLE IF NOT EXISTS agent_state("
 	" key TEXT PRIMARY KEY, value INTEGER, updated_ms INTEGER);";
 
+/* the process behind a flow (procjoin.h) */
+static const char schema_v2[] =
+	"ALTER TABLE flows ADD COLUMN pid INTEGER;"
+	"ALTER TABLE flows ADD COLUMN comm TEXT;"
+	"ALTER TABLE flows ADD COLUMN exe TEXT;"
+	"ALTER TABLE flows ADD COLUMN cgroup TEXT;";
+
 #define COLS "ns, name, dir, family, proto, src, sport, dst, dport, peer, peer_identity," \
 	     " verdict, reason, rule, packets, bytes, tcp_flags, first_ms, last_ms, ended"
-/* the process behind a flow (procjoin.h): added to stores made before */
 #define PROC_COLS "pid, comm, exe, cgroup"
-static const char *const proc_cols[] = { "pid INTEGER", "comm TEXT", "exe TEXT", "cgroup TEXT" };
 
 struct bh_flowstore {
 	sqlite3 *db;
@@ -46,6 +50,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A reader (the CLI) may meet a store the agent has not migrated yet. */
 static bool has_proc_cols(sqlite3 *db)
 {
 	sqlite3_stmt *st;
@@ -59,20 +64,11 @@ static bool has_proc_cols(sqlite3 *db)
 	return ok;
 }
 
+static const char *const migrations[] = { schema_v1, schema_v2 };
+
 int bh_flowstore_schema(sqlite3 *db)
 {
-	int rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
-
-	if (rc == SQLITE_OK && !has_proc_cols(db)) {
-		for (size_t i = 0; rc == SQLITE_OK && i < sizeof(proc_cols) / sizeof(proc_cols[0]);
-		     i++) {
-			char sql[64];
-
-			snprintf(sql, sizeof(sql), "ALTER TABLE flows ADD COLUMN %s", proc_cols[i]);
-			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-		}
-	}
-	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
+	return bh_store_schema(db, "flows", migrations, 2);
 }
 
 int bh_flowstore_open(sqlite3 *db, const struct bh_flowstore_opts *opts,
