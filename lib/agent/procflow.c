@@ -129,6 +129,11 @@ void bh_procflow_defer(struct bh_procflow *pf, const struct bh_flow_record *rec)
 	p->until_ms = mono_ms() + BH_PROCFLOW_WAIT_MS;
 }
 
+void bh_procflow_read(struct bh_procflow *pf)
+{
+	bh_procjoin_poll(pf->pj);
+}
+
 void bh_procflow_poll(struct bh_procflow *pf, struct bh_flowagg *agg,
 		      const struct bh_workload_info *(*workload)(__u32 slot, void *arg),
 		      void (*joined)(struct bh_flow *f, void *arg), void *arg)

@@ -38,6 +38,8 @@ bool bh_procflow_join(struct bh_procflow *pf, struct bh_flow *f,
 		      const struct bh_workload_info *wl);
 /* Retry f (given by the record that made it) when socket records come. */
 void bh_procflow_defer(struct bh_procflow *pf, const struct bh_flow_record *rec);
+/* Read the socket records waiting (cheap when none wait). */
+void bh_procflow_read(struct bh_procflow *pf);
 /* Read the socket records waiting, then retry the deferred flows. For
  * each flow that got its process: mark it dirty, then joined(f, arg).
  * workload(slot, arg) names a slot's workload (NULL: none). */

@@ -49,7 +49,7 @@ struct bh_procjoin {
 	struct pj_entry **buckets;
 	struct pj_entry *oldest, *newest;
 	__u64 own_netns;
-	struct { __u64 ino; int nsid; } ns[NS_CACHE];
+	struct { __u64 ino, at_ns; int nsid; } ns[NS_CACHE];
 	struct pj_pid pids[PID_CACHE];
 	struct bh_procjoin_stats st;
 };
@@ -245,7 +245,10 @@ static int nsid_of(struct bh_procjoin *pj, __u64 ino, __u32 tgid)
 	struct stat stb;
 	int fd, nsid;
 
-	if (pj->ns[i].ino == ino)
+	/* a namespace without an id (no veth of ours points into it) is
+	 * asked again after a second, not for every record */
+	if (pj->ns[i].ino == ino &&
+	    (pj->ns[i].nsid >= 0 || mono_ns() - pj->ns[i].at_ns < 1000000000ULL))
 		return pj->ns[i].nsid;
 	snprintf(path, sizeof(path), "/proc/%u/ns/net", tgid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -257,10 +260,9 @@ static int nsid_of(struct bh_procjoin *pj, __u64 ino, __u32 tgid)
 	}
 	nsid = bh_netns_nsid(fd);
 	close(fd);
-	if (nsid >= 0) {
-		pj->ns[i].ino = ino;
-		pj->ns[i].nsid = nsid;
-	}
+	pj->ns[i].ino = ino;
+	pj->ns[i].nsid = nsid >= 0 ? nsid : -ENOENT;
+	pj->ns[i].at_ns = mono_ns();
 	return nsid;
 }
 
