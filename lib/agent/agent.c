@@ -555,8 +555,10 @@ static int handle_record(void *arg, void *data, size_t size)
 	bh_flowrec_decode(a->fr, &rec, &v);
 	if (flags >= 0 && a->pf && v.wl && (f->proto == 6 || f->proto == 17)) {
 		/* socket records already written are read first (the
-		 * deferred flows are retried on the timer, not per record) */
-		if ((flags & BH_AGG_NEW) && !f->proc)
+		 * deferred flows are retried on the timer, not per record):
+		 * a short connection's end record may come before the timer,
+		 * and an ended flow leaves memory at the next flush */
+		if (!f->proc)
 			bh_procflow_read(a->pf);
 		if (!f->proc && bh_procflow_join(a->pf, f, v.wl)) {
 			if (f->mode == BH_MODE_LEARN)

@@ -14,12 +14,58 @@ command -v socat >/dev/null || bh_skip "socat not installed"
 A=pca-$BH_TAG B=pcb-$BH_TAG
 bh_mk_workload "$A" "pa$BH_TAG" 10.117.0.2/24 10.117.0.1
 bh_mk_workload "$B" "pb$BH_TAG" 10.117.1.2/24 10.117.1.1
-expect_ok "attach app" $BH attach "pa$BH_TAG" --workload proc/app --ip 10.117.0.2 --label app=app
-expect_ok "attach db" $BH attach "pb$BH_TAG" --workload proc/db --ip 10.117.1.2 --label app=db
+# IPv6 beside: each container an address, the host routes between them
+old_fwd=$(sysctl -n net.ipv6.conf.all.forwarding)
+bh_on_exit "sysctl -qw net.ipv6.conf.all.forwarding=$old_fwd"
+sysctl -qw net.ipv6.conf.all.forwarding=1
+for x in "$A pa$BH_TAG fd0a:117::a" "$B pb$BH_TAG fd0a:117::b"; do
+	set -- $x
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+	ip -n "$1" addr add "$3/128" dev eth0 nodad
+	sysctl -qw "net.ipv6.conf.$2.accept_dad=0"
+	ip addr add fd0a:117::1/128 dev "$2" nodad
+	ip -6 route replace "$3/128" dev "$2"
+	ip -n "$1" -6 route add fd0a:117::1/128 dev eth0
+	ip -n "$1" -6 route add default via fd0a:117::1 dev eth0
+done
+expect_ok "attach app" $BH attach "pa$BH_TAG" --workload proc/app --ip 10.117.0.2 \
+	--ip fd0a:117::a --label app=app
+expect_ok "attach db" $BH attach "pb$BH_TAG" --workload proc/db --ip 10.117.1.2 \
+	--ip fd0a:117::b --label app=db
 expect_ok "app in learn mode" $BH mode proc/app learn
 expect_ok "db in learn mode" $BH mode proc/db learn
 bh_serve "$B" tcp 5432
 bh_serve "$B" udp 5353
+# IPv6 echo servers (traffic.py serves IPv4 only)
+ip netns exec "$B" python3 -c '
+import socket, threading, time
+end = time.time() + 240
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 5355)); u.settimeout(0.5)
+t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind(("::", 5434)); t.listen(16)
+t.settimeout(0.5)
+def udp():
+    while time.time() < end:
+        try:
+            d, p = u.recvfrom(2048); u.sendto(d, p)
+        except socket.timeout:
+            pass
+threading.Thread(target=udp, daemon=True).start()
+while time.time() < end:
+    try:
+        c, _ = t.accept()
+    except socket.timeout:
+        continue
+    c.settimeout(2)
+    try:
+        c.sendall(c.recv(2048))
+    except OSError:
+        pass
+    c.close()
+' >/dev/null 2>&1 &
+bh_on_exit "kill $!"
+bh_wait_listen "$B" tcp 5434
+bh_wait_listen "$B" udp 5355
 
 W=$BULKHEAD_STATE_DIR
 # syslog collector on a unix socket (one datagram per line)
@@ -104,6 +150,31 @@ expect_fail "python3 talking is no deviation" \
 	bash -c "$BH timeline proc/app | grep deviation | grep -qF '$PY_EXE'"
 expect_ok "the deviation names socat's pid" \
 	bash -c "$BH timeline proc/app | grep 'new process' | grep -q 'socat, pid [0-9]'"
+
+# ------------------------------------------------------------- IPv6
+py6() { ip netns exec "$A" python3 -c '
+import socket, sys
+kind = sys.argv[1]
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+s.settimeout(2)
+a = ("fd0a:117::b", 5434 if kind == "tcp" else 5355)
+if kind == "tcp":
+    s.connect(a); s.sendall(b"hi"); ok = s.recv(16) == b"hi"
+else:
+    s.sendto(b"hi", a); ok = s.recvfrom(16)[0] == b"hi"
+sys.exit(0 if ok else 1)' "$1"; }
+expect_ok "python3 tcp over IPv6" py6 tcp
+expect_ok "python3 udp over IPv6" py6 udp
+expect_ok "socat tcp over IPv6" bash -c \
+	"echo hi | ip netns exec $A socat -T 2 - TCP6:[fd0a:117::b]:5434 | grep -q hi"
+expect_ok "socat udp over IPv6" bash -c \
+	"echo hi | ip netns exec $A socat -T 2 - UDP6:[fd0a:117::b]:5355 | grep -q hi"
+expect_ok "IPv6 tcp flow names python3" bh_wait 50 flow_named proc/app tcp 5434 "$PY_EXE"
+expect_ok "IPv6 udp flow names python3" bh_wait 50 flow_named proc/app udp 5355 "$PY_EXE"
+expect_ok "IPv6 tcp flow names socat" bh_wait 50 flow_named proc/app tcp 5434 "$SOCAT_EXE"
+expect_ok "IPv6 udp flow names socat" bh_wait 50 flow_named proc/app udp 5355 "$SOCAT_EXE"
+expect_ok "the server's side of the IPv6 tcp flow names the server" \
+	bh_wait 50 flow_named proc/db tcp 5434 "$PY_EXE"
 
 # ----------------------------------------------------- JSONL, syslog
 jsonl_socat() { grep '"type":"flow"' "$W/flows.jsonl" | grep '"proto":"tcp"' |
