@@ -472,10 +472,11 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
  * BPF objects define the maps under these names (lib/bpf/maps.h); the
  * loader refuses to run when one of them is not pinned after a load. */
 /* --------------------------------------------------------- socket side
- * bh_sockproc_v1 (ring buffer, BH_SOCKPROC_RING_BYTES): one struct
- * bh_sockproc_rec per TCP connection a container started or accepted: the
- * process that owned it (lib/bpf/sockproc.h). A full ring drops records
- * and counts them. The private maps that carry a process between state
+ * bh_sockproc_v1 (ring buffer, BH_SOCKPROC_RING_BYTES, not pinned: the
+ * agent that loads the socket-side program owns it): one struct
+ * bh_sockproc_rec per TCP connection started or accepted and per UDP
+ * socket (and peer) that sent or received: the process that owned it
+ * (lib/bpf/sockproc.h). A full ring drops records and counts them. The private maps that carry a process between state
  * changes hold BH_SOCKPROC_ENTRIES (LRU: the oldest goes when full).
  */
 #ifndef BH_SOCKPROC_ENTRIES
@@ -484,7 +485,9 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 #ifndef BH_SOCKPROC_RING_BYTES
 #define BH_SOCKPROC_RING_BYTES	(1 << 20)
 #endif
-enum { BH_SOCKPROC_CONNECT = 1, BH_SOCKPROC_ACCEPT = 2 };
+/* what the process did: TCP connect/accept, UDP send/receive */
+enum { BH_SOCKPROC_CONNECT = 1, BH_SOCKPROC_ACCEPT = 2, BH_SOCKPROC_SEND = 3,
+       BH_SOCKPROC_RECV = 4 };
 
 struct bh_sockproc_key {
 	__u32 netns;		/* network namespace inode */
@@ -500,7 +503,7 @@ struct bh_sockproc_val {
 	__u32 tgid, pid;
 	char comm[16];
 	char exe[32];		/* executable's file name, truncated */
-	__u8 dir;		/* BH_SOCKPROC_CONNECT / _ACCEPT */
+	__u8 dir;		/* BH_SOCKPROC_* */
 	__u8 pad[7];
 };
 struct bh_sockproc_rec {
