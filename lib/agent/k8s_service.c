@@ -99,16 +99,7 @@ void k8s_services_sync(struct k8s *k, struct bh_ctx *ctx, struct k8s_svc_state *
 	int err = 0, changed = 0;
 	bool synced;
 
-	if (!st->hook_ok && !st->hook_failed) {
-		if (bh_svc_hook_ensure(ctx)) {
-			st->hook_failed = true;
-			k8s_log(k, false, "kubernetes: Services: egress to a ClusterIP stays judged on"
-				" the ClusterIP, not on the backend: %s", bh_ctx_error(ctx));
-		} else {
-			st->hook_ok = true;
-		}
-	}
-	if (!st->hook_ok)
+	if (st->hook_failed)
 		return;
 	pthread_mutex_lock(&k->mu);
 	synced = k->res[K8S_SERVICES].synced;
@@ -120,7 +111,18 @@ void k8s_services_sync(struct k8s *k, struct bh_ctx *ctx, struct k8s_svc_state *
 		}
 	}
 	pthread_mutex_unlock(&k->mu);
-	if (synced && !err) {
+	/* the hook is attached with the first frontend, not before: a node
+	 * without Services has no program in its netfilter path */
+	if (synced && !err && l.nr && !st->hook_ok) {
+		if (bh_svc_hook_ensure(ctx)) {
+			st->hook_failed = true;
+			k8s_log(k, false, "kubernetes: Services: egress to a ClusterIP stays judged on"
+				" the ClusterIP, not on the backend: %s", bh_ctx_error(ctx));
+		} else {
+			st->hook_ok = true;
+		}
+	}
+	if (synced && !err && st->hook_ok) {
 		if (bh_svc_frontends_set(ctx, l.nr, l.v, &changed))
 			k8s_log(k, false, "kubernetes: Services: frontends not updated: %s",
 				bh_ctx_error(ctx));
