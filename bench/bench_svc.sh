@@ -94,3 +94,6 @@ echo "stream Gbit/s, hook off: ${s_off[*]}"
 echo "stream Gbit/s, hook on:  ${s_on[*]}"
 echo "svc_crr_on_over_off $(awk -v a="$(med "${c_on[@]}")" -v b="$(med "${c_off[@]}")" 'BEGIN { printf "%.3f", a / b }')"
 echo "svc_stream_on_over_off $(awk -v a="$(med "${s_on[@]}")" -v b="$(med "${s_off[@]}")" 'BEGIN { printf "%.3f", a / b }')"
+printf '{"svc_crr_on_over_off": %s, "svc_stream_on_over_off": %s}\n' \
+	"$(awk -v a="$(med "${c_on[@]}")" -v b="$(med "${c_off[@]}")" 'BEGIN { printf "%.3f", a / b }')" \
+	"$(awk -v a="$(med "${s_on[@]}")" -v b="$(med "${s_off[@]}")" 'BEGIN { printf "%.3f", a / b }')"
