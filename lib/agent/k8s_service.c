@@ -2,6 +2,7 @@
 /* Services -> frontends (k8s_service.h). */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

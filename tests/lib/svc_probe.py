@@ -2,7 +2,8 @@
 """Service test helpers: backends that say who they are, and a DNS stub.
 Every mode is bounded in time.
 
-  ident PORT NAME SECONDS     TCP server: sends NAME to each connection
+  ident PORT NAME SECONDS     TCP server (IPv4 and IPv6): sends NAME to each
+                              connection
   who HOST PORT               connect, print what the server sent; exit 0 if
                               it sent something (1 s timeout)
   dns PORT SECONDS            DNS stub on UDP and TCP: answers every A query
@@ -21,9 +22,10 @@ ANSWER = bytes([10, 113, 9, 9])
 
 def ident(port, name, seconds):
     deadline = time.time() + seconds
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('', port))
+    s.bind(('::', port))
     s.listen(64)
     s.settimeout(0.5)
     while time.time() < deadline:
