@@ -298,6 +298,8 @@ struct bh_ct_val {
 #define BH_CT_F_FIN_REPLY	0x10	/* responder sent FIN */
 #define BH_CT_F_WL_A		0x20	/* the workload's endpoint is endpoint a */
 #define BH_CT_F_WL_OWNED	0x40	/* ... and is one of its addresses */
+#define BH_CT_F_SVC		0x80	/* to a Service frontend, not judged yet:
+					 * the post-NAT hook judges it (svc.h) */
 
 /* Fragments: first fragment records its ports for the later ones. */
 struct bh_frag_key {
@@ -535,5 +537,31 @@ _Static_assert(sizeof(struct bh_sockproc_val) == 80, "bh_sockproc_val layout");
 #define BH_PIN_PROG_TC_EGRESS	"prog_tc_from_container"
 #define BH_PIN_PROG_TC_INGRESS	"prog_tc_to_container"
 #define BH_PIN_DENY_ALL		"bh_deny_all_v1"
+
+/* ------------------------------------------------------------- Services
+ * A Service frontend (ClusterIP, port, protocol) whose new flows from a
+ * workload are judged after kube-proxy's DNAT, on the backend it chose
+ * (docs/architecture.md, "Services"). The agent fills the map from the
+ * Services it watches, and only while the post-NAT hook is attached: a
+ * frontend without the hook would be a flow nobody judges. */
+#ifndef BH_SVC_SIZE
+#define BH_SVC_SIZE		65536
+#endif
+struct bh_svc_key {
+	__u8 addr[16];		/* IPv6, or IPv4-mapped */
+	__u16 port;		/* network order */
+	__u8 proto;
+	__u8 pad;
+};
+struct bh_svc_val {
+	__u32 flags;		/* reserved */
+};
+#ifndef __bpf__
+_Static_assert(sizeof(struct bh_svc_key) == 20, "svc key layout");
+#endif
+#define BH_MAP_SVC		"bh_svc_v1"
+/* the post-NAT hook's netfilter links, one per family */
+#define BH_PIN_SVC_LINK4	"link_svc_nat4"
+#define BH_PIN_SVC_LINK6	"link_svc_nat6"
 
 #endif /* BULKHEAD_ABI_H */

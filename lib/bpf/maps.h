@@ -152,6 +152,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_ct_base_v1 SEC(".maps");
 
+/* Service frontend (ClusterIP, port, protocol) -> judged after DNAT
+ * (svc.h); filled by the agent only while the post-NAT hook is attached */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BH_SVC_SIZE);
+	__type(key, struct bh_svc_key);
+	__type(value, struct bh_svc_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_svc_v1 SEC(".maps");
+
 /* global counters, enum bh_counter */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -920,6 +920,68 @@ static void test_frag_after_policy(void **state)
 
 /* ------------------------------------------------------------- suite */
 
+/*
+ * Services (lib/bpf/svc.h): a new flow to a Service frontend is not judged
+ * by the veth's program. Under a default-deny egress it passes, counted
+ * under no reason, with a conntrack entry flagged BH_CT_F_SVC; a
+ * retransmit passes the same way (on to the post-NAT hook); a reply to
+ * the container while the flag stands is dropped (the hook judges before
+ * any reply can come); once the hook cleared the flag the flow is an
+ * ordinary established one. The same flow to a port that is no frontend
+ * meets the default deny.
+ */
+static void test_svc_frontend(void **state)
+{
+	struct suite *s = *state;
+	struct fixture fx = { .desc = "svc frontend", .rules = { ISOLATED(EG) } };
+	struct fx_step out = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 5432, FX_SYN),
+			       PASS(FX_NO_REASON) };
+	struct fx_step back = { INTO, .pkt = TCP4(FX_PEER4, FX_WL4, 5432, 40000, FX_SYN | FX_ACK),
+				DROP(BH_R_DEFAULT_DENY) };
+	struct fx_step other = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40001, 5433, FX_SYN),
+				 DROP(BH_R_DEFAULT_DENY) };
+	int svc = bpf_map__fd(s->tc->maps.bh_svc_v1);
+	struct bh_svc_key k = { .port = htons(5432), .proto = IPPROTO_TCP };
+	struct bh_svc_val v = { 0 };
+	struct bh_ct4_key ck, *prev = NULL;
+	struct bh_ct_val cv;
+	struct bh_ip ip;
+	int n;
+
+	assert_int_equal(ip_of(FX_PEER4, &ip), 0);
+	memcpy(k.addr, ip.addr, 16);
+	for (int xdp = 0; xdp < 2; xdp++) {
+		assert_int_equal(reset_state(s, &fx), 0);
+		assert_int_equal(bpf_map_update_elem(svc, &k, &v, BPF_ANY), 0);
+		out.pass = true;
+		out.reason = FX_NO_REASON;
+		run_step_nocollect(s, xdp, 0, &out);
+		/* one entry, flagged */
+		n = 0;
+		prev = NULL;
+		while (!bpf_map_get_next_key(s->ct4, prev, &ck)) {
+			n++;
+			prev = &ck;
+		}
+		assert_int_equal(n, 1);
+		assert_int_equal(bpf_map_lookup_elem(s->ct4, &ck, &cv), 0);
+		assert_true(cv.flags & BH_CT_F_SVC);
+		run_step_nocollect(s, xdp, 1, &out);
+		back.pass = false;
+		back.reason = BH_R_DEFAULT_DENY;
+		run_step_nocollect(s, false, 2, &back);
+		/* the hook allowed it */
+		cv.flags &= (__u8)~BH_CT_F_SVC;
+		assert_int_equal(bpf_map_update_elem(s->ct4, &ck, &cv, BPF_EXIST), 0);
+		assert_int_equal(ct_changed(s), 0);
+		back.pass = true;
+		back.reason = BH_R_ESTABLISHED;
+		run_step_nocollect(s, false, 3, &back);
+		run_step_nocollect(s, xdp, 4, &other);
+		assert_int_equal(bpf_map_delete_elem(svc, &k), 0);
+	}
+}
+
 static int set_size(struct bpf_map *a, struct bpf_map *b, __u32 n)
 {
 	if (!n)
@@ -1049,7 +1111,7 @@ int main(void)
 		return 1;
 	}
 	cases = calloc(2 * (FX_COUNT + FX_SEC_COUNT), sizeof(*cases));
-	tests = calloc(2 * (FX_COUNT + FX_SEC_COUNT) + 8, sizeof(*tests));
+	tests = calloc(2 * (FX_COUNT + FX_SEC_COUNT) + 9, sizeof(*tests));
 	if (!cases || !tests) {
 		free(cases);
 		free(tests);
@@ -1097,6 +1159,9 @@ int main(void)
 	tests[n].name = "per-rule counters accumulate; established packets count under none";
 	tests[n].initial_state = &s;
 	tests[n++].test_func = test_rule_stats;
+	tests[n].name = "a flow to a Service frontend is left to the post-NAT hook, flagged";
+	tests[n].initial_state = &s;
+	tests[n++].test_func = test_svc_frontend;
 	tests[n].name = "per-rule map full: ids beyond it counted in the overflow slot";
 	tests[n++].test_func = test_rule_stats_full;
 
