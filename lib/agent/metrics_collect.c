@@ -25,10 +25,11 @@ static int kernel_workload(const struct bh_workload_info *w, void *arg)
 {
 	struct kernel_walk *k = arg;
 	struct bh_workload_stats st;
-	struct bh_metric_label lab[3] = {
-		{ "namespace", w->ns }, { "workload", w->name }, { "reason", NULL },
+	struct bh_metric_label lab[4] = {
+		{ "namespace", w->ns }, { "workload", w->name }, { "direction", NULL },
+		{ "reason", NULL },
 	};
-	int r, err;
+	int d, r, err;
 
 	k->nr++;
 	err = bh_metrics_add(k->m, "bulkhead_quarantined", BH_METRIC_GAUGE,
@@ -39,20 +40,26 @@ static int kernel_workload(const struct bh_workload_info *w, void *arg)
 	 * to report, which is not an error for a scrape. */
 	if (bh_stats_workload(k->ctx, w->slot, &st))
 		return 0;
-	for (r = 0; r < BH_R_MAX; r++) {
-		if (!st.reason[r].packets && !st.reason[r].bytes)
-			continue;
-		lab[2].value = bh_reason_name(r);
-		err = bh_metrics_add(k->m, "bulkhead_verdict_packets_total", BH_METRIC_COUNTER,
-				     "Packets judged by the data path, per workload and reason",
-				     lab, 3, (double)st.reason[r].packets);
-		if (!err)
-			err = bh_metrics_add(k->m, "bulkhead_verdict_bytes_total",
+	for (d = BH_DIR_INGRESS; d <= BH_DIR_EGRESS; d++) {
+		lab[2].value = bh_dir_name(d);
+		for (r = 0; r < BH_R_MAX; r++) {
+			const struct bh_stat *s = &st.dir[d][r];
+
+			if (!s->packets && !s->bytes)
+				continue;
+			lab[3].value = bh_reason_name(r);
+			err = bh_metrics_add(k->m, "bulkhead_verdict_packets_total",
 					     BH_METRIC_COUNTER,
-					     "Bytes judged by the data path, per workload and reason",
-					     lab, 3, (double)st.reason[r].bytes);
-		if (err)
-			goto fail;
+					     "Packets judged by the data path, per workload,"
+					     " direction and reason", lab, 4, (double)s->packets);
+			if (!err)
+				err = bh_metrics_add(k->m, "bulkhead_verdict_bytes_total",
+						     BH_METRIC_COUNTER,
+						     "Bytes judged by the data path, per workload,"
+						     " direction and reason", lab, 4, (double)s->bytes);
+			if (err)
+				goto fail;
+		}
 	}
 	return 0;
 fail:
