@@ -75,11 +75,14 @@ struct counters {
 	bool have_sync;
 };
 
-/* "cni.ADD.ok" -> bulkhead_cni_operations_total{command="ADD",result="ok"} */
+/* "cni.ADD.ok" -> bulkhead_cni_operations_total{command="ADD",result="ok"},
+ * "cni_error.ADD.7" -> bulkhead_cni_errors_total{command="ADD",code="7"}
+ * (written by ctl/cni_count.c) */
 static int counter_row(const char *name, __s64 value, void *arg)
 {
 	struct counters *c = arg;
 	char cmd[16], res[16];
+	int n = 0;
 
 	if (!strncmp(name, "policy_sync.", 12)) {
 		const char *k = name + 12;
@@ -95,12 +98,19 @@ static int counter_row(const char *name, __s64 value, void *arg)
 			c->sync_last_us = value;
 		return 0;
 	}
-	if (sscanf(name, "cni.%15[A-Z].%15[a-z]", cmd, res) == 2) {
+	if (sscanf(name, "cni.%15[A-Za-z].%15[a-z]%n", cmd, res, &n) == 2 && !name[n]) {
 		struct bh_metric_label lab[2] = { { "command", cmd }, { "result", res } };
 
 		c->err = bh_metrics_add(c->m, "bulkhead_cni_operations_total", BH_METRIC_COUNTER,
-					"CNI operations on this instance, by command and result",
-					lab, 2, (double)value);
+					"bulkhead-cni invocations on this instance, by command and"
+					" result", lab, 2, (double)value);
+	} else if (sscanf(name, "cni_error.%15[A-Za-z].%15[0-9]%n", cmd, res, &n) == 2 &&
+		   !name[n]) {
+		struct bh_metric_label lab[2] = { { "command", cmd }, { "code", res } };
+
+		c->err = bh_metrics_add(c->m, "bulkhead_cni_errors_total", BH_METRIC_COUNTER,
+					"bulkhead-cni invocations that failed, by command and the"
+					" CNI error code returned", lab, 2, (double)value);
 	}
 	return c->err;
 }
