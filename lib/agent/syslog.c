@@ -311,7 +311,10 @@ static int write_tls(struct bh_syslog *s, uint64_t now)
 		s->tr.tls_send_pending = false;
 		if (n < 0) {
 			drop_partial_head(s);
-			bh_tr_lost(&s->tr, now);
+			if (n == -EACCES)
+				bh_tr_refused(&s->tr, now);
+			else
+				bh_tr_lost(&s->tr, now);
 			break;
 		}
 		s->tr.delivered = true;
