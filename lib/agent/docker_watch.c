@@ -16,6 +16,7 @@
 #include "docker_gate.h"
 #include "docker_watch.h"
 #include "netns_veth.h"
+#include "store.h"
 
 #define MAX_BRIDGES	256
 
@@ -62,12 +63,13 @@ static void logf_(struct bh_docker_watch *w, const char *ns, const char *name, c
 /* ------------------------------------------------------------- store */
 static int schema(sqlite3 *db)
 {
-	static const char sql[] =
+	static const char schema_v1[] =
 		"CREATE TABLE IF NOT EXISTS docker_attachments("
 		" container_id TEXT PRIMARY KEY, ns TEXT NOT NULL, name TEXT NOT NULL,"
 		" ifname TEXT NOT NULL, ifindex INTEGER NOT NULL)";
+	static const char *const migrations[] = { schema_v1 };
 
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	return bh_store_schema(db, "docker_attachments", migrations, 1);
 }
 
 static void row_from_stmt(sqlite3_stmt *st, struct row *r)

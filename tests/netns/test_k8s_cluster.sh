@@ -118,6 +118,7 @@ users: [{name: u, user: {token: t0k}}]
 YAML
 }
 kc >"$D/kubeconfig"
+bh_show_on_fail "$D/agent1.log" "$D/agent2.log" "$D/api.log"
 printf 'kubernetes: {kubeconfig: %s, node: node-1}\n' "$D/kubeconfig" >"$D/agent1.yaml"
 printf 'kubernetes: {kubeconfig: %s, node: node-2}\n' "$D/kubeconfig" >"$D/agent2.yaml"
 $BH agent --config "$D/agent1.yaml" >"$D/agent1.log" 2>&1 &
