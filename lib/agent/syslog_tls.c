@@ -104,8 +104,9 @@ int bh_tls_start(struct bh_tls *t, int fd)
 {
 	int r;
 
+	/* t->error is kept: the last failure's reason, read by the agent's
+	 * once-a-second log after the next attempt may have started */
 	bh_tls_end(t);
-	t->error[0] = '\0';
 	t->peer_sent = false;
 	r = gnutls_init(&t->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
 	if (r < 0) {

@@ -56,7 +56,8 @@ ssize_t bh_tls_send(struct bh_tls *t, const void *buf, size_t len);
 int bh_tls_check_peer(struct bh_tls *t);
 /* End the session (no waiting for the peer) and forget it. */
 void bh_tls_end(struct bh_tls *t);
-/* Why the last handshake or send failed ("" if it did not). */
+/* Why the last TLS failure (handshake, refusal, send) happened, kept
+ * across later attempts ("" if none yet). */
 const char *bh_tls_error(const struct bh_tls *t);
 
 #endif /* BULKHEAD_SYSLOG_TLS_H */

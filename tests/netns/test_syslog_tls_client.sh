@@ -7,7 +7,10 @@
 # count that as a TLS failure (bulkhead_syslog_tls_failures_total), log
 # it as a refusal of its certificate, retry with backoff, and deliver
 # nothing; with the CA's own client certificate the same collector takes
-# the records and no failure is counted.
+# the records and no failure is counted. Refused: a certificate of the
+# collector's CA that is not valid yet (rsyslog: "certificate invalid"),
+# one of another CA (GnuTLS does not present it, as the collector names
+# the CAs it takes) and none.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/tls_ca.sh"
 bh_test_init stlc
@@ -29,8 +32,15 @@ bh_tls_ca "$W" other
 bh_tls_cert "$W" good collector "collector" collector.bh.test 127.0.0.1 server
 bh_tls_cert "$W" good agent "bh-agent" "" "" client
 bh_tls_cert "$W" other stranger "bh-stranger" "" "" client
-expect_ok "test CAs made the collector's and both client certificates" \
-	test -s "$W/collector.pem" -a -s "$W/agent.pem" -a -s "$W/stranger.pem"
+# signed by the collector's CA, but valid only from 2099
+certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 --outfile "$W/future.key" 2>/dev/null
+printf '%s\n' 'cn = "bh-future"' 'activation_date = "2099-01-01 00:00:00"' \
+	'expiration_date = "2099-12-31 00:00:00"' signing_key encryption_key tls_www_client \
+	>"$W/future.tmpl"
+certtool --generate-certificate --load-privkey "$W/future.key" --load-ca-certificate "$W/good-ca.pem" \
+	--load-ca-privkey "$W/good-ca.key" --template "$W/future.tmpl" --outfile "$W/future.pem" 2>/dev/null
+expect_ok "test CAs made the collector's and the three client certificates" \
+	test -s "$W/collector.pem" -a -s "$W/agent.pem" -a -s "$W/stranger.pem" -a -s "$W/future.pem"
 
 # ------------------------------------------------------------- rsyslogd
 RAW=$W/raw.log
@@ -79,26 +89,37 @@ scrape() { $PY -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1
 metric() { scrape | awk -v n="$1" '$1 == n { print $2 }'; }
 failures_at_least() { [ "$(metric bulkhead_syslog_tls_failures_total)" -ge "$1" ] 2>/dev/null; }
 
+# ------------------------------- a certificate not valid yet: refused
+run_agent future ", cert: \"$W/future.pem\", key: \"$W/future.key\""
+bh_tcp "$T-a" 10.115.9.2 5432
+expect_ok "not valid yet: rsyslogd refused the certificate (its own log says so)" \
+	bh_wait 100 grep -q "not permitted to talk to peer, certificate invalid" "$W/rsyslogd.out"
+expect_ok "not valid yet: the refusal is counted as a TLS failure" bh_wait 100 failures_at_least 1
+expect_ok "not valid yet: logged as a refusal of our client certificate" \
+	bh_wait 50 grep -q 'msg="syslog TLS handshake failed".*refused our client certificate' \
+	"$W/agent.future.log"
+# another record: the agent retries after its backoff and is refused again
+bh_tcp "$T-a" 10.115.9.2 5432
+expect_ok "not valid yet: retried and refused again (counted twice)" bh_wait 200 failures_at_least 2
+stop_agent
+expect_eq "not valid yet: nothing delivered" 0 "$(grep -c . "$RAW")"
+
 # --------------------------------- a certificate of another CA: refused
 run_agent stranger ", cert: \"$W/stranger.pem\", key: \"$W/stranger.key\""
 bh_tcp "$T-a" 10.115.9.2 5432
-expect_ok "stranger: rsyslogd refused the certificate (its own log says so)" \
-	bh_wait 100 grep -q "not permitted to talk to peer" "$W/rsyslogd.out"
-expect_ok "stranger: the refusal is counted as a TLS failure" bh_wait 100 failures_at_least 1
-# another record: the agent retries after its backoff and is refused again
-bh_tcp "$T-a" 10.115.9.2 5432
-expect_ok "stranger: retried and refused again (counted twice)" bh_wait 200 failures_at_least 2
-expect_ok "stranger: logged as a refusal of our client certificate" \
-	bh_wait 50 grep -q 'msg="syslog TLS handshake failed".*refused our client certificate' \
-	"$W/agent.stranger.log"
+expect_ok "other CA: rsyslogd got no certificate it takes and refused" \
+	bh_wait 100 grep -q "peer did not provide a certificate" "$W/rsyslogd.out"
+expect_ok "other CA: counted as a TLS failure" bh_wait 100 failures_at_least 1
 stop_agent
-expect_eq "stranger: nothing delivered" 0 "$(grep -c . "$RAW")"
+expect_eq "other CA: nothing delivered" 0 "$(grep -c . "$RAW")"
 
 # ---------------------------------------- no client certificate: refused
+nocert() { grep -c 'peer did not provide a certificate' "$W/rsyslogd.out"; }
+n0=$(nocert)
+more_nocert() { [ "$(nocert)" -gt "$n0" ]; }
 run_agent none ""
 bh_tcp "$T-a" 10.115.9.2 5432
-expect_ok "no certificate: rsyslogd refused it" \
-	bh_wait 100 grep -q "peer did not provide a certificate" "$W/rsyslogd.out"
+expect_ok "no certificate: rsyslogd refused it" bh_wait 100 more_nocert
 expect_ok "no certificate: counted as a TLS failure" bh_wait 100 failures_at_least 1
 stop_agent
 expect_eq "no certificate: nothing delivered" 0 "$(grep -c . "$RAW")"
