@@ -4,9 +4,12 @@
  * only drives it without blocking. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -81,6 +84,16 @@ fail:
 	return -EINVAL;
 }
 
+/* GnuTLS' own writer would raise SIGPIPE on a socket the collector has
+ * reset (a refusal of our certificate does just that) and kill the agent:
+ * write with MSG_NOSIGNAL, as the plain TCP writer does. */
+static ssize_t push_nosignal(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+
+	return sendmsg((int)(intptr_t)ptr, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 void bh_tls_end(struct bh_tls *t)
 {
 	if (!t || !t->session)
@@ -129,6 +142,7 @@ int bh_tls_start(struct bh_tls *t, int fd)
 	 * checked by GnuTLS during the handshake */
 	gnutls_session_set_verify_cert(t->session, t->name, 0);
 	gnutls_transport_set_int(t->session, fd);
+	gnutls_transport_set_vec_push_function(t->session, push_nosignal);
 	return 0;
 }
 

@@ -101,6 +101,8 @@ expect_ok "not valid yet: logged as a refusal of our client certificate" \
 # another record: the agent retries after its backoff and is refused again
 bh_tcp "$T-a" 10.115.9.2 5432
 expect_ok "not valid yet: retried and refused again (counted twice)" bh_wait 200 failures_at_least 2
+# the cut socket must not kill the agent (no SIGPIPE from the TLS writer)
+expect_ok "not valid yet: the agent is still running" kill -0 "$AGENT"
 stop_agent
 expect_eq "not valid yet: nothing delivered" 0 "$(grep -c . "$RAW")"
 
