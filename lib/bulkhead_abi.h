@@ -358,8 +358,19 @@ enum bh_reason {
 };
 
 /* ---------------------------------------------------------------- stats
- * bh_stats_v2: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason (v1 had
- * fewer reasons, hence fewer entries).
+ * bh_stats_v3: PERCPU_ARRAY of struct bh_stat, indexed by
+ *   BH_STATS_INDEX(slot, dir, reason) = (slot * 2 + dir) * BH_R_MAX + reason
+ *   (dir: BH_DIR_INGRESS 0 or BH_DIR_EGRESS 1), BH_MAX_WORKLOADS * 2 *
+ *   BH_R_MAX entries: a workload's ingress reasons, then its egress ones.
+ *   Layout history, for migrating pinned maps across upgrades:
+ *     v1: index slot * BH_R_MAX + reason, with the 18 reasons up to
+ *         BH_R_NO_WORKLOAD (BH_MAX_WORKLOADS * 18 entries);
+ *     v2: index slot * BH_R_MAX + reason, BH_R_MAX = 22 (up to
+ *         BH_R_CT_SHARE; BH_MAX_WORKLOADS * 22 entries), no direction;
+ *     v3: as above, per direction. A v2 count cannot be split by
+ *         direction: a converter either starts v3 at zero (a counter
+ *         reset, which Prometheus' rate() absorbs) or must choose one
+ *         direction for it; the value type (struct bh_stat) is unchanged.
  * bh_counters: PERCPU_ARRAY of global counters (enum bh_counter).
  * bh_rule_stats_v2: PERCPU_ARRAY indexed by rule id -> struct bh_stat,
  *   BH_RULE_STATS_SLOTS entries; counts the packets a rule decided
@@ -375,6 +386,11 @@ struct bh_stat {
 	__u64 packets;
 	__u64 bytes;
 };
+
+/* Index of bh_stats_v3; dir must be BH_DIR_INGRESS or BH_DIR_EGRESS. */
+#define BH_STATS_INDEX(slot, dir, reason) \
+	(((__u32)(slot) * 2 + (__u32)(dir)) * BH_R_MAX + (__u32)(reason))
+#define BH_STATS_ENTRIES	(BH_MAX_WORKLOADS * 2 * BH_R_MAX)
 
 enum bh_counter {
 	BH_C_RECORDS = 0,	/* flow records written */
@@ -455,6 +471,7 @@ struct bh_share {
 };
 
 #ifndef __bpf__
+_Static_assert(sizeof(struct bh_stat) == 16, "stat layout");
 _Static_assert(sizeof(struct bh_l2) == 8, "l2 layout");
 _Static_assert(sizeof(struct bh_share) == 48, "share layout");
 _Static_assert(sizeof(struct bh_ipcache_key) == 20, "ipcache key layout");
@@ -527,7 +544,7 @@ _Static_assert(sizeof(struct bh_sockproc_val) == 80, "bh_sockproc_val layout");
 #define BH_MAP_FRAG		"bh_frag_v1"
 #define BH_MAP_DENY_RL		"bh_deny_rl_v2"
 #define BH_MAP_FLOWS		"bh_flows_v1"
-#define BH_MAP_STATS		"bh_stats_v2"	/* v1: fewer reasons */
+#define BH_MAP_STATS		"bh_stats_v3"	/* v2: no direction; v1: fewer reasons */
 #define BH_MAP_COUNTERS		"bh_counters_v1"
 #define BH_MAP_RULE_STATS	"bh_rule_stats_v2"
 #define BH_MAP_L2		"bh_l2_v1"

@@ -330,15 +330,19 @@ static int reset_state(struct suite *s, const struct fixture *fx)
 }
 
 /* -------------------------------------------------------------- runner */
-static void read_stats(struct suite *s, __u64 pk[BH_R_MAX], __u64 by[BH_R_MAX])
+/* FX_SLOT's stats, pk[direction][reason] */
+static void read_stats(struct suite *s, __u64 pk[2][BH_R_MAX], __u64 by[2][BH_R_MAX])
 {
 	__u64 v[2];
-	__u32 r;
+	__u32 d, r;
 
-	for (r = 0; r < BH_R_MAX; r++) {
-		assert_int_equal(bh_percpu_sum(s->stats, FX_SLOT * BH_R_MAX + r, 2, v), 0);
-		pk[r] = v[0];
-		by[r] = v[1];
+	for (d = 0; d < 2; d++) {
+		for (r = 0; r < BH_R_MAX; r++) {
+			assert_int_equal(bh_percpu_sum(s->stats, BH_STATS_INDEX(FX_SLOT, d, r), 2,
+						       v), 0);
+			pk[d][r] = v[0];
+			by[d][r] = v[1];
+		}
 	}
 }
 
@@ -439,12 +443,14 @@ static bool rule_decides(__u8 reason)
 /* Run one step and check verdict and counters (records are left). */
 static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx_step *st)
 {
-	__u64 pk0[BH_R_MAX], by0[BH_R_MAX], pk1[BH_R_MAX], by1[BH_R_MAX];
+	__u64 pk0[2][BH_R_MAX], by0[2][BH_R_MAX], pk1[2][BH_R_MAX], by1[2][BH_R_MAX];
 	__u64 c0 = 0, total = 0, rpk0, rby0, rall0, rpk1, rby1, rall1;
 	__u8 frame[PKT_MAX];
 	__u32 ret = 0, want;
-	int len, prog, r, k;
+	int len, prog, r, k, d;
 	bool use_xdp = xdp && st->prog == FX_EGRESS;
+	/* seen from the workload: what it sends is egress */
+	int dir = st->prog == FX_EGRESS ? BH_DIR_EGRESS : BH_DIR_INGRESS;
 
 	len = pkt_build(&st->pkt, frame, sizeof(frame));
 	CHECK_EQ(i, len > 0, 1, "packet builds");
@@ -474,16 +480,21 @@ static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx
 	CHECK_EQ(i, ret, want, st->pass ? "verdict (want pass)" : "verdict (want drop)");
 
 	read_stats(s, pk1, by1);
-	for (r = 0; r < BH_R_MAX; r++) {
-		total += pk1[r] - pk0[r];
-		if (pk1[r] != pk0[r] && r != st->reason)
-			print_error("step %d: counted under reason %d, want %d\n", i, r, st->reason);
+	for (d = 0; d < 2; d++) {
+		for (r = 0; r < BH_R_MAX; r++) {
+			total += pk1[d][r] - pk0[d][r];
+			if (pk1[d][r] != pk0[d][r] && (r != st->reason || d != dir))
+				print_error("step %d: counted under direction %d reason %d, want"
+					    " %d %d\n", i, d, r, dir, st->reason);
+		}
 	}
 	if (st->reason == FX_NO_REASON) {
 		CHECK_EQ(i, total, 0, "packets counted under any reason");
 	} else {
-		CHECK_EQ(i, pk1[st->reason] - pk0[st->reason], 1, "packets under expected reason");
-		CHECK_EQ(i, by1[st->reason] - by0[st->reason], len, "bytes under expected reason");
+		CHECK_EQ(i, pk1[dir][st->reason] - pk0[dir][st->reason], 1,
+			 "packets under the direction and expected reason");
+		CHECK_EQ(i, by1[dir][st->reason] - by0[dir][st->reason], len,
+			 "bytes under the direction and expected reason");
 		CHECK_EQ(i, total, 1, "packets counted under any reason");
 	}
 	if (st->counter)
@@ -1036,7 +1047,7 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	s->ctgen = bpf_map__fd(s->xdp->maps.bh_ctgen_v1);
 	s->frag = bpf_map__fd(s->xdp->maps.bh_frag_v1);
 	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v2);
-	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v2);
+	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v3);
 	s->counters = bpf_map__fd(s->xdp->maps.bh_counters_v1);
 	s->rule_stats = bpf_map__fd(s->xdp->maps.bh_rule_stats_v2);
 	s->l2 = bpf_map__fd(s->xdp->maps.bh_l2_v1);
