@@ -77,6 +77,11 @@ def main():
     counts = {}
     in_prog = outside = idle = 0
     for frames in samples(sys.stdin):
+        if a.ns_per_sample and any(f.startswith("bpf_prog_test_run") for f in frames):
+            # a system-wide profile of real traffic: test runs of the same
+            # programs (other jobs' tests on this machine) are not traffic
+            outside += 1
+            continue
         if IDLE.search(frames[0]):
             idle += 1
         idx = next((i for i, f in enumerate(frames)
