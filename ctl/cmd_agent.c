@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "cmd_ops.h"
 #include "flowstore.h"
+#include "host_addrs.h"
 #include "policy.h"
 #include "store.h"
 #include "sync.h"
@@ -560,6 +561,7 @@ static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
 	struct bh_flow_query q = { 0 };
 	struct bh_policy_error perr;
 	struct bh_compile_input in;
+	struct bh_ip *host = NULL;
 	struct bh_ctx *ctx;
 	char msg[768];
 	int c, status, err;
@@ -605,6 +607,14 @@ static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
 		goto out;
 	for (int i = 0; i < t.in.nr_w; i++)
 		t.denied[i] = json_object_new_object();
+	/* the `host` peer class: the node's addresses, as a sync would read them */
+	err = bh_host_addrs(&host, &in.nr_host_addrs);
+	if (err) {
+		status = bh_cli_fail(BH_EXIT_SYSTEM, "policy test: cannot list the node's "
+				     "addresses: %s", strerror(-err));
+		goto done;
+	}
+	in.host_addrs = host;
 	err = bh_whatif_build(&t.wi, &in, &cand, &perr);
 	if (err == -EINVAL || err == -E2BIG) {
 		status = bh_cli_fail(BH_EXIT_USER, "%s",
@@ -622,6 +632,7 @@ out:
 	status = bh_cli_fail(BH_EXIT_SYSTEM, "policy test: %s", strerror(-err));
 done:
 	bh_whatif_free(&t.wi);
+	free(host);
 	for (int i = 0; i < t.in.nr_w && t.denied; i++)
 		json_object_put(t.denied[i]);
 	free(t.denied);

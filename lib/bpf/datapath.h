@@ -323,6 +323,7 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
  */
 static __always_inline int bh_begin(bh_ctx_t *ctx, __u8 dir, struct bh_meta *m, int *ct_missed)
 {
+	bh_ctx_linearize(ctx);	/* before any packet pointer is taken */
 	m->ifindex = bh_ctx_ifindex(ctx);
 	m->len = bh_ctx_len(ctx);
 	m->now = bh_ct_now();	/* tick resolution, see ct.h */
