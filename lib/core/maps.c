@@ -185,8 +185,8 @@ int bh_maps_stats_clear(struct bh_ctx *ctx, __u32 slot)
 
 	if (fd < 0)
 		return fd;
-	for (__u32 r = 0; r < BH_R_MAX; r++) {
-		err = bh_percpu_zero(fd, slot * BH_R_MAX + r, 2);
+	for (__u32 i = BH_STATS_INDEX(slot, 0, 0); i < BH_STATS_INDEX(slot + 1, 0, 0); i++) {
+		err = bh_percpu_zero(fd, i, 2);
 		if (err)
 			return bh_err(ctx, err, false, "cannot clear stats of slot %u: %s", slot,
 				      strerror(-err));

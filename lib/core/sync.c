@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "config.h"
+#include "host_addrs.h"
 #include "maps.h"
 #include "nft_sync.h"
 #include "parse_common.h"
@@ -178,10 +179,19 @@ static int compile(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	char msg[768];
 	int err;
 
+	struct bh_ip *host = NULL;
+
 	bh_stored_input_view(&p->in, &in);
 	in.ids = (struct bh_compile_ids){ .cidr_identity = id_cidr, .rule_id = id_rule, .arg = ctx };
 	in.forensics = p->forensics;
+	/* the `host` peer class: the node's addresses as they are now */
+	err = bh_host_addrs(&host, &in.nr_host_addrs);
+	if (err)
+		return bh_ctx_set_error(ctx, err, false, "cannot list the node's addresses: %s",
+					strerror(-err));
+	in.host_addrs = host;
 	err = bh_compile(&in, &p->out, &perr);
+	free(host);
 	if (err)
 		return bh_ctx_set_error(ctx, err, err == -EINVAL || err == -E2BIG,
 					"cannot compile policies: %s",
