@@ -17,6 +17,10 @@ static int mfd(struct bh_ctx *ctx, enum bh_map_idx i)
 {
 	int err = bh_ctx_load(ctx);
 
+	if (!err && ctx->map_fds[i] < 0)	/* only with backend = nftables */
+		return bh_err(ctx, -EOPNOTSUPP, true, "this instance enforces through nftables"
+			      " (backend = nftables in %s/config): it has no BPF map %s",
+			      ctx->state_dir, bh_map_names[i]);
 	return err ? err : ctx->map_fds[i];
 }
 
