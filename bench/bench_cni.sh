@@ -7,6 +7,11 @@
 # pays for the N-1 workloads before it (bulkhead-cni recompiles policy
 # for the instance). Prints medians, the added time and the ratio; the
 # first ADD, which loads and pins the BPF programs, is reported apart.
+# bulkhead-cni runs against two instances: one attaching through tcx (the
+# default where the kernel has it) and one with tc_attach = clsact. Where
+# an ADD's time goes (strace -T of one): each tcx attach waits for an RCU
+# grace period (the kernel syncs before it returns), and so does the
+# policy map-of-maps update; the clsact filter does not wait.
 #
 #   BUILD=build bench/bench_cni.sh [N]
 set -u
@@ -25,31 +30,36 @@ TAG=$(printf '%03x' $(( (RANDOM + $$) % 4096 )))
 W=/tmp/bh-bench-cni-$TAG
 export BULKHEAD_BPFFS=/sys/fs/bpf/bh-bench-cni-$TAG
 export BULKHEAD_STATE_DIR=$W/state
-BR_P=bcbp${TAG} BR_C=bcbc${TAG}
+BPFFS_CLS=$BULKHEAD_BPFFS-cls STATE_CLS=$W/state-cls
+BR_P=bcbp${TAG} BR_C=bcbc${TAG} BR_K=bcbk${TAG}
 NETNS=()
-mkdir -p "$W"/{bin,ipam,cache,state}
+mkdir -p "$W"/{bin,ipam,cache,state,state-cls}
+echo "tc_attach = clsact" >"$STATE_CLS/config"
 ln -s "$BUILD/bulkhead-cni" "$W/bin/bulkhead-cni"
 
 cleanup() {
 	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	ip link del "$BR_P" 2>/dev/null
 	ip link del "$BR_C" 2>/dev/null
+	ip link del "$BR_K" 2>/dev/null
 	"$BUILD/bulkhead" reset --yes >/dev/null 2>&1
-	rm -rf "$BULKHEAD_BPFFS" "$W"
+	BULKHEAD_BPFFS=$BPFFS_CLS BULKHEAD_STATE_DIR=$STATE_CLS "$BUILD/bulkhead" reset --yes >/dev/null 2>&1
+	rm -rf "$BULKHEAD_BPFFS" "$BPFFS_CLS" "$W"
 }
 trap cleanup EXIT
 
-conflist() { # NAME BRIDGE SUBNET WITH_BULKHEAD
+conflist() { # NAME BRIDGE SUBNET [STATE_DIR BPFFS: with bulkhead-cni]
 	local extra=""
-	[ "$4" = 1 ] && extra=",{\"type\":\"bulkhead-cni\",\"namespace\":\"bench\",\"stateDir\":\"$BULKHEAD_STATE_DIR\",\"bpffs\":\"$BULKHEAD_BPFFS\"}"
+	[ $# -gt 3 ] && extra=",{\"type\":\"bulkhead-cni\",\"namespace\":\"bench\",\"stateDir\":\"$4\",\"bpffs\":\"$5\"}"
 	cat <<EOF
 {"cniVersion":"1.0.0","name":"$1","plugins":[
  {"type":"bridge","bridge":"$2","isGateway":true,"ipMasq":false,
   "ipam":{"type":"host-local","dataDir":"$W/ipam","ranges":[[{"subnet":"$3"}]]}}$extra]}
 EOF
 }
-conflist bench-plain-$TAG "$BR_P" 10.195.1.0/24 0 >"$W/plain.conflist"
-conflist bench-bh-$TAG "$BR_C" 10.195.2.0/24 1 >"$W/bh.conflist"
+conflist bench-plain-$TAG "$BR_P" 10.195.1.0/24 >"$W/plain.conflist"
+conflist bench-bh-$TAG "$BR_C" 10.195.2.0/24 "$BULKHEAD_STATE_DIR" "$BULKHEAD_BPFFS" >"$W/bh.conflist"
+conflist bench-bhc-$TAG "$BR_K" 10.195.3.0/24 "$STATE_CLS" "$BPFFS_CLS" >"$W/bhc.conflist"
 
 drv() { # VARIANT CMD CID: one chain command, timing appended to W/VARIANT.timing
 	python3 "$ROOT/tests/lib/cni_driver.py" "$2" --conflist "$W/$1.conflist" \
@@ -60,24 +70,27 @@ mkns() { ip netns add "$1" && NETNS+=("$1"); }
 
 # Warm-up: the first bulkhead-cni ADD of an instance loads and pins the
 # programs and maps; measured apart, then removed.
-for v in plain bh; do
-	mkns "bcb$TAG${v:0:1}w" && drv $v add "bcb$TAG${v:0:1}w" ||
+VARIANTS="plain bh bhc"
+code() { case $1 in plain) echo p ;; bh) echo b ;; *) echo c ;; esac; }
+wname() { printf 'bcb%s%sw' "$TAG" "$(code "$1")"; }
+for v in $VARIANTS; do
+	mkns "$(wname $v)" && drv $v add "$(wname $v)" ||
 		{ echo "bench_cni: warm-up ADD failed ($v)" >&2; exit 1; }
 done
-for v in plain bh; do drv $v del "bcb$TAG${v:0:1}w"; done
+for v in $VARIANTS; do drv $v del "$(wname $v)"; done
 mv "$W/bh.timing" "$W/warm.timing"
-rm -f "$W/plain.timing"
+rm -f "$W/plain.timing" "$W/bhc.timing"
 
 # Container ids unique in their first 12 characters (the workload name).
-cid() { printf 'bcb%s%s%03d' "$TAG" "${1:0:1}" "$2"; }
+cid() { printf 'bcb%s%s%03d' "$TAG" "$(code "$1")" "$2"; }
 for i in $(seq 1 "$N"); do
-	for v in plain bh; do
+	for v in $VARIANTS; do
 		mkns "$(cid $v $i)" && drv $v add "$(cid $v $i)" ||
 			{ echo "bench_cni: ADD $v $i failed" >&2; exit 1; }
 	done
 done
 for i in $(seq 1 "$N"); do
-	for v in plain bh; do drv $v del "$(cid $v $i)"; done
+	for v in $VARIANTS; do drv $v del "$(cid $v $i)"; done
 done
 
 python3 - "$W" "$N" <<'EOF'
@@ -96,10 +109,11 @@ def per_container(rows, command, plugin=None):
             tot[r["cid"]] += r["ms"]
     return list(tot.values())
 
-plain, bh, warm = load("plain"), load("bh"), load("warm")
+plain, bh, bhc, warm = load("plain"), load("bh"), load("bhc"), load("warm")
 def med(v): return statistics.median(v) if v else float("nan")
 pa, ba = per_container(plain, "ADD"), per_container(bh, "ADD")
 pb = per_container(bh, "ADD", "bulkhead-cni")
+ca, cb = per_container(bhc, "ADD"), per_container(bhc, "ADD", "bulkhead-cni")
 pd, bd = per_container(plain, "DEL"), per_container(bh, "DEL")
 first = [r["ms"] for r in warm if r["command"] == "ADD" and r["plugin"] == "bulkhead-cni"]
 print(f"CNI ADD, chain bridge + host-local, median over {n} containers (wall ms, per container)")
@@ -107,11 +121,14 @@ print(f"  without bulkhead-cni      {med(pa):8.1f} ms  (min {min(pa):.1f}, max {
 print(f"  with bulkhead-cni         {med(ba):8.1f} ms  (min {min(ba):.1f}, max {max(ba):.1f})")
 print(f"  bulkhead-cni ADD alone    {med(pb):8.1f} ms  (min {min(pb):.1f}, max {max(pb):.1f})")
 print(f"  added by bulkhead-cni     {med(ba) - med(pa):8.1f} ms  ratio with/without {med(ba) / med(pa):.2f}x")
+print(f"  tc_attach = clsact: with  {med(ca):8.1f} ms, bulkhead-cni alone {med(cb):.1f} ms, added {med(ca) - med(pa):.1f} ms")
 print(f"  first ADD of an instance  {first[0] if first else float('nan'):8.1f} ms  (loads and pins the BPF programs)")
 print(f"CNI DEL, median: without {med(pd):.1f} ms, with {med(bd):.1f} ms, ratio {med(bd) / med(pd):.2f}x")
 print(json.dumps({"cni_add_plain_ms": round(med(pa), 2), "cni_add_with_bulkhead_ms": round(med(ba), 2),
                   "cni_add_bulkhead_alone_ms": round(med(pb), 2),
                   "cni_add_added_ms": round(med(ba) - med(pa), 2),
                   "cni_add_ratio": round(med(ba) / med(pa), 2),
+                  "cni_add_added_clsact_ms": round(med(ca) - med(pa), 2),
+                  "cni_add_bulkhead_alone_clsact_ms": round(med(cb), 2),
                   "cni_del_plain_ms": round(med(pd), 2), "cni_del_with_bulkhead_ms": round(med(bd), 2)}))
 EOF

@@ -9,6 +9,7 @@
  * Protocol: CNI_* environment variables and the network config on stdin;
  * the result (ADD), the version list (VERSION) or a CNI error
  * {cniVersion, code, msg, details} on stdout; exit 0 or 1.
+ * `bulkhead-cni install` installs it on a node instead (cni_install.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include "cni_cmd.h"
 #include "cni_count.h"
+#include "cni_install.h"
 
 #define CNI_STDIN_MAX (1 << 20)
 
@@ -89,13 +91,16 @@ static int cmd_version(const char *in, size_t len, char **out)
 	return err;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct cni_run run = { 0 };
 	char *in = NULL, *json = NULL;
 	size_t len = 0;
 	int err;
 
+	/* run by the DaemonSet's init container, not by a runtime */
+	if (argc > 1 && !strcmp(argv[1], "install"))
+		return cni_install_main(argc - 1, argv + 1);
 	run.env.command = getenv("CNI_COMMAND");
 	run.env.container_id = getenv("CNI_CONTAINERID");
 	run.env.netns = getenv("CNI_NETNS");

@@ -43,6 +43,26 @@ int bh_cmd_upgrade(struct bh_cli *cli, int argc, char **argv)
 	json_object_object_add(j, "hooks", json_object_new_int(r.hooks));
 	json_object_object_add(j, "old_tc_from_container", json_object_new_int64(r.old_ids[1]));
 	json_object_object_add(j, "new_tc_from_container", json_object_new_int64(r.new_ids[1]));
+	json_object_object_add(j, "old_maps", json_object_new_int(r.migrate.maps));
+	json_object_object_add(j, "old_maps_carried", json_object_new_int(r.migrate.carried));
+	json_object_object_add(j, "old_pins_removed", json_object_new_int(r.migrate.unpinned));
+	json_object_object_add(j, "migrated", json_object_new_string(r.migrate.names));
+	json_object_object_add(j, "ct_copied", json_object_new_int64((int64_t)r.migrate.ct_copied));
+	json_object_object_add(j, "ct_merged", json_object_new_int64((int64_t)r.migrate.ct_merged));
+	json_object_object_add(j, "ct_skipped", json_object_new_int64((int64_t)r.migrate.ct_skipped));
+	json_object_object_add(j, "stats_rows_carried",
+			       json_object_new_int64((int64_t)r.migrate.stats_carried));
+	if (r.migrate.maps)
+		return bh_cli_done(cli, j, "upgraded: %d hooks on %d interfaces switched to this"
+				   " build's programs (tc %u->%u, %u->%u; xdp %u->%u); maps of older"
+				   " layouts: %s; conntrack entries carried %llu (+%llu merged after"
+				   " the switch, %llu not carried), stats rows %llu; %d old pins"
+				   " removed", r.hooks, r.interfaces, r.old_ids[1], r.new_ids[1],
+				   r.old_ids[2], r.new_ids[2], r.old_ids[0], r.new_ids[0],
+				   r.migrate.names, (unsigned long long)r.migrate.ct_copied,
+				   (unsigned long long)r.migrate.ct_merged,
+				   (unsigned long long)r.migrate.ct_skipped,
+				   (unsigned long long)r.migrate.stats_carried, r.migrate.unpinned);
 	return bh_cli_done(cli, j, "upgraded: %d hooks on %d interfaces switched to this build's"
 			   " programs (tc %u->%u, %u->%u; xdp %u->%u)", r.hooks, r.interfaces,
 			   r.old_ids[1], r.new_ids[1], r.old_ids[2], r.new_ids[2], r.old_ids[0],

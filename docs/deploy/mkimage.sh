@@ -3,8 +3,8 @@
 # built with podman from scratch -- no registry, no base image. The root
 # file system is staged here: bulkhead (dynamic: exactly the libraries
 # ldd lists, and the dynamic loader), bulkhead-cni (static), libxdp's
-# dispatcher objects, busybox (static: sh, cp, mv, sleep for the init
-# container's script) and jq (with its libraries). Prints the image size.
+# dispatcher objects. No shell: the init container runs `bulkhead-cni
+# install`. Prints the image size.
 #
 #   PODMAN="podman --root DIR --runroot DIR"  another image store (tests)
 set -euo pipefail
@@ -18,7 +18,7 @@ ROOT=$CTX/rootfs
 MULTIARCH=$(gcc -dumpmachine)
 
 rm -rf "$CTX"
-mkdir -p "$ROOT"/{usr/sbin,usr/bin,bin,opt/cni/bin,etc/bulkhead,tmp,var/lib/bulkhead,sys/fs/bpf}
+mkdir -p "$ROOT"/{usr/sbin,usr/bin,opt/cni/bin,etc/bulkhead,tmp,var/lib/bulkhead,sys/fs/bpf}
 chmod 1777 "$ROOT/tmp"
 
 # copy FILE: into the same path under ROOT, resolving symlinks of the
@@ -32,21 +32,21 @@ libs_of() { ldd "$1" | awk '/=>/ { print $3; next } $1 ~ /^\// { print $1 }' | g
 install -m 0755 "$BUILD/bulkhead" "$ROOT/usr/sbin/bulkhead"
 install -m 0755 "$BUILD/bulkhead-cni" "$ROOT/usr/bin/bulkhead-cni"
 strip "$ROOT/usr/sbin/bulkhead" "$ROOT/usr/bin/bulkhead-cni"
-install -m 0755 /bin/busybox "$ROOT/bin/busybox"
-for a in sh cp mv mkdir chmod sleep cat ls rm ln basename; do ln -s busybox "$ROOT/bin/$a"; done
-install -m 0755 /usr/bin/jq "$ROOT/usr/bin/jq"
-for f in $( (libs_of "$BUILD/bulkhead"; libs_of /usr/bin/jq) | sort -u); do put "$f"; done
+for f in $(libs_of "$BUILD/bulkhead" | sort -u); do put "$f"; done
 # libxdp loads its dispatcher from here when the kernel allows one
 o=/usr/lib/$MULTIARCH/bpf/xdp-dispatcher.o
 [ -f "$o" ] && put "$o"
 # a scratch image has no /etc: the few files the C library reads
-printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$ROOT/etc/passwd"
+printf 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
 printf 'hosts: files dns\n' >"$ROOT/etc/nsswitch.conf"
 
 # the staged tree must run: every library the binaries need is in it
 if chroot "$ROOT" /usr/sbin/bulkhead help >/dev/null 2>&1; then :; else
 	echo "mkimage: bulkhead does not run in the staged root" >&2; exit 2
+fi
+if chroot "$ROOT" /usr/bin/bulkhead-cni install --help >/dev/null 2>&1; then :; else
+	echo "mkimage: bulkhead-cni install does not run in the staged root" >&2; exit 2
 fi
 
 cp docs/deploy/image/Containerfile "$CTX/Containerfile"

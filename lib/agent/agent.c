@@ -1019,10 +1019,11 @@ static int collect(struct bh_metrics *m, void *arg)
 	return bh_metrics_collect_kernel(a->ctx, m);
 }
 
-/* GET /healthz, for liveness and readiness: the instance's programs are
- * loaded and pinned (the agent loaded them at start; a `bulkhead reset`
- * or a lost bpffs takes them away) and the agent reads their flow ring.
- * Watches of the Kubernetes API join this once the agent has them. */
+/* GET /healthz, for liveness: the instance's programs are loaded and
+ * pinned (the agent loaded them at start; a `bulkhead reset` or a lost
+ * bpffs takes them away) and the agent reads their flow ring. An API
+ * server out of reach is not part of it: restarting the agent would not
+ * bring it back. */
 static int health(void *arg, char *msg, size_t len)
 {
 	struct agent *a = arg;
@@ -1043,6 +1044,25 @@ static int health(void *arg, char *msg, size_t len)
 		return 1;
 	}
 	snprintf(msg, len, "ok: programs loaded, flow ring read");
+	return 0;
+}
+
+/* GET /readyz, for readiness: /healthz, and with a Kubernetes API
+ * configured, its watches listed once and applied (until then a pod's
+ * labels and policies may not be in force yet). */
+static int ready(void *arg, char *msg, size_t len)
+{
+	struct agent *a = arg;
+
+	if (health(arg, msg, len))
+		return 1;
+	if (!a->cfg->k8s)
+		return 0;
+	if (!bh_k8s_synced(a->k8s)) {
+		snprintf(msg, len, "not ready: the Kubernetes API watches have not synced");
+		return 1;
+	}
+	snprintf(msg, len, "ok: programs loaded, flow ring read, API watches synced");
 	return 0;
 }
 
@@ -1215,6 +1235,7 @@ static int setup(struct agent *a)
 	if (c->metrics_listen[0]) {
 		struct bh_metrics_server_opts mo = { .listen = c->metrics_listen,
 						     .collect = collect, .health = health,
+						     .ready = ready,
 						     .arg = a };
 
 		err = bh_metrics_server_open(&mo, &a->metrics);

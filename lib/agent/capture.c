@@ -2,53 +2,56 @@
 /* Packet capture on a workload's host veth to a pcap file, bounded in
  * time and size; and the agent's non-blocking capture in a child process.
  * See capture.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pcap/pcap.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bulkhead.h"
 #include "capture.h"
 
-#define PCAP_FILE_HDR	24	/* struct pcap_file_header */
-#define PCAP_PKT_HDR	16	/* struct pcap_sf_pkthdr */
+#define PCAP_FILE_HDR	24	/* the file header below */
+#define PCAP_PKT_HDR	16	/* the record header below */
+#define PCAP_MAGIC_US	0xa1b2c3d4u	/* microsecond time stamps */
+#define LINKTYPE_ETHERNET 1
 #define POLL_MS		200	/* upper bound on reacting to *stop */
+#define VLAN_TAG	4
+
+struct pcap_file_hdr {
+	uint32_t magic;
+	uint16_t version_major, version_minor;
+	int32_t thiszone;
+	uint32_t sigfigs, snaplen, linktype;
+};
+
+struct pcap_rec_hdr {
+	uint32_t ts_sec, ts_usec, caplen, len;
+};
 
 struct cap_state {
-	pcap_t *p;
-	pcap_dumper_t *d;
+	int fd;			/* AF_PACKET socket bound to the interface */
+	FILE *out;
 	uint64_t max_bytes;
 	uint64_t size;
 	uint64_t packets;
 	bool full;
+	__u8 buf[BH_CAPTURE_SNAPLEN + VLAN_TAG];
 };
-
-static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
-{
-	struct cap_state *s = (struct cap_state *)arg;
-
-	if (s->full)
-		return;
-	/* Stop before the packet that would pass the bound, so the file is
-	 * never larger than max_bytes. */
-	if (s->size + PCAP_PKT_HDR + h->caplen > s->max_bytes) {
-		s->full = true;
-		pcap_breakloop(s->p);
-		return;
-	}
-	pcap_dump((u_char *)s->d, h, bytes);
-	s->size += PCAP_PKT_HDR + h->caplen;
-	s->packets++;
-}
 
 static int64_t now_ms(void)
 {
@@ -56,20 +59,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int activate_err(int rc)
-{
-	switch (rc) {
-	case PCAP_ERROR_NO_SUCH_DEVICE:
-		return -ENODEV;
-	case PCAP_ERROR_PERM_DENIED:
-		return -EPERM;
-	case PCAP_ERROR_IFACE_NOT_UP:
-		return -ENETDOWN;
-	default:
-		return -EIO;
-	}
 }
 
 static FILE *open_output(const struct bh_capture_opts *o)
@@ -89,64 +78,161 @@ static FILE *open_output(const struct bh_capture_opts *o)
 	return f;
 }
 
+/* A packet socket on ifname alone: created listening to no protocol and
+ * bound with ETH_P_ALL to the interface, so it never queues another
+ * interface's packets. Both directions, full packets, each delivered as
+ * it arrives; not promiscuous (a veth hands its host side the workload's
+ * traffic anyway). */
+static int open_socket(const char *ifname, char *msg, size_t len)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct ifreq ifr = { 0 };
+	int fd, one = 1, err;
+
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll.sll_ifindex) {
+		snprintf(msg, len, "%s: no such interface", ifname);
+		return -ENODEV;
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		err = errno == EACCES ? -EPERM : -errno;
+		snprintf(msg, len, "packet socket: %s", strerror(errno));
+		return err == -EPERM ? err : -EIO;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		snprintf(msg, len, "%s: the interface is not up", ifname);
+		close(fd);
+		return -ENETDOWN;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		err = errno == ENODEV ? -ENODEV : -EIO;
+		snprintf(msg, len, "%s: %s", ifname, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Write one record, or stop before the one that would pass the bound, so
+ * the file is never larger than max_bytes. */
+static void put_packet(struct cap_state *s, const struct timeval *tv, size_t caplen, size_t len)
+{
+	struct pcap_rec_hdr h = { .ts_sec = (uint32_t)tv->tv_sec, .ts_usec = (uint32_t)tv->tv_usec,
+				  .caplen = (uint32_t)caplen, .len = (uint32_t)len };
+
+	if (s->size + PCAP_PKT_HDR + caplen > s->max_bytes) {
+		s->full = true;
+		return;
+	}
+	fwrite(&h, sizeof(h), 1, s->out);
+	fwrite(s->buf, 1, caplen, s->out);
+	s->size += PCAP_PKT_HDR + caplen;
+	s->packets++;
+}
+
+/* Everything queued on the socket. 0, or -ENETDOWN when the interface
+ * went away, or another negative errno. */
+static int drain(struct cap_state *s)
+{
+	while (!s->full) {
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(struct timeval)) +
+			       CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+		} ctl;
+		struct iovec iov = { .iov_base = s->buf, .iov_len = BH_CAPTURE_SNAPLEN };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+				    .msg_controllen = sizeof(ctl) };
+		struct timeval tv = { 0 };
+		struct tpacket_auxdata *aux = NULL;
+		ssize_t n = recvmsg(s->fd, &m, MSG_TRUNC);
+		size_t len, cap;
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return errno == ENETDOWN || errno == ENXIO || errno == ENODEV ? -ENETDOWN
+										   : -errno;
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMP)
+				memcpy(&tv, CMSG_DATA(c), sizeof(tv));
+			else if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA)
+				aux = (struct tpacket_auxdata *)CMSG_DATA(c);
+		}
+		if (!tv.tv_sec)
+			gettimeofday(&tv, NULL);
+		len = (size_t)n;
+		cap = len < BH_CAPTURE_SNAPLEN ? len : BH_CAPTURE_SNAPLEN;
+		/* the kernel took a VLAN tag off into the metadata: put it back
+		 * where it was on the wire, as tcpdump shows it */
+		if (aux && (aux->tp_status & TP_STATUS_VLAN_VALID) && cap >= 2 * ETH_ALEN) {
+			__u16 tag[2] = { htons((aux->tp_status & TP_STATUS_VLAN_TPID_VALID) &&
+						       aux->tp_vlan_tpid
+					       ? aux->tp_vlan_tpid
+					       : ETH_P_8021Q),
+					 htons(aux->tp_vlan_tci) };
+
+			memmove(s->buf + 2 * ETH_ALEN + VLAN_TAG, s->buf + 2 * ETH_ALEN,
+				cap - 2 * ETH_ALEN);
+			memcpy(s->buf + 2 * ETH_ALEN, tag, VLAN_TAG);
+			len += VLAN_TAG;
+			cap += VLAN_TAG;
+			if (cap > BH_CAPTURE_SNAPLEN)
+				cap = BH_CAPTURE_SNAPLEN;
+		}
+		put_packet(s, &tv, cap, len);
+	}
+	return 0;
+}
+
 int bh_capture_run(const struct bh_capture_opts *o, struct bh_capture_result *res)
 {
-	struct cap_state s = { 0 };
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct pcap_file_hdr fh = { .magic = PCAP_MAGIC_US, .version_major = 2, .version_minor = 4,
+				    .snaplen = BH_CAPTURE_SNAPLEN,
+				    .linktype = LINKTYPE_ETHERNET };
+	struct tpacket_stats ps;
+	socklen_t pl = sizeof(ps);
+	struct cap_state *s;
 	int64_t deadline;
-	struct pcap_stat ps;
-	int err = 0, rc, pfd;
-	FILE *f;
+	int err = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (!o->ifname || !*o->ifname || (o->fd <= 0 && (!o->path || !*o->path)) ||
 	    (o->max_bytes && o->max_bytes < BH_CAPTURE_MIN_BYTES) || o->seconds > 86400)
 		return -EINVAL;
-	s.max_bytes = o->max_bytes ? o->max_bytes : BH_CAPTURE_DEFAULT_MAX_BYTES;
-
-	s.p = pcap_create(o->ifname, errbuf);
-	if (!s.p) {
-		snprintf(res->error, sizeof(res->error), "%s", errbuf);
-		return -EIO;
-	}
-	pcap_set_snaplen(s.p, BH_CAPTURE_SNAPLEN);
-	pcap_set_promisc(s.p, 0);
-	pcap_set_immediate_mode(s.p, 1);
-	rc = pcap_activate(s.p);
-	if (rc < 0) {
-		snprintf(res->error, sizeof(res->error), "%s", pcap_geterr(s.p));
-		err = activate_err(rc);
-		goto out_pcap;
-	}
-	if (pcap_setnonblock(s.p, 1, errbuf) < 0 || (pfd = pcap_get_selectable_fd(s.p)) < 0) {
-		snprintf(res->error, sizeof(res->error), "%s", errbuf[0] ? errbuf : "no fd");
-		err = -EIO;
-		goto out_pcap;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->max_bytes = o->max_bytes ? o->max_bytes : BH_CAPTURE_DEFAULT_MAX_BYTES;
+	s->fd = open_socket(o->ifname, res->error, sizeof(res->error));
+	if (s->fd < 0) {
+		err = s->fd;
+		free(s);
+		return err;
 	}
 
 	/* The file is opened only once the capture is live: a bad interface
 	 * leaves no empty file behind. */
-	f = open_output(o);
-	if (!f) {
+	s->out = open_output(o);
+	if (!s->out) {
 		err = -errno;
 		snprintf(res->error, sizeof(res->error), "%s: %s", o->fd > 0 ? "output" : o->path,
 			 strerror(errno));
-		goto out_pcap;
+		goto out;
 	}
-	s.d = pcap_dump_fopen(s.p, f);	/* owns f from here */
-	if (!s.d) {
-		snprintf(res->error, sizeof(res->error), "%s", pcap_geterr(s.p));
-		fclose(f);
-		err = -EIO;
-		goto out_pcap;
-	}
-	s.size = PCAP_FILE_HDR;
+	fwrite(&fh, sizeof(fh), 1, s->out);
+	s->size = PCAP_FILE_HDR;
 
 	deadline = now_ms() + 1000LL * (o->seconds ? o->seconds : BH_CAPTURE_DEFAULT_SECONDS);
 	res->stopped = BH_CAPTURE_STOP_TIME;
 	for (;;) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+		int64_t left = deadline - now_ms(), rc;
 
 		if (o->stop && *o->stop) {
 			res->stopped = BH_CAPTURE_STOP_SIGNAL;
@@ -158,31 +244,42 @@ int bh_capture_run(const struct bh_capture_opts *o, struct bh_capture_result *re
 			err = -errno;
 			break;
 		}
-		rc = pcap_dispatch(s.p, -1, on_packet, (u_char *)&s);
-		if (s.full) {
+		rc = drain(s);
+		if (s->full) {
 			res->stopped = BH_CAPTURE_STOP_SIZE;
 			break;
 		}
-		if (rc == PCAP_ERROR) {
+		if (rc == -ENETDOWN || (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
 			/* The veth was deleted (workload gone): keep what we have. */
-			snprintf(res->error, sizeof(res->error), "%s", pcap_geterr(s.p));
+			snprintf(res->error, sizeof(res->error), "%s: the interface went away",
+				 o->ifname);
 			res->stopped = BH_CAPTURE_STOP_IFACE;
+			break;
+		}
+		if (rc < 0) {
+			snprintf(res->error, sizeof(res->error), "%s: %s", o->ifname,
+				 strerror((int)-rc));
+			err = -EIO;
 			break;
 		}
 	}
 
-	if (pcap_stats(s.p, &ps) == 0)
-		res->kernel_dropped = ps.ps_drop;
-	res->packets = s.packets;
-	res->file_bytes = s.size;
-	if (pcap_dump_flush(s.d) < 0 || ferror(pcap_dump_file(s.d))) {
+	if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &ps, &pl) == 0)
+		res->kernel_dropped = ps.tp_drops;
+	res->packets = s->packets;
+	res->file_bytes = s->size;
+	if (fflush(s->out) || ferror(s->out)) {
 		if (!err)
 			err = -EIO;
 		snprintf(res->error, sizeof(res->error), "writing the capture failed");
 	}
-	pcap_dump_close(s.d);
-out_pcap:
-	pcap_close(s.p);
+	if (fclose(s->out) && !err) {
+		err = -EIO;
+		snprintf(res->error, sizeof(res->error), "writing the capture failed");
+	}
+out:
+	close(s->fd);
+	free(s);
 	return err;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Packet capture on a workload's host-side veth, to a pcap file, with
- * libpcap. Bounded in time and size: it stops after `seconds`, before the
+ * Packet capture on a workload's host-side veth, to a pcap file, through
+ * an AF_PACKET socket (no libpcap: it would bring D-Bus and libsystemd
+ * into the image). Bounded in time and size: it stops after `seconds`, before the
  * file would exceed `max_bytes` (the file never grows past it), or when
  * *stop becomes non-zero (the caller's SIGINT/SIGTERM handler sets it);
  * then it flushes and closes the file.
@@ -51,13 +52,13 @@ struct bh_capture_opts {
 struct bh_capture_result {
 	uint64_t packets;		/* written to the file */
 	uint64_t file_bytes;		/* size of the file */
-	uint64_t kernel_dropped;	/* pcap_stats ps_drop */
+	uint64_t kernel_dropped;	/* the socket's PACKET_STATISTICS drops */
 	enum bh_capture_stop stopped;
-	char error[256];		/* libpcap's words when it fails */
+	char error[256];		/* what failed, when it fails */
 };
 
 /* Capture on opts->ifname. Errors: -EINVAL (bad options), -ENODEV (no such
- * interface), -EPERM (not root), -EIO (libpcap or write failure, see
+ * interface), -EPERM (not root), -EIO (socket or write failure, see
  * res->error). On an error after the file was created, the file holds what
  * was captured so far. */
 int bh_capture_run(const struct bh_capture_opts *opts, struct bh_capture_result *res);

@@ -137,13 +137,15 @@ struct bh_metrics_server;
  * makes the scrape answer 500. */
 typedef int (*bh_metrics_collect_fn)(struct bh_metrics *m, void *arg);
 
-/* GET /healthz: 0 = healthy (200 with msg), else 503 with msg. */
+/* GET /healthz (liveness) and GET /readyz (readiness): 0 = healthy or
+ * ready (200 with msg), else 503 with msg. */
 typedef int (*bh_metrics_health_fn)(void *arg, char *msg, size_t len);
 
 struct bh_metrics_server_opts {
 	const char *listen;		/* "HOST:PORT", "[V6]:PORT"; NULL: default; port 0: any */
 	bh_metrics_collect_fn collect;
 	bh_metrics_health_fn health;	/* NULL: /healthz is 404 */
+	bh_metrics_health_fn ready;	/* NULL: /readyz is 404 */
 	void *arg;
 	int timeout_ms;			/* per connection; 0: default */
 	int max_conns;			/* 0: default */

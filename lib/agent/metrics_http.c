@@ -40,6 +40,7 @@ struct bh_metrics_server {
 	int nr_conns;
 	bh_metrics_collect_fn collect;
 	bh_metrics_health_fn health;
+	bh_metrics_health_fn ready;
 	void *arg;
 	struct bh_metrics *reg;
 	struct conn *conns;
@@ -151,6 +152,7 @@ int bh_metrics_server_open(const struct bh_metrics_server_opts *opts,
 	srv->epfd = srv->lfd = srv->tfd = -1;
 	srv->collect = opts->collect;
 	srv->health = opts->health;
+	srv->ready = opts->ready;
 	srv->arg = opts->arg;
 	srv->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : BH_METRICS_DEFAULT_TIMEOUT_MS;
 	srv->max_conns = opts->max_conns > 0 ? opts->max_conns : BH_METRICS_DEFAULT_MAX_CONNS;
@@ -340,9 +342,11 @@ static int conn_answer(struct bh_metrics_server *srv, struct conn *c)
 	q = strchr(target, '?');
 	if (q)
 		*q = '\0';
-	if (srv->health && !strcmp(target, "/healthz")) {
+	if ((srv->health && !strcmp(target, "/healthz")) ||
+	    (srv->ready && !strcmp(target, "/readyz"))) {
+		bh_metrics_health_fn fn = target[1] == 'h' ? srv->health : srv->ready;
 		char msg[256];
-		int bad = srv->health(srv->arg, msg, sizeof(msg) - 1);
+		int bad = fn(srv->arg, msg, sizeof(msg) - 1);
 
 		strcat(msg, "\n");
 		return respond_text(c, bad ? "503 Service Unavailable" : "200 OK", msg, head);

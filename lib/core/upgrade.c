@@ -11,6 +11,9 @@
 #include <linux/if_link.h>
 
 #include "attach.h"
+#include "l2id.h"
+#include "migrate.h"
+#include "store.h"
 #include "ctx_int.h"
 #include "sync.h"
 #include "tc_clsact.h"
@@ -139,25 +142,70 @@ static void unpin_staged(struct bh_ctx *ctx)
 	}
 }
 
+static bool pinned(struct bh_ctx *ctx, const char *name)
+{
+	char path[PATH_MAX];
+
+	return !bh_pin_path(ctx, name, path, sizeof(path)) && access(path, F_OK) == 0;
+}
+
+/* The running programs, without asking for this build's maps: an older
+ * release pinned other names, which the staged load adds. Nothing
+ * running: the first load (nothing to switch). */
+static int open_running(struct bh_ctx *ctx)
+{
+	bool all = true;
+
+	for (int p = 0; p < BH_P_MAX; p++)
+		all &= pinned(ctx, bh_prog_pins[p]);
+	if (!all)
+		return bh_ctx_load(ctx);
+	bh_loader_open_pinned(ctx);
+	for (int p = 0; p < BH_P_MAX; p++)
+		if (ctx->prog_fds[p] < 0 || !ctx->prog_ids[p])
+			return bh_err(ctx, -ENOENT, false, "cannot open the running program %s",
+				      bh_prog_pins[p]);
+	return 0;
+}
+
+/* A layer 2 identity map new to this build: bind each workload the
+ * store knows to its veth peer's MAC, as attach would have. */
+static int l2_bind(const struct bh_workload_info *w, void *arg)
+{
+	struct bh_ctx *ctx = arg;
+	__u8 mac[6];
+	int err = bh_l2_peer_mac(w->ifindex, mac);
+
+	if (err && err != -ENOENT)
+		return bh_err(ctx, err, false, "cannot read the MAC behind %s: %s", w->ifname,
+			      strerror(-err));
+	return bh_l2_slot_set(ctx, w->slot, err ? NULL : mac, false);
+}
+
 int bh_upgrade(struct bh_ctx *ctx, struct bh_upgrade_result *res)
 {
 	struct hook_site sites[1024];
 	int new_fds[BH_P_MAX] = { -1, -1, -1 };
 	int nr = 0, done = 0, err;
+	bool l2_new;
 
 	memset(res, 0, sizeof(*res));
 	err = bh_ctx_lock(ctx);
 	if (err)
 		return err;
-	err = bh_ctx_load(ctx);		/* the running programs (or a first load) */
+	err = open_running(ctx);
 	if (err)
 		goto out;
 	for (int p = 0; p < BH_P_MAX; p++)
 		res->old_ids[p] = ctx->prog_ids[p];
+	l2_new = !pinned(ctx, BH_MAP_L2);
 	err = bh_loader_load_staged(ctx, STAGED);
 	if (err)
 		goto out;
-	bh_loader_open_pinned(ctx);	/* maps new to this build, pinned just now */
+	/* every map of this build is pinned now: the old programs' and the
+	 * staged ones' (new layouts, empty) */
+	bh_loader_close(ctx);
+	err = bh_ctx_load(ctx);
 	for (int p = 0; p < BH_P_MAX && !err; p++) {
 		new_fds[p] = open_pin(ctx, bh_prog_pins[p], STAGED, &res->new_ids[p]);
 		if (new_fds[p] < 0)
@@ -165,11 +213,16 @@ int bh_upgrade(struct bh_ctx *ctx, struct bh_upgrade_result *res)
 				     bh_prog_pins[p], strerror(-new_fds[p]));
 	}
 	/* Maps that are new to this build are empty: fill them from the
-	 * store before any interface runs the programs that read them. */
+	 * store, and carry what the store does not hold (conntrack) from the
+	 * old layouts, before any interface runs the programs that read them. */
 	if (!err)
 		err = bh_policy_sync(ctx);
+	if (!err && l2_new && bh_ctx_db(ctx))
+		err = bh_store_workload_foreach(bh_ctx_db(ctx), l2_bind, ctx);
 	if (!err)
 		err = find_sites(ctx, sites, (int)(sizeof(sites) / sizeof(sites[0])), &nr);
+	if (!err)
+		err = bh_migrate_run(ctx, BH_MIGRATE_BEFORE, &res->migrate);
 	for (done = 0; !err && done < nr; done++)
 		err = switch_site(ctx, &sites[done], ctx->prog_fds[sites[done].prog],
 				  new_fds[sites[done].prog]);
@@ -184,17 +237,23 @@ int bh_upgrade(struct bh_ctx *ctx, struct bh_upgrade_result *res)
 		memcpy(ctx->err, msg, sizeof(msg));
 		goto out;
 	}
+	/* The old programs judge nothing now: what they wrote since the
+	 * first pass is merged; a failure here is reported, but the pins
+	 * must name the programs that run, so they move regardless. */
+	err = bh_migrate_run(ctx, BH_MIGRATE_AFTER, &res->migrate);
 	/* The new programs take the pinned names: rename(2) replaces the
 	 * old pin in one step, so every later process finds the new ones. */
-	for (int p = 0; p < BH_P_MAX && !err; p++) {
+	for (int p = 0; p < BH_P_MAX; p++) {
 		char from[PATH_MAX], to[PATH_MAX], n[128];
 
 		snprintf(n, sizeof(n), "%s%s", bh_prog_pins[p], STAGED);
 		bh_pin_path(ctx, n, from, sizeof(from));
 		bh_pin_path(ctx, bh_prog_pins[p], to, sizeof(to));
-		if (rename(from, to))
+		if (rename(from, to) && !err)
 			err = bh_err(ctx, -errno, false, "cannot pin %s: %m", to);
 	}
+	if (!err)
+		err = bh_migrate_unpin_old(ctx, &res->migrate);
 	res->hooks = nr;
 	for (int i = 0; i < nr; i++) {
 		int j;

@@ -13,7 +13,7 @@
 source "$(dirname "$0")/../lib/common.sh"
 bh_test_init image
 W=$BULKHEAD_STATE_DIR/w
-mkdir -p "$W"/{proot,prun,ptmp,cnibin,netd,scripts,config,ipam,cache,state}
+mkdir -p "$W"/{proot,prun,ptmp,cnibin,netd,config,ipam,cache,state}
 PORT=21530
 T=bi$BH_TAG
 NS_A=$T-a NS_B=$T-b NS_C=$T-c
@@ -35,13 +35,16 @@ expect_eq "tagged :$ver and :latest, same image" \
 # make bench), not a pass/fail of this test
 expect_eq "one layer, no base image" 1 "$("${P[@]}" image inspect --format '{{len .RootFS.Layers}}' localhost/bulkhead:latest)"
 expect_ok "make image prints the size" grep -q "localhost/bulkhead:$ver (also :latest): $size bytes" <<<"$out"
+# no shell in the image (the init container runs bulkhead-cni install)
+sh_rc=0
+sh_out=$("${P[@]}" "${RUN[@]}" --rm --network none --entrypoint /bin/sh localhost/bulkhead:latest -c true 2>&1) || sh_rc=$?
+expect_ok "no shell in the image: /bin/sh does not start (exit $sh_rc)" test "$sh_rc" -ne 0
+expect_ok "... because it is not there ($sh_out)" grep -Eqi '/bin/sh.*(not found|no such file)' <<<"$sh_out"
 
 # ---- the manifests' files: ConfigMaps as directories
 /usr/bin/python3 - "$BH_ROOT/docs/deploy" "$W" "$PORT" <<'PY'
 import sys, yaml
 d, w, port = sys.argv[1:]
-s = yaml.safe_load(open(f"{d}/scripts-configmap.yaml"))["data"]["install-cni.sh"]
-open(f"{w}/scripts/install-cni.sh", "w").write(s)
 a = yaml.safe_load(open(f"{d}/configmap.yaml"))["data"]["agent.yaml"]
 assert "0.0.0.0:9109" in a
 # no API server here: the image runs without the API watch, which
@@ -53,7 +56,7 @@ a = "\n".join(l for l in a.split("\n") if l.strip() != "kubernetes: {}")
 open(f"{w}/config/agent.yaml", "w").write(a.replace("0.0.0.0:9109", f"127.0.0.1:{port}"))
 PY
 printf '%s\n' "bpffs=/sys/fs/bpf" "state=$W/state" "cni-bin=$W/cnibin" "cni-conf=$W/netd" \
-	"scripts=$W/scripts" "config=$W/config" "env:BULKHEAD_BPFFS=$BULKHEAD_BPFFS" \
+	"config=$W/config" "env:BULKHEAD_BPFFS=$BULKHEAD_BPFFS" \
 	"env:HOST_STATE_DIR=$W/state" "env:HOST_BPFFS=$BULKHEAD_BPFFS" >"$W/map"
 DS=$BH_ROOT/docs/deploy/daemonset.yaml
 mapfile -t INIT < <(/usr/bin/python3 "$BH_ROOT/tests/lib/ds_to_podman.py" "$DS" install-cni "$W/map")
@@ -66,7 +69,7 @@ printf '%s\n' "{\"cniVersion\":\"1.0.0\",\"name\":\"bi$BH_TAG\",\"plugins\":[{\"
 	"\"bridge\":\"bib$BH_TAG\",\"isGateway\":true,\"ipMasq\":false,\"ipam\":{\"type\":\"host-local\"," \
 	"\"dataDir\":\"$W/ipam\",\"ranges\":[[{\"subnet\":\"10.107.3.0/24\"}]]}}]}" >"$W/netd/10-bridge.conflist"
 bh_on_exit "ip link del bib$BH_TAG"
-expect_ok "init container (install-cni) runs" "${P[@]}" "${RUN[@]}" --rm "${INIT[@]}"
+expect_ok "init container (bulkhead-cni install) runs" "${P[@]}" "${RUN[@]}" --rm "${INIT[@]}"
 expect_ok "bulkhead-cni from the image is on the host" test -x "$W/cnibin/bulkhead-cni"
 expect_eq "the chain: bridge then bulkhead-cni" "bridge,bulkhead-cni" \
 	"$(jq -r '[.plugins[].type] | join(",")' "$W/netd/00-bulkhead.conflist")"
@@ -78,6 +81,7 @@ bh_on_exit "${P[*]} rm -f -t 1 bh-agent-$BH_TAG"
 H="curl -sS --max-time 3 http://127.0.0.1:$PORT"
 bh_wait 150 $H/healthz -f || "${P[@]}" logs bh-agent-$BH_TAG 2>&1 | tail -20
 expect_eq "/healthz: ready" "ok: programs loaded, flow ring read" "$($H/healthz)"
+expect_eq "/readyz without the API watch: the same" "ok: programs loaded, flow ring read" "$($H/readyz)"
 expect_ok "/metrics answers with bulkhead's metrics" bash -c "$H/metrics | grep -q '^bulkhead_'"
 expect_ok "the agent runs without syslog" grep -qx "bh-agent-$BH_TAG" <("${P[@]}" ps --format '{{.Names}}')
 expect_ok "the programs are pinned where the DaemonSet says" test -e "$BULKHEAD_BPFFS/bh_flows_v1"
