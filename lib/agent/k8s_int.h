@@ -76,4 +76,11 @@ struct k8s_ref {
 int k8s_post_event(struct k8s *k, const struct k8s_ref *ref, const char *reason,
 		   const char *message);
 
+/* A pod's named ports (k8s_ports.c): spec.containers[].ports[] that have
+ * a valid name, sorted by name and protocol; at most max. */
+struct bh_named_port;
+int k8s_pod_ports(json_object *pod, struct bh_named_port *out, int max);
+/* "name=port/PROTO\n"... (bh_peer_rec.ports); malloc'd, NULL if out of memory. */
+char *k8s_ports_text(const struct bh_named_port *p, int nr);
+
 #endif /* BULKHEAD_AGENT_K8S_INT_H */
