@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "ctx_int.h"
+#include "pod_lookup.h"
 
 struct bh_ctx_config {
 	struct bh_config cfg;
@@ -111,5 +112,21 @@ int bh_config_flow_cache(struct bh_ctx *ctx, bool *on)
 	ent = bh_config_next(cfg, "flow_cache", NULL);
 	if (ent)
 		*on = strcmp(ent->value, "off") != 0;	/* checked by the parser */
+	return 0;
+}
+
+int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny)
+{
+	const struct bh_config_entry *ent;
+	const struct bh_config *cfg;
+	int err;
+
+	*deny = true;
+	err = bh_ctx_config(ctx, &cfg);
+	if (err)
+		return err;
+	ent = bh_config_next(cfg, "unknown_pod", NULL);
+	if (ent)
+		*deny = strcmp(ent->value, "allow") != 0;	/* checked by the parser */
 	return 0;
 }
