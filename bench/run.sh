@@ -18,6 +18,8 @@
 #   bench_k8s       Kubernetes watch: pod label change in the API until the
 #                   ipcache holds it (5,000 pods, 500 policies), API requests
 #                   in steady state
+#   bench_birth     pods closed at birth: a pending pod put into the API until
+#                   it is open
 # Env: BUILD (build), QUICK=1 (small counts: a smoke run of a minute or two),
 #      and each part's own knobs (see the part).
 set -u
@@ -83,6 +85,7 @@ fi
 
 part bench_deliver 300 bash bench/bench_deliver.sh
 part bench_k8s 420 bash bench/bench_k8s.sh
+part bench_birth 180 bash bench/bench_birth.sh
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
