@@ -68,8 +68,8 @@ static const char schema_v3[] =
 	" wid INTEGER NOT NULL REFERENCES workloads(id) ON DELETE CASCADE,"
 	" name TEXT NOT NULL, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
 	" PRIMARY KEY(wid, name, proto));"
-	"ALTER TABLE workloads ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE peers ADD COLUMN ports TEXT NOT NULL DEFAULT '';";
+	"ADD COLUMN workloads pending INTEGER NOT NULL DEFAULT 0;"
+	"ADD COLUMN peers ports TEXT NOT NULL DEFAULT '';";
 
 static const char *const migrations[] = {
 	schema_v1,	/* 0 -> 1: stores made before the version existed hold
@@ -97,6 +97,57 @@ int bh_sql_errno(int rc)
 static int exec(sqlite3 *db, const char *sql)
 {
 	return bh_sql_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+/* "ADD COLUMN TABLE COLUMN TYPE...": ALTER TABLE, unless the column is
+ * there already. Like the IF NOT EXISTS of the other steps, it lets a
+ * migration run on a store that has some of its changes (a store made
+ * before the version existed). */
+static int add_column(sqlite3 *db, const char *stmt)
+{
+	char table[64], column[64], sql[256];
+	sqlite3_stmt *st;
+	int n = 0, rc;
+
+	if (sscanf(stmt, "ADD COLUMN %63s %63s %n", table, column, &n) != 2 || !n)
+		return -EINVAL;
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM pragma_table_info('%s') WHERE name = '%s'",
+		 table, column);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return bh_sql_errno(rc);
+	rc = sqlite3_step(st);
+	n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (n < 0)
+		return bh_sql_errno(rc);
+	if (n > 0)
+		return 0;
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, column,
+		 stmt + strlen("ADD COLUMN ") + strlen(table) + 1 + strlen(column) + 1);
+	return exec(db, sql);
+}
+
+/* One migration step: its statements in order, ";"-separated (none holds
+ * a ";" of its own). */
+static int exec_step(sqlite3 *db, const char *step)
+{
+	char stmt[1024];
+	int err = 0;
+
+	while (!err && *step) {
+		size_t n = strcspn(step, ";");
+
+		if (n >= sizeof(stmt))
+			return -E2BIG;
+		memcpy(stmt, step, n);
+		stmt[n] = '\0';
+		step += n + (step[n] == ';');
+		if (!stmt[strspn(stmt, " ")])
+			continue;
+		err = strncmp(stmt, "ADD COLUMN ", 11) ? exec(db, stmt) : add_column(db, stmt);
+	}
+	return err;
 }
 
 static int schema_version(sqlite3 *db, int *version)
@@ -129,7 +180,7 @@ static int migrate(sqlite3 *db)
 	if (!err && v > SCHEMA_VERSION)
 		err = -EPROTO;	/* written by a newer bulkhead */
 	for (; !err && v < SCHEMA_VERSION; v++) {
-		err = exec(db, migrations[v]);
+		err = exec_step(db, migrations[v]);
 		if (!err) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 			err = exec(db, sql);
