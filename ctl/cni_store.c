@@ -10,17 +10,19 @@
 #include "cni_store.h"
 #include "store.h"
 
+static const char schema_v1[] =
+	"CREATE TABLE IF NOT EXISTS cni_attachments ("
+	" network TEXT NOT NULL, container_id TEXT NOT NULL, ifname TEXT NOT NULL,"
+	" ifindex INTEGER NOT NULL, veth TEXT NOT NULL, ns TEXT NOT NULL,"
+	" name TEXT NOT NULL, created_ms INTEGER NOT NULL"
+	"  DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)),"
+	" PRIMARY KEY (network, container_id, ifname))";
+
+static const char *const migrations[] = { schema_v1 };
+
 int cni_store_init(struct sqlite3 *db)
 {
-	int rc = sqlite3_exec(db,
-		"CREATE TABLE IF NOT EXISTS cni_attachments ("
-		" network TEXT NOT NULL, container_id TEXT NOT NULL, ifname TEXT NOT NULL,"
-		" ifindex INTEGER NOT NULL, veth TEXT NOT NULL, ns TEXT NOT NULL,"
-		" name TEXT NOT NULL, created_ms INTEGER NOT NULL"
-		"  DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)),"
-		" PRIMARY KEY (network, container_id, ifname))", NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
+	return bh_store_schema(db, "cni_attachments", migrations, 1);
 }
 
 static void row_to_record(sqlite3_stmt *st, struct cni_record *r)

@@ -60,7 +60,9 @@ run_one() {
 	    fi ;;
 	*) failed=$((failed + 1)); failures+=("$name")
 	   printf 'FAIL %-40s rc=%s (log: %s)\n' "$name" "$rc" "$log"
-	   tail -n 30 "$log" | sed 's/^/     | /' ;;
+	   # every failed check, then the end of the log (daemon logs, see
+	   # bh_show_on_fail)
+	   { grep -m 20 '^FAIL - ' "$log"; echo ...; tail -n 40 "$log"; } | sed 's/^/     | /' ;;
 	esac
 }
 

@@ -10,7 +10,7 @@
 #include "baseline.h"
 #include "store.h"
 
-static const char schema[] =
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS baselines("
 	" ns TEXT NOT NULL, name TEXT NOT NULL, dir TEXT NOT NULL,"
 	" peer_kind TEXT NOT NULL, peer_ns TEXT NOT NULL, peer TEXT NOT NULL,"
@@ -18,11 +18,11 @@ static const char schema[] =
 	" flows INTEGER, first_ms INTEGER, last_ms INTEGER,"
 	" PRIMARY KEY(ns, name, dir, peer_kind, peer_ns, peer, proto, port));";
 
+static const char *const migrations[] = { schema_v1 };
+
 int bh_baseline_schema(sqlite3 *db)
 {
-	int rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
+	return bh_store_schema(db, "baselines", migrations, 1);
 }
 
 static int label_cmp(const void *a, const void *b)

@@ -7,18 +7,18 @@
 #include "detect_marks.h"
 #include "store.h"
 
-static const char schema[] =
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS flow_marks("
 	" id INTEGER PRIMARY KEY, ns TEXT NOT NULL, name TEXT NOT NULL, proto INTEGER,"
 	" src TEXT, sport INTEGER, dst TEXT, dport INTEGER, mark TEXT, decided_ms INTEGER);"
 	"CREATE INDEX IF NOT EXISTS flow_marks_flow ON flow_marks(ns, name, src, sport, dst, dport);"
 	"CREATE INDEX IF NOT EXISTS flow_marks_time ON flow_marks(decided_ms);";
 
+static const char *const migrations[] = { schema_v1 };
+
 int bh_detect_marks_schema(sqlite3 *db)
 {
-	int rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
+	return bh_store_schema(db, "flow_marks", migrations, 1);
 }
 
 bool bh_detect_marks_present(sqlite3 *db)

@@ -11,10 +11,11 @@
  *   postrouting: oif in @pending -> drop
  *
  * @pending holds the ifindexes of host veths on a followed Docker bridge
- * that bulkhead has not attached yet. The agent adds a port the moment
- * rtnetlink reports it enslaved to such a bridge (Docker does that when
- * it connects the container to the network, before the container's
- * process exists) and removes it once the programs are in place.
+ * that bulkhead has not attached yet. A thread of the agent's own
+ * (docker_ports.h) adds a port the moment rtnetlink reports it enslaved
+ * to such a bridge (Docker does that when it connects the container to
+ * the network, before the container's process exists); the agent
+ * removes it once the programs are in place.
  * (A match on the bridge's name, meta ibrname, needs nft_meta_bridge,
  * which not every kernel has; ifindexes need only the core.)
  */

@@ -14,10 +14,10 @@
 #include "config.h"
 #include "docker_api.h"
 #include "docker_gate.h"
+#include "docker_ports.h"
 #include "docker_watch.h"
 #include "netns_veth.h"
-
-#define MAX_BRIDGES	256
+#include "store.h"
 
 struct bh_docker_watch {
 	struct bh_ctx *ctx;
@@ -28,11 +28,10 @@ struct bh_docker_watch {
 	bh_docker_log_fn log;
 	void *log_arg;
 	struct bh_docker_stream *stream;
-	int epfd, monfd;		/* epfd: the stream's fd and monfd */
+	int epfd;			/* the stream's fd and the ports' */
 	char gate[BH_GATE_TABLE_LEN];
+	struct bh_gate_ports *ports;	/* bridges, attached ports, link thread */
 	bool connected, lost_reported;
-	uint32_t bridges[MAX_BRIDGES];	/* followed bridges (ifindexes) */
-	int nr_bridges;
 };
 
 /* One container this agent attached (table docker_attachments). */
@@ -62,12 +61,13 @@ static void logf_(struct bh_docker_watch *w, const char *ns, const char *name, c
 /* ------------------------------------------------------------- store */
 static int schema(sqlite3 *db)
 {
-	static const char sql[] =
+	static const char schema_v1[] =
 		"CREATE TABLE IF NOT EXISTS docker_attachments("
 		" container_id TEXT PRIMARY KEY, ns TEXT NOT NULL, name TEXT NOT NULL,"
 		" ifname TEXT NOT NULL, ifindex INTEGER NOT NULL)";
+	static const char *const migrations[] = { schema_v1 };
 
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	return bh_store_schema(db, "docker_attachments", migrations, 1);
 }
 
 static void row_from_stmt(sqlite3_stmt *st, struct row *r)
@@ -164,84 +164,24 @@ static int rows_all(sqlite3 *db, struct row **out, int *nr)
 	return 0;
 }
 
-static bool attached_ifindex(sqlite3 *db, uint32_t ifindex)
-{
-	sqlite3_stmt *st;
-	bool yes;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM docker_attachments WHERE ifindex = ?", -1, &st,
-			       NULL))
-		return false;
-	sqlite3_bind_int64(st, 1, ifindex);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
-}
-
 /* -------------------------------------------------------------- gate */
-static bool followed(const struct bh_docker_watch *w, uint32_t bridge)
-{
-	for (int i = 0; i < w->nr_bridges; i++)
-		if (w->bridges[i] == bridge)
-			return true;
-	return false;
-}
-
 static void gate_block(struct bh_docker_watch *w, uint32_t ifindex, bool block)
 {
-	int err = bh_docker_gate_port(w->gate, ifindex, block);
+	int err = block ? bh_gate_ports_close(w->ports, ifindex) :
+			  bh_gate_ports_open(w->ports, ifindex);
 
 	if (err)
 		logf_(w, "", "", "docker", "alert", "gate %s: cannot %s ifindex %u: %s", w->gate,
 		      block ? "block" : "open", ifindex, strerror(-err));
 }
 
-/* Block every port of the followed bridges that carries no attachment. */
-static void block_unattached(struct bh_docker_watch *w)
-{
-	uint32_t ports[BH_DOCKER_MAX_CONTAINERS];
-	int nr = BH_DOCKER_MAX_CONTAINERS;
-
-	if (!w->nr_bridges || bh_bridge_ports(w->bridges, w->nr_bridges, ports, &nr))
-		return;
-	for (int i = 0; i < nr; i++)
-		if (!attached_ifindex(w->db, ports[i]))
-			gate_block(w, ports[i], true);
-}
-
 static void follow_bridge(struct bh_docker_watch *w, const char *name)
 {
 	uint32_t ifindex = if_nametoindex(name);
 
-	if (!ifindex || followed(w, ifindex))
-		return;
-	if (w->nr_bridges == MAX_BRIDGES) {
-		logf_(w, "", "", "docker", "alert", "more than %d Docker bridges; %s not followed",
-		      MAX_BRIDGES, name);
-		return;
-	}
-	w->bridges[w->nr_bridges++] = ifindex;
-	/* its ports may have come before we heard of the network */
-	block_unattached(w);
-}
-
-/* rtnetlink: a veth enslaved to a followed bridge is blocked at once,
- * before Docker can start the container behind it. */
-static void on_link(const struct bh_link_change *c, void *arg)
-{
-	struct bh_docker_watch *w = arg;
-
-	if (c->deleted) {
-		for (int i = 0; i < w->nr_bridges; i++)
-			if (w->bridges[i] == c->ifindex)
-				w->bridges[i] = w->bridges[--w->nr_bridges];
-		if (c->veth)
-			gate_block(w, c->ifindex, false);	/* keep the set clean */
-		return;
-	}
-	if (c->veth && c->master && followed(w, c->master) &&
-	    !attached_ifindex(w->db, c->ifindex))
-		gate_block(w, c->ifindex, true);
+	if (ifindex && bh_gate_ports_follow(w->ports, ifindex) == -ENOSPC)
+		logf_(w, "", "", "docker", "alert", "too many Docker bridges; %s not followed",
+		      name);
 }
 
 /* ------------------------------------------------------------- JSON */
@@ -504,9 +444,9 @@ static void network_event(struct bh_docker_watch *w, const struct bh_docker_ev *
 static void reconcile(struct bh_docker_watch *w)
 {
 	struct json_object *nets = NULL, *cs = NULL;
-	uint32_t ports[BH_DOCKER_MAX_CONTAINERS], pending[BH_DOCKER_MAX_CONTAINERS];
+	uint32_t bridges[BH_DOCKER_MAX_CONTAINERS];
 	struct row *rows = NULL;
-	int nr_rows = 0, nr_ports = BH_DOCKER_MAX_CONTAINERS, nr_pending = 0, err;
+	int nr_rows = 0, nr_bridges = 0, nr_pending = 0, err;
 	char msg[512];
 	size_t n;
 
@@ -515,21 +455,18 @@ static void reconcile(struct bh_docker_watch *w)
 		logf_(w, "", "", "docker", "warning", "cannot list Docker's state: %s", msg);
 		goto out;
 	}
-	w->nr_bridges = 0;
 	n = json_object_is_type(nets, json_type_array) ? json_object_array_length(nets) : 0;
-	for (size_t i = 0; i < n && w->nr_bridges < MAX_BRIDGES; i++) {
+	for (size_t i = 0; i < n && nr_bridges < BH_DOCKER_MAX_CONTAINERS; i++) {
 		char br[IF_NAMESIZE];
 		uint32_t ifindex;
 
 		bridge_of(json_object_array_get_idx(nets, i), br);
-		if (br[0] && (ifindex = if_nametoindex(br)) && !followed(w, ifindex))
-			w->bridges[w->nr_bridges++] = ifindex;
+		if (br[0] && (ifindex = if_nametoindex(br)))
+			bridges[nr_bridges++] = ifindex;
 	}
-	/* block first what nobody attached yet (new since the last run) */
-	if (!bh_bridge_ports(w->bridges, w->nr_bridges, ports, &nr_ports))
-		for (int i = 0; i < nr_ports; i++)
-			if (!attached_ifindex(w->db, ports[i]))
-				gate_block(w, ports[i], true);
+	/* blocks first what nobody attached yet (new since the last run) */
+	if (bh_gate_ports_set_bridges(w->ports, bridges, nr_bridges))
+		logf_(w, "", "", "docker", "alert", "too many Docker bridges; some not followed");
 	/* what died while we were away */
 	if (!rows_all(w->db, &rows, &nr_rows)) {
 		size_t nc = json_object_is_type(cs, json_type_array) ?
@@ -554,13 +491,7 @@ static void reconcile(struct bh_docker_watch *w)
 			container_start(w, id);
 	}
 	/* the gate's set, exactly: ports of followed bridges not attached */
-	nr_ports = BH_DOCKER_MAX_CONTAINERS;
-	if (bh_bridge_ports(w->bridges, w->nr_bridges, ports, &nr_ports))
-		goto out;
-	for (int i = 0; i < nr_ports; i++)
-		if (!attached_ifindex(w->db, ports[i]))
-			pending[nr_pending++] = ports[i];
-	err = bh_docker_gate_sync(w->gate, nr_pending, pending);
+	err = bh_gate_ports_sync(w->ports, &nr_pending);
 	free(rows);
 	rows = NULL;
 	rows_all(w->db, &rows, &nr_rows);
@@ -568,7 +499,8 @@ static void reconcile(struct bh_docker_watch *w)
 		logf_(w, "", "", "docker", "alert", "gate %s: %s", w->gate, strerror(-err));
 	else
 		logf_(w, "", "", "docker", "info", "in step with Docker: %d bridge networks, %d "
-		      "containers attached, %d ports blocked", w->nr_bridges, nr_rows, nr_pending);
+		      "containers attached, %d ports blocked", bh_gate_ports_nr_bridges(w->ports),
+		      nr_rows, nr_pending);
 out:
 	free(rows);
 	json_object_put(nets);
@@ -580,16 +512,12 @@ void bh_docker_watch_handle(struct bh_docker_watch *w)
 {
 	struct bh_docker_ev ev;
 	struct epoll_event evs[2];
+	char msg[256];
 
-	/* links first: a port enslaved just now is blocked before anything */
 	epoll_wait(w->epfd, evs, 2, 0);
-	if (bh_link_monitor_read(w->monfd, on_link, w) == -ENOBUFS) {
-		/* notifications lost: look at the bridges' ports afresh */
-		bh_link_monitor_read(w->monfd, on_link, w);
-		block_unattached(w);
-	}
+	while (bh_gate_ports_report(w->ports, msg, sizeof(msg)))
+		logf_(w, "", "", "docker", "alert", "%s", msg);
 	while (bh_docker_stream_read(w->stream, &ev) == 1) {
-		bh_link_monitor_read(w->monfd, on_link, w);
 		switch (ev.kind) {
 		case BH_DOCKER_EV_CONNECTED:
 			if (w->lost_reported)
@@ -627,6 +555,30 @@ int bh_docker_watch_fd(const struct bh_docker_watch *w)
 	return w->epfd;
 }
 
+/* The link thread starts before the first look at Docker, with the ports
+ * attached before (an agent restart) open. */
+static int start_ports(struct bh_docker_watch *w)
+{
+	struct row *rows = NULL;
+	uint32_t *open;
+	int nr = 0, err;
+
+	err = rows_all(w->db, &rows, &nr);
+	if (err)
+		return err;
+	open = calloc((size_t)nr + 1, sizeof(*open));
+	if (!open) {
+		free(rows);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < nr; i++)
+		open[i] = rows[i].ifindex;
+	err = bh_gate_ports_start(w->gate, open, nr, &w->ports);
+	free(open);
+	free(rows);
+	return err;
+}
+
 int bh_docker_watch_open(struct bh_ctx *ctx, const struct bh_docker_watch_opts *o,
 			 struct bh_docker_watch **out, char *msg, size_t len)
 {
@@ -650,7 +602,7 @@ int bh_docker_watch_open(struct bh_ctx *ctx, const struct bh_docker_watch_opts *
 		free(w);
 		return err;
 	}
-	w->epfd = w->monfd = -1;
+	w->epfd = -1;
 	/* the gate exists before the first port needs blocking */
 	err = bh_docker_gate_ensure(w->gate);
 	if (err) {
@@ -658,7 +610,7 @@ int bh_docker_watch_open(struct bh_ctx *ctx, const struct bh_docker_watch_opts *
 			 strerror(-err));
 		goto fail;
 	}
-	err = bh_link_monitor_open(&w->monfd);
+	err = start_ports(w);
 	if (err) {
 		snprintf(msg, len, "docker: cannot watch network links: %s", strerror(-err));
 		goto fail;
@@ -677,14 +629,13 @@ int bh_docker_watch_open(struct bh_ctx *ctx, const struct bh_docker_watch_opts *
 	{
 		struct epoll_event e1 = { .events = EPOLLIN }, e2 = { .events = EPOLLIN };
 
-		epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->monfd, &e1);
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, bh_gate_ports_fd(w->ports), &e1);
 		epoll_ctl(w->epfd, EPOLL_CTL_ADD, bh_docker_stream_fd(w->stream), &e2);
 	}
 	*out = w;
 	return 0;
 fail:
-	if (w->monfd >= 0)
-		close(w->monfd);
+	bh_gate_ports_stop(w->ports);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	free(w);
@@ -696,7 +647,7 @@ void bh_docker_watch_close(struct bh_docker_watch *w)
 	if (!w)
 		return;
 	bh_docker_stream_stop(w->stream);
-	close(w->monfd);
+	bh_gate_ports_stop(w->ports);
 	close(w->epfd);
 	free(w);
 }

@@ -10,7 +10,7 @@
 #include "flowstore.h"
 #include "store.h"
 
-static const char schema[] =
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS flows("
 	" id INTEGER PRIMARY KEY, ns TEXT NOT NULL, name TEXT NOT NULL,"
 	" dir TEXT NOT NULL, family INTEGER, proto INTEGER,"
@@ -41,11 +41,11 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static const char *const migrations[] = { schema_v1 };
+
 int bh_flowstore_schema(sqlite3 *db)
 {
-	int rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : bh_sql_errno(rc);
+	return bh_store_schema(db, "flows", migrations, 1);
 }
 
 int bh_flowstore_open(sqlite3 *db, const struct bh_flowstore_opts *opts,

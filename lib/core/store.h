@@ -9,7 +9,9 @@
  * The schema carries a version (PRAGMA user_version) and bh_store_open
  * migrates an older store; -EPROTO: the store is of a newer version.
  * The controller's and the CNI plugin's tables (flows, baselines,
- * agent_state, cni_attachments) are created by their modules.
+ * agent_state, flow_marks, docker_attachments, cni_attachments, counters)
+ * belong to their modules; each module versions its own tables through
+ * bh_store_schema.
  */
 #ifndef BULKHEAD_STORE_H
 #define BULKHEAD_STORE_H
@@ -26,6 +28,14 @@ int bh_sql_errno(int rc);
 void bh_sql_text(sqlite3_stmt *st, int col, char *dst, size_t len);
 int bh_store_open(const char *path, sqlite3 **out);
 void bh_store_close(sqlite3 *db);
+
+/* A module's own tables, versioned apart from the core's: steps[i] takes
+ * the module's tables from version i to i + 1 (a change is a new step at
+ * the end, never an edit of an old one; step 0 creates with IF NOT EXISTS
+ * so stores made before versions existed pass). The version of each
+ * component is a row of schema_versions. Applies the missing steps in
+ * one transaction; -EPROTO if the store was written by a newer bulkhead. */
+int bh_store_schema(sqlite3 *db, const char *component, const char *const *steps, int nr_steps);
 
 /* Transactions nest: the outermost is BEGIN IMMEDIATE, inner ones are
  * savepoints. end(commit=false) rolls back to where begin was called. */

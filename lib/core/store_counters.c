@@ -13,16 +13,10 @@
 
 #include "store.h"
 
-static int rc_err(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return 0;
-	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_READONLY: case SQLITE_PERM: return -EACCES;
-	default: return -EIO;
-	}
-}
+static const char schema_v1[] =
+	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL, updated_ms INTEGER NOT NULL)";
+static const char *const migrations[] = { schema_v1 };
 
 static __s64 wall_ms(void)
 {
@@ -35,20 +29,18 @@ static __s64 wall_ms(void)
 static int update(sqlite3 *db, const char *sql, const char *name, __s64 v)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
-				  " value INTEGER NOT NULL, updated_ms INTEGER NOT NULL)",
-			      NULL, NULL, NULL);
+	int rc = bh_store_schema(db, "counters", migrations, 1);
 
-	if (rc != SQLITE_OK)
-		return rc_err(rc);
+	if (rc)
+		return rc;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return rc_err(sqlite3_errcode(db));
+		return bh_sql_errno(sqlite3_errcode(db));
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, v);
 	sqlite3_bind_int64(st, 3, wall_ms());
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc_err(rc);
+	return bh_sql_errno(rc);
 }
 
 int bh_store_counter_add(sqlite3 *db, const char *name, __s64 delta)
@@ -80,7 +72,7 @@ int bh_store_counter_foreach(sqlite3 *db, int (*fn)(const char *name, __s64 valu
 			break;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = rc_err(rc);
+		ret = bh_sql_errno(rc);
 	sqlite3_finalize(st);
 	return ret;
 }

@@ -17,6 +17,7 @@
 # carries the container's labels.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/containerd.sh"
+. "$(dirname "$0")/../lib/rootfs.sh"
 bh_test_init containerd
 
 [ -x "$BH_CNI" ] || { echo "FAIL - $BH_CNI is not built"; exit 1; }
@@ -44,28 +45,10 @@ bh_on_exit "rm -rf '$R'"
 bh_on_exit "bh_umount_under '$R'"
 bh_on_exit "ip link del '$BR'"
 
-mkdir -p "$R"/{opt/cni/bin,varcni,ipam,hits,rootfs/bin,rootfs/www,rootfs/hits,rootfs/tmp}
+mkdir -p "$R"/{opt/cni/bin,varcni,ipam,hits}
 for p in bridge host-local loopback; do ln -s "/usr/lib/cni/$p" "$R/opt/cni/bin/$p"; done
 ln -s "$BH_CNI" "$R/opt/cni/bin/bulkhead-cni"
-cp "$BB" "$R/rootfs/bin/busybox"
-for a in sh sleep nc httpd cat echo printf timeout ip seq; do ln -s busybox "$R/rootfs/bin/$a"; done
-echo "hello from web" >"$R/rootfs/www/index.html"
-cat >"$R/rootfs/bin/hit" <<'EOS'
-#!/bin/sh
-read -r who
-echo "$who" >>"/hits/$SRV"
-echo "hello from $SRV"
-EOS
-cat >"$R/rootfs/bin/probe" <<'EOS'
-#!/bin/sh
-for i in $(seq 1 30); do
-	for t in "$@"; do echo "$WHO" | nc -w 1 "${t%:*}" "${t#*:}" >/dev/null 2>&1 & done
-	sleep 0.1
-done
-wait
-exec sleep 600
-EOS
-chmod +x "$R/rootfs/bin/hit" "$R/rootfs/bin/probe"
+bh_rootfs "$R/rootfs" WHO
 
 bh_containerd_start "$R" || bh_skip "containerd does not start here: $(tail -n 1 "$R/ctd.log")"
 CTR=(ctr --address "$R/ctd.sock" -n "$CNS")

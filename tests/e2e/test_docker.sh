@@ -17,6 +17,7 @@
 # a busybox tarball imported with `docker import`.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/containerd.sh"
+. "$(dirname "$0")/../lib/rootfs.sh"
 bh_test_init docker
 
 [ -x "$BH" ] || { echo "FAIL - $BH is not built"; exit 1; }
@@ -38,28 +39,8 @@ IMG=bhdk-bb-$T:1
 bh_on_exit "rm -rf '$R'"
 bh_on_exit "bh_umount_under '$R'"
 
-mkdir -p "$R/rootfs/bin" "$R/rootfs/tmp" "$R/hits"
-cp "$BB" "$R/rootfs/bin/busybox"
-for a in sh sleep nc cat echo printf timeout ip seq true; do ln -s busybox "$R/rootfs/bin/$a"; done
-# hit: the server side of one connection; logs the client's first line
-cat >"$R/rootfs/bin/hit" <<'EOS'
-#!/bin/sh
-read -r who
-echo "$who" >>"/hits/$SRV"
-echo "hello from $SRV"
-EOS
-# probe TARGET... : from the container's first instant, one connection to
-# each target every 100 ms for 3 s; runs as the container's main process
-cat >"$R/rootfs/bin/probe" <<'EOS'
-#!/bin/sh
-for i in $(seq 1 30); do
-	for t in "$@"; do echo "$HOSTNAME" | nc -w 1 "${t%:*}" "${t#*:}" >/dev/null 2>&1 & done
-	sleep 0.1
-done
-wait
-exec sleep 600
-EOS
-chmod +x "$R/rootfs/bin/hit" "$R/rootfs/bin/probe"
+mkdir -p "$R/hits"
+bh_rootfs "$R/rootfs" HOSTNAME
 tar -C "$R/rootfs" -cf "$R/bb.tar" .
 
 bh_containerd_start "$R" || bh_skip "containerd does not start here: $(tail -n 1 "$R/ctd.log")"
@@ -140,6 +121,7 @@ docker:
   namespace: dock
   mode: enforce
 EOF
+bh_show_on_fail "$R/agent.log"
 start_agent() {
 	"$BH" agent --config "$R/agent.yaml" >>"$R/agent.log" 2>&1 &
 	AGENT=$!

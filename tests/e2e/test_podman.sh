@@ -10,6 +10,7 @@
 # nothing outside this test's directories changes except libcni's cache
 # under /var/lib/cni/results, whose files for this network are removed.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/rootfs.sh"
 bh_test_init podman
 
 [ -x "$BH_CNI" ] || { echo "FAIL - $BH_CNI is not built"; exit 1; }
@@ -28,7 +29,7 @@ NET=bhpm-$T
 BR=bhp${T}br
 SUBNET_PFX=10.196.$((16#$T % 250))
 CACHE=/var/lib/cni/results
-mkdir -p "$R"/{bin,net.d,ipam,root,runroot,tmp,rootfs/bin,rootfs/www}
+mkdir -p "$R"/{bin,net.d,ipam,root,runroot,tmp}
 ln -s "$BH_CNI" "$R/bin/bulkhead-cni"
 
 cat >"$R/net.d/$NET.conflist" <<EOF
@@ -40,9 +41,7 @@ cat >"$R/net.d/$NET.conflist" <<EOF
 EOF
 printf '[network]\ncni_plugin_dirs = ["%s/bin", "/usr/lib/cni"]\n[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=1000:1000"]\n[engine]\nevents_logger = "file"\n' \
 	"$R" >"$R/containers.conf"
-cp "$BB" "$R/rootfs/bin/busybox"
-for a in sh sleep nc httpd cat echo printf timeout ip; do ln -s busybox "$R/rootfs/bin/$a"; done
-echo "hello from web" >"$R/rootfs/www/index.html"
+bh_rootfs "$R/rootfs" HOSTNAME
 tar -C "$R/rootfs" -cf "$R/bb.tar" .
 
 export CONTAINERS_CONF=$R/containers.conf

@@ -34,6 +34,18 @@ bh_test_init() {
 # Register a cleanup command (run in reverse order on exit).
 bh_on_exit() { BH_CLEANUPS+=("$1"); }
 
+# bh_show_on_fail FILE...: when the test fails, its output ends with the
+# last lines of these files (a daemon's log), before anything is removed.
+BH_SHOW_ON_FAIL=()
+bh_show_on_fail() { BH_SHOW_ON_FAIL+=("$@"); }
+bh_show_logs() {
+	local f
+	for f in "${BH_SHOW_ON_FAIL[@]}"; do
+		echo "---- last lines of $f"
+		tail -n 15 "$f" 2>&1
+	done
+}
+
 # With BH_TC_ATTACH set: this instance's TC programs sit on at least one
 # interface, each time through that mechanism and never the other.
 bh_check_tc_attach() {
@@ -55,6 +67,7 @@ bh_cleanup() {
 	local rc=$?
 	local i
 	if [ $rc -eq 0 ] && [ -n "${BH_TC_ATTACH:-}" ]; then bh_check_tc_attach; fi
+	if [ $rc -ne 0 ] || [ "$BH_FAILS" -gt 0 ]; then bh_show_logs; fi
 	for ((i = ${#BH_CLEANUPS[@]} - 1; i >= 0; i--)); do
 		eval "${BH_CLEANUPS[$i]}" >/dev/null 2>&1 || true
 	done

@@ -89,7 +89,14 @@ expect_fail "burst cut off (even its allowed port)" ip netns exec "qb-$T" nc -z 
 ip netns exec "qx-$T" nc -z -w 1 192.0.2.5 443
 expect_ok "deny-listed CIDR -> quarantine" bh_wait 30 quarantined shop/exfil "192.0.2.0/24"
 
-sleep 1.5	# give the agent time to (wrongly) act on the rest
+# The agent judges records in the order the ring holds them: once it has
+# stored a marker flow sent now, it has judged everything sent before it.
+stored() { $BH flows --workload "$1" --limit 0 --json | jq -e "any(.[]; .sport == $2)" >/dev/null; }
+marker() { # marker NETNS WORKLOAD SPORT: one flow to the target, then wait until it is stored
+	ip netns exec "$1" nc -z -w 1 -p "$3" 10.79.1.2 80
+	bh_wait 100 stored "$2" "$3" || fail "agent never stored the marker flow of $2"
+}
+marker "qn-$T" shop/normal 40001
 expect_ok "normal traffic: no quarantine" not_quarantined shop/normal
 expect_ok "exempt workload: no quarantine" not_quarantined ops/noisy
 expect_ok "target (the victim): no quarantine" not_quarantined shop/target
@@ -99,7 +106,7 @@ expect_ok "quarantine reason stored on the workload" \
 
 # release is manual, and the agent does not undo it nor re-quarantine at once
 expect_ok "release scanner" $BH release shop/scanner
-sleep 2.5
+marker "qs-$T" shop/scanner 40002
 expect_ok "released scanner reachable again" ip netns exec "qs-$T" nc -z -w 1 10.79.1.2 80
 expect_eq "one quarantine per attack in the timeline" 1 \
 	"$($BH timeline shop/scanner | awk '$2 == "quarantine"' | wc -l)"

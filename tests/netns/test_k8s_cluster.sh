@@ -50,6 +50,14 @@ ip -n $N2 -6 route add default via fd0a:105::1
 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 ip netns exec $N2 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 	net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+if ! bh_wait 50 ip netns exec $N2 ping -c1 -W1 10.105.0.1; then
+	fail "node-2 reaches node-1 over its uplink"
+	# what the routing looked like: an address or route of the host in
+	# the way shows here
+	ip -4 addr; ip route; ip route get 10.105.0.2; ip -n $N2 route
+	exit 1
+fi
+ok "node-2 reaches node-1 over its uplink"
 
 # pod NODE NS NAME N: a pod netns with 10.105.NODE.N and fd0a:105:NODE::N,
 # its host veth on that node, its servers on 80 and 81 (TCP and UDP).
@@ -124,6 +132,7 @@ users: [{name: u, user: {token: t0k}}]
 YAML
 }
 kc >"$D/kubeconfig"
+bh_show_on_fail "$D/agent1.log" "$D/agent2.log" "$D/api.log"
 printf 'kubernetes: {kubeconfig: %s, node: node-1}\n' "$D/kubeconfig" >"$D/agent1.yaml"
 printf 'kubernetes: {kubeconfig: %s, node: node-2}\n' "$D/kubeconfig" >"$D/agent2.yaml"
 $BH agent --config "$D/agent1.yaml" >"$D/agent1.log" 2>&1 &
