@@ -135,7 +135,7 @@ static void test_component_schema(void **state)
 	assert_int_equal(sql_int(f->db, "SELECT version FROM schema_versions"
 				 " WHERE component = 'things'"), 2);
 	/* the core's own version is not touched by a module's */
-	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
 }
 
 static void mk(struct bh_workload_info *w, const char *ns, const char *name, const char *ifname,
