@@ -6,6 +6,7 @@
 
 #include "cni_conf.h"
 #include "cni_pod.h"
+#include "config.h"
 #include "pod_lookup.h"
 
 int cni_pod_identity(struct bh_ctx *ctx, struct bh_attach_opts *o, bool *known)

@@ -81,4 +81,8 @@ int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook);
  * loaded with until `bulkhead reset`. */
 int bh_config_flow_cache(struct bh_ctx *ctx, bool *on);
 
+/* `unknown_pod` (lib/core/pod_lookup.h): deny (default) or allow, the
+ * posture of a pod the node's agent does not know at CNI ADD. */
+int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny);
+
 #endif /* BULKHEAD_CONFIG_H */

@@ -39,7 +39,7 @@ int bh_agent_socket_path(const char *state_dir, char *buf, size_t len);
 int bh_pod_lookup(struct bh_ctx *ctx, const char *ns, const char *name,
 		  struct bh_pod_identity *out);
 
-/* unknown_pod in STATE_DIR/config: deny (default) or allow. */
-int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny);
+/* The posture when the agent does not know a pod: config.h,
+ * bh_config_unknown_pod_deny. */
 
 #endif /* BULKHEAD_POD_LOOKUP_H */

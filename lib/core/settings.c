@@ -10,7 +10,6 @@
 
 #include "config.h"
 #include "ctx_int.h"
-#include "pod_lookup.h"
 
 struct bh_ctx_config {
 	struct bh_config cfg;
