@@ -338,11 +338,12 @@ static void sync_workloads(struct rs *s, struct wl_list *wl, struct labelset *wa
 		if (want[i].too_many)
 			k8s_log(s->k, false, "kubernetes: pod %s/%s: more than %d labels, the rest"
 				" skipped", w->ns, w->name, BH_MAX_LABELS);
-		if (bh_workload_label(s->ctx, w->ns, w->name, nr_set, set, nr_rm, rm))
+		if (bh_workload_label(s->ctx, w->ns, w->name, nr_set, set, nr_rm, rm)) {
 			k8s_log(s->k, false, "kubernetes: pod %s/%s: labels not updated: %s", w->ns,
 				w->name, bh_ctx_error(s->ctx));
-		else
-			k8s_log(s->k, false, "kubernetes: pod %s/%s: labels updated", w->ns, w->name);
+			continue;	/* a pending pod opens only with its labels in place */
+		}
+		k8s_log(s->k, false, "kubernetes: pod %s/%s: labels updated", w->ns, w->name);
 		settle(s, w);
 	}
 	free(set);
