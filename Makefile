@@ -29,12 +29,11 @@ BPFTOOL     ?= bpftool
 
 # pkg-config packages per room: what each binary links follows from them.
 POLICY_PKGS := yaml-0.1
-CORE_PKGS   := libbpf libxdp sqlite3 $(POLICY_PKGS)
+CORE_PKGS   := libbpf libxdp sqlite3 libmnl libnftnl $(POLICY_PKGS)
 CNI_PKGS    := $(CORE_PKGS) json-c libmnl
 AGENT_PKGS  := $(CNI_PKGS) libpcap libcurl libnftnl gnutls
 CLI_PKGS    := $(AGENT_PKGS) libmicrohttpd
-NFT_PKGS    := libmnl libnftnl
-ALL_PKGS    := $(AGENT_PKGS) $(NFT_PKGS)
+ALL_PKGS    := $(AGENT_PKGS)
 pkg_cflags   = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs     = $(shell pkg-config --libs $(1) 2>/dev/null)
 
@@ -49,8 +48,7 @@ CORE_INC    := $(POLICY_INC) -Ilib/core -I$(BUILD)
 AGENT_INC   := $(POLICY_INC) -Ilib/core -Ilib/agent
 CNI_INC     := $(POLICY_INC) -Ilib/core
 CTL_INC     := $(AGENT_INC) -Ictl -I$(BUILD)/gen
-NFT_INC     := $(POLICY_INC) -Ibench/nft
-BENCH_INC   := $(AGENT_INC) -Ibench/nft -I$(BUILD) -Itests/lib
+BENCH_INC   := $(AGENT_INC) -I$(BUILD) -Itests/lib
 TEST_INC    := -I. $(BENCH_INC) -Ictl
 
 # bpf_tracing.h names the registers of the target architecture
@@ -83,15 +81,13 @@ objs         = $(patsubst %.c,$(BUILD)/%.o,$(1))
 POLICY_OBJS := $(call objs,$(wildcard policy/*.c))
 CORE_OBJS   := $(call objs,$(wildcard lib/core/*.c))
 AGENT_OBJS  := $(call objs,$(wildcard lib/agent/*.c))
-NFT_OBJS    := $(call objs,$(wildcard bench/nft/*.c))
 CNI_OBJS    := $(call objs,ctl/bulkhead-cni.c $(wildcard ctl/cni_*.c))
 CLI_OBJS    := $(filter-out $(CNI_OBJS),$(call objs,$(wildcard ctl/*.c)))
 
 POLICY_LIB  := $(BUILD)/libbhpolicy.a
 CORE_LIB    := $(BUILD)/libbulkhead.a
 AGENT_LIB   := $(BUILD)/libbhagent.a
-NFT_LIB     := $(BUILD)/libbhnft.a
-ALL_LIBS    := $(AGENT_LIB) $(NFT_LIB) $(CORE_LIB) $(POLICY_LIB)
+ALL_LIBS    := $(AGENT_LIB) $(CORE_LIB) $(POLICY_LIB)
 
 BINS        := $(BUILD)/bulkhead $(BUILD)/bulkhead-cni
 # Generated from the help table by the binary itself (ctl/completion.c).
@@ -157,7 +153,6 @@ endef
 $(eval $(call room,policy,$(POLICY_INC),$(POLICY_PKGS)))
 $(eval $(call room,lib/core,$(CORE_INC),$(CORE_PKGS)))
 $(eval $(call room,lib/agent,$(AGENT_INC),$(AGENT_PKGS)))
-$(eval $(call room,bench/nft,$(NFT_INC),$(NFT_PKGS)))
 $(eval $(call room,tests/lib,$(TEST_INC),$(ALL_PKGS)))
 # ctl/: the CNI plugin's files see the core only, the CLI's everything.
 $(CNI_OBJS): $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/.build-deps
@@ -197,8 +192,6 @@ $(CORE_LIB): $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
 $(AGENT_LIB): $(AGENT_OBJS)
 	rm -f $@ && ar rcs $@ $^
-$(NFT_LIB): $(NFT_OBJS)
-	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bulkhead: $(CLI_OBJS) $(AGENT_LIB) $(CORE_LIB) $(POLICY_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(CLI_PKGS)) $(LDLIBS)
@@ -206,7 +199,8 @@ $(BUILD)/bulkhead: $(CLI_OBJS) $(AGENT_LIB) $(CORE_LIB) $(POLICY_LIB)
 # statically from Debian's static archives (glibc warns that dlopen, which
 # SQLite's extension loading calls and bulkhead never does, would need the
 # shared libc at run time). libmnl has no static archive in Debian:
-# ctl/cni_veth.c speaks rtnetlink itself.
+# ctl/cni_veth.c speaks rtnetlink itself, and ctl/cni_nft_none.c stands
+# in for the core's nftables backend (lib/core/nft_sync.h).
 CNI_LDLIBS  := -static -lxdp -lbpf -lyaml -lsqlite3 -ljson-c -lelf -lz -lm
 $(BUILD)/bulkhead-cni: $(CNI_OBJS) $(CORE_LIB) $(POLICY_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(CNI_LDLIBS)
@@ -230,7 +224,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/tests/lib/pkt.o $(ALL_LIBS) | $(SKELS)
 # Quoted includes in the rooms name a bare file: a path ("../lib/core/x.h",
 # "agent/x.h") would reach past the room's include paths.
 LAYER_SRCS := $(wildcard policy/*.[ch] lib/core/*.[ch] lib/agent/*.[ch] ctl/*.[ch] \
-                bench/nft/*.[ch] lib/bpf/*.h lib/bulkhead_abi.h xdp/*.c tc/*.c)
+                lib/bpf/*.h lib/bulkhead_abi.h xdp/*.c tc/*.c)
 layers: $(BUILD)/.layers
 $(BUILD)/.layers: $(LAYER_SRCS) | $(BUILD)/.build-deps
 	@if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*/' $(LAYER_SRCS); then \

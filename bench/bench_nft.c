@@ -2,8 +2,8 @@
 /*
  * The benchmark's nftables peer: compile a policy file for a set of
  * workloads with bulkhead's own compiler, then install the first
- * workload's ingress policy as an nftables table (policy/nft.c), or delete
- * that table.
+ * workload's policy as the nftables backend's table would hold it
+ * (lib/core/nft_table.h: one workload on IFNAME), or delete that table.
  *
  *   bench_nft install TABLE IFNAME POLICY_FILE WORKLOAD [WORKLOAD...]
  *   bench_nft show    TABLE IFNAME POLICY_FILE WORKLOAD [WORKLOAD...]
@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "bulkhead.h"
-#include "nft.h"
+#include "nft_table.h"
 #include "policy.h"
 
 #define MAX_WL 16
@@ -49,7 +49,8 @@ static int parse_wl(const char *spec, struct wl *w)
 	return 0;
 }
 
-static int build(int argc, char **argv, struct bh_nft_ruleset *rs)
+/* rs[0..1]: the first workload's by direction, rs[2..3]: quarantine */
+static int build(int argc, char **argv, struct bh_nft_ruleset *rs, struct bh_ip *ip)
 {
 	struct wl wls[MAX_WL] = { 0 };
 	struct bh_compile_workload cw[MAX_WL] = { 0 };
@@ -107,7 +108,13 @@ static int build(int argc, char **argv, struct bh_nft_ruleset *rs)
 		bh_policy_set_free(&set);
 		return err;
 	}
-	err = bh_nft_ruleset_build(&out, &out.workloads[0], BH_DIR_INGRESS, BH_MODE_ENFORCE, rs);
+	*ip = wls[0].ip;
+	for (int d = 0; !err && d < 2; d++) {
+		err = bh_nft_ruleset_build(&out, &out.workloads[0], (enum bh_dir)d,
+					   BH_MODE_ENFORCE, &rs[d]);
+		if (!err)
+			err = bh_nft_ruleset_build_quarantine(&out, (enum bh_dir)d, &rs[2 + d]);
+	}
 	if (err)
 		fprintf(stderr, "bench_nft: cannot build the ruleset: %s\n", strerror(-err));
 	bh_compile_output_free(&out);
@@ -124,13 +131,14 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	struct bh_nft_batch b = { 0 };
-	struct bh_nft_ruleset rs = { 0 };
+	struct bh_nft_ruleset rs[4] = { 0 };
+	struct bh_ip ip;
 	int err;
 
 	if (argc == 3 && !strcmp(argv[1], "delete")) {
 		err = bh_nft_build_delete(argv[2], &b);
 		if (!err)
-			err = bh_nft_send(&b);
+			err = bh_nft_batch_send(&b);
 		bh_nft_batch_free(&b);
 		if (err)
 			fprintf(stderr, "bench_nft: cannot delete table inet %s: %s\n", argv[2],
@@ -141,21 +149,26 @@ int main(int argc, char **argv)
 		usage();
 		return 1;
 	}
-	err = build(argc - 2, argv + 2, &rs);
+	err = build(argc - 2, argv + 2, rs, &ip);
 	if (err)
 		return 1;
-	struct bh_nft_target t = { .table = argv[2], .ifname = argv[3] };
+	struct bh_nft_workload w = { .ifname = argv[3], .nr_ips = 1, .ips = &ip,
+				     .rs = { &rs[0], &rs[1] } };
+	struct bh_nft_table t = { .name = argv[2], .nr = 1, .w = &w,
+				  .quarantine = { &rs[2], &rs[3] } };
 
-	err = bh_nft_build_install(&rs, &t, &b);
+	err = bh_nft_build_table(&t, &b);
 	if (!err && !strcmp(argv[1], "install"))
-		err = bh_nft_send(&b);
+		err = bh_nft_batch_send(&b);
 	if (err)
 		fprintf(stderr, "bench_nft: cannot install table inet %s: %s\n", argv[2],
 			strerror(-err));
 	else
 		printf("table inet %s: %zu map elements, default %s, %zu bytes of netlink\n",
-		       argv[2], rs.nr, rs.default_accept ? "accept" : "drop", b.len);
-	bh_nft_ruleset_free(&rs);
+		       argv[2], rs[BH_DIR_INGRESS].nr,
+		       rs[BH_DIR_INGRESS].default_accept ? "accept" : "drop", b.len);
+	for (int i = 0; i < 4; i++)
+		bh_nft_ruleset_free(&rs[i]);
 	bh_nft_batch_free(&b);
 	return err ? 2 : 0;
 }

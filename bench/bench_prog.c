@@ -74,6 +74,7 @@ struct opts {
 	int runs;		/* batched runs per figure (median) */
 	unsigned int new_flows;	/* single runs per new-flow figure */
 	bool quick;		/* smaller sweep, for a smoke test */
+	const char *profile;	/* only this figure, for a profiler (bench_where.sh) */
 };
 
 struct bench {
@@ -930,6 +931,46 @@ static int victim_survival(struct bench *b, double *survival)
 	return 0;
 }
 
+/*
+ * --profile WHAT: only one figure at the headline's 1k policy entries and
+ * 10 prefixes, so that a sampling profiler running beside it
+ * (bench/bench_where.sh) sees that path and nothing else of ours:
+ *   xdp-new, tc-new        new flows (o.new_flows single runs)
+ *   xdp-denied, tc-denied  one denied flow repeated (batched runs)
+ * Prints the figure and its JSON ({"profile_ns": ...}).
+ */
+static int profile_one(struct bench *b, double over_xdp, double over_tc)
+{
+	const char *w = b->o.profile;
+	int tc = !strncmp(w, "tc-", 3);
+	int prog = tc ? b->prog_tc : b->prog_xdp;
+	__u32 pass = tc ? TC_ACT_OK : XDP_PASS, drop = tc ? TC_ACT_SHOT : XDP_DROP;
+	double ns;
+	struct pkt p;
+	int err;
+
+	if (strcmp(w, "xdp-new") && strcmp(w, "tc-new") && strcmp(w, "xdp-denied") &&
+	    strcmp(w, "tc-denied")) {
+		fprintf(stderr, "bench_prog: --profile takes xdp-new, tc-new, xdp-denied or tc-denied\n");
+		return -EINVAL;
+	}
+	err = fill_ipcache(b, 10) ?: fill_policy(b, 1000);
+	if (err)
+		return err;
+	if (set_workload(b, tc ? BH_HOOK_TC : BH_HOOK_XDP))
+		return -errno;
+	if (strstr(w, "-new")) {
+		ns = measure_new(b, w, prog, pass) - (tc ? over_tc : over_xdp);
+	} else {
+		mk_tcp(&p, WL_ADDR, PEER_ADDR, 40001, DENIED_PORT, TH_SYN);
+		ns = measure(b, w, prog, &p, drop);
+		flush_map(b->m_rl, sizeof(struct bh_ct_key));
+	}
+	printf("  %s: %.1f ns per packet\n", w, ns);
+	put(b, "profile_ns", ns);
+	return 0;
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
@@ -937,7 +978,9 @@ static void usage(const char *prog)
 		"  --repeat N     repetitions per batched test run (default 1000000)\n"
 		"  --runs N       batched runs per figure, median taken (default 5)\n"
 		"  --new-flows N  fresh flows per new-flow figure (default 200000)\n"
-		"  --quick        only 10 and 1k policy entries, 10 prefixes (smoke test)\n",
+		"  --quick        only 10 and 1k policy entries, 10 prefixes (smoke test)\n"
+		"  --profile WHAT only one figure, for a profiler: xdp-new, tc-new, xdp-denied,\n"
+		"                 tc-denied (bench/bench_where.sh)\n",
 		prog);
 }
 
@@ -948,6 +991,7 @@ int main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'n' },
 		{ "new-flows", required_argument, NULL, 'f' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "profile", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -968,6 +1012,7 @@ int main(int argc, char **argv)
 		case 'n': b.o.runs = atoi(optarg); break;
 		case 'f': b.o.new_flows = strtoul(optarg, NULL, 0); break;
 		case 'q': b.o.quick = true; break;
+		case 'p': b.o.profile = optarg; break;
 		default: usage(argv[0]); return c == 'h' ? 0 : 1;
 		}
 	}
@@ -1003,6 +1048,10 @@ int main(int argc, char **argv)
 	put(&b, "tc_empty_ns", e_tc);
 	put(&b, "single_run_overhead_xdp_ns", over_xdp);
 	put(&b, "single_run_overhead_tc_ns", over_tc);
+	if (b.o.profile) {
+		err = profile_one(&b, over_xdp, over_tc);
+		goto out;
+	}
 
 	err = bench_xdp_filter(&b, xf);
 	printf("  xdp-filter, allowed packet   %7.1f ns (10 entries)  %7.1f ns (10k entries)\n",

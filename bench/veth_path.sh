@@ -3,6 +3,8 @@
 # 1000 ingress rules (plus the client's own allow rule) on the server's
 # workload. For each configuration:
 #   nofilter   no filter at all
+#   tcempty    an empty TC program (bench/tc_floor) on both tcx hooks of
+#              both host veths: the floor of any TC filter on this path
 #   tc, xdp    bulkhead on both host veths, container egress on TC or XDP
 #   nft        nftables: the same policy compiled by bulkhead's compiler to
 #              one verdict map (saddr . proto . dport) on the forward hook
@@ -18,8 +20,13 @@
 # Prints human lines, then one JSON line. Everything it creates carries a
 # unique tag and is removed on exit.
 #
+# With WHERE=1, perf samples every CPU during each mode's UDP phase and
+# bench/perf_where.py prints what bulkhead's programs (tc, xdp) spent per
+# delivered packet, split like bench_where.sh's, next to the floor's.
+#
 # Env: BUILD (build dir), ROUNDS (5), TCP_SECS (4), UDP_SECS (3),
-#      CRR_SECS (3), MODES ("nofilter tc xdp nft"), DEFAULT_HOOK (tc).
+#      CRR_SECS (3), MODES ("nofilter tcempty tc xdp nft"), DEFAULT_HOOK (tc),
+#      WHERE (unset), PERF_FREQ (4999).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -28,14 +35,15 @@ ROUNDS=${ROUNDS:-5}
 TCP_SECS=${TCP_SECS:-4}
 UDP_SECS=${UDP_SECS:-3}
 CRR_SECS=${CRR_SECS:-3}
-MODES=${MODES:-nofilter tc xdp nft}
+MODES=${MODES:-nofilter tcempty tc xdp nft}
 DEFAULT_HOOK=${DEFAULT_HOOK:-tc}
 NRULES=${NRULES:-1000}
 
 BH=$BUILD/bulkhead
 CRR=$BUILD/bench/crr
 NFT=$BUILD/bench/bench_nft
-for b in "$BH" "$CRR" "$NFT"; do
+FLOOR=$BUILD/bench/tc_floor
+for b in "$BH" "$CRR" "$NFT" "$FLOOR"; do
 	[ -x "$b" ] || { echo "veth_path: $b is not built (make BUILD=... all)" >&2; exit 2; }
 done
 for t in iperf3 trafgen ip python3; do
@@ -59,6 +67,7 @@ cleanup() {
 	wait 2>/dev/null
 	"$BH" reset --yes >/dev/null 2>&1
 	"$NFT" delete "$TABLE" >/dev/null 2>&1
+	"$FLOOR" detach "$HC" "$HS" >/dev/null 2>&1
 	ip netns del "$NSC" 2>/dev/null
 	ip netns del "$NSS" 2>/dev/null
 	ip link del "$HC" 2>/dev/null
@@ -153,6 +162,7 @@ EOF
 setup_mode() {
 	case $1 in
 	nofilter) return 0 ;;
+	tcempty) "$FLOOR" attach "$HC" "$HS" >/dev/null ;;
 	tc|xdp)
 		"$BH" namespace label bhbench team=bench >/dev/null &&
 		"$BH" attach "$HC" --workload bhbench/cli --ip "$CIP" --label app=cli --hook "$1" >/dev/null &&
@@ -168,6 +178,7 @@ teardown_mode() {
 	case $1 in
 	tc|xdp) "$BH" reset --yes >/dev/null 2>&1; mkdir -p "$BULKHEAD_STATE_DIR" ;;
 	nft) "$NFT" delete "$TABLE" >/dev/null 2>&1 ;;
+	tcempty) "$FLOOR" detach "$HC" "$HS" >/dev/null 2>&1 ;;
 	esac
 	return 0
 }
@@ -189,8 +200,13 @@ except Exception: print("nan")'
 
 rx_packets() { ip netns exec "$NSS" cat /sys/class/net/eth0/statistics/rx_packets; }
 
-udp64_kpps() {
-	local before after t0 t1
+udp64_kpps() {	# MODE ROUND
+	local before after t0 t1 perf_pid=
+	if [ -n "${WHERE:-}" ]; then
+		perf record -q -a -g -F "${PERF_FREQ:-4999}" -o "$WORK/perf.$1.$2" -- \
+			sleep "$UDP_SECS" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
 	before=$(rx_packets)
 	t0=$(date +%s.%N)
 	ip netns exec "$NSC" timeout -s INT "$UDP_SECS" trafgen --dev eth0 --conf "$TRAFGEN_CONF" \
@@ -198,7 +214,27 @@ udp64_kpps() {
 	t1=$(date +%s.%N)
 	sleep 0.2
 	after=$(rx_packets)
+	[ -n "$perf_pid" ] && wait "$perf_pid"
+	echo "$1 $2 $((after - before))" >>"$WORK/udp_packets"
 	python3 -c "print('%.1f' % (($after - $before) / ($t1 - $t0) / 1e3))"
+}
+
+# What the filter's programs spent per delivered UDP packet (WHERE=1): the
+# samples inside them, times the sampling period, over the packets the
+# server received while perf ran (the same seconds, give or take the
+# start-up of trafgen).
+where_udp() {	# MODE ROUND
+	local data=$WORK/perf.$1.$2 pkts match
+	[ -s "$data" ] || return 0
+	case $1 in tc|xdp) match=bh_tc_,bh_xdp_ ;; tcempty) match=bh_tc_floor ;; *) match=- ;; esac
+	pkts=$(awk -v m="$1" -v r="$2" '$1 == m && $2 == r { print $3 }' "$WORK/udp_packets")
+	[ -n "$pkts" ] && [ "$pkts" -gt 0 ] || return 0
+	echo "  where the time goes, round $2, $1 (UDP phase, $pkts packets delivered):"
+	perf script -i "$data" -F comm,ip,sym 2>/dev/null |
+		python3 bench/perf_where.py --prog "$match" --prefix "where_udp64_$1" \
+			--ns-per-sample "$(python3 -c "print(1e9 / ${PERF_FREQ:-4999} / $pkts)")" |
+		grep -v '^{'
+	rm -f "$data"
 }
 
 crr_rate() {
@@ -228,7 +264,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		fi
 		t1=$(tcp_gbps 1)
 		t4=$(tcp_gbps 4)
-		u=$(udp64_kpps)
+		u=$(udp64_kpps "$m" "$r")
 		c=$(crr_rate)
 		if [ -n "${BENCH_DEBUG:-}" ] && [[ $m == tc || $m == xdp ]]; then
 			"$BH" stats >&2
@@ -236,6 +272,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		teardown_mode "$m"
 		printf '  round %d %-9s tcp1 %7s Gbit/s  tcp4 %7s Gbit/s  udp64 %8s kpps  crr %8s conn/s\n' \
 			"$r" "$m" "$t1" "$t4" "$u" "$c"
+		[ -n "${WHERE:-}" ] && where_udp "$m" "$r"
 		echo "$m tcp1_gbps $t1" >>"$RES"
 		echo "$m tcp4_gbps $t4" >>"$RES"
 		echo "$m udp64_kpps $u" >>"$RES"
@@ -262,10 +299,15 @@ def ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 default = sys.argv[2]
 print("  medians:")
-for m in ["nofilter", "tc", "xdp", "nft"]:
+for m in ["nofilter", "tcempty", "tc", "xdp", "nft"]:
     row = [med.get((m, k)) for k in ("tcp1_gbps", "tcp4_gbps", "udp64_kpps", "crr_per_s")]
     if any(x is not None for x in row):
         print("    %-9s tcp1 %s Gbit/s  tcp4 %s Gbit/s  udp64 %s kpps  crr %s conn/s" % (m, *row))
+for k, short in (("tcp1_gbps", "tcp1"), ("tcp4_gbps", "tcp4"), ("udp64_kpps", "udp64"),
+                 ("crr_per_s", "crr")):
+    # bulkhead over the floor: what is left to win on this path
+    out[f"tcempty_{short}_over_nofilter"] = ratio(med.get(("tcempty", k)), med.get(("nofilter", k)))
+    out[f"tc_{short}_over_tcempty"] = ratio(med.get(("tc", k)), med.get(("tcempty", k)))
 for hook in ["tc", "xdp"]:
     pre = "" if hook == default else hook + "_"
     for k, short in (("tcp1_gbps", "tcp1"), ("tcp4_gbps", "tcp4"), ("udp64_kpps", "udp64"),
@@ -281,8 +323,12 @@ for hook in ["tc", "xdp"]:
             out[f"tc_{short}_over_nft_sets" if hook == "tc" else f"xdp_{short}_over_nft_sets"] = \
                 out[f"{short}_over_nft_sets"]
 out["default_hook"] = default
-print("  default mode %s: tcp1/nofilter %s, crr/nofilter %s, udp64/nft %s, tcp1/nft %s" % (
+print("  default mode %s: tcp1/nofilter %s, crr/nofilter %s, udp64/nofilter %s, udp64/nft %s,"
+      " tcp1/nft %s" % (
     default, out.get("tcp1_over_nofilter"), out.get("crr_over_nofilter"),
-    out.get("udp64_over_nft_sets"), out.get("tcp1_over_nft_sets")))
+    out.get("udp64_over_nofilter"), out.get("udp64_over_nft_sets"), out.get("tcp1_over_nft_sets")))
+print("  floor (empty TC program): udp64/nofilter %s, crr/nofilter %s; tc over the floor: udp64 %s,"
+      " crr %s" % (out.get("tcempty_udp64_over_nofilter"), out.get("tcempty_crr_over_nofilter"),
+                   out.get("tc_udp64_over_tcempty"), out.get("tc_crr_over_tcempty")))
 print(json.dumps(out))
 EOF

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "cni_cmd.h"
+#include "cni_count.h"
 
 #define CNI_STDIN_MAX (1 << 20)
 
@@ -148,6 +149,7 @@ out:
 				    &json))
 			print_all(json);
 	}
+	cni_count(&run, err);
 	free(json);
 	free(run.out);
 	free(in);

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "cmd_ops.h"
 #include "flowstore.h"
+#include "host_addrs.h"
 #include "policy.h"
 #include "store.h"
 #include "sync.h"
@@ -253,6 +254,52 @@ static int cmd_baseline_show(struct bh_cli *cli, int argc, char **argv)
 		jint(o, "flows", e->flows);
 		jstr(o, "first_seen", ts_str(e->first_ms, buf, sizeof(buf)));
 		jstr(o, "last_seen", ts_str(e->last_ms, buf, sizeof(buf)));
+		json_object_array_add(arr, o);
+	}
+	bh_baseline_free(&b);
+	return bh_cli_print(cli, arr, cols);
+}
+
+/* The programs the workload learned (lib/agent/baseline.h). */
+static int cmd_baseline_processes(struct bh_cli *cli, int argc, char **argv)
+{
+	static const char *const cols[] = {
+		"exe:EXECUTABLE", "comm:COMMAND", "flows:FLOWS", "first_seen:FIRST SEEN",
+		"last_seen:LAST SEEN", NULL,
+	};
+	struct bh_workload_info *w = calloc(1, sizeof(*w));
+	struct bh_baseline b;
+	struct bh_ctx *ctx;
+	json_object *arr;
+	int status, err;
+
+	if (!w)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
+	if (argc != 1) {
+		free(w);
+		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead baseline processes NS/NAME");
+	}
+	status = open_workload(cli, argv[0], true, &ctx, w);
+	if (status) {
+		free(w);
+		return status;
+	}
+	err = bh_baseline_load(bh_ctx_db(ctx), w->ns, w->name, &b);
+	bh_ctx_close(ctx);
+	free(w);
+	if (err)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read the baseline: %s", strerror(-err));
+	arr = json_object_new_array();
+	for (int i = 0; i < b.nr_procs; i++) {
+		const struct bh_baseline_proc *p = &b.procs[i];
+		json_object *o = json_object_new_object();
+		char buf[64];
+
+		jstr(o, "exe", p->exe);
+		jstr(o, "comm", p->comm);
+		jint(o, "flows", p->flows);
+		jstr(o, "first_seen", ts_str(p->first_ms, buf, sizeof(buf)));
+		jstr(o, "last_seen", ts_str(p->last_ms, buf, sizeof(buf)));
 		json_object_array_add(arr, o);
 	}
 	bh_baseline_free(&b);
@@ -514,6 +561,7 @@ static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
 	struct bh_flow_query q = { 0 };
 	struct bh_policy_error perr;
 	struct bh_compile_input in;
+	struct bh_ip *host = NULL;
 	struct bh_ctx *ctx;
 	char msg[768];
 	int c, status, err;
@@ -559,6 +607,14 @@ static int cmd_policy_test(struct bh_cli *cli, int argc, char **argv)
 		goto out;
 	for (int i = 0; i < t.in.nr_w; i++)
 		t.denied[i] = json_object_new_object();
+	/* the `host` peer class: the node's addresses, as a sync would read them */
+	err = bh_host_addrs(&host, &in.nr_host_addrs);
+	if (err) {
+		status = bh_cli_fail(BH_EXIT_SYSTEM, "policy test: cannot list the node's "
+				     "addresses: %s", strerror(-err));
+		goto done;
+	}
+	in.host_addrs = host;
 	err = bh_whatif_build(&t.wi, &in, &cand, &perr);
 	if (err == -EINVAL || err == -E2BIG) {
 		status = bh_cli_fail(BH_EXIT_USER, "%s",
@@ -576,6 +632,7 @@ out:
 	status = bh_cli_fail(BH_EXIT_SYSTEM, "policy test: %s", strerror(-err));
 done:
 	bh_whatif_free(&t.wi);
+	free(host);
 	for (int i = 0; i < t.in.nr_w && t.denied; i++)
 		json_object_put(t.denied[i]);
 	free(t.denied);
@@ -598,6 +655,7 @@ const struct bh_cli_cmd bh_agent_cmds[] = {
 	  " [--port N] [--from PEER] [--to PEER] [--since T] [--until T] [--rule R]"
 	  " [--limit N]" },
 	{ "baseline", "show", cmd_baseline_show, "baseline show NS/NAME" },
+	{ "baseline", "processes", cmd_baseline_processes, "baseline processes NS/NAME" },
 	{ "baseline", "export", cmd_baseline_export,
 	  "baseline export NS/NAME --format k8s|native" },
 	{ "baseline", "clear", cmd_baseline_clear, "baseline clear NS/NAME" },

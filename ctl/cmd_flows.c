@@ -135,6 +135,7 @@ static int row_cb(const struct bh_flow_row *r, void *arg)
 		.bytes = (uint64_t)r->bytes, .tcp_flags = r->tcp_flags,
 		.nr_labels = self.nr_labels, .labels = self.labels,
 		.nr_peer_labels = other.nr_labels, .peer_labels = other.labels,
+		.pid = r->pid, .comm = r->comm, .exe = r->exe, .cgroup = r->cgroup,
 	};
 	json_object *o;
 
@@ -165,7 +166,7 @@ static const char *const flow_cols[] = {
 	"mark: ", "last_seen|time:LAST SEEN", "workload:WORKLOAD", "dir:DIR", "proto:PROTO",
 	"src:SRC", "sport:SPORT", "dst:DST", "dport|icmp:DPORT/TYPE", "peer:PEER",
 	"verdict:VERDICT", "reason:REASON", "rule:RULE", "packets:PKTS", "bytes:BYTES",
-	"counted:COUNTED", NULL,
+	"counted:COUNTED", "comm:PROCESS", NULL,
 };
 
 /* ----------------------------------------------------------- follow */

@@ -293,10 +293,7 @@ int cni_cmd_add(struct cni_run *run)
 			       strerror(-err));
 	}
 out:
-	if (ctx) {
-		bh_ctx_count(ctx, err ? "cni.ADD.error" : "cni.ADD.ok", 1);
-		bh_ctx_close(ctx);
-	}
+	bh_ctx_close(ctx);
 	free(o);
 	free(rec);
 	free(args);
@@ -326,7 +323,6 @@ int cni_cmd_del(struct cni_run *run)
 	else
 		err = release_record(run, ctx, &rec);
 	bh_ctx_unlock(ctx);
-	bh_ctx_count(ctx, err ? "cni.DEL.error" : "cni.DEL.ok", 1);
 	bh_ctx_close(ctx);
 	return err;
 }
@@ -389,7 +385,6 @@ int cni_cmd_check(struct cni_run *run)
 		goto out;
 	err = check_locked(run, ctx, w);
 	bh_ctx_unlock(ctx);
-	bh_ctx_count(ctx, err ? "cni.CHECK.error" : "cni.CHECK.ok", 1);
 	bh_ctx_close(ctx);
 out:
 	free(w);

@@ -298,6 +298,8 @@ struct bh_ct_val {
 #define BH_CT_F_FIN_REPLY	0x10	/* responder sent FIN */
 #define BH_CT_F_WL_A		0x20	/* the workload's endpoint is endpoint a */
 #define BH_CT_F_WL_OWNED	0x40	/* ... and is one of its addresses */
+#define BH_CT_F_SVC		0x80	/* to a Service frontend, not judged yet:
+					 * the post-NAT hook judges it (svc.h) */
 
 /* Fragments: first fragment records its ports for the later ones. */
 struct bh_frag_key {
@@ -356,8 +358,19 @@ enum bh_reason {
 };
 
 /* ---------------------------------------------------------------- stats
- * bh_stats_v2: PERCPU_ARRAY indexed by slot * BH_R_MAX + reason (v1 had
- * fewer reasons, hence fewer entries).
+ * bh_stats_v3: PERCPU_ARRAY of struct bh_stat, indexed by
+ *   BH_STATS_INDEX(slot, dir, reason) = (slot * 2 + dir) * BH_R_MAX + reason
+ *   (dir: BH_DIR_INGRESS 0 or BH_DIR_EGRESS 1), BH_MAX_WORKLOADS * 2 *
+ *   BH_R_MAX entries: a workload's ingress reasons, then its egress ones.
+ *   Layout history, for migrating pinned maps across upgrades:
+ *     v1: index slot * BH_R_MAX + reason, with the 18 reasons up to
+ *         BH_R_NO_WORKLOAD (BH_MAX_WORKLOADS * 18 entries);
+ *     v2: index slot * BH_R_MAX + reason, BH_R_MAX = 22 (up to
+ *         BH_R_CT_SHARE; BH_MAX_WORKLOADS * 22 entries), no direction;
+ *     v3: as above, per direction. A v2 count cannot be split by
+ *         direction: a converter either starts v3 at zero (a counter
+ *         reset, which Prometheus' rate() absorbs) or must choose one
+ *         direction for it; the value type (struct bh_stat) is unchanged.
  * bh_counters: PERCPU_ARRAY of global counters (enum bh_counter).
  * bh_rule_stats_v2: PERCPU_ARRAY indexed by rule id -> struct bh_stat,
  *   BH_RULE_STATS_SLOTS entries; counts the packets a rule decided
@@ -373,6 +386,11 @@ struct bh_stat {
 	__u64 packets;
 	__u64 bytes;
 };
+
+/* Index of bh_stats_v3; dir must be BH_DIR_INGRESS or BH_DIR_EGRESS. */
+#define BH_STATS_INDEX(slot, dir, reason) \
+	(((__u32)(slot) * 2 + (__u32)(dir)) * BH_R_MAX + (__u32)(reason))
+#define BH_STATS_ENTRIES	(BH_MAX_WORKLOADS * 2 * BH_R_MAX)
 
 enum bh_counter {
 	BH_C_RECORDS = 0,	/* flow records written */
@@ -453,6 +471,7 @@ struct bh_share {
 };
 
 #ifndef __bpf__
+_Static_assert(sizeof(struct bh_stat) == 16, "stat layout");
 _Static_assert(sizeof(struct bh_l2) == 8, "l2 layout");
 _Static_assert(sizeof(struct bh_share) == 48, "share layout");
 _Static_assert(sizeof(struct bh_ipcache_key) == 20, "ipcache key layout");
@@ -472,10 +491,11 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
  * BPF objects define the maps under these names (lib/bpf/maps.h); the
  * loader refuses to run when one of them is not pinned after a load. */
 /* --------------------------------------------------------- socket side
- * bh_sockproc_v1 (ring buffer, BH_SOCKPROC_RING_BYTES): one struct
- * bh_sockproc_rec per TCP connection a container started or accepted: the
- * process that owned it (lib/bpf/sockproc.h). A full ring drops records
- * and counts them. The private maps that carry a process between state
+ * bh_sockproc_v1 (ring buffer, BH_SOCKPROC_RING_BYTES, not pinned: the
+ * agent that loads the socket-side program owns it): one struct
+ * bh_sockproc_rec per TCP connection started or accepted and per UDP
+ * socket (and peer) that sent or received: the process that owned it
+ * (lib/bpf/sockproc.h). A full ring drops records and counts them. The private maps that carry a process between state
  * changes hold BH_SOCKPROC_ENTRIES (LRU: the oldest goes when full).
  */
 #ifndef BH_SOCKPROC_ENTRIES
@@ -484,7 +504,9 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 #ifndef BH_SOCKPROC_RING_BYTES
 #define BH_SOCKPROC_RING_BYTES	(1 << 20)
 #endif
-enum { BH_SOCKPROC_CONNECT = 1, BH_SOCKPROC_ACCEPT = 2 };
+/* what the process did: TCP connect/accept, UDP send/receive */
+enum { BH_SOCKPROC_CONNECT = 1, BH_SOCKPROC_ACCEPT = 2, BH_SOCKPROC_SEND = 3,
+       BH_SOCKPROC_RECV = 4 };
 
 struct bh_sockproc_key {
 	__u32 netns;		/* network namespace inode */
@@ -500,7 +522,7 @@ struct bh_sockproc_val {
 	__u32 tgid, pid;
 	char comm[16];
 	char exe[32];		/* executable's file name, truncated */
-	__u8 dir;		/* BH_SOCKPROC_CONNECT / _ACCEPT */
+	__u8 dir;		/* BH_SOCKPROC_* */
 	__u8 pad[7];
 };
 struct bh_sockproc_rec {
@@ -522,7 +544,7 @@ _Static_assert(sizeof(struct bh_sockproc_val) == 80, "bh_sockproc_val layout");
 #define BH_MAP_FRAG		"bh_frag_v1"
 #define BH_MAP_DENY_RL		"bh_deny_rl_v2"
 #define BH_MAP_FLOWS		"bh_flows_v1"
-#define BH_MAP_STATS		"bh_stats_v2"	/* v1: fewer reasons */
+#define BH_MAP_STATS		"bh_stats_v3"	/* v2: no direction; v1: fewer reasons */
 #define BH_MAP_COUNTERS		"bh_counters_v1"
 #define BH_MAP_RULE_STATS	"bh_rule_stats_v2"
 #define BH_MAP_L2		"bh_l2_v1"
@@ -532,5 +554,31 @@ _Static_assert(sizeof(struct bh_sockproc_val) == 80, "bh_sockproc_val layout");
 #define BH_PIN_PROG_TC_EGRESS	"prog_tc_from_container"
 #define BH_PIN_PROG_TC_INGRESS	"prog_tc_to_container"
 #define BH_PIN_DENY_ALL		"bh_deny_all_v1"
+
+/* ------------------------------------------------------------- Services
+ * A Service frontend (ClusterIP, port, protocol) whose new flows from a
+ * workload are judged after kube-proxy's DNAT, on the backend it chose
+ * (docs/architecture.md, "Services"). The agent fills the map from the
+ * Services it watches, and only while the post-NAT hook is attached: a
+ * frontend without the hook would be a flow nobody judges. */
+#ifndef BH_SVC_SIZE
+#define BH_SVC_SIZE		65536
+#endif
+struct bh_svc_key {
+	__u8 addr[16];		/* IPv6, or IPv4-mapped */
+	__u16 port;		/* network order */
+	__u8 proto;
+	__u8 pad;
+};
+struct bh_svc_val {
+	__u32 flags;		/* reserved */
+};
+#ifndef __bpf__
+_Static_assert(sizeof(struct bh_svc_key) == 20, "svc key layout");
+#endif
+#define BH_MAP_SVC		"bh_svc_v1"
+/* the post-NAT hook's netfilter links, one per family */
+#define BH_PIN_SVC_LINK4	"link_svc_nat4"
+#define BH_PIN_SVC_LINK6	"link_svc_nat6"
 
 #endif /* BULKHEAD_ABI_H */

@@ -33,6 +33,7 @@ struct c_cidr {
 	struct bh_cidr c;
 	__u32 id;
 	bool shadowed;			/* same key as a workload IP */
+	bool host;			/* inside the `host` class (host_class) */
 };
 
 struct c_ip {				/* one workload address */
@@ -82,6 +83,7 @@ struct cc {
 	struct c_sel *sel;		/* per workload */
 	int nr_local;			/* workloads [0, nr_local) get a map; the rest are peers */
 	__u32 next_rule;		/* default rule ids */
+	bool host_class;		/* a rule names `host` (build_addresses) */
 };
 
 /* -------------------------------------------------------------- helpers */
@@ -245,6 +247,88 @@ static int add_cidr(struct c_cidr **v, size_t *nr, size_t *cap, const struct bh_
 	return 0;
 }
 
+/*
+ * The `host` peer class (native `host: {}`, docs/policy.md): the node's
+ * own addresses (in->host_addrs) and the ranges below, which never name
+ * a pod. 169.254.169.254, the cloud metadata service, is kept out: it is
+ * the one link-local address a pod must not reach by default, so it gets
+ * its prefix of its own and only an ipBlock that covers it reaches it.
+ * The ranges enter the ipcache only when a rule names the class, as any
+ * ipBlock's prefix does, so ipBlock rules keep their meaning: a block
+ * that covers a range covers its identity.
+ */
+static const char *const host_ranges[] = { "127.0.0.0/8", "::1/128", "169.254.0.0/16",
+					   "fe80::/10" };
+#define METADATA_CIDR	"169.254.169.254/32"
+
+static bool uses_host(const struct bh_compile_input *in)
+{
+	for (int pi = 0; pi < in->nr_policies; pi++) {
+		const struct bh_policy *p = &in->policies[pi];
+
+		for (int d = 0; d < 2; d++) {
+			int nr = d ? p->nr_egress : p->nr_ingress;
+			const struct bh_rule *rules = d ? p->egress : p->ingress;
+
+			for (int r = 0; r < nr; r++)
+				for (int q = 0; q < rules[r].nr_peers; q++)
+					if (rules[r].peers[q].host)
+						return true;
+		}
+	}
+	return false;
+}
+
+/* Whether prefix p is inside the class: inside a range or a node address,
+ * and not the metadata address. */
+static bool in_host_class(const struct bh_compile_input *in, const struct bh_cidr *p)
+{
+	struct bh_cidr r;
+	size_t i;
+
+	if (!bh_cidr_parse(METADATA_CIDR, &r) && bh_cidr_contains(&r, p))
+		return false;	/* the metadata address's own prefix */
+	for (i = 0; i < sizeof(host_ranges) / sizeof(host_ranges[0]); i++)
+		if (!bh_cidr_parse(host_ranges[i], &r) && bh_cidr_contains(&r, p))
+			return true;
+	for (int k = 0; k < in->nr_host_addrs; k++) {
+		struct bh_cidr a = { .addr = in->host_addrs[k],
+				     .prefixlen = in->host_addrs[k].family == 4 ? 32 : 128 };
+
+		if (bh_cidr_contains(&a, p))
+			return true;
+	}
+	return false;
+}
+
+/* The class's prefixes, into the ipcache's prefix list. */
+static int add_host_class(struct cc *c, size_t *cap)
+{
+	const struct bh_compile_input *in = c->in;
+	struct bh_cidr r;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(host_ranges) / sizeof(host_ranges[0]); i++) {
+		if (bh_cidr_parse(host_ranges[i], &r))
+			return -EINVAL;
+		ret = add_cidr(&c->cidr, &c->nr_cidr, cap, &r);
+		if (ret)
+			return ret;
+	}
+	if (bh_cidr_parse(METADATA_CIDR, &r))
+		return -EINVAL;
+	ret = add_cidr(&c->cidr, &c->nr_cidr, cap, &r);
+	for (int k = 0; !ret && k < in->nr_host_addrs; k++) {
+		if (in->host_addrs[k].family != 4 && in->host_addrs[k].family != 6)
+			continue;
+		r = (struct bh_cidr){ .addr = in->host_addrs[k],
+				      .prefixlen = in->host_addrs[k].family == 4 ? 32 : 128 };
+		ret = add_cidr(&c->cidr, &c->nr_cidr, cap, &r);
+	}
+	return ret;
+}
+
 static int build_addresses(struct cc *c)
 {
 	const struct bh_compile_input *in = c->in;
@@ -278,6 +362,12 @@ static int build_addresses(struct cc *c)
 		if (ret)
 			return ret;
 	}
+	if (uses_host(in)) {
+		ret = add_host_class(c, &cap);
+		if (ret)
+			return ret;
+		c->host_class = true;
+	}
 	if (c->nr_cidr) {
 		qsort(c->cidr, c->nr_cidr, sizeof(*c->cidr), cmp_cidr);
 		for (i = 1, n = 1; i < c->nr_cidr; i++)
@@ -285,6 +375,8 @@ static int build_addresses(struct cc *c)
 				c->cidr[n++] = c->cidr[i];
 		c->nr_cidr = n;
 	}
+	for (i = 0; c->host_class && i < c->nr_cidr; i++)
+		c->cidr[i].host = in_host_class(in, &c->cidr[i].c);
 
 	for (w = 0, n = 0; w < in->nr_workloads; w++)
 		n += (size_t)in->workloads[w].nr_ips;
@@ -462,6 +554,21 @@ static int peer_cidr_ids(struct cc *c, const struct bh_peer *peer, struct idvec 
 	return 0;
 }
 
+/* host: {}: every prefix of the class (build_addresses). */
+static int peer_host_ids(struct cc *c, struct idvec *ids)
+{
+	for (size_t i = 0; i < c->nr_cidr; i++) {
+		int ret;
+
+		if (!c->cidr[i].host || c->cidr[i].shadowed)
+			continue;
+		ret = id_push(ids, c->cidr[i].id);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int peer_sel_ids(struct cc *c, const struct bh_policy *p, const struct bh_peer *peer,
 			struct idvec *ids)
 {
@@ -529,8 +636,9 @@ static int compile_rule(struct cc *c, const struct bh_policy *p, enum bh_dir dir
 		}
 	}
 	for (q = 0; q < r->nr_peers; q++) {
-		ret = r->peers[q].has_cidr ? peer_cidr_ids(c, &r->peers[q], &ids)
-					   : peer_sel_ids(c, p, &r->peers[q], &ids);
+		ret = r->peers[q].host ? peer_host_ids(c, &ids) :
+		      r->peers[q].has_cidr ? peer_cidr_ids(c, &r->peers[q], &ids) :
+		      peer_sel_ids(c, p, &r->peers[q], &ids);
 		if (ret) {
 			free(ids.v);
 			free(ids.pw);

@@ -93,22 +93,43 @@ static const struct yd_node *peer_field(const struct yd_node *n, const char *key
 	return v && !yd_is_null(v) ? v : NULL;
 }
 
+/* host: {} (native format only): the node's own addresses, loopback and
+ * link-local addresses, not the metadata address (docs/policy.md). */
+static int host_peer(struct pc_ctx *c, const struct yd_node *n, const struct yd_node *h,
+		     struct bh_peer *p)
+{
+	if (h->type != YD_MAP || h->nr)
+		return pc_fail_at(c, h, "host", "host takes no fields: write host: {}");
+	if (n->nr != 1)
+		return pc_fail_at(c, h, "host", "host cannot be combined with podSelector, "
+				  "namespaceSelector or ipBlock in one peer (use two peers)");
+	p->host = true;
+	return 0;
+}
+
 static int peer(struct pc_ctx *c, const struct yd_node *n, struct bh_peer *p)
 {
 	static const char *const fields[] = { "podSelector", "namespaceSelector", "ipBlock",
 					      NULL };
-	const struct yd_node *ps, *ns, *ib;
+	static const char *const native_fields[] = { "podSelector", "namespaceSelector",
+						     "ipBlock", "host", NULL };
+	const struct yd_node *ps, *ns, *ib, *h;
 	size_t saved;
 	int ret;
 
-	ret = pc_map(c, n, fields);
+	ret = pc_map(c, n, c->native ? native_fields : fields);
 	if (ret)
 		return ret;
+	h = c->native && n->type == YD_MAP ? yd_map_get(n, "host") : NULL;
+	if (h)
+		return host_peer(c, n, h, p);
 	ps = peer_field(n, "podSelector");
 	ns = peer_field(n, "namespaceSelector");
 	ib = peer_field(n, "ipBlock");
 	if (!ps && !ns && !ib)
-		return pc_fail(c, n, "a peer needs podSelector, namespaceSelector or ipBlock");
+		return pc_fail(c, n, c->native ? "a peer needs podSelector, namespaceSelector, "
+			       "ipBlock or host" : "a peer needs podSelector, namespaceSelector or "
+			       "ipBlock");
 	if (ib && (ps || ns))
 		return pc_fail_at(c, ib, "ipBlock", "ipBlock cannot be combined with "
 				  "podSelector or namespaceSelector in one peer (use two peers)");

@@ -65,6 +65,7 @@ struct bh_peer {
 	struct bh_cidr cidr;		/* ipBlock.cidr */
 	int nr_except;
 	struct bh_cidr *except;
+	bool host;			/* native `host: {}`: the node (compile.c) */
 };
 
 struct bh_port {
@@ -188,6 +189,10 @@ struct bh_compile_input {
 	const struct bh_compile_workload *peers;
 	struct bh_compile_ids ids;
 	struct bh_forensics forensics;
+	/* The node's own addresses, for the `host` peer class (with the
+	 * fixed ranges of bh_host_ranges, compile.c); the caller's. */
+	int nr_host_addrs;
+	const struct bh_ip *host_addrs;
 };
 
 struct bh_policy_entry {

@@ -49,12 +49,15 @@
 #include "flowstore.h"
 #include "flowstream.h"
 #include "metrics.h"
+#include "procflow.h"
 #include "syslog_watch.h"
 
 #define BASELINE_TTL_MS	5000
 #define F_LEARN		0x1	/* flow_user flag: add to the baseline at flush */
+#define F_LEARN_PROC	0x2	/* flow_user flag: add its program to the baseline at flush */
 
-enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_STREAM, TAG_DOCKER };
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_STREAM, TAG_DOCKER,
+       TAG_PROC };
 
 struct slot_state {
 	char id[2 * BH_NAME_MAX + 2];	/* ns/name the counters belong to */
@@ -98,6 +101,7 @@ struct agent {
 	uint64_t tls_failures, jsonl_errors, syslog_errors;
 	struct bh_docker_watch *docker;	/* docker: section (docker_watch.h) */
 	struct bh_k8s *k8s;		/* the API watch (its own threads), or NULL */
+	struct bh_procflow *pf;		/* the process behind flows, or NULL (not loaded) */
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
@@ -331,35 +335,12 @@ static const struct bh_baseline *baseline_of(struct agent *a, struct slot_state 
 	return &s->bl;
 }
 
-/* A new flow in monitor or enforce mode is a deviation when policy denies
- * it (deny / would-deny: outside policy) or, if the workload has a
- * baseline, when no baseline entry covers it. */
-static void check_deviation(struct agent *a, struct slot_state *s, const struct bh_flow_view *v)
+static void report_deviation(struct agent *a, struct slot_state *s, const struct bh_flow_view *v,
+			     const char *why, const char *sev)
 {
-	const char *why = NULL, *sev = "notice";
-	char detail[1024];
-	int64_t now;
+	char detail[1024], proc[600] = "";
+	int64_t now = now_ms(CLOCK_MONOTONIC);
 
-	if (v->mode != BH_MODE_MONITOR && v->mode != BH_MODE_ENFORCE)
-		return;
-	if (v->verdict == BH_V_DENY) {
-		why = "denied by policy";
-		sev = "warning";
-	} else if (v->verdict == BH_V_WOULD_DENY) {
-		why = "outside policy (would deny)";
-		sev = "warning";
-	} else if (v->verdict == BH_V_SPOOF) {
-		why = "spoofed source address";
-		sev = "alert";
-	} else if (v->verdict == BH_V_ALLOW) {
-		const struct bh_baseline *bl = baseline_of(a, s, v);
-
-		if (bl->nr && !bh_baseline_covers(bl, v))
-			why = "not in baseline";
-	}
-	if (!why)
-		return;
-	now = now_ms(CLOCK_MONOTONIC);
 	if (now - s->dev_window_ms >= 60000) {
 		if (s->dev_suppressed) {
 			snprintf(detail, sizeof(detail), "%" PRIu64 " more deviations not recorded"
@@ -376,15 +357,66 @@ static void check_deviation(struct agent *a, struct slot_state *s, const struct 
 		return;
 	}
 	s->dev_in_window++;
+	if (v->proc) {
+		char pb[sizeof(proc) - 16];
+
+		snprintf(proc, sizeof(proc), ", process %s",
+			 bh_proc_str(v->proc, pb, sizeof(pb)));
+	}
 	{
 		char pbuf[8];
 
-		snprintf(detail, sizeof(detail), "%s: %s %s %s:%d -> %s:%d peer %s, %s (%s%s%s)",
+		snprintf(detail, sizeof(detail), "%s: %s %s %s:%d -> %s:%d peer %s, %s (%s%s%s)%s",
 			 why, v->dir, bh_proto_str(v->proto, pbuf, sizeof(pbuf)), v->src,
 			 v->sport, v->dst, v->dport, v->peer, v->verdict_name, v->reason,
-			 v->rule[0] ? ", " : "", v->rule);
+			 v->rule[0] ? ", " : "", v->rule, proc);
 	}
 	agent_event(a, v->ns, v->name, "deviation", sev, detail);
+}
+
+/* A program the workload did not learn (baseline_procs.c): only when it
+ * learned some. */
+static bool new_process(struct agent *a, struct slot_state *s, const struct bh_flow_view *v)
+{
+	const struct bh_baseline *bl;
+
+	if (!v->proc || (v->mode != BH_MODE_MONITOR && v->mode != BH_MODE_ENFORCE))
+		return false;
+	bl = baseline_of(a, s, v);
+	return bl->nr_procs && !bh_baseline_covers_proc(bl, v->proc->exe);
+}
+
+/* A new flow in monitor or enforce mode is a deviation when policy denies
+ * it (deny / would-deny: outside policy) or, if the workload has a
+ * baseline, when no baseline entry covers it or a program it did not
+ * learn made it. */
+static void check_deviation(struct agent *a, struct slot_state *s, const struct bh_flow_view *v)
+{
+	const char *why = NULL, *sev = "notice";
+
+	if (v->mode != BH_MODE_MONITOR && v->mode != BH_MODE_ENFORCE)
+		return;
+	if (v->verdict == BH_V_DENY) {
+		why = "denied by policy";
+		sev = "warning";
+	} else if (v->verdict == BH_V_WOULD_DENY) {
+		why = "outside policy (would deny)";
+		sev = "warning";
+	} else if (v->verdict == BH_V_SPOOF) {
+		why = "spoofed source address";
+		sev = "alert";
+	} else if (v->verdict == BH_V_ALLOW) {
+		const struct bh_baseline *bl = baseline_of(a, s, v);
+
+		if (bl->nr && !bh_baseline_covers(bl, v)) {
+			why = "not in baseline";
+		} else if (new_process(a, s, v)) {
+			why = "new process";
+			sev = "warning";
+		}
+	}
+	if (why)
+		report_deviation(a, s, v, why, sev);
 }
 
 /* Is a flow outside the workload's baseline? Only the scan rules use it,
@@ -426,6 +458,14 @@ static int flush_one(struct bh_flow *f, void *arg)
 		if (f->slot < BH_MAX_WORKLOADS && a->slots[f->slot])
 			a->slots[f->slot]->bl_loaded_ms = 0;	/* cached copy is stale */
 	}
+	if ((f->user_flags & F_LEARN_PROC) && f->proc && v.wl) {
+		f->user_flags &= (__u8)~F_LEARN_PROC;
+		if (bh_baseline_learn_proc(a->db, v.ns, v.name, f->proc->exe, f->proc->comm,
+					   v.last_ms))
+			a->baseline_errors++;
+		if (f->slot < BH_MAX_WORKLOADS && a->slots[f->slot])
+			a->slots[f->slot]->bl_loaded_ms = 0;
+	}
 	return 0;
 }
 
@@ -451,6 +491,40 @@ static void flush(struct agent *a)
 			bh_flowstore_rollback(a->fs);
 		a->store_errors++;
 	}
+}
+
+/* ------------------------------------------------- process behind flows */
+static const struct bh_workload_info *proc_workload(__u32 slot, void *arg)
+{
+	struct agent *a = arg;
+
+	return bh_flowrec_workload(a->fr, slot);
+}
+
+/* A flow got its process after its first record: learn the program, or
+ * report it when the workload did not learn it (an allowed flow: a
+ * denied one was reported when it started). */
+static void proc_joined(struct bh_flow *f, void *arg)
+{
+	struct agent *a = arg;
+	struct slot_state *s = f->slot < BH_MAX_WORKLOADS ? a->slots[f->slot] : NULL;
+	struct bh_flow_view v;
+
+	if (f->mode == BH_MODE_LEARN) {
+		f->user_flags |= F_LEARN_PROC;
+		return;
+	}
+	if (!s || f->verdict != BH_V_ALLOW)
+		return;
+	bh_flowrec_decode_flow(a->fr, f, &v);
+	if (v.wl && new_process(a, s, &v))
+		report_deviation(a, s, &v, "new process", "warning");
+}
+
+static void proc_poll(struct agent *a)
+{
+	if (a->pf)
+		bh_procflow_poll(a->pf, a->agg, proc_workload, proc_joined, a);
 }
 
 /* ---------------------------------------------------------- records */
@@ -479,6 +553,21 @@ static int handle_record(void *arg, void *data, size_t size)
 		flags = bh_flowagg_add(a->agg, &rec, &f);
 	}
 	bh_flowrec_decode(a->fr, &rec, &v);
+	if (flags >= 0 && a->pf && v.wl && (f->proto == 6 || f->proto == 17)) {
+		/* socket records already written are read first (the
+		 * deferred flows are retried on the timer, not per record):
+		 * a short connection's end record may come before the timer,
+		 * and an ended flow leaves memory at the next flush */
+		if (!f->proc)
+			bh_procflow_read(a->pf);
+		if (!f->proc && bh_procflow_join(a->pf, f, v.wl)) {
+			if (f->mode == BH_MODE_LEARN)
+				f->user_flags |= F_LEARN_PROC;
+		} else if (!f->proc && (flags & BH_AGG_NEW)) {
+			bh_procflow_defer(a->pf, &rec);
+		}
+		v.proc = f->proc;
+	}
 	bh_export_flow(&a->x, &v);
 	if (bh_flowstream_active(a->stream)) {
 		json_object *o = bh_export_flow_json(&a->x, &v, false);
@@ -678,6 +767,14 @@ static void save_state(struct agent *a)
 	bh_agent_state_set(a->db, "heartbeat_ms", now_ms(CLOCK_REALTIME));
 	bh_agent_state_set(a->db, "records", (int64_t)a->records);
 	bh_agent_state_set(a->db, "bad_records", (int64_t)a->bad_records);
+	if (a->pf) {
+		struct bh_procjoin_stats ps;
+
+		bh_procflow_get_stats(a->pf, &ps);
+		bh_agent_state_set(a->db, "proc_records", (int64_t)ps.records);
+		bh_agent_state_set(a->db, "proc_joined", (int64_t)ps.joined);
+		bh_agent_state_set(a->db, "proc_lost", (int64_t)ps.lost);
+	}
 	bh_agent_state_set(a->db, "flows_live", (int64_t)as.live);
 	bh_agent_state_set(a->db, "flows_written", (int64_t)a->flows_written);
 	bh_agent_state_set(a->db, "store_errors", (int64_t)a->store_errors);
@@ -787,6 +884,7 @@ static void tick(struct agent *a)
 	 * producer that skips a wakeup can never leave records waiting. */
 	if (a->rb)
 		ring_buffer__consume(a->rb);
+	proc_poll(a);
 	if (now >= a->flush_due_ms)
 		flush(a);
 	if (a->syslog_retry_ms && now >= a->syslog_retry_ms)
@@ -962,6 +1060,26 @@ static void k8s_log_line(void *arg, const char *msg)
 	fprintf(stderr, "bulkhead agent: %s\n", msg);
 }
 
+/* The socket-side program: flows name their process where it loads; the
+ * agent runs without it where it does not (an event says why). */
+static void proc_open(struct agent *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_PROC };
+	char detail[256];
+	int err = bh_procflow_open(&a->pf);
+
+	if (err) {
+		snprintf(detail, sizeof(detail), "socket-side program not loaded (%s): flows do not"
+			 " name their process", strerror(-err));
+		agent_event(a, "", "", "agent", "warning", detail);
+		a->pf = NULL;
+		return;
+	}
+	epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_procflow_fd(a->pf), &ev);
+	bh_alog(&a->log, BH_LOG_INFO, "socket-side program loaded", "tcp", "yes", "udp",
+		bh_procflow_udp(a->pf) ? "yes" : "no (kernel lacks sock_send_length)", NULL);
+}
+
 static int setup(struct agent *a)
 {
 	const struct bh_agent_config *c = a->cfg;
@@ -1134,6 +1252,7 @@ static int setup(struct agent *a)
 		if (err)
 			return err == -ENOMEM ? err : -EINVAL;
 	}
+	proc_open(a);
 	bh_agent_state_set(a->db, "started_ms", now_ms(CLOCK_REALTIME));
 	a->start_ms = now_ms(CLOCK_REALTIME);
 	{
@@ -1169,6 +1288,7 @@ static void teardown(struct agent *a)
 		bh_syslog_close(a->x.syslog);
 	}
 	bh_docker_watch_close(a->docker);
+	bh_procflow_close(a->pf);
 	bh_jsonl_close(a->x.jsonl);
 	bh_metrics_server_close(a->metrics);
 	bh_flowstream_close(a->stream);
@@ -1249,6 +1369,9 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg,
 				break;
 			case TAG_DOCKER:
 				bh_docker_watch_handle(a->docker);
+				break;
+			case TAG_PROC:
+				proc_poll(a);
 				break;
 			default:
 				break;	/* syslog: pumped below */

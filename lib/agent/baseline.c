@@ -18,11 +18,14 @@ static const char schema_v1[] =
 	" flows INTEGER, first_ms INTEGER, last_ms INTEGER,"
 	" PRIMARY KEY(ns, name, dir, peer_kind, peer_ns, peer, proto, port));";
 
-static const char *const migrations[] = { schema_v1 };
+/* the programs of a baseline (baseline_procs.c) */
+static const char schema_v2[] = BH_BASELINE_PROCS_SCHEMA;
+
+static const char *const migrations[] = { schema_v1, schema_v2 };
 
 int bh_baseline_schema(sqlite3 *db)
 {
-	return bh_store_schema(db, "baselines", migrations, 1);
+	return bh_store_schema(db, "baselines", migrations, 2);
 }
 
 static int label_cmp(const void *a, const void *b)
@@ -181,6 +184,8 @@ int bh_baseline_load(sqlite3 *db, const char *ns, const char *name, struct bh_ba
 	if (!ret && rc != SQLITE_DONE)
 		ret = bh_sql_errno(rc);
 	sqlite3_finalize(st);
+	if (!ret)
+		ret = bh_baseline_load_procs(db, out);
 	if (ret)
 		bh_baseline_free(out);
 	return ret;
@@ -191,6 +196,9 @@ void bh_baseline_free(struct bh_baseline *b)
 	free(b->entries);
 	b->entries = NULL;
 	b->nr = 0;
+	free(b->procs);
+	b->procs = NULL;
+	b->nr_procs = 0;
 }
 
 int bh_baseline_clear(sqlite3 *db, const char *ns, const char *name)
@@ -198,6 +206,8 @@ int bh_baseline_clear(sqlite3 *db, const char *ns, const char *name)
 	sqlite3_stmt *st;
 	int rc;
 
+	if (bh_baseline_clear_procs(db, ns, name))
+		return -EIO;
 	if (sqlite3_prepare_v2(db, "DELETE FROM baselines WHERE ns=?1 AND name=?2", -1, &st,
 			       NULL) != SQLITE_OK)
 		return 0;

@@ -50,10 +50,20 @@ struct bh_baseline_entry {
 	struct bh_cidr cidr;
 };
 
+/* A program the workload was seen talking with (baseline_procs.c). */
+struct bh_baseline_proc {
+	char exe[256];			/* executable path (or file name) */
+	char comm[16];			/* command name last seen */
+	int64_t flows;
+	int64_t first_ms, last_ms;
+};
+
 struct bh_baseline {
 	char ns[BH_NAME_MAX + 1], name[BH_NAME_MAX + 1];
 	int nr;
 	struct bh_baseline_entry *entries;
+	int nr_procs;
+	struct bh_baseline_proc *procs;
 };
 
 struct bh_baseline_opts {
@@ -83,6 +93,28 @@ bool bh_baseline_covers(const struct bh_baseline *b, const struct bh_flow_view *
  * detection path). peer_addr is IPv4-mapped for IPv4. */
 bool bh_baseline_covers_peer(const struct bh_baseline *b, enum bh_dir dir, int proto, int port,
 			     const struct bh_workload_info *peer_wl, const __u8 peer_addr[16]);
+
+/* ---- programs (baseline_procs.c)
+ * In learn mode the agent records which programs (executables) made a
+ * workload's flows:
+ *
+ *   baseline_procs(ns, name, exe, comm, flows, first_ms, last_ms)
+ *
+ * In monitor and enforce mode, a flow made by a program not among them
+ * is a deviation ("new process"), as long as the workload learned at
+ * least one program. Programs do not go into exported policies. */
+#define BH_BASELINE_PROCS_SCHEMA \
+	"CREATE TABLE IF NOT EXISTS baseline_procs(" \
+	" ns TEXT NOT NULL, name TEXT NOT NULL, exe TEXT NOT NULL, comm TEXT," \
+	" flows INTEGER, first_ms INTEGER, last_ms INTEGER, PRIMARY KEY(ns, name, exe));"
+int bh_baseline_learn_proc(sqlite3 *db, const char *ns, const char *name, const char *exe,
+			   const char *comm, int64_t now_ms);
+/* Fills b->procs (b->ns, b->name say whose); no table: none. */
+int bh_baseline_load_procs(sqlite3 *db, struct bh_baseline *b);
+int bh_baseline_clear_procs(sqlite3 *db, const char *ns, const char *name);
+/* Did the workload learn this program? A file name alone (the process was
+ * gone before its path was read) matches a path by its last component. */
+bool bh_baseline_covers_proc(const struct bh_baseline *b, const char *exe);
 
 enum bh_baseline_format { BH_BASELINE_K8S = 0, BH_BASELINE_NATIVE = 1 };
 

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The Docker gate (see docker_gate.h): libnftnl messages, one libmnl
- * batch per change. */
+/* The Docker gate (see docker_gate.h): libnftnl messages, one batch per
+ * change (the core's nft_batch.h). */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -17,8 +14,10 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 
 #include "docker_gate.h"
+#include "nft_batch.h"
 
 #define SET_PENDING	"pending"
 #define ID_PENDING	1
@@ -30,13 +29,6 @@
 #define BR_PRI_FIRST		(-2147483647 - 1)
 #define MAX_MEMBERS	4096		/* bridges + ports in one sync */
 
-struct batch {
-	char *buf;
-	size_t len, cap;
-	uint32_t seq, last_seq;
-	bool oom;
-};
-
 void bh_docker_gate_name(const char *state_dir, char out[BH_GATE_TABLE_LEN])
 {
 	uint32_t h = 2166136261u;	/* FNV-1a */
@@ -46,48 +38,7 @@ void bh_docker_gate_name(const char *state_dir, char out[BH_GATE_TABLE_LEN])
 	snprintf(out, BH_GATE_TABLE_LEN, "bulkhead_gate_%08x", h);
 }
 
-static struct nlmsghdr *hdr(struct batch *b, int type, int flags)
-{
-	struct nlmsghdr *nlh;
-
-	if (b->oom || b->cap - b->len < 8192) {
-		b->oom = true;
-		return NULL;
-	}
-	b->last_seq = b->seq;
-	nlh = nftnl_nlmsg_build_hdr(b->buf + b->len, (uint16_t)type, NFPROTO_BRIDGE,
-				    (uint16_t)(flags | NLM_F_ACK), b->seq++);
-	return nlh;
-}
-
-static void done(struct batch *b, struct nlmsghdr *nlh)
-{
-	if (nlh)
-		b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-}
-
-static int batch_init(struct batch *b, size_t cap)
-{
-	memset(b, 0, sizeof(*b));
-	b->buf = calloc(1, cap);
-	if (!b->buf)
-		return -ENOMEM;
-	b->cap = cap;
-	b->seq = (uint32_t)time(NULL);
-	b->len += NLMSG_ALIGN(nftnl_batch_begin(b->buf, b->seq++)->nlmsg_len);
-	return 0;
-}
-
-static void batch_end(struct batch *b)
-{
-	if (b->cap - b->len < 64) {
-		b->oom = true;
-		return;
-	}
-	b->len += NLMSG_ALIGN(nftnl_batch_end(b->buf + b->len, b->seq++)->nlmsg_len);
-}
-
-static void put_table(struct batch *b, const char *name, int type, int flags)
+static void put_table(struct bh_nft_batch *b, const char *name, int type, int flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
@@ -98,14 +49,14 @@ static void put_table(struct batch *b, const char *name, int type, int flags)
 	}
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_BRIDGE);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	nlh = hdr(b, type, flags);
+	nlh = bh_nft_batch_msg(b, type, flags);
 	if (nlh)
 		nftnl_table_nlmsg_build_payload(nlh, t);
-	done(b, nlh);
+	bh_nft_batch_done(b, nlh);
 	nftnl_table_free(t);
 }
 
-static void put_chain(struct batch *b, const char *table, const char *name, int hook)
+static void put_chain(struct bh_nft_batch *b, const char *table, const char *name, int hook)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -122,10 +73,10 @@ static void put_chain(struct batch *b, const char *table, const char *name, int 
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, BR_PRI_FIRST + 1);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	nlh = hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nlh = bh_nft_batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	if (nlh)
 		nftnl_chain_nlmsg_build_payload(nlh, c);
-	done(b, nlh);
+	bh_nft_batch_done(b, nlh);
 	nftnl_chain_free(c);
 }
 
@@ -144,7 +95,7 @@ static struct nftnl_set *set_new(const char *table, const char *name)
 	return s;
 }
 
-static void put_set(struct batch *b, const char *table, const char *name)
+static void put_set(struct bh_nft_batch *b, const char *table, const char *name)
 {
 	struct nftnl_set *s = set_new(table, name);
 	struct nlmsghdr *nlh;
@@ -153,16 +104,20 @@ static void put_set(struct batch *b, const char *table, const char *name)
 		b->oom = true;
 		return;
 	}
-	nlh = hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nlh = bh_nft_batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE);
 	if (nlh)
 		nftnl_set_nlmsg_build_payload(nlh, s);
-	done(b, nlh);
+	bh_nft_batch_done(b, nlh);
 	nftnl_set_free(s);
 }
 
-/* Add or delete members; with n == 0 and type DELSETELEM, flush the set. */
-static void put_elems(struct batch *b, const char *table, const char *name, int type,
-		      int n, const void *keys, size_t key_len)
+/* Add or delete members; with n == 0 and type DELSETELEM, flush the set.
+ * Members go in messages of at most ELEMS_PER_MSG, each well within the
+ * room the batch keeps free for one message (nft_batch.h). */
+#define ELEMS_PER_MSG	512
+
+static void put_elems_msg(struct bh_nft_batch *b, const char *table, const char *name,
+			  int type, int n, const void *keys, size_t key_len)
 {
 	struct nftnl_set *s = set_new(table, name);
 	struct nlmsghdr *nlh;
@@ -183,11 +138,25 @@ static void put_elems(struct batch *b, const char *table, const char *name, int 
 				   (uint32_t)key_len);
 		nftnl_set_elem_add(s, e);
 	}
-	nlh = hdr(b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+	nlh = bh_nft_batch_msg(b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
 	if (nlh)
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	done(b, nlh);
+	bh_nft_batch_done(b, nlh);
 	nftnl_set_free(s);
+}
+
+static void put_elems(struct bh_nft_batch *b, const char *table, const char *name, int type,
+		      int n, const void *keys, size_t key_len)
+{
+	int i = 0;
+
+	do {
+		int m = n - i > ELEMS_PER_MSG ? ELEMS_PER_MSG : n - i;
+
+		put_elems_msg(b, table, name, type, m, (const char *)keys + (size_t)i * key_len,
+			      key_len);
+		i += m;
+	} while (i < n);
 }
 
 static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
@@ -201,7 +170,7 @@ static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
 
 /* meta xIF @pending  counter  drop (core meta keys only: this kernel
  * family may lack nft_meta_bridge, so no bridge-name match) */
-static void put_rule(struct batch *b, const char *table, const char *chain, bool in)
+static void put_rule(struct bh_nft_batch *b, const char *table, const char *chain, bool in)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_expr *e;
@@ -228,18 +197,18 @@ static void put_rule(struct batch *b, const char *table, const char *chain, bool
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
 	}
-	nlh = ok ? hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND) : NULL;
+	nlh = ok ? bh_nft_batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND) : NULL;
 	if (nlh)
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 	else
 		b->oom = true;
-	done(b, nlh);
+	bh_nft_batch_done(b, nlh);
 	if (r)
 		nftnl_rule_free(r);
 }
 
 /* Flush a chain's rules (DELRULE naming only table and chain). */
-static void flush_chain(struct batch *b, const char *table, const char *chain)
+static void flush_chain(struct bh_nft_batch *b, const char *table, const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *nlh;
@@ -251,69 +220,25 @@ static void flush_chain(struct batch *b, const char *table, const char *chain)
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
-	nlh = hdr(b, NFT_MSG_DELRULE, 0);
+	nlh = bh_nft_batch_msg(b, NFT_MSG_DELRULE, 0);
 	if (nlh)
 		nftnl_rule_nlmsg_build_payload(nlh, r);
-	done(b, nlh);
+	bh_nft_batch_done(b, nlh);
 	nftnl_rule_free(r);
 }
 
-static int send_batch(struct batch *b)
+/* Close and send: the kernel applies all of it or none. */
+static int send_batch(struct bh_nft_batch *b)
 {
-	struct mnl_socket *nl;
-	char rbuf[MNL_SOCKET_BUFFER_SIZE];
-	bool acked = false;
-	int err = 0;
+	int err = bh_nft_batch_end(b);
 
-	batch_end(b);
-	if (b->oom)
-		return -ENOMEM;
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, b->buf, b->len) < 0) {
-		err = -errno;
-		goto out;
-	}
-	/* an error names the failing message (the batch is then undone);
-	 * the last message's ack means all of it applied */
-	while (!err && !acked) {
-		struct pollfd p = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
-		ssize_t got;
-		int n;
-
-		if (poll(&p, 1, 5000) <= 0) {
-			err = -ETIMEDOUT;
-			break;
-		}
-		got = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
-		if (got < 0) {
-			err = -errno;
-			break;
-		}
-		n = (int)got;
-		for (struct nlmsghdr *h = (void *)rbuf; mnl_nlmsg_ok(h, n);
-		     h = mnl_nlmsg_next(h, &n)) {
-			const struct nlmsgerr *e;
-
-			if (h->nlmsg_type != NLMSG_ERROR)
-				continue;
-			e = mnl_nlmsg_get_payload(h);
-			if (e->error) {
-				err = e->error;
-				break;
-			}
-			if (h->nlmsg_seq == b->last_seq)
-				acked = true;
-		}
-	}
-out:
-	mnl_socket_close(nl);
+	if (!err)
+		err = bh_nft_batch_send(b);
+	bh_nft_batch_free(b);
 	return err;
 }
 
-static void put_skeleton(struct batch *b, const char *table)
+static void put_skeleton(struct bh_nft_batch *b, const char *table)
 {
 	put_table(b, table, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	put_set(b, table, SET_PENDING);
@@ -323,12 +248,12 @@ static void put_skeleton(struct batch *b, const char *table)
 
 int bh_docker_gate_sync(const char *table, int nr, const uint32_t *pending)
 {
-	struct batch b;
+	struct bh_nft_batch b;
 	int err;
 
 	if (nr < 0 || nr > MAX_MEMBERS)
 		return -E2BIG;
-	err = batch_init(&b, 65536 + (size_t)nr * 64);
+	err = bh_nft_batch_begin(&b, NFPROTO_BRIDGE);
 	if (err)
 		return err;
 	put_skeleton(&b, table);
@@ -343,14 +268,13 @@ int bh_docker_gate_sync(const char *table, int nr, const uint32_t *pending)
 	put_rule(&b, table, "prerouting", true);
 	put_rule(&b, table, "postrouting", false);
 	err = send_batch(&b);
-	free(b.buf);
 	return err;
 }
 
 int bh_docker_gate_ensure(const char *table)
 {
-	struct batch b;
-	int err = batch_init(&b, 65536);
+	struct bh_nft_batch b;
+	int err = bh_nft_batch_begin(&b, NFPROTO_BRIDGE);
 
 	if (err)
 		return err;
@@ -361,34 +285,31 @@ int bh_docker_gate_ensure(const char *table)
 	put_rule(&b, table, "prerouting", true);
 	put_rule(&b, table, "postrouting", false);
 	err = send_batch(&b);
-	free(b.buf);
 	return err;
 }
 
 int bh_docker_gate_port(const char *table, uint32_t ifindex, bool block)
 {
-	struct batch b;
-	int err = batch_init(&b, 65536);
+	struct bh_nft_batch b;
+	int err = bh_nft_batch_begin(&b, NFPROTO_BRIDGE);
 
 	if (err)
 		return err;
 	put_elems(&b, table, SET_PENDING, block ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, 1,
 		  &ifindex, sizeof(ifindex));
 	err = send_batch(&b);
-	free(b.buf);
 	return !block && err == -ENOENT ? 0 : err;
 }
 
 int bh_docker_gate_delete(const char *table)
 {
-	struct batch b;
-	int err = batch_init(&b, 65536);
+	struct bh_nft_batch b;
+	int err = bh_nft_batch_begin(&b, NFPROTO_BRIDGE);
 
 	if (err)
 		return err;
 	put_table(&b, table, NFT_MSG_DELTABLE, 0);
 	err = send_batch(&b);
-	free(b.buf);
 	/* no table, or no nf_tables at all: there is no gate to remove */
 	if (err == -ENOENT || err == -EPROTONOSUPPORT || err == -EAFNOSUPPORT ||
 	    err == -EOPNOTSUPP)

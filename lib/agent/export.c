@@ -13,6 +13,7 @@
 
 #include "cef.h"
 #include "export.h"
+#include "procjoin.h"
 #include "flowjson.h"
 
 static const char *const format_names[] = { "rfc5424", "rfc3164", "cef", "json", NULL };
@@ -327,7 +328,7 @@ static int syslog_msg(struct bh_export *x, enum bh_syslog_sev sev, const char *m
 static int syslog_flow_sd(struct bh_export *x, const struct bh_flow_view *v)
 {
 	char sp[8], dp[8], pk[24], by[24], fl[8], id[16], ts[24], it[8], ic[8], msg[768];
-	char wl[2 * BH_NAME_MAX + 2], lab[1024], plab[1024], icmp[96], sid[48], pbuf[8];
+	char wl[2 * BH_NAME_MAX + 2], lab[1024], plab[1024], icmp[96], sid[48], pbuf[8], pid[16];
 	const char *proto = bh_proto_str(v->proto, pbuf, sizeof(pbuf));
 	bool icmp_flow = bh_proto_is_icmp(v->proto);
 	const char *sport = u64_str((uint64_t)v->sport, sp, sizeof(sp));
@@ -378,6 +379,14 @@ static int syslog_flow_sd(struct bh_export *x, const struct bh_flow_view *v)
 	p[n++] = (struct bh_sd_param){ "tcp_flags", u64_str((uint64_t)(v->tcp_flags & 0xff), fl,
 							     sizeof(fl)) };
 	p[n++] = (struct bh_sd_param){ "ts_ms", i64_str(v->last_ms, ts, sizeof(ts)) };
+	if (v->proc) {
+		/* the process behind the flow (procjoin.h) */
+		p[n++] = (struct bh_sd_param){ "pid", u64_str(v->proc->pid, pid, sizeof(pid)) };
+		p[n++] = (struct bh_sd_param){ "comm", v->proc->comm };
+		p[n++] = (struct bh_sd_param){ "exe", v->proc->exe };
+		if (v->proc->cgroup[0])
+			p[n++] = (struct bh_sd_param){ "cgroup", v->proc->cgroup };
+	}
 
 	/* "ns/name verdict dir src:sport -> dst:dport proto" */
 	msg[0] = '\0';

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flowagg.h"
+#include "procjoin.h"
 
 #define EVICT_SCAN	64	/* LRU entries examined for a clean victim */
 
@@ -79,6 +80,7 @@ void bh_flowagg_free(struct bh_flowagg *a)
 		return;
 	for (n = a->lru_head; n; n = next) {
 		next = n->lnext;
+		bh_proc_unref(n->flow.proc);
 		free(n);
 	}
 	free(a->buckets);
@@ -167,6 +169,7 @@ static void node_free(struct bh_flowagg *a, struct agg_node *n)
 		*pp = n->hnext;
 	lru_unlink(a, n);
 	a->st.live--;
+	bh_proc_unref(n->flow.proc);
 	free(n);
 }
 

@@ -39,6 +39,8 @@
 
 #include "bulkhead_abi.h"
 
+struct bh_proc_info;
+
 struct bh_flow {
 	/* identity of the flow */
 	__u32 slot;
@@ -57,6 +59,9 @@ struct bh_flow {
 	int64_t db_id;			/* 0: not stored yet */
 	bool dirty;
 	__u8 user_flags;		/* free for the caller (the agent) */
+	/* the process behind it (procjoin.h), NULL: not known; the flow
+	 * holds a reference, dropped when the flow is freed */
+	struct bh_proc_info *proc;
 };
 
 struct bh_flowagg_opts {

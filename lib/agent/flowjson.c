@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "flowjson.h"
+#include "procjoin.h"
 
 const char *bh_time_iso(int64_t ms, char *buf, size_t len)
 {
@@ -29,6 +30,12 @@ void bh_flow_fields_from_view(const struct bh_flow_view *v, const char *node,
 		.verdict = v->verdict_name, .reason = v->reason, .rule = v->rule,
 		.packets = v->packets, .bytes = v->bytes, .tcp_flags = v->tcp_flags,
 	};
+	if (v->proc) {
+		f->pid = v->proc->pid;
+		f->comm = v->proc->comm;
+		f->exe = v->proc->exe;
+		f->cgroup = v->proc->cgroup;
+	}
 	if (v->wl) {
 		f->nr_labels = v->wl->nr_labels;
 		f->labels = v->wl->labels;
@@ -106,4 +113,15 @@ void bh_flow_fields_json(const struct bh_flow_fields *f, json_object *o, bool wi
 	add_int(o, "packets", (int64_t)f->packets);
 	add_int(o, "bytes", (int64_t)f->bytes);
 	add_int(o, "tcp_flags", f->tcp_flags);
+	if (f->pid > 0) {
+		add_int(o, "pid", f->pid);
+		add_str(o, "comm", f->comm);
+		add_str(o, "exe", f->exe);
+		add_str(o, "cgroup", f->cgroup && f->cgroup[0] ? f->cgroup : NULL);
+	} else {
+		json_object_object_add(o, "pid", NULL);
+		json_object_object_add(o, "comm", NULL);
+		json_object_object_add(o, "exe", NULL);
+		json_object_object_add(o, "cgroup", NULL);
+	}
 }

@@ -5,6 +5,9 @@
  * and the agent's flow stream (`flows --follow`). One builder, so the
  * names never drift apart (docs/agent.md, "Flow fields").
  *
+ * pid, comm, exe and cgroup name the process that owned the socket
+ * (lib/agent/procjoin.h), null when it is not known.
+ *
  * ICMP flows carry no ports: sport/dport are null and icmp_type,
  * icmp_code and icmp (the type and code by name, "echo-request",
  * "destination-unreachable/port-unreachable") say what they are.
@@ -35,6 +38,9 @@ struct bh_flow_fields {
 	const char *verdict, *reason, *rule;
 	uint64_t packets, bytes;
 	int tcp_flags;
+	/* the process behind the flow: pid 0 = not known (null fields) */
+	int64_t pid;
+	const char *comm, *exe, *cgroup;
 };
 
 /* A decoded record (lib/flowrec.h) with the workloads' labels. */

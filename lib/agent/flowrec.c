@@ -254,6 +254,7 @@ int bh_flowrec_decode_flow(struct bh_flowrec *fr, const struct bh_flow *f,
 	v->ended = f->ended;
 	v->mode = f->mode;
 	v->event = "";
+	v->proc = f->proc;
 	return 0;
 }
 

@@ -20,6 +20,8 @@
 #include "bulkhead.h"
 #include "flowagg.h"
 
+struct bh_proc_info;	/* procjoin.h */
+
 struct bh_flowrec_resolver {
 	/* -ENOENT: no workload in that slot */
 	int (*workload_by_slot)(void *arg, __u32 slot, struct bh_workload_info *out);
@@ -59,6 +61,7 @@ struct bh_flow_view {
 	bool ended;
 	enum bh_mode mode;
 	const char *event;			/* new|deny|end, records only */
+	const struct bh_proc_info *proc;	/* process behind it, NULL: not known */
 };
 
 struct bh_flowrec;

@@ -8,6 +8,7 @@
 
 #include "detect_marks.h"
 #include "flowstore.h"
+#include "procjoin.h"
 #include "store.h"
 
 static const char schema_v1[] =
@@ -23,8 +24,16 @@ static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS agent_state("
 	" key TEXT PRIMARY KEY, value INTEGER, updated_ms INTEGER);";
 
+/* the process behind a flow (procjoin.h) */
+static const char schema_v2[] =
+	"ALTER TABLE flows ADD COLUMN pid INTEGER;"
+	"ALTER TABLE flows ADD COLUMN comm TEXT;"
+	"ALTER TABLE flows ADD COLUMN exe TEXT;"
+	"ALTER TABLE flows ADD COLUMN cgroup TEXT;";
+
 #define COLS "ns, name, dir, family, proto, src, sport, dst, dport, peer, peer_identity," \
 	     " verdict, reason, rule, packets, bytes, tcp_flags, first_ms, last_ms, ended"
+#define PROC_COLS "pid, comm, exe, cgroup"
 
 struct bh_flowstore {
 	sqlite3 *db;
@@ -41,11 +50,25 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *const migrations[] = { schema_v1 };
+/* A reader (the CLI) may meet a store the agent has not migrated yet. */
+static bool has_proc_cols(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	bool ok;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('flows') WHERE name='exe'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static const char *const migrations[] = { schema_v1, schema_v2 };
 
 int bh_flowstore_schema(sqlite3 *db)
 {
-	return bh_store_schema(db, "flows", migrations, 1);
+	return bh_store_schema(db, "flows", migrations, 2);
 }
 
 int bh_flowstore_open(sqlite3 *db, const struct bh_flowstore_opts *opts,
@@ -67,12 +90,14 @@ int bh_flowstore_open(sqlite3 *db, const struct bh_flowstore_opts *opts,
 		fs->opts.max_age_ms = 7ULL * 86400 * 1000;
 	if (!fs->opts.chunk)
 		fs->opts.chunk = 20000;
-	if (sqlite3_prepare_v2(db, "INSERT INTO flows(" COLS ") VALUES"
-			       " (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+	if (sqlite3_prepare_v2(db, "INSERT INTO flows(" COLS ", " PROC_COLS ") VALUES"
+			       " (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
+			       "?21,?22,?23,?24)",
 			       -1, &fs->insert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "UPDATE flows SET verdict=?12, reason=?13, rule=?14,"
 			       " packets=?15, bytes=?16, tcp_flags=?17, first_ms=?18, last_ms=?19,"
-			       " ended=?20, peer=?10 WHERE id=?21",
+			       " ended=?20, peer=?10, pid=?21, comm=?22, exe=?23, cgroup=?24"
+			       " WHERE id=?25",
 			       -1, &fs->update, NULL) != SQLITE_OK) {
 		err = bh_sql_errno(sqlite3_errcode(db));
 		bh_flowstore_close(fs);
@@ -143,6 +168,12 @@ static void bind_view(sqlite3_stmt *st, const struct bh_flow_view *v)
 	sqlite3_bind_int64(st, 18, v->first_ms);
 	sqlite3_bind_int64(st, 19, v->last_ms);
 	sqlite3_bind_int(st, 20, v->ended);
+	if (v->proc) {
+		sqlite3_bind_int64(st, 21, v->proc->pid);
+		sqlite3_bind_text(st, 22, v->proc->comm, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 23, v->proc->exe, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 24, v->proc->cgroup, -1, SQLITE_STATIC);
+	}
 }
 
 static int step_reset(sqlite3_stmt *st)
@@ -160,7 +191,7 @@ int bh_flowstore_put(struct bh_flowstore *fs, const struct bh_flow_view *v, int6
 
 	if (*id > 0) {
 		bind_view(fs->update, v);
-		sqlite3_bind_int64(fs->update, 21, *id);
+		sqlite3_bind_int64(fs->update, 25, *id);
 		err = step_reset(fs->update);
 		if (err)
 			return err;
@@ -272,21 +303,25 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 #define FLOWS_WHERE \
 	"FROM flows WHERE id > ?1 AND last_ms >= ?2 AND (?3 IS NULL OR ns = ?3)" \
 	" AND (?4 IS NULL OR name = ?4) AND (?6 = 0 OR first_ms <= ?6) ORDER BY id DESC LIMIT ?5"
-	static const char sql[] = "SELECT * FROM (SELECT id, " COLS ", %s " FLOWS_WHERE ") ORDER BY id";
-	static const char sql_desc[] = "SELECT id, " COLS ", %s " FLOWS_WHERE;
+	static const char sql[] =
+		"SELECT * FROM (SELECT id, " COLS ", %s, %s " FLOWS_WHERE ") ORDER BY id";
+	static const char sql_desc[] = "SELECT id, " COLS ", %s, %s " FLOWS_WHERE;
 	static const char marks[] =
 		"(SELECT group_concat(mark, ',') FROM flow_marks m WHERE m.ns = flows.ns AND"
 		" m.name = flows.name AND m.src = flows.src AND m.sport = flows.sport AND"
 		" m.dst = flows.dst AND m.dport = flows.dport AND m.proto = flows.proto)";
-	char query[sizeof(sql) + sizeof(marks)];
+	char query[sizeof(sql) + sizeof(marks) + sizeof(PROC_COLS)];
 	struct bh_flow_row *r;
 	sqlite3_stmt *st;
 	int rc, ret = 0;
 
 	if (!table_exists(db))
 		return 0;
+	/* a store the agent has not opened since the process columns came
+	 * is read as it is (no process) */
 	snprintf(query, sizeof(query), q->newest_first ? sql_desc : sql,
-		 bh_detect_marks_present(db) ? marks : "''");
+		 bh_detect_marks_present(db) ? marks : "''",
+		 has_proc_cols(db) ? PROC_COLS : "NULL, NULL, NULL, NULL");
 	if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK)
 		return bh_sql_errno(sqlite3_errcode(db));
 	r = calloc(1, sizeof(*r));
@@ -325,6 +360,10 @@ int bh_flowstore_foreach(sqlite3 *db, const struct bh_flow_query *q,
 		r->last_ms = sqlite3_column_int64(st, 19);
 		r->ended = sqlite3_column_int(st, 20) != 0;
 		bh_sql_text(st, 21, r->counted, sizeof(r->counted));
+		r->pid = sqlite3_column_int64(st, 22);
+		bh_sql_text(st, 23, r->comm, sizeof(r->comm));
+		bh_sql_text(st, 24, r->exe, sizeof(r->exe));
+		bh_sql_text(st, 25, r->cgroup, sizeof(r->cgroup));
 		ret = fn(r, arg);
 		if (ret)
 			break;

@@ -4,7 +4,7 @@
  *
  *   flows(id INTEGER PRIMARY KEY, ns, name, dir, family, proto, src, sport,
  *         dst, dport, peer, peer_identity, verdict, reason, rule, packets,
- *         bytes, tcp_flags, first_ms, last_ms, ended)
+ *         bytes, tcp_flags, first_ms, last_ms, ended, pid, comm, exe, cgroup)
  *   agent_state(key TEXT PRIMARY KEY, value INTEGER, updated_ms INTEGER)
  *
  * The agent writes flows in batches: begin, put each dirty flow, commit.
@@ -67,6 +67,9 @@ struct bh_flow_row {
 	int64_t first_ms, last_ms;
 	bool ended;
 	char counted[128];	/* detection marks ("port-scan:denied"), "" if none */
+	/* the process behind the flow (procjoin.h); pid 0, "": not known */
+	int64_t pid;
+	char comm[16], exe[256], cgroup[256];
 };
 
 struct bh_flow_query {

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "k8s_int.h"
+#include "k8s_service.h"
 #include "peers.h"
 #include "sync.h"
 
@@ -51,6 +52,7 @@ struct rs {				/* the reconcile thread's own state */
 	json_object *tried;		/* key -> doc last applied or refused */
 	uint64_t peers_gen;		/* pods cache generation last made peers */
 	int peers_wl;			/* local workload count then */
+	struct k8s_svc_state svc;	/* k8s_service.c */
 };
 
 /* ---------------------------------------------------------------- peers
@@ -628,6 +630,7 @@ static void reconcile(struct rs *s)
 	if (do_peers)
 		sync_peers(s, &ps);
 	peers_free(&ps);
+	k8s_services_sync(k, s->ctx, &s->svc);
 	if (pol_ok) {
 		for (int i = 0; i < nr_pw; i++) {
 			bool conflict = false;

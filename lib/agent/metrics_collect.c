@@ -25,10 +25,11 @@ static int kernel_workload(const struct bh_workload_info *w, void *arg)
 {
 	struct kernel_walk *k = arg;
 	struct bh_workload_stats st;
-	struct bh_metric_label lab[3] = {
-		{ "namespace", w->ns }, { "workload", w->name }, { "reason", NULL },
+	struct bh_metric_label lab[4] = {
+		{ "namespace", w->ns }, { "workload", w->name }, { "direction", NULL },
+		{ "reason", NULL },
 	};
-	int r, err;
+	int d, r, err;
 
 	k->nr++;
 	err = bh_metrics_add(k->m, "bulkhead_quarantined", BH_METRIC_GAUGE,
@@ -39,20 +40,26 @@ static int kernel_workload(const struct bh_workload_info *w, void *arg)
 	 * to report, which is not an error for a scrape. */
 	if (bh_stats_workload(k->ctx, w->slot, &st))
 		return 0;
-	for (r = 0; r < BH_R_MAX; r++) {
-		if (!st.reason[r].packets && !st.reason[r].bytes)
-			continue;
-		lab[2].value = bh_reason_name(r);
-		err = bh_metrics_add(k->m, "bulkhead_verdict_packets_total", BH_METRIC_COUNTER,
-				     "Packets judged by the data path, per workload and reason",
-				     lab, 3, (double)st.reason[r].packets);
-		if (!err)
-			err = bh_metrics_add(k->m, "bulkhead_verdict_bytes_total",
+	for (d = BH_DIR_INGRESS; d <= BH_DIR_EGRESS; d++) {
+		lab[2].value = bh_dir_name(d);
+		for (r = 0; r < BH_R_MAX; r++) {
+			const struct bh_stat *s = &st.dir[d][r];
+
+			if (!s->packets && !s->bytes)
+				continue;
+			lab[3].value = bh_reason_name(r);
+			err = bh_metrics_add(k->m, "bulkhead_verdict_packets_total",
 					     BH_METRIC_COUNTER,
-					     "Bytes judged by the data path, per workload and reason",
-					     lab, 3, (double)st.reason[r].bytes);
-		if (err)
-			goto fail;
+					     "Packets judged by the data path, per workload,"
+					     " direction and reason", lab, 4, (double)s->packets);
+			if (!err)
+				err = bh_metrics_add(k->m, "bulkhead_verdict_bytes_total",
+						     BH_METRIC_COUNTER,
+						     "Bytes judged by the data path, per workload,"
+						     " direction and reason", lab, 4, (double)s->bytes);
+			if (err)
+				goto fail;
+		}
 	}
 	return 0;
 fail:
@@ -68,11 +75,14 @@ struct counters {
 	bool have_sync;
 };
 
-/* "cni.ADD.ok" -> bulkhead_cni_operations_total{command="ADD",result="ok"} */
+/* "cni.ADD.ok" -> bulkhead_cni_operations_total{command="ADD",result="ok"},
+ * "cni_error.ADD.7" -> bulkhead_cni_errors_total{command="ADD",code="7"}
+ * (written by ctl/cni_count.c) */
 static int counter_row(const char *name, __s64 value, void *arg)
 {
 	struct counters *c = arg;
 	char cmd[16], res[16];
+	int n = 0;
 
 	if (!strncmp(name, "policy_sync.", 12)) {
 		const char *k = name + 12;
@@ -88,12 +98,19 @@ static int counter_row(const char *name, __s64 value, void *arg)
 			c->sync_last_us = value;
 		return 0;
 	}
-	if (sscanf(name, "cni.%15[A-Z].%15[a-z]", cmd, res) == 2) {
+	if (sscanf(name, "cni.%15[A-Za-z].%15[a-z]%n", cmd, res, &n) == 2 && !name[n]) {
 		struct bh_metric_label lab[2] = { { "command", cmd }, { "result", res } };
 
 		c->err = bh_metrics_add(c->m, "bulkhead_cni_operations_total", BH_METRIC_COUNTER,
-					"CNI operations on this instance, by command and result",
-					lab, 2, (double)value);
+					"bulkhead-cni invocations on this instance, by command and"
+					" result", lab, 2, (double)value);
+	} else if (sscanf(name, "cni_error.%15[A-Za-z].%15[0-9]%n", cmd, res, &n) == 2 &&
+		   !name[n]) {
+		struct bh_metric_label lab[2] = { { "command", cmd }, { "code", res } };
+
+		c->err = bh_metrics_add(c->m, "bulkhead_cni_errors_total", BH_METRIC_COUNTER,
+					"bulkhead-cni invocations that failed, by command and the"
+					" CNI error code returned", lab, 2, (double)value);
 	}
 	return c->err;
 }

@@ -311,7 +311,10 @@ static int write_tls(struct bh_syslog *s, uint64_t now)
 		s->tr.tls_send_pending = false;
 		if (n < 0) {
 			drop_partial_head(s);
-			bh_tr_lost(&s->tr, now);
+			if (n == -EACCES)
+				bh_tr_refused(&s->tr, now);
+			else
+				bh_tr_lost(&s->tr, now);
 			break;
 		}
 		s->tr.delivered = true;
@@ -328,7 +331,12 @@ int bh_syslog_pump(struct bh_syslog *s)
 
 	if (!s)
 		return -EINVAL;
-	if (s->count == 0 && s->tr.state != BH_TR_CONNECTING && s->tr.state != BH_TR_HANDSHAKE)
+	/* Idle, nothing to do, except on a TLS session: the collector
+	 * refuses our certificate only after our handshake (syslog_tls.h),
+	 * and that must be seen, counted and logged without waiting for the
+	 * next record. */
+	if (s->count == 0 && s->tr.state != BH_TR_CONNECTING && s->tr.state != BH_TR_HANDSHAKE &&
+	    !(s->tr.kind == BH_TR_TLS && s->tr.state == BH_TR_UP))
 		return 0;
 	now = bh_tr_now_ns();
 	conn = s->tr.reconnects;

@@ -106,7 +106,7 @@ int bh_syslog_fd(const struct bh_syslog *s);
 bool bh_syslog_want_write(const struct bh_syslog *s);
 /* A TLS handshake waits for the collector: poll the fd for EPOLLIN. */
 bool bh_syslog_want_read(const struct bh_syslog *s);
-/* Why the last TLS handshake or send failed ("" if none, or not TLS). */
+/* Why the last TLS failure happened ("" if none yet, or not TLS). */
 const char *bh_syslog_tls_error(const struct bh_syslog *s);
 void bh_syslog_get_stats(const struct bh_syslog *s, struct bh_syslog_stats *st);
 

@@ -76,6 +76,9 @@ void bh_tr_fini(struct bh_syslog_tr *t);
 void bh_tr_step(struct bh_syslog_tr *t, uint64_t now);
 /* The connection broke: close it and schedule the next attempt. */
 void bh_tr_lost(struct bh_syslog_tr *t, uint64_t now);
+/* The collector refused our TLS session after the handshake: a TLS
+ * failure, retried after the backoff like a refused handshake. */
+void bh_tr_refused(struct bh_syslog_tr *t, uint64_t now);
 static inline bool bh_tr_is_stream(const struct bh_syslog_tr *t)
 {
 	return t->kind == BH_TR_TCP || t->kind == BH_TR_TLS;

@@ -4,9 +4,12 @@
  * only drives it without blocking. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -18,6 +21,7 @@ struct bh_tls {
 	gnutls_session_t session;	/* NULL between connections */
 	char name[256];			/* expected in the server's certificate */
 	bool sni;			/* name is a DNS name (not an IP literal) */
+	bool peer_sent;			/* the collector sent data in this session */
 	char error[640];
 };
 
@@ -80,6 +84,16 @@ fail:
 	return -EINVAL;
 }
 
+/* GnuTLS' own writer would raise SIGPIPE on a socket the collector has
+ * reset (a refusal of our certificate does just that) and kill the agent:
+ * write with MSG_NOSIGNAL, as the plain TCP writer does. */
+static ssize_t push_nosignal(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+
+	return sendmsg((int)(intptr_t)ptr, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 void bh_tls_end(struct bh_tls *t)
 {
 	if (!t || !t->session)
@@ -103,8 +117,10 @@ int bh_tls_start(struct bh_tls *t, int fd)
 {
 	int r;
 
+	/* t->error is kept: the last failure's reason, read by the agent's
+	 * once-a-second log after the next attempt may have started */
 	bh_tls_end(t);
-	t->error[0] = '\0';
+	t->peer_sent = false;
 	r = gnutls_init(&t->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
 	if (r < 0) {
 		t->session = NULL;
@@ -126,6 +142,7 @@ int bh_tls_start(struct bh_tls *t, int fd)
 	 * checked by GnuTLS during the handshake */
 	gnutls_session_set_verify_cert(t->session, t->name, 0);
 	gnutls_transport_set_int(t->session, fd);
+	gnutls_transport_set_vec_push_function(t->session, push_nosignal);
 	return 0;
 }
 
@@ -158,6 +175,36 @@ int bh_tls_handshake(struct bh_tls *t, bool *want_read)
 	return r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ? -EPERM : -ECONNABORTED;
 }
 
+/*
+ * The collector ended the session (r: GnuTLS' error). Our side of the
+ * handshake ends before the collector has judged our certificate (TLS
+ * 1.3 sends it last; collectors such as rsyslog's gtls driver check it
+ * only after the handshake, in either version), so a refusal shows up
+ * here, not in bh_tls_handshake: as a fatal alert, or as the connection
+ * cut without one. Both are taken as a refusal (-EACCES) when the
+ * collector asked for our certificate and has sent nothing since: a
+ * collector that accepted us has no reason to cut a fresh session
+ * without close_notify. Otherwise it is a lost connection (-EPIPE).
+ */
+static int peer_ended(struct bh_tls *t, int r, const char *what)
+{
+	bool asked = gnutls_certificate_client_get_request_status(t->session) != 0;
+
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+		snprintf(t->error, sizeof(t->error), "%s refused the session: TLS alert %s",
+			 t->name, gnutls_alert_get_name(gnutls_alert_get(t->session)));
+		return -EACCES;
+	}
+	if (asked && !t->peer_sent) {
+		snprintf(t->error, sizeof(t->error),
+			 "%s cut the session right after the handshake, without a TLS alert"
+			 " (%s): it refused our client certificate", t->name, gnutls_strerror(r));
+		return -EACCES;
+	}
+	snprintf(t->error, sizeof(t->error), "%s: %s", what, gnutls_strerror(r));
+	return -EPIPE;
+}
+
 ssize_t bh_tls_send(struct bh_tls *t, const void *buf, size_t len)
 {
 	ssize_t r;
@@ -169,8 +216,7 @@ ssize_t bh_tls_send(struct bh_tls *t, const void *buf, size_t len)
 		return r;
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 		return -EAGAIN;
-	snprintf(t->error, sizeof(t->error), "send: %s", gnutls_strerror((int)r));
-	return -EPIPE;
+	return peer_ended(t, (int)r, "send");
 }
 
 int bh_tls_check_peer(struct bh_tls *t)
@@ -188,12 +234,9 @@ int bh_tls_check_peer(struct bh_tls *t)
 			return -EPIPE;	/* close_notify */
 		if (r < 0 && !gnutls_error_is_fatal((int)r))
 			continue;	/* e.g. a rehandshake request: ignored */
-		if (r < 0) {
-			snprintf(t->error, sizeof(t->error), "receive: %s",
-				 gnutls_strerror((int)r));
-			return -EPIPE;
-		}
-		/* application data from a collector: discarded */
+		if (r < 0)
+			return peer_ended(t, (int)r, "receive");
+		t->peer_sent = true;	/* application data: discarded */
 	}
 	return 0;
 }

@@ -11,7 +11,9 @@
  * alternative names. A client certificate is presented when `cert` and
  * `key` are given. A failed check fails the handshake; the writer then
  * closes the socket, counts it (stats.tls_failures) and retries with
- * backoff like any failed connect.
+ * backoff like any failed connect. The collector's refusal of our
+ * certificate comes after our handshake is done; it is counted and
+ * retried the same way (bh_tls_check_peer, bh_tls_send: -EACCES).
  */
 #ifndef BULKHEAD_SYSLOG_TLS_H
 #define BULKHEAD_SYSLOG_TLS_H
@@ -42,14 +44,20 @@ int bh_tls_start(struct bh_tls *t, int fd);
  * bh_tls_error()). */
 int bh_tls_handshake(struct bh_tls *t, bool *want_read);
 /* Send buf. With a send pending (-EAGAIN earlier), pass the same buffer
- * again. Returns len when sent, -EAGAIN, or another negative errno. */
+ * again. Returns len when sent, -EAGAIN, -EACCES when the collector
+ * refused the session after the handshake (see bh_tls_check_peer), or
+ * another negative errno. */
 ssize_t bh_tls_send(struct bh_tls *t, const void *buf, size_t len);
 /* Read and discard what the collector sent (session tickets, alerts):
- * 0 alive, -EPIPE closed or broken. */
+ * 0 alive, -EPIPE closed or broken, -EACCES refused: a fatal alert, or
+ * the session cut without one while the collector had asked for our
+ * certificate and sent nothing (a collector judges our certificate after
+ * our side of the handshake is done, so its refusal arrives here). */
 int bh_tls_check_peer(struct bh_tls *t);
 /* End the session (no waiting for the peer) and forget it. */
 void bh_tls_end(struct bh_tls *t);
-/* Why the last handshake or send failed ("" if it did not). */
+/* Why the last TLS failure (handshake, refusal, send) happened, kept
+ * across later attempts ("" if none yet). */
 const char *bh_tls_error(const struct bh_tls *t);
 
 #endif /* BULKHEAD_SYSLOG_TLS_H */

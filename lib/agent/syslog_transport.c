@@ -207,6 +207,12 @@ void bh_tr_lost(struct bh_syslog_tr *t, uint64_t now)
 	attempt_failed(t, now);
 }
 
+void bh_tr_refused(struct bh_syslog_tr *t, uint64_t now)
+{
+	t->tls_failures++;
+	attempt_failed(t, now);
+}
+
 static void start_connect(struct bh_syslog_tr *t, uint64_t now)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&t->addrs[t->next_addr];
@@ -283,15 +289,21 @@ static void check_peer(struct bh_syslog_tr *t, uint64_t now)
 
 	if (poll(&p, 1, 0) <= 0)
 		return;
-	if (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) {
-		bh_tr_lost(t, now);
-		return;
-	}
 	if (t->kind == BH_TR_TLS) {
 		/* TLS 1.3 collectors send session tickets after the
-		 * handshake: read them through the session, never raw */
-		if (!t->tls_send_pending && bh_tls_check_peer(t->tls))
+		 * handshake: read them through the session, never raw; a
+		 * hang-up too, for the alert (or its absence) before it */
+		int r = t->tls_send_pending && !(p.revents & (POLLHUP | POLLERR | POLLRDHUP))
+				? 0 : bh_tls_check_peer(t->tls);
+
+		if (r == -EACCES)
+			bh_tr_refused(t, now);
+		else if (r || (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)))
 			bh_tr_lost(t, now);
+		return;
+	}
+	if (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) {
+		bh_tr_lost(t, now);
 		return;
 	}
 	for (i = 0; i < 8; i++) {

@@ -19,6 +19,7 @@
 #include "ct.h"
 #include "fcache.h"
 #include "flow.h"
+#include "svc.h"
 
 /* A denied packet of a known kind: record it (rate-limited) and drop. */
 static __always_inline int bh_drop_flow(struct bh_meta *m, const struct bh_pkt *pkt,
@@ -265,6 +266,8 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 	if (ct && (!quarantined || (ct->flags & BH_CT_F_FORENSICS))) {
 		int reply = !bh_ct_from_orig(ct, src_first);
 
+		if (ct->flags & BH_CT_F_SVC)
+			return bh_svc_pending(m, dir);	/* not judged yet (svc.h) */
 		bh_fc_forget(pkt, m->ifindex, ct);	/* e.g. a FIN: counts whole first */
 		bh_judge(m, BH_V_ALLOW, BH_R_ESTABLISHED, 1);
 		bh_frag_passed(pkt, m->slot, m->now);
@@ -287,7 +290,11 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
 		return bh_exit(m);
 	}
 
-	/* 6. policy for a new flow */
+	/* 6. policy for a new flow; to a Service frontend, after the DNAT
+	 * (svc.h) */
+	if (dir == BH_DIR_EGRESS && !quarantined && bh_ct_starts_flow(pkt) &&
+	    bh_svc_frontend(pkt) && (ret = bh_svc_defer(m, pkt, &key, src_first)) >= 0)
+		return ret;
 	peer = dir == BH_DIR_EGRESS ? pkt->daddr : pkt->saddr;
 	m->peer_identity = bh_identity_of(peer);
 	bh_policy_decide(inner, dir, m->peer_identity, pkt->proto, pkt->pport, &d);
@@ -316,6 +323,7 @@ static __always_inline int bh_judge_parsed(struct bh_pkt *pkt, struct bh_meta *m
  */
 static __always_inline int bh_begin(bh_ctx_t *ctx, __u8 dir, struct bh_meta *m, int *ct_missed)
 {
+	bh_ctx_linearize(ctx);	/* before any packet pointer is taken */
 	m->ifindex = bh_ctx_ifindex(ctx);
 	m->len = bh_ctx_len(ctx);
 	m->now = bh_ct_now();	/* tick resolution, see ct.h */

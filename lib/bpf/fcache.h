@@ -14,7 +14,8 @@
  * - quarantine and the anti-spoofing endpoint are checked on every hit, as
  *   on the conntrack path (the quarantine check never was a conntrack
  *   fact: it reads the slot's policy map);
- * - an entry lives BH_FC_REFRESH_NS at most, then the next packet looks
+ * - an entry lives BH_FC_REFRESH_NS at most (UDP: BH_FC_REFRESH_UDP_NS),
+ *   then the next packet looks
  *   conntrack up again, which refreshes the entry's age and LRU position
  *   and hands over the packets counted meanwhile;
  * - userspace bumps bh_ctgen_v1 after it deletes or edits conntrack
@@ -45,8 +46,34 @@
  * the object is loaded; the verifier drops the cache's code when 0. */
 const volatile __u8 bh_cfg_flow_cache = 1;
 
-#define BH_FC_SIZE		1024	/* per CPU, a power of two; 64 KiB */
+/*
+ * Two ways a set: a flow takes either entry of its set, a fill replaces
+ * the entry filled longer ago. Direct-mapped (one way), the 2048 flows of
+ * bench/veth_path.sh's UDP phase (1024 flows, each judged on two veths)
+ * found their entry taken by another flow on 86 % of the packets (e^-2:
+ * 2047 other flows over 1024 entries) and paid a conntrack lookup and
+ * often a second one to hand the other flow's counts over; two ways over
+ * twice the entries keep every flow of a set of at most two.
+ */
+#define BH_FC_WAYS		2
+#define BH_FC_SETS		2048	/* per CPU, a power of two; 256 KiB */
 #define BH_FC_REFRESH_NS	(10ULL * 1000000)
+
+/*
+ * A UDP entry lives ten times longer. A refresh is a conntrack lookup,
+ * cache-cold once many flows are live: at a packet every few ms per flow
+ * (bench/veth_path.sh's 1024 UDP flows at 250 kpps: one every 4 ms), a
+ * 10 ms life made every third packet pay it. What the refresh keeps
+ * current is, for UDP, only the entry's age (60 s timeout), its LRU
+ * position and the counts; TCP entries keep 10 ms because the refresh is
+ * also where sequence tracking (the blind-RST window) catches up.
+ */
+#define BH_FC_REFRESH_UDP_NS	(100ULL * 1000000)
+
+static __always_inline __u64 bh_fc_refresh_ns(__u8 proto)
+{
+	return proto == BH_IPPROTO_UDP ? BH_FC_REFRESH_UDP_NS : BH_FC_REFRESH_NS;
+}
 
 struct bh_fc_entry {
 	struct bh_ct4_key key;
@@ -60,19 +87,23 @@ struct bh_fc_entry {
 	__u32 bytes[2];
 };
 
+struct bh_fc_set {
+	struct bh_fc_entry way[BH_FC_WAYS];
+};
+
 /* Private to each program object, not pinned: losing it costs lookups. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BH_FC_SIZE);
+	__uint(max_entries, BH_FC_SETS);
 	__type(key, __u32);
-	__type(value, struct bh_fc_entry);
+	__type(value, struct bh_fc_set);
 } bh_fcache SEC(".maps");
 
 /*
- * Which entry a flow uses. The hash needs no secret: a crafted collision
- * only makes two flows take turns in one entry, i.e. the conntrack path.
+ * Which set a flow uses. The hash needs no secret: a crafted collision
+ * only makes flows take turns in one set, i.e. the conntrack path.
  */
-static __always_inline struct bh_fc_entry *bh_fc_entry_of(const struct bh_ct4_key *k)
+static __always_inline struct bh_fc_set *bh_fc_set_of(const struct bh_ct4_key *k)
 {
 	__u32 h = k->addr_a * 0x9e3779b1u;
 
@@ -81,7 +112,7 @@ static __always_inline struct bh_fc_entry *bh_fc_entry_of(const struct bh_ct4_ke
 	h ^= ((__u32)k->port_a << 16 | k->port_b) ^ ((__u32)k->proto << 24) ^ k->ifindex;
 	h *= 0xc2b2ae35u;
 	h ^= h >> 16;
-	h &= BH_FC_SIZE - 1;
+	h &= BH_FC_SETS - 1;
 	return bpf_map_lookup_elem(&bh_fcache, &h);
 }
 
@@ -91,6 +122,35 @@ static __always_inline int bh_fc_key_eq(const struct bh_ct4_key *a, const struct
 
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
 		(x[4] ^ y[4])) == 0;
+}
+
+/* The live entry of the flow in its set, or NULL. */
+static __always_inline struct bh_fc_entry *bh_fc_find(struct bh_fc_set *set,
+						      const struct bh_ct4_key *k)
+{
+	if (!set)
+		return NULL;
+	if (set->way[0].live && bh_fc_key_eq(&set->way[0].key, k))
+		return &set->way[0];
+	if (set->way[1].live && bh_fc_key_eq(&set->way[1].key, k))
+		return &set->way[1];
+	return NULL;
+}
+
+/* The entry a fill of the flow takes: its own, a free one, else the one
+ * filled longer ago. */
+static __always_inline struct bh_fc_entry *bh_fc_victim(struct bh_fc_set *set,
+							const struct bh_ct4_key *k)
+{
+	struct bh_fc_entry *e = bh_fc_find(set, k);
+
+	if (e || !set)
+		return e;
+	if (!set->way[0].live)
+		return &set->way[0];
+	if (!set->way[1].live)
+		return &set->way[1];
+	return set->way[0].filled_ns <= set->way[1].filled_ns ? &set->way[0] : &set->way[1];
 }
 
 static __always_inline __u64 *bh_fc_gen(void)
@@ -142,9 +202,10 @@ static __always_inline void bh_fc_evict(struct bh_fc_entry *e, __u64 gen)
 }
 
 /*
- * An established packet judged from the entry alone; 1 if judged (m says
- * how). Everything bh_fast_established checks on conntrack is checked
- * here on the entry's copy, and the entry must be current.
+ * An established packet judged from the entry alone (e: the flow's live
+ * entry, bh_fc_find); 1 if judged (m says how). Everything
+ * bh_fast_established checks on conntrack is checked here on the entry's
+ * copy, and the entry must be current.
  */
 static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_key *k,
 				     struct bh_meta *m, __u8 dir, int src_first, const __u8 *eth)
@@ -152,8 +213,7 @@ static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_
 	__u64 *gen;
 	__u32 slot;
 
-	if (!e || !e->live || !bh_fc_key_eq(&e->key, k) ||
-	    m->now - e->filled_ns >= BH_FC_REFRESH_NS)
+	if (!e || m->now - e->filled_ns >= bh_fc_refresh_ns(k->proto))
 		return 0;
 	gen = bh_fc_gen();
 	if (!gen || *gen != e->gen || !bh_ct_flags_source_ok(e->flags, dir, src_first))
@@ -174,11 +234,11 @@ static __always_inline int bh_fc_hit(struct bh_fc_entry *e, const struct bh_ct4_
 }
 
 /* After a packet of the live entry ct passed as established: remember
- * the flow, if it is settled, in e (the key's entry, or NULL: looked up
- * here, only if needed). gen: bh_ctgen_v1 as read before the lookup that
- * found ct (bh_fc_gen_read). The flow the entry held before gets its
- * counts. */
-static __always_inline void bh_fc_fill(struct bh_fc_entry *e, const struct bh_ct4_key *k,
+ * the flow, if it is settled, in its set (set: the key's set, or NULL:
+ * looked up here, only if needed). gen: bh_ctgen_v1 as read before the
+ * lookup that found ct (bh_fc_gen_read). The flow the entry held before
+ * gets its counts. */
+static __always_inline void bh_fc_fill(struct bh_fc_set *set, const struct bh_ct4_key *k,
 				       struct bh_ct_val *ct, const struct bh_meta *m, __u8 proto,
 				       __u8 tcp_flags, __u64 gen)
 {
@@ -187,8 +247,11 @@ static __always_inline void bh_fc_fill(struct bh_fc_entry *e, const struct bh_ct
 	    (proto == BH_IPPROTO_TCP &&
 	     ((tcp_flags & BH_TCP_SYN) || ct->tcp_state != BH_TCP_ESTABLISHED)))
 		return;
-	if (!e)
-		e = bh_fc_entry_of(k);
+	struct bh_fc_entry *e;
+
+	if (!set)
+		set = bh_fc_set_of(k);
+	e = bh_fc_victim(set, k);
 	if (!e)
 		return;
 	if (e->live && bh_fc_key_eq(&e->key, k))
@@ -228,7 +291,7 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 {
 	const __u8 *p = (const __u8 *)(long)ctx->data;
 	const void *end = (const void *)(long)ctx->data_end;
-	struct bh_fc_entry *e;
+	struct bh_fc_set *set;
 	struct bh_ct_val *ct;
 	struct bh_ct4_key k;
 	__u32 tot, sa, da;
@@ -261,8 +324,8 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 	sp = *(const __u16 *)(p + 34);
 	dp = *(const __u16 *)(p + 36);
 	src_first = bh_ct4_key_make(sa, da, sp, dp, proto, 0, m->ifindex, &k);
-	e = bh_fc_entry_of(&k);
-	if (bh_fc_hit(e, &k, m, dir, src_first, p))
+	set = bh_fc_set_of(&k);
+	if (bh_fc_hit(bh_fc_find(set, &k), &k, m, dir, src_first, p))
 		return 1;
 
 	/* the generation the entry will be filled under, read before the
@@ -287,7 +350,7 @@ static __always_inline int bh_fc_quick(bh_ctx_t *ctx, struct bh_meta *m, __u8 di
 				 tot - 20 - (__u32)(p[46] >> 4) * 4,
 				 bpf_ntohs(*(const __u16 *)(p + 48)), 0, flags,
 				 !bh_ct_from_orig(ct, src_first));
-	bh_fc_fill(e, &k, ct, m, proto, flags, gen);
+	bh_fc_fill(set, &k, ct, m, proto, flags, gen);
 	return 1;
 }
 
@@ -305,8 +368,8 @@ static __always_inline void bh_fc_forget(const struct bh_pkt *pkt, __u32 ifindex
 	if (pkt->family != 4 || pkt->frag != BH_FRAG_NONE)
 		return;
 	bh_ct4_key_of(pkt, ifindex, &k);
-	e = bh_fc_entry_of(&k);
-	if (!e || !e->live || !bh_fc_key_eq(&e->key, &k))
+	e = bh_fc_find(bh_fc_set_of(&k), &k);
+	if (!e)
 		return;
 	gen = bh_fc_gen();
 	if (gen)

@@ -105,14 +105,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_flows_v1 SEC(".maps");
 
-/* per workload and reason: packets and bytes */
+/* per workload, direction and reason: packets and bytes (BH_STATS_INDEX) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BH_MAX_WORKLOADS * BH_R_MAX);
+	__uint(max_entries, BH_STATS_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct bh_stat);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bh_stats_v2 SEC(".maps");
+} bh_stats_v3 SEC(".maps");
 
 /* per rule that decided a packet, indexed by rule id: packets and bytes
  * (see bulkhead_abi.h; v1 was an LRU hash, whose insert on a rule's first
@@ -151,6 +151,17 @@ struct {
 	__type(value, __s64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_ct_base_v1 SEC(".maps");
+
+/* Service frontend (ClusterIP, port, protocol) -> judged after DNAT
+ * (svc.h); filled by the agent only while the post-NAT hook is attached */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BH_SVC_SIZE);
+	__type(key, struct bh_svc_key);
+	__type(value, struct bh_svc_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_svc_v1 SEC(".maps");
 
 /* global counters, enum bh_counter */
 struct {

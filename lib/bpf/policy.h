@@ -82,8 +82,8 @@ static __always_inline int bh_policy_quarantined(void *inner, __u32 slot)
  * forensics flow (the quarantine exception). */
 static __always_inline int bh_established_may_pass(__u32 slot, __u8 ct_flags)
 {
-	if (slot >= BH_MAX_WORKLOADS)
-		return 0;
+	if (slot >= BH_MAX_WORKLOADS || (ct_flags & BH_CT_F_SVC))
+		return 0;	/* a Service flow not judged yet: svc.h */
 	return !bh_policy_quarantined(bh_policy_map(slot), slot) || (ct_flags & BH_CT_F_FORENSICS);
 }
 

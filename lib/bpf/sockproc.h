@@ -10,7 +10,9 @@
  *
  * The kernel types are declared here with only the fields read, marked
  * preserve_access_index: libbpf relocates each access against the running
- * kernel's BTF (CO-RE), so one object serves 6.1 and 6.18.
+ * kernel's BTF (CO-RE), so one object serves 6.1 and 6.18. The programs
+ * are BTF tracepoints (tp_btf): the verifier knows the types, so fields
+ * are plain loads instead of one bpf_probe_read_kernel each.
  */
 #ifndef BULKHEAD_BPF_SOCKPROC_H
 #define BULKHEAD_BPF_SOCKPROC_H
@@ -23,6 +25,8 @@
 
 #define BH_AF_INET	2
 #define BH_AF_INET6	10
+#define BH_IPPROTO_TCP	6
+#define BH_IPPROTO_UDP	17
 
 struct in6_addr {
 	union {
@@ -55,6 +59,7 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+	__u16 sk_protocol;
 } __attribute__((preserve_access_index));
 
 struct qstr {
@@ -88,10 +93,11 @@ struct task_struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BH_SOCKPROC_RING_BYTES);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_sockproc_v1 SEC(".maps");
 
 __u64 bh_sockproc_lost;		/* records the full ring dropped */
+
+static __always_inline void bh_sockproc_current(struct bh_sockproc_val *v, __u8 dir);
 
 static __always_inline void bh_sockproc_emit(const struct bh_sockproc_key *k,
 					     const struct bh_sockproc_val *v)
@@ -109,21 +115,21 @@ static __always_inline void bh_sockproc_emit(const struct bh_sockproc_key *k,
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
-/* Key as the container sees the connection: its own address and port
+/* Key as the container sees the connection (or, for a UDP socket that is
+ * not connected, only its own side: the peer stays zero): its own address and port
  * first. IPv4 is stored IPv4-mapped, as everywhere in bulkhead. */
-static __always_inline int bh_sockproc_key(struct sock *sk, struct bh_sockproc_key *k)
+static __always_inline int bh_sockproc_key(const struct sock *sk, struct bh_sockproc_key *k)
 {
-	unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	unsigned short family = sk->__sk_common.skc_family;
 
 	__builtin_memset(k, 0, sizeof(*k));
-	k->netns = BPF_CORE_READ(net, ns.inum);
-	k->proto = 6;	/* IPPROTO_TCP */
-	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	k->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	k->netns = sk->__sk_common.skc_net.net->ns.inum;
+	k->proto = BH_IPPROTO_TCP;
+	k->lport = sk->__sk_common.skc_num;
+	k->rport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	if (family == BH_AF_INET) {
-		__be32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__be32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__be32 l = sk->__sk_common.skc_rcv_saddr;
+		__be32 r = sk->__sk_common.skc_daddr;
 
 		k->laddr[10] = k->laddr[11] = 0xff;
 		k->raddr[10] = k->raddr[11] = 0xff;
@@ -132,8 +138,8 @@ static __always_inline int bh_sockproc_key(struct sock *sk, struct bh_sockproc_k
 		return 0;
 	}
 	if (family == BH_AF_INET6) {
-		BPF_CORE_READ_INTO(&k->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&k->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(k->laddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(k->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
 		return 0;
 	}
 	return -1;
@@ -159,6 +165,17 @@ struct {
 	__type(value, struct bh_sockproc_val);
 } bh_sockproc_listen_v1 SEC(".maps");
 
+/* An accepted connection whose listener was not seen (it listened before
+ * the program was attached): its owner is the first process that sends or
+ * receives on it (bh_sockproc_io). Socket-local storage: freed with the
+ * socket, and a socket without any costs that check one pointer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} bh_sockproc_want_v1 SEC(".maps");
+
 #define BH_TCP_ESTABLISHED	1
 #define BH_TCP_SYN_SENT		2
 #define BH_TCP_SYN_RECV		3
@@ -168,7 +185,7 @@ struct {
 /* The calling process (only meaningful in a syscall's context). */
 static __always_inline void bh_sockproc_current(struct bh_sockproc_val *v, __u8 dir)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 	const unsigned char *exe;
 
@@ -181,12 +198,12 @@ static __always_inline void bh_sockproc_current(struct bh_sockproc_val *v, __u8 
 	bpf_get_current_comm(v->comm, sizeof(v->comm));
 	/* the executable's file name (its full path is resolved in user
 	 * space from /proc/PID/exe while the process lives) */
-	exe = BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
+	exe = task->mm->exe_file->f_path.dentry->d_name.name;
 	if (exe)
 		bpf_probe_read_kernel_str(v->exe, sizeof(v->exe), exe);
 }
 
-static __always_inline void bh_sockproc_state(struct sock *sk, int oldstate, int newstate)
+static __always_inline void bh_sockproc_state(const struct sock *sk, int oldstate, int newstate)
 {
 	struct bh_sockproc_val v, *p;
 	struct bh_sockproc_key k;
@@ -219,12 +236,72 @@ static __always_inline void bh_sockproc_state(struct sock *sk, int oldstate, int
 		lk.netns = k.netns;
 		lk.port = k.lport;
 		p = bpf_map_lookup_elem(&bh_sockproc_listen_v1, &lk);
-		if (p)
+		if (p) {
 			bh_sockproc_emit(&k, p);
+		} else {
+			__u8 *want = bpf_sk_storage_get(&bh_sockproc_want_v1, (struct sock *)sk,
+							NULL, BPF_SK_STORAGE_GET_F_CREATE);
+
+			if (want)
+				*want = 1;
+		}
 	}
 	/* a connect that never establishes leaves its entry in
 	 * bh_sockproc_pend_v1 to age out of the LRU: deleting it on every
 	 * close would cost a hash operation per connection end */
+}
+
+/* UDP has no connection states, so the UDP side watches the socket's
+ * sends and receives (tracepoints sock:sock_send_length and
+ * sock:sock_recv_length, both in the caller's context, after the call:
+ * the socket has its local port by then). One record per socket and what
+ * it is connected to: bh_sockproc_udp_v1 (socket-local storage, freed
+ * with the socket) keeps a signature of the last record (ports, peer,
+ * process), so the steady state of a UDP socket costs one storage lookup
+ * per call. A TCP socket costs one pointer check (bh_sockproc_want_v1),
+ * unless it is an accepted one still waiting for its owner. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);				/* signature of the last record */
+} bh_sockproc_udp_v1 SEC(".maps");
+
+static __always_inline void bh_sockproc_io(struct sock *sk, int ret, __u8 dir)
+{
+	struct bh_sockproc_val v;
+	struct bh_sockproc_key k;
+	__u64 sig, *last;
+	__u16 proto;
+	__u32 r4;
+
+	if (!sk || ret < 0)
+		return;
+	proto = sk->sk_protocol;
+	if (proto == BH_IPPROTO_TCP) {
+		__u8 *want = bpf_sk_storage_get(&bh_sockproc_want_v1, sk, NULL, 0);
+
+		if (!want || !*want || bh_sockproc_key(sk, &k))
+			return;
+		*want = 0;
+		bh_sockproc_current(&v, BH_SOCKPROC_ACCEPT);
+		bh_sockproc_emit(&k, &v);
+		return;
+	}
+	if (proto != BH_IPPROTO_UDP)
+		return;
+	if (bh_sockproc_key(sk, &k) || !k.lport)
+		return;
+	k.proto = BH_IPPROTO_UDP;
+	__builtin_memcpy(&r4, &k.raddr[12], 4);
+	sig = ((__u64)k.lport << 48 | (__u64)k.rport << 32 | r4) ^
+	      (bpf_get_current_pid_tgid() >> 32) << 8;
+	last = bpf_sk_storage_get(&bh_sockproc_udp_v1, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!last || *last == sig)
+		return;
+	*last = sig;
+	bh_sockproc_current(&v, dir);
+	bh_sockproc_emit(&k, &v);
 }
 
 #endif /* BULKHEAD_BPF_SOCKPROC_H */

@@ -68,15 +68,17 @@ static __always_inline void bh_count_rule(const struct bh_meta *m)
 	}
 }
 
-/* The one exit: count packets and bytes under the reason (when there is a
- * workload slot) and under the deciding rule, return the hook's code. */
+/* The one exit: count packets and bytes under the direction and reason
+ * (when there is a workload slot) and under the deciding rule, return the
+ * hook's code. m->dir is the program's direction, 0 or 1; the mask only
+ * keeps the index inside the slot's own entries. */
 static __always_inline int bh_exit(const struct bh_meta *m)
 {
-	__u32 idx = m->slot * BH_R_MAX + m->reason;
+	__u32 idx = BH_STATS_INDEX(m->slot, m->dir & 1, m->reason);
 	struct bh_stat *s;
 
 	if (m->slot < BH_MAX_WORKLOADS && m->reason < BH_R_MAX) {
-		s = bpf_map_lookup_elem(&bh_stats_v2, &idx);
+		s = bpf_map_lookup_elem(&bh_stats_v3, &idx);
 		if (s) {
 			s->packets += 1;
 			s->bytes += m->len;

@@ -169,7 +169,8 @@ const char *bh_dir_name(enum bh_dir d);
 
 /* ---------------------------------------------------------------- stats */
 struct bh_workload_stats {
-	struct bh_stat reason[BH_R_MAX];
+	struct bh_stat dir[2][BH_R_MAX];	/* [BH_DIR_INGRESS / _EGRESS][reason] */
+	struct bh_stat reason[BH_R_MAX];	/* both directions */
 };
 int bh_stats_workload(struct bh_ctx *ctx, __u32 slot, struct bh_workload_stats *out);
 int bh_stats_counters(struct bh_ctx *ctx, __u64 out[BH_C_MAX]);

@@ -12,6 +12,8 @@
  *   tc_attach      = auto | tcx | clsact
  *                                      how the TC programs attach (auto;
  *                                      lib/tc_clsact.h)
+ *   backend        = bpf | nftables    what enforces (bpf); nftables: the
+ *                                      nftables backend (nft_sync.h)
  *
  * Unknown keys are errors, not silently ignored: a typo such as
  * `forensic.cidr` would otherwise switch the quarantine exception off
@@ -80,6 +82,10 @@ int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook);
  * the config's `flow_cache`, else on. Loaded programs keep what they were
  * loaded with until `bulkhead reset`. */
 int bh_config_flow_cache(struct bh_ctx *ctx, bool *on);
+
+/* The config's `backend`, else bpf. */
+enum bh_backend { BH_BACKEND_BPF, BH_BACKEND_NFTABLES };
+int bh_config_backend(struct bh_ctx *ctx, enum bh_backend *out);
 
 /* `unknown_pod` (lib/core/pod_lookup.h): deny (default) or allow, the
  * posture of a pod the node's agent does not know at CNI ADD. */

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "config.h"
 #include "ctx_int.h"
 #include "store.h"
 
@@ -242,7 +243,21 @@ void bh_ctx_sync_done(struct bh_ctx *ctx, int err, __s64 t0)
 		ctx->syncs_ok++;
 }
 
+/* With the nftables backend nothing BPF is loaded; an instance that
+ * already enforces through pinned programs must be reset first, or both
+ * would judge its workloads. */
 int bh_ctx_load(struct bh_ctx *ctx)
 {
-	return bh_loader_ensure(ctx);
+	enum bh_backend be;
+	char pin[PATH_MAX + 64];
+	int err = bh_config_backend(ctx, &be);
+
+	if (err || be == BH_BACKEND_BPF)
+		return err ? err : bh_loader_ensure(ctx);
+	err = bh_pin_path(ctx, BH_MAP_WORKLOADS, pin, sizeof(pin));
+	if (!err && !access(pin, F_OK))
+		return bh_err(ctx, -EEXIST, true, "backend = nftables, but %s holds this instance's"
+			      " BPF maps: run `bulkhead reset` before switching backends",
+			      ctx->bpffs);
+	return 0;
 }

@@ -17,6 +17,10 @@ static int mfd(struct bh_ctx *ctx, enum bh_map_idx i)
 {
 	int err = bh_ctx_load(ctx);
 
+	if (!err && ctx->map_fds[i] < 0)	/* only with backend = nftables */
+		return bh_err(ctx, -EOPNOTSUPP, true, "this instance enforces through nftables"
+			      " (backend = nftables in %s/config): it has no BPF map %s",
+			      ctx->state_dir, bh_map_names[i]);
 	return err ? err : ctx->map_fds[i];
 }
 
@@ -181,8 +185,8 @@ int bh_maps_stats_clear(struct bh_ctx *ctx, __u32 slot)
 
 	if (fd < 0)
 		return fd;
-	for (__u32 r = 0; r < BH_R_MAX; r++) {
-		err = bh_percpu_zero(fd, slot * BH_R_MAX + r, 2);
+	for (__u32 i = BH_STATS_INDEX(slot, 0, 0); i < BH_STATS_INDEX(slot + 1, 0, 0); i++) {
+		err = bh_percpu_zero(fd, i, 2);
 		if (err)
 			return bh_err(ctx, err, false, "cannot clear stats of slot %u: %s", slot,
 				      strerror(-err));

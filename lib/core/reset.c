@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Reset: take this instance's programs off every interface, unpin
- * everything under BULKHEAD_BPFFS, delete the state database. Programs
+ * everything under BULKHEAD_BPFFS, delete the nftables backend's table and
+ * the state database. Programs
  * are found two ways: through the store's workloads, and by scanning every
  * interface for our pinned program ids (a workload whose store row was
  * lost must not keep a program behind).
@@ -15,6 +16,7 @@
 
 #include "attach.h"
 #include "ctx_int.h"
+#include "nft_sync.h"
 #include "store.h"
 
 static int detach_workload(const struct bh_workload_info *w, void *arg)
@@ -91,6 +93,9 @@ int bh_reset(struct bh_ctx *ctx)
 	bh_loader_close(ctx);
 	if (!err)
 		err = unpin_all(ctx);
+	/* the nftables backend's table, if this instance made one */
+	if (!err)
+		err = bh_nft_sync_remove(ctx);
 	if (!err)
 		err = remove_state(ctx);
 	bh_ctx_unlock(ctx);

@@ -114,6 +114,22 @@ int bh_config_flow_cache(struct bh_ctx *ctx, bool *on)
 	return 0;
 }
 
+int bh_config_backend(struct bh_ctx *ctx, enum bh_backend *out)
+{
+	const struct bh_config_entry *ent;
+	const struct bh_config *cfg;
+	int err;
+
+	*out = BH_BACKEND_BPF;
+	err = bh_ctx_config(ctx, &cfg);
+	if (err)
+		return err;
+	ent = bh_config_next(cfg, "backend", NULL);
+	if (ent && !strcmp(ent->value, "nftables"))	/* checked by the parser */
+		*out = BH_BACKEND_NFTABLES;
+	return 0;
+}
+
 int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny)
 {
 	const struct bh_config_entry *ent;

@@ -21,10 +21,17 @@ int bh_stats_workload(struct bh_ctx *ctx, __u32 slot, struct bh_workload_stats *
 	fd = bh_map_fd(ctx, bh_map_names[BH_M_STATS]);
 	if (fd < 0)
 		return fd;
-	for (__u32 r = 0; r < BH_R_MAX; r++) {
-		err = bh_percpu_sum(fd, slot * BH_R_MAX + r, 2, &out->reason[r].packets);
-		if (err)
-			return bh_err(ctx, err, false, "cannot read stats: %s", strerror(-err));
+	for (__u32 d = 0; d < 2; d++) {
+		for (__u32 r = 0; r < BH_R_MAX; r++) {
+			struct bh_stat *s = &out->dir[d][r];
+
+			err = bh_percpu_sum(fd, BH_STATS_INDEX(slot, d, r), 2, &s->packets);
+			if (err)
+				return bh_err(ctx, err, false, "cannot read stats: %s",
+					      strerror(-err));
+			out->reason[r].packets += s->packets;
+			out->reason[r].bytes += s->bytes;
+		}
 	}
 	return 0;
 }

@@ -13,7 +13,9 @@
 #include <bpf/bpf.h>
 
 #include "config.h"
+#include "host_addrs.h"
 #include "maps.h"
+#include "nft_sync.h"
 #include "parse_common.h"
 #include "store.h"
 #include "sync.h"
@@ -24,6 +26,7 @@ struct bh_sync_plan {
 	struct bh_forensics forensics;
 	bool compiled;
 	struct bh_compile_output out;
+	struct bh_nft_batch *nft;	/* backend = nftables: the whole table */
 };
 
 /* ------------------------------------------------------------ stable ids */
@@ -161,6 +164,7 @@ void bh_sync_plan_free(struct bh_sync_plan *p)
 		if (p->fds[i] >= 0)
 			close(p->fds[i]);
 	free(p->fds);
+	bh_nft_sync_free(p->nft);
 	bh_stored_input_free(&p->in);
 	bh_forensics_free(&p->forensics);
 	if (p->compiled)
@@ -175,10 +179,19 @@ static int compile(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	char msg[768];
 	int err;
 
+	struct bh_ip *host = NULL;
+
 	bh_stored_input_view(&p->in, &in);
 	in.ids = (struct bh_compile_ids){ .cidr_identity = id_cidr, .rule_id = id_rule, .arg = ctx };
 	in.forensics = p->forensics;
+	/* the `host` peer class: the node's addresses as they are now */
+	err = bh_host_addrs(&host, &in.nr_host_addrs);
+	if (err)
+		return bh_ctx_set_error(ctx, err, false, "cannot list the node's addresses: %s",
+					strerror(-err));
+	in.host_addrs = host;
 	err = bh_compile(&in, &p->out, &perr);
+	free(host);
 	if (err)
 		return bh_ctx_set_error(ctx, err, err == -EINVAL || err == -E2BIG,
 					"cannot compile policies: %s",
@@ -258,6 +271,7 @@ int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
 {
 	struct bh_sync_plan *p;
 	sqlite3 *db = bh_ctx_db(ctx);
+	enum bh_backend be;
 	int err;
 
 	*plan = NULL;
@@ -276,6 +290,10 @@ int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
 	if (!err)
 		err = compile(ctx, p);
 	if (!err)
+		err = bh_config_backend(ctx, &be);
+	if (!err && be == BH_BACKEND_NFTABLES)
+		err = bh_nft_sync_build(ctx, p->in.w, p->in.nr_w, &p->out, &p->nft);
+	else if (!err)
 		err = build_maps(ctx, p);
 	if (err)
 		goto fail;
@@ -508,6 +526,10 @@ int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	bool any_cut = false;
 	int err;
 
+	if (p->nft) {
+		free(swapped);
+		return bh_nft_sync_send(ctx, p->nft);
+	}
 	if (!swapped)
 		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
 	qsort(p->out.ipcache, p->out.nr_ipcache, sizeof(*p->out.ipcache), cmp_ipcache_key);

@@ -16,6 +16,9 @@
  *      BH_CT_F_WOULD_DENY of enforce-mode workloads whose policy changed or
  *      that just entered enforce, when the policy now in force denies them;
  *   7. delete stale deny-all entries.
+ * With `backend = nftables` (nft_sync.h) prepare builds the one batch that
+ * replaces the instance's nftables table instead of steps 1-7, and commit
+ * sends it.
  * Prepare (1) can fail without touching anything the data path reads; the
  * policy apply layer uses it to decide before committing the store.
  * prepare and commit expect the instance lock held across both (the

@@ -17,6 +17,7 @@
 
 #include "l2id.h"
 #include "attach.h"
+#include "config.h"
 #include "ctx_int.h"
 #include "policy.h"
 #include "maps.h"
@@ -93,6 +94,15 @@ static int check_ports(struct bh_ctx *ctx, int nr, const struct bh_named_port *p
 					      p[i].name);
 	}
 	return 0;
+}
+
+/* The nftables backend has no programs or maps: its sync's table is the
+ * whole of what enforces. */
+static bool uses_bpf(struct bh_ctx *ctx)
+{
+	enum bh_backend be;
+
+	return bh_config_backend(ctx, &be) || be == BH_BACKEND_BPF;
 }
 
 static int validate(struct bh_ctx *ctx, const struct bh_attach_opts *o, __u32 *ifindex)
@@ -220,7 +230,7 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 {
 	struct bh_workload_info *w;
 	struct bh_tx tx = { 0 };
-	bool added = false, bound;
+	bool added = false, bound, bpf = uses_bpf(ctx);
 	__u32 ifindex;
 	char ipbuf[64], macbuf[32] = "none bound";
 	__u8 mac[6];
@@ -290,29 +300,31 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 				   w->nr_ips > 1 ? " ..." : "", macbuf, o->router ? ", router" : "",
 				   w->pending ? ", identity pending: closed but DNS" : "");
 	/* The slot may have served another workload: start clean. */
-	if (!err)
+	if (!err && bpf)
 		err = bh_maps_flows_purge(ctx, w->slot, ifindex);
-	if (!err)
+	if (!err && bpf)
 		err = bh_maps_stats_clear(ctx, w->slot);
 	/* Layer 2 identity and fresh shares (the slot's flows were purged),
 	 * policy, and programs last: the first packet is already judged. */
-	if (!err)
+	if (!err && bpf)
 		err = bh_l2_slot_set(ctx, w->slot, bound ? mac : NULL, o->router);
 	if (!err)
 		err = bh_policy_sync(ctx);
-	if (!err)
+	if (!err && bpf)
 		err = bh_attach_hooks(ctx, ifindex, w->hook);
 	if (!err) {
 		err = bh_store_end(&tx, true);
 		if (err) {
 			store_fail(ctx, err, "commit");
-			bh_detach_hooks(ctx, ifindex, NULL);
+			if (bpf)
+				bh_detach_hooks(ctx, ifindex, NULL);
 		}
 	}
 	if (err) {
 		bh_store_end(&tx, false);
-		bh_maps_workload_del(ctx, ifindex);
-		if (added)
+		if (bpf)
+			bh_maps_workload_del(ctx, ifindex);
+		if (added && bpf)
 			bh_maps_policy_clear(ctx, w->slot);
 		resync_after_failure(ctx);
 	}
@@ -342,6 +354,7 @@ static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char
 	__u32 cur = if_nametoindex(w->ifname);
 	struct bh_tx tx;
 	int removed = 0, n = 0, used, err;
+	bool bpf = uses_bpf(ctx);
 
 	/* The interface carrying the name now (a veth recreated under the
 	 * same name has a new ifindex), and the stored ifindex unless another
@@ -350,9 +363,9 @@ static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char
 	if (used < 0)
 		return store_fail(ctx, used, "read workloads");
 	err = bh_ctx_load(ctx);
-	if (!err && cur)
+	if (!err && cur && bpf)
 		err = bh_detach_hooks(ctx, cur, &removed);
-	if (!err && !used && cur != w->ifindex) {
+	if (!err && !used && cur != w->ifindex && bpf) {
 		err = bh_detach_hooks(ctx, w->ifindex, &n);
 		removed += n;
 	}
@@ -361,11 +374,11 @@ static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char
 	err = bh_store_begin(ctx->db, &tx);
 	if (err)
 		return store_fail(ctx, err, "begin");
-	if (!used)
+	if (!used && bpf)
 		err = bh_maps_workload_del(ctx, w->ifindex);
-	if (!err && cur && cur != w->ifindex)
+	if (!err && cur && cur != w->ifindex && bpf)
 		err = bh_maps_workload_del(ctx, cur);
-	if (!err)
+	if (!err && bpf)
 		err = bh_maps_policy_clear(ctx, w->slot);
 	if (!err && (err = bh_store_workload_del(ctx->db, w->ns, w->name)))
 		err = store_fail(ctx, err, "delete the workload");
@@ -375,9 +388,9 @@ static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char
 				   why);
 	if (!err)
 		err = bh_policy_sync(ctx);
-	if (!err)
+	if (!err && bpf)
 		err = bh_maps_flows_purge(ctx, w->slot, w->ifindex);
-	if (!err && cur && cur != w->ifindex)
+	if (!err && cur && cur != w->ifindex && bpf)
 		err = bh_maps_flows_purge(ctx, w->slot, cur);
 	if (!err && (err = bh_store_end(&tx, true)))
 		store_fail(ctx, err, "commit");
@@ -553,10 +566,12 @@ int bh_workload_quarantine_explained(struct bh_ctx *ctx, const char *ns, const c
 	if (!err)
 		err = bh_event_add(ctx, ns, name, "quarantine", "alert", "quarantined: %s",
 				   explanation && explanation[0] ? explanation : reason);
-	/* One map update: from the next packet on, every flow of the
-	 * workload (established ones too) meets the deny-all map. */
+	/* One map update (or, with nftables, one batch): from the next
+	 * packet on, every flow of the workload (established ones too)
+	 * meets the deny-all map. */
 	if (!err)
-		err = bh_maps_policy_quarantine(ctx, w->slot);
+		err = uses_bpf(ctx) ? bh_maps_policy_quarantine(ctx, w->slot)
+				    : bh_policy_sync(ctx);
 	return end_change(ctx, &tx, w, err);
 }
 

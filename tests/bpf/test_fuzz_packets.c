@@ -20,8 +20,8 @@
  *       to a flow the test opened on purpose (reply, later packet, later
  *       fragment, ICMP error sent back to the quoted packet's source);
  *   (c) truncated or malformed frames never pass;
- *   (d) every run is counted under exactly one bh_stats_v2 reason, and
- *       that reason agrees with the verdict;
+ *   (d) every run is counted under exactly one bh_stats_v3 entry: the
+ *       program's direction and a reason that agrees with the verdict;
  *   (e) conntrack state is created only by a packet that opens a flow (a
  *       TCP SYN, an ICMP query request, UDP, SCTP), see or_opens_flow;
  *   (f) layer 2: the workload's MAC (FZ_MAC, bound) is the only Ethernet
@@ -83,6 +83,7 @@
 #define FZ_DEFAULT_SEED	0x62756c6bULL
 #define FZ_BUF		(PKT_MAX + 64)
 #define FZ_EXAMPLES	3	/* violations printed per (program, kind) */
+#define FZ_NSTAT	(2 * BH_R_MAX)	/* a slot's stats: [direction * BH_R_MAX + reason] */
 
 enum fz_prog { P_XDP_EG = 0, P_TC_EG, P_TC_IN, P_NR };
 static const char *const prog_name[P_NR] = { "xdp/egress", "tc/egress", "tc/ingress" };
@@ -98,8 +99,8 @@ struct fz {
 	unsigned int scale;
 	bool trace;		/* BH_FUZZ_TRACE: every run, for debugging */
 	struct or_model *m;
-	__u64 last_pk[BH_R_MAX], last_by[BH_R_MAX];	/* stats after the last run */
-	__u64 base_pk[BH_R_MAX];			/* stats when the suite opened */
+	__u64 last_pk[FZ_NSTAT], last_by[FZ_NSTAT];	/* stats after the last run */
+	__u64 base_pk[FZ_NSTAT];			/* stats when the suite opened */
 	/* totals */
 	__u64 runs, refused, passed[P_NR], reason[BH_R_MAX];
 	__u64 ok_why[OR_WHY_NR];
@@ -235,18 +236,19 @@ static int set_workload(struct fz *z)
 	return bpf_map_update_elem(z->l2, &slot, &l2, BPF_ANY) ? -errno : 0;
 }
 
-static int read_stats(struct fz *z, __u64 pk[BH_R_MAX], __u64 by[BH_R_MAX])
+/* The slot's entries: pk[dir * BH_R_MAX + reason] */
+static int read_stats(struct fz *z, __u64 pk[FZ_NSTAT], __u64 by[FZ_NSTAT])
 {
 	__u64 v[2];
-	__u32 r;
+	__u32 i;
 	int err;
 
-	for (r = 0; r < BH_R_MAX; r++) {
-		err = bh_percpu_sum(z->stats, FZ_SLOT * BH_R_MAX + r, 2, v);
+	for (i = 0; i < FZ_NSTAT; i++) {
+		err = bh_percpu_sum(z->stats, BH_STATS_INDEX(FZ_SLOT, 0, 0) + i, 2, v);
 		if (err)
 			return err;
-		pk[r] = v[0];
-		by[r] = v[1];
+		pk[i] = v[0];
+		by[i] = v[1];
 	}
 	return 0;
 }
@@ -299,7 +301,7 @@ static int fz_open(struct fz **out, char *why, size_t len)
 	z->workloads = bpf_map__fd(z->xdp->maps.bh_workloads_v1);
 	z->ipcache = bpf_map__fd(z->xdp->maps.bh_ipcache_v1);
 	z->policy = bpf_map__fd(z->xdp->maps.bh_policy_v1);
-	z->stats = bpf_map__fd(z->xdp->maps.bh_stats_v2);
+	z->stats = bpf_map__fd(z->xdp->maps.bh_stats_v3);
 	z->counters = bpf_map__fd(z->xdp->maps.bh_counters_v1);
 	z->l2 = bpf_map__fd(z->xdp->maps.bh_l2_v1);
 	z->prog[P_XDP_EG] = bpf_program__fd(z->xdp->progs.bh_xdp_from_container);
@@ -391,8 +393,8 @@ static void describe(const struct or_pkt *p)
  */
 static int fz_run1(struct fz *z, enum fz_prog p, const __u8 *f, size_t len, const char *what)
 {
-	__u64 pk[BH_R_MAX], by[BH_R_MAX], created0[2] = { 0 }, created1[2] = { 0 };
-	__u32 ret = 0, r, hit = BH_R_MAX, nhit = 0;
+	__u64 pk[FZ_NSTAT], by[FZ_NSTAT], created0[2] = { 0 }, created1[2] = { 0 };
+	__u32 ret = 0, i, hit = FZ_NSTAT, nhit = 0;
 	bool pass, xdp = p == P_XDP_EG;
 	struct or_pkt op;
 	enum or_why why;
@@ -412,24 +414,27 @@ static int fz_run1(struct fz *z, enum fz_prog p, const __u8 *f, size_t len, cons
 	}
 	pass = ret == (xdp ? XDP_PASS : TC_ACT_OK);
 
-	/* (d) exactly one reason counted, with the frame's bytes */
+	/* (d) exactly one entry counted, the program's direction, with the
+	 * frame's bytes */
 	if (read_stats(z, pk, by)) {
 		z->counting_errors++;
 	} else {
-		for (r = 0; r < BH_R_MAX; r++) {
-			if (pk[r] == z->last_pk[r])
+		for (i = 0; i < FZ_NSTAT; i++) {
+			if (pk[i] == z->last_pk[i])
 				continue;
 			nhit++;
-			hit = r;
-			if (pk[r] - z->last_pk[r] != 1 || by[r] - z->last_by[r] != len)
+			hit = i;
+			if (pk[i] - z->last_pk[i] != 1 || by[i] - z->last_by[i] != len)
 				nhit = 99;
 		}
-		if (nhit != 1 || reason_passes(hit) != pass) {
-			printf("COUNTING: %s (%s): %u reasons moved (last %u), verdict %s\n",
-			       prog_name[p], what, nhit, hit, pass ? "pass" : "drop");
+		if (nhit != 1 || reason_passes(hit % BH_R_MAX) != pass ||
+		    hit / BH_R_MAX != prog_dir[p]) {
+			printf("COUNTING: %s (%s): %u entries moved (last: direction %u reason %u),"
+			       " verdict %s\n", prog_name[p], what, nhit, hit / BH_R_MAX,
+			       hit % BH_R_MAX, pass ? "pass" : "drop");
 			z->counting_errors++;
 		} else {
-			z->reason[hit]++;
+			z->reason[hit % BH_R_MAX]++;
 		}
 		memcpy(z->last_pk, pk, sizeof(pk));
 		memcpy(z->last_by, by, sizeof(by));
@@ -1350,7 +1355,7 @@ static void test_encap(void **state)
 static void test_summary(void **state)
 {
 	struct fz *z = *state;
-	__u64 pk[BH_R_MAX], by[BH_R_MAX], total = 0, counted = 0;
+	__u64 pk[FZ_NSTAT], by[FZ_NSTAT], total = 0, counted = 0, n;
 	__u32 r;
 	int p, w;
 
@@ -1365,10 +1370,11 @@ static void test_summary(void **state)
 		printf("  passes explained as %-20s %llu\n", or_why_name((enum or_why)w),
 		       (unsigned long long)z->ok_why[w]);
 	for (r = 0; r < BH_R_MAX; r++) {
-		total += pk[r] - z->base_pk[r];
+		n = pk[r] - z->base_pk[r] + pk[BH_R_MAX + r] - z->base_pk[BH_R_MAX + r];
+		total += n;
 		counted += z->reason[r];
 		printf("  reason %-2u %-14s %llu\n", r, bh_reason_name((enum bh_reason)r),
-		       (unsigned long long)(pk[r] - z->base_pk[r]));
+		       (unsigned long long)n);
 	}
 	for (p = 0; p < P_NR; p++)
 		for (w = OR_NO_MALFORMED; w < OR_WHY_NR; w++)

@@ -330,15 +330,19 @@ static int reset_state(struct suite *s, const struct fixture *fx)
 }
 
 /* -------------------------------------------------------------- runner */
-static void read_stats(struct suite *s, __u64 pk[BH_R_MAX], __u64 by[BH_R_MAX])
+/* FX_SLOT's stats, pk[direction][reason] */
+static void read_stats(struct suite *s, __u64 pk[2][BH_R_MAX], __u64 by[2][BH_R_MAX])
 {
 	__u64 v[2];
-	__u32 r;
+	__u32 d, r;
 
-	for (r = 0; r < BH_R_MAX; r++) {
-		assert_int_equal(bh_percpu_sum(s->stats, FX_SLOT * BH_R_MAX + r, 2, v), 0);
-		pk[r] = v[0];
-		by[r] = v[1];
+	for (d = 0; d < 2; d++) {
+		for (r = 0; r < BH_R_MAX; r++) {
+			assert_int_equal(bh_percpu_sum(s->stats, BH_STATS_INDEX(FX_SLOT, d, r), 2,
+						       v), 0);
+			pk[d][r] = v[0];
+			by[d][r] = v[1];
+		}
 	}
 }
 
@@ -439,12 +443,14 @@ static bool rule_decides(__u8 reason)
 /* Run one step and check verdict and counters (records are left). */
 static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx_step *st)
 {
-	__u64 pk0[BH_R_MAX], by0[BH_R_MAX], pk1[BH_R_MAX], by1[BH_R_MAX];
+	__u64 pk0[2][BH_R_MAX], by0[2][BH_R_MAX], pk1[2][BH_R_MAX], by1[2][BH_R_MAX];
 	__u64 c0 = 0, total = 0, rpk0, rby0, rall0, rpk1, rby1, rall1;
 	__u8 frame[PKT_MAX];
 	__u32 ret = 0, want;
-	int len, prog, r, k;
+	int len, prog, r, k, d;
 	bool use_xdp = xdp && st->prog == FX_EGRESS;
+	/* seen from the workload: what it sends is egress */
+	int dir = st->prog == FX_EGRESS ? BH_DIR_EGRESS : BH_DIR_INGRESS;
 
 	len = pkt_build(&st->pkt, frame, sizeof(frame));
 	CHECK_EQ(i, len > 0, 1, "packet builds");
@@ -474,16 +480,21 @@ static void run_step_nocollect(struct suite *s, bool xdp, int i, const struct fx
 	CHECK_EQ(i, ret, want, st->pass ? "verdict (want pass)" : "verdict (want drop)");
 
 	read_stats(s, pk1, by1);
-	for (r = 0; r < BH_R_MAX; r++) {
-		total += pk1[r] - pk0[r];
-		if (pk1[r] != pk0[r] && r != st->reason)
-			print_error("step %d: counted under reason %d, want %d\n", i, r, st->reason);
+	for (d = 0; d < 2; d++) {
+		for (r = 0; r < BH_R_MAX; r++) {
+			total += pk1[d][r] - pk0[d][r];
+			if (pk1[d][r] != pk0[d][r] && (r != st->reason || d != dir))
+				print_error("step %d: counted under direction %d reason %d, want"
+					    " %d %d\n", i, d, r, dir, st->reason);
+		}
 	}
 	if (st->reason == FX_NO_REASON) {
 		CHECK_EQ(i, total, 0, "packets counted under any reason");
 	} else {
-		CHECK_EQ(i, pk1[st->reason] - pk0[st->reason], 1, "packets under expected reason");
-		CHECK_EQ(i, by1[st->reason] - by0[st->reason], len, "bytes under expected reason");
+		CHECK_EQ(i, pk1[dir][st->reason] - pk0[dir][st->reason], 1,
+			 "packets under the direction and expected reason");
+		CHECK_EQ(i, by1[dir][st->reason] - by0[dir][st->reason], len,
+			 "bytes under the direction and expected reason");
 		CHECK_EQ(i, total, 1, "packets counted under any reason");
 	}
 	if (st->counter)
@@ -920,6 +931,68 @@ static void test_frag_after_policy(void **state)
 
 /* ------------------------------------------------------------- suite */
 
+/*
+ * Services (lib/bpf/svc.h): a new flow to a Service frontend is not judged
+ * by the veth's program. Under a default-deny egress it passes, counted
+ * under no reason, with a conntrack entry flagged BH_CT_F_SVC; a
+ * retransmit passes the same way (on to the post-NAT hook); a reply to
+ * the container while the flag stands is dropped (the hook judges before
+ * any reply can come); once the hook cleared the flag the flow is an
+ * ordinary established one. The same flow to a port that is no frontend
+ * meets the default deny.
+ */
+static void test_svc_frontend(void **state)
+{
+	struct suite *s = *state;
+	struct fixture fx = { .desc = "svc frontend", .rules = { ISOLATED(EG) } };
+	struct fx_step out = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40000, 5432, FX_SYN),
+			       PASS(FX_NO_REASON) };
+	struct fx_step back = { INTO, .pkt = TCP4(FX_PEER4, FX_WL4, 5432, 40000, FX_SYN | FX_ACK),
+				DROP(BH_R_DEFAULT_DENY) };
+	struct fx_step other = { OUT, .pkt = TCP4(FX_WL4, FX_PEER4, 40001, 5433, FX_SYN),
+				 DROP(BH_R_DEFAULT_DENY) };
+	int svc = bpf_map__fd(s->tc->maps.bh_svc_v1);
+	struct bh_svc_key k = { .port = htons(5432), .proto = IPPROTO_TCP };
+	struct bh_svc_val v = { 0 };
+	struct bh_ct4_key ck, *prev = NULL;
+	struct bh_ct_val cv;
+	struct bh_ip ip;
+	int n;
+
+	assert_int_equal(ip_of(FX_PEER4, &ip), 0);
+	memcpy(k.addr, ip.addr, 16);
+	for (int xdp = 0; xdp < 2; xdp++) {
+		assert_int_equal(reset_state(s, &fx), 0);
+		assert_int_equal(bpf_map_update_elem(svc, &k, &v, BPF_ANY), 0);
+		out.pass = true;
+		out.reason = FX_NO_REASON;
+		run_step_nocollect(s, xdp, 0, &out);
+		/* one entry, flagged */
+		n = 0;
+		prev = NULL;
+		while (!bpf_map_get_next_key(s->ct4, prev, &ck)) {
+			n++;
+			prev = &ck;
+		}
+		assert_int_equal(n, 1);
+		assert_int_equal(bpf_map_lookup_elem(s->ct4, &ck, &cv), 0);
+		assert_true(cv.flags & BH_CT_F_SVC);
+		run_step_nocollect(s, xdp, 1, &out);
+		back.pass = false;
+		back.reason = BH_R_DEFAULT_DENY;
+		run_step_nocollect(s, false, 2, &back);
+		/* the hook allowed it */
+		cv.flags &= (__u8)~BH_CT_F_SVC;
+		assert_int_equal(bpf_map_update_elem(s->ct4, &ck, &cv, BPF_EXIST), 0);
+		assert_int_equal(ct_changed(s), 0);
+		back.pass = true;
+		back.reason = BH_R_ESTABLISHED;
+		run_step_nocollect(s, false, 3, &back);
+		run_step_nocollect(s, xdp, 4, &other);
+		assert_int_equal(bpf_map_delete_elem(svc, &k), 0);
+	}
+}
+
 static int set_size(struct bpf_map *a, struct bpf_map *b, __u32 n)
 {
 	if (!n)
@@ -974,7 +1047,7 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 	s->ctgen = bpf_map__fd(s->xdp->maps.bh_ctgen_v1);
 	s->frag = bpf_map__fd(s->xdp->maps.bh_frag_v1);
 	s->deny_rl = bpf_map__fd(s->xdp->maps.bh_deny_rl_v2);
-	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v2);
+	s->stats = bpf_map__fd(s->xdp->maps.bh_stats_v3);
 	s->counters = bpf_map__fd(s->xdp->maps.bh_counters_v1);
 	s->rule_stats = bpf_map__fd(s->xdp->maps.bh_rule_stats_v2);
 	s->l2 = bpf_map__fd(s->xdp->maps.bh_l2_v1);
@@ -1049,7 +1122,7 @@ int main(void)
 		return 1;
 	}
 	cases = calloc(2 * (FX_COUNT + FX_SEC_COUNT), sizeof(*cases));
-	tests = calloc(2 * (FX_COUNT + FX_SEC_COUNT) + 8, sizeof(*tests));
+	tests = calloc(2 * (FX_COUNT + FX_SEC_COUNT) + 9, sizeof(*tests));
 	if (!cases || !tests) {
 		free(cases);
 		free(tests);
@@ -1097,6 +1170,9 @@ int main(void)
 	tests[n].name = "per-rule counters accumulate; established packets count under none";
 	tests[n].initial_state = &s;
 	tests[n++].test_func = test_rule_stats;
+	tests[n].name = "a flow to a Service frontend is left to the post-NAT hook, flagged";
+	tests[n].initial_state = &s;
+	tests[n++].test_func = test_svc_frontend;
 	tests[n].name = "per-rule map full: ids beyond it counted in the overflow slot";
 	tests[n++].test_func = test_rule_stats_full;
 

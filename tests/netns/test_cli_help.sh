@@ -242,6 +242,24 @@ expect_eq "completes 'po' to policy" "policy" "${got[0]}"
 expect_eq "completes policy's commands" "apply delete list get test validate" "${got[1]}"
 expect_eq "completes flows' options" "--verdict --version" "${got[2]}"
 expect_eq "completes -o formats" "text wide json yaml" "${got[3]}"
+# the zsh completion works in zsh: compinit loads it from an fpath dir and
+# TAB is pressed on a pseudo-terminal (tests/lib/zsh_complete.zsh); the
+# answers are what zsh offered, sorted
+mkdir -p "$W/zfunc"
+cp "$W/_bulkhead" "$W/zfunc/_bulkhead"
+mapfile -t got < <(TMPDIR=$W zsh -f "$BH_ROOT/tests/lib/zsh_complete.zsh" "$W/zfunc" \
+	"bulkhead " "bulkhead po" "bulkhead policy " "bulkhead flows --ver" "bulkhead flows -o " \
+	"bulkhead attach --wo" "bulkhead completion " "bulkhead nosuch")
+expect_eq "zsh offers every command" "$(cut -d' ' -f1 "$W/commands" | sort -u | tr '\n' ' ' |
+	sed 's/ $//')" "${got[0]}"
+expect_eq "zsh completes 'po' to policy" "policy" "${got[1]}"
+expect_eq "zsh completes policy's commands" "apply delete get list test validate" "${got[2]}"
+expect_eq "zsh completes flows' options" "--verdict --version" "${got[3]}"
+expect_eq "zsh completes -o formats" "json text wide yaml" "${got[4]}"
+expect_eq "zsh completes attach's options" "--workload" "${got[5]}"
+expect_eq "zsh completes completion's shells" "bash man zsh" "${got[6]}"
+expect_eq "zsh offers nothing for an unknown command prefix" "" "${got[7]}"
+expect_eq "zsh answered every line" 8 "${#got[@]}"
 
 # make install puts both man pages and both completions in place
 D=$W/destdir

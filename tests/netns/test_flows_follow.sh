@@ -96,8 +96,8 @@ scrape >"$W/metrics.txt"
 expect_ok "metrics: flows by namespace, workload, direction and verdict" grep -q \
 	'^bulkhead_flows_total{namespace="shop",workload="web",direction="egress",verdict="allow"} [1-9]' \
 	"$W/metrics.txt"
-expect_ok "metrics: verdict counters with namespace and workload labels" grep -q \
-	'^bulkhead_verdict_packets_total{namespace="shop",workload="db",reason="default-deny"} [1-9]' \
+expect_ok "metrics: verdict counters with namespace, workload and direction labels" grep -q \
+	'^bulkhead_verdict_packets_total{namespace="shop",workload="db",direction="ingress",reason="default-deny"} [1-9]' \
 	"$W/metrics.txt"
 expect_ok "metrics: conntrack occupancy" grep -q '^bulkhead_conntrack_entries [1-9]' "$W/metrics.txt"
 expect_ok "metrics: conntrack capacity" grep -Eq '^bulkhead_conntrack_capacity_entries (262144|524288)$' \

@@ -64,6 +64,14 @@ static void test_keys(void **state)
 	assert_non_null(x);
 	assert_string_equal(x->value, "off");
 	bh_config_free(&c);
+
+	assert_int_equal(parse("backend = nftables\n", &c, &e), 0);
+	x = bh_config_next(&c, "backend", NULL);
+	assert_non_null(x);
+	assert_string_equal(x->value, "nftables");
+	bh_config_free(&c);
+	assert_int_equal(parse("backend = bpf\n", &c, &e), 0);
+	bh_config_free(&c);
 }
 
 static void expect_error(const char *text, int line, const char *key, const char *msg_part)
@@ -96,6 +104,9 @@ static void test_errors(void **state)
 	expect_error("forensics.cidr =\n", 1, "forensics.cidr", "missing value");
 	expect_error("# x\nhook xdp\n", 2, "", "expected KEY = VALUE");
 	expect_error("= xdp\n", 1, "", "no key");
+	expect_error("hook = tc\nbackend = iptables\n", 2, "backend",
+		     "expected bpf or nftables, got 'iptables'");
+	expect_error("backend = bpf\nbackend = nftables\n", 2, "backend", "given twice");
 }
 
 static void test_long_and_nul(void **state)

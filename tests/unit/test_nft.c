@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The nftables backend without root: the verdict-map elements computed
- * from a compiled workload (disjoint boxes, same verdicts as bh_eval), and
- * the netlink batch, parsed back with libnftnl. */
+ * from a compiled workload (disjoint boxes, same verdicts as bh_eval), the
+ * quarantine's, and the instance table's netlink batch, parsed back with
+ * libmnl/libnftnl. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +24,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <netinet/in.h>
 
-#include "nft.h"
+#include "nft_ruleset.h"
+#include "nft_table.h"
 
 #define ID_A	(BH_ID_CIDR_BASE + 0)	/* 10.1.0.0/16 */
 #define ID_B	(BH_ID_CIDR_BASE + 1)	/* 10.1.2.0/24, inside A */
@@ -146,8 +148,9 @@ static void test_elements_match_eval(void **state)
 			nr6++;
 	}
 	/* v4: 2 "anyone" ranges x UDP 53; A's 2 ranges x {TCP 80, UDP 53};
-	 * B: 4 boxes around TCP 22 */
-	assert_int_equal(nr4, 10);
+	 * B: ICMP, TCP below and above 22, UDP, ICMPv6, SCTP (its rule
+	 * names no protocol, so the named ones stay denied) */
+	assert_int_equal(nr4, 12);
 	/* v6: 3 "anyone" ranges x UDP 53; C: UDP 53 and ICMPv6 128 */
 	assert_int_equal(nr6, 5);
 
@@ -161,6 +164,7 @@ static void test_elements_match_eval(void **state)
 		{ "10.1.2.9", IPPROTO_TCP, 21, 1 },
 		{ "10.1.2.9", IPPROTO_TCP, 23, 1 },
 		{ "10.1.2.9", IPPROTO_UDP, 22, 1 },
+		{ "10.1.2.9", 47, 0, 0 },		/* GRE: no rule names it */
 		{ "192.0.2.1", IPPROTO_UDP, 53, 1 },	/* anyone, UDP 53 */
 		{ "192.0.2.1", IPPROTO_TCP, 53, 0 },
 		{ "10.9.0.5", IPPROTO_UDP, 53, 1 },	/* workload without entries */
@@ -212,15 +216,147 @@ static void test_not_isolated_direction(void **state)
 	bh_nft_ruleset_free(&rs);
 }
 
+/* Random compiled workloads (nested CIDRs, entries of every width, allow
+ * and deny, isolated or not) against random packets, named protocols
+ * among them: the boxes must give bh_eval's verdict at every point. The
+ * seed is printed on failure. */
+static __u32 rnd(__u32 *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 17;
+	*st ^= *st << 5;
+	return *st;
+}
+
+static void random_workload(__u32 *st, enum bh_dir dir, struct bh_ipcache_entry *ipc, int nr_pfx,
+			    struct bh_policy_entry *ent, int nr_ent, struct bh_compile_output *out,
+			    struct bh_compiled_workload *w)
+{
+	static const int plens[] = { 8, 12, 16, 20, 24, 28, 30, 32 };
+	static const int widths[] = { 40, 48, 56, 64 };
+	static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+
+	for (int i = 0; i < nr_pfx; i++) {
+		int plen = plens[rnd(st) % 8];
+		__u32 a = htonl((10u << 24 | (rnd(st) % 4) << 16 | (rnd(st) % 4) << 8 |
+				 (rnd(st) % 256)) & ~0u << (32 - plen));
+		bool dup = false;
+
+		for (size_t j = 0; j < out->nr_ipcache; j++)
+			dup |= ipc[j].key.prefixlen == (__u32)(96 + plen) &&
+			       !memcmp(ipc[j].key.addr + 12, &a, 4);
+		if (dup)
+			continue;
+		v4(&ipc[out->nr_ipcache], "0.0.0.0", plen, BH_ID_CIDR_BASE + (__u32)i);
+		memcpy(ipc[out->nr_ipcache].key.addr + 12, &a, 4);
+		out->nr_ipcache++;
+	}
+	if (rnd(st) % 2)
+		pent(&ent[w->nr++], 8, dir, 0, 0, 0, BH_PV_DEFAULT_DENY);
+	for (int i = 0; i < nr_ent; i++) {
+		int plen = widths[rnd(st) % 4];
+		__u32 id = rnd(st) % 5 ? BH_ID_CIDR_BASE + rnd(st) % (__u32)nr_pfx : BH_ID_ANY;
+		__u8 proto = plen > 40 ? protos[rnd(st) % 3] : 0;
+		__u16 port = plen > 48 ? (__u16)(rnd(st) % 1024) : 0;
+		bool dup = false;
+
+		if (plen == 56)
+			port &= 0xff00;
+		pent(&ent[w->nr], plen, dir, id, proto, port, rnd(st) % 3 ? BH_PV_ALLOW : BH_PV_DENY);
+		for (size_t j = 0; j < w->nr; j++)
+			dup |= !memcmp(&ent[j].key, &ent[w->nr].key, sizeof(ent[j].key));
+		if (!dup)
+			w->nr++;
+	}
+}
+
+static void test_random_against_eval(void **state)
+{
+	enum { NR_PFX = 40, NR_ENT = 60, NR_PKT = 3000, ROUNDS = 40 };
+	static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 47, 2 };
+
+	(void)state;
+	for (__u32 seed = 1; seed <= ROUNDS; seed++) {
+		struct bh_ipcache_entry ipc[NR_PFX];
+		struct bh_policy_entry ent[NR_ENT + 1];
+		struct bh_compiled_workload w = { .entries = ent };
+		struct bh_compile_output out = { .ipcache = ipc };
+		struct bh_nft_ruleset rs;
+		__u32 st = seed * 2654435761u;
+		enum bh_dir dir = seed % 2 ? BH_DIR_INGRESS : BH_DIR_EGRESS;
+
+		random_workload(&st, dir, ipc, NR_PFX, ent, NR_ENT, &out, &w);
+		assert_int_equal(bh_nft_ruleset_build(&out, &w, dir, BH_MODE_ENFORCE, &rs), 0);
+		for (int i = 0; i < NR_PKT; i++) {
+			__u32 addr = rnd(&st) % 8 ? 10u << 24 | (rnd(&st) % 4) << 16 |
+						   (rnd(&st) % 4) << 8 | (rnd(&st) % 256)
+						 : rnd(&st);
+			__u8 proto = protos[rnd(&st) % 5];
+			__u16 port = (__u16)(rnd(&st) % 1100);
+			__u8 a[16] = { [10] = 0xff, [11] = 0xff };
+			struct bh_eval_result r;
+			__u32 n = htonl(addr);
+			int got;
+
+			if (proto == IPPROTO_ICMP)
+				port = (__u16)((rnd(&st) % 20) << 8 | rnd(&st) % 3);
+			memcpy(a + 12, &n, 4);
+			bh_eval(&w, dir, bh_eval_identity(&out, a), proto, port, &r);
+			got = verdict_of(&rs, addr, proto, port);
+			if (got != (r.verdict == BH_PV_ALLOW))
+				fail_msg("seed %u: %08x proto %u port %u: boxes %d, bh_eval %d", seed,
+					 addr, proto, port, got, r.verdict == BH_PV_ALLOW);
+		}
+		bh_nft_ruleset_free(&rs);
+	}
+}
+
 /* ------------------------------------------------------------ messages */
-struct seen {
-	int begin, end, newtable, deltable, newset, newchain, newrule, elem_msgs, acks;
-	int elems[2];			/* per map: wl4, wl6 */
-	int rule_exprs[16];
-	bool fwd_ifname_ok, drop_rule;
-	__u32 set_flags, key_len4;
-	bool elem_key_ok;
+#define MAX_NAMES 32
+
+struct named {
+	char name[32];
+	int n;				/* elements of a set, rules of a chain */
+	__u8 key[24];			/* a set's first element */
+	__u32 key_len, verdict;
+	char chain[32];			/* its jump/goto target */
+	bool drop_rule;			/* a chain's lone `drop` rule */
 };
+
+struct seen {
+	int begin, end, newtable, deltable, newset, newchain, newrule, acks;
+	struct named sets[MAX_NAMES], chains[MAX_NAMES];
+	__u32 policy_set_flags;
+};
+
+static struct named *named(struct named *tab, const char *name)
+{
+	for (int i = 0; i < MAX_NAMES; i++) {
+		if (!strcmp(tab[i].name, name))
+			return &tab[i];
+		if (!tab[i].name[0]) {
+			snprintf(tab[i].name, sizeof(tab[i].name), "%s", name);
+			return &tab[i];
+		}
+	}
+	fail_msg("more than %d names", MAX_NAMES);
+	return NULL;
+}
+
+static const struct named *find(const struct named *tab, const char *name)
+{
+	for (int i = 0; i < MAX_NAMES; i++)
+		if (!strcmp(tab[i].name, name))
+			return &tab[i];
+	return NULL;
+}
+
+static int count_of(const struct named *tab, const char *name)
+{
+	const struct named *n = find(tab, name);
+
+	return n ? n->n : 0;
+}
 
 /* Nested attribute `type` inside nest, or NULL. */
 static const struct nlattr *nested(const struct nlattr *nest, int type)
@@ -239,43 +375,40 @@ static const struct nlattr *nested(const struct nlattr *nest, int type)
 static void parse_elems(const struct nlmsghdr *h, struct seen *s)
 {
 	const struct nlattr *a, *list = NULL;
-	const char *set = "";
-	int n = 0;
+	struct named *set = NULL;
 
 	mnl_attr_for_each(a, h, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
-			set = mnl_attr_get_str(a);
+			set = named(s->sets, mnl_attr_get_str(a));
 		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
 			list = a;
 	}
+	assert_non_null(set);
 	assert_non_null(list);
 	mnl_attr_for_each_nested(a, list) {
 		const struct nlattr *key = nested(a, NFTA_SET_ELEM_KEY);
-		const struct nlattr *kend = nested(a, NFTA_SET_ELEM_KEY_END);
 		const struct nlattr *data = nested(a, NFTA_SET_ELEM_DATA);
-		const struct nlattr *val, *verd, *code;
+		const struct nlattr *val, *verd, *code, *chain;
 
 		assert_non_null(key);
-		assert_non_null(kend);
-		assert_non_null(data);
 		val = nested(key, NFTA_DATA_VALUE);
-		verd = nested(data, NFTA_DATA_VERDICT);
 		assert_non_null(val);
+		if (set->n++)
+			continue;
+		set->key_len = mnl_attr_get_payload_len(val);
+		assert_true(set->key_len <= sizeof(set->key));
+		memcpy(set->key, mnl_attr_get_payload(val), set->key_len);
+		if (!data)
+			continue;	/* a plain set */
+		verd = nested(data, NFTA_DATA_VERDICT);
 		assert_non_null(verd);
 		code = nested(verd, NFTA_VERDICT_CODE);
 		assert_non_null(code);
-		/* the first IPv4 element: 0.0.0.0 . udp . 53 -> accept */
-		const __u8 *k = mnl_attr_get_payload(val);
-
-		if (!strcmp(set, "wl4") && s->elems[0] == 0 && n == 0) {
-			assert_int_equal(mnl_attr_get_payload_len(val), 12);
-			s->elem_key_ok = k[0] == 0 && k[1] == 0 && k[2] == 0 && k[3] == 0 &&
-					 k[4] == IPPROTO_UDP && k[5] == 0 && k[8] == 0 && k[9] == 53 &&
-					 ntohl(mnl_attr_get_u32(code)) == NF_ACCEPT;
-		}
-		n++;
+		set->verdict = ntohl(mnl_attr_get_u32(code));
+		chain = nested(verd, NFTA_VERDICT_CHAIN);
+		if (chain)
+			snprintf(set->chain, sizeof(set->chain), "%s", mnl_attr_get_str(chain));
 	}
-	s->elems[strcmp(set, "wl4") ? 1 : 0] += n;
 }
 
 static int count_expr(struct nftnl_expr *e, void *data)
@@ -283,6 +416,28 @@ static int count_expr(struct nftnl_expr *e, void *data)
 	(void)e;
 	(*(int *)data)++;
 	return 0;
+}
+
+static void parse_rule(const struct nlmsghdr *h, struct seen *s)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct named *chain;
+	int n = 0;
+
+	assert_int_equal(nftnl_rule_nlmsg_parse(h, r), 0);
+	nftnl_expr_foreach(r, count_expr, &n);
+	chain = named(s->chains, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+	chain->n++;
+	if (n == 1) {
+		struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+		struct nftnl_expr *e = nftnl_expr_iter_next(it);
+
+		if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "immediate") &&
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT) == NF_DROP)
+			chain->drop_rule = true;
+		nftnl_expr_iter_destroy(it);
+	}
+	nftnl_rule_free(r);
 }
 
 static void walk(const struct bh_nft_batch *b, struct seen *s)
@@ -308,52 +463,30 @@ static void walk(const struct bh_nft_batch *b, struct seen *s)
 		switch (type & 0xff) {
 		case NFT_MSG_NEWTABLE: s->newtable++; break;
 		case NFT_MSG_DELTABLE: s->deltable++; break;
-		case NFT_MSG_NEWCHAIN: s->newchain++; break;
+		case NFT_MSG_NEWCHAIN: {
+			struct nftnl_chain *c = nftnl_chain_alloc();
+
+			assert_int_equal(nftnl_chain_nlmsg_parse(h, c), 0);
+			named(s->chains, nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+			nftnl_chain_free(c);
+			s->newchain++;
+			break;
+		}
 		case NFT_MSG_NEWSET: {
 			struct nftnl_set *set = nftnl_set_alloc();
 
 			assert_int_equal(nftnl_set_nlmsg_parse(h, set), 0);
-			s->set_flags = nftnl_set_get_u32(set, NFTNL_SET_FLAGS);
-			if (!strcmp(nftnl_set_get_str(set, NFTNL_SET_NAME), "wl4"))
-				s->key_len4 = nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN);
+			named(s->sets, nftnl_set_get_str(set, NFTNL_SET_NAME));
+			if (!strcmp(nftnl_set_get_str(set, NFTNL_SET_NAME), "w3_i4")) {
+				s->policy_set_flags = nftnl_set_get_u32(set, NFTNL_SET_FLAGS);
+				assert_int_equal(nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN), 12);
+			}
 			nftnl_set_free(set);
 			s->newset++;
 			break;
 		}
-		case NFT_MSG_NEWSETELEM: {
-			parse_elems(h, s);
-			s->elem_msgs++;
-			break;
-		}
-		case NFT_MSG_NEWRULE: {
-			struct nftnl_rule *r = nftnl_rule_alloc();
-			int n = 0;
-
-			assert_int_equal(nftnl_rule_nlmsg_parse(h, r), 0);
-			nftnl_expr_foreach(r, count_expr, &n);
-			if (s->newrule < 16)
-				s->rule_exprs[s->newrule] = n;
-			if (!strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), "forward")) {
-				struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
-				struct nftnl_expr *e;
-
-				while ((e = nftnl_expr_iter_next(it))) {
-					uint32_t dl;
-					const char *d;
-
-					if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "cmp"))
-						continue;
-					d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &dl);
-					s->fwd_ifname_ok = dl == 16 && !strcmp(d, "bhveth0");
-				}
-				nftnl_expr_iter_destroy(it);
-			}
-			if (n == 1)
-				s->drop_rule = true;
-			nftnl_rule_free(r);
-			s->newrule++;
-			break;
-		}
+		case NFT_MSG_NEWSETELEM: parse_elems(h, s); break;
+		case NFT_MSG_NEWRULE: parse_rule(h, s); s->newrule++; break;
 		default:
 			fail_msg("unexpected message type %d", type & 0xff);
 		}
@@ -361,61 +494,179 @@ static void walk(const struct bh_nft_batch *b, struct seen *s)
 	assert_int_equal(len, 0);	/* the buffer is exactly the messages */
 }
 
-static void test_install_batch(void **state)
+/* One workload, slot 3 on bhveth0, address 10.9.0.7, with the fixture's
+ * policy; the quarantine as the fixture's compile output has it. */
+struct one {
+	struct bh_ip ip;
+	struct bh_nft_ruleset rs[4];
+	struct bh_nft_workload w;
+	struct bh_nft_table t;
+};
+
+static void one(struct one *o, const struct fixture *f, enum bh_mode mode, bool quarantined)
 {
-	struct bh_nft_ruleset rs;
+	memset(o, 0, sizeof(*o));
+	o->ip.family = 4;
+	o->ip.addr[10] = o->ip.addr[11] = 0xff;
+	assert_int_equal(inet_pton(AF_INET, "10.9.0.7", o->ip.addr + 12), 1);
+	for (int d = 0; d < 2; d++) {
+		assert_int_equal(bh_nft_ruleset_build(&f->out, &f->w, (enum bh_dir)d, mode,
+						      &o->rs[d]), 0);
+		assert_int_equal(bh_nft_ruleset_build_quarantine(&f->out, (enum bh_dir)d,
+								 &o->rs[2 + d]), 0);
+	}
+	o->w = (struct bh_nft_workload){ .ifname = "bhveth0", .slot = 3,
+					 .quarantined = quarantined, .nr_ips = 1, .ips = &o->ip,
+					 .rs = { &o->rs[0], &o->rs[1] } };
+	o->t = (struct bh_nft_table){ .name = "bh_test", .nr = 1, .w = &o->w,
+				      .quarantine = { &o->rs[2], &o->rs[3] } };
+}
+
+static void one_free(struct one *o)
+{
+	for (int i = 0; i < 4; i++)
+		bh_nft_ruleset_free(&o->rs[i]);
+}
+
+/* The quarantine: marker and default deny both ways, and the forensics
+ * exception: A may reach TCP 22. */
+static void quarantine_fixture(struct fixture *f, struct bh_policy_entry *q)
+{
+	pent(&q[0], 8, BH_DIR_META, 0, 0, 0, BH_PV_QUARANTINE);
+	pent(&q[1], 8, BH_DIR_INGRESS, 0, 0, 0, BH_PV_QUARANTINE);
+	pent(&q[2], 8, BH_DIR_EGRESS, 0, 0, 0, BH_PV_QUARANTINE);
+	pent(&q[3], 64, BH_DIR_INGRESS, ID_A, IPPROTO_TCP, 22, BH_PV_ALLOW);
+	f->out.quarantine.nr = 4;
+	f->out.quarantine.entries = q;
+}
+
+static void test_table_batch(void **state)
+{
+	struct bh_policy_entry q[4];
 	struct bh_nft_batch b = { 0 };
-	struct bh_nft_target t = { .table = "bh_test", .ifname = "bhveth0" };
+	const struct named *n;
 	struct fixture f;
+	struct one o;
 	struct seen s;
 
 	(void)state;
 	fixture(&f);
-	assert_int_equal(bh_nft_ruleset_build(&f.out, &f.w, BH_DIR_INGRESS, BH_MODE_ENFORCE, &rs), 0);
-	assert_int_equal(bh_nft_build_install(&rs, &t, &b), 0);
+	quarantine_fixture(&f, q);
+	one(&o, &f, BH_MODE_ENFORCE, false);
+	assert_int_equal(bh_nft_build_table(&o.t, &b), 0);
 	walk(&b, &s);
 	assert_int_equal(s.begin, 1);
 	assert_int_equal(s.end, 1);
 	/* create-if-absent, delete, create: an atomic replace */
 	assert_int_equal(s.newtable, 2);
 	assert_int_equal(s.deltable, 1);
-	assert_int_equal(s.newset, 2);
-	assert_int_equal(s.set_flags, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
-	assert_int_equal(s.key_len4, 12);	/* addr . proto . port, 4-byte fields */
-	assert_int_equal(s.elems[0], 10);
-	assert_int_equal(s.elems[1], 5);
-	assert_true(s.elem_key_ok);
-	assert_int_equal(s.newchain, 2);
-	/* forward jump, ct state, 2 lookups per family, final drop */
-	assert_int_equal(s.newrule, 7);
-	assert_int_equal(s.rule_exprs[0], 3);	/* oifname == IF jump wl */
-	assert_int_equal(s.rule_exprs[1], 4);	/* ct, bitwise, cmp, accept */
-	assert_int_equal(s.rule_exprs[2], 8);	/* nfproto, l4proto, key, lookup */
-	assert_true(s.fwd_ifname_ok);
-	assert_true(s.drop_rule);
+	/* forward, input, output, forensics, w3_in, w3_out */
+	assert_int_equal(s.newchain, 6);
+	/* 4 quarantine maps, 2 interface maps, 4 policy maps, 2 address sets */
+	assert_int_equal(s.newset, 12);
+	assert_int_equal(s.policy_set_flags, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
+	assert_int_equal(count_of(s.sets, "w3_i4"), 12);
+	assert_int_equal(count_of(s.sets, "w3_i6"), 5);
+	assert_int_equal(count_of(s.sets, "w3_e4") + count_of(s.sets, "w3_e6"), 0);
+	/* the shared quarantine maps are there for any workload to use */
+	assert_int_equal(count_of(s.sets, "q_i4"), 2);
+	assert_int_equal(count_of(s.sets, "q_e4"), 0);
+	/* the first IPv4 box: 0.0.0.0 . udp . 53 returns (allowed) */
+	n = find(s.sets, "w3_i4");
+	assert_non_null(n);
+	assert_int_equal(n->key_len, 12);
+	assert_true(n->key[0] == 0 && n->key[3] == 0 && n->key[4] == IPPROTO_UDP &&
+		    n->key[8] == 0 && n->key[9] == 53);
+	assert_int_equal(n->verdict, (__u32)NFT_RETURN);
+	/* the veth jumps to the workload's chains */
+	n = find(s.sets, "to_wl");
+	assert_non_null(n);
+	assert_int_equal(n->n, 1);
+	assert_int_equal(n->key_len, 16);
+	assert_string_equal((const char *)n->key, "bhveth0");
+	assert_int_equal(n->verdict, (__u32)NFT_JUMP);
+	assert_string_equal(n->chain, "w3_in");
+	n = find(s.sets, "from_wl");
+	assert_non_null(n);
+	assert_string_equal(n->chain, "w3_out");
+	/* its one address, for anti-spoofing */
+	n = find(s.sets, "w3_a4");
+	assert_non_null(n);
+	assert_int_equal(n->n, 1);
+	assert_true(n->key_len == 4 && n->key[0] == 10 && n->key[1] == 9 && n->key[3] == 7);
+	assert_int_equal(count_of(s.sets, "w3_a6"), 0);
+	/* rules */
+	assert_int_equal(count_of(s.chains, "forward"), 2);
+	assert_int_equal(count_of(s.chains, "input"), 1);
+	assert_int_equal(count_of(s.chains, "output"), 1);
+	assert_int_equal(count_of(s.chains, "forensics"), 1);
+	/* ingress is isolated: ND, ct state, 2 lookups per family, drop */
+	assert_int_equal(count_of(s.chains, "w3_in"), 7);
+	assert_true(find(s.chains, "w3_in")->drop_rule);
+	/* egress is open: ND and anti-spoofing for each family only */
+	assert_int_equal(count_of(s.chains, "w3_out"), 3);
+	assert_false(find(s.chains, "w3_out")->drop_rule);
+	assert_int_equal(s.newrule, 15);
 	assert_int_equal(s.acks, 1);		/* only the last message */
 	bh_nft_batch_free(&b);
-	bh_nft_ruleset_free(&rs);
+	one_free(&o);
 }
 
-static void test_install_accepting_has_no_drop(void **state)
+static void test_quarantine(void **state)
 {
-	struct bh_nft_ruleset rs;
+	struct bh_policy_entry q[4];
 	struct bh_nft_batch b = { 0 };
-	struct bh_nft_target t = { .table = "bh_test", .ifname = "bhveth0" };
+	const struct named *n;
 	struct fixture f;
+	struct one o;
 	struct seen s;
 
 	(void)state;
 	fixture(&f);
-	assert_int_equal(bh_nft_ruleset_build(&f.out, &f.w, BH_DIR_INGRESS, BH_MODE_LEARN, &rs), 0);
-	assert_int_equal(bh_nft_build_install(&rs, &t, &b), 0);
+	quarantine_fixture(&f, q);
+	one(&o, &f, BH_MODE_ENFORCE, true);
+	/* the boxes agree with bh_eval on the deny-all map; default drop */
+	assert_false(o.rs[2].default_accept);
+	assert_int_equal(o.rs[2].nr, 2);	/* A's two ranges around B */
+	assert_int_equal(verdict_of(&o.rs[2], ip4("10.1.0.1"), IPPROTO_TCP, 22), 1);
+	assert_int_equal(verdict_of(&o.rs[2], ip4("10.1.0.1"), IPPROTO_TCP, 80), 0);
+	assert_int_equal(verdict_of(&o.rs[2], ip4("10.1.2.1"), IPPROTO_TCP, 22), 0);
+	assert_int_equal(o.rs[3].nr, 0);
+	assert_int_equal(bh_nft_build_table(&o.t, &b), 0);
 	walk(&b, &s);
-	assert_int_equal(s.elem_msgs, 0);
-	assert_int_equal(s.newrule, 6);
-	assert_false(s.drop_rule);
+	n = find(s.sets, "q_i4");
+	assert_non_null(n);
+	assert_int_equal(n->n, 2);
+	/* the exception marks its flow, so its replies pass too */
+	assert_int_equal(n->verdict, (__u32)NFT_GOTO);
+	assert_string_equal(n->chain, "forensics");
+	/* ND, ct mark, 2 lookups per family, drop; egress also anti-spoofing */
+	assert_int_equal(count_of(s.chains, "w3_in"), 7);
+	assert_int_equal(count_of(s.chains, "w3_out"), 9);
+	assert_true(find(s.chains, "w3_in")->drop_rule);
+	assert_true(find(s.chains, "w3_out")->drop_rule);
 	bh_nft_batch_free(&b);
-	bh_nft_ruleset_free(&rs);
+	one_free(&o);
+}
+
+static void test_learn_mode_has_no_drop(void **state)
+{
+	struct bh_nft_batch b = { 0 };
+	struct fixture f;
+	struct one o;
+	struct seen s;
+
+	(void)state;
+	fixture(&f);
+	one(&o, &f, BH_MODE_LEARN, false);
+	assert_int_equal(bh_nft_build_table(&o.t, &b), 0);
+	walk(&b, &s);
+	assert_int_equal(count_of(s.sets, "w3_i4") + count_of(s.sets, "w3_i6"), 0);
+	assert_int_equal(count_of(s.chains, "w3_in"), 1);	/* ND only */
+	assert_false(find(s.chains, "w3_in")->drop_rule);
+	assert_false(find(s.chains, "w3_out")->drop_rule);
+	bh_nft_batch_free(&b);
+	one_free(&o);
 }
 
 static void test_many_elements_split(void **state)
@@ -425,9 +676,12 @@ static void test_many_elements_split(void **state)
 	struct bh_policy_entry *ent = calloc(N + 1, sizeof(*ent));
 	struct bh_compiled_workload w = { .nr = N + 1, .entries = ent };
 	struct bh_compile_output out = { .nr_ipcache = N, .ipcache = ipc };
-	struct bh_nft_target t = { .table = "bh_test", .ifname = "bhveth0" };
+	struct bh_nft_ruleset rs[2], q = { .default_accept = false };
+	struct bh_ip ip = { .family = 6 };
+	struct bh_nft_workload nw = { .ifname = "bhveth0", .slot = 3, .nr_ips = 1, .ips = &ip,
+				      .rs = { &rs[0], &rs[1] } };
+	struct bh_nft_table t = { .name = "bh_test", .nr = 1, .w = &nw, .quarantine = { &q, &q } };
 	struct bh_nft_batch b = { 0 };
-	struct bh_nft_ruleset rs;
 	struct seen s;
 
 	(void)state;
@@ -443,14 +697,18 @@ static void test_many_elements_split(void **state)
 		pent(&ent[i + 1], 64, BH_DIR_INGRESS, BH_ID_CIDR_BASE + i, IPPROTO_TCP, 5201,
 		     BH_PV_ALLOW);
 	}
-	assert_int_equal(bh_nft_ruleset_build(&out, &w, BH_DIR_INGRESS, BH_MODE_ENFORCE, &rs), 0);
-	assert_int_equal(rs.nr, N);
-	assert_int_equal(bh_nft_build_install(&rs, &t, &b), 0);
+	for (int d = 0; d < 2; d++)
+		assert_int_equal(bh_nft_ruleset_build(&out, &w, (enum bh_dir)d, BH_MODE_ENFORCE,
+						      &rs[d]), 0);
+	assert_int_equal(rs[BH_DIR_INGRESS].nr, N);
+	assert_int_equal(bh_nft_build_table(&t, &b), 0);
 	walk(&b, &s);
-	assert_int_equal(s.elems[0], N);
-	assert_int_equal(s.elem_msgs, 3);	/* 256 + 256 + 88 */
+	assert_int_equal(count_of(s.sets, "w3_i4"), N);
+	/* and one address in the IPv6 set */
+	assert_int_equal(count_of(s.sets, "w3_a6"), 1);
 	bh_nft_batch_free(&b);
-	bh_nft_ruleset_free(&rs);
+	for (int d = 0; d < 2; d++)
+		bh_nft_ruleset_free(&rs[d]);
 	free(ipc);
 	free(ent);
 }
@@ -458,9 +716,10 @@ static void test_many_elements_split(void **state)
 static void test_delete_batch_and_bad_input(void **state)
 {
 	struct bh_nft_ruleset rs = { .default_accept = true };
+	struct bh_nft_workload w = { .ifname = "a-name-longer-than-15", .rs = { &rs, &rs } };
+	struct bh_nft_table t = { .name = "bh_test", .nr = 1, .w = &w,
+				  .quarantine = { &rs, &rs } };
 	struct bh_nft_batch b = { 0 };
-	struct bh_nft_target bad = { .table = "bh_test", .ifname = "a-name-longer-than-15" };
-	struct bh_nft_target noif = { .table = "bh_test", .ifname = "" };
 	struct seen s;
 
 	(void)state;
@@ -470,8 +729,12 @@ static void test_delete_batch_and_bad_input(void **state)
 	assert_int_equal(s.newtable + s.newset + s.newrule, 0);
 	assert_int_equal(s.acks, 1);
 	bh_nft_batch_free(&b);
-	assert_int_equal(bh_nft_build_install(&rs, &bad, &b), -EINVAL);
-	assert_int_equal(bh_nft_build_install(&rs, &noif, &b), -EINVAL);
+	assert_int_equal(bh_nft_build_table(&t, &b), -EINVAL);
+	w.ifname = "";
+	assert_int_equal(bh_nft_build_table(&t, &b), -EINVAL);
+	t.name = "";
+	w.ifname = "bhveth0";
+	assert_int_equal(bh_nft_build_table(&t, &b), -EINVAL);
 	assert_int_equal(bh_nft_build_delete("", &b), -EINVAL);
 	bh_nft_batch_free(&b);
 }
@@ -482,8 +745,10 @@ int main(void)
 		cmocka_unit_test(test_elements_match_eval),
 		cmocka_unit_test(test_monitor_mode_accepts_all),
 		cmocka_unit_test(test_not_isolated_direction),
-		cmocka_unit_test(test_install_batch),
-		cmocka_unit_test(test_install_accepting_has_no_drop),
+		cmocka_unit_test(test_random_against_eval),
+		cmocka_unit_test(test_table_batch),
+		cmocka_unit_test(test_quarantine),
+		cmocka_unit_test(test_learn_mode_has_no_drop),
 		cmocka_unit_test(test_many_elements_split),
 		cmocka_unit_test(test_delete_batch_and_bad_input),
 	};

@@ -530,6 +530,52 @@ static void test_ipblock(void **state)
 	env_free(&e);
 }
 
+/* host: {} (native): the node's addresses, loopback and link-local, not
+ * the metadata address; ipBlocks keep covering all of them. */
+static void test_host_class(void **state)
+{
+	struct env e = { 0 };
+	struct bh_policy_set bad = { 0 };
+	struct bh_policy_error err;
+	struct bh_ip node[2];
+	static const char k8s_host[] = NP("h", "shop")
+		"spec:\n  podSelector: {}\n  egress:\n  - to: [{host: {}}]\n";
+
+	(void)state;
+	env_setup(&e, NATIVE("host", "shop")
+		  "spec:\n  selector: {matchLabels: {app: web}}\n"
+		  "  egress:\n  - to: [{host: {}}]\n"
+		  "  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]\n    ports: [{port: 443}]\n", shop);
+	ip_parse("192.0.2.7", &node[0]);
+	ip_parse("2001:db8::7", &node[1]);
+	e.in.nr_host_addrs = 2;
+	e.in.host_addrs = node;
+	env_compile(&e);
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "192.0.2.7", TCP, 22));	/* the node */
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "2001:db8::7", TCP, 22));
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "127.0.0.1", TCP, 22));
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "::1", TCP, 22));
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "169.254.1.1", UDP, 53));
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "169.254.169.255", UDP, 53));
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "fe80::1", UDP, 53));
+	/* the metadata address is not in the class... */
+	assert_false(ok(&e, "web", BH_DIR_EGRESS, "169.254.169.254", TCP, 80));
+	/* ...but the ipBlock covers it, and the class's ranges too */
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "169.254.169.254", TCP, 443));
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "127.0.0.1", TCP, 443));
+	assert_true(ok(&e, "web", BH_DIR_EGRESS, "8.8.8.8", TCP, 443));
+	assert_false(ok(&e, "web", BH_DIR_EGRESS, "8.8.8.8", TCP, 80));
+	assert_false(ok(&e, "web", BH_DIR_EGRESS, "192.0.2.8", TCP, 22));	/* not the node */
+	assert_false(conn(&e, "web", "db", TCP, 80));
+	env_free(&e);
+
+	/* the class is the native format's: a NetworkPolicy refuses it */
+	assert_int_equal(bh_policy_parse_buf("k.yaml", k8s_host, strlen(k8s_host), &bad, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "host"));
+	bh_policy_set_free(&bad);
+}
+
 static void test_port_ranges(void **state)
 {
 	struct env e = { 0 };
@@ -1280,6 +1326,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_not_isolated),
+		cmocka_unit_test(test_host_class),
 		cmocka_unit_test(test_whatif),
 		cmocka_unit_test(test_isolation_and_union),
 		cmocka_unit_test(test_policy_types),

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * nftables backend (see nft.h): the element computation. Pure: the
- * compiled workload in, the disjoint (address, protocol, port) boxes and
- * their verdicts out.
+ * The nftables translation (nft_ruleset.h): the compiled workload in, the
+ * disjoint (address, protocol, port) boxes and their verdicts out.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nft.h"
+#include "nft_ruleset.h"
 
 typedef unsigned __int128 u128;
 
@@ -94,7 +93,67 @@ struct build {
 	size_t nr_ids;
 	struct u128v any_pp;	/* cached intervals of CLASS_ANY: starts */
 	bool *any_acc;
+	/* bh_eval looks at every entry it is given: each class is judged
+	 * against the entries any peer meets (no identity of their own, or
+	 * BH_ID_ANY) plus its own, which are all an LPM lookup keyed by its
+	 * identity can match */
+	struct bh_policy_entry *shared, *own, *view;
+	size_t nr_shared, nr_own;
 };
+
+static bool own_entry(const struct bh_policy_key *k)
+{
+	return k->prefixlen >= 40 && key_identity(k) != BH_ID_ANY;
+}
+
+static int cmp_entry_identity(const void *a, const void *b)
+{
+	__u32 x = key_identity(&((const struct bh_policy_entry *)a)->key);
+	__u32 y = key_identity(&((const struct bh_policy_entry *)b)->key);
+
+	return x < y ? -1 : x > y;
+}
+
+static int split_entries(struct build *b)
+{
+	const struct bh_compiled_workload *w = b->w;
+	size_t n = w->nr ? w->nr : 1;
+
+	b->shared = malloc(n * sizeof(*b->shared));
+	b->own = malloc(n * sizeof(*b->own));
+	b->view = malloc(n * sizeof(*b->view));
+	if (!b->shared || !b->own || !b->view)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->nr; i++) {
+		if (own_entry(&w->entries[i].key))
+			b->own[b->nr_own++] = w->entries[i];
+		else
+			b->shared[b->nr_shared++] = w->entries[i];
+	}
+	qsort(b->own, b->nr_own, sizeof(*b->own), cmp_entry_identity);
+	return 0;
+}
+
+/* The entries class id can meet, as a workload bh_eval takes. */
+static void class_view(const struct build *b, __u32 id, struct bh_compiled_workload *v)
+{
+	size_t lo = 0, hi = b->nr_own, n = b->nr_shared;
+
+	while (lo < hi) {	/* the first own entry of id */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_identity(&b->own[mid].key) < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memcpy(b->view, b->shared, b->nr_shared * sizeof(*b->view));
+	for (; lo < b->nr_own && key_identity(&b->own[lo].key) == id; lo++)
+		b->view[n++] = b->own[lo];
+	v->slot = b->w->slot;
+	v->nr = n;
+	v->entries = b->view;
+}
 
 static bool has_entries(const struct build *b, __u32 id)
 {
@@ -157,9 +216,21 @@ static int emit_pp(struct build *b, struct bh_nft_elem *e, __u32 a, __u32 z)
  * id may change, and the verdict of each interval. */
 static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts, bool **acc)
 {
-	const struct bh_compiled_workload *w = b->w;
+	struct bh_compiled_workload view;
+	const struct bh_compiled_workload *w = &view;
 	int err = push128(starts, 0);
 
+	class_view(b, id, &view);
+	/* a protocol bh_eval judges on its own (TCP, UDP, SCTP, ICMP,
+	 * ICMPv6; the others are "named", lib/bulkhead_abi.h) never shares
+	 * an interval with another: the verdict at an interval's start must
+	 * hold for all of it */
+	for (unsigned p = 0; !err && p < 256; p++)
+		if (!bh_proto_is_named((__u8)p)) {
+			err = push128(starts, p << 16);
+			if (!err && p < 255)
+				err = push128(starts, (p + 1) << 16);
+		}
 	for (size_t i = 0; !err && i < w->nr; i++) {
 		const struct bh_policy_key *k = &w->entries[i].key;
 		__u32 eid = key_identity(k), bits, v, mask, lo, hi;
@@ -240,13 +311,88 @@ out:
 	return err;
 }
 
+/* The ipcache as nested address ranges, for the identity of each range
+ * between breakpoints in one ascending sweep: prefixes are nested or
+ * disjoint, so the ranges containing a point form a stack whose top is
+ * the longest prefix, the one bh_eval_identity picks. */
+struct pfx {
+	u128 lo, hi;
+	__u32 plen, id;
+	size_t idx;
+};
+
+static int cmp_pfx(const void *a, const void *b)
+{
+	const struct pfx *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	/* an equal prefix: the first in the ipcache ends on top */
+	return x->idx > y->idx ? -1 : x->idx < y->idx;
+}
+
+struct sweep {
+	struct pfx *p;
+	size_t nr, next;
+	size_t *stack;
+	size_t depth;
+};
+
+static int sweep_init(const struct bh_compile_output *out, struct sweep *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = calloc(out->nr_ipcache ? out->nr_ipcache : 1, sizeof(*s->p));
+	s->stack = calloc(out->nr_ipcache ? out->nr_ipcache : 1, sizeof(*s->stack));
+	if (!s->p || !s->stack)
+		return -ENOMEM;
+	for (size_t i = 0; i < out->nr_ipcache; i++) {
+		const struct bh_ipcache_key *k = &out->ipcache[i].key;
+		__u32 plen = k->prefixlen > 128 ? 128 : k->prefixlen;
+		u128 mask = plen ? ~(u128)0 << (128 - plen) : 0;
+
+		s->p[i].lo = a2u(k->addr) & mask;
+		s->p[i].hi = s->p[i].lo | ~mask;
+		s->p[i].plen = plen;
+		s->p[i].id = out->ipcache[i].val.identity;
+		s->p[i].idx = i;
+	}
+	s->nr = out->nr_ipcache;
+	qsort(s->p, s->nr, sizeof(*s->p), cmp_pfx);
+	return 0;
+}
+
+static void sweep_free(struct sweep *s)
+{
+	free(s->p);
+	free(s->stack);
+}
+
+/* The identity of address x; calls come with x ascending. */
+static __u32 sweep_identity(struct sweep *s, u128 x)
+{
+	for (; s->next < s->nr && s->p[s->next].lo <= x; s->next++) {
+		while (s->depth && s->p[s->stack[s->depth - 1]].hi < s->p[s->next].lo)
+			s->depth--;
+		s->stack[s->depth++] = s->next;
+	}
+	while (s->depth && s->p[s->stack[s->depth - 1]].hi < x)
+		s->depth--;
+	return s->depth ? s->p[s->stack[s->depth - 1]].id : BH_ID_WORLD;
+}
+
 /* The address universe [ulo, uhi] of one family: IPv4 is the IPv4-mapped
  * block, IPv6 each side of it (mapped addresses are the IPv4 map's). */
 static int build_universe(struct build *b, int family, u128 ulo, u128 uhi)
 {
 	struct u128v bp = { 0 };
-	int err = push128(&bp, ulo);
+	struct sweep sw;
+	__u32 *ids = NULL;
+	int err = sweep_init(b->out, &sw);
 
+	if (!err)
+		err = push128(&bp, ulo);
 	for (size_t i = 0; !err && i < b->out->nr_ipcache; i++) {
 		const struct bh_ipcache_key *k = &b->out->ipcache[i].key;
 		u128 a = a2u(k->addr), mask, lo, hi;
@@ -265,50 +411,38 @@ static int build_universe(struct build *b, int family, u128 ulo, u128 uhi)
 	if (err)
 		goto out;
 	sort_unique(&bp);
+	ids = malloc(bp.nr * sizeof(*ids));
+	if (!ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < bp.nr; i++)
+		ids[i] = sweep_identity(&sw, bp.v[i]);
 	for (size_t i = 0; !err && i < bp.nr; i++) {
 		u128 lo = bp.v[i], hi;
-		__u8 a[16];
-		__u32 id, cls;
-
-		u2a(lo, a);
-		id = bh_eval_identity(b->out, a);
-		cls = has_entries(b, id) ? id : CLASS_ANY;
+		__u32 cls = has_entries(b, ids[i]) ? ids[i] : CLASS_ANY;
 		/* merge following ranges of the same class */
 		size_t j = i;
 
-		while (j + 1 < bp.nr) {
-			__u32 nid;
-
-			u2a(bp.v[j + 1], a);
-			nid = bh_eval_identity(b->out, a);
-			if ((has_entries(b, nid) ? nid : CLASS_ANY) != cls)
-				break;
+		while (j + 1 < bp.nr && (has_entries(b, ids[j + 1]) ? ids[j + 1] : CLASS_ANY) == cls)
 			j++;
-		}
 		hi = j + 1 < bp.nr ? bp.v[j + 1] - 1 : uhi;
 		err = emit_range(b, family, lo, hi, cls);
 		i = j;
 	}
 out:
 	free(bp.v);
+	free(ids);
+	sweep_free(&sw);
 	return err;
 }
 
-int bh_nft_ruleset_build(const struct bh_compile_output *out,
-			 const struct bh_compiled_workload *w, enum bh_dir dir,
-			 enum bh_mode mode, struct bh_nft_ruleset *rs)
+/* Every box of w in dir whose verdict differs from rs->default_accept. */
+static int build(const struct bh_compile_output *out, const struct bh_compiled_workload *w,
+		 enum bh_dir dir, struct bh_nft_ruleset *rs)
 {
 	struct build b = { .out = out, .w = w, .dir = dir, .rs = rs };
-	struct bh_eval_result r;
 	int err = 0;
-
-	memset(rs, 0, sizeof(*rs));
-	rs->dir = dir;
-	rs->default_accept = true;
-	if (mode != BH_MODE_ENFORCE)
-		return 0;
-	bh_eval(w, dir, CLASS_ANY, 0, 0, &r);
-	rs->default_accept = !r.isolated;
 
 	b.ids = calloc(w->nr ? w->nr : 1, sizeof(*b.ids));
 	if (!b.ids)
@@ -320,7 +454,9 @@ int bh_nft_ruleset_build(const struct bh_compile_output *out,
 			b.ids[b.nr_ids++] = key_identity(k);
 	}
 	qsort(b.ids, b.nr_ids, sizeof(*b.ids), cmp_u32);
-	err = pp_intervals(&b, CLASS_ANY, &b.any_pp, &b.any_acc);
+	err = split_entries(&b);
+	if (!err)
+		err = pp_intervals(&b, CLASS_ANY, &b.any_pp, &b.any_acc);
 	if (!err)
 		err = build_universe(&b, 4, V4_LO, V4_HI);
 	if (!err)
@@ -330,9 +466,37 @@ int bh_nft_ruleset_build(const struct bh_compile_output *out,
 	free(b.ids);
 	free(b.any_pp.v);
 	free(b.any_acc);
+	free(b.shared);
+	free(b.own);
+	free(b.view);
 	if (err)
 		bh_nft_ruleset_free(rs);
 	return err;
+}
+
+int bh_nft_ruleset_build(const struct bh_compile_output *out,
+			 const struct bh_compiled_workload *w, enum bh_dir dir,
+			 enum bh_mode mode, struct bh_nft_ruleset *rs)
+{
+	struct bh_eval_result r;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->dir = dir;
+	rs->default_accept = true;
+	if (mode != BH_MODE_ENFORCE)
+		return 0;
+	bh_eval(w, dir, CLASS_ANY, 0, 0, &r);
+	rs->default_accept = !r.isolated;
+	return build(out, w, dir, rs);
+}
+
+int bh_nft_ruleset_build_quarantine(const struct bh_compile_output *out, enum bh_dir dir,
+				    struct bh_nft_ruleset *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->dir = dir;
+	rs->default_accept = false;
+	return build(out, &out->quarantine, dir, rs);
 }
 
 void bh_nft_ruleset_free(struct bh_nft_ruleset *rs)

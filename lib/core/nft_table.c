@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The nftables backend's table (nft_table.h): the batch that makes it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include "nft_expr.h"
+#include "nft_table.h"
+
+#define ELEMS_PER_MSG	256		/* keeps each netlink message small */
+#define NAME_LEN	32
+
+/* nft's datatype ids (for `nft list`; the kernel ignores them),
+ * concatenated as nft does (6 bits per field) */
+#define NFT_TYPE_IPADDR		7
+#define NFT_TYPE_IP6ADDR	8
+#define NFT_TYPE_INET_PROTO	12
+#define NFT_TYPE_INET_SERVICE	13
+#define NFT_TYPE_IFNAME		41
+
+#define ND_FIRST	133		/* router solicitation */
+#define ND_LAST		137		/* redirect */
+
+struct ctx {
+	struct bh_nft_batch *b;
+	const char *table;
+};
+
+static int put_table(struct ctx *c, int type, int flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, c->table);
+	nlh = bh_nft_batch_msg(c->b, type, flags);
+	if (nlh)
+		nftnl_table_nlmsg_build_payload(nlh, t);
+	bh_nft_batch_done(c->b, nlh);
+	nftnl_table_free(t);
+	return nlh ? 0 : -ENOMEM;
+}
+
+/* A base chain (hook >= 0, policy accept) or a regular one (hook < 0). */
+static int put_chain(struct ctx *c, const char *name, int hook)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!ch)
+		return -ENOMEM;
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (hook >= 0) {
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, 0);
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nlh = bh_nft_batch_msg(c->b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	if (nlh)
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+	bh_nft_batch_done(c->b, nlh);
+	nftnl_chain_free(ch);
+	return nlh ? 0 : -ENOMEM;
+}
+
+static struct nftnl_set *set_new(struct ctx *c, const char *name, uint32_t id)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, c->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	return s;
+}
+
+/* Send set s (freed here) as a NEWSET or, with elements, a NEWSETELEM. */
+static int set_put(struct ctx *c, struct nftnl_set *s, int type)
+{
+	struct nlmsghdr *nlh = bh_nft_batch_msg(c->b, type, NLM_F_CREATE);
+
+	if (nlh) {
+		if (type == NFT_MSG_NEWSET)
+			nftnl_set_nlmsg_build_payload(nlh, s);
+		else
+			nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	}
+	bh_nft_batch_done(c->b, nlh);
+	nftnl_set_free(s);
+	return nlh ? 0 : -ENOMEM;
+}
+
+/* ------------------------------------------------------------ policy maps */
+/* The concatenated key addr . proto . port: each field on 4 bytes. */
+static int addr_len(int family)
+{
+	return family == 4 ? 4 : 16;
+}
+
+static int key_len(int family)
+{
+	return addr_len(family) + 4 + 4;
+}
+
+static int put_policy_map(struct ctx *c, const char *name, int family, uint32_t id)
+{
+	struct nftnl_set *s = set_new(c, name, id);
+	__u8 fields[3] = { (__u8)addr_len(family), 1, 2 };
+	__u32 kt = ((family == 4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR) << 12) |
+		   (NFT_TYPE_INET_PROTO << 6) | NFT_TYPE_INET_SERVICE;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, kt);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, (uint32_t)key_len(family));
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	return set_put(c, s, NFT_MSG_NEWSET);
+}
+
+static void elem_key(int family, const __u8 *addr, __u8 proto, __u16 port, __u8 *key)
+{
+	__u16 p = htons(port);
+
+	memset(key, 0, (size_t)key_len(family));
+	memcpy(key, addr, (size_t)addr_len(family));
+	key[addr_len(family)] = proto;
+	memcpy(key + addr_len(family) + 4, &p, 2);
+}
+
+/* The boxes of rs for family: allowed ones take allow_verdict (return, or
+ * goto allow_chain), denied ones drop. */
+static int put_policy_elems(struct ctx *c, const char *name, uint32_t id, int family,
+			    const struct bh_nft_ruleset *rs, int allow_verdict,
+			    const char *allow_chain)
+{
+	size_t i = 0;
+	int err = 0;
+
+	while (!err && i < rs->nr) {
+		struct nftnl_set *s = set_new(c, name, id);
+		int n = 0;
+
+		if (!s)
+			return -ENOMEM;
+		for (; i < rs->nr && n < ELEMS_PER_MSG; i++) {
+			const struct bh_nft_elem *e = &rs->elems[i];
+			struct nftnl_set_elem *se;
+			__u8 k[24], ke[24];
+
+			if (e->family != family)
+				continue;
+			se = nftnl_set_elem_alloc();
+			if (!se) {
+				nftnl_set_free(s);
+				return -ENOMEM;
+			}
+			elem_key(family, e->addr_lo, e->proto_lo, e->port_lo, k);
+			elem_key(family, e->addr_hi, e->proto_hi, e->port_hi, ke);
+			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, k, (uint32_t)key_len(family));
+			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, ke, (uint32_t)key_len(family));
+			nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT,
+					       (uint32_t)(e->accept ? allow_verdict : NF_DROP));
+			if (e->accept && allow_chain)
+				nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, allow_chain);
+			nftnl_set_elem_add(s, se);
+			n++;
+		}
+		if (n)
+			err = set_put(c, s, NFT_MSG_NEWSETELEM);
+		else
+			nftnl_set_free(s);
+	}
+	return err;
+}
+
+/* -------------------------------------------------------- address sets */
+static int put_addr_set(struct ctx *c, const char *name, uint32_t id, int family,
+			const struct bh_nft_workload *w)
+{
+	struct nftnl_set *s = set_new(c, name, id);
+	int n = 0, err;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, family == 4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, (uint32_t)addr_len(family));
+	err = set_put(c, s, NFT_MSG_NEWSET);
+	if (err)
+		return err;
+	s = set_new(c, name, id);
+	if (!s)
+		return -ENOMEM;
+	for (int i = 0; i < w->nr_ips; i++) {
+		struct nftnl_set_elem *se;
+
+		if (w->ips[i].family != family)
+			continue;
+		se = nftnl_set_elem_alloc();
+		if (!se) {
+			nftnl_set_free(s);
+			return -ENOMEM;
+		}
+		/* IPv4 is stored IPv4-mapped: its last 4 bytes */
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY,
+				   w->ips[i].addr + (family == 4 ? 12 : 0),
+				   (uint32_t)addr_len(family));
+		nftnl_set_elem_add(s, se);
+		n++;
+	}
+	if (!n) {
+		nftnl_set_free(s);
+		return 0;
+	}
+	return set_put(c, s, NFT_MSG_NEWSETELEM);
+}
+
+/* ----------------------------------------------------- interface maps */
+static const char *const IF_MAP[2] = { "to_wl", "from_wl" };	/* by enum bh_dir */
+#define IF_MAP_ID(dir)	((uint32_t)(dir) + 1)
+
+static void chain_name(const struct bh_nft_workload *w, enum bh_dir dir, char *buf)
+{
+	snprintf(buf, NAME_LEN, "w%u_%s", w->slot, dir == BH_DIR_EGRESS ? "out" : "in");
+}
+
+static int put_if_map(struct ctx *c, enum bh_dir dir, const struct bh_nft_table *t)
+{
+	struct nftnl_set *s = set_new(c, IF_MAP[dir], IF_MAP_ID(dir));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	err = set_put(c, s, NFT_MSG_NEWSET);
+	for (int i = 0; !err && i < t->nr; i += ELEMS_PER_MSG) {
+		s = set_new(c, IF_MAP[dir], IF_MAP_ID(dir));
+		if (!s)
+			return -ENOMEM;
+		for (int j = i; j < t->nr && j < i + ELEMS_PER_MSG; j++) {
+			struct nftnl_set_elem *se = nftnl_set_elem_alloc();
+			char ifname[IFNAMSIZ] = { 0 }, chain[NAME_LEN];
+
+			if (!se) {
+				nftnl_set_free(s);
+				return -ENOMEM;
+			}
+			strncpy(ifname, t->w[j].ifname, sizeof(ifname) - 1);
+			chain_name(&t->w[j], dir, chain);
+			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, ifname, sizeof(ifname));
+			nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
+			nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, chain);
+			nftnl_set_elem_add(s, se);
+		}
+		err = set_put(c, s, NFT_MSG_NEWSETELEM);
+	}
+	return err;
+}
+
+/* A base chain's one rule: iifname/oifname vmap @from_wl/@to_wl. */
+static int put_if_rule(struct ctx *c, const char *chain, enum bh_dir dir)
+{
+	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
+
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r,
+				 bh_nft_ex_meta(r, dir == BH_DIR_EGRESS ? NFT_META_IIFNAME
+									 : NFT_META_OIFNAME,
+						NFT_REG_1) &&
+				 bh_nft_ex_lookup(r, NFT_REG_1, IF_MAP[dir], IF_MAP_ID(dir), true,
+						  false));
+}
+
+/* ------------------------------------------------------ workload chains */
+static bool match_family(struct nftnl_rule *r, int family)
+{
+	__u8 nfproto = family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+
+	return bh_nft_ex_meta(r, NFT_META_NFPROTO, NFT_REG_1) &&
+	       bh_nft_ex_cmp(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1);
+}
+
+/* Neighbour discovery passes every chain, as on the data path. */
+static int put_nd_rule(struct ctx *c, const char *chain)
+{
+	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
+	__u8 icmp6 = IPPROTO_ICMPV6, lo = ND_FIRST, hi = ND_LAST;
+
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r,
+				 match_family(r, 6) &&
+				 bh_nft_ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) &&
+				 bh_nft_ex_cmp(r, NFT_REG_1, NFT_CMP_EQ, &icmp6, 1) &&
+				 bh_nft_ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1,
+						   NFT_REG_1) &&
+				 bh_nft_ex_cmp(r, NFT_REG_1, NFT_CMP_GTE, &lo, 1) &&
+				 bh_nft_ex_cmp(r, NFT_REG_1, NFT_CMP_LTE, &hi, 1) &&
+				 bh_nft_ex_verdict(r, NFT_RETURN, NULL));
+}
+
+/* A source address that is not the workload's own drops. */
+static int put_spoof_rule(struct ctx *c, const char *chain, int family, const char *set,
+			  uint32_t id)
+{
+	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
+
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r,
+				 match_family(r, family) &&
+				 bh_nft_ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+						   family == 4 ? 12 : 8, (uint32_t)addr_len(family),
+						   NFT_REG_1) &&
+				 bh_nft_ex_lookup(r, NFT_REG_1, set, id, false, true) &&
+				 bh_nft_ex_verdict(r, NF_DROP, NULL));
+}
+
+/* The lookup for one family in the policy map: ICMP keys on type . code,
+ * every other protocol on the destination port (0..65535 boxes cover
+ * portless ones). */
+static int put_lookup_rule(struct ctx *c, const char *chain, int family, bool icmp,
+			   enum bh_dir dir, const char *set, uint32_t id)
+{
+	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
+	__u8 icmp_proto = family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+	/* the peer: source address of traffic to the workload, else dest */
+	__u32 addr_off = family == 4 ? (dir == BH_DIR_INGRESS ? 12 : 16)
+				     : (dir == BH_DIR_INGRESS ? 8 : 24);
+	__u32 proto_reg = NFT_REG32_00 + (__u32)addr_len(family) / 4, port_reg = proto_reg + 1;
+
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r,
+				 match_family(r, family) &&
+				 bh_nft_ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) &&
+				 bh_nft_ex_cmp(r, NFT_REG_1, icmp ? NFT_CMP_EQ : NFT_CMP_NEQ,
+					       &icmp_proto, 1) &&
+				 bh_nft_ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_off,
+						   (__u32)addr_len(family), NFT_REG32_00) &&
+				 bh_nft_ex_meta(r, NFT_META_L4PROTO, proto_reg) &&
+				 bh_nft_ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, icmp ? 0 : 2, 2,
+						   port_reg) &&
+				 bh_nft_ex_lookup(r, NFT_REG32_00, set, id, true, false));
+}
+
+static int put_lookups(struct ctx *c, const char *chain, enum bh_dir dir, const char *prefix,
+		       uint32_t id4)
+{
+	char set[NAME_LEN];
+	int err = 0;
+
+	for (int f = 4; !err && f <= 6; f += 2) {
+		snprintf(set, sizeof(set), "%s%d", prefix, f);
+		err = put_lookup_rule(c, chain, f, true, dir, set, f == 4 ? id4 : id4 + 1);
+		if (!err)
+			err = put_lookup_rule(c, chain, f, false, dir, set, f == 4 ? id4 : id4 + 1);
+	}
+	return err;
+}
+
+static int put_simple(struct ctx *c, const char *chain, int verdict)
+{
+	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
+
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r, bh_nft_ex_verdict(r, verdict, NULL));
+}
+
+static int put_ct_rule(struct ctx *c, const char *chain, bool forensics)
+{
+	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
+	__u32 est = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r,
+				 (forensics ? bh_nft_ex_ct_mark_any(r, BH_NFT_CT_FORENSICS)
+					    : bh_nft_ex_ct_state_any(r, est)) &&
+				 bh_nft_ex_verdict(r, NFT_RETURN, NULL));
+}
+
+/* Set ids: the interface maps 1-2, the quarantine maps 3-6, then four per
+ * workload for its policy maps and two for its addresses. */
+#define Q_ID(dir)		(3 + 2 * (uint32_t)(dir))
+#define W_ID(i, dir)		(7 + 6 * (uint32_t)(i) + 2 * (uint32_t)(dir))
+#define W_ADDR_ID(i)		(7 + 6 * (uint32_t)(i) + 4)
+
+static const char *dir_tag(enum bh_dir dir)
+{
+	return dir == BH_DIR_EGRESS ? "e" : "i";
+}
+
+static int put_workload_chain(struct ctx *c, const struct bh_nft_table *t, int i,
+			      enum bh_dir dir)
+{
+	const struct bh_nft_workload *w = &t->w[i];
+	const struct bh_nft_ruleset *rs = w->rs[dir];
+	char chain[NAME_LEN], set[NAME_LEN];
+	int err;
+
+	chain_name(w, dir, chain);
+	err = put_nd_rule(c, chain);
+	for (int f = 4; !err && dir == BH_DIR_EGRESS && f <= 6; f += 2) {
+		snprintf(set, sizeof(set), "w%u_a%d", w->slot, f);
+		err = put_spoof_rule(c, chain, f, set, W_ADDR_ID(i) + (f == 6));
+	}
+	if (err)
+		return err;
+	if (w->quarantined) {
+		char prefix[NAME_LEN];
+
+		snprintf(prefix, sizeof(prefix), "q_%s", dir_tag(dir));
+		err = put_ct_rule(c, chain, true);
+		if (!err)
+			err = put_lookups(c, chain, dir, prefix, Q_ID(dir));
+		return err ? err : put_simple(c, chain, NF_DROP);
+	}
+	if (!rs || (rs->default_accept && !rs->nr))
+		return 0;		/* nothing to judge: returns */
+	err = put_ct_rule(c, chain, false);
+	if (!err) {
+		char prefix[NAME_LEN];
+
+		snprintf(prefix, sizeof(prefix), "w%u_%s", w->slot, dir_tag(dir));
+		err = put_lookups(c, chain, dir, prefix, W_ID(i, dir));
+	}
+	if (!err && !rs->default_accept)
+		err = put_simple(c, chain, NF_DROP);
+	return err;
+}
+
+static int put_maps_of(struct ctx *c, const char *prefix, uint32_t id4,
+		       const struct bh_nft_ruleset *rs, int allow_verdict, const char *allow_chain)
+{
+	char set[NAME_LEN];
+	int err = 0;
+
+	for (int f = 4; !err && f <= 6; f += 2) {
+		uint32_t id = f == 4 ? id4 : id4 + 1;
+
+		snprintf(set, sizeof(set), "%s%d", prefix, f);
+		err = put_policy_map(c, set, f, id);
+		if (!err && rs)
+			err = put_policy_elems(c, set, id, f, rs, allow_verdict, allow_chain);
+	}
+	return err;
+}
+
+static bool name_ok(const char *s, size_t max)
+{
+	return s && *s && strlen(s) < max;
+}
+
+static int put_all(struct ctx *c, const struct bh_nft_table *t)
+{
+	static const struct { const char *name; int hook; } base[] = {
+		{ "forward", NF_INET_FORWARD }, { "input", NF_INET_LOCAL_IN },
+		{ "output", NF_INET_LOCAL_OUT },
+	};
+	char name[NAME_LEN];
+	int err = 0;
+
+	/* chains first: map elements and rules name them */
+	for (size_t i = 0; !err && i < sizeof(base) / sizeof(base[0]); i++)
+		err = put_chain(c, base[i].name, base[i].hook);
+	if (!err)
+		err = put_chain(c, "forensics", -1);
+	for (int i = 0; !err && i < t->nr; i++)
+		for (int d = 0; !err && d < 2; d++) {
+			chain_name(&t->w[i], (enum bh_dir)d, name);
+			err = put_chain(c, name, -1);
+		}
+	/* maps and sets */
+	for (int d = 0; !err && d < 2; d++) {
+		snprintf(name, sizeof(name), "q_%s", dir_tag((enum bh_dir)d));
+		err = put_maps_of(c, name, Q_ID(d), t->quarantine[d], NFT_GOTO, "forensics");
+		if (!err)
+			err = put_if_map(c, (enum bh_dir)d, t);
+	}
+	for (int i = 0; !err && i < t->nr; i++) {
+		const struct bh_nft_workload *w = &t->w[i];
+
+		for (int d = 0; !err && d < 2; d++) {
+			snprintf(name, sizeof(name), "w%u_%s", w->slot, dir_tag((enum bh_dir)d));
+			err = put_maps_of(c, name, W_ID(i, d), w->rs[d], NFT_RETURN, NULL);
+		}
+		for (int f = 4; !err && f <= 6; f += 2) {
+			snprintf(name, sizeof(name), "w%u_a%d", w->slot, f);
+			err = put_addr_set(c, name, W_ADDR_ID(i) + (f == 6), f, w);
+		}
+	}
+	/* rules */
+	if (!err) {
+		struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, "forensics");
+
+		err = r ? bh_nft_batch_rule(c->b, r, bh_nft_ex_ct_mark_or(r, BH_NFT_CT_FORENSICS))
+			: -ENOMEM;
+	}
+	if (!err)
+		err = put_if_rule(c, "forward", BH_DIR_EGRESS);
+	if (!err)
+		err = put_if_rule(c, "forward", BH_DIR_INGRESS);
+	if (!err)
+		err = put_if_rule(c, "input", BH_DIR_EGRESS);
+	if (!err)
+		err = put_if_rule(c, "output", BH_DIR_INGRESS);
+	for (int i = 0; !err && i < t->nr; i++)
+		for (int d = 0; !err && d < 2; d++)
+			err = put_workload_chain(c, t, i, (enum bh_dir)d);
+	return err;
+}
+
+int bh_nft_build_table(const struct bh_nft_table *t, struct bh_nft_batch *b)
+{
+	struct ctx c = { .b = b, .table = t->name };
+	int err;
+
+	if (!name_ok(t->name, NAME_LEN) || t->nr < 0)
+		return -EINVAL;
+	for (int i = 0; i < t->nr; i++)
+		if (!name_ok(t->w[i].ifname, IFNAMSIZ))
+			return -EINVAL;
+	err = bh_nft_batch_begin(b, NFPROTO_INET);
+	/* create-if-absent, delete, create: an atomic replace in one batch */
+	if (!err)
+		err = put_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	if (!err)
+		err = put_table(&c, NFT_MSG_DELTABLE, 0);
+	if (!err)
+		err = put_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	if (!err)
+		err = put_all(&c, t);
+	if (!err)
+		err = bh_nft_batch_end(b);
+	if (err)
+		bh_nft_batch_free(b);
+	return err;
+}
+
+int bh_nft_build_delete(const char *name, struct bh_nft_batch *b)
+{
+	struct ctx c = { .b = b, .table = name };
+	int err;
+
+	if (!name_ok(name, NAME_LEN))
+		return -EINVAL;
+	err = bh_nft_batch_begin(b, NFPROTO_INET);
+	if (!err)
+		err = put_table(&c, NFT_MSG_DELTABLE, 0);
+	if (!err)
+		err = bh_nft_batch_end(b);
+	if (err)
+		bh_nft_batch_free(b);
+	return err;
+}

@@ -1,0 +1,418 @@
+#!/usr/bin/env bash
+# Services: egress to a ClusterIP is judged on the backend kube-proxy's
+# DNAT chose, as Kubernetes judges it. One "node" network namespace holds
+# the bulkhead instance, its agent (watching the stand-in API server
+# tests/lib/k8s_apiserver.py, a test double) and kube-proxy's rules,
+# written the way kube-proxy writes them: first its iptables mode
+# (KUBE-SERVICES, KUBE-SVC-*, KUBE-SEP-* with statistic --mode random),
+# then its nftables mode (table ip kube-proxy, the service-ips verdict
+# map, numgen random). Pods are network namespaces behind veths on the
+# node. In namespace x a default-deny egress policy with the allow-DNS
+# rule users write, plus, for x/client: app=db on the pods' port 5432,
+# app=web on the Service's port 80 (not the pods' 8080) and the
+# ClusterIP range as an ipBlock, which under Kubernetes semantics admit
+# nothing behind a Service. The db and web Services are dual-stack: their
+# IPv6 ClusterIPs go through ip6tables, then table ip6 kube-proxy.
+source "$(dirname "$0")/../lib/common.sh"
+bh_test_init k8ssvc
+T=ks$BH_TAG
+D=$BULKHEAD_STATE_DIR
+API=$BH_ROOT/tests/lib/k8s_apiserver.py
+PROBE=$BH_ROOT/tests/lib/svc_probe.py
+PORT=22300 CPORT=22301
+N=$T-node
+command -v nsenter >/dev/null || bh_skip "nsenter not installed"
+command -v iptables >/dev/null || bh_skip "iptables not installed"
+onn() { nsenter --net=/run/netns/$N "$@"; }
+
+# ----------------------------------------------------------------- node
+ip netns add $N
+bh_on_exit "bh_del_netns $N"
+bh_on_exit "nsenter --net=/run/netns/$N $BH reset --yes"
+ip link add "$T"u type veth peer name uplink netns $N
+bh_on_exit "ip link del ${T}u"
+ip addr add 10.113.0.1/30 dev "$T"u
+ip link set "$T"u up
+ip -n $N addr add 10.113.0.2/30 dev uplink
+ip -n $N link set uplink up
+ip -n $N link set lo up
+ip netns exec $N sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+	net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.forwarding=1
+
+# pod NS NAME N LABELS: a pod netns with 10.113.1.N and fd0a:113:1::N
+# behind a host veth on the node, attached as NS/NAME, and its API object
+pod() {
+	local ns=$1 name=$2 n=$3 labels=$4 p=$T-$2 h=$T$2 v4=10.113.1.$3 v6=fd0a:113:1::$3
+	ip netns add "$p"
+	bh_on_exit "bh_del_netns $p"
+	ip -n $N link add "$h" type veth peer name eth0 netns "$p"
+	ip -n "$p" addr add $v4/32 dev eth0
+	ip -n "$p" -6 addr add $v6/128 dev eth0 nodad
+	ip -n "$p" link set lo up
+	ip -n "$p" link set eth0 up
+	ip -n "$p" route add 10.113.1.1 dev eth0
+	ip -n "$p" route add default via 10.113.1.1 dev eth0
+	ip -n "$p" -6 route add fe80::1 dev eth0
+	ip -n "$p" -6 route add default via fe80::1 dev eth0
+	ip -n $N link set "$h" up
+	ip -n $N addr add 10.113.1.1/32 dev "$h" 2>/dev/null
+	ip -n $N -6 addr add fe80::1/64 dev "$h" nodad 2>/dev/null
+	ip -n $N route replace $v4/32 dev "$h"
+	ip -n $N -6 route replace $v6/128 dev "$h"
+	ip netns exec $N sysctl -qw "net.ipv4.conf.$h.proxy_arp=1" "net.ipv6.conf.$h.proxy_ndp=1"
+	ip -n $N -6 neigh add proxy $v6 dev "$h" 2>/dev/null
+	onn $BH attach "$h" --workload $ns/$name --ip $v4 --ip $v6 >/dev/null || fail "attach $ns/$name"
+	put pods "{\"metadata\": {\"name\": \"$name\", \"namespace\": \"$ns\", \"labels\": $labels},
+		\"spec\": {\"nodeName\": \"node-1\"},
+		\"status\": {\"phase\": \"Running\", \"podIP\": \"$v4\", \"podIPs\": [{\"ip\": \"$v4\"}, {\"ip\": \"$v6\"}]}}"
+}
+# serve POD MODE ARGS...: a svc_probe.py server in the pod, up before we go on
+serve() {
+	local p=$T-$1 mode=$2 port=$3
+	shift 3
+	ip netns exec "$p" python3 "$PROBE" "$mode" "$port" "$@" >/dev/null 2>&1 &
+	bh_on_exit "kill $!"
+	bh_wait_listen "$p" tcp "$port"
+}
+
+ctl() { python3 "$API" ctl "http://127.0.0.1:$CPORT" "$@"; }
+put() { ctl put "{\"resource\": \"$1\", \"object\": $2}" >/dev/null; }
+# service NS NAME CLUSTERIP[,CLUSTERIP6] PORT/PROTO... : the Service object
+service() {
+	local ns=$1 name=$2 ip=${3%,*} ips=\"${3/,/\", \"}\" ports="" pp
+	shift 3
+	for pp in "$@"; do
+		ports="$ports${ports:+, }{\"name\": \"p${pp%/*}\", \"port\": ${pp%/*}, \"protocol\": \"${pp#*/}\"}"
+	done
+	put services "{\"metadata\": {\"name\": \"$name\", \"namespace\": \"$ns\"},
+		\"spec\": {\"type\": \"ClusterIP\", \"clusterIP\": \"$ip\", \"clusterIPs\": [$ips], \"ports\": [$ports]}}"
+}
+
+python3 "$API" serve --listen 10.113.0.1:$PORT --control 127.0.0.1:$CPORT --token t0k \
+	--bookmark-seconds 0.5 >"$D/api.log" 2>&1 &
+bh_on_exit "kill $!"
+bh_wait 50 ctl stats
+for ns in x y kube-system; do
+	put namespaces "{\"metadata\": {\"name\": \"$ns\", \"labels\": {\"kubernetes.io/metadata.name\": \"$ns\"}}}"
+done
+pod x client 10 '{"app": "client"}'
+pod x db1 21 '{"app": "db"}'
+pod x db2 22 '{"app": "db"}'
+pod x web 30 '{"app": "web"}'
+pod kube-system dns 53 '{"k8s-app": "kube-dns"}'
+pod y other 40 '{"app": "other"}'
+serve db1 ident 5432 db1 300
+serve db2 ident 5432 db2 300
+serve web ident 8080 web 300
+serve dns dns 53 300
+serve dns ident 9153 metrics 300
+
+service x db 10.113.200.10,fd0a:113:200::10 5432/TCP
+service x web 10.113.200.11,fd0a:113:200::11 80/TCP
+service kube-system kube-dns 10.113.200.53 53/UDP 53/TCP 9153/TCP
+# (the agent needs only the Services; EndpointSlices as the API has them)
+put endpointslices '{"metadata": {"name": "db-1", "namespace": "x", "labels": {"kubernetes.io/service-name": "db"}},
+	"addressType": "IPv4", "ports": [{"port": 5432, "protocol": "TCP"}],
+	"endpoints": [{"addresses": ["10.113.1.21"]}, {"addresses": ["10.113.1.22"]}]}'
+
+# ------------------------------------------------ kube-proxy, iptables mode
+IPT="onn iptables -w"
+kp_iptables() {
+	local IPT=$IPT CIDR=$CIDR
+	kp_ipt_common
+	ipt_svc x/db:p5432 DBTCP5432AAAAAA 10.113.200.10 5432 tcp 10.113.1.21:5432 10.113.1.22:5432
+	ipt_svc x/web:p80 WEBTCP80AAAAAAA 10.113.200.11 80 tcp 10.113.1.30:8080
+	ipt_svc kube-system/kube-dns:p53 DNSUDP53AAAAAAA 10.113.200.53 53 udp 10.113.1.53:53
+	ipt_svc kube-system/kube-dns:p53 DNSTCP53AAAAAAA 10.113.200.53 53 tcp 10.113.1.53:53
+	ipt_svc kube-system/kube-dns:p9153 DNSTCP9153AAAAA 10.113.200.53 9153 tcp 10.113.1.53:9153
+	IPT="onn ip6tables -w" CIDR=fd0a:113:1::/64
+	kp_ipt_common
+	ipt_svc x/db:p5432 DBTCP5432AAAAAA fd0a:113:200::10 5432 tcp [fd0a:113:1::21]:5432 [fd0a:113:1::22]:5432
+	ipt_svc x/web:p80 WEBTCP80AAAAAAA fd0a:113:200::11 80 tcp [fd0a:113:1::30]:8080
+}
+kp_ipt_common() {
+	$IPT -t nat -N KUBE-SERVICES
+	$IPT -t nat -N KUBE-MARK-MASQ
+	$IPT -t nat -N KUBE-POSTROUTING
+	$IPT -t nat -A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+	$IPT -t nat -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+	$IPT -t nat -A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+	$IPT -t nat -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" \
+		-j MASQUERADE --random-fully
+	$IPT -t nat -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+	$IPT -t nat -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+	$IPT -t nat -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+}
+CIDR=10.113.1.0/24
+# ipt_svc COMMENT HASH CLUSTERIP PORT PROTO BACKEND:PORT...: one service port
+ipt_svc() {
+	local name=$1 h=$2 ip=$3 port=$4 proto=$5 i=0 left sep ep host
+	shift 5
+	$IPT -t nat -N KUBE-SVC-$h
+	$IPT -t nat -A KUBE-SERVICES -d $ip -p $proto -m comment --comment "$name cluster IP" \
+		-m $proto --dport $port -j KUBE-SVC-$h
+	$IPT -t nat -A KUBE-SVC-$h ! -s $CIDR -d $ip -p $proto \
+		-m comment --comment "$name cluster IP" -m $proto --dport $port -j KUBE-MARK-MASQ
+	for ep in "$@"; do
+		i=$((i + 1))
+		sep=KUBE-SEP-${h:0:14}$i
+		left=$(($# - i + 1))
+		$IPT -t nat -N $sep
+		host=${ep%:*}
+		host=${host#[}
+		$IPT -t nat -A $sep -s ${host%]} -m comment --comment "$name" -j KUBE-MARK-MASQ
+		$IPT -t nat -A $sep -p $proto -m comment --comment "$name" -m $proto -j DNAT --to-destination $ep
+		if [ $left -gt 1 ]; then
+			$IPT -t nat -A KUBE-SVC-$h -m comment --comment "$name -> $ep" -m statistic --mode random \
+				--probability "$(awk "BEGIN { printf \"%.11f\", 1 / $left }")" -j $sep
+		else
+			$IPT -t nat -A KUBE-SVC-$h -m comment --comment "$name -> $ep" -j $sep
+		fi
+	done
+}
+
+# ----------------------------------------------- kube-proxy, nftables mode
+kp_nft() {
+	onn nft -f - <<'NFT'
+table ip kube-proxy {
+	comment "rules for kube-proxy"
+	chain mark-for-masquerade {
+		meta mark set meta mark or 0x4000
+	}
+	chain masquerading {
+		meta mark & 0x4000 == 0 return
+		meta mark set meta mark xor 0x4000
+		masquerade fully-random
+	}
+	chain services {
+		ip daddr . meta l4proto . th dport vmap @service-ips
+	}
+	chain nat-prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		jump services
+	}
+	chain nat-output {
+		type nat hook output priority -100; policy accept;
+		jump services
+	}
+	chain nat-postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		jump masquerading
+	}
+	chain endpoint-5OJB2KTY-x/db/tcp/p5432__10.113.1.21/5432 {
+		ip saddr 10.113.1.21 jump mark-for-masquerade
+		meta l4proto tcp dnat to 10.113.1.21:5432
+	}
+	chain endpoint-KPLRZQ3U-x/db/tcp/p5432__10.113.1.22/5432 {
+		ip saddr 10.113.1.22 jump mark-for-masquerade
+		meta l4proto tcp dnat to 10.113.1.22:5432
+	}
+	chain service-HVFWP5L3-x/db/tcp/p5432 {
+		ip daddr 10.113.200.10 tcp dport 5432 ip saddr != 10.113.1.0/24 jump mark-for-masquerade
+		numgen random mod 2 vmap { 0 : goto endpoint-5OJB2KTY-x/db/tcp/p5432__10.113.1.21/5432, 1 : goto endpoint-KPLRZQ3U-x/db/tcp/p5432__10.113.1.22/5432 }
+	}
+	chain endpoint-WQ4TJ2PB-x/web/tcp/p80__10.113.1.30/8080 {
+		ip saddr 10.113.1.30 jump mark-for-masquerade
+		meta l4proto tcp dnat to 10.113.1.30:8080
+	}
+	chain service-7OUXZ2SA-x/web/tcp/p80 {
+		ip daddr 10.113.200.11 tcp dport 80 ip saddr != 10.113.1.0/24 jump mark-for-masquerade
+		numgen random mod 1 vmap { 0 : goto endpoint-WQ4TJ2PB-x/web/tcp/p80__10.113.1.30/8080 }
+	}
+	chain endpoint-IT2ZTR26-kube-system/kube-dns/udp/p53__10.113.1.53/53 {
+		ip saddr 10.113.1.53 jump mark-for-masquerade
+		meta l4proto udp dnat to 10.113.1.53:53
+	}
+	chain service-ERIFXISQ-kube-system/kube-dns/udp/p53 {
+		ip daddr 10.113.200.53 udp dport 53 ip saddr != 10.113.1.0/24 jump mark-for-masquerade
+		numgen random mod 1 vmap { 0 : goto endpoint-IT2ZTR26-kube-system/kube-dns/udp/p53__10.113.1.53/53 }
+	}
+	chain endpoint-YVQHLQSG-kube-system/kube-dns/tcp/p53__10.113.1.53/53 {
+		ip saddr 10.113.1.53 jump mark-for-masquerade
+		meta l4proto tcp dnat to 10.113.1.53:53
+	}
+	chain service-FQCQ4ZSA-kube-system/kube-dns/tcp/p53 {
+		ip daddr 10.113.200.53 tcp dport 53 ip saddr != 10.113.1.0/24 jump mark-for-masquerade
+		numgen random mod 1 vmap { 0 : goto endpoint-YVQHLQSG-kube-system/kube-dns/tcp/p53__10.113.1.53/53 }
+	}
+	chain endpoint-ZP3FB2SI-kube-system/kube-dns/tcp/p9153__10.113.1.53/9153 {
+		ip saddr 10.113.1.53 jump mark-for-masquerade
+		meta l4proto tcp dnat to 10.113.1.53:9153
+	}
+	chain service-AS2KJYAD-kube-system/kube-dns/tcp/p9153 {
+		ip daddr 10.113.200.53 tcp dport 9153 ip saddr != 10.113.1.0/24 jump mark-for-masquerade
+		numgen random mod 1 vmap { 0 : goto endpoint-ZP3FB2SI-kube-system/kube-dns/tcp/p9153__10.113.1.53/9153 }
+	}
+	map service-ips {
+		type ipv4_addr . inet_proto . inet_service : verdict
+		comment "ClusterIP, ExternalIP and LoadBalancer IP traffic"
+		elements = { 10.113.200.10 . tcp . 5432 : goto service-HVFWP5L3-x/db/tcp/p5432,
+			     10.113.200.11 . tcp . 80 : goto service-7OUXZ2SA-x/web/tcp/p80,
+			     10.113.200.53 . udp . 53 : goto service-ERIFXISQ-kube-system/kube-dns/udp/p53,
+			     10.113.200.53 . tcp . 53 : goto service-FQCQ4ZSA-kube-system/kube-dns/tcp/p53,
+			     10.113.200.53 . tcp . 9153 : goto service-AS2KJYAD-kube-system/kube-dns/tcp/p9153 }
+	}
+}
+NFT
+	onn nft -f - <<'NFT'
+table ip6 kube-proxy {
+	comment "rules for kube-proxy"
+	chain mark-for-masquerade {
+		meta mark set meta mark or 0x4000
+	}
+	chain masquerading {
+		meta mark & 0x4000 == 0 return
+		meta mark set meta mark xor 0x4000
+		masquerade fully-random
+	}
+	chain services {
+		ip6 daddr . meta l4proto . th dport vmap @service-ips
+	}
+	chain nat-prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		jump services
+	}
+	chain nat-output {
+		type nat hook output priority -100; policy accept;
+		jump services
+	}
+	chain nat-postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		jump masquerading
+	}
+	chain endpoint-IMK2NB3S-x/db/tcp/p5432__fd0a.113.1..21/5432 {
+		ip6 saddr fd0a:113:1::21 jump mark-for-masquerade
+		meta l4proto tcp dnat to [fd0a:113:1::21]:5432
+	}
+	chain endpoint-Q2F7BOLW-x/db/tcp/p5432__fd0a.113.1..22/5432 {
+		ip6 saddr fd0a:113:1::22 jump mark-for-masquerade
+		meta l4proto tcp dnat to [fd0a:113:1::22]:5432
+	}
+	chain service-QW2C4JTV-x/db/tcp/p5432 {
+		ip6 daddr fd0a:113:200::10 tcp dport 5432 ip6 saddr != fd0a:113:1::/64 jump mark-for-masquerade
+		numgen random mod 2 vmap { 0 : goto endpoint-IMK2NB3S-x/db/tcp/p5432__fd0a.113.1..21/5432, 1 : goto endpoint-Q2F7BOLW-x/db/tcp/p5432__fd0a.113.1..22/5432 }
+	}
+	chain endpoint-V3ZR5NKE-x/web/tcp/p80__fd0a.113.1..30/8080 {
+		ip6 saddr fd0a:113:1::30 jump mark-for-masquerade
+		meta l4proto tcp dnat to [fd0a:113:1::30]:8080
+	}
+	chain service-XO4V2JEY-x/web/tcp/p80 {
+		ip6 daddr fd0a:113:200::11 tcp dport 80 ip6 saddr != fd0a:113:1::/64 jump mark-for-masquerade
+		numgen random mod 1 vmap { 0 : goto endpoint-V3ZR5NKE-x/web/tcp/p80__fd0a.113.1..30/8080 }
+	}
+	map service-ips {
+		type ipv6_addr . inet_proto . inet_service : verdict
+		comment "ClusterIP, ExternalIP and LoadBalancer IP traffic"
+		elements = { fd0a:113:200::10 . tcp . 5432 : goto service-QW2C4JTV-x/db/tcp/p5432,
+			     fd0a:113:200::11 . tcp . 80 : goto service-XO4V2JEY-x/web/tcp/p80 }
+	}
+}
+NFT
+}
+
+# ----------------------------------------------------------------- agent
+cat >"$D/kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+current-context: c
+contexts: [{name: c, context: {cluster: k, user: u}}]
+clusters: [{name: k, cluster: {server: "http://10.113.0.1:$PORT"}}]
+users: [{name: u, user: {token: t0k}}]
+YAML
+printf 'kubernetes: {kubeconfig: %s, node: node-1}\n' "$D/kubeconfig" >"$D/agent.yaml"
+kp_iptables || fail "kube-proxy's iptables rules"
+onn $BH agent --config "$D/agent.yaml" >"$D/agent.log" 2>&1 &
+bh_on_exit "kill $!"
+frontends() { bpftool -j map dump pinned "$BULKHEAD_BPFFS/bh_svc_v1" 2>/dev/null | jq length; }
+has_frontends() { [ "$(frontends)" = 7 ]; }
+if ! bh_wait 150 has_frontends; then
+	if grep -q "stays judged on the ClusterIP" "$D/agent.log"; then
+		grep "Services" "$D/agent.log" | tail -1
+		uname -r | awk -F. '$1 < 6 || ($1 == 6 && $2 < 4) { exit 1 }' ||
+			bh_skip_unfixable kernel "BPF netfilter links need Linux 6.4"
+	fi
+	fail "the agent put the 7 Service frontends in bh_svc_v1 (has $(frontends))"
+	cat "$D/agent.log"
+	exit 1
+fi
+ok "the agent attached the post-NAT hook and put the 7 Service frontends in bh_svc_v1"
+expect_ok "the hook's links are pinned" test -e "$BULKHEAD_BPFFS/link_svc_nat4" -a \
+	-e "$BULKHEAD_BPFFS/link_svc_nat6"
+
+from() { local p=$T-$1; shift; ip netns exec "$p" python3 "$PROBE" "$@"; }
+# backends POD CLUSTERIP PORT N: N connections through the Service, each
+# answered; prints the backends' names that answered, sorted, unique
+backends() {
+	local i out seen=""
+	for i in $(seq "$4"); do
+		out=$(from "$1" who "$2" "$3") || { echo "FAILED"; return 1; }
+		seen="$seen $out"
+	done
+	tr ' ' '\n' <<<"$seen" | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+# No policy yet: every Service works through the DNAT, flagged flows are
+# let through by the hook (nothing isolates the workloads)
+expect_eq "no policy: x/client -> web's ClusterIP reaches web" web "$(backends client 10.113.200.11 80 1)"
+expect_ok "no policy: x/client -> kube-dns (UDP) answers" from client dig 10.113.200.53 53 db.x.svc
+expect_eq "no policy: x/client -> metrics port reaches it" metrics "$(backends client 10.113.200.53 9153 1)"
+
+put networkpolicies '{"metadata": {"name": "default-deny-egress", "namespace": "x"}, "spec": {
+	"podSelector": {}, "policyTypes": ["Egress"],
+	"egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+	                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+	            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}}'
+put networkpolicies '{"metadata": {"name": "client-out", "namespace": "x"}, "spec": {
+	"podSelector": {"matchLabels": {"app": "client"}}, "policyTypes": ["Egress"],
+	"egress": [{"to": [{"podSelector": {"matchLabels": {"app": "db"}}}], "ports": [{"protocol": "TCP", "port": 5432}]},
+	           {"to": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"protocol": "TCP", "port": 80}]},
+	           {"to": [{"ipBlock": {"cidr": "10.113.200.0/24"}}]}]}}'
+have_pols() { [ "$(onn $BH --json policy list | jq '[.[] | select(.name == "client-out" or .name == "default-deny-egress")] | length')" = 2 ]; }
+expect_ok "the policies arrived" bh_wait 100 have_pols
+bh_wait 50 bash -c "! ip netns exec $T-client python3 $PROBE who 10.113.200.11 80"
+
+cases() {
+	local mode=$1 got
+	got=$(backends client 10.113.200.10 5432 24)
+	expect_eq "$mode: x/client -> db's ClusterIP (app=db, port 5432 allowed): 24 of 24 answered, by both backends" \
+		"db1 db2" "$got"
+	expect_eq "$mode: x/client -> db1's address directly" db1 "$(backends client 10.113.1.21 5432 1)"
+	expect_fail "$mode: x/client -> web's ClusterIP denied (the policy names the Service's port 80, the pod's is 8080; the ClusterIP range admits no backend)" \
+		from client who 10.113.200.11 80
+	expect_fail "$mode: x/client -> web's address directly denied" from client who 10.113.1.30 8080
+	expect_ok "$mode: DNS through the kube-dns Service (UDP) under default-deny egress" \
+		from client dig 10.113.200.53 53 db.x.svc.cluster.local
+	expect_ok "$mode: DNS through the kube-dns Service (TCP)" from client dig 10.113.200.53 53 db.x tcp
+	expect_ok "$mode: DNS from x/db1 (default-deny egress only) through the Service" \
+		from db1 dig 10.113.200.53 53 web.x
+	expect_fail "$mode: x/client -> kube-dns's metrics port 9153 denied (DNS is allowed on 53 only)" \
+		from client who 10.113.200.53 9153
+	expect_fail "$mode: x/db1 -> db's ClusterIP denied (its egress admits DNS only)" \
+		from db1 who 10.113.200.10 5432
+	expect_eq "$mode: y/other (no policy) -> web's ClusterIP" web "$(backends other 10.113.200.11 80 1)"
+	got=$(backends client fd0a:113:200::10 5432 16)
+	expect_eq "$mode: IPv6: x/client -> db's ClusterIP: 16 of 16 answered, by both backends" \
+		"db1 db2" "$got"
+	expect_fail "$mode: IPv6: x/client -> web's ClusterIP denied" from client who fd0a:113:200::11 80
+	expect_eq "$mode: IPv6: y/other (no policy) -> web's ClusterIP" web \
+		"$(backends other fd0a:113:200::11 80 1)"
+}
+cases iptables
+
+# the kernel's view: a denied Service flow is recorded against the backend
+flows_to() {
+	onn $BH -o json flows --workload x/client --limit 0 |
+		jq -r ".[] | select(.dst == \"$1\" and .dport == $2) | .verdict" | sort -u | tr '\n' ' '
+}
+expect_ok "the deny of web's Service is recorded against the backend 10.113.1.30:8080" \
+	bh_wait 50 bash -c "flows_to() { $(declare -f flows_to | tail -n +2); }; onn() { nsenter --net=/run/netns/$N \"\$@\"; }; BH=$BH; [[ \"\$(flows_to 10.113.1.30 8080)\" == *deny* ]]"
+
+# ------------------------------------------------------- nftables mode
+onn iptables -w -t nat -F && onn ip6tables -w -t nat -F && onn nft flush ruleset
+expect_eq "kube-proxy's iptables rules are gone" "" "$(onn nft list ruleset)"
+kp_nft || fail "kube-proxy's nftables rules"
+expect_ok "table ip kube-proxy has the service-ips map" onn nft list map ip kube-proxy service-ips
+expect_ok "table ip6 kube-proxy has the service-ips map" onn nft list map ip6 kube-proxy service-ips
+cases nftables
+
+expect_ok "the agent logged no frontend failure" bash -c "! grep -q 'frontends not updated' '$D/agent.log'"
