@@ -15,13 +15,27 @@
 # scan.distinct_ports 20 with action quarantine quarantines it; the script
 # waits for the quarantine, releases, and goes again. Trials run twice:
 #   idle     nothing else happening
-#   loaded   a second workload opening new flows (bench/flowgen, UDP to a
-#            blackholed /24) at the rate the agent keeps up with
-#            (DETECT_LOAD_RATE, default 60000 flows/s), each a flow record
-# The agent's ingest rate during the loaded trials and any record lost
-# (ring full) are printed; the last line is the JSON for bench/run.sh.
+#   loaded   DETECT_LOAD_RATE (default 60000) new flows/s, each a flow
+#            record, from many load workloads, each within the data path's
+#            fair share (lib/bpf/share.h): a workload's records are
+#            budgeted at 1,000/s (over it they are lost once the ring is
+#            half full) and its conntrack entries at 65,536 (UDP entries
+#            live 60 s, so about 1,000 new flows/s). So the load is
+#            ceil(rate / DETECT_LOAD_PER_WORKLOAD) workloads (default 900
+#            flows/s each; at most 950), one netns each, all driven by one
+#            bench/flowgen process. The load workloads first learn their
+#            traffic (UDP to 16 ports of a blackholed /24; the agent widens
+#            peers to /24) and then run in enforce mode: their flows are
+#            allowed and in their baselines, so the rules see them and
+#            count none (the usual case on a node).
+# During the loaded trials the script prints the agent's ingest rate, the
+# records lost (ring full or over budget), the records the data path
+# refused by budget (records_limited) and the flows it refused for the
+# conntrack share (ct_refused), summed over every workload from the pinned
+# bh_share_v1; the last line is the JSON for bench/run.sh.
 #
-#   DETECT_TRIALS (default 100 per phase), DETECT_LOAD_RATE, BUILD
+#   DETECT_TRIALS (default 100 per phase), DETECT_LOAD_RATE,
+#   DETECT_LOAD_PER_WORKLOAD, BUILD
 # Needs root. Run under flock -o /run/lock/bulkhead-traffic.lock when
 # other tests may run (bench/run.sh does).
 set -u
@@ -33,27 +47,39 @@ FLOWGEN=$ABS_BUILD/bench/flowgen
 DT="python3 $PWD/tests/lib/detect_traffic.py"
 TRIALS=${DETECT_TRIALS:-100}
 LOAD_RATE=${DETECT_LOAD_RATE:-60000}
+PER_WL=${DETECT_LOAD_PER_WORKLOAD:-900}
+PORTS=16	# learned ports per load workload (16 baseline entries)
+SOCKS=16	# source ports per load workload: 250 x 16 x 16 = 64,000
+		# distinct flows, more than 60 s of UDP conntrack at 950/s
 [ -x "$BH" ] && [ -x "$FLOWGEN" ] || { echo "bench_detect: build first" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench_detect: needs root" >&2; exit 2; }
+case "$LOAD_RATE$PER_WL" in *[!0-9]*) echo "bench_detect: rates are whole numbers" >&2; exit 2 ;; esac
+[ "$PER_WL" -ge 1 ] && [ "$PER_WL" -le 950 ] ||
+	{ echo "bench_detect: DETECT_LOAD_PER_WORKLOAD must be 1..950 (record budget 1,000/s)" >&2; exit 2; }
+NWL=$(( (LOAD_RATE + PER_WL - 1) / PER_WL ))
+[ "$NWL" -ge 1 ] && [ "$NWL" -le 120 ] ||
+	{ echo "bench_detect: $NWL load workloads (1..120): lower DETECT_LOAD_RATE" >&2; exit 2; }
 
 TAG=$(printf '%03x' $(( ($$ + RANDOM) % 4096 )))
 export BULKHEAD_BPFFS=/sys/fs/bpf/bh-bench-detect-$TAG
 export BULKHEAD_STATE_DIR=/tmp/bh-bench-detect-$TAG
 D=$BULKHEAD_STATE_DIR
+BLACKHOLE=10.118.200	# .0/24: the load's destinations
 mkdir -p "$D"
 PIDS=()
+LOADNS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	"$BH" reset >/dev/null 2>&1
-	for n in "bt-$TAG" "ba-$TAG" "bg-$TAG"; do
+	for n in "bt-$TAG" "ba-$TAG" "${LOADNS[@]}"; do
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done
 	ip link del "bt$TAG" 2>/dev/null
 	ip link del "ba$TAG" 2>/dev/null
-	ip link del "bg$TAG" 2>/dev/null
-	ip route del blackhole 10.103.200.0/24 2>/dev/null
+	for ((i = 0; i < NWL; i++)); do ip link del "bl$TAG$i" 2>/dev/null; done
+	ip route del blackhole "$BLACKHOLE.0/24" 2>/dev/null
 	rm -rf "$BULKHEAD_BPFFS" "$D"
 }
 trap cleanup EXIT
@@ -61,30 +87,35 @@ trap 'exit 1' INT TERM
 
 # mk NETNS HOSTIF ADDR GW
 mk() {
-	ip netns add "$1"
-	ip link add "$2" type veth peer name eth0 netns "$1"
-	ip -n "$1" addr add "$3/24" dev eth0
-	ip -n "$1" link set lo up
-	ip -n "$1" link set eth0 up
-	ip link set "$2" up
-	ip addr add "$4/32" dev "$2"
-	ip route replace "$3/32" dev "$2"
-	ip -n "$1" route add "$4/32" dev eth0
-	ip -n "$1" route add default via "$4" dev eth0
-	sysctl -qw net.ipv4.ip_forward=1
+	ip netns add "$1" &&
+	ip link add "$2" type veth peer name eth0 netns "$1" &&
+	ip -n "$1" addr add "$3/24" dev eth0 &&
+	ip -n "$1" link set lo up &&
+	ip -n "$1" link set eth0 up &&
+	ip link set "$2" up &&
+	ip addr add "$4/32" dev "$2" &&
+	ip route replace "$3/32" dev "$2" &&
+	ip -n "$1" route add "$4/32" dev eth0 &&
+	ip -n "$1" route add default via "$4" dev eth0 &&
 	sysctl -qw "net.ipv4.conf.$2.proxy_arp=1"
 }
-mk "bt-$TAG" "bt$TAG" 10.103.12.2 10.103.12.1	# the swept peer (not a workload)
-mk "ba-$TAG" "ba$TAG" 10.103.10.2 10.103.10.1	# attacker
-mk "bg-$TAG" "bg$TAG" 10.103.11.2 10.103.11.1	# load
-ip route replace blackhole 10.103.200.0/24
-"$BH" attach "ba$TAG" --workload bench/attacker --ip 10.103.10.2 >/dev/null || exit 2
-"$BH" attach "bg$TAG" --workload bench/load --ip 10.103.11.2 >/dev/null || exit 2
+sysctl -qw net.ipv4.ip_forward=1
+mk "bt-$TAG" "bt$TAG" 10.118.12.2 10.118.12.1 || exit 2	# the swept peer (not a workload)
+mk "ba-$TAG" "ba$TAG" 10.118.10.2 10.118.10.1 || exit 2	# attacker
+ip route replace blackhole "$BLACKHOLE.0/24"
+"$BH" attach "ba$TAG" --workload bench/attacker --ip 10.118.10.2 >/dev/null || exit 2
+for ((i = 0; i < NWL; i++)); do	# load workloads, learning first
+	LOADNS+=("bl-$TAG-$i")
+	mk "bl-$TAG-$i" "bl$TAG$i" "10.118.$((64 + i)).2" "10.118.$((64 + i)).1" || exit 2
+	"$BH" attach "bl$TAG$i" --workload "bench/load$i" --ip "10.118.$((64 + i)).2" \
+		--mode learn >/dev/null || exit 2
+done
 
-$DT syslog-sink "$D/syslog.sock" "$D/syslog.txt" 590 >/dev/null 2>&1 &
+$DT syslog-sink "$D/syslog.sock" "$D/syslog.txt" 900 >/dev/null 2>&1 &
 PIDS+=($!)
 cat >"$D/agent.yaml" <<YAML
 syslog: {target: "unix:$D/syslog.sock", flows: false}
+baseline: {cidr_prefix_v4: 24}
 quarantine:
   scan: {distinct_ports: 20, seconds: 10, action: quarantine}
 YAML
@@ -92,13 +123,27 @@ YAML
 AGENT=$!
 PIDS+=($AGENT)
 
-state() {	# agent_state value
+sql() {	# one value of a query on the agent's store (0 when none)
 	python3 - "$D/state.db" "$1" <<'EOF'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=5)
-r = c.execute("SELECT value FROM agent_state WHERE key=?", (sys.argv[2],)).fetchone()
-print(r[0] if r else 0)
+try:
+    r = c.execute(sys.argv[2]).fetchone()
+except sqlite3.OperationalError:
+    r = None		# table not created yet
+print(r[0] if r and r[0] is not None else 0)
 EOF
+}
+state() { sql "SELECT value FROM agent_state WHERE key='$1'"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }	# user + system
+share() {	# the data path's share refusals of every slot: records ct
+	bpftool -j map dump pinned "$BULKHEAD_BPFFS/bh_share_v1" | python3 -c '
+import json, sys
+rec = ct = 0
+for e in json.load(sys.stdin):
+    v = e.get("formatted", e)["value"]
+    rec += int(v["records_limited"]); ct += int(v["ct_refused"])
+print(rec, ct)'
 }
 quarantined() {
 	"$BH" workload list --json | jq -e '.[] | select(.workload == "bench/attacker") | .quarantined' >/dev/null
@@ -121,7 +166,7 @@ trials() {
 			quarantined || break
 			"$BH" release bench/attacker >/dev/null 2>&1
 		done
-		ip netns exec "ba-$TAG" $DT sweep 10.103.12.2 2000-2024 >/dev/null
+		ip netns exec "ba-$TAG" $DT sweep 10.118.12.2 2000-2024 >/dev/null
 		if wait_for 250 quarantined && wait_for 250 more_events "$before"; then
 			got=$((got + 1))
 		else
@@ -140,29 +185,61 @@ trials() {
 	echo "$name: $got decisions, $missed trials without one"
 }
 
+load_quarantined() {
+	"$BH" workload list --json |
+		jq '[.[] | select((.workload | startswith("bench/load")) and .quarantined)] | length'
+}
 wait_for 250 test -S "$D/syslog.sock" || { echo "bench_detect: no syslog sink" >&2; exit 2; }
 wait_for 250 test "$(state pid)" -gt 0 || { echo "bench_detect: agent did not start" >&2; exit 2; }
+
+# the load workloads learn their traffic: each sends one datagram to each
+# of its ports (the agent widens the peer to the /24), then enforces
+"$FLOWGEN" -n "$BLACKHOLE" -r 20000 -t 30 -p "$PORTS" -s 1 -c "$PORTS" "${LOADNS[@]}" \
+	>"$D/learn.log" 2>&1 || { cat "$D/learn.log" >&2; exit 2; }
+learned() {
+	[ "$(sql "SELECT count(*) FROM baselines WHERE ns='bench' AND name LIKE 'load%'")" -ge \
+		$((NWL * PORTS)) ]
+}
+wait_for 500 learned || { echo "bench_detect: the load workloads did not learn their ports" >&2; exit 2; }
+for ((i = 0; i < NWL; i++)); do
+	"$BH" mode "bench/load$i" enforce >/dev/null || exit 2
+done
+echo "bench_detect: $NWL load workloads, $PORTS learned ports each, now enforcing ($SECONDS s)"
+
 trials idle
+echo "bench_detect: idle trials done ($SECONDS s)"
 
 # loaded: flowgen for as long as the trials take (bounded: 300 s)
-r0=$(state records)
+read -r s_rec0 s_ct0 <<<"$(share)"
 l0=$(state records_lost_reported)
-t0=$(date +%s.%N)
-ip netns exec "bg-$TAG" "$FLOWGEN" -n 10.103.200 -r "$LOAD_RATE" -t 300 >"$D/flowgen.log" 2>&1 &
+"$FLOWGEN" -n "$BLACKHOLE" -r "$LOAD_RATE" -t 300 -p "$PORTS" -s "$SOCKS" "${LOADNS[@]}" \
+	>"$D/flowgen.log" 2>&1 &
 GEN=$!
 PIDS+=($GEN)
-sleep 2	# let the load reach its rate before measuring
+sleep 3	# let the load reach its rate before measuring
+r0=$(state records)
+h0=$(state heartbeat_ms)
+a0=$(cpu_ticks "$AGENT") g0=$(cpu_ticks "$GEN") w0=$SECONDS
 trials loaded
+r1=$(state records)	# agent_state is refreshed every second: the
+h1=$(state heartbeat_ms)	# rate is over the refreshes the load spanned
+a1=$(cpu_ticks "$AGENT") g1=$(cpu_ticks "$GEN") w1=$SECONDS
+hz=$(getconf CLK_TCK)
+echo "bench_detect: loaded: over $((w1 - w0)) s the agent used" \
+	"$(( (a1 - a0) * 100 / hz / (w1 - w0 > 0 ? w1 - w0 : 1) )) % of a core," \
+	"flowgen (and the kernel's work in its sends) $(( (g1 - g0) * 100 / hz / (w1 - w0 > 0 ? w1 - w0 : 1) )) %;" \
+	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "$GEN" 2>/dev/null
 wait "$GEN" 2>/dev/null
-t1=$(date +%s.%N)
-sleep 1.5	# agent_state is refreshed every second
-r1=$(state records)
+sleep 1.5	# the agent reads what is left in the ring
 l1=$(state records_lost_reported)
+read -r s_rec1 s_ct1 <<<"$(share)"
 cat "$D/flowgen.log"
+echo "bench_detect: load workloads quarantined: $(load_quarantined);" \
+	"would-quarantine or deviation events: $(grep -c 'would-quarantine\|deviation' "$D/syslog.txt")"
 
-python3 - "$D/idle.ms" "$D/loaded.ms" "$r0" "$r1" "$t0" "$t1" "$l0" "$l1" "$LOAD_RATE" \
-	"$D/loaded.decided.ms" <<'EOF'
+python3 - "$D/idle.ms" "$D/loaded.ms" "$D/loaded.decided.ms" "$r0" "$r1" "$h0" "$h1" "$l0" "$l1" \
+	"$LOAD_RATE" "$NWL" "$s_rec0" "$s_rec1" "$s_ct0" "$s_ct1" <<'EOF'
 import json, math, sys
 def load(p):
     return sorted(float(x) for x in open(p) if x.strip())
@@ -171,22 +248,28 @@ def pct(v, q):  # nearest rank: of 100 values, p99 is the 99th
         return None
     k = min(len(v) - 1, max(0, math.ceil(q / 100.0 * len(v)) - 1))
     return round(v[k], 3)
-idle, loaded, decided = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[10])
-r0, r1, t0, t1 = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
-lost = int(sys.argv[8]) - int(sys.argv[7])
-rate = (r1 - r0) / (t1 - t0) if t1 > t0 else 0
+idle, loaded, decided = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
+r0, r1, h0, h1, l0, l1, asked, nwl, b0, b1, c0, c1 = (int(x) for x in sys.argv[4:16])
+rate = (r1 - r0) * 1000.0 / (h1 - h0) if h1 > h0 else 0
+lost, budget, ct = l1 - l0, b1 - b0, c1 - c0
 for name, v in (("idle", idle), ("loaded", loaded)):
     print("bench_detect: %s: n=%d p50=%s p99=%s max=%s ms" % (name, len(v), pct(v, 50), pct(v, 99),
           v[-1] if v else None))
 print("bench_detect: loaded: rule fired p50=%s p99=%s ms after the record" % (pct(decided, 50),
       pct(decided, 99)))
-print("bench_detect: loaded: agent ingested %.0f records/s (load asked %s flows/s), %d records lost"
-      % (rate, sys.argv[9], lost))
+print("bench_detect: loaded: agent ingested %.0f records/s over %.1f s (load asked %d flows/s from"
+      " %d workloads, %.0f each); records lost %d, of them refused by budget %d;"
+      " flows refused for the conntrack share %d" % (rate, (h1 - h0) / 1000.0, asked, nwl,
+      asked / float(nwl), lost, budget, ct))
+if rate < 0.95 * asked or lost or budget or ct:
+    print("bench_detect: loaded: NOT at the asked load (ingest below 95 % of it, or records lost)")
 print(json.dumps({
     "detect_decision_p99_ms": pct(loaded, 99), "detect_decision_p50_ms": pct(loaded, 50),
     "detect_decision_max_ms": loaded[-1] if loaded else None,
     "detect_decision_idle_p99_ms": pct(idle, 99), "detect_decision_trials": len(loaded),
     "detect_decided_p99_ms": pct(decided, 99),
     "detect_load_records_per_s": round(rate), "detect_load_records_lost": lost,
+    "detect_load_records_over_budget": budget, "detect_load_ct_refused": ct,
+    "detect_load_workloads": nwl,
 }))
 EOF

@@ -19,6 +19,9 @@
 #      (5. one of them in monitor mode): exactly one would-quarantine event
 #      each (timeline, syslog, metrics), no quarantine, learned traffic
 #      still answered.
+#   6. action alert on the denied-flow and scan rules, enforce: each rule
+#      an attack crosses reports one alert event (timeline, syslog,
+#      metrics), nothing more, and no quarantine.
 # One netns holds every peer (many addresses); the agent's progress is
 # awaited with marker flows, never with sleeps.
 . "$(dirname "$0")/../lib/common.sh"
@@ -79,13 +82,13 @@ bh_on_exit "kill $!"
 bh_wait 100 test -S "$D/syslog.sock" || fail "the syslog sink did not start"
 AGENT=
 bh_on_exit 'kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null'
-start_agent() {
+start_agent() {	# $1: more quarantine keys; $2: action of denied_flows and scan
 	cat >"$D/agent.yaml" <<YAML
 syslog: {target: "unix:$D/syslog.sock", flows: false}
 metrics: {listen: "$METRICS"}
 quarantine:
-  denied_flows: {count: 30, seconds: 10}
-  scan: {distinct_ports: 20, distinct_peers: 20, seconds: 10, action: quarantine}
+  denied_flows: {count: 30, seconds: 10${2:+, action: $2}}
+  scan: {distinct_ports: 20, distinct_peers: 20, seconds: 10, action: ${2:-quarantine}}
   deny_cidrs: [10.103.250.0/24]
 $1
 YAML
@@ -263,6 +266,37 @@ expect_ok "monitor: it says monitor mode" \
 	grep -qF "not quarantined (monitor mode)" <<<"$(event_detail client would-quarantine)"
 expect_fail "monitor: client not quarantined" quarantined client
 expect_ok "monitor: client's traffic still answered" learned client
+
+echo "     ($SECONDS s: monitor mode done)"
+# --- 6. action alert: reported once, nothing done ------------------------------
+stop_agent
+start_agent "" alert
+for w in scraper client job; do
+	expect_ok "alert: $w to enforce" $BH mode "shop/$w" enforce
+done
+# the client's 40 swept ports are also 40 denied flows: its port-scan alert
+# comes at the 20th, the denied-flows alert at the 30th (each rule alerts
+# on its own)
+declare -A ALERTS=([scraper]=1 [client]=2 [job]=1)
+alert_has() {
+	$BH timeline "shop/$1" --json |
+		jq -e --arg r "$2" '[.[] | select(.kind == "alert") | .detail | contains($r)] | any' >/dev/null
+}
+for w in scraper client job; do
+	expect_ok "alert $w: learned traffic answered before" learned $w
+	attack $w
+	sync_agent $w
+	expect_eq "alert $w: alert events" "${ALERTS[$w]}" "$(events $w alert)"
+	expect_ok "alert $w: one names ${RULE[$w]}" alert_has $w "${REASON[$w]}; rule ${KEY[$w]}"
+	expect_ok "alert $w: it says it only reports" alert_has $w "action alert: reported only"
+	expect_eq "alert $w: still only the enforce quarantine" 1 "$(events $w quarantine)"
+	expect_fail "alert $w: not quarantined" quarantined $w
+	expect_ok "alert $w: learned traffic still answered" learned $w
+done
+expect_ok "alert client: the denied-flows alert too" alert_has client "${REASON[scraper]}"
+expect_eq "alert: metrics, 4 alerts" 4 "$(metric bulkhead_detect_alerts_total)"
+expect_eq "alert: metrics, no quarantine" 0 "$(metric bulkhead_quarantines_total)"
+expect_eq "alert: syslog has them" 4 "$(grep -c ' alert ' "$D/syslog.txt")"
 
 expect_ok "agent still running" kill -0 "$AGENT"
 if [ "$BH_FAILS" -gt 0 ]; then
