@@ -22,6 +22,8 @@
 #   bench_k8s       Kubernetes watch: pod label change in the API until the
 #                   ipcache holds it (5,000 pods, 500 policies), API requests
 #                   in steady state
+#   bench_birth     pods closed at birth: a pending pod put into the API until
+#                   it is open
 #   bench_svc       Services: conn/s and a stream through a ClusterIP, the
 #                   post-NAT hook on against off
 # Env: BUILD (build), QUICK=1 (small counts: a smoke run of a minute or two),
@@ -91,6 +93,7 @@ fi
 
 part bench_deliver 300 bash bench/bench_deliver.sh
 part bench_k8s 420 bash bench/bench_k8s.sh
+part bench_birth 180 bash bench/bench_birth.sh
 part bench_svc 300 bash bench/bench_svc.sh
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

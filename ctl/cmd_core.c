@@ -81,9 +81,10 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 		{ "workload", required_argument, 0, 'w' }, { "ip", required_argument, 0, 'i' },
 		{ "label", required_argument, 0, 'l' }, { "hook", required_argument, 0, 'H' },
 		{ "mode", required_argument, 0, 'm' }, { "mac", required_argument, 0, 'M' },
-		{ "router", no_argument, 0, 'R' }, { 0 },
+		{ "router", no_argument, 0, 'R' }, { "port", required_argument, 0, 'P' }, { 0 },
 	};
 	struct bh_attach_opts *o = calloc(1, sizeof(*o));
+	char why[160];
 	char ns[NS_NAME_BUF], name[NS_NAME_BUF];
 	const char *workload = NULL;
 	struct bh_ctx *ctx = NULL;
@@ -150,6 +151,18 @@ static int cmd_attach(struct bh_cli *cli, int argc, char **argv)
 			break;
 		case 'R':
 			o->router = true;
+			break;
+		case 'P':
+			if (o->nr_ports >= BH_MAX_NAMED_PORTS) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --port: at most %d named ports",
+					    BH_MAX_NAMED_PORTS);
+				goto out;
+			}
+			if (bh_named_port_parse(optarg, &o->ports[o->nr_ports], why, sizeof(why))) {
+				bh_cli_fail(BH_EXIT_USER, "attach: --port: %s", why);
+				goto out;
+			}
+			o->nr_ports++;
 			break;
 		default:
 			bad_option("attach", argv);
@@ -468,6 +481,12 @@ static struct json_object *workload_json(const struct bh_workload_info *w)
 	for (int i = 0; i < w->nr_labels; i++)
 		json_object_object_add(labels, w->labels[i].key, jstr(w->labels[i].value));
 	json_object_object_add(j, "labels", labels);
+	ips = json_object_new_array();
+	for (int i = 0; i < w->nr_ports; i++)
+		json_object_array_add(ips, jstr(bh_named_port_format(&w->ports[i], buf,
+								     sizeof(buf))));
+	json_object_object_add(j, "ports", ips);
+	json_object_object_add(j, "pending", json_object_new_boolean(w->pending));
 	return j;
 }
 
@@ -1130,8 +1149,8 @@ static int cmd_debug_hooks(struct bh_cli *cli, int argc, char **argv)
 
 const struct bh_cli_cmd bh_core_cmds[] = {
 	{ NULL, "attach", cmd_attach, "attach IFNAME --workload NS/NAME --ip IP [--ip IP]..."
-	  " [--label K=V]... [--hook xdp|tc] [--mode learn|monitor|enforce] [--mac MAC]"
-	  " [--router]" },
+	  " [--label K=V]... [--port NAME=PORT[/PROTO]]... [--hook xdp|tc]"
+	  " [--mode learn|monitor|enforce] [--mac MAC] [--router]" },
 	{ NULL, "detach", cmd_detach, "detach IFNAME | NS/NAME" },
 	{ "namespace", "label", cmd_ns_label, "namespace label NS [K=V]... [--remove K]..." },
 	{ "namespace", "list", cmd_ns_list, "namespace list [-l SELECTOR]" },

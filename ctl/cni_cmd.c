@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cni_cmd.h"
+#include "cni_pod.h"
 #include "cni_store.h"
 #include "cni_veth.h"
 #include "config.h"
@@ -182,9 +183,10 @@ static int release_record(struct cni_run *run, struct bh_ctx *ctx, const struct 
 /* ----------------------------------------------------------------- ADD */
 
 static int add_locked(struct cni_run *run, struct bh_ctx *ctx, struct bh_attach_opts *o,
-		      struct cni_record *rec)
+		      struct cni_record *rec, bool pod)
 {
 	struct cni_record old;
+	bool known;
 	int err;
 
 	/* A repeated ADD without DEL (a runtime retry): drop the stale one. */
@@ -197,6 +199,9 @@ static int add_locked(struct cni_run *run, struct bh_ctx *ctx, struct bh_attach_
 	/* no "hook" in the conflist: the instance's default, as for attach */
 	if (!run->conf.hook_set && (err = bh_config_default_hook(ctx, &o->hook)))
 		return lib_fail(run, ctx, err, CNI_E_ATTACH, "cannot read the default hook");
+	/* a Kubernetes pod: its identity from the agent, or closed until then */
+	if (pod && (err = cni_pod_identity(ctx, o, &known)))
+		return lib_fail(run, ctx, err, CNI_E_ATTACH, "cannot read unknown_pod");
 	err = bh_workload_attach(ctx, o);	/* all-or-nothing */
 	if (err)
 		return lib_fail(run, ctx, err, CNI_E_ATTACH, "cannot attach bulkhead");
@@ -273,7 +278,7 @@ int cni_cmd_add(struct cni_run *run)
 
 	if ((err = open_locked(run, &ctx)))
 		goto out;
-	err = add_locked(run, ctx, o, rec);
+	err = add_locked(run, ctx, o, rec, args->pod_ns[0] && args->pod_name[0]);
 	bh_ctx_unlock(ctx);
 	if (err)
 		goto out;

@@ -27,11 +27,13 @@ const struct bh_help_opt bh_help_global_opts[] = {
 
 const struct bh_help bh_help_table[] = {
 	{ NULL, "attach", "IFNAME --workload NS/NAME --ip IP [--ip IP]... [-l K=V]..."
-	  " [--hook xdp|tc] [--mode learn|monitor|enforce]",
+	  " [--port NAME=PORT[/PROTO]]... [--hook xdp|tc] [--mode learn|monitor|enforce]",
 	  "register a workload on its host-side veth and attach the data path",
 	  { { "--workload NS/NAME", "the workload's namespace and name (required)" },
 	    { "--ip IP", "an address of the workload, IPv4 or IPv6 (1 to 4; required)" },
 	    { "-l, --label K=V", "a label of the workload (repeatable)" },
+	    { "--port NAME=PORT[/PROTO]", "a named container port (PROTO TCP, UDP or SCTP, default"
+	      " TCP): rules with `port: NAME` resolve through it (repeatable)" },
 	    { "--hook HOOK", "xdp or tc (default: $BULKHEAD_HOOK, the state dir's hook, else tc)" },
 	    { "--mode MODE", "learn, monitor or enforce (default enforce)" },
 	    { 0 } },

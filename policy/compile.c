@@ -41,16 +41,25 @@ struct c_ip {				/* one workload address */
 	int wl;
 };
 
+struct c_pw {				/* a peer workload of a rule */
+	__u32 id;
+	int wl;
+};
+
 struct c_rule {
 	const struct bh_policy *p;
+	const struct bh_rule *r;
 	enum bh_dir dir;
 	__u32 rule_id;
 	__u8 verdict;
 	bool any;			/* no peers: BH_ID_ANY */
 	size_t nr_ids;
 	__u32 *ids;
-	int nr_blocks;
+	int nr_blocks;			/* the numeric ports' */
 	struct bh_pblock *blocks;
+	bool named;			/* the rule has named ports */
+	size_t nr_pw;			/* egress + named: the peer workloads, by id */
+	struct c_pw *pw;
 };
 
 struct c_sel {				/* policies selecting one workload */
@@ -461,6 +470,11 @@ static bool excepted(const struct bh_peer *peer, const struct bh_cidr *p)
 struct idvec {
 	size_t nr, cap;
 	__u32 *v;
+	/* with_pw: also every workload matched (a named port resolves
+	 * against each peer workload's own ports) */
+	bool with_pw;
+	size_t nr_pw, cap_pw;
+	struct c_pw *pw;
 };
 
 static int id_push(struct idvec *v, __u32 id)
@@ -476,6 +490,30 @@ static int id_push(struct idvec *v, __u32 id)
 	}
 	v->v[v->nr++] = id;
 	return 0;
+}
+
+static int wl_push(struct idvec *v, __u32 id, int wl)
+{
+	if (!v->with_pw)
+		return 0;
+	if (v->nr_pw == v->cap_pw) {
+		size_t cap = v->cap_pw ? v->cap_pw * 2 : 16;
+		struct c_pw *n = realloc(v->pw, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		v->pw = n;
+		v->cap_pw = cap;
+	}
+	v->pw[v->nr_pw++] = (struct c_pw){ .id = id, .wl = wl };
+	return 0;
+}
+
+static int cmp_pw(const void *a, const void *b)
+{
+	const struct c_pw *x = a, *y = b;
+
+	return x->id != y->id ? (x->id < y->id ? -1 : 1) : x->wl - y->wl;
 }
 
 /* An ipBlock matches every CIDR identity P inside it and not inside an
@@ -508,6 +546,8 @@ static int peer_cidr_ids(struct cc *c, const struct bh_peer *peer, struct idvec 
 		if (!bh_cidr_has_ip(&peer->cidr, &a->ip) || excepted(peer, &host))
 			continue;
 		ret = id_push(ids, c->in->workloads[a->wl].identity);
+		if (!ret)
+			ret = wl_push(ids, c->in->workloads[a->wl].identity, a->wl);
 		if (ret)
 			return ret;
 	}
@@ -554,6 +594,8 @@ static int peer_sel_ids(struct cc *c, const struct bh_policy *p, const struct bh
 			if (!bh_selector_match(&peer->pod, w->nr_labels, w->labels))
 				continue;
 			ret = id_push(ids, w->identity);
+			if (!ret)
+				ret = wl_push(ids, w->identity, ns->wl[k]);
 			if (ret)
 				return ret;
 		}
@@ -570,6 +612,7 @@ static int compile_rule(struct cc *c, const struct bh_policy *p, enum bh_dir dir
 	size_t i, n;
 
 	cr->p = p;
+	cr->r = r;
 	cr->dir = dir;
 	cr->verdict = r->action == BH_ACTION_DENY ? BH_PV_DENY : BH_PV_ALLOW;
 	ret = 0;
@@ -581,15 +624,36 @@ static int compile_rule(struct cc *c, const struct bh_policy *p, enum bh_dir dir
 		return fail(c, p, r->line, ret, "cannot allocate a rule id");
 
 	cr->any = r->nr_peers == 0;
+	for (k = 0; k < r->nr_ports; k++)
+		cr->named |= r->ports[k].name[0] != '\0';
+	ids.with_pw = cr->named && dir == BH_DIR_EGRESS;
+	/* egress to any peer: a named port resolves against every pod known */
+	for (k = 0; ids.with_pw && cr->any && k < c->in->nr_workloads; k++) {
+		ret = wl_push(&ids, c->in->workloads[k].identity, k);
+		if (ret) {
+			free(ids.pw);
+			return fail(c, p, r->line, ret, "out of memory");
+		}
+	}
 	for (q = 0; q < r->nr_peers; q++) {
 		ret = r->peers[q].host ? peer_host_ids(c, &ids) :
 		      r->peers[q].has_cidr ? peer_cidr_ids(c, &r->peers[q], &ids) :
 		      peer_sel_ids(c, p, &r->peers[q], &ids);
 		if (ret) {
 			free(ids.v);
+			free(ids.pw);
 			return fail(c, p, r->line, ret, "out of memory");
 		}
 	}
+	if (ids.nr_pw) {
+		qsort(ids.pw, ids.nr_pw, sizeof(*ids.pw), cmp_pw);
+		for (i = 1, n = 1; i < ids.nr_pw; i++)
+			if (cmp_pw(&ids.pw[i], &ids.pw[n - 1]))
+				ids.pw[n++] = ids.pw[i];
+		ids.nr_pw = n;
+	}
+	cr->pw = ids.pw;
+	cr->nr_pw = ids.nr_pw;
 	if (ids.nr) {
 		qsort(ids.v, ids.nr, sizeof(*ids.v), cmp_u32);
 		for (i = 1, n = 1; i < ids.nr; i++)
@@ -607,7 +671,8 @@ static int compile_rule(struct cc *c, const struct bh_policy *p, enum bh_dir dir
 	if (!r->nr_ports)
 		cr->nr_blocks = bh_port_blocks(NULL, cr->blocks);
 	for (k = 0; k < r->nr_ports; k++)
-		cr->nr_blocks += bh_port_blocks(&r->ports[k], cr->blocks + cr->nr_blocks);
+		if (!r->ports[k].name[0])
+			cr->nr_blocks += bh_port_blocks(&r->ports[k], cr->blocks + cr->nr_blocks);
 	return 0;
 }
 
@@ -703,6 +768,94 @@ static int build_selection(struct cc *c)
 }
 
 /* ------------------------------------------------------------- entries */
+/* Push (dir, id, proto, port) for each of w's ports that a named rule
+ * port names (same name; same protocol, or the rule says any). */
+static int push_named(struct bh_ce_vec *v, const struct c_rule *cr, __u32 id,
+		      const struct bh_compile_workload *w)
+{
+	int k, j, ret;
+
+	for (k = 0; k < cr->r->nr_ports; k++) {
+		const struct bh_port *rp = &cr->r->ports[k];
+
+		if (!rp->name[0])
+			continue;
+		for (j = 0; j < w->nr_named_ports; j++) {
+			const struct bh_named_port *np = &w->named_ports[j];
+
+			if (strcmp(np->name, rp->name) || (rp->proto && rp->proto != np->proto))
+				continue;
+			ret = bh_ce_push(v, &(struct bh_ce){
+				.k = bh_key64((__u8)cr->dir, id, np->proto, np->port),
+				.plen = 64, .verdict = cr->verdict, .rule = cr->rule_id });
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* A rule's named ports: on ingress the selected workload's own ports,
+ * for every peer of the rule; on egress each peer workload's ports, for
+ * that peer's identity (peers of one identity share their ports: the
+ * store gives one identity per namespace, labels and ports). */
+static int rule_named(struct cc *c, int wi, const struct c_rule *cr, struct bh_ce_vec *v)
+{
+	size_t k, nr_ids = cr->any ? 1 : cr->nr_ids;
+	int ret;
+
+	if (cr->dir == BH_DIR_INGRESS) {
+		for (k = 0; k < nr_ids; k++) {
+			ret = push_named(v, cr, cr->any ? BH_ID_ANY : cr->ids[k],
+					 &c->in->workloads[wi]);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	for (k = 0; k < cr->nr_pw; k++) {
+		ret = push_named(v, cr, cr->pw[k].id, &c->in->workloads[cr->pw[k].wl]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* unknown_pod: deny. Closed both ways, DNS to the cluster DNS pods open. */
+static int variant_pending(struct cc *c, struct bh_ce_vec *v)
+{
+	static const struct bh_label dns_label = { "k8s-app", "kube-dns" };
+	static const __u8 protos[] = { 17, 6 };	/* UDP, TCP */
+	int n, k, d, ret;
+	size_t j;
+
+	for (d = 0; d < 2; d++) {
+		ret = bh_ce_push(v, &(struct bh_ce){ .k = bh_key64((__u8)d, 0, 0, 0), .plen = 8,
+						     .verdict = BH_PV_DEFAULT_DENY });
+		if (ret)
+			return ret;
+	}
+	n = find_ns(c, "kube-system");
+	for (k = 0; n >= 0 && k < c->ns[n].nr_wl; k++) {
+		const struct bh_compile_workload *w = &c->in->workloads[c->ns[n].wl[k]];
+		bool dns = false;
+		int l;
+
+		for (l = 0; l < w->nr_labels; l++)
+			dns |= !strcmp(w->labels[l].key, dns_label.key) &&
+			       !strcmp(w->labels[l].value, dns_label.value);
+		for (j = 0; dns && j < sizeof(protos); j++) {
+			ret = bh_ce_push(v, &(struct bh_ce){
+				.k = bh_key64(BH_DIR_EGRESS, w->identity, protos[j], 53),
+				.plen = 64, .verdict = BH_PV_ALLOW });
+			if (ret)
+				return ret;
+		}
+	}
+	bh_ce_normalize(v);
+	return 0;
+}
+
 static int variant(struct cc *c, int wi, bool with_audit, struct bh_ce_vec *v)
 {
 	const struct c_sel *s = &c->sel[wi];
@@ -710,6 +863,8 @@ static int variant(struct cc *c, int wi, bool with_audit, struct bh_ce_vec *v)
 	size_t r, k;
 	int b;
 
+	if (c->in->workloads[wi].pending)
+		return variant_pending(c, v);
 	for (i = 0; i < s->nr; i++) {
 		const struct bh_policy *p = &c->in->policies[s->pol[i]];
 
@@ -751,6 +906,11 @@ static int variant(struct cc *c, int wi, bool with_audit, struct bh_ce_vec *v)
 					if (ret)
 						return ret;
 				}
+			}
+			if (cr->named) {
+				ret = rule_named(c, wi, cr, v);
+				if (ret)
+					return ret;
 			}
 		}
 	}
@@ -895,6 +1055,7 @@ static void cc_free(struct cc *c)
 	for (i = 0; c->rules && i < c->nr_rules; i++) {
 		free(c->rules[i].ids);
 		free(c->rules[i].blocks);
+		free(c->rules[i].pw);
 	}
 	for (n = 0; c->sel && n < c->in->nr_workloads; n++)
 		free(c->sel[n].pol);

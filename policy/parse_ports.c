@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Rule ports (TCP/UDP/SCTP) and ICMP types: both end up in r->ports. */
 #include <ctype.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,14 +56,20 @@ static int port_protocol(struct pc_ctx *c, const struct yd_node *pr, struct bh_p
 			  "\"%s\"", pr->type == YD_SCALAR ? pr->str : pc_type_name(pr));
 }
 
+/* A number, or a container port's name (Kubernetes IntOrString: a quoted
+ * "80" is a string, so a name, and not a valid one). */
 static int port_number(struct pc_ctx *c, const struct yd_node *po, struct bh_port *pt)
 {
 	unsigned long v;
 
-	if (po->type == YD_SCALAR && (!po->plain || isalpha((unsigned char)po->str[0])))
-		return pc_fail_at(c, po, "port", "named port \"%s\" is not supported: "
-				  "bulkhead does not know container port names, use "
-				  "the number", po->str);
+	if (po->type == YD_SCALAR && (!po->plain || isalpha((unsigned char)po->str[0]))) {
+		if (!bh_port_name_ok(po->str))
+			return pc_fail_at(c, po, "port", "named port \"%s\" is not a port "
+					  "name: 1-%d of a-z, 0-9 and '-', with a letter",
+					  po->str, BH_PORT_NAME_MAX);
+		snprintf(pt->name, sizeof(pt->name), "%s", po->str);
+		return 0;
+	}
 	if (pc_uint(c, po, 1, 65535, &v))
 		return pc_fail_at(c, po, "port", "%s", c->err->msg);
 	pt->has_port = true;
@@ -74,6 +81,9 @@ static int port_end(struct pc_ctx *c, const struct yd_node *ep, struct bh_port *
 {
 	unsigned long v;
 
+	if (pt->name[0])
+		return pc_fail_at(c, ep, "endPort", "endPort needs a numeric port, not the "
+				  "named port \"%s\"", pt->name);
 	if (!pt->has_port)
 		return pc_fail_at(c, ep, "endPort", "endPort requires port");
 	if (pc_uint(c, ep, 1, 65535, &v))

@@ -72,7 +72,18 @@ struct bh_port {
 	__u8 proto;			/* IPPROTO_*, 0 = any (TCP/UDP/SCTP/ICMP) */
 	bool has_port;
 	__u16 port, end_port;		/* inclusive; ICMP: type<<8|code range */
+	/* a named port (has_port false): resolved per pod by the compiler
+	 * against bh_compile_workload.named_ports; never "every port" */
+	char name[BH_PORT_NAME_MAX + 1];
 };
+
+/* Is s an IANA service name (a valid port name)? */
+bool bh_port_name_ok(const char *s);
+/* "NAME=PORT[/PROTO]" (PROTO TCP, UDP or SCTP, default TCP; lower case
+ * accepted) into *out. -EINVAL with a reason in err on bad input. */
+int bh_named_port_parse(const char *s, struct bh_named_port *out, char *err, size_t errlen);
+/* "NAME=PORT/PROTO", as bh_named_port_parse reads it. */
+const char *bh_named_port_format(const struct bh_named_port *p, char *buf, size_t len);
 
 enum bh_action { BH_ACTION_ALLOW = 0, BH_ACTION_DENY = 1 };
 
@@ -130,6 +141,16 @@ struct bh_compile_workload {
 	const struct bh_label *labels;
 	int nr_ips;
 	const struct bh_ip *ips;
+	/* named ports: a rule's `port: NAME` matches this workload's port of
+	 * that name and protocol (ingress: the selected workload's; egress:
+	 * each peer's); a workload without the name matches none */
+	int nr_named_ports;
+	const struct bh_named_port *named_ports;
+	/* the posture of a pod whose identity has not arrived yet
+	 * (unknown_pod: deny): closed both ways, whatever selects it, but
+	 * DNS (UDP/TCP 53) to the cluster DNS pods (kube-system,
+	 * k8s-app=kube-dns). Local workloads only. */
+	bool pending;
 };
 
 struct bh_compile_namespace {

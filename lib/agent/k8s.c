@@ -183,6 +183,7 @@ void bh_k8s_stop(struct bh_k8s *kk)
 			pthread_join(k->res[i].thread, NULL);
 	if (k->sync_started)
 		pthread_join(k->sync_thread, NULL);
+	k8s_podsock_stop(k);
 	for (int i = 0; i < K8S_NR; i++)
 		json_object_put(k->res[i].cache);
 	bh_k8s_conn_free(&k->conn);
@@ -201,6 +202,7 @@ int bh_k8s_start(const struct bh_k8s_opts *o, struct bh_k8s **out, char *msg, si
 	*out = NULL;
 	if (!k)
 		return -ENOMEM;
+	k->podsock_fd = -1;
 	if (node && *node)
 		snprintf(k->node, sizeof(k->node), "%s", node);
 	else if (gethostname(k->node, sizeof(k->node) - 1))
@@ -243,6 +245,12 @@ int bh_k8s_start(const struct bh_k8s_opts *o, struct bh_k8s **out, char *msg, si
 		return -ENOMEM;
 	}
 	k->sync_started = true;
+	/* last: a lookup answers from caches the watches fill */
+	err = k8s_podsock_start(k, msg, len);
+	if (err) {
+		bh_k8s_stop((struct bh_k8s *)k);
+		return err;
+	}
 	*out = (struct bh_k8s *)k;
 	return 0;
 }

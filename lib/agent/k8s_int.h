@@ -51,6 +51,11 @@ struct k8s {
 	bool sync_started;
 	bool ready;			/* every watch listed + reconciled once */
 	struct bh_k8s_stats stats;
+	/* the pod lookup socket (k8s_podsock.c) */
+	int podsock_fd;
+	char podsock_path[108];
+	pthread_t podsock_thread;
+	bool podsock_started;
 };
 
 /* Log a formatted line through the caller's callback (takes k->mu unless
@@ -75,5 +80,17 @@ struct k8s_ref {
 /* POST a Warning Event about ref to the API; best effort, logged. */
 int k8s_post_event(struct k8s *k, const struct k8s_ref *ref, const char *reason,
 		   const char *message);
+
+/* Serve pod lookups for the CNI plugin on STATE_DIR/agent.sock
+ * (k8s_podsock.c, protocol in lib/core/pod_lookup.h); stop after k->stop. */
+int k8s_podsock_start(struct k8s *k, char *msg, size_t len);
+void k8s_podsock_stop(struct k8s *k);
+
+/* A pod's named ports (k8s_ports.c): spec.containers[].ports[] that have
+ * a valid name, sorted by name and protocol; at most max. */
+struct bh_named_port;
+int k8s_pod_ports(json_object *pod, struct bh_named_port *out, int max);
+/* "name=port/PROTO\n"... (bh_peer_rec.ports); malloc'd, NULL if out of memory. */
+char *k8s_ports_text(const struct bh_named_port *p, int nr);
 
 #endif /* BULKHEAD_AGENT_K8S_INT_H */

@@ -36,6 +36,8 @@ struct labelset {
 	int nr_bad;			/* labels bulkhead refuses, skipped */
 	char bad[256];			/* the first one, for the log */
 	bool too_many;
+	int nr_ports;			/* pods: named container ports */
+	struct bh_named_port ports[BH_MAX_NAMED_PORTS];
 };
 
 struct want_pol {
@@ -120,6 +122,7 @@ static void peers_free(struct peer_set *ps)
 		free((char *)ps->v[i].name);
 		free((char *)ps->v[i].ips);
 		free((char *)ps->v[i].labels);
+		free((char *)ps->v[i].ports);
 	}
 	free(ps->v);
 }
@@ -133,6 +136,7 @@ static void collect_peers(json_object *pods, json_object *local, struct peer_set
 		return;
 	json_object_object_foreach(pods, key, pod) {
 		char ips[4 * 64 + 8], *labels, *nsn, *slash;
+		struct bh_named_port np[BH_MAX_NAMED_PORTS];
 		size_t n = 0;
 
 		if (json_object_object_get_ex(local, key, NULL) || !pod_ips(pod, ips, sizeof(ips)))
@@ -164,7 +168,9 @@ static void collect_peers(json_object *pods, json_object *local, struct peer_set
 		}
 		*slash = '\0';
 		ps->v[ps->nr++] = (struct bh_peer_rec){ .ns = nsn, .name = strdup(slash + 1),
-							.ips = strdup(ips), .labels = labels };
+							.ips = strdup(ips), .labels = labels,
+							.ports = k8s_ports_text(np,
+								k8s_pod_ports(pod, np, BH_MAX_NAMED_PORTS)) };
 	}
 	free(ls);
 }
@@ -174,7 +180,7 @@ static void sync_peers(struct rs *s, struct peer_set *ps)
 	int changed = 0;
 
 	for (int i = 0; i < ps->nr; i++)
-		if (!ps->v[i].name || !ps->v[i].ips)
+		if (!ps->v[i].name || !ps->v[i].ips || !ps->v[i].ports)
 			return;		/* out of memory: next pass */
 	if (bh_peers_replace(s->ctx, ps->nr, ps->v, &changed))
 		k8s_log(s->k, false, "kubernetes: pod identities not updated: %s",
@@ -287,6 +293,20 @@ static int add_wl(const struct bh_workload_info *w, void *arg)
 	return 0;
 }
 
+/* A pod attached before the agent knew it (unknown_pod: deny) leaves the
+ * posture once its labels and ports are in place. */
+static void settle(struct rs *s, const struct bh_workload_info *w)
+{
+	if (!w->pending)
+		return;
+	if (bh_workload_identity_arrived(s->ctx, w->ns, w->name))
+		k8s_log(s->k, false, "kubernetes: pod %s/%s: still closed: %s", w->ns, w->name,
+			bh_ctx_error(s->ctx));
+	else
+		k8s_log(s->k, false, "kubernetes: pod %s/%s: identity arrived, its policy applies",
+			w->ns, w->name);
+}
+
 static void sync_workloads(struct rs *s, struct wl_list *wl, struct labelset *want,
 			   const bool *has_pod)
 {
@@ -299,20 +319,34 @@ static void sync_workloads(struct rs *s, struct wl_list *wl, struct labelset *wa
 
 		if (!has_pod[i])
 			continue;	/* no pod by that name: attached by hand */
+		if (want[i].nr_ports != w->nr_ports ||
+		    memcmp(want[i].ports, w->ports, sizeof(w->ports[0]) * (size_t)w->nr_ports)) {
+			if (bh_workload_set_ports(s->ctx, w->ns, w->name, want[i].nr_ports,
+						  want[i].ports))
+				k8s_log(s->k, false, "kubernetes: pod %s/%s: ports not updated: %s",
+					w->ns, w->name, bh_ctx_error(s->ctx));
+			else
+				k8s_log(s->k, false, "kubernetes: pod %s/%s: named ports updated",
+					w->ns, w->name);
+		}
 		label_diff(&want[i], w->nr_labels, w->labels, NULL, &nr_set, set, &nr_rm, rm);
-		if (!nr_set && !nr_rm)
+		if (!nr_set && !nr_rm) {
+			settle(s, w);
 			continue;
+		}
 		if (want[i].nr_bad)
 			k8s_log(s->k, false, "kubernetes: pod %s/%s: label %s skipped: not a label"
 				" bulkhead accepts", w->ns, w->name, want[i].bad);
 		if (want[i].too_many)
 			k8s_log(s->k, false, "kubernetes: pod %s/%s: more than %d labels, the rest"
 				" skipped", w->ns, w->name, BH_MAX_LABELS);
-		if (bh_workload_label(s->ctx, w->ns, w->name, nr_set, set, nr_rm, rm))
+		if (bh_workload_label(s->ctx, w->ns, w->name, nr_set, set, nr_rm, rm)) {
 			k8s_log(s->k, false, "kubernetes: pod %s/%s: labels not updated: %s", w->ns,
 				w->name, bh_ctx_error(s->ctx));
-		else
-			k8s_log(s->k, false, "kubernetes: pod %s/%s: labels updated", w->ns, w->name);
+			continue;	/* a pending pod opens only with its labels in place */
+		}
+		k8s_log(s->k, false, "kubernetes: pod %s/%s: labels updated", w->ns, w->name);
+		settle(s, w);
 	}
 	free(set);
 }
@@ -560,6 +594,7 @@ static void reconcile(struct rs *s)
 		if (json_object_object_get_ex(k->res[K8S_PODS].cache, key, &obj)) {
 			has_pod[i] = true;
 			labels_from(obj, &podw[i]);
+			podw[i].nr_ports = k8s_pod_ports(obj, podw[i].ports, BH_MAX_NAMED_PORTS);
 		}
 	}
 	for (int pass = 0; pol_ok && pass < 2; pass++) {

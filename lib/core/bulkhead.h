@@ -79,6 +79,9 @@ struct bh_workload_info {
 	struct bh_ip ips[BH_MAX_WORKLOAD_IPS];
 	int nr_labels;
 	struct bh_label labels[BH_MAX_LABELS];
+	int nr_ports;				/* named ports, by name */
+	struct bh_named_port ports[BH_MAX_NAMED_PORTS];
+	bool pending;				/* identity not arrived: unknown_pod posture */
 };
 
 struct bh_attach_opts {
@@ -96,6 +99,12 @@ struct bh_attach_opts {
 	bool has_mac;
 	__u8 mac[6];
 	bool router;
+	/* named ports (`port: NAME` in rules resolves through them) */
+	int nr_ports;
+	struct bh_named_port ports[BH_MAX_NAMED_PORTS];
+	/* the pod's identity has not arrived (unknown_pod: deny): attach
+	 * closed, DNS to kube-dns open, until bh_workload_identity_arrived */
+	bool pending;
 };
 
 /* Register the workload, compile its policy, then attach the programs, so
@@ -217,6 +226,14 @@ int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out);
  * included); nr in/out: capacity/count. */
 int bh_namespace_get_labels(struct bh_ctx *ctx, const char *ns, int *nr,
 			    struct bh_label *labels);
+
+/* (core) Replace a workload's named ports (the Kubernetes watch keeps
+ * them equal to the pod's container ports); maps follow. */
+int bh_workload_set_ports(struct bh_ctx *ctx, const char *ns, const char *name, int nr,
+			  const struct bh_named_port *ports);
+/* (core) A pending workload's identity arrived (its labels and ports
+ * are set): leave the unknown_pod posture, its policy applies. */
+int bh_workload_identity_arrived(struct bh_ctx *ctx, const char *ns, const char *name);
 
 /* (core) Per-rule counters (bh_rule_stats_v2): packets and bytes each
  * rule decided, summed over CPUs, in rule id order, rules that counted nothing left out. Rule id 0

@@ -21,6 +21,7 @@ static const struct {
 	{ "flow_cache", false },
 	{ "tc_attach", false },
 	{ "backend", false },
+	{ "unknown_pod", false },
 };
 #define NR_KNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
 
@@ -98,7 +99,7 @@ static int parse_line(struct bh_config *cfg, char *s, int line, struct bh_config
 	i = find_key(k);
 	if (i < 0)
 		return set_err(e, line, k, "unknown key (known: hook, forensics.cidr,"
-			       " forensics.port, flow_cache, tc_attach, backend)");
+			       " forensics.port, flow_cache, tc_attach, backend, unknown_pod)");
 	if (strlen(k) >= sizeof(cfg->entries->key) || strlen(v) >= sizeof(cfg->entries->value))
 		return set_err(e, line, k, "value too long");
 	if (!*v)
@@ -113,6 +114,8 @@ static int parse_line(struct bh_config *cfg, char *s, int line, struct bh_config
 		return set_err(e, line, k, "expected auto, tcx or clsact, got '%s'", v);
 	if (!strcmp(k, "backend") && strcmp(v, "bpf") && strcmp(v, "nftables"))
 		return set_err(e, line, k, "expected bpf or nftables, got '%s'", v);
+	if (!strcmp(k, "unknown_pod") && strcmp(v, "deny") && strcmp(v, "allow"))
+		return set_err(e, line, k, "expected deny or allow, got '%s'", v);
 	return add_entry(cfg, k, v, line);
 }
 

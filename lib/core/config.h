@@ -87,4 +87,8 @@ int bh_config_flow_cache(struct bh_ctx *ctx, bool *on);
 enum bh_backend { BH_BACKEND_BPF, BH_BACKEND_NFTABLES };
 int bh_config_backend(struct bh_ctx *ctx, enum bh_backend *out);
 
+/* `unknown_pod` (lib/core/pod_lookup.h): deny (default) or allow, the
+ * posture of a pod the node's agent does not know at CNI ADD. */
+int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny);
+
 #endif /* BULKHEAD_CONFIG_H */

@@ -15,7 +15,8 @@ int bh_store_peer_foreach(sqlite3 *db, int (*fn)(const struct bh_peer_rec *p, vo
 	sqlite3_stmt *st;
 	int rc, err = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT ns, name, ips, labels FROM peers ORDER BY ns, name",
+	if (sqlite3_prepare_v2(db, "SELECT ns, name, ips, labels, ports FROM peers"
+			       " ORDER BY ns, name",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -24,6 +25,7 @@ int bh_store_peer_foreach(sqlite3 *db, int (*fn)(const struct bh_peer_rec *p, vo
 			.name = (const char *)sqlite3_column_text(st, 1),
 			.ips = (const char *)sqlite3_column_text(st, 2),
 			.labels = (const char *)sqlite3_column_text(st, 3),
+			.ports = (const char *)sqlite3_column_text(st, 4),
 		};
 
 		err = fn(&p, arg);
@@ -38,7 +40,7 @@ int bh_store_peer_foreach(sqlite3 *db, int (*fn)(const struct bh_peer_rec *p, vo
 
 /* The stored rows, to diff against. */
 struct row {
-	char *ns, *name, *ips, *labels;
+	char *ns, *name, *ips, *labels, *ports;
 	bool keep;
 };
 
@@ -61,8 +63,9 @@ static int add_row(const struct bh_peer_rec *p, void *arg)
 		r->cap = cap;
 	}
 	r->v[r->nr] = (struct row){ strdup(p->ns), strdup(p->name), strdup(p->ips),
-				    strdup(p->labels), false };
-	if (!r->v[r->nr].ns || !r->v[r->nr].name || !r->v[r->nr].ips || !r->v[r->nr].labels)
+				    strdup(p->labels), strdup(p->ports ? p->ports : ""), false };
+	if (!r->v[r->nr].ns || !r->v[r->nr].name || !r->v[r->nr].ips || !r->v[r->nr].labels ||
+	    !r->v[r->nr].ports)
 		return -ENOMEM;
 	r->nr++;
 	return 0;
@@ -83,6 +86,7 @@ static void rows_free(struct rows *r)
 		free(r->v[i].name);
 		free(r->v[i].ips);
 		free(r->v[i].labels);
+		free(r->v[i].ports);
 	}
 	free(r->v);
 }
@@ -116,6 +120,18 @@ static int check(struct bh_ctx *ctx, const struct bh_peer_rec *p)
 		s += n;
 		s += strspn(s, "\n");
 	}
+	for (s = p->ports ? p->ports : ""; *s;) {
+		size_t n = strcspn(s, "\n");
+		struct bh_named_port np;
+		char why[128];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), s);
+		if (bh_named_port_parse(buf, &np, why, sizeof(why)))
+			return bh_ctx_set_error(ctx, -EINVAL, true, "peer %s/%s: %s", p->ns,
+						p->name, why);
+		s += n;
+		s += strspn(s, "\n");
+	}
 	return 0;
 }
 
@@ -124,13 +140,14 @@ static int put(sqlite3 *db, const struct bh_peer_rec *p)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO peers(ns, name, ips, labels)"
-			       " VALUES(?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO peers(ns, name, ips, labels,"
+			       " ports) VALUES(?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, p->ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, p->ips, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, p->labels, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, p->ports ? p->ports : "", -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
@@ -187,7 +204,8 @@ int bh_peers_replace(struct bh_ctx *ctx, int nr, const struct bh_peer_rec *recs,
 
 		if (r) {
 			r->keep = true;
-			if (!strcmp(r->ips, recs[i].ips) && !strcmp(r->labels, recs[i].labels))
+			if (!strcmp(r->ips, recs[i].ips) && !strcmp(r->labels, recs[i].labels) &&
+			    !strcmp(r->ports, recs[i].ports ? recs[i].ports : ""))
 				continue;
 		}
 		err = put(db, &recs[i]);

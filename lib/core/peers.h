@@ -9,7 +9,7 @@
  * ipcache under it; a deleted peer's addresses leave the ipcache in the
  * same sync. The Kubernetes watch keeps this table equal to the API.
  *
- * Table peers(ns, name, ips, labels) (store schema v2): ips "ADDR ADDR", labels "K=V\n..."
+ * Table peers(ns, name, ips, labels, ports) (store schema v2, ports v3): ips "ADDR ADDR", labels "K=V\n..."
  * sorted by key (so equal label sets compare equal as text).
  */
 #ifndef BULKHEAD_PEERS_H
@@ -23,6 +23,7 @@ struct bh_peer_rec {
 	const char *ns, *name;
 	const char *ips;		/* "10.0.0.1 fd00::1" */
 	const char *labels;		/* "k=v\nk2=v2\n", sorted by key */
+	const char *ports;		/* named ports "http=80/TCP\n...", sorted; NULL = "" */
 };
 
 /* Make the peers table equal to recs[0..nr) (unique ns/name): one

@@ -129,3 +129,19 @@ int bh_config_backend(struct bh_ctx *ctx, enum bh_backend *out)
 		*out = BH_BACKEND_NFTABLES;
 	return 0;
 }
+
+int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny)
+{
+	const struct bh_config_entry *ent;
+	const struct bh_config *cfg;
+	int err;
+
+	*deny = true;
+	err = bh_ctx_config(ctx, &cfg);
+	if (err)
+		return err;
+	ent = bh_config_next(cfg, "unknown_pod", NULL);
+	if (ent)
+		*deny = strcmp(ent->value, "allow") != 0;	/* checked by the parser */
+	return 0;
+}

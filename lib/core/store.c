@@ -60,10 +60,22 @@ static const char schema_v2[] =
 	"CREATE TABLE IF NOT EXISTS k8s_policies(ns TEXT NOT NULL, name TEXT NOT NULL,"
 	" kind TEXT NOT NULL, PRIMARY KEY(ns, name));";
 
+/* Named ports of workloads and peers (rules' `port: NAME` resolve
+ * through them); a workload attached before its identity arrived
+ * (unknown_pod: deny) is pending. */
+static const char schema_v3[] =
+	"CREATE TABLE IF NOT EXISTS workload_ports("
+	" wid INTEGER NOT NULL REFERENCES workloads(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
+	" PRIMARY KEY(wid, name, proto));"
+	"ADD COLUMN workloads pending INTEGER NOT NULL DEFAULT 0;"
+	"ADD COLUMN peers ports TEXT NOT NULL DEFAULT '';";
+
 static const char *const migrations[] = {
 	schema_v1,	/* 0 -> 1: stores made before the version existed hold
 			 * these tables already (every statement is IF NOT EXISTS) */
 	schema_v2,	/* 1 -> 2: peers, k8s_policies */
+	schema_v3,	/* 2 -> 3: named ports, pending workloads */
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -85,6 +97,57 @@ int bh_sql_errno(int rc)
 static int exec(sqlite3 *db, const char *sql)
 {
 	return bh_sql_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+/* "ADD COLUMN TABLE COLUMN TYPE...": ALTER TABLE, unless the column is
+ * there already. Like the IF NOT EXISTS of the other steps, it lets a
+ * migration run on a store that has some of its changes (a store made
+ * before the version existed). */
+static int add_column(sqlite3 *db, const char *stmt)
+{
+	char table[64], column[64], sql[256];
+	sqlite3_stmt *st;
+	int n = 0, rc;
+
+	if (sscanf(stmt, "ADD COLUMN %63s %63s %n", table, column, &n) != 2 || !n)
+		return -EINVAL;
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM pragma_table_info('%s') WHERE name = '%s'",
+		 table, column);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return bh_sql_errno(rc);
+	rc = sqlite3_step(st);
+	n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (n < 0)
+		return bh_sql_errno(rc);
+	if (n > 0)
+		return 0;
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, column,
+		 stmt + strlen("ADD COLUMN ") + strlen(table) + 1 + strlen(column) + 1);
+	return exec(db, sql);
+}
+
+/* One migration step: its statements in order, ";"-separated (none holds
+ * a ";" of its own). */
+static int exec_step(sqlite3 *db, const char *step)
+{
+	char stmt[1024];
+	int err = 0;
+
+	while (!err && *step) {
+		size_t n = strcspn(step, ";");
+
+		if (n >= sizeof(stmt))
+			return -E2BIG;
+		memcpy(stmt, step, n);
+		stmt[n] = '\0';
+		step += n + (step[n] == ';');
+		if (!stmt[strspn(stmt, " ")])
+			continue;
+		err = strncmp(stmt, "ADD COLUMN ", 11) ? exec(db, stmt) : add_column(db, stmt);
+	}
+	return err;
 }
 
 static int schema_version(sqlite3 *db, int *version)
@@ -117,7 +180,7 @@ static int migrate(sqlite3 *db)
 	if (!err && v > SCHEMA_VERSION)
 		err = -EPROTO;	/* written by a newer bulkhead */
 	for (; !err && v < SCHEMA_VERSION; v++) {
-		err = exec(db, migrations[v]);
+		err = exec_step(db, migrations[v]);
 		if (!err) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 			err = exec(db, sql);
@@ -335,7 +398,7 @@ int bh_store_ns_foreach(sqlite3 *db, int (*fn)(const char *ns, void *arg), void 
 }
 
 /* ------------------------------------------------------------- workloads */
-#define WL_COLS "id, ns, name, ifname, ifindex, slot, hook, mode, quarantined, reason"
+#define WL_COLS "id, ns, name, ifname, ifindex, slot, hook, mode, quarantined, reason, pending"
 
 static int fill_details(sqlite3 *db, sqlite3_int64 wid, struct bh_workload_info *w)
 {
@@ -371,6 +434,22 @@ static int fill_details(sqlite3 *db, sqlite3_int64 wid, struct bh_workload_info 
 		bh_sql_text(st, 1, l->value, sizeof(l->value));
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return bh_sql_errno(rc);
+
+	err = prep(db, &st, "SELECT name, proto, port FROM workload_ports WHERE wid = ?"
+		   " ORDER BY name, proto", "i", wid);
+	if (err)
+		return err;
+	w->nr_ports = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && w->nr_ports < BH_MAX_NAMED_PORTS) {
+		struct bh_named_port *p = &w->ports[w->nr_ports++];
+
+		bh_sql_text(st, 0, p->name, sizeof(p->name));
+		p->proto = (unsigned char)sqlite3_column_int(st, 1);
+		p->port = (unsigned short)sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : bh_sql_errno(rc);
 }
 
@@ -387,6 +466,7 @@ static void fill_row(sqlite3_stmt *st, struct bh_workload_info *w)
 	w->mode = sqlite3_column_int(st, 7);
 	w->quarantined = sqlite3_column_int(st, 8) != 0;
 	bh_sql_text(st, 9, w->quarantine_reason, sizeof(w->quarantine_reason));
+	w->pending = sqlite3_column_int(st, 10) != 0;
 }
 
 /* Runs a workload query; calls fn for each row with IPs and labels. */
@@ -473,11 +553,12 @@ int bh_store_workload_add(sqlite3 *db, struct bh_workload_info *w)
 		err = bh_store_ns_ensure(db, w->ns);
 	if (!err)
 		err = prep(db, &st, "INSERT INTO workloads(ns, name, ifname, ifindex, slot, hook,"
-			   " mode, quarantined, reason, created) VALUES(?,?,?,?,?,?,?,?,?,?)",
-			   "sssiiiiisi", w->ns, w->name, w->ifname, (sqlite3_int64)w->ifindex,
+			   " mode, quarantined, reason, created, pending)"
+			   " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+			   "sssiiiiisii", w->ns, w->name, w->ifname, (sqlite3_int64)w->ifindex,
 			   (sqlite3_int64)slot, (sqlite3_int64)w->hook, (sqlite3_int64)w->mode,
 			   (sqlite3_int64)w->quarantined, w->quarantine_reason,
-			   (sqlite3_int64)now_ms());
+			   (sqlite3_int64)now_ms(), (sqlite3_int64)w->pending);
 	if (!err)
 		err = run(st);
 	wid = sqlite3_last_insert_rowid(db);
@@ -491,6 +572,13 @@ int bh_store_workload_add(sqlite3 *db, struct bh_workload_info *w)
 	for (int i = 0; !err && i < w->nr_labels && i < BH_MAX_LABELS; i++) {
 		err = prep(db, &st, "INSERT OR REPLACE INTO workload_labels(wid, key, value)"
 			   " VALUES(?, ?, ?)", "iss", wid, w->labels[i].key, w->labels[i].value);
+		if (!err)
+			err = run(st);
+	}
+	for (int i = 0; !err && i < w->nr_ports && i < BH_MAX_NAMED_PORTS; i++) {
+		err = prep(db, &st, "INSERT INTO workload_ports(wid, name, proto, port)"
+			   " VALUES(?, ?, ?, ?)", "isii", wid, w->ports[i].name,
+			   (sqlite3_int64)w->ports[i].proto, (sqlite3_int64)w->ports[i].port);
 		if (!err)
 			err = run(st);
 	}
@@ -606,6 +694,35 @@ int bh_store_workload_set_label(sqlite3 *db, const char *ns, const char *name,
 	int err = prep(db, &st, "INSERT OR REPLACE INTO workload_labels(wid, key, value)"
 		       " SELECT id, ?, ? FROM workloads WHERE ns = ? AND name = ?", "ssss",
 		       l->key, l->value, ns, name);
+
+	return err ? err : update_one(db, st);
+}
+
+int bh_store_workload_set_ports(sqlite3 *db, const char *ns, const char *name, int nr,
+				const struct bh_named_port *ports)
+{
+	sqlite3_stmt *st;
+	int err = prep(db, &st, "DELETE FROM workload_ports WHERE wid ="
+		       " (SELECT id FROM workloads WHERE ns = ? AND name = ?)", "ss", ns, name);
+
+	if (!err)
+		err = run(st);
+	for (int i = 0; !err && i < nr; i++) {
+		err = prep(db, &st, "INSERT INTO workload_ports(wid, name, proto, port)"
+			   " SELECT id, ?, ?, ? FROM workloads WHERE ns = ? AND name = ?", "siiss",
+			   ports[i].name, (sqlite3_int64)ports[i].proto,
+			   (sqlite3_int64)ports[i].port, ns, name);
+		if (!err)
+			err = update_one(db, st);
+	}
+	return err;
+}
+
+int bh_store_workload_set_pending(sqlite3 *db, const char *ns, const char *name, bool on)
+{
+	sqlite3_stmt *st;
+	int err = prep(db, &st, "UPDATE workloads SET pending = ? WHERE ns = ? AND name = ?",
+		       "iss", (sqlite3_int64)on, ns, name);
 
 	return err ? err : update_one(db, st);
 }

@@ -77,6 +77,10 @@ int bh_store_workload_set_label(sqlite3 *db, const char *ns, const char *name,
 int bh_store_workload_del_label(sqlite3 *db, const char *ns, const char *name, const char *key);
 int bh_store_workload_label_count(sqlite3 *db, const char *ns, const char *name, int *count);
 int bh_store_ns_del_label(sqlite3 *db, const char *ns, const char *key);
+/* Named ports: replace them all. Pending: unknown_pod posture on/off. */
+int bh_store_workload_set_ports(sqlite3 *db, const char *ns, const char *name, int nr,
+				const struct bh_named_port *ports);
+int bh_store_workload_set_pending(sqlite3 *db, const char *ns, const char *name, bool on);
 /* Which workload holds ip? -ENOENT if none. */
 int bh_store_ip_owner(sqlite3 *db, const struct bh_ip *ip, char *ns, size_t nslen,
 		      char *name, size_t namelen);

@@ -100,19 +100,24 @@ static void peer_free(struct bh_compile_workload *w)
 	free((char *)w->name);
 	free((void *)w->labels);
 	free((void *)w->ips);
+	free((void *)w->named_ports);
 }
 
-/* One identity per (namespace, label set), stable in the store: pods
- * alike share it (the maps stay small), a label change moves a pod to
- * another identity with one ipcache update. */
+/* One identity per (namespace, label set, named ports), stable in the
+ * store: pods alike share it (the maps stay small), a label change moves
+ * a pod to another identity with one ipcache update. The named ports are
+ * part of it because an egress rule's `port: NAME` resolves per peer:
+ * two pods of one identity must agree on what NAME means. */
 static int add_peer(const struct bh_peer_rec *r, void *arg)
 {
 	struct peer_arg *a = arg;
 	struct bh_stored_input *p = a->p;
 	struct bh_compile_workload *w;
 	struct bh_label *labels;
+	struct bh_named_port *np;
 	struct bh_ip *ips;
-	int nl = 0, ni = 0;
+	const char *ports = r->ports ? r->ports : "";
+	int nl = 0, ni = 0, nn = 0;
 
 	if (p->nr_peers == p->cap_peers) {
 		int cap = p->cap_peers ? p->cap_peers * 2 : 256;
@@ -125,12 +130,15 @@ static int add_peer(const struct bh_peer_rec *r, void *arg)
 	}
 	for (const char *c = r->labels; *c; c++)
 		nl += *c == '\n';
+	for (const char *c = ports; *c; c++)
+		nn += *c == '\n';
 	labels = calloc((size_t)nl + 1, sizeof(*labels));
 	ips = calloc(BH_MAX_WORKLOAD_IPS, sizeof(*ips));
+	np = calloc((size_t)nn + 1, sizeof(*np));
 	w = &p->peers[p->nr_peers];
 	*w = (struct bh_compile_workload){ .ns = strdup(r->ns), .name = strdup(r->name),
-					   .labels = labels, .ips = ips };
-	if (!labels || !ips || !w->ns || !w->name) {
+					   .labels = labels, .ips = ips, .named_ports = np };
+	if (!labels || !ips || !np || !w->ns || !w->name) {
 		peer_free(w);
 		return -ENOMEM;
 	}
@@ -155,8 +163,20 @@ static int add_peer(const struct bh_peer_rec *r, void *arg)
 		c += n;
 		c += strspn(c, " ");
 	}
+	nn = 0;
+	for (const char *c = ports; *c;) {
+		size_t n = strcspn(c, "\n");
+		char buf[64], why[128];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), c);
+		if (n && !bh_named_port_parse(buf, &np[nn], why, sizeof(why)))
+			nn++;
+		c += n;
+		c += strspn(c, "\n");
+	}
 	w->nr_labels = nl;
 	w->nr_ips = ni;
+	w->nr_named_ports = nn;
 	if (p->nr_peers >= a->cap) {
 		int cap = a->cap ? a->cap * 2 : 256;
 		char **n = realloc(a->keys, (size_t)cap * sizeof(*n));
@@ -168,7 +188,9 @@ static int add_peer(const struct bh_peer_rec *r, void *arg)
 		a->keys = n;
 		a->cap = cap;
 	}
-	if (asprintf(&a->keys[p->nr_peers], "peer %s %s", r->ns, r->labels) < 0) {
+	/* without named ports the key is the one of stores before them */
+	if (asprintf(&a->keys[p->nr_peers], nn ? "peer %s %s ports %s" : "peer %s %s%s", r->ns,
+		     r->labels, nn ? ports : "") < 0) {
 		peer_free(w);
 		return -ENOMEM;
 	}
@@ -226,7 +248,7 @@ static int peer_identities(struct peer_arg *a)
 			memcpy(ips + n, w->ips, (size_t)w->nr_ips * sizeof(*ips));
 			n += w->nr_ips;
 		}
-		*m = p->peers[idx[i]];		/* takes ns, name, labels */
+		*m = p->peers[idx[i]];		/* takes ns, name, labels, ports */
 		free((void *)m->ips);		/* copied above */
 		m->ips = ips;
 		m->nr_ips = n;
@@ -315,6 +337,8 @@ int bh_stored_input_load(struct bh_ctx *ctx, struct bh_stored_input *p)
 			.ns = w->ns, .name = w->name, .slot = w->slot, .identity = w->identity,
 			.nr_labels = w->nr_labels, .labels = w->labels,
 			.nr_ips = w->nr_ips, .ips = w->ips,
+			.nr_named_ports = w->nr_ports, .named_ports = w->ports,
+			.pending = w->pending,
 		};
 	}
 	for (int i = 0; i < p->nr_ns; i++)

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "attach.h"
 #include "config.h"
 #include "ctx_int.h"
+#include "policy.h"
 #include "maps.h"
 #include "store.h"
 #include "sync.h"
@@ -72,6 +74,28 @@ static void resync_after_failure(struct bh_ctx *ctx)
 	ctx->err_user = user;
 }
 
+/* Port names valid, 1..65535, TCP/UDP/SCTP, one port per name and
+ * protocol (as Kubernetes requires of a pod's containers). */
+static int check_ports(struct bh_ctx *ctx, int nr, const struct bh_named_port *p)
+{
+	if (nr < 0 || nr > BH_MAX_NAMED_PORTS)
+		return bh_err(ctx, -EINVAL, true, "at most %d named ports", BH_MAX_NAMED_PORTS);
+	for (int i = 0; i < nr; i++) {
+		if (!memchr(p[i].name, '\0', sizeof(p[i].name)) || !bh_port_name_ok(p[i].name))
+			return bh_err(ctx, -EINVAL, true, "bad port name '%.*s'",
+				      (int)sizeof(p[i].name) - 1, p[i].name);
+		if (!p[i].port || (p[i].proto != IPPROTO_TCP && p[i].proto != IPPROTO_UDP &&
+				   p[i].proto != IPPROTO_SCTP))
+			return bh_err(ctx, -EINVAL, true, "port %s: bad number or protocol",
+				      p[i].name);
+		for (int j = 0; j < i; j++)
+			if (!strcmp(p[i].name, p[j].name) && p[i].proto == p[j].proto)
+				return bh_err(ctx, -EINVAL, true, "port name %s given twice",
+					      p[i].name);
+	}
+	return 0;
+}
+
 /* The nftables backend has no programs or maps: its sync's table is the
  * whole of what enforces. */
 static bool uses_bpf(struct bh_ctx *ctx)
@@ -105,6 +129,8 @@ static int validate(struct bh_ctx *ctx, const struct bh_attach_opts *o, __u32 *i
 		return bh_err(ctx, -EINVAL, true, "at most %d labels", BH_MAX_LABELS);
 	if ((unsigned)o->mode > BH_MODE_ENFORCE || (unsigned)o->hook > BH_HOOK_XDP)
 		return bh_err(ctx, -EINVAL, true, "bad mode or hook");
+	if (check_ports(ctx, o->nr_ports, o->ports))
+		return -EINVAL;
 	*ifindex = if_nametoindex(o->ifname);
 	if (!*ifindex)
 		return bh_err(ctx, -ENODEV, true, "no interface %s", o->ifname);
@@ -255,6 +281,9 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 	memcpy(w->ips, o->ips, sizeof(w->ips[0]) * o->nr_ips);
 	w->nr_labels = o->nr_labels;
 	memcpy(w->labels, o->labels, sizeof(w->labels[0]) * o->nr_labels);
+	w->nr_ports = o->nr_ports;
+	memcpy(w->ports, o->ports, sizeof(w->ports[0]) * o->nr_ports);
+	w->pending = o->pending;
 	err = bh_store_workload_add(ctx->db, w);
 	if (err == -ENOSPC)
 		err = bh_err(ctx, err, true, "no free workload slot (at most %d workloads)",
@@ -265,10 +294,11 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 	if (!err)
 		err = bh_event_add(ctx, w->ns, w->name, "attach", "info",
 				   "attached to %s (ifindex %u, hook %s, mode %s, slot %u, ip %s%s,"
-				   " mac %s%s)",
+				   " mac %s%s%s)",
 				   w->ifname, ifindex, bh_hook_name(w->hook), bh_mode_name(w->mode),
 				   w->slot, bh_ip_format(&w->ips[0], ipbuf, sizeof(ipbuf)),
-				   w->nr_ips > 1 ? " ..." : "", macbuf, o->router ? ", router" : "");
+				   w->nr_ips > 1 ? " ..." : "", macbuf, o->router ? ", router" : "",
+				   w->pending ? ", identity pending: closed but DNS" : "");
 	/* The slot may have served another workload: start clean. */
 	if (!err && bpf)
 		err = bh_maps_flows_purge(ctx, w->slot, ifindex);
@@ -731,4 +761,53 @@ int bh_namespace_get_labels(struct bh_ctx *ctx, const char *ns, int *nr,
 		return bh_err(ctx, -ENOENT, true, "no bulkhead state in %s", ctx->state_dir);
 	err = bh_store_ns_labels(ctx->db, ns, nr, labels);
 	return err ? store_fail(ctx, err, "read namespace labels") : 0;
+}
+
+int bh_workload_set_ports(struct bh_ctx *ctx, const char *ns, const char *name, int nr,
+			  const struct bh_named_port *ports)
+{
+	struct bh_workload_info *w;
+	struct bh_tx tx;
+	char buf[40];
+	int err;
+
+	err = check_ports(ctx, nr, ports);
+	if (err)
+		return err;
+	err = begin_change(ctx, ns, name, &tx, &w);
+	if (err)
+		return err;
+	err = bh_store_workload_set_ports(ctx->db, ns, name, nr, ports);
+	if (err)
+		store_fail(ctx, err, "set the workload's ports");
+	for (int i = 0; i < nr && !err; i++)
+		err = bh_event_add(ctx, ns, name, "ports", "info", "port %s",
+				   bh_named_port_format(&ports[i], buf, sizeof(buf)));
+	if (!err && !nr)
+		err = bh_event_add(ctx, ns, name, "ports", "info", "no named port");
+	if (!err)
+		err = bh_policy_sync(ctx);
+	return end_change(ctx, &tx, w, err);
+}
+
+int bh_workload_identity_arrived(struct bh_ctx *ctx, const char *ns, const char *name)
+{
+	struct bh_workload_info *w;
+	struct bh_tx tx;
+	int err;
+
+	err = begin_change(ctx, ns, name, &tx, &w);
+	if (err)
+		return err;
+	if (!w->pending)
+		return end_change(ctx, &tx, w, 0);
+	err = bh_store_workload_set_pending(ctx->db, ns, name, false);
+	if (err)
+		store_fail(ctx, err, "clear the pending identity");
+	if (!err)
+		err = bh_event_add(ctx, ns, name, "identity", "info",
+				   "identity arrived: its policy applies");
+	if (!err)
+		err = bh_policy_sync(ctx);
+	return end_change(ctx, &tx, w, err);
 }

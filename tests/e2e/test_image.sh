@@ -14,6 +14,9 @@ source "$(dirname "$0")/../lib/common.sh"
 bh_test_init image
 W=$BULKHEAD_STATE_DIR/w
 mkdir -p "$W"/{proot,prun,ptmp,cnibin,netd,config,ipam,cache,state}
+# Pods come with K8S_POD_NAME but no API server watches them here: without
+# `unknown_pod = allow` they would stay closed (docs/kubernetes.md).
+echo "unknown_pod = allow" >"$W/state/config"
 PORT=21530
 T=bi$BH_TAG
 NS_A=$T-a NS_B=$T-b NS_C=$T-c

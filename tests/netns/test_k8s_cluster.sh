@@ -9,8 +9,11 @@
 #     node-1: x/a x/c y/b z/c        node-2: x/b y/a y/c z/a z/b
 # Checks that a policy selecting peers by labels behaves the same whether
 # the peer is local or remote, on both ingress and egress, over IPv4 and
-# IPv6; that a remote pod's label change is followed; and that a deleted
-# pod's address loses its identity at once.
+# IPv6; that a remote pod's label change is followed; that a deleted
+# pod's address loses its identity at once; and that a named port
+# (`port: web`, each pod's spec.containers[].ports[], 80 on some pods and
+# 81 on others) resolves per pod, against the selected pod on ingress and
+# against each peer pod, local or remote, on egress.
 source "$(dirname "$0")/../lib/common.sh"
 bh_test_init k8sc
 T=kc$BH_TAG
@@ -88,9 +91,12 @@ pod() {
 		$BH attach "$h" --workload $ns/$name --ip $v4 --ip $v6 >/dev/null
 	fi || fail "attach $ns/$name on node-$node"
 	put pods "{\"metadata\": {\"name\": \"$name\", \"namespace\": \"$ns\", \"labels\": {\"pod\": \"$name\"}},
-		\"spec\": {\"nodeName\": \"node-$node\"},
+		\"spec\": {\"nodeName\": \"node-$node\", \"containers\": [{\"name\": \"srv\",
+			\"ports\": [{\"name\": \"web\", \"containerPort\": $(web_of $ns/$name)}, {\"containerPort\": 8080}]}]},
 		\"status\": {\"phase\": \"Running\", \"podIP\": \"$v4\", \"podIPs\": [{\"ip\": \"$v4\"}, {\"ip\": \"$v6\"}]}}"
 }
+# the container port named "web": 81 on x/c and y/b, 80 elsewhere
+web_of() { case $1 in x/c|y/b) echo 81;; *) echo 80;; esac; }
 
 ctl() { python3 "$API" ctl "http://127.0.0.1:$CPORT" "$@"; }
 put() { ctl put "{\"resource\": \"$1\", \"object\": $2}" >/dev/null; }
@@ -206,3 +212,36 @@ expect_eq "node-1 ipcache: no entry for x/b's address any more" 0 "$(ipc_has $BH
 expect_ok "node-1 agent logged no identity failure (the bad address was skipped)" \
 	bash -c "! grep -q 'pod identities not updated' '$D/agent1.log'"
 expect_ok "nothing from the API was executed" test ! -e /tmp/bh-k8s-cluster-pwned
+
+# Named ports. Ingress: x/c (node-1, web=81) and y/c (node-2, web=80)
+# admit `port: web` from pod=a in any namespace, each on its own number.
+for ns in x y; do
+	put networkpolicies "{\"metadata\": {\"name\": \"web-in\", \"namespace\": \"$ns\"}, \"spec\": {
+		\"podSelector\": {\"matchLabels\": {\"pod\": \"c\"}}, \"policyTypes\": [\"Ingress\"],
+		\"ingress\": [{\"from\": [{\"namespaceSelector\": {}, \"podSelector\": {\"matchLabels\": {\"pod\": \"a\"}}}],
+		             \"ports\": [{\"port\": \"web\"}]}]}}"
+done
+expect_ok "web-in reaches node-1: z/a -> x/c tcp/80 (not its web) denied" wait_denied za $(v4 x/c) 80
+expect_ok "web-in reaches node-2: x/a -> y/c tcp/81 (not its web) denied" wait_denied xa $(v4 y/c) 81
+expect_ok "named ingress: z/a (remote) -> x/c tcp/81 (x/c's web) allowed" from za connect $(v4 x/c) 81
+expect_ok "named ingress: z/a (remote) -> x/c tcp/81 over IPv6 allowed" from za connect $(v6 x/c) 81
+expect_ok "named ingress: x/a (remote) -> y/c tcp/80 (y/c's web) allowed" from xa connect $(v4 y/c) 80
+expect_ok "named ingress: z/a (local) -> y/c tcp/80 allowed" from za connect $(v4 y/c) 80
+expect_fail "named ingress: z/a (local) -> y/c tcp/81 denied" from za connect $(v4 y/c) 81
+expect_fail "named ingress: z/c (pod=c, not a) -> x/c tcp/81 denied" from zc connect $(v4 x/c) 81
+expect_fail "named ingress: web is TCP: z/a -> x/c udp/81 denied" from za udp $(v4 x/c) 81
+
+# Egress: z/a (node-2) may reach `port: web` of pod=c anywhere, each peer
+# on its own number: x/c 81 and z/c 80 (node-1), y/c 80 (node-2).
+put networkpolicies '{"metadata": {"name": "web-out", "namespace": "z"}, "spec": {
+	"podSelector": {"matchLabels": {"pod": "a"}}, "policyTypes": ["Egress"],
+	"egress": [{"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"pod": "c"}}}],
+	            "ports": [{"port": "web"}]}]}}'
+expect_ok "web-out reaches node-2: z/a -> z/c tcp/81 (not its web) denied" wait_denied za $(v4 z/c) 81
+expect_ok "named egress: z/a -> z/c (remote) tcp/80 (z/c's web) allowed" from za connect $(v4 z/c) 80
+expect_ok "named egress: z/a -> x/c (remote) tcp/81 (x/c's web) allowed" from za connect $(v4 x/c) 81
+expect_ok "named egress: z/a -> y/c (local) tcp/80 (y/c's web) allowed" from za connect $(v4 y/c) 80
+expect_fail "named egress: z/a -> x/c tcp/80 denied" from za connect $(v4 x/c) 80
+expect_fail "named egress: z/a -> y/b (pod=b) tcp/81 (its web) denied" from za connect $(v4 y/b) 81
+expect_ok "node-1 agent applied the named-port policies" \
+	bash -c "! grep -q 'web-in not enforced' '$D/agent1.log'"

@@ -7,7 +7,8 @@
 #  - over http with a bearer token: namespace labels, this node's pod
 #    labels and NetworkPolicies/BulkheadPolicies reach bulkhead, and
 #    verdicts follow; a pod label change in the API flips a verdict;
-#  - a policy bulkhead cannot enforce (named port) is not half-enforced:
+#  - a policy bulkhead refuses (a port "80" given as a string, which is
+#    no port name) is not half-enforced:
 #    it is refused as a whole, reported as an Event on the object and in
 #    the agent log, and the others still apply; a CLI-applied policy is
 #    left alone; a NetworkPolicy deleted in the API is deleted;
@@ -128,7 +129,7 @@ put pods '{"metadata": {"name": "a", "namespace": "x", "labels": {"pod": "a"}}, 
 put pods '{"metadata": {"name": "b", "namespace": "x", "labels": {"pod": "b"}}, "spec": {"nodeName": "node-1"}}'
 put pods '{"metadata": {"name": "c", "namespace": "x", "labels": {"pod": "c"}}, "spec": {"nodeName": "node-2"}}'
 put networkpolicies '{"metadata": {"name": "b-in", "namespace": "x"}, "spec": {"podSelector": {"matchLabels": {"pod": "b"}}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": {"matchLabels": {"pod": "a"}}}], "ports": [{"protocol": "TCP", "port": 80}]}]}, "status": {}}'
-put networkpolicies '{"metadata": {"name": "named", "namespace": "x"}, "spec": {"podSelector": {"matchLabels": {"pod": "a"}}, "ingress": [{"ports": [{"port": "http"}]}]}}'
+put networkpolicies '{"metadata": {"name": "named", "namespace": "x"}, "spec": {"podSelector": {"matchLabels": {"pod": "a"}}, "ingress": [{"ports": [{"port": "80"}]}]}}'
 put bulkheadpolicies '{"apiVersion": "bulkhead.io/v1", "kind": "BulkheadPolicy", "metadata": {"name": "deny-ssh", "namespace": "x"}, "spec": {"selector": {}, "ingress": [{"action": "deny", "ports": [{"port": 22}]}]}}'
 
 start_agent "$D/http.kubeconfig"
@@ -143,7 +144,7 @@ expect_fail "a -> b:81 denied (b-in)" bh_tcp $T-a 10.105.1.3 81
 # the named-port policy: refused whole, an Event on it, the log says why
 ev() { stat_of '[e["involvedObject"]["name"]+":"+e["reason"]+":"+e["type"] for e in d["events"]]'; }
 expect_ok "an Event on NetworkPolicy x/named" bh_wait 50 grep -q "named:NotEnforced:Warning" <<<"$(ev)"
-expect_ok "the Event says why (named port)" grep -q "port" \
+expect_ok "the Event says why (not a port name)" grep -q "not a port name" \
 	<<<"$(stat_of '[e["message"] for e in d["events"] if e["involvedObject"]["kind"] == "NetworkPolicy"]')"
 expect_ok "agent log says x/named is not enforced" grep -q "NetworkPolicy x/named not enforced" "$D/agent.log"
 expect_ok "readiness: watches synced (agent log has no list errors)" bash -c "! grep -q 'list .*HTTP' '$D/agent.log'"

@@ -43,6 +43,9 @@ jq --arg br "$BR" --arg ipam "$W/ipam" --arg st "$BULKHEAD_STATE_DIR" --arg fs "
 	"$BH_ROOT/docs/examples/bridge-bulkhead.conflist" >"$W/net.conflist" ||
 	{ echo "FAIL - cannot derive the conflist"; exit 1; }
 
+# K8S_POD_NAME but no API server: the pods must not wait for an identity
+# that never arrives (unknown_pod, docs/kubernetes.md)
+echo "unknown_pod = allow" >"$BULKHEAD_STATE_DIR/config"
 declare -A IP MAC
 for c in a b c; do
 	ns=bhl-$BH_TAG-$c

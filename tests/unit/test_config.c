@@ -54,6 +54,11 @@ static void test_keys(void **state)
 	assert_null(bh_config_next(&c, "hook", NULL));
 	bh_config_free(&c);
 
+	assert_int_equal(parse("unknown_pod = allow\n", &c, &e), 0);
+	x = bh_config_next(&c, "unknown_pod", NULL);
+	assert_non_null(x);
+	assert_string_equal(x->value, "allow");
+	bh_config_free(&c);
 	assert_int_equal(parse("flow_cache = off\n", &c, &e), 0);
 	x = bh_config_next(&c, "flow_cache", NULL);
 	assert_non_null(x);
@@ -94,6 +99,8 @@ static void test_errors(void **state)
 	expect_error("hook = tc\nhook = xdp\n", 2, "hook", "given twice (first on line 1)");
 	expect_error("flow_cache = no\n", 1, "flow_cache", "expected on or off, got 'no'");
 	expect_error("flow_cache = on\nflow_cache = off\n", 2, "flow_cache", "given twice");
+	expect_error("unknown_pod = maybe\n", 1, "unknown_pod", "expected deny or allow, got 'maybe'");
+	expect_error("unknown_pod = deny\nunknown_pod = allow\n", 2, "unknown_pod", "given twice");
 	expect_error("forensics.cidr =\n", 1, "forensics.cidr", "missing value");
 	expect_error("# x\nhook xdp\n", 2, "", "expected KEY = VALUE");
 	expect_error("= xdp\n", 1, "", "no key");

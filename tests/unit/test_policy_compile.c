@@ -794,6 +794,163 @@ static void test_cluster_policy(void **state)
 	env_free(&e);
 }
 
+/* Named ports: `port: NAME` resolves per workload. Ingress against the
+ * selected workload's own ports, egress against each peer's; two pods
+ * with different numbers for one name each get their own; a workload
+ * without the name matches no port of the rule; the protocol counts. */
+static const struct wl_def named_wl[] = {
+	{ "shop", "api1", "app=api", "10.112.0.1" },
+	{ "shop", "api2", "app=api", "10.112.0.2" },
+	{ "shop", "api3", "app=api", "10.112.0.3" },	/* no port "http" */
+	{ "shop", "cli", "app=cli", "10.112.0.9" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void named_setup(struct env *e, const char *yaml, struct bh_named_port np[3][2])
+{
+	char why[128];
+
+	env_setup(e, yaml, named_wl);
+	assert_int_equal(bh_named_port_parse("http=8080", &np[0][0], why, sizeof(why)), 0);
+	assert_int_equal(bh_named_port_parse("dns=53/udp", &np[0][1], why, sizeof(why)), 0);
+	assert_int_equal(bh_named_port_parse("http=9090/TCP", &np[1][0], why, sizeof(why)), 0);
+	assert_int_equal(bh_named_port_parse("metrics=8080", &np[2][0], why, sizeof(why)), 0);
+	e->wl[0].nr_named_ports = 2;
+	e->wl[0].named_ports = np[0];
+	e->wl[1].nr_named_ports = 1;
+	e->wl[1].named_ports = np[1];
+	e->wl[2].nr_named_ports = 1;
+	e->wl[2].named_ports = np[2];
+	env_compile(e);
+}
+
+static void test_named_ports(void **state)
+{
+	struct bh_named_port np[3][2];
+	struct env e = { 0 };
+
+	(void)state;
+	named_setup(&e, NP("in", "shop")
+		    "spec:\n  podSelector: {matchLabels: {app: api}}\n"
+		    "  ingress:\n  - ports: [{port: http}, {port: dns, protocol: UDP}]\n"
+		    "---\n" NP("out", "shop")
+		    "spec:\n  podSelector: {matchLabels: {app: cli}}\n  policyTypes: [Egress]\n"
+		    "  egress:\n  - to: [{podSelector: {matchLabels: {app: api}}}]\n"
+		    "    ports: [{port: http}]\n", np);
+	/* ingress: each selected pod its own number */
+	assert_true(ok(&e, "api1", BH_DIR_INGRESS, "10.112.0.9", TCP, 8080));
+	assert_false(ok(&e, "api1", BH_DIR_INGRESS, "10.112.0.9", TCP, 9090));
+	assert_true(ok(&e, "api2", BH_DIR_INGRESS, "10.112.0.9", TCP, 9090));
+	assert_false(ok(&e, "api2", BH_DIR_INGRESS, "10.112.0.9", TCP, 8080));
+	/* the protocol counts: dns is UDP 53, http is not UDP */
+	assert_true(ok(&e, "api1", BH_DIR_INGRESS, "10.112.0.9", UDP, 53));
+	assert_false(ok(&e, "api1", BH_DIR_INGRESS, "10.112.0.9", TCP, 53));
+	assert_false(ok(&e, "api1", BH_DIR_INGRESS, "10.112.0.9", UDP, 8080));
+	/* without the name: no port of the rule, not every port */
+	assert_false(ok(&e, "api3", BH_DIR_INGRESS, "10.112.0.9", TCP, 8080));
+	assert_false(ok(&e, "api3", BH_DIR_INGRESS, "10.112.0.9", TCP, 80));
+	assert_false(ok(&e, "api2", BH_DIR_INGRESS, "10.112.0.9", UDP, 53));
+	/* egress: each peer's own number */
+	assert_true(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.1", TCP, 8080));
+	assert_false(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.1", TCP, 9090));
+	assert_true(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.2", TCP, 9090));
+	assert_false(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.2", TCP, 8080));
+	assert_false(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.3", TCP, 8080));
+	assert_false(ok(&e, "cli", BH_DIR_EGRESS, "1.2.3.4", TCP, 8080));
+	/* both sides agree */
+	assert_true(conn(&e, "cli", "api1", TCP, 8080));
+	assert_true(conn(&e, "cli", "api2", TCP, 9090));
+	assert_false(conn(&e, "cli", "api2", TCP, 8080));
+	env_free(&e);
+}
+
+/* Egress to any peer (no `to`) and through an ipBlock: the name resolves
+ * against the pods there, and nothing else (an outside address has no
+ * named ports). A named port and a number in one rule both count. */
+static void test_named_ports_any_and_cidr(void **state)
+{
+	struct bh_named_port np[3][2];
+	struct env e = { 0 };
+
+	(void)state;
+	named_setup(&e, NP("out", "shop")
+		    "spec:\n  podSelector: {matchLabels: {app: cli}}\n  policyTypes: [Egress]\n"
+		    "  egress:\n  - ports: [{port: http}, {port: 443}]\n"
+		    "  - to: [{ipBlock: {cidr: 10.112.0.0/30}}]\n    ports: [{port: metrics}]\n", np);
+	assert_true(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.1", TCP, 8080));
+	assert_true(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.2", TCP, 9090));
+	assert_false(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.2", TCP, 8080));
+	assert_false(ok(&e, "cli", BH_DIR_EGRESS, "8.8.8.8", TCP, 8080));
+	assert_true(ok(&e, "cli", BH_DIR_EGRESS, "8.8.8.8", TCP, 443));
+	/* api3 (10.112.0.3, inside the block) has metrics=8080 */
+	assert_true(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.3", TCP, 8080));
+	assert_false(ok(&e, "cli", BH_DIR_EGRESS, "10.112.0.3", TCP, 9090));
+	env_free(&e);
+}
+
+static void test_named_port_parse(void **state)
+{
+	struct bh_named_port p;
+	char why[160];
+
+	(void)state;
+	assert_int_equal(bh_named_port_parse("http=80", &p, why, sizeof(why)), 0);
+	assert_string_equal(p.name, "http");
+	assert_int_equal(p.port, 80);
+	assert_int_equal(p.proto, TCP);
+	assert_int_equal(bh_named_port_parse("dns-udp=53/UDP", &p, why, sizeof(why)), 0);
+	assert_int_equal(p.proto, UDP);
+	assert_int_equal(bh_named_port_parse("80=80", &p, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bh_named_port_parse("Http=80", &p, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bh_named_port_parse("a--b=80", &p, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bh_named_port_parse("-ab=80", &p, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bh_named_port_parse("abcdefghijklmnop=80", &p, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "longer than 15"));
+	assert_int_equal(bh_named_port_parse("http=0", &p, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bh_named_port_parse("http=65536", &p, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bh_named_port_parse("http=80/ICMP", &p, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "TCP, UDP or SCTP"));
+	assert_int_equal(bh_named_port_parse("http", &p, why, sizeof(why)), -EINVAL);
+}
+
+/* unknown_pod: deny. A pending workload is closed both ways whatever
+ * selects it, except DNS to the cluster DNS pods; once its identity
+ * arrives (pending false), its policies apply. */
+static void test_pending_posture(void **state)
+{
+	static const struct wl_def wl[] = {
+		{ "shop", "new", "app=web", "10.112.1.1" },
+		{ "kube-system", "coredns", "k8s-app=kube-dns", "10.112.1.53" },
+		{ "shop", "other", "app=other", "10.112.1.2" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	struct env e = { 0 };
+	const char *yaml = NP("open", "shop")
+		"spec:\n  podSelector: {}\n  ingress: [{}]\n  egress: [{}]\n";
+
+	(void)state;
+	env_setup(&e, yaml, wl);
+	e.wl[0].pending = true;
+	env_compile(&e);
+	assert_true(ok(&e, "new", BH_DIR_EGRESS, "10.112.1.53", UDP, 53));
+	assert_true(ok(&e, "new", BH_DIR_EGRESS, "10.112.1.53", TCP, 53));
+	assert_false(ok(&e, "new", BH_DIR_EGRESS, "10.112.1.53", UDP, 54));
+	assert_false(ok(&e, "new", BH_DIR_EGRESS, "10.112.1.2", UDP, 53));
+	assert_false(ok(&e, "new", BH_DIR_EGRESS, "1.1.1.1", TCP, 443));
+	assert_false(ok(&e, "new", BH_DIR_INGRESS, "10.112.1.2", TCP, 80));
+	assert_false(ok(&e, "new", BH_DIR_INGRESS, "10.112.1.53", UDP, 53));
+	/* others are not affected */
+	assert_true(ok(&e, "other", BH_DIR_INGRESS, "10.112.1.1", TCP, 80));
+	env_free(&e);
+
+	memset(&e, 0, sizeof(e));
+	env_setup(&e, yaml, wl);
+	env_compile(&e);
+	assert_true(ok(&e, "new", BH_DIR_INGRESS, "10.112.1.2", TCP, 80));
+	assert_true(ok(&e, "new", BH_DIR_EGRESS, "1.1.1.1", TCP, 443));
+	env_free(&e);
+}
+
 static void test_quarantine_and_forensics(void **state)
 {
 	struct env e = { 0 };
@@ -1184,6 +1341,10 @@ int main(void)
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_cluster_policy),
 		cmocka_unit_test(test_quarantine_and_forensics),
+		cmocka_unit_test(test_named_ports),
+		cmocka_unit_test(test_named_ports_any_and_cidr),
+		cmocka_unit_test(test_named_port_parse),
+		cmocka_unit_test(test_pending_posture),
 		cmocka_unit_test(test_deterministic_sorted),
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_reference),

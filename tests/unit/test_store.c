@@ -71,23 +71,36 @@ static void test_schema_version(void **state)
 	struct fx *f = *state;
 	sqlite3 *db;
 
-	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
 	/* A store made before the version existed (version 0, tables there,
 	 * a row in them) is migrated and keeps its rows. */
 	assert_int_equal(bh_store_ns_ensure(f->db, "kept"), 0);
 	assert_int_equal(sqlite3_exec(f->db, "PRAGMA user_version = 0", NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(bh_store_open(f->path, &db), 0);
-	assert_int_equal(sql_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM namespaces WHERE name = 'kept'"), 1);
 	bh_store_close(db);
 	/* A version-1 store gains the peers and k8s_policies tables (v2). */
 	assert_int_equal(sqlite3_exec(f->db, "DROP TABLE peers; DROP TABLE k8s_policies;"
 				      " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(bh_store_open(f->path, &db), 0);
-	assert_int_equal(sql_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM peers"), 0);
 	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM k8s_policies"), 0);
+	bh_store_close(db);
+	/* A version-2 store (as the issue 11 API watch left it) gains named
+	 * ports and the pending flag (v3), its rows kept. */
+	assert_int_equal(sqlite3_exec(f->db, "DROP TABLE workload_ports; DROP TABLE peers;"
+				      " CREATE TABLE peers(ns TEXT NOT NULL, name TEXT NOT NULL,"
+				      " ips TEXT NOT NULL, labels TEXT NOT NULL, PRIMARY KEY(ns, name));"
+				      " INSERT INTO peers VALUES('x', 'p', '10.0.0.1', '');"
+				      " PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(bh_store_open(f->path, &db), 0);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM peers WHERE ports = ''"), 1);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM workload_ports"), 0);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM workloads WHERE pending != 0"), 0);
 	bh_store_close(db);
 	/* A store of a newer version is refused, not misread. */
 	assert_int_equal(sqlite3_exec(f->db, "PRAGMA user_version = 99", NULL, NULL, NULL),
@@ -122,7 +135,7 @@ static void test_component_schema(void **state)
 	assert_int_equal(sql_int(f->db, "SELECT version FROM schema_versions"
 				 " WHERE component = 'things'"), 2);
 	/* the core's own version is not touched by a module's */
-	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
 }
 
 static void mk(struct bh_workload_info *w, const char *ns, const char *name, const char *ifname,
