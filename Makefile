@@ -63,7 +63,7 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_
 # machine needs nothing but `make demo`.
 BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
-            libmnl-dev libnftnl-dev libpcap-dev libmicrohttpd-dev libcurl4-gnutls-dev \
+            libmnl-dev libnftnl-dev libmicrohttpd-dev libcurl4-gnutls-dev \
             libgnutls28-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) \
             xdp-tools libcmocka-dev iproute2 ethtool \
@@ -98,7 +98,7 @@ UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/
 BPF_TESTS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 # Test tools: programs with their own main() that shell tests drive. They
 # stay out of TEST_LIB, which is linked into every cmocka binary.
-TEST_TOOL_SRCS := tests/lib/syslog_send.c
+TEST_TOOL_SRCS := tests/lib/syslog_send.c tests/lib/capture_spawn.c
 TEST_TOOLS  := $(patsubst %.c,$(BUILD)/%,$(TEST_TOOL_SRCS))
 TEST_LIB    := $(call objs,$(filter-out $(TEST_TOOL_SRCS),$(wildcard tests/lib/*.c)))
 BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))

@@ -109,67 +109,33 @@ expect_eq "no --out: exit 1" 1 $?
 
 # 5. The agent's API: bh_capture_spawn forks, the caller waits, the file is
 # under STATE_DIR/captures with a sanitised name, and the timeline says so.
-LIBS="$BUILD/libbhagent.a $BUILD/libbulkhead.a $BUILD/libbhpolicy.a"
-	cat >"$OUT/spawn.c" <<'EOF'
-#include <stdio.h>
-#include <string.h>
-#include <sys/wait.h>
-#include "bulkhead.h"
-#include "capture.h"
-int main(int argc, char **argv)
-{
-	struct bh_capture_spawn_opts o = { .seconds = 2, .max_bytes = 1 << 20 };
-	struct bh_ctx_opts co = { .read_only = true };
-	struct bh_ctx *ctx;
-	char path[4096];
-	int status, err;
-	pid_t pid;
-
-	if (argc != 3 || bh_ctx_open(&co, &ctx))
-		return 2;
-	err = bh_capture_spawn(ctx, argv[1], argv[2], &o, &pid, path, sizeof(path));
-	if (err) {
-		fprintf(stderr, "spawn: %s\n", strerror(-err));
-		return 1;
-	}
-	/* The caller is free while the child captures: it reaps later. */
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
-		return 3;
-	printf("%s\n", path);
-	bh_ctx_close(ctx);
-	return 0;
-}
-EOF
-	# shellcheck disable=SC2046
-	if cc -std=gnu11 -D_GNU_SOURCE -I"$BH_ROOT/lib" -I"$BH_ROOT/policy" \
-		-I"$BH_ROOT/lib/core" -I"$BH_ROOT/lib/agent" -o "$OUT/spawn" \
-		"$OUT/spawn.c" $LIBS $(pkg-config --libs libbpf libxdp yaml-0.1 sqlite3 json-c \
-		libmnl libpcap) -lelf -lz -lm 2>"$OUT/cc.log"; then
-		path=$("$OUT/spawn" cap web)
-		expect_eq "spawned capture exits 0" 0 $?
-		case $path in
-		"$BULKHEAD_STATE_DIR"/captures/cap_web-*Z.pcap) ok "capture file path $path" ;;
-		*) fail "unexpected capture path '$path'" ;;
-		esac
-		expect_eq "captures dir is 0700" 700 "$(stat -c %a "$BULKHEAD_STATE_DIR/captures")"
-		read -r magic link snap n icmp fsize < <(pcap_check "$path")
-		[ "${icmp:-0}" -ge 1 ] && ok "spawned capture has ICMP ($icmp)" \
-			|| fail "spawned capture: ${n:-none}"
-		ev=$(python3 - "$BULKHEAD_STATE_DIR/state.db" "$path" <<'EOF'
+SPAWN=$BUILD/tests/lib/capture_spawn
+if [ -x "$SPAWN" ]; then
+	path=$("$SPAWN" cap web)
+	expect_eq "spawned capture exits 0" 0 $?
+	case $path in
+	"$BULKHEAD_STATE_DIR"/captures/cap_web-*Z.pcap) ok "capture file path $path" ;;
+	*) fail "unexpected capture path '$path'" ;;
+	esac
+	expect_eq "captures dir is 0700" 700 "$(stat -c %a "$BULKHEAD_STATE_DIR/captures")"
+	read -r magic link snap n icmp fsize < <(pcap_check "$path")
+	[ "${icmp:-0}" -ge 1 ] && ok "spawned capture has ICMP ($icmp)" \
+		|| fail "spawned capture: ${n:-none}"
+	ev=$(python3 - "$BULKHEAD_STATE_DIR/state.db" "$path" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 rows = db.execute("SELECT detail FROM events WHERE ns='cap' AND name='web' AND kind='capture'").fetchall()
 print(sum(1 for (d,) in rows if sys.argv[2] in d))
 EOF
 )
-		expect_eq "timeline has the capture event with the path" 1 "$ev"
-		# A second one in the same second gets another name, not the same file.
-		p2=$("$OUT/spawn" cap web); p3=$("$OUT/spawn" cap web)
-		[ -n "$p2" ] && [ "$p2" != "$p3" ] && ok "distinct files per capture" \
-			|| fail "capture files collide: '$p2' '$p3'"
-	else
-		fail "could not build the bh_capture_spawn driver: $(head -3 "$OUT/cc.log")"
-	fi
+	expect_eq "timeline has the capture event with the path" 1 "$ev"
+	# A second one in the same second gets another name, not the same file.
+	p2=$("$SPAWN" cap web); p3=$("$SPAWN" cap web)
+	[ -n "$p2" ] && [ "$p2" != "$p3" ] && ok "distinct files per capture" \
+		|| fail "capture files collide: '$p2' '$p3'"
+else
+	fail "$SPAWN is not built (make all builds it)"
+fi
 
 kill $PING 2>/dev/null
 exit 0
