@@ -108,9 +108,9 @@ expect_fail "explicit deny wins over allow" bh_tcp $T-c 10.77.1.20 5432
 expect_ok "web still allowed" bh_tcp $T-a 10.77.1.20 5432
 expect_ok "icmp echo allowed by native rule" bh_ping $T-c 10.77.1.20
 
-# Bad input: exit 1, names file/line/field, nothing changes.
+# Bad input (a port number out of range): exit 1, names file/line/field, nothing changes.
 B=$BULKHEAD_STATE_DIR/bad.yaml
-printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db, namespace: shop}\nspec:\n  podSelector: {}\n  ingress:\n    - ports:\n        - {protocol: TCP, port: http}\n' >$B
+printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db, namespace: shop}\nspec:\n  podSelector: {}\n  ingress:\n    - ports:\n        - {protocol: TCP, port: 70000}\n' >$B
 msg=$($BH policy apply -f $B 2>&1); rc=$?
 expect_eq "bad input exits 1" 1 $rc
 expect_ok "message names the file" grep -q "bad.yaml" <<<"$msg"
