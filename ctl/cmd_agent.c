@@ -209,34 +209,46 @@ static int open_workload(struct bh_cli *cli, const char *arg, bool ro, struct bh
 	return BH_EXIT_OK;
 }
 
+/* The baseline of the workload named by the one argument (usage: the
+ * command's usage line). */
+static int load_baseline(struct bh_cli *cli, int argc, char **argv, const char *usage,
+			 struct bh_baseline *b)
+{
+	struct bh_workload_info *w;
+	struct bh_ctx *ctx;
+	int status, err;
+
+	if (argc != 1)
+		return bh_cli_fail(BH_EXIT_USER, "usage: %s", usage);
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
+	status = open_workload(cli, argv[0], true, &ctx, w);
+	if (status) {
+		free(w);
+		return status;
+	}
+	err = bh_baseline_load(bh_ctx_db(ctx), w->ns, w->name, b);
+	bh_ctx_close(ctx);
+	free(w);
+	if (err)
+		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read the baseline: %s", strerror(-err));
+	return BH_EXIT_OK;
+}
+
 static int cmd_baseline_show(struct bh_cli *cli, int argc, char **argv)
 {
 	static const char *const cols[] = {
 		"dir:DIR", "peer:PEER", "learned_from:FROM", "proto:PROTO", "port:PORT",
 		"flows:FLOWS", "first_seen:FIRST SEEN", "last_seen:LAST SEEN", NULL,
 	};
-	struct bh_workload_info *w = calloc(1, sizeof(*w));
 	struct bh_baseline b;
-	struct bh_ctx *ctx;
 	json_object *arr;
-	int status, err;
+	int status;
 
-	if (!w)
-		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
-	if (argc != 1) {
-		free(w);
-		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead baseline show NS/NAME");
-	}
-	status = open_workload(cli, argv[0], true, &ctx, w);
-	if (status) {
-		free(w);
+	status = load_baseline(cli, argc, argv, "bulkhead baseline show NS/NAME", &b);
+	if (status)
 		return status;
-	}
-	err = bh_baseline_load(bh_ctx_db(ctx), w->ns, w->name, &b);
-	bh_ctx_close(ctx);
-	free(w);
-	if (err)
-		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read the baseline: %s", strerror(-err));
 	arr = json_object_new_array();
 	for (int i = 0; i < b.nr; i++) {
 		const struct bh_baseline_entry *e = &b.entries[i];
@@ -267,28 +279,13 @@ static int cmd_baseline_processes(struct bh_cli *cli, int argc, char **argv)
 		"exe:EXECUTABLE", "comm:COMMAND", "flows:FLOWS", "first_seen:FIRST SEEN",
 		"last_seen:LAST SEEN", NULL,
 	};
-	struct bh_workload_info *w = calloc(1, sizeof(*w));
 	struct bh_baseline b;
-	struct bh_ctx *ctx;
 	json_object *arr;
-	int status, err;
+	int status;
 
-	if (!w)
-		return bh_cli_fail(BH_EXIT_SYSTEM, "out of memory");
-	if (argc != 1) {
-		free(w);
-		return bh_cli_fail(BH_EXIT_USER, "usage: bulkhead baseline processes NS/NAME");
-	}
-	status = open_workload(cli, argv[0], true, &ctx, w);
-	if (status) {
-		free(w);
+	status = load_baseline(cli, argc, argv, "bulkhead baseline processes NS/NAME", &b);
+	if (status)
 		return status;
-	}
-	err = bh_baseline_load(bh_ctx_db(ctx), w->ns, w->name, &b);
-	bh_ctx_close(ctx);
-	free(w);
-	if (err)
-		return bh_cli_fail(BH_EXIT_SYSTEM, "cannot read the baseline: %s", strerror(-err));
 	arr = json_object_new_array();
 	for (int i = 0; i < b.nr_procs; i++) {
 		const struct bh_baseline_proc *p = &b.procs[i];
