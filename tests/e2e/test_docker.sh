@@ -93,7 +93,8 @@ for b in sys.argv[1].encode(): h = ((h ^ b) * 16777619) & 0xffffffff
 print("%08x" % h)' "$BULKHEAD_STATE_DIR")
 pending() { # ports the gate blocks (interface names), sorted, space separated
 	# elements are host-order ifindexes; nft without its own userdata
-	# prints them as big-endian numbers
+	# prints them as signed big-endian numbers (negative when the low
+	# byte of the ifindex is 128 or more)
 	nft -j list set bridge "$GATE" pending 2>/dev/null | python3 -c '
 import json, os, sys
 names = {}
@@ -103,7 +104,7 @@ for n in os.listdir("/sys/class/net"):
 out = []
 for o in json.load(sys.stdin).get("nftables", []):
     for e in o.get("set", {}).get("elem", []):
-        i = int.from_bytes(int(e).to_bytes(4, "big"), sys.byteorder)
+        i = int.from_bytes((int(e) & 0xffffffff).to_bytes(4, "big"), sys.byteorder)
         out.append(names.get(i, str(i)))
 print(" ".join(sorted(out)))'
 }
