@@ -156,7 +156,9 @@ static void *run(void *arg)
 			break;
 		if (fds[1].revents)
 			break;
-		if (!(fds[0].revents & POLLIN))
+		/* a lost notification (ENOBUFS) shows as POLLERR: the read
+		 * below takes the error and rescans */
+		if (!(fds[0].revents & (POLLIN | POLLERR)))
 			continue;
 		pthread_mutex_lock(&p->mu);
 		err = bh_link_monitor_read(p->monfd, on_link, p);
