@@ -75,11 +75,25 @@ int bh_ctx_config(struct bh_ctx *ctx, const struct bh_config **out)
 	return 0;
 }
 
-int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook)
+/* The value of the one-valued key (NULL when the file does not set it;
+ * the parser already checked it). */
+static int setting(struct bh_ctx *ctx, const char *key, const char **value)
 {
-	const char *env = getenv("BULKHEAD_HOOK");
 	const struct bh_config_entry *ent;
 	const struct bh_config *cfg;
+	int err = bh_ctx_config(ctx, &cfg);
+
+	*value = NULL;
+	if (err)
+		return err;
+	ent = bh_config_next(cfg, key, NULL);
+	*value = ent ? ent->value : NULL;
+	return 0;
+}
+
+int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook)
+{
+	const char *env = getenv("BULKHEAD_HOOK"), *v;
 	int err;
 
 	*hook = BH_HOOK_TC;
@@ -89,59 +103,35 @@ int bh_config_default_hook(struct bh_ctx *ctx, enum bh_hook *hook)
 				      " '%s'", env);
 		return 0;
 	}
-	err = bh_ctx_config(ctx, &cfg);
-	if (err)
-		return err;
-	ent = bh_config_next(cfg, "hook", NULL);
-	if (ent)
-		bh_hook_parse(ent->value, hook);	/* checked by the parser */
-	return 0;
+	err = setting(ctx, "hook", &v);
+	if (!err && v)
+		bh_hook_parse(v, hook);
+	return err;
 }
 
 int bh_config_flow_cache(struct bh_ctx *ctx, bool *on)
 {
-	const struct bh_config_entry *ent;
-	const struct bh_config *cfg;
-	int err;
+	const char *v;
+	int err = setting(ctx, "flow_cache", &v);
 
-	*on = true;
-	err = bh_ctx_config(ctx, &cfg);
-	if (err)
-		return err;
-	ent = bh_config_next(cfg, "flow_cache", NULL);
-	if (ent)
-		*on = strcmp(ent->value, "off") != 0;	/* checked by the parser */
-	return 0;
+	*on = !v || strcmp(v, "off") != 0;
+	return err;
 }
 
 int bh_config_backend(struct bh_ctx *ctx, enum bh_backend *out)
 {
-	const struct bh_config_entry *ent;
-	const struct bh_config *cfg;
-	int err;
+	const char *v;
+	int err = setting(ctx, "backend", &v);
 
-	*out = BH_BACKEND_BPF;
-	err = bh_ctx_config(ctx, &cfg);
-	if (err)
-		return err;
-	ent = bh_config_next(cfg, "backend", NULL);
-	if (ent && !strcmp(ent->value, "nftables"))	/* checked by the parser */
-		*out = BH_BACKEND_NFTABLES;
-	return 0;
+	*out = v && !strcmp(v, "nftables") ? BH_BACKEND_NFTABLES : BH_BACKEND_BPF;
+	return err;
 }
 
 int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny)
 {
-	const struct bh_config_entry *ent;
-	const struct bh_config *cfg;
-	int err;
+	const char *v;
+	int err = setting(ctx, "unknown_pod", &v);
 
-	*deny = true;
-	err = bh_ctx_config(ctx, &cfg);
-	if (err)
-		return err;
-	ent = bh_config_next(cfg, "unknown_pod", NULL);
-	if (ent)
-		*deny = strcmp(ent->value, "allow") != 0;	/* checked by the parser */
-	return 0;
+	*deny = !v || strcmp(v, "allow") != 0;
+	return err;
 }
