@@ -16,37 +16,11 @@ SIZES=${SIZES:-10 1000 10000}
 BH=$BUILD/bulkhead
 [ -x "$BH" ] || { echo "backend_apply: $BH is not built" >&2; exit 2; }
 
-TAG=$(printf '%03x' $(( (RANDOM + $$) % 4096 )))
-NS=bhb-$TAG HOSTIF=hbb$TAG IP=10.116.250.2
-WORK=$(mktemp -d /tmp/bh-bench-backend.XXXXXX)
-export BULKHEAD_BPFFS=/sys/fs/bpf/bh-bench-b-$TAG
-export BULKHEAD_STATE_DIR=$WORK/state
-cleanup() {
-	"$BH" reset --yes >/dev/null 2>&1
-	ip netns del "$NS" 2>/dev/null
-	ip link del "$HOSTIF" 2>/dev/null
-	rm -rf "$BULKHEAD_BPFFS" "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-ip netns add "$NS" || exit 2
-ip link add "$HOSTIF" type veth peer name eth0 netns "$NS" || exit 2
-ip -n "$NS" addr add "$IP/32" dev eth0
-ip -n "$NS" link set eth0 up
-ip link set "$HOSTIF" up
+BENCH_NAME=backend BENCH_IP=10.116.250.2
+source bench/one_workload.sh
 
 gen() {	# N PORT_BASE
-	python3 - "$1" "$2" <<'PY'
-import sys
-n, base = int(sys.argv[1]), int(sys.argv[2])
-print("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-      "metadata: {name: big, namespace: bhbench}\n"
-      "spec:\n  podSelector: {matchLabels: {app: srv}}\n  policyTypes: [Ingress]\n  ingress:")
-for i in range(n):
-    print(f"  - from: [{{ipBlock: {{cidr: 10.116.{100 + i // 250}.{i % 250 + 1}/32}}}}]\n"
-          f"    ports: [{{protocol: TCP, port: {base + i % 1000}}}]")
-PY
+	python3 bench/gen_rules.py "$1" 10.116 "$2" 1000
 }
 ms() { echo $(( ($2 - $1) / 1000 )); }	# microseconds between two date +%s%N
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -20,52 +20,13 @@ for b in "$BH" "$BA"; do
 	[ -x "$b" ] || { echo "bench_apply: $b is not built" >&2; exit 2; }
 done
 
-TAG=$(printf '%03x' $(( (RANDOM + $$) % 4096 )))
-NS=bha-$TAG HOSTIF=hba$TAG IP=10.233.0.2
-WORK=$(mktemp -d /tmp/bh-bench-apply.XXXXXX)
-export BULKHEAD_BPFFS=/sys/fs/bpf/bh-bench-a-$TAG
-export BULKHEAD_STATE_DIR=$WORK/state
-cleanup() {
-	"$BH" reset --yes >/dev/null 2>&1
-	ip netns del "$NS" 2>/dev/null
-	ip link del "$HOSTIF" 2>/dev/null
-	rm -rf "$BULKHEAD_BPFFS" "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-mkdir -p "$BULKHEAD_STATE_DIR"
-ip netns add "$NS" || exit 2
-ip link add "$HOSTIF" type veth peer name eth0 netns "$NS" || exit 2
-ip -n "$NS" addr add "$IP/32" dev eth0
-ip -n "$NS" link set eth0 up
-ip link set "$HOSTIF" up
+BENCH_NAME=apply BENCH_IP=10.233.0.2
+source bench/one_workload.sh
 
 # Two 10k-rule policies (one /32 peer and one TCP port each) that differ in
 # every port, so each apply rebuilds and swaps the workload's map.
 gen() {	# PORT_BASE
-	python3 - "$NRULES" "$1" <<'EOF'
-import sys
-n, base = int(sys.argv[1]), int(sys.argv[2])
-print("""apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: big
-  namespace: bhbench
-spec:
-  podSelector:
-    matchLabels:
-      app: srv
-  policyTypes: [Ingress]
-  ingress:""")
-for i in range(n):
-    print(f"""  - from:
-    - ipBlock:
-        cidr: 10.{234 + i // 62500}.{i // 250 % 250}.{i % 250 + 1}/32
-    ports:
-    - protocol: TCP
-      port: {base + i % 1000}""")
-EOF
+	python3 bench/gen_rules.py "$NRULES" 10.234 "$1" 1000
 }
 gen 2000 >"$WORK/a.yaml"
 gen 4000 >"$WORK/b.yaml"

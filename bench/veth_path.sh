@@ -115,39 +115,13 @@ ip -n "$NSC" neigh replace "$GW" lladdr "$HCMAC" dev eth0 nud permanent
 # 1000 rules of other peers (one /32 and one TCP port each), then the
 # client's rule, last, so a linear walk would pay for all of them.
 POL=$WORK/policy.yaml
-python3 - "$NRULES" >"$POL" <<'EOF'
-import sys
-n = int(sys.argv[1])
-print("""apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: srv-in
-  namespace: bhbench
-spec:
-  podSelector:
-    matchLabels:
-      app: srv
-  policyTypes: [Ingress]
-  ingress:""")
-for i in range(n):
-    print(f"""  - from:
-    - ipBlock:
-        cidr: 10.232.{i // 250}.{i % 250 + 1}/32
-    ports:
-    - protocol: TCP
-      port: {1000 + i % 100}""")
-print("""  - from:
-    - podSelector:
-        matchLabels:
-          app: cli
-    ports:
-    - protocol: TCP
-      port: 5201
-    - protocol: TCP
-      port: 7000
-    - protocol: UDP
-      port: 9000""")
+{
+	python3 bench/gen_rules.py "$NRULES" 10.232 1000 100 srv-in
+	cat <<'EOF'
+  - from: [{podSelector: {matchLabels: {app: cli}}}]
+    ports: [{protocol: TCP, port: 5201}, {protocol: TCP, port: 7000}, {protocol: UDP, port: 9000}]
 EOF
+} >"$POL"
 
 TRAFGEN_CONF=$WORK/udp64.cfg
 cat >"$TRAFGEN_CONF" <<EOF

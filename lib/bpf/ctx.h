@@ -29,6 +29,19 @@
 #endif
 
 
+/* i & 63, done where the verifier sees it (clang would drop the mask it
+ * can prove useless, and the verifier cannot prove it): an index into a
+ * 64-byte option buffer. */
+static __always_inline __u32 bh_idx63(__u32 i)
+{
+#ifdef __bpf__
+	asm volatile("%0 &= 63" : "+r"(i));
+#else
+	i &= 63;	/* a userspace build (tests/fuzz/fuzz_packet_parse.c) */
+#endif
+	return i;
+}
+
 /*
  * Copy len bytes (a constant: 2 or a multiple of 4) from the packet at
  * from to the stack at to, which must be 4-byte aligned (the verifier

@@ -29,18 +29,6 @@
 #define BH_IPOPT_SSRR	137
 #define BH_IPOPT_MAX	40	/* option bytes an IPv4 header can hold */
 
-/* i & 63, done where the verifier sees it (clang would drop the mask it
- * can prove useless, and the verifier cannot prove it). */
-static __always_inline __u32 bh_opt_idx(__u32 i)
-{
-#ifdef __bpf__
-	asm volatile("%0 &= 63" : "+r"(i));
-#else
-	i &= 63;	/* a userspace build (tests/fuzz/fuzz_packet_parse.c) */
-#endif
-	return i;
-}
-
 /* The walk over an option list, one option per bpf_loop round. */
 struct bh_opt_walk {
 	__u8 o[64];		/* the options; 64: indexed under a mask */
@@ -58,7 +46,7 @@ static long bh_opt_step(__u32 round, void *data)
 	(void)round;
 	if (j >= w->n)
 		return 1;
-	t = w->o[bh_opt_idx(j)];
+	t = w->o[bh_idx63(j)];
 	if (t == BH_IPOPT_EOL)
 		return 1;
 	if (t == BH_IPOPT_NOP) {
@@ -69,7 +57,7 @@ static long bh_opt_step(__u32 round, void *data)
 		w->err = 1;
 		return 1;
 	}
-	l = w->o[bh_opt_idx(j + 1)];
+	l = w->o[bh_idx63(j + 1)];
 	if (l < 2 || j + l > w->n) {
 		w->err = 1;
 		return 1;

@@ -86,16 +86,17 @@ static __always_inline void bh_flow_emit(const struct bh_meta *m, const struct b
 }
 
 /*
- * A dropped packet: the first one of a flow is its BH_E_NEW record, later
- * ones a BH_E_DENY record at most once per BH_DENY_RECORD_INTERVAL_NS, so
- * a flood of denied packets cannot flood the agent. The rate-limit table
- * is an LRU: when full, the oldest flow is forgotten and its next denied
- * packet is reported again as new. A new entry and its record always
- * take the workload's record budget (share.h): a workload flooding new
- * denied flows evicts at most that many entries of the others a second.
+ * A record of a packet that is not an established flow's, rate-limited per
+ * tuple: the first one is a BH_E_NEW record, later ones a `repeat` record
+ * at most once per BH_DENY_RECORD_INTERVAL_NS, so a flood of such packets
+ * cannot flood the agent. The rate-limit table is an LRU: when full, the
+ * oldest tuple is forgotten and its next packet is reported again as new.
+ * A new entry and its record always take the workload's record budget
+ * (share.h): a workload flooding new tuples evicts at most that many
+ * entries of the others a second.
  */
-static __always_inline void bh_flow_denied(const struct bh_meta *m, const struct bh_pkt *pkt,
-					   const struct bh_ct_key *k)
+static __always_inline void bh_flow_limited(const struct bh_meta *m, const struct bh_pkt *pkt,
+					    const struct bh_ct_key *k, __u8 repeat)
 {
 	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v2, k);
 
@@ -109,33 +110,25 @@ static __always_inline void bh_flow_denied(const struct bh_meta *m, const struct
 	if ((__s64)(m->now - *last) < (__s64)BH_DENY_RECORD_INTERVAL_NS)
 		return;
 	*last = m->now;
-	bh_flow_emit(m, pkt, BH_E_DENY, NULL, 0);
+	bh_flow_emit(m, pkt, repeat, NULL, 0);
+}
+
+/* A dropped packet: its flow's BH_E_NEW record, then BH_E_DENY records. */
+static __always_inline void bh_flow_denied(const struct bh_meta *m, const struct bh_pkt *pkt,
+					   const struct bh_ct_key *k)
+{
+	bh_flow_limited(m, pkt, k, BH_E_DENY);
 }
 
 /*
  * A packet that passes without creating a flow (ct.h, bh_ct_starts_flow):
- * its BH_E_NEW record at most once per BH_DENY_RECORD_INTERVAL_NS per
- * tuple, through the deny limit's table, so that a stream of such packets
- * cannot flood the agent either.
+ * BH_E_NEW records, through the deny limit's table, so that a stream of
+ * such packets cannot flood the agent either.
  */
 static __always_inline void bh_flow_stateless(const struct bh_meta *m, const struct bh_pkt *pkt,
 					      const struct bh_ct_key *k)
 {
-	__u64 *last = bpf_map_lookup_elem(&bh_deny_rl_v2, k);
-
-	if (!last) {
-		/* a table insert: always against the record budget, as
-		 * bh_flow_denied's (share.h) */
-		if (!bh_share_record_ok(m->slot, m->now, 1))
-			return;
-		bpf_map_update_elem(&bh_deny_rl_v2, k, &m->now, BPF_ANY);
-		bh_flow_write(m, pkt, BH_E_NEW, NULL, 0);
-		return;
-	}
-	if ((__s64)(m->now - *last) < (__s64)BH_DENY_RECORD_INTERVAL_NS)
-		return;
-	*last = m->now;
-	bh_flow_emit(m, pkt, BH_E_NEW, NULL, 0);
+	bh_flow_limited(m, pkt, k, BH_E_NEW);
 }
 
 #endif /* BH_BPF_FLOW_H */

@@ -64,16 +64,6 @@ struct {
 	__type(value, struct bh_tcpopt_walk);
 } bh_tcpopt_scratch SEC(".maps");
 
-static __always_inline __u32 bh_tcpopt_idx(__u32 i)
-{
-#ifdef __bpf__
-	asm volatile("%0 &= 63" : "+r"(i));
-#else
-	i &= 63;	/* a userspace build (tests/fuzz/fuzz_packet_parse.c) */
-#endif
-	return i;
-}
-
 /* bpf_loop's context must be on the stack: it carries the map value. */
 struct bh_tcpopt_ref {
 	struct bh_tcpopt_walk *w;
@@ -92,7 +82,7 @@ static long bh_tcpopt_step(__u32 round, void *data)
 	(void)round;
 	if (j >= w->n)
 		return 1;
-	t = w->o[bh_tcpopt_idx(j)];
+	t = w->o[bh_idx63(j)];
 	if (t == BH_TCPOPT_EOL)
 		return 1;
 	if (t == BH_TCPOPT_NOP) {
@@ -101,11 +91,11 @@ static long bh_tcpopt_step(__u32 round, void *data)
 	}
 	if (j + 1 >= w->n)
 		return 1;
-	l = w->o[bh_tcpopt_idx(j + 1)];
+	l = w->o[bh_idx63(j + 1)];
 	if (l < 2 || j + l > w->n)
 		return 1;	/* malformed: no scale, as the stack does */
 	if (t == BH_TCPOPT_WSCALE && l == 3) {
-		__u8 s = w->o[bh_tcpopt_idx(j + 2)];
+		__u8 s = w->o[bh_idx63(j + 2)];
 
 		w->wscale = (s > 14 ? 14 : s) + 1;	/* RFC 7323: at most 14 */
 		return 1;
