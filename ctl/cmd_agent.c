@@ -20,6 +20,7 @@
 #include "baseline.h"
 #include "cli.h"
 #include "cmd_ops.h"
+#include "flowjson.h"
 #include "flowstore.h"
 #include "host_addrs.h"
 #include "policy.h"
@@ -43,19 +44,6 @@ static int since_opt(const char *arg, int64_t *since_ms)
 		return -EINVAL;
 	*since_ms = wall_ms() - (int64_t)d;
 	return 0;
-}
-
-/* "2024-05-01T12:00:00.123Z" */
-static const char *ts_str(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char s[32];
-
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", s, (int)(ms % 1000));
-	return buf;
 }
 
 static void jstr(json_object *o, const char *k, const char *v)
@@ -264,8 +252,8 @@ static int cmd_baseline_show(struct bh_cli *cli, int argc, char **argv)
 		jstr(o, "proto", bh_proto_str(e->proto, pbuf, sizeof(pbuf)));
 		jint(o, "port", e->port);
 		jint(o, "flows", e->flows);
-		jstr(o, "first_seen", ts_str(e->first_ms, buf, sizeof(buf)));
-		jstr(o, "last_seen", ts_str(e->last_ms, buf, sizeof(buf)));
+		jstr(o, "first_seen", bh_time_iso(e->first_ms, buf, sizeof(buf)));
+		jstr(o, "last_seen", bh_time_iso(e->last_ms, buf, sizeof(buf)));
 		json_object_array_add(arr, o);
 	}
 	bh_baseline_free(&b);
@@ -295,8 +283,8 @@ static int cmd_baseline_processes(struct bh_cli *cli, int argc, char **argv)
 		jstr(o, "exe", p->exe);
 		jstr(o, "comm", p->comm);
 		jint(o, "flows", p->flows);
-		jstr(o, "first_seen", ts_str(p->first_ms, buf, sizeof(buf)));
-		jstr(o, "last_seen", ts_str(p->last_ms, buf, sizeof(buf)));
+		jstr(o, "first_seen", bh_time_iso(p->first_ms, buf, sizeof(buf)));
+		jstr(o, "last_seen", bh_time_iso(p->last_ms, buf, sizeof(buf)));
 		json_object_array_add(arr, o);
 	}
 	bh_baseline_free(&b);
@@ -382,7 +370,7 @@ static int event_row(const struct bh_event_rec *e, void *arg)
 	char buf[40];
 
 	jint(o, "id", e->id);
-	jstr(o, "time", ts_str(e->ts_ms, buf, sizeof(buf)));
+	jstr(o, "time", bh_time_iso(e->ts_ms, buf, sizeof(buf)));
 	jint(o, "ts_ms", e->ts_ms);
 	jstr(o, "kind", e->kind);
 	jstr(o, "severity", e->severity);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "k8s_conn.h"
+#include "memfd.h"
 #include "yaml_doc.h"
 
 int bh_base64_decode(const char *in, char **out, size_t *outlen)
@@ -159,22 +160,10 @@ static void abs_path(struct kc *k, const char *p, char *out, size_t len)
 /* data into an anonymous memory file that b names by path */
 static int blob_memfd(struct bh_k8s_blob *b, const char *data, size_t len)
 {
-	int fd = memfd_create("bulkhead-kubeconfig", MFD_CLOEXEC);
-	size_t off = 0;
+	int fd = bh_memfd_with("bulkhead-kubeconfig", data, len);
 
 	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-		off += (size_t)n;
-	}
+		return fd;
 	b->memfd = fd;
 	snprintf(b->file, sizeof(b->file), "/proc/self/fd/%d", fd);
 	return 0;

@@ -8,34 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "memfd.h"
 #include "netmap.h"
-
-static int memfd_with(const char *name, const char *data, size_t len)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	size_t off = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-		off += n;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
 
 int bh_netmap_graphviz(const char *dot, size_t len, const char *format, int out_fd,
 		       char *err, size_t errlen)
@@ -59,7 +33,7 @@ int bh_netmap_graphviz(const char *dot, size_t len, const char *format, int out_
 
 	/* The DOT text and dot's complaints go through memory files: no pipe,
 	 * so no deadlock on a large graph and no SIGPIPE if dot dies. */
-	in_fd = memfd_with("bh-netmap-dot", dot, len);
+	in_fd = bh_memfd_with("bh-netmap-dot", dot, len);
 	if (in_fd < 0)
 		return in_fd;
 	err_fd = memfd_create("bh-netmap-err", MFD_CLOEXEC);

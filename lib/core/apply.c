@@ -189,20 +189,14 @@ static int apply_set(struct bh_ctx *ctx, const char *path, struct bh_policy_set 
 		goto out;
 	}
 	res->nr = set.nr;
-	err = bh_ctx_lock(ctx);
+	err = bh_ctx_begin_change(ctx, &tx);
 	if (err)
 		goto out;
-	err = bh_ctx_load(ctx);
-	if (!err && (err = bh_store_begin(bh_ctx_db(ctx), &tx)))
-		bh_ctx_set_error(ctx, err, false, "cannot begin a store transaction: %s",
-				 sqlite3_errmsg(bh_ctx_db(ctx)));
-	if (!err) {
-		err = store_all(ctx, &set, res);
-		if (err)
-			bh_store_end(&tx, false);
-		else
-			err = finish(ctx, &tx);
-	}
+	err = store_all(ctx, &set, res);
+	if (err)
+		bh_store_end(&tx, false);
+	else
+		err = finish(ctx, &tx);
 	bh_ctx_unlock(ctx);
 out:
 	if (err)
@@ -221,15 +215,9 @@ int bh_policy_delete(struct bh_ctx *ctx, const char *ns, const char *name)
 	qual(ns, name, q, sizeof(q));
 	if (!db)
 		return bh_ctx_set_error(ctx, -ENOENT, true, "no policy %s", q);
-	err = bh_ctx_lock(ctx);
+	err = bh_ctx_begin_change(ctx, &tx);
 	if (err)
 		return err;
-	err = bh_ctx_load(ctx);
-	if (!err && (err = bh_store_begin(db, &tx)))
-		bh_ctx_set_error(ctx, err, false, "cannot begin a store transaction: %s",
-				 sqlite3_errmsg(db));
-	if (err)
-		goto out;
 	err = bh_store_policy_del(db, ns, name);
 	if (err == -ENOENT)
 		bh_ctx_set_error(ctx, err, true, "no policy %s", q);
@@ -241,7 +229,6 @@ int bh_policy_delete(struct bh_ctx *ctx, const char *ns, const char *name)
 		bh_store_end(&tx, false);
 	else
 		err = finish(ctx, &tx);
-out:
 	bh_ctx_unlock(ctx);
 	return err;
 }

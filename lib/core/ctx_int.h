@@ -62,5 +62,7 @@ void bh_loader_close(struct bh_ctx *ctx);
 /* settings.c: forget the parsed STATE_DIR/config (bh_ctx_close). */
 void bh_ctx_config_drop(struct bh_ctx *ctx);
 int bh_pin_path(const struct bh_ctx *ctx, const char *name, char *buf, size_t len);
+/* A pinned map or program of the instance opened by name, or -errno. */
+int bh_pin_get(const struct bh_ctx *ctx, const char *name);
 
 #endif /* BULKHEAD_CTX_INT_H */

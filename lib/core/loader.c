@@ -55,7 +55,7 @@ int bh_pin_path(const struct bh_ctx *ctx, const char *name, char *buf, size_t le
 	return 0;
 }
 
-static int obj_get(const struct bh_ctx *ctx, const char *name)
+int bh_pin_get(const struct bh_ctx *ctx, const char *name)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -236,10 +236,10 @@ int bh_loader_open_pinned(struct bh_ctx *ctx)
 {
 	for (int i = 0; i < BH_M_MAX; i++)
 		if (ctx->map_fds[i] < 0)
-			ctx->map_fds[i] = obj_get(ctx, bh_map_names[i]);
+			ctx->map_fds[i] = bh_pin_get(ctx, bh_map_names[i]);
 	for (int i = 0; i < BH_P_MAX; i++) {
 		if (ctx->prog_fds[i] < 0)
-			ctx->prog_fds[i] = obj_get(ctx, bh_prog_pins[i]);
+			ctx->prog_fds[i] = bh_pin_get(ctx, bh_prog_pins[i]);
 		if (ctx->prog_fds[i] >= 0 && fd_id(ctx->prog_fds[i], &ctx->prog_ids[i]))
 			ctx->prog_ids[i] = 0;
 	}
@@ -268,20 +268,20 @@ int bh_loader_ensure(struct bh_ctx *ctx)
 	if (err)
 		goto out;
 	close_fds(ctx);
-	fd = obj_get(ctx, BH_PIN_PROG_XDP);
+	fd = bh_pin_get(ctx, BH_PIN_PROG_XDP);
 	if (fd >= 0)
 		close(fd);
 	else if ((err = flow_cache_wanted(ctx, &flow_cache)) || (err = load_xdp(ctx, flow_cache, "")))
 		goto out;
-	fd = obj_get(ctx, BH_PIN_PROG_TC_EGRESS);
+	fd = bh_pin_get(ctx, BH_PIN_PROG_TC_EGRESS);
 	if (fd >= 0)
 		close(fd);
-	fd = fd >= 0 ? obj_get(ctx, BH_PIN_PROG_TC_INGRESS) : -1;
+	fd = fd >= 0 ? bh_pin_get(ctx, BH_PIN_PROG_TC_INGRESS) : -1;
 	if (fd >= 0)
 		close(fd);
 	else if ((err = flow_cache_wanted(ctx, &flow_cache)) || (err = load_tc(ctx, flow_cache, "")))
 		goto out;
-	fd = obj_get(ctx, BH_PIN_DENY_ALL);
+	fd = bh_pin_get(ctx, BH_PIN_DENY_ALL);
 	if (fd < 0) {
 		fd = create_deny_all(ctx);
 		if (fd < 0) {
@@ -324,7 +324,7 @@ int bh_map_fd(struct bh_ctx *ctx, const char *name)
 		if (strcmp(name, bh_map_names[i]) != 0)
 			continue;
 		if (ctx->map_fds[i] < 0) {
-			int fd = obj_get(ctx, name);
+			int fd = bh_pin_get(ctx, name);
 
 			if (fd < 0)
 				return bh_err(ctx, fd, false, "map %s is not pinned in %s: %s",

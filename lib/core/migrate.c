@@ -32,17 +32,6 @@ static const struct bh_map_migration table[] = {
 	{ "bh_rule_stats_v1", BH_MAP_RULE_STATS, 0, NULL, false },	/* other rule ids */
 };
 
-static int old_fd(struct bh_ctx *ctx, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (bh_pin_path(ctx, name, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 /* Migrated conntrack entries count toward their workload's share: the
  * new programs count only what they insert (bh_share_v1.ct_created), the
  * base adds what was there before (l2id.c recounts it later). */
@@ -89,7 +78,7 @@ int bh_migrate_run(struct bh_ctx *ctx, enum bh_migrate_phase phase,
 
 		if (!strcmp(m->from, m->to))
 			continue;	/* a row this build's names caught up with */
-		from = old_fd(ctx, m->from);
+		from = bh_pin_get(ctx, m->from);
 		if (from < 0)
 			continue;	/* that release's map is not here */
 		if (phase == BH_MIGRATE_BEFORE) {

@@ -184,17 +184,9 @@ int bh_peers_replace(struct bh_ctx *ctx, int nr, const struct bh_peer_rec *recs,
 		if (err)
 			return err;
 	}
-	err = bh_ctx_lock(ctx);
+	err = bh_ctx_begin_change(ctx, &tx);
 	if (err)
 		return err;
-	err = bh_ctx_load(ctx);
-	if (!err && (err = bh_store_begin(db, &tx)))
-		bh_ctx_set_error(ctx, err, false, "cannot begin a store transaction: %s",
-				 sqlite3_errmsg(db));
-	if (err) {
-		bh_ctx_unlock(ctx);
-		return err;
-	}
 	err = bh_store_peer_foreach(db, add_row, &have);
 	if (!err)
 		qsort(have.v, (size_t)have.nr, sizeof(*have.v), cmp_row);

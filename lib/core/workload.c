@@ -689,15 +689,8 @@ int bh_namespace_relabel(struct bh_ctx *ctx, const char *ns, int nr_set,
 	err = check_label_args(ctx, nr_set, set, nr_remove, remove, ns);
 	if (err)
 		return err;
-	if ((err = need_db(ctx)) || (err = bh_ctx_lock(ctx)))
+	if ((err = need_db(ctx)) || (err = bh_ctx_begin_change(ctx, &tx)))
 		return err;
-	err = bh_ctx_load(ctx);
-	if (!err && (err = bh_store_begin(ctx->db, &tx)))
-		store_fail(ctx, err, "begin");
-	if (err) {
-		bh_ctx_unlock(ctx);
-		return err;
-	}
 	err = bh_store_ns_ensure(ctx->db, ns);
 	for (int i = 0; i < nr_set && !err; i++)
 		if (strcmp(set[i].key, NS_NAME_LABEL))	/* equal to ns: kept as is */
