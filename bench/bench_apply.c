@@ -29,6 +29,7 @@
 
 #include "bulkhead.h"
 #include "maps.h"
+#include "median.h"
 #include "sync.h"
 
 #define WL_NS	"bhbench"
@@ -40,19 +41,6 @@ static double now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Polls the slot and notes when the deny-all map becomes visible. */
@@ -194,7 +182,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	double am = median(ta, apply_runs), qm = median(tq, q_runs), qc = median(tc, q_runs);
+	double am = bh_median(ta, apply_runs), qm = bh_median(tq, q_runs), qc = bh_median(tc, q_runs);
 
 	printf("control plane (library calls, %s):\n", argv[3]);
 	printf("  policy apply: first %.1f ms, then median %.1f ms over %d applies "

@@ -10,6 +10,7 @@
 # Env: BUILD, BIRTH_PODS (20).
 set -u
 cd "$(dirname "$0")/.."
+source tests/lib/k8s_standin.sh
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 BH=$BUILD/bulkhead BH_CNI=$BUILD/bulkhead-cni
@@ -33,21 +34,9 @@ cleanup() {
 	rm -rf "$BULKHEAD_BPFFS" "$D"
 }
 trap cleanup EXIT
-python3 tests/lib/k8s_apiserver.py serve --listen 127.0.0.1:$PORT --control 127.0.0.1:$CPORT \
-	--bookmark-seconds 60 >"$D/api.log" 2>&1 &
-SERVER=$!
-for i in $(seq 100); do
-	python3 tests/lib/k8s_apiserver.py ctl http://127.0.0.1:$CPORT stats >/dev/null 2>&1 && break
-	sleep 0.1
-done
-cat >"$D/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: c
-contexts: [{name: c, context: {cluster: k, user: u}}]
-clusters: [{name: k, cluster: {server: "http://127.0.0.1:$PORT"}}]
-users: [{name: u, user: {token: t}}]
-YAML
+standin_serve 127.0.0.1:$PORT 127.0.0.1:$CPORT "$D/api.log" --bookmark-seconds 60 || exit 2
+SERVER=$STANDIN_PID
+standin_kubeconfig "http://127.0.0.1:$PORT" t >"$D/kubeconfig"
 printf 'kubernetes: {kubeconfig: %s, node: node-1}\n' "$D/kubeconfig" >"$D/agent.yaml"
 $BH agent --config "$D/agent.yaml" >"$D/agent.log" 2>&1 &
 AGENT=$!

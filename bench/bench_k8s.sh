@@ -12,6 +12,7 @@
 # Env: BUILD, K8S_PODS (5000), K8S_POLICIES (500), K8S_CHANGES (40).
 set -u
 cd "$(dirname "$0")/.."
+source tests/lib/k8s_standin.sh
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 BH=$BUILD/bulkhead
@@ -30,13 +31,8 @@ cleanup() {
 	rm -rf "$BULKHEAD_BPFFS" "$D"
 }
 trap cleanup EXIT
-python3 tests/lib/k8s_apiserver.py serve --listen 127.0.0.1:$PORT --control 127.0.0.1:$CPORT \
-	--bookmark-seconds 60 >"$D/api.log" 2>&1 &
-SERVER=$!
-for i in $(seq 100); do
-	python3 tests/lib/k8s_apiserver.py ctl http://127.0.0.1:$CPORT stats >/dev/null 2>&1 && break
-	sleep 0.1
-done
+standin_serve 127.0.0.1:$PORT 127.0.0.1:$CPORT "$D/api.log" --bookmark-seconds 60 || exit 2
+SERVER=$STANDIN_PID
 t0=$SECONDS
 python3 bench/k8s_event.py populate http://127.0.0.1:$CPORT "$PODS" "$POLICIES" || exit 2
 python3 tests/lib/k8s_apiserver.py ctl http://127.0.0.1:$CPORT put \
@@ -46,13 +42,7 @@ ip link add bkk$TAG type veth peer name bkl$TAG
 ip link set bkk$TAG up
 ip link set bkl$TAG up
 $BH attach bkk$TAG --workload ns0/w0 --ip 10.106.250.1 >/dev/null || exit 2
-cat >"$D/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: c
-contexts: [{name: c, context: {cluster: k}}]
-clusters: [{name: k, cluster: {server: "http://127.0.0.1:$PORT"}}]
-YAML
+standin_kubeconfig "http://127.0.0.1:$PORT" t >"$D/kubeconfig"
 printf 'kubernetes: {kubeconfig: %s, node: node-1}\n' "$D/kubeconfig" >"$D/agent.yaml"
 t1=$(date +%s.%N)
 $BH agent --config "$D/agent.yaml" >"$D/agent.log" 2>&1 &

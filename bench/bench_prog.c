@@ -57,6 +57,7 @@
 #include "bulkhead.h"
 #include "l2id.h"
 #include "maps.h"
+#include "median.h"
 #include "pkt.h"
 
 #define IFINDEX_LO	1	/* test runs see the loopback device */
@@ -106,19 +107,6 @@ struct pkt {
 static void put(struct bench *b, const char *key, double v)
 {
 	fprintf(b->json, "%s\"%s\": %.3f", b->nr_json++ ? ", " : "", key, v);
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -211,7 +199,7 @@ static double measure(struct bench *b, const char *what, int prog, const struct 
 			b->warnings++;
 		}
 	}
-	return median(v, n);
+	return bh_median(v, n);
 }
 
 static int drain_cb(void *ctx, void *data, size_t len)

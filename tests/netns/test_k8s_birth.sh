@@ -17,6 +17,7 @@
 #    user error naming file, line and key, and attaches nothing.
 # Waits are bounded; how fast a pod opens is measured in bench/, not here.
 source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/../lib/k8s_standin.sh"
 bh_test_init k8sb
 T=kb$BH_TAG
 D=$BULKHEAD_STATE_DIR
@@ -96,14 +97,7 @@ python3 "$API" serve --listen 127.0.0.1:$PORT --control 127.0.0.1:$CPORT --token
 	--bookmark-seconds 0.5 >"$D/api.log" 2>&1 &
 bh_on_exit "kill $! 2>/dev/null"
 bh_wait 50 ctl stats
-cat >"$D/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: c
-contexts: [{name: c, context: {cluster: k, user: u}}]
-clusters: [{name: k, cluster: {server: "http://127.0.0.1:$PORT"}}]
-users: [{name: u, user: {token: t0k}}]
-YAML
+standin_kubeconfig "http://127.0.0.1:$PORT" t0k >"$D/kubeconfig"
 printf 'kubernetes: {kubeconfig: %s, node: node-1}\n' "$D/kubeconfig" >"$D/agent.yaml"
 put namespaces '{"metadata": {"name": "x", "labels": {"kubernetes.io/metadata.name": "x"}}}'
 put pods "$(pod_json kube-system coredns '{"k8s-app": "kube-dns"}' 10.112.2.53)"

@@ -15,6 +15,7 @@
 # 81 on others) resolves per pod, against the selected pod on ingress and
 # against each peer pod, local or remote, on egress.
 source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/../lib/k8s_standin.sh"
 bh_test_init k8sc
 T=kc$BH_TAG
 D=$BULKHEAD_STATE_DIR
@@ -121,17 +122,7 @@ put pods '{"metadata": {"name": "odd", "namespace": "z", "labels": {"pod": "b"}}
 	"spec": {"nodeName": "node-2"},
 	"status": {"phase": "Running", "podIPs": [{"ip": "999.1.1.1"}, {"ip": "$(touch /tmp/bh-k8s-cluster-pwned)"}]}}'
 
-kc() {
-	cat <<YAML
-apiVersion: v1
-kind: Config
-current-context: c
-contexts: [{name: c, context: {cluster: k, user: u}}]
-clusters: [{name: k, cluster: {server: "http://10.105.0.1:$PORT"}}]
-users: [{name: u, user: {token: t0k}}]
-YAML
-}
-kc >"$D/kubeconfig"
+standin_kubeconfig "http://10.105.0.1:$PORT" t0k >"$D/kubeconfig"
 bh_show_on_fail "$D/agent1.log" "$D/agent2.log" "$D/api.log"
 printf 'kubernetes: {kubeconfig: %s, node: node-1}\n' "$D/kubeconfig" >"$D/agent1.yaml"
 printf 'kubernetes: {kubeconfig: %s, node: node-2}\n' "$D/kubeconfig" >"$D/agent2.yaml"
