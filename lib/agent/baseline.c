@@ -129,9 +129,7 @@ int bh_baseline_learn(sqlite3 *db, const char *ns, const char *name,
 	sqlite3_bind_int64(st, 10, e->flows);
 	sqlite3_bind_int64(st, 11, e->first_ms);
 	sqlite3_bind_int64(st, 12, e->last_ms);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+	return bh_sql_run(st);
 }
 
 int bh_baseline_load(sqlite3 *db, const char *ns, const char *name, struct bh_baseline *out)
@@ -204,7 +202,6 @@ void bh_baseline_free(struct bh_baseline *b)
 int bh_baseline_clear(sqlite3 *db, const char *ns, const char *name)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (bh_baseline_clear_procs(db, ns, name))
 		return -EIO;
@@ -213,9 +210,7 @@ int bh_baseline_clear(sqlite3 *db, const char *ns, const char *name)
 		return 0;
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+	return bh_sql_run(st);
 }
 
 /* Does the label set carry every "k=v" line of want? */

@@ -31,9 +31,7 @@ static int learn(sqlite3 *db, const char *ns, const char *name, const char *exe,
 	sqlite3_bind_text(st, 3, exe, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, comm, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now_ms);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+	return bh_sql_run(st);
 }
 
 int bh_baseline_learn_proc(sqlite3 *db, const char *ns, const char *name, const char *exe,
@@ -84,16 +82,13 @@ int bh_baseline_load_procs(sqlite3 *db, struct bh_baseline *b)
 int bh_baseline_clear_procs(sqlite3 *db, const char *ns, const char *name)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (sqlite3_prepare_v2(db, "DELETE FROM baseline_procs WHERE ns=?1 AND name=?2", -1, &st,
 			       NULL) != SQLITE_OK)
 		return 0;	/* no table: nothing to clear */
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+	return bh_sql_run(st);
 }
 
 static const char *base_name(const char *path)

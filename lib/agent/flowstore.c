@@ -246,7 +246,6 @@ int bh_flowstore_retention(struct bh_flowstore *fs, int64_t now, uint64_t *delet
 int bh_agent_state_set(sqlite3 *db, const char *key, int64_t value)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO agent_state(key, value, updated_ms)"
 			       " VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
@@ -256,9 +255,7 @@ int bh_agent_state_set(sqlite3 *db, const char *key, int64_t value)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, value);
 	sqlite3_bind_int64(st, 3, now_ms());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+	return bh_sql_run(st);
 }
 
 int bh_agent_state_get(sqlite3 *db, const char *key, int64_t *value)

@@ -127,23 +127,30 @@ static int store_all(struct bh_ctx *ctx, const struct bh_policy_set *set,
 static int apply_set(struct bh_ctx *ctx, const char *path, struct bh_policy_set *set_,
 		     struct bh_apply_result *res);
 
+/* The parser's outcome err for the input called name, then the apply of
+ * set. A file we cannot read is the user's (wrong path) unless the parser
+ * says otherwise; its message names file and line. */
+static int apply_parsed(struct bh_ctx *ctx, int err, const struct bh_policy_error *perr,
+			const char *name, struct bh_policy_set *set, struct bh_apply_result *res)
+{
+	char msg[768];
+
+	if (err)
+		return bh_ctx_set_error(ctx, err, err != -ENOMEM, "%s",
+					bh_policy_error_format(perr, msg, sizeof(msg)));
+	return apply_set(ctx, name, set, res);
+}
+
 int bh_policy_apply_file(struct bh_ctx *ctx, const char *path, struct bh_apply_result *res)
 {
 	struct bh_policy_error perr = { 0 };
 	struct bh_policy_set set = { 0 };
-	char msg[768];
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	bh_ctx_set_error(ctx, 0, false, "%s", "");
 	err = bh_policy_parse_file(path, &set, &perr);
-	if (err) {
-		/* A file we cannot read is the user's (wrong path) unless the
-		 * parser says otherwise; its message names file and line. */
-		return bh_ctx_set_error(ctx, err, err != -ENOMEM, "%s",
-					bh_policy_error_format(&perr, msg, sizeof(msg)));
-	}
-	return apply_set(ctx, path, &set, res);
+	return apply_parsed(ctx, err, &perr, path, &set, res);
 }
 
 int bh_policy_apply_buf(struct bh_ctx *ctx, const char *name, const char *buf, size_t len,
@@ -151,16 +158,12 @@ int bh_policy_apply_buf(struct bh_ctx *ctx, const char *name, const char *buf, s
 {
 	struct bh_policy_error perr = { 0 };
 	struct bh_policy_set set = { 0 };
-	char msg[768];
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	bh_ctx_set_error(ctx, 0, false, "%s", "");
 	err = bh_policy_parse_buf(name, buf, len, &set, &perr);
-	if (err)
-		return bh_ctx_set_error(ctx, err, err != -ENOMEM, "%s",
-					bh_policy_error_format(&perr, msg, sizeof(msg)));
-	return apply_set(ctx, name, &set, res);
+	return apply_parsed(ctx, err, &perr, name, &set, res);
 }
 
 /* Takes set (freed here). */

@@ -226,12 +226,19 @@ static int prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *fmt
 	return 0;
 }
 
-/* Run a statement that returns no rows. */
-static int run(sqlite3_stmt *st)
+int bh_sql_run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+}
+
+int bh_sql_rows_end(sqlite3_stmt *st, int rc, int err)
+{
+	sqlite3_finalize(st);
+	if (err)
+		return err;
 	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
 }
 
@@ -328,7 +335,7 @@ int bh_store_ns_ensure(sqlite3 *db, const char *ns)
 	sqlite3_stmt *st;
 	int err = prep(db, &st, "INSERT OR IGNORE INTO namespaces(name) VALUES(?)", "s", ns);
 
-	return err ? err : run(st);
+	return err ? err : bh_sql_run(st);
 }
 
 int bh_store_ns_set_label(sqlite3 *db, const char *ns, const struct bh_label *l)
@@ -339,7 +346,7 @@ int bh_store_ns_set_label(sqlite3 *db, const char *ns, const struct bh_label *l)
 	if (!err)
 		err = prep(db, &st, "INSERT OR REPLACE INTO namespace_labels(ns, key, value)"
 			   " VALUES(?, ?, ?)", "sss", ns, l->key, l->value);
-	return err ? err : run(st);
+	return err ? err : bh_sql_run(st);
 }
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
@@ -391,10 +398,7 @@ int bh_store_ns_foreach(sqlite3 *db, int (*fn)(const char *ns, void *arg), void 
 		if (err)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (err)
-		return err;
-	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+	return bh_sql_rows_end(st, rc, err);
 }
 
 /* ------------------------------------------------------------- workloads */
@@ -560,27 +564,27 @@ int bh_store_workload_add(sqlite3 *db, struct bh_workload_info *w)
 			   (sqlite3_int64)w->quarantined, w->quarantine_reason,
 			   (sqlite3_int64)now_ms(), (sqlite3_int64)w->pending);
 	if (!err)
-		err = run(st);
+		err = bh_sql_run(st);
 	wid = sqlite3_last_insert_rowid(db);
 	for (int i = 0; !err && i < w->nr_ips && i < BH_MAX_WORKLOAD_IPS; i++) {
 		err = prep(db, &st, "INSERT INTO workload_ips(wid, idx, family, addr)"
 			   " VALUES(?, ?, ?, ?)", "iiib", wid, (sqlite3_int64)i,
 			   (sqlite3_int64)w->ips[i].family, w->ips[i].addr);
 		if (!err)
-			err = run(st);
+			err = bh_sql_run(st);
 	}
 	for (int i = 0; !err && i < w->nr_labels && i < BH_MAX_LABELS; i++) {
 		err = prep(db, &st, "INSERT OR REPLACE INTO workload_labels(wid, key, value)"
 			   " VALUES(?, ?, ?)", "iss", wid, w->labels[i].key, w->labels[i].value);
 		if (!err)
-			err = run(st);
+			err = bh_sql_run(st);
 	}
 	for (int i = 0; !err && i < w->nr_ports && i < BH_MAX_NAMED_PORTS; i++) {
 		err = prep(db, &st, "INSERT INTO workload_ports(wid, name, proto, port)"
 			   " VALUES(?, ?, ?, ?)", "isii", wid, w->ports[i].name,
 			   (sqlite3_int64)w->ports[i].proto, (sqlite3_int64)w->ports[i].port);
 		if (!err)
-			err = run(st);
+			err = bh_sql_run(st);
 	}
 	err = bh_store_end(&tx, !err) ?: err;
 	if (!err) {
@@ -597,7 +601,7 @@ int bh_store_workload_del(sqlite3 *db, const char *ns, const char *name)
 
 	if (err)
 		return err;
-	err = run(st);
+	err = bh_sql_run(st);
 	if (!err && sqlite3_changes(db) == 0)
 		err = -ENOENT;
 	return err;
@@ -660,7 +664,7 @@ int bh_store_workload_count(sqlite3 *db, int *count)
 
 static int update_one(sqlite3 *db, sqlite3_stmt *st)
 {
-	int err = run(st);
+	int err = bh_sql_run(st);
 
 	if (!err && sqlite3_changes(db) == 0)
 		err = -ENOENT;
@@ -706,7 +710,7 @@ int bh_store_workload_set_ports(sqlite3 *db, const char *ns, const char *name, i
 		       " (SELECT id FROM workloads WHERE ns = ? AND name = ?)", "ss", ns, name);
 
 	if (!err)
-		err = run(st);
+		err = bh_sql_run(st);
 	for (int i = 0; !err && i < nr; i++) {
 		err = prep(db, &st, "INSERT INTO workload_ports(wid, name, proto, port)"
 			   " SELECT id, ?, ?, ? FROM workloads WHERE ns = ? AND name = ?", "siiss",
@@ -733,7 +737,7 @@ int bh_store_workload_del_label(sqlite3 *db, const char *ns, const char *name, c
 	int err = prep(db, &st, "DELETE FROM workload_labels WHERE key = ? AND wid ="
 		       " (SELECT id FROM workloads WHERE ns = ? AND name = ?)", "sss", key, ns, name);
 
-	return err ? err : run(st);
+	return err ? err : bh_sql_run(st);
 }
 
 int bh_store_workload_label_count(sqlite3 *db, const char *ns, const char *name, int *count)
@@ -757,7 +761,7 @@ int bh_store_ns_del_label(sqlite3 *db, const char *ns, const char *key)
 	int err = prep(db, &st, "DELETE FROM namespace_labels WHERE ns = ? AND key = ?", "ss",
 		       ns, key);
 
-	return err ? err : run(st);
+	return err ? err : bh_sql_run(st);
 }
 
 int bh_store_ip_owner(sqlite3 *db, const struct bh_ip *ip, char *ns, size_t nslen,
@@ -795,7 +799,7 @@ int bh_store_policy_put(sqlite3 *db, const char *ns, const char *name, int kind,
 			   " applied) VALUES(?, ?, ?, ?, ?, ?)", "ssissi", ns, name,
 			   (sqlite3_int64)kind, source ? source : "", file ? file : "",
 			   (sqlite3_int64)now_ms());
-	return err ? err : run(st);
+	return err ? err : bh_sql_run(st);
 }
 
 int bh_store_policy_del(sqlite3 *db, const char *ns, const char *name)
@@ -853,10 +857,7 @@ int bh_store_policy_foreach(sqlite3 *db,
 		if (err)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (err)
-		return err;
-	return rc == SQLITE_DONE ? 0 : bh_sql_errno(rc);
+	return bh_sql_rows_end(st, rc, err);
 }
 
 int bh_store_policy_count(sqlite3 *db, int *count)
@@ -893,7 +894,7 @@ int bh_store_cidr_identity(sqlite3 *db, const char *cidr, __u32 *id)
 		   " COALESCE(MAX(identity) + 1, ?) FROM cidr_identity", "si", cidr,
 		   (sqlite3_int64)BH_ID_CIDR_BASE);
 	if (!err)
-		err = run(st);
+		err = bh_sql_run(st);
 	if (!err)
 		err = prep(db, &st, "SELECT identity FROM cidr_identity WHERE cidr = ?", "s", cidr);
 	if (!err)
@@ -912,7 +913,7 @@ int bh_store_rule_id(sqlite3 *db, const char *ns, const char *name, enum bh_dir 
 	err = prep(db, &st, "INSERT OR IGNORE INTO rules(ns, name, dir, idx) VALUES(?, ?, ?, ?)",
 		   "ssii", ns, name, (sqlite3_int64)dir, (sqlite3_int64)index);
 	if (!err)
-		err = run(st);
+		err = bh_sql_run(st);
 	if (!err)
 		err = prep(db, &st, "SELECT id FROM rules WHERE ns = ? AND name = ? AND dir = ?"
 			   " AND idx = ?", "ssii", ns, name, (sqlite3_int64)dir,
@@ -954,7 +955,7 @@ int bh_store_event_add(sqlite3 *db, const char *ns, const char *name, const char
 		       " VALUES(?, ?, ?, ?, ?, ?)", "isssss", (sqlite3_int64)now_ms(),
 		       ns ? ns : "", name ? name : "", kind, severity, detail ? detail : "");
 
-	return err ? err : run(st);
+	return err ? err : bh_sql_run(st);
 }
 
 int bh_store_event_foreach(sqlite3 *db, const char *ns, const char *name, __s64 after_id,

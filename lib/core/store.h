@@ -26,6 +26,11 @@
 int bh_sql_errno(int rc);
 /* Text column col of the current row into dst ("" for NULL), cut to len. */
 void bh_sql_text(sqlite3_stmt *st, int col, char *dst, size_t len);
+/* Step a statement that returns no rows, once, and finalize it. */
+int bh_sql_run(sqlite3_stmt *st);
+/* The end of a loop over rows: st finalized; the loop's own err, else 0
+ * when the rows ran out (rc SQLITE_DONE), else the step's error. */
+int bh_sql_rows_end(sqlite3_stmt *st, int rc, int err);
 int bh_store_open(const char *path, sqlite3 **out);
 void bh_store_close(sqlite3 *db);
 
