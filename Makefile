@@ -61,6 +61,7 @@ BPF_CFLAGS  := -O2 -g -Wall -Werror -target bpf -D__bpf__ -D__TARGET_ARCH_$(BPF_
 # /usr/bin/python3; sqlite3: the shell the agent tests query the store
 # with; procps: pgrep). Installed when absent, so a fresh Debian 12
 # machine needs nothing but `make demo`.
+# docs/deploy/debian/control's Build-Depends lists the same (tests/e2e/test_deb.sh).
 BUILD_DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev \
             libelf-dev zlib1g-dev libyaml-dev libsqlite3-dev libjson-c-dev \
             libmnl-dev libnftnl-dev libmicrohttpd-dev libcurl4-gnutls-dev \
@@ -264,7 +265,7 @@ BASH_COMP_DIR    ?= $(PREFIX)/share/bash-completion/completions
 
 PRODUCT_DOCS     := README.md $(wildcard docs/*.md)
 
-.PHONY: install deb
+.PHONY: install deb print-build-deb-pkgs
 install: $(BINS) $(GENERATED)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BIN_DIR) \
 	  $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(DOC_DIR)
@@ -292,6 +293,10 @@ deb: $(BINS)
 .PHONY: image
 image: $(BINS)
 	BUILD=$(BUILD) VERSION=$(VERSION) ./docs/deploy/mkimage.sh
+
+# the build's package list, for the tests that compare it with packaging
+print-build-deb-pkgs:
+	@echo $(BUILD_DEB_PKGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -3,7 +3,8 @@
 # binaries, no test packages) and puts it under DESTDIR/PREFIX with a unit
 # naming its binary and Documentation= under that prefix; `make deb` builds
 # a .deb with dpkg-deb that dpkg installs for real and removes without a
-# file left behind.
+# file left behind. Its control file's Build-Depends lists the packages the
+# build installs.
 source "$(dirname "$0")/../lib/common.sh"
 bh_test_init deb
 cd "$BH_ROOT"
@@ -39,6 +40,10 @@ out=$(make -s deb BUILD="$BUILD" 2>&1); rc=$?
 expect_eq "make deb" 0 "$rc"
 deb=$(ls "$BUILD"/bulkhead_*_*.deb 2>/dev/null | head -1)
 expect_ok "the .deb exists" test -s "$deb"
+# Build-Depends names every package the build installs (build-essential is implied).
+bd=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' docs/deploy/debian/control | sed '$d' | sed 's/^Build-Depends://' | tr ',' '\n' | tr -d ' ' | grep -v '^$' | sort)
+want=$(make -s print-build-deb-pkgs | tr ' ' '\n' | grep -v '^build-essential$' | grep -v '^$' | sort)
+expect_eq "control: Build-Depends = the build's packages" "$want" "$bd"
 expect_eq "control: package name" bulkhead "$(dpkg-deb -f "$deb" Package)"
 expect_eq "control: version from VERSION" "$(cat ctl/VERSION)" "$(dpkg-deb -f "$deb" Version)"
 expect_ok "control: Depends worked out by dpkg-shlibdeps (libbpf1)" bash -c "dpkg-deb -f '$deb' Depends | grep -q libbpf1"
