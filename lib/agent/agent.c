@@ -1265,6 +1265,7 @@ static int setup(struct agent *a)
 	if (c->k8s) {
 		/* after the signal mask: its threads inherit it */
 		struct bh_k8s_opts ko = { .kubeconfig = c->k8s_kubeconfig, .node = c->k8s_node,
+					  .chunk_size = c->k8s_chunk_size,
 					  .bpffs = bh_ctx_bpffs(a->ctx),
 					  .state_dir = bh_ctx_state_dir(a->ctx),
 					  .log = k8s_log_line };

@@ -47,6 +47,7 @@ void bh_agent_config_defaults(struct bh_agent_config *c)
 	snprintf(c->docker_socket, sizeof(c->docker_socket), "/run/docker.sock");
 	snprintf(c->docker_namespace, sizeof(c->docker_namespace), "docker");
 	c->docker_mode = BH_MODE_ENFORCE;
+	c->k8s_chunk_size = BH_K8S_CHUNK_DEFAULT;
 }
 
 const char *bh_agent_config_error_format(const struct bh_agent_config_error *e,
@@ -596,6 +597,8 @@ static int k8s_key(struct cfg_parser *p, const char *key, yaml_node_t *v, const 
 		return get_str(p, v, f, p->c->k8s_kubeconfig, sizeof(p->c->k8s_kubeconfig));
 	if (!strcmp(key, "node"))
 		return get_str(p, v, f, p->c->k8s_node, sizeof(p->c->k8s_node));
+	if (!strcmp(key, "chunk_size"))
+		return get_u32(p, v, f, 0, BH_K8S_CHUNK_MAX, &p->c->k8s_chunk_size);
 	return unknown(p, v, f);
 }
 

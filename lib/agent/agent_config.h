@@ -63,10 +63,14 @@ struct bh_agent_config {
 	char docker_socket[108];		/* sun_path */
 	char docker_namespace[BH_NAME_MAX + 1];
 	enum bh_mode docker_mode;
-	/* kubernetes: {kubeconfig, node}; present (even empty): watch the API */
+	/* kubernetes: {kubeconfig, node, chunk_size}; present (even empty):
+	 * watch the API */
 	bool k8s;
 	char k8s_kubeconfig[PATH_MAX];		/* "" = in-cluster service account */
 	char k8s_node[254];			/* "" = $NODE_NAME, then the hostname */
+	uint32_t k8s_chunk_size;		/* items per list page; 0 = one page */
+#define BH_K8S_CHUNK_DEFAULT	500	/* as kubectl's --chunk-size */
+#define BH_K8S_CHUNK_MAX	100000
 };
 
 struct bh_agent_config_error {

@@ -203,6 +203,7 @@ int bh_k8s_start(const struct bh_k8s_opts *o, struct bh_k8s **out, char *msg, si
 	if (!k)
 		return -ENOMEM;
 	k->podsock_fd = -1;
+	k->chunk_size = o->chunk_size;
 	if (node && *node)
 		snprintf(k->node, sizeof(k->node), "%s", node);
 	else if (gethostname(k->node, sizeof(k->node) - 1))

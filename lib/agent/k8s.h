@@ -33,6 +33,7 @@ typedef void (*bh_k8s_log_fn)(void *arg, const char *msg);
 struct bh_k8s_opts {
 	const char *kubeconfig;		/* NULL or "": in-cluster */
 	const char *node;		/* NULL or "": $NODE_NAME, then hostname */
+	unsigned chunk_size;		/* items per list page (limit); 0: one page */
 	const char *bpffs, *state_dir;	/* the instance (its own bh_ctx) */
 	bh_k8s_log_fn log;
 	void *log_arg;

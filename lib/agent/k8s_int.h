@@ -38,6 +38,7 @@ struct k8s_sync;
 
 struct k8s {
 	char node[254];
+	unsigned chunk_size;		/* list page size; 0: one page */
 	char bpffs[4096], state_dir[4096];
 	bh_k8s_log_fn log;
 	void *log_arg;

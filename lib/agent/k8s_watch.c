@@ -9,6 +9,10 @@
  *     event (the server replays what happened since);
  *   - 410 Gone (HTTP status, or an ERROR event with code 410) means that
  *     resourceVersion is compacted away: list again and replace the cache;
+ *   - a list comes in pages (limit/continue, kubernetes.chunk_size items
+ *     each), so neither the API server nor the agent holds a whole large
+ *     list in one response; a page whose snapshot expired (410) starts the
+ *     list again from its first page;
  *   - failures back off exponentially (250 ms to 30 s) with +-50 % jitter,
  *     so that a restarted API server is not hit by every node at once.
  */
@@ -23,6 +27,7 @@
 #define BACKOFF_MIN_MS	250
 #define BACKOFF_MAX_MS	30000
 #define MAX_LINE	(64 << 20)	/* one watch event; larger is an error */
+#define LIST_RESTARTS	3		/* a list restarted after 410 on a later page */
 
 struct xfer {
 	struct k8s_res *r;
@@ -194,20 +199,44 @@ static int request(struct k8s_res *r, CURL *h, const char *pq, struct xfer *x, l
 	return -EIO;
 }
 
-/* List: replace the cache with the items, remember the list's RV. */
-static int do_list(struct k8s_res *r, CURL *h, bool *gone)
+/* The path and query of a list page: ?limit=N and the previous page's
+ * continue token (escaped), or the path alone when chunk is 0. */
+static int list_query(CURL *h, const char *path, unsigned chunk, const char *cont, char *pq,
+		      size_t len)
+{
+	char *esc = NULL;
+	int n;
+
+	if (!chunk)
+		n = snprintf(pq, len, "%s", path);
+	else if (!cont[0])
+		n = snprintf(pq, len, "%s?limit=%u", path, chunk);
+	else {
+		esc = curl_easy_escape(h, cont, 0);
+		if (!esc)
+			return -ENOMEM;
+		n = snprintf(pq, len, "%s?limit=%u&continue=%s", path, chunk, esc);
+		curl_free(esc);
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * One page of a list: its items added to fresh, its resourceVersion into
+ * rv (every page of a list carries the snapshot's), its continue token
+ * into cont ("" on the last page). *gone: the server answered 410 (the
+ * list's snapshot or RV was compacted away).
+ */
+static int list_page(struct k8s_res *r, CURL *h, const char *pq, json_object *fresh, char *rv,
+		     size_t rv_len, char *cont, size_t cont_len, bool *gone)
 {
 	struct k8s *k = r->k;
 	struct xfer x = { .r = r };
-	json_object *doc = NULL, *items, *fresh, *md, *rv;
+	json_object *doc = NULL, *items, *md, *jrv, *jc;
 	long status;
 	int err;
 
-	*gone = false;
-	pthread_mutex_lock(&k->mu);
-	k->stats.lists++;
-	pthread_mutex_unlock(&k->mu);
-	err = request(r, h, r->path, &x, &status);
+	err = request(r, h, pq, &x, &status);
 	if (!err && status != 200) {
 		k8s_log(k, false, "kubernetes: list %s: HTTP %ld", r->name, status);
 		*gone = status == 410;
@@ -217,7 +246,7 @@ static int do_list(struct k8s_res *r, CURL *h, bool *gone)
 		     !json_object_object_get_ex(doc, "items", &items) ||
 		     !json_object_is_type(items, json_type_array) ||
 		     !json_object_object_get_ex(doc, "metadata", &md) ||
-		     !json_object_object_get_ex(md, "resourceVersion", &rv))) {
+		     !json_object_object_get_ex(md, "resourceVersion", &jrv))) {
 		k8s_log(k, false, "kubernetes: list %s: not a list", r->name);
 		err = -EPROTO;
 	}
@@ -226,27 +255,83 @@ static int do_list(struct k8s_res *r, CURL *h, bool *gone)
 		json_object_put(doc);
 		return err;
 	}
-	fresh = json_object_new_object();
-	for (size_t i = 0; fresh && i < json_object_array_length(items); i++) {
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		json_object *o = json_object_array_get_idx(items, i);
 		char key[600];
 
-		if (!obj_key(o, key, sizeof(key)))
-			json_object_object_add(fresh, key, json_object_get(o));
+		if (!obj_key(o, key, sizeof(key)) &&
+		    json_object_object_add(fresh, key, json_object_get(o))) {
+			json_object_put(doc);
+			return -ENOMEM;
+		}
 	}
-	if (!fresh) {
-		json_object_put(doc);
-		return -ENOMEM;
+	snprintf(rv, rv_len, "%s", json_object_get_string(jrv));
+	cont[0] = 0;
+	if (json_object_object_get_ex(md, "continue", &jc) && json_object_get_string_len(jc)) {
+		if ((size_t)json_object_get_string_len(jc) >= cont_len) {
+			k8s_log(k, false, "kubernetes: list %s: continue token too long", r->name);
+			json_object_put(doc);
+			return -EPROTO;
+		}
+		snprintf(cont, cont_len, "%s", json_object_get_string(jc));
+	}
+	json_object_put(doc);
+	return 0;
+}
+
+/*
+ * List, in pages of k->chunk_size items (limit/continue, as kubectl does),
+ * then replace the cache with the items and remember the list's RV. A 410
+ * on a later page (its snapshot compacted away meanwhile) starts the list
+ * again from the first page, as the API conventions ask; a 410 on the
+ * first page is the caller's (*gone).
+ */
+static int do_list(struct k8s_res *r, CURL *h, bool *gone)
+{
+	struct k8s *k = r->k;
+	json_object *fresh = NULL;
+	char rv[64], cont[2048], pq[3000];
+	int err, restarts = 0;
+
+	*gone = false;
+	pthread_mutex_lock(&k->mu);
+	k->stats.lists++;
+	pthread_mutex_unlock(&k->mu);
+	cont[0] = 0;
+	for (;;) {
+		bool later = cont[0] != 0;
+
+		if (!later) {
+			json_object_put(fresh);
+			fresh = json_object_new_object();
+			if (!fresh)
+				return -ENOMEM;
+		}
+		err = list_query(h, r->path, k->chunk_size, cont, pq, sizeof(pq));
+		if (!err)
+			err = list_page(r, h, pq, fresh, rv, sizeof(rv), cont, sizeof(cont), gone);
+		if (err == -EIO && *gone && later && restarts++ < LIST_RESTARTS) {
+			k8s_log(k, false, "kubernetes: list %s: the list's snapshot expired"
+				" (410 Gone), listing again from the start", r->name);
+			*gone = false;
+			cont[0] = 0;
+			continue;
+		}
+		if (err || !cont[0])
+			break;
+	}
+	if (err) {
+		json_object_put(fresh);
+		return err;
 	}
 	pthread_mutex_lock(&k->mu);
 	json_object_put(r->cache);
 	r->cache = fresh;
-	snprintf(r->rv, sizeof(r->rv), "%s", json_object_get_string(rv));
+	snprintf(r->rv, sizeof(r->rv), "%s", rv);
 	r->synced = true;
 	k->gen++;
 	pthread_cond_broadcast(&k->cond);
 	pthread_mutex_unlock(&k->mu);
-	json_object_put(doc);
 	return 0;
 }
 

@@ -11,6 +11,12 @@ bulkhead's agent uses, the way the real one answers it:
        - a list: {"kind": "PodList", "metadata": {"resourceVersion": RV},
          "items": [...]}; a list with resourceVersion older than the
          compaction floor answers 410 Gone (reason Expired);
+       - ?limit=N[&continue=TOKEN]: a list in pages of N items, ordered
+         by namespace/name, every page from the same snapshot (the first
+         page's); metadata.continue names the next page and
+         metadata.remainingItemCount what is left; a TOKEN whose snapshot
+         is gone (compaction, or /_test/expire-lists) answers 410 Gone
+         (reason Expired), as the real server does;
        - ?watch=1&resourceVersion=RV[&allowWatchBookmarks=true]
          [&timeoutSeconds=N]: a chunked stream of JSON lines
          {"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": ...}
@@ -29,10 +35,15 @@ Test control (same listener, no authentication, under /_test/):
   POST /_test/delete   {"resource": R, "namespace": NS, "name": N}
   POST /_test/compact  the floor moves to the current RV: older watches
                        and lists get 410 Gone
+  POST /_test/expire-lists  every paged list's snapshot is gone: its next
+                       page answers 410 Gone; with {"after": N} the
+                       snapshots go once N more pages of paged lists
+                       have been served
   POST /_test/cut      close every open watch stream now; with {"hold": true}
                        new watches get 503 until POST /_test/release
-  GET  /_test/stats    request counts (lists, watches, by resource), the
-                       Events received, the current RV, open watches
+  GET  /_test/stats    request counts (lists, later pages of lists, watches,
+                       by resource), the Events received, the current RV,
+                       open watches
 State survives a restart when --state FILE is given (objects and RV, as
 etcd keeps them); the change history does not, so after a restart every
 older resourceVersion is expired (410), as a fresh watch cache would say.
@@ -40,7 +51,8 @@ older resourceVersion is expired (410), as a fresh watch cache would say.
 Usage: k8s_apiserver.py serve --listen 127.0.0.1:PORT [--tls-cert F
        --tls-key F] [--client-ca F] [--token T] [--state FILE]
        [--bookmark-seconds S] [--control 127.0.0.1:PORT]
-       k8s_apiserver.py ctl URL put|delete|compact|cut|release|stats [JSON]
+       k8s_apiserver.py ctl URL put|delete|compact|expire-lists|cut|release|stats
+       [JSON]
 """
 import argparse
 import json
@@ -78,9 +90,12 @@ class State:
         self.floor = 0                                 # history starts after it
         self.cut_gen = 0
         self.hold = False                              # refuse new watches (503)
-        self.stats = {"lists": {}, "watches": {}, "events": [], "requests": 0}
+        self.stats = {"lists": {}, "pages": {}, "watches": {}, "events": [], "requests": 0}
         self.open_watches = 0
         self.uid = 0
+        self.snapshots = {}                            # list token id -> (rv, items)
+        self.snap_id = 0
+        self.expire_after = None                       # pages until the snapshots go
         if path and os.path.exists(path):
             with open(path) as f:
                 saved = json.load(f)
@@ -140,6 +155,7 @@ class State:
         with self.cond:
             self.floor = self.rv
             self.history = []
+            self.snapshots = {i: v for i, v in self.snapshots.items() if v[0] >= self.floor}
             self.cond.notify_all()
 
     def cut(self):
@@ -197,6 +213,13 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/_test/compact":
             st.compact()
             self.send_json(200, {"floor": st.floor})
+        elif path == "/_test/expire-lists":
+            with st.cond:
+                if body.get("after"):
+                    st.expire_after = int(body["after"])
+                else:
+                    st.snapshots = {}
+            self.send_json(200, {})
         elif path == "/_test/cut":
             with st.cond:
                 st.hold = bool(body.get("hold"))
@@ -245,17 +268,59 @@ class Handler(BaseHTTPRequestHandler):
         if q.get("watch", [""])[0] in ("1", "true"):
             return self.watch(resource, api, kind, rv, q)
         with st.cond:
-            st.stats["lists"][resource] = st.stats["lists"].get(resource, 0) + 1
+            if q.get("continue", [""])[0]:    # a later page of a list
+                st.stats["pages"][resource] = st.stats["pages"].get(resource, 0) + 1
+            else:
+                st.stats["lists"][resource] = st.stats["lists"].get(resource, 0) + 1
             if rv and rv != "0" and int(rv) < st.floor:
                 return self.send_json(410, status(410, "Expired", "too old resource version"))
+            page = self.list_page(st, resource, q)
+            if page is None:
+                return self.send_json(410, status(410, "Expired", "the provided continue "
+                                                  "parameter is too old"))
+            rv, items, md = page
+            md["resourceVersion"] = str(rv)
+            self.send_json(200, {"kind": list_kind, "apiVersion": api,
+                                 "metadata": md, "items": items})
+
+    @staticmethod
+    def list_page(st, resource, q):
+        """(rv, items, metadata) of the page q asks for; None: expired.
+        Called under st.cond."""
+        limit = int(q.get("limit", ["0"])[0] or 0)
+        token = q.get("continue", [""])[0]
+        if token:
+            try:
+                sid, off = (int(x) for x in token.split(":", 1))
+            except ValueError:
+                return None
+            if sid not in st.snapshots:
+                return None
+            rv, items = st.snapshots[sid]
+        else:
+            rv, off = st.rv, 0
             items = []
-            for o in st.objects[resource].values():
-                o = dict(o)
+            for k in sorted(st.objects[resource]):
+                o = dict(st.objects[resource][k])
                 o.pop("kind", None)
                 o.pop("apiVersion", None)
                 items.append(o)
-            self.send_json(200, {"kind": list_kind, "apiVersion": api,
-                                 "metadata": {"resourceVersion": str(st.rv)}, "items": items})
+            if not limit or limit >= len(items):
+                return rv, items, {}
+            st.snap_id += 1
+            sid = st.snap_id
+            st.snapshots[sid] = (rv, items)
+        end = off + limit if limit else len(items)
+        md = {}
+        if end < len(items):
+            md = {"continue": "%d:%d" % (sid, end), "remainingItemCount": len(items) - end}
+        else:
+            st.snapshots.pop(sid, None)
+        if st.expire_after is not None:     # counts the pages of paged lists only
+            st.expire_after -= 1
+            if st.expire_after <= 0:
+                st.snapshots, st.expire_after = {}, None
+        return rv, items[off:end], md
 
     def chunk(self, obj):
         data = (json.dumps(obj) + "\n").encode()
@@ -369,7 +434,8 @@ def main():
     s.add_argument("--bookmark-seconds", type=float, default=1.0)
     c = sub.add_parser("ctl")
     c.add_argument("url")
-    c.add_argument("op", choices=["put", "delete", "compact", "cut", "release", "stats"])
+    c.add_argument("op", choices=["put", "delete", "compact", "expire-lists", "cut", "release",
+                                  "stats"])
     c.add_argument("json", nargs="?")
     a = ap.parse_args()
     if a.cmd == "serve":

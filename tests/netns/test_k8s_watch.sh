@@ -12,6 +12,8 @@
 #    it is refused as a whole, reported as an Event on the object and in
 #    the agent log, and the others still apply; a CLI-applied policy is
 #    left alone; a NetworkPolicy deleted in the API is deleted;
+#  - lists come in pages (kubernetes.chunk_size); a page whose snapshot
+#    expired (410 Gone) starts the list again from the first page;
 #  - a cut watch resumes from its resourceVersion (no relist) and loses no
 #    event; a compacted resourceVersion (410 Gone) relists; a server
 #    restart (history lost) relists and loses no change;
@@ -46,8 +48,9 @@ start_server() {	# start_server http|https
 }
 stop_server() { kill "$SERVER"; wait "$SERVER" 2>/dev/null; return 0; }
 
-start_agent() {	# start_agent KUBECONFIG
+start_agent() {	# start_agent KUBECONFIG [CHUNK_SIZE]
 	printf 'kubernetes:\n  kubeconfig: %s\n  node: node-1\n' "$1" >"$D/agent.yaml"
+	[ -n "${2:-}" ] && printf '  chunk_size: %s\n' "$2" >>"$D/agent.yaml"
 	$BH agent --config "$D/agent.yaml" >>"$D/agent.log" 2>&1 &
 	AGENT=$!
 	bh_on_exit "kill $AGENT 2>/dev/null"
@@ -132,7 +135,8 @@ put networkpolicies '{"metadata": {"name": "b-in", "namespace": "x"}, "spec": {"
 put networkpolicies '{"metadata": {"name": "named", "namespace": "x"}, "spec": {"podSelector": {"matchLabels": {"pod": "a"}}, "ingress": [{"ports": [{"port": "80"}]}]}}'
 put bulkheadpolicies '{"apiVersion": "bulkhead.io/v1", "kind": "BulkheadPolicy", "metadata": {"name": "deny-ssh", "namespace": "x"}, "spec": {"selector": {}, "ingress": [{"action": "deny", "ports": [{"port": 22}]}]}}'
 
-start_agent "$D/http.kubeconfig"
+# lists in pages of 2 items: the three pods come in two pages
+start_agent "$D/http.kubeconfig" 2
 expect_ok "pod labels reach workload x/a" bh_wait 100 is '{"pod": "a"}' labels_of x/a
 expect_ok "pod labels reach workload x/b" bh_wait 50 is '{"pod": "b"}' labels_of x/b
 expect_eq "namespace x labels from the API" \
@@ -148,6 +152,7 @@ expect_ok "the Event says why (not a port name)" grep -q "not a port name" \
 	<<<"$(stat_of '[e["message"] for e in d["events"] if e["involvedObject"]["kind"] == "NetworkPolicy"]')"
 expect_ok "agent log says x/named is not enforced" grep -q "NetworkPolicy x/named not enforced" "$D/agent.log"
 expect_ok "readiness: watches synced (agent log has no list errors)" bash -c "! grep -q 'list .*HTTP' '$D/agent.log'"
+expect_eq "the pods' list came in pages (one later page)" 1 "$(stat_of 'd["pages"].get("pods", 0)')"
 
 # a pod label change in the API flips a verdict
 put pods '{"metadata": {"name": "b", "namespace": "x", "labels": {"pod": "b2"}}, "spec": {"nodeName": "node-1"}}'
@@ -170,14 +175,25 @@ expect_eq "after a cut: no relist" "$L0" "$(stat_of 'sum(d["lists"].values())')"
 # 410 Gone: the resourceVersion is compacted away, the watch relists
 # (watches held off meanwhile, so that the change happens between the
 # agent's last resourceVersion and the compaction)
+# agent's last resourceVersion and the compaction). The pods' relist
+# meets a snapshot that expires after its first page: the list starts
+# again from its first page, and still loses nothing.
 ctl cut '{"hold": true}' >/dev/null
 put namespaces '{"metadata": {"name": "x", "labels": {"kubernetes.io/metadata.name": "x", "team": "red"}}}'
+put pods '{"metadata": {"name": "c", "namespace": "x", "labels": {"pod": "c", "ver": "2"}}, "spec": {"nodeName": "node-2"}}'
 ctl compact >/dev/null
+ctl expire-lists '{"after": 1}' >/dev/null
 ctl release >/dev/null
 expect_ok "after 410: namespace label change arrives" bh_wait 50 is \
 	'{"kubernetes.io/metadata.name": "x", "team": "red"}' ns_labels x
 expect_ok "after 410: relisted" test "$(stat_of 'sum(d["lists"].values())')" -gt "$L0"
 expect_ok "agent log tells the 410" grep -q "410 Gone" "$D/agent.log"
+expect_ok "a list page whose snapshot expired: the list starts again" bh_wait 50 grep -q \
+	"list pods: the list's snapshot expired (410 Gone), listing again from the start" "$D/agent.log"
+expect_ok "the pods' list after the restart is whole: x/b still has its labels" \
+	is '{"pod": "b"}' labels_of x/b
+expect_eq "the pods: two lists of two pages, the first cut short (410)" 3 \
+	"$(stat_of 'd["pages"].get("pods", 0)')"
 
 # a NetworkPolicy deleted in the API is deleted; the CLI one stays
 ctl delete '{"resource": "networkpolicies", "namespace": "x", "name": "b-in"}' >/dev/null
