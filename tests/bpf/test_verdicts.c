@@ -1031,6 +1031,11 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 		snprintf(why, len, "cannot size the maps");
 		return -EINVAL;
 	}
+	/* A flow cache entry lives 1000 times longer than in the product
+	 * (10 s for TCP): the flow cache steps count on an entry staying
+	 * between two steps, however long this process waits for a CPU. */
+	s->xdp->rodata->bh_cfg_fc_life_factor = 1000;
+	s->tc->rodata->bh_cfg_fc_life_factor = 1000;
 	/* XDP first creates the pins, TC reuses them by name */
 	err = bulkhead_xdp__load(s->xdp);
 	if (!err)
