@@ -39,11 +39,13 @@ Test control (same listener, no authentication, under /_test/):
                        page answers 410 Gone; with {"after": N} the
                        snapshots go once N more pages of paged lists
                        have been served
+  POST /_test/token    {"token": T}: from now on only T is accepted (a rotated
+                       service account token)
   POST /_test/cut      close every open watch stream now; with {"hold": true}
                        new watches get 503 until POST /_test/release
   GET  /_test/stats    request counts (lists, later pages of lists, watches,
-                       by resource), the Events received, the current RV,
-                       open watches
+                       by resource; refused for their token), the Events
+                       received, the current RV, open watches
 State survives a restart when --state FILE is given (objects and RV, as
 etcd keeps them); the change history does not, so after a restart every
 older resourceVersion is expired (410), as a fresh watch cache would say.
@@ -51,8 +53,8 @@ older resourceVersion is expired (410), as a fresh watch cache would say.
 Usage: k8s_apiserver.py serve --listen 127.0.0.1:PORT [--tls-cert F
        --tls-key F] [--client-ca F] [--token T] [--state FILE]
        [--bookmark-seconds S] [--control 127.0.0.1:PORT]
-       k8s_apiserver.py ctl URL put|delete|compact|expire-lists|cut|release|stats
-       [JSON]
+       k8s_apiserver.py ctl URL put|delete|compact|expire-lists|token|cut|release|
+       stats [JSON]
 """
 import argparse
 import json
@@ -90,7 +92,8 @@ class State:
         self.floor = 0                                 # history starts after it
         self.cut_gen = 0
         self.hold = False                              # refuse new watches (503)
-        self.stats = {"lists": {}, "pages": {}, "watches": {}, "events": [], "requests": 0}
+        self.stats = {"lists": {}, "pages": {}, "watches": {}, "events": [], "requests": 0,
+                      "unauthorized": 0}
         self.open_watches = 0
         self.uid = 0
         self.snapshots = {}                            # list token id -> (rv, items)
@@ -188,6 +191,9 @@ class Handler(BaseHTTPRequestHandler):
     def authorized(self):
         token = self.server.opts.token
         if token and self.headers.get("Authorization") != "Bearer " + token:
+            st = self.server.state
+            with st.cond:
+                st.stats["unauthorized"] += 1
             self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
             return False
         return True
@@ -213,6 +219,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/_test/compact":
             st.compact()
             self.send_json(200, {"floor": st.floor})
+        elif path == "/_test/token":
+            st.api_opts.token = body["token"]     # a rotated service account token
+            self.send_json(200, {})
         elif path == "/_test/expire-lists":
             with st.cond:
                 if body.get("after"):
@@ -390,6 +399,7 @@ def serve(opts):
     srv.daemon_threads = True
     srv.opts = opts
     srv.state = State(opts.state)
+    srv.state.api_opts = opts
     if opts.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
@@ -434,8 +444,8 @@ def main():
     s.add_argument("--bookmark-seconds", type=float, default=1.0)
     c = sub.add_parser("ctl")
     c.add_argument("url")
-    c.add_argument("op", choices=["put", "delete", "compact", "expire-lists", "cut", "release",
-                                  "stats"])
+    c.add_argument("op", choices=["put", "delete", "compact", "expire-lists", "token", "cut",
+                                  "release", "stats"])
     c.add_argument("json", nargs="?")
     a = ap.parse_args()
     if a.cmd == "serve":
