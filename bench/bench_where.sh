@@ -59,10 +59,11 @@ for w in $WHAT; do
 	fi
 	echo "  $w: $ns ns per packet (under the profiler), of which:"
 	key=$(echo "where_$w" | tr '-' '_')
+	lines=()
+	[ -s "$WORK/$w.lines" ] && lines=(--lines "$WORK/$w.lines")	# else no call sites
 	perf script -i "$WORK/$w.data" -F comm,ip,sym 2>/dev/null |
 		python3 bench/perf_where.py --prog "$match" --ns-per-packet "$ns" --prefix "$key" \
-		--lines "$WORK/$w.lines" \
-		>"$WORK/$w.where"
+		"${lines[@]}" >"$WORK/$w.where"
 	grep -v '^{' "$WORK/$w.where"
 	part=$(grep '^{' "$WORK/$w.where" | tail -n 1)
 	JSON=$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); a.update(json.loads(sys.argv[2])); a[sys.argv[3]]=float(sys.argv[4]); print(json.dumps(a))' \
