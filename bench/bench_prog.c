@@ -58,6 +58,7 @@
 #include "l2id.h"
 #include "maps.h"
 #include "median.h"
+#include "prog_lines.h"
 #include "pkt.h"
 
 #define IFINDEX_LO	1	/* test runs see the loopback device */
@@ -76,6 +77,7 @@ struct opts {
 	unsigned int new_flows;	/* single runs per new-flow figure */
 	bool quick;		/* smaller sweep, for a smoke test */
 	const char *profile;	/* only this figure, for a profiler (bench_where.sh) */
+	const char *lines;	/* with profile: the program's line table here */
 };
 
 struct bench {
@@ -925,7 +927,9 @@ static int victim_survival(struct bench *b, double *survival)
  * (bench/bench_where.sh) sees that path and nothing else of ours:
  *   xdp-new, tc-new        new flows (o.new_flows single runs)
  *   xdp-denied, tc-denied  one denied flow repeated (batched runs)
- * Prints the figure and its JSON ({"profile_ns": ...}).
+ * Prints the figure and its JSON ({"profile_ns": ...}). With --lines FILE,
+ * the program's source lines by JIT address go to FILE first
+ * (prog_lines.h), for bench/perf_where.py --lines.
  */
 static int profile_one(struct bench *b, double over_xdp, double over_tc)
 {
@@ -942,6 +946,8 @@ static int profile_one(struct bench *b, double over_xdp, double over_tc)
 		fprintf(stderr, "bench_prog: --profile takes xdp-new, tc-new, xdp-denied or tc-denied\n");
 		return -EINVAL;
 	}
+	if (b->o.lines)
+		bh_lines_write(prog, b->o.lines);	/* without it, no call sites: not fatal */
 	err = fill_ipcache(b, 10) ?: fill_policy(b, 1000);
 	if (err)
 		return err;
@@ -968,7 +974,9 @@ static void usage(const char *prog)
 		"  --new-flows N  fresh flows per new-flow figure (default 200000)\n"
 		"  --quick        only 10 and 1k policy entries, 10 prefixes (smoke test)\n"
 		"  --profile WHAT only one figure, for a profiler: xdp-new, tc-new, xdp-denied,\n"
-		"                 tc-denied (bench/bench_where.sh)\n",
+		"                 tc-denied (bench/bench_where.sh)\n"
+		"  --lines FILE   with --profile: the program's source lines by JIT address\n"
+		"                 to FILE (bench/perf_where.py --lines)\n",
 		prog);
 }
 
@@ -980,6 +988,7 @@ int main(int argc, char **argv)
 		{ "new-flows", required_argument, NULL, 'f' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "profile", required_argument, NULL, 'p' },
+		{ "lines", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1001,6 +1010,7 @@ int main(int argc, char **argv)
 		case 'f': b.o.new_flows = strtoul(optarg, NULL, 0); break;
 		case 'q': b.o.quick = true; break;
 		case 'p': b.o.profile = optarg; break;
+		case 'l': b.o.lines = optarg; break;
 		default: usage(argv[0]); return c == 'h' ? 0 : 1;
 		}
 	}

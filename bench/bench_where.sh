@@ -4,7 +4,10 @@
 # while perf samples that CPU with call chains; bench/perf_where.py splits
 # the program's samples into its own instructions and each kernel function
 # it called (conntrack insert, hash and LPM lookups, ring buffer, clock),
-# and scales the shares by the measured ns per packet.
+# and scales the shares by the measured ns per packet. Each part also
+# names the source lines it was spent at (bench_prog --lines: the
+# program's lines by JIT address), so the split tells one hash lookup from
+# another.
 #
 # Sampling is by the software cpu-clock (this VM has no hardware PMU), at
 # PERF_FREQ Hz; a sample lands where the program was when the timer fired,
@@ -47,7 +50,7 @@ for w in $WHAT; do
 	esac
 	perf record -q -F "$PERF_FREQ" -g -C "$CPU" -o "$WORK/$w.data" -- \
 		taskset -c "$CPU" "$PROG" --profile "$w" --runs 5 --repeat 1000000 \
-		--new-flows "$WHERE_FLOWS" >"$WORK/$w.out" 2>&1
+		--new-flows "$WHERE_FLOWS" --lines "$WORK/$w.lines" >"$WORK/$w.out" 2>&1
 	ns=$(sed -n 's/.*"profile_ns": \([0-9.]*\).*/\1/p' "$WORK/$w.out")
 	if [ -z "$ns" ]; then
 		echo "bench_where: $w: bench_prog gave no figure:" >&2
@@ -56,9 +59,11 @@ for w in $WHAT; do
 	fi
 	echo "  $w: $ns ns per packet (under the profiler), of which:"
 	key=$(echo "where_$w" | tr '-' '_')
+	lines=()
+	[ -s "$WORK/$w.lines" ] && lines=(--lines "$WORK/$w.lines")	# else no call sites
 	perf script -i "$WORK/$w.data" -F comm,ip,sym 2>/dev/null |
 		python3 bench/perf_where.py --prog "$match" --ns-per-packet "$ns" --prefix "$key" \
-		>"$WORK/$w.where"
+		"${lines[@]}" >"$WORK/$w.where"
 	grep -v '^{' "$WORK/$w.where"
 	part=$(grep '^{' "$WORK/$w.where" | tail -n 1)
 	JSON=$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); a.update(json.loads(sys.argv[2])); a[sys.argv[3]]=float(sys.argv[4]); print(json.dumps(a))' \

@@ -13,7 +13,14 @@ Prints one line per part: share of the program's samples and, with
 of that cost, or with --ns-per-sample (sampling period over packets, for a
 system-wide profile of real traffic), each part's samples times that.
 The last line is JSON: {"<prefix>_<part>_ns": ...}.
+
+With --lines FILE (bench_prog --lines: the profiled program's source lines
+by JIT address, from the same load), each part also says where in the
+program it was spent: the source line of the program's own instruction, or
+of the call whose return address is one frame up (the call is the
+instruction before it). Needs the ip field in the perf script output.
 """
+import bisect
 import argparse
 import json
 import re
@@ -45,6 +52,7 @@ IDLE = re.compile(r"safe_halt|default_idle|cpuidle|mwait|poll_idle|do_idle")
 
 
 def samples(stream):
+    """Each sample's frames, leaf first, as (symbol, address or None)."""
     frames = []
     for line in stream:
         line = line.rstrip("\n")
@@ -57,10 +65,33 @@ def samples(stream):
             parts = line.split(None, 1)
             sym = parts[1] if len(parts) > 1 else "[unknown]"
             sym = re.sub(r"\+0x[0-9a-f]+$", "", sym)
-            frames.append(sym.split(" (")[0])
+            try:
+                ip = int(parts[0], 16)
+            except ValueError:
+                ip = None
+            frames.append((sym.split(" (")[0], ip))
         # else: the sample's header line (comm)
     if frames:
         yield frames
+
+
+class Lines:
+    """A program's source line by JIT address (bench_prog --lines)."""
+
+    def __init__(self, path):
+        rows = []
+        with open(path) as f:
+            for row in f:
+                addr, _, rest = row.rstrip("\n").partition(" ")
+                where, _, src = rest.partition(" ")
+                rows.append((int(addr, 16), "%s %s" % (where, src.strip()[:50])))
+        rows.sort()
+        self.addrs = [a for a, _ in rows]
+        self.where = [w for _, w in rows]
+
+    def at(self, ip):
+        i = bisect.bisect_right(self.addrs, ip) - 1
+        return self.where[i] if i >= 0 else "?"
 
 
 def main():
@@ -71,12 +102,17 @@ def main():
     ap.add_argument("--ns-per-sample", type=float, default=None)
     ap.add_argument("--prefix", default="where")
     ap.add_argument("--min-share", type=float, default=0.01)
+    ap.add_argument("--lines", default=None,
+                    help="the program's line table (bench_prog --lines), for call sites")
     a = ap.parse_args()
     progs = [p for p in a.prog.split(",") if p]
+    lines = Lines(a.lines) if a.lines else None
+    sites = {}
 
     counts = {}
     in_prog = outside = idle = 0
-    for frames in samples(sys.stdin):
+    for chain in samples(sys.stdin):
+        frames = [f for f, _ in chain]
         if a.ns_per_sample and any(f.startswith("bpf_prog_test_run") for f in frames):
             # a system-wide profile of real traffic: test runs of the same
             # programs (other jobs' tests on this machine) are not traffic
@@ -98,6 +134,11 @@ def main():
         else:
             name = part_of(frames[first - 1])
         counts[name] = counts.get(name, 0) + 1
+        ip = chain[first][1]
+        if lines and ip is not None:
+            # a return address is the instruction after the call
+            site = (name, lines.at(ip if first == 0 else ip - 1))
+            sites[site] = sites.get(site, 0) + 1
 
     out = {}
     if not in_prog and a.ns_per_sample:
@@ -127,6 +168,9 @@ def main():
             continue
         ns = share * a.ns_per_packet if a.ns_per_packet else None
         print("    %-52s %5.1f %%%s" % (name, 100 * share, "  %6.1f ns" % ns if ns is not None else ""))
+        for (part, where), k in sorted(sites.items(), key=lambda kv: -kv[1]):
+            if part == name and k / in_prog >= a.min_share:
+                print("      %5.1f %%  at %s" % (100 * k / in_prog, where))
         key = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
         out["%s_%s_%s" % (a.prefix, key, "ns" if ns is not None else "share")] = round(
             ns if ns is not None else share, 3)
