@@ -91,4 +91,14 @@ int bh_config_backend(struct bh_ctx *ctx, enum bh_backend *out);
  * posture of a pod the node's agent does not know at CNI ADD. */
 int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny);
 
+/* `service_hook` (lib/core/services.h): where a flow to a Service
+ * frontend is judged on its backend. AUTO (default): NETFILTER when the
+ * kernel has BPF netfilter links (6.4+), else TC. */
+enum bh_svc_hook { BH_SVC_HOOK_AUTO, BH_SVC_HOOK_NETFILTER, BH_SVC_HOOK_TC };
+int bh_config_service_hook(struct bh_ctx *ctx, enum bh_svc_hook *out);
+
+/* The `service_uplink` names (repeatable), at most max of IF_NAMESIZE
+ * bytes each in names; *nr 0 when the file names none. */
+int bh_config_service_uplinks(struct bh_ctx *ctx, char (*names)[16], int max, int *nr);
+
 #endif /* BULKHEAD_CONFIG_H */

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The Services hook at tc (services.h, lib/bpf/svc_ct.h): the program,
+ * pinned, on the egress of every host veth (before bulkhead's own program
+ * there: a lower clsact priority, or the front of the tcx list) and of the
+ * node's uplinks, where kube-proxy's translated packets leave toward a
+ * local or a remote backend.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "config.h"
+#include "ctx_int.h"
+#include "services.h"
+#include "tc_clsact.h"
+#include "bulkhead_svc_tc.skel.h"
+
+#define BH_TCX_EGRESS_TYPE	47
+#define BH_F_BEFORE		(1U << 3)	/* tcx: at the front (no relative) */
+#define MAX_UPLINKS		16
+
+static int pinned_fd(struct bh_ctx *ctx)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (bh_pin_path(ctx, BH_PIN_SVC_TC, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+bool bh_svc_tc_pinned(struct bh_ctx *ctx)
+{
+	int fd = pinned_fd(ctx);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static int attach_fd(struct bh_ctx *ctx, int fd, __u32 ifindex)
+{
+	enum bh_tc_attach mode;
+	int err = bh_tc_attach_mode(ctx, &mode);
+
+	if (err)
+		return err;
+	if (mode == BH_TC_ATTACH_CLSACT)
+		return bh_clsact_attach_at(ctx, ifindex, false, fd, BH_CLSACT_SVC_HANDLE,
+					   BH_CLSACT_SVC_PRIO);
+	if (bpf_prog_attach(fd, (int)ifindex, BH_TCX_EGRESS_TYPE, BH_F_BEFORE) &&
+	    errno != EEXIST)
+		return bh_err(ctx, -errno, false, "cannot attach the Services tc program to tcx"
+			      " egress of ifindex %u: %m", ifindex);
+	return 0;
+}
+
+int bh_svc_tc_attach_dev(struct bh_ctx *ctx, __u32 ifindex)
+{
+	int fd = pinned_fd(ctx), err;
+
+	if (fd < 0)
+		return 0;	/* no tc hook in this instance */
+	err = attach_fd(ctx, fd, ifindex);
+	close(fd);
+	return err;
+}
+
+static __u32 fd_id(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+int bh_svc_tc_detach_dev(struct bh_ctx *ctx, __u32 ifindex, int *removed)
+{
+	__u32 ids[64], cnt = 64, flags = 0, id;
+	int fd = pinned_fd(ctx), err = 0;
+
+	if (fd < 0)
+		return 0;
+	id = fd_id(fd);
+	if (id && !bpf_prog_query((int)ifindex, BH_TCX_EGRESS_TYPE, 0, &flags, ids, &cnt)) {
+		for (__u32 i = 0; i < cnt; i++) {
+			if (ids[i] != id)
+				continue;
+			if (bpf_prog_detach2(fd, (int)ifindex, BH_TCX_EGRESS_TYPE) &&
+			    errno != ENOENT && errno != ENODEV)
+				err = bh_err(ctx, -errno, false, "cannot detach the Services tc"
+					     " program from ifindex %u: %m", ifindex);
+			else
+				(*removed)++;
+		}
+	}
+	if (!err && id)
+		err = bh_clsact_detach_at(ctx, ifindex, false, id, removed, BH_CLSACT_SVC_HANDLE,
+					  BH_CLSACT_SVC_PRIO);
+	close(fd);
+	return err;
+}
+
+/* The devices of the default routes in one /proc/net routing table:
+ * IPv4's (Iface first, Destination and Mask 0) or IPv6's (destination
+ * and prefix length 0, the device last). */
+static void default_route_devs(const char *file, bool v6, __u32 *out, int max, int *nr)
+{
+	char line[512], dev[IF_NAMESIZE + 1], dst[40];
+	unsigned int plen, mask;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && *nr < max) {
+		__u32 ifx;
+		int i;
+
+		if (v6) {
+			if (sscanf(line, "%32s %x %*s %*s %*s %*s %*s %*s %*s %16s", dst, &plen,
+				   dev) != 3 || plen || strspn(dst, "0") != 32)
+				continue;
+		} else if (sscanf(line, "%16s %39s %*s %*s %*s %*s %*s %x", dev, dst, &mask) != 3 ||
+			   strcmp(dst, "00000000") || mask) {
+			continue;
+		}
+		ifx = if_nametoindex(dev);
+		for (i = 0; i < *nr && out[i] != ifx; i++)
+			;
+		if (ifx && i == *nr && strcmp(dev, "lo"))
+			out[(*nr)++] = ifx;
+	}
+	fclose(f);
+}
+
+/* The uplinks: the config's service_uplink names, else the devices of
+ * the default routes (docs/kubernetes.md says why). */
+static int uplinks(struct bh_ctx *ctx, __u32 *out, int *nr)
+{
+	char names[MAX_UPLINKS][16];
+	int n, err = bh_config_service_uplinks(ctx, names, MAX_UPLINKS, &n);
+
+	*nr = 0;
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++) {
+		out[i] = if_nametoindex(names[i]);
+		if (!out[i])
+			return bh_err(ctx, -ENODEV, true, "service_uplink: no interface %s in this"
+				      " network namespace", names[i]);
+	}
+	*nr = n;
+	if (!n) {
+		default_route_devs("/proc/net/route", false, out, MAX_UPLINKS, nr);
+		default_route_devs("/proc/net/ipv6_route", true, out, MAX_UPLINKS, nr);
+	}
+	return 0;
+}
+
+static int load_and_pin(struct bh_ctx *ctx)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
+	struct bulkhead_svc_tc *skel;
+	char path[PATH_MAX];
+	int err;
+
+	skel = bulkhead_svc_tc__open_opts(&oo);
+	if (!skel)
+		return bh_err(ctx, -errno, false, "cannot open the Services tc object: %m");
+	err = bulkhead_svc_tc__load(skel);
+	if (err) {
+		err = bh_err(ctx, err, false, "cannot load the Services tc program (it needs the"
+			     " conntrack kfuncs: nf_conntrack loaded, Linux 5.18+ with BTF): %s",
+			     strerror(-err));
+		goto out;
+	}
+	err = bh_pin_path(ctx, BH_PIN_SVC_TC, path, sizeof(path));
+	if (!err) {
+		unlink(path);	/* a half-finished earlier attach */
+		if (bpf_program__pin(skel->progs.bh_svc_at_egress, path))
+			err = bh_err(ctx, -errno, false, "cannot pin %s: %m", path);
+	}
+out:
+	bulkhead_svc_tc__destroy(skel);
+	return err;
+}
+
+int bh_svc_tc_ensure(struct bh_ctx *ctx)
+{
+	__u32 up[MAX_UPLINKS], key, *prev = NULL;
+	int fd = -1, err, nr_up = 0;
+
+	err = uplinks(ctx, up, &nr_up);
+	if (!err && !bh_svc_tc_pinned(ctx))
+		err = load_and_pin(ctx);
+	if (!err && (fd = pinned_fd(ctx)) < 0)
+		err = bh_err(ctx, fd, false, "the Services tc program is not pinned: %s",
+			     strerror(-fd));
+	/* every host veth: a local backend's packets leave there (one gone
+	 * meanwhile is not an error: its workload goes with it) */
+	while (!err && !bpf_map_get_next_key(ctx->map_fds[BH_M_WORKLOADS], prev, &key)) {
+		err = attach_fd(ctx, fd, key);
+		if (err == -ENODEV)
+			err = 0;
+		prev = &key;
+	}
+	for (int i = 0; !err && i < nr_up; i++)
+		err = attach_fd(ctx, fd, up[i]);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
