@@ -19,8 +19,9 @@
 #
 # BH_SVC_HOOK=tc (test_k8s_service_tc.sh): the same checks with
 # `service_hook = tc` and `tc_attach = clsact`, the way a kernel without
-# BPF netfilter links (Debian 12's 6.1) judges Services; BH_SVC_NET is
-# the addresses' second octet, BH_SVC_PORT the API server's port.
+# BPF netfilter links (Debian 12's 6.1) judges Services
+# (BH_SVC_TC_ATTACH=tcx: test_k8s_service_tcx.sh); BH_SVC_NET is the
+# addresses' second octet, BH_SVC_PORT the API server's port.
 source "$(dirname "$0")/../lib/common.sh"
 SVC_HOOK=${BH_SVC_HOOK:-auto}
 A=${BH_SVC_NET:-113}
@@ -32,8 +33,9 @@ PROBE=$BH_ROOT/tests/lib/svc_probe.py
 PORT=${BH_SVC_PORT:-22300}
 CPORT=$((PORT + 1))
 N=$T-node
+SVC_ATTACH=${BH_SVC_TC_ATTACH:-clsact}
 if [ "$SVC_HOOK" = tc ]; then
-	printf 'service_hook = tc\ntc_attach = clsact\n' >>"$D/config"
+	printf 'service_hook = tc\ntc_attach = %s\n' "$SVC_ATTACH" >>"$D/config"
 fi
 command -v nsenter >/dev/null || bh_skip "nsenter not installed"
 command -v iptables >/dev/null || bh_skip "iptables not installed"
@@ -401,10 +403,15 @@ ok "the agent attached the Services hook and put the 9 Service frontends in bh_s
 if [ "$SVC_HOOK" = tc ]; then
 	expect_fail "service_hook = tc: no netfilter link is pinned" test -e "$BULKHEAD_BPFFS/link_svc_nat4"
 	expect_ok "service_hook = tc: the tc program is pinned" test -e "$BULKHEAD_BPFFS/prog_svc_tc"
-	# on clsact egress, ahead of bulkhead's own filter on host veths
-	svc_on() { onn tc filter show dev "$1" egress | grep -q "pref 179 bpf.*bh_svc_at_egr"; }
+	# on egress, ahead of bulkhead's own program on host veths: a lower
+	# clsact priority, or the front of the tcx list
+	if [ "$SVC_ATTACH" = clsact ]; then
+		svc_on() { onn tc filter show dev "$1" egress | grep -q "pref 179 bpf.*bh_svc_at_egr"; }
+	else
+		svc_on() { onn $BH --json debug hooks "$1" | jq -e '.tcx_egress[0].name | startswith("bh_svc_at_egr")' >/dev/null; }
+	fi
 	for h in ${T}client ${T}db1 ${T}web ${T}dns n2link; do
-		expect_ok "service_hook = tc: the tc program is on clsact egress of $h" svc_on $h
+		expect_ok "service_hook = tc: the tc program is first on $SVC_ATTACH egress of $h" svc_on $h
 	done
 	expect_fail "service_hook = tc: not on the API's link (no default route there)" svc_on uplink
 else
