@@ -15,6 +15,11 @@
  * bulkhead conntrack key), its reply tuple's source is the backend.
  * Everything else (the ring record, the stats, the deny record limit) is
  * what the host veth's program does for a new flow.
+ *
+ * The judge (bh_svc_judge_flow) and the read of the kernel's entry
+ * (bh_svc_flow_read) are also the tc hook's, for kernels without BPF
+ * netfilter links (svc_ct.h): it finds the entry through the conntrack
+ * kfunc instead of skb->_nfct, the client's veth as skb->skb_iif.
  */
 #ifndef BH_BPF_SVC_NAT_H
 #define BH_BPF_SVC_NAT_H

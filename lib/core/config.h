@@ -14,6 +14,11 @@
  *                                      lib/tc_clsact.h)
  *   backend        = bpf | nftables    what enforces (bpf); nftables: the
  *                                      nftables backend (nft_sync.h)
+ *   service_hook   = auto | netfilter | tc
+ *                                      where Service flows are judged on
+ *                                      the backend (auto; services.h)
+ *   service_uplink = eth0              repeatable; the tc Services hook's
+ *                                      uplinks (default-route devices)
  *
  * Unknown keys are errors, not silently ignored: a typo such as
  * `forensic.cidr` would otherwise switch the quarantine exception off
