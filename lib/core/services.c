@@ -276,3 +276,21 @@ out:
 	free(have);
 	return err;
 }
+
+void bh_svc_hook_status(struct bh_ctx *ctx, struct bh_svc_status *st)
+{
+	struct bh_svc_key k, *prev = NULL;
+	char path[PATH_MAX];
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	st->netfilter = nf_hook_attached(ctx);
+	bh_svc_tc_status(ctx, st);
+	if (bh_pin_path(ctx, BH_MAP_SVC, path, sizeof(path)) || (fd = bpf_obj_get(path)) < 0)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		st->frontends++;
+		prev = &k;
+	}
+	close(fd);
+}

@@ -63,4 +63,18 @@ int bh_svc_tc_ensure(struct bh_ctx *ctx);
 int bh_svc_frontends_set(struct bh_ctx *ctx, int nr, const struct bh_svc_frontend *fe,
 			 int *changed);
 
+/* What `bulkhead doctor` reports of the Services hook. */
+#define BH_SVC_STATUS_UPLINKS 4
+struct bh_svc_status {
+	int frontends;			/* entries in bh_svc_v1 */
+	bool netfilter;			/* the post-NAT links are pinned */
+	bool tc;			/* the tc program is pinned */
+	int veths, veths_without;	/* host veths; those without it on egress */
+	char without[16];		/* the first of those */
+	int nr_uplinks;			/* other interfaces with it (the first few) */
+	char uplinks[BH_SVC_STATUS_UPLINKS][16];
+};
+void bh_svc_hook_status(struct bh_ctx *ctx, struct bh_svc_status *st);
+void bh_svc_tc_status(struct bh_ctx *ctx, struct bh_svc_status *st);	/* its tc part */
+
 #endif /* BULKHEAD_SERVICES_H */

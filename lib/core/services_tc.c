@@ -218,3 +218,57 @@ int bh_svc_tc_ensure(struct bh_ctx *ctx)
 		close(fd);
 	return err;
 }
+
+/* Is the program (id) on ifindex's egress, through tcx or clsact? */
+static bool on_dev(__u32 id, __u32 ifindex)
+{
+	__u32 ids[64], cnt = 64, flags = 0;
+
+	if (bh_clsact_prog_id_at(ifindex, false, BH_CLSACT_SVC_HANDLE, BH_CLSACT_SVC_PRIO) == id)
+		return true;
+	if (bpf_prog_query((int)ifindex, BH_TCX_EGRESS_TYPE, 0, &flags, ids, &cnt))
+		return false;
+	for (__u32 i = 0; i < cnt; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static int map_fd(struct bh_ctx *ctx, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (bh_pin_path(ctx, name, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	return bpf_obj_get(path);
+}
+
+void bh_svc_tc_status(struct bh_ctx *ctx, struct bh_svc_status *st)
+{
+	int fd = pinned_fd(ctx), wl;
+	__u32 id, key, *prev = NULL;
+	struct if_nameindex *ifs;
+
+	if (fd < 0)
+		return;
+	st->tc = true;
+	id = fd_id(fd);
+	close(fd);
+	wl = map_fd(ctx, BH_MAP_WORKLOADS);
+	while (wl >= 0 && !bpf_map_get_next_key(wl, prev, &key)) {
+		st->veths++;
+		if (!on_dev(id, key) && !st->veths_without++ && !if_indextoname(key, st->without))
+			snprintf(st->without, sizeof(st->without), "ifindex %u", key);
+		prev = &key;
+	}
+	ifs = if_nameindex();
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
+		if (wl >= 0 && !bpf_map_lookup_elem(wl, &i->if_index, &(struct bh_workload){ 0 }))
+			continue;	/* a host veth, counted above */
+		if (on_dev(id, i->if_index) && st->nr_uplinks < BH_SVC_STATUS_UPLINKS)
+			snprintf(st->uplinks[st->nr_uplinks++], IF_NAMESIZE, "%s", i->if_name);
+	}
+	if_freenameindex(ifs);
+	if (wl >= 0)
+		close(wl);
+}

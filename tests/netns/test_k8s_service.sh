@@ -414,9 +414,13 @@ if [ "$SVC_HOOK" = tc ]; then
 		expect_ok "service_hook = tc: the tc program is first on $SVC_ATTACH egress of $h" svc_on $h
 	done
 	expect_fail "service_hook = tc: not on the API's link (no default route there)" svc_on uplink
+	expect_ok "doctor: the tc hook judges the 9 frontends, on every host veth and on n2link" \
+		bash -c "nsenter --net=/run/netns/$N $BH doctor | grep -Eq '^ok +services +9 Service frontends, judged on the backend by the tc hook on [0-9]+ host veths and on n2link$'"
 else
 	expect_ok "the hook's links are pinned" test -e "$BULKHEAD_BPFFS/link_svc_nat4" -a \
 		-e "$BULKHEAD_BPFFS/link_svc_nat6"
+	expect_ok "doctor: the netfilter hook judges the 9 frontends" \
+		bash -c "nsenter --net=/run/netns/$N $BH doctor | grep -Eq '^ok +services +9 Service frontends, judged on the backend by the netfilter hook'"
 fi
 
 from() { local p=$T-$1; shift; ip netns exec "$p" python3 "$PROBE" "$@"; }
@@ -505,3 +509,14 @@ expect_ok "table ip6 kube-proxy has the service-ips map" onn nft list map ip6 ku
 cases nftables
 
 expect_ok "the agent logged no frontend failure" bash -c "! grep -q 'frontends not updated' '$D/agent.log'"
+
+if [ "$SVC_HOOK" = tc ] && [ "$SVC_ATTACH" = clsact ]; then
+	# the tc hook taken off one host veth (its clsact filter deleted):
+	# doctor names it, exit 1
+	onn tc filter del dev ${T}web egress pref 179 handle 0xb4c2 bpf
+	expect_fail "the tc hook is off ${T}web" svc_on ${T}web
+	out=$(onn $BH doctor); rc=$?
+	expect_eq "doctor: the tc hook missing on a host veth: exit 1" 1 "$rc"
+	expect_ok "doctor: names the host veth without the tc hook" \
+		grep -Eq "^MISSING +services +9 Service frontends; the tc hook is missing on 1 of [0-9]+ host veths \(${T}web\)" <<<"$out"
+fi
