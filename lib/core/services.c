@@ -294,3 +294,19 @@ void bh_svc_hook_status(struct bh_ctx *ctx, struct bh_svc_status *st)
 	}
 	close(fd);
 }
+
+int bh_svc_hook_upgrade(struct bh_ctx *ctx, int *sites)
+{
+	int err;
+
+	*sites = 0;
+	if (!nf_hook_attached(ctx))
+		return bh_svc_tc_replace(ctx, sites);
+	/* netfilter links cannot change program: new links first (both
+	 * judge meanwhile; the first one clears the flag), then their pins
+	 * replace the old ones, whose links go with them */
+	err = nf_hook_attach(ctx);
+	if (!err)
+		*sites = 2;
+	return err;
+}

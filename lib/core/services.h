@@ -63,6 +63,14 @@ int bh_svc_tc_ensure(struct bh_ctx *ctx);
 int bh_svc_frontends_set(struct bh_ctx *ctx, int nr, const struct bh_svc_frontend *fe,
 			 int *changed);
 
+/* `bulkhead upgrade` (under the instance lock, this build's maps pinned):
+ * this build's Services program replaces the running one, wherever it
+ * runs. The tc program: each site in one kernel call, then the pin. The
+ * netfilter hook: new links, then their pins over the old ones. *sites:
+ * tc sites or links switched; 0 and no error without a hook. */
+int bh_svc_hook_upgrade(struct bh_ctx *ctx, int *sites);
+int bh_svc_tc_replace(struct bh_ctx *ctx, int *sites);	/* its tc part */
+
 /* What `bulkhead doctor` reports of the Services hook. */
 #define BH_SVC_STATUS_UPLINKS 4
 struct bh_svc_status {

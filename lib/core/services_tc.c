@@ -272,3 +272,77 @@ void bh_svc_tc_status(struct bh_ctx *ctx, struct bh_svc_status *st)
 	if (wl >= 0)
 		close(wl);
 }
+
+/* One site of the old program: replaced in one kernel call (tcx
+ * BPF_F_REPLACE of the old program, or the clsact filter at our handle
+ * and priority), so no packet meets neither. */
+static int replace_on(struct bh_ctx *ctx, __u32 ifindex, __u32 old_id, int old_fd, int new_fd,
+		      int *sites)
+{
+	__u32 ids[64], cnt = 64, flags = 0;
+	int err = 0;
+
+	if (bh_clsact_prog_id_at(ifindex, false, BH_CLSACT_SVC_HANDLE, BH_CLSACT_SVC_PRIO) ==
+	    old_id) {
+		err = bh_clsact_attach_at(ctx, ifindex, false, new_fd, BH_CLSACT_SVC_HANDLE,
+					  BH_CLSACT_SVC_PRIO);
+		*sites += !err;
+	}
+	if (err || bpf_prog_query((int)ifindex, BH_TCX_EGRESS_TYPE, 0, &flags, ids, &cnt))
+		return err;
+	for (__u32 i = 0; i < cnt; i++) {
+		LIBBPF_OPTS(bpf_prog_attach_opts, o, .flags = BPF_F_REPLACE,
+			    .replace_prog_fd = old_fd);
+
+		if (ids[i] != old_id)
+			continue;
+		if (bpf_prog_attach_opts(new_fd, (int)ifindex, BH_TCX_EGRESS_TYPE, &o))
+			return bh_err(ctx, -errno, false, "cannot replace the Services tc program on"
+				      " ifindex %u: %m", ifindex);
+		(*sites)++;
+	}
+	return 0;
+}
+
+int bh_svc_tc_replace(struct bh_ctx *ctx, int *sites)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
+	struct bulkhead_svc_tc *skel = NULL;
+	int old_fd = pinned_fd(ctx), new_fd, err = 0;
+	char staged[PATH_MAX], path[PATH_MAX];
+	struct if_nameindex *ifs = NULL;
+	__u32 old_id;
+
+	*sites = 0;
+	if (old_fd < 0)
+		return 0;
+	old_id = fd_id(old_fd);
+	skel = bulkhead_svc_tc__open_opts(&oo);
+	if (!skel || bulkhead_svc_tc__load(skel)) {
+		err = bh_err(ctx, -errno, false, "cannot load this build's Services tc program: %m");
+		goto out;
+	}
+	new_fd = bpf_program__fd(skel->progs.bh_svc_at_egress);
+	ifs = if_nameindex();
+	for (struct if_nameindex *i = ifs; !err && i && i->if_index; i++)
+		err = replace_on(ctx, i->if_index, old_id, old_fd, new_fd, sites);
+	/* the pin names the program that runs: the staged pin renamed over
+	 * the old one (the switched sites run the new one even on failure) */
+	if (bh_pin_path(ctx, BH_PIN_SVC_TC "_new", staged, sizeof(staged)) ||
+	    bh_pin_path(ctx, BH_PIN_SVC_TC, path, sizeof(path))) {
+		err = err ? err : bh_err(ctx, -ENAMETOOLONG, false, "pin path too long");
+		goto out;
+	}
+	unlink(staged);
+	if (bpf_program__pin(skel->progs.bh_svc_at_egress, staged) || rename(staged, path)) {
+		if (!err)
+			err = bh_err(ctx, -errno, false, "cannot pin %s: %m", path);
+		unlink(staged);
+	}
+out:
+	if (ifs)
+		if_freenameindex(ifs);
+	bulkhead_svc_tc__destroy(skel);
+	close(old_fd);
+	return err;
+}

@@ -500,6 +500,32 @@ expect_ok "the deny of web's Service is recorded against the backend 10.$A.1.30:
 expect_ok "the deny of rweb's Service is recorded against its remote backend 10.$A.2.62:8080" \
 	bh_wait 50 bash -c "flows_to() { $(declare -f flows_to | tail -n +2); }; onn() { nsenter --net=/run/netns/$N \"\$@\"; }; BH=$BH; [[ \"\$(flows_to 10.$A.2.62 8080)\" == *deny* ]]"
 
+# ------------------------------------------------------------ upgrade
+# `bulkhead upgrade`: this build's programs replace the running ones, the
+# Services hook's too; the nftables cases below run on them
+svc_prog() {
+	if [ "$SVC_HOOK" = tc ]; then
+		bpftool -j prog show pinned "$BULKHEAD_BPFFS/prog_svc_tc" | jq .id
+	else
+		bpftool -j link show pinned "$BULKHEAD_BPFFS/link_svc_nat4" | jq .prog_id
+	fi
+}
+old_svc=$(svc_prog)
+expect_ok "upgrade with the Services hook attached" bash -c "nsenter --net=/run/netns/$N $BH --json upgrade >$D/upgrade.json"
+if [ "$SVC_HOOK" = tc ]; then
+	# six host veths and n2link
+	expect_eq "upgrade: the tc program replaced on 7 sites" 7 "$(jq .services_sites "$D/upgrade.json")"
+else
+	expect_eq "upgrade: new netfilter links for both families" 2 "$(jq .services_sites "$D/upgrade.json")"
+fi
+new_svc=$(svc_prog)
+expect_ok "upgrade: the pinned Services program is a new one ($old_svc -> $new_svc)" \
+	test -n "$new_svc" -a "$new_svc" != null -a "$old_svc" != "$new_svc"
+if [ "$SVC_HOOK" = tc ]; then
+	expect_ok "upgrade: doctor finds the new program on every host veth and on n2link" \
+		bash -c "nsenter --net=/run/netns/$N $BH doctor | grep -Eq '^ok +services +9 Service frontends, judged on the backend by the tc hook on 6 host veths and on n2link$'"
+fi
+
 # ------------------------------------------------------- nftables mode
 onn iptables -w -t nat -F && onn ip6tables -w -t nat -F && onn nft flush ruleset
 expect_eq "kube-proxy's iptables rules are gone" "" "$(onn nft list ruleset)"
