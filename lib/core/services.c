@@ -28,6 +28,10 @@
  * iptables' and nftables' nat chains run: the backend is chosen, and the
  * packet is not routed yet. */
 #define BH_SVC_PRIORITY		(-100 + 1)
+/* The kernel refuses two BPF netfilter hooks at one priority (EBUSY): an
+ * upgrade's new links take the other of these two while the old ones
+ * still run. Nothing else hooks in between. */
+#define BH_SVC_PRIORITY_ALT	(-100 + 2)
 
 /* The head of union bpf_attr's link_create with its netfilter member. */
 struct bh_nf_link_attr {
@@ -41,12 +45,12 @@ struct bh_nf_link_attr {
 	__u32 nf_flags;
 };
 
-static int nf_link_create(int prog_fd, __u32 pf)
+static int nf_link_create_at(int prog_fd, __u32 pf, __s32 priority)
 {
 	union bpf_attr attr;
 	struct bh_nf_link_attr a = { .prog_fd = (__u32)prog_fd, .attach_type = BH_ATTACH_NETFILTER,
 				     .pf = pf, .hooknum = BH_NF_INET_PRE_ROUTING,
-				     .priority = BH_SVC_PRIORITY };
+				     .priority = priority };
 	int fd;
 
 	_Static_assert(sizeof(a) <= sizeof(attr), "link_create fits bpf_attr");
@@ -54,6 +58,13 @@ static int nf_link_create(int prog_fd, __u32 pf)
 	memcpy(&attr, &a, sizeof(a));
 	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	return fd < 0 ? -errno : fd;
+}
+
+static int nf_link_create(int prog_fd, __u32 pf)
+{
+	int fd = nf_link_create_at(prog_fd, pf, BH_SVC_PRIORITY);
+
+	return fd == -EBUSY ? nf_link_create_at(prog_fd, pf, BH_SVC_PRIORITY_ALT) : fd;
 }
 
 static int pinned(struct bh_ctx *ctx, const char *name)
