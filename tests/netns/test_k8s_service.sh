@@ -386,7 +386,8 @@ YAML
 printf 'kubernetes: {kubeconfig: %s, node: node-1}\n' "$D/kubeconfig" >"$D/agent.yaml"
 kp_iptables || fail "kube-proxy's iptables rules"
 onn $BH agent --config "$D/agent.yaml" >"$D/agent.log" 2>&1 &
-bh_on_exit "kill $!"
+AGENT=$!
+bh_on_exit "kill $AGENT"
 frontends() { bpftool -j map dump pinned "$BULKHEAD_BPFFS/bh_svc_v1" 2>/dev/null | jq length; }
 has_frontends() { [ "$(frontends)" = 9 ]; }
 if ! bh_wait 150 has_frontends; then
@@ -545,4 +546,24 @@ if [ "$SVC_HOOK" = tc ] && [ "$SVC_ATTACH" = clsact ]; then
 	expect_eq "doctor: the tc hook missing on a host veth: exit 1" 1 "$rc"
 	expect_ok "doctor: names the host veth without the tc hook" \
 		grep -Eq "^MISSING +services +9 Service frontends; the tc hook is missing on 1 of [0-9]+ host veths \(${T}web\)" <<<"$out"
+fi
+
+if [ "$SVC_HOOK" = tc ]; then
+	# reset takes the tc program off the host veths and the uplink too
+	# (the agent stopped first: it would attach it again)
+	kill $AGENT
+	wait $AGENT 2>/dev/null
+	expect_ok "reset with the tc hook attached" onn $BH reset --yes
+	svc_gone() {
+		local out
+		if [ "$SVC_ATTACH" = clsact ]; then
+			out=$(onn tc filter show dev "$1" egress) && ! grep -q "bh_svc_at_egr" <<<"$out"
+		else
+			out=$(onn $BH --json debug hooks "$1") &&
+				jq -e '[.tcx_egress[] | select(.name | startswith("bh_svc_at_egr"))] | length == 0' <<<"$out" >/dev/null
+		fi
+	}
+	expect_ok "after reset: the tc program is off n2link" svc_gone n2link
+	expect_ok "after reset: the tc program is off ${T}client" svc_gone ${T}client
+	expect_fail "after reset: its pin is gone" test -e "$BULKHEAD_BPFFS/prog_svc_tc"
 fi
