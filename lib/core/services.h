@@ -56,6 +56,13 @@ int bh_svc_tc_detach_dev(struct bh_ctx *ctx, __u32 ifindex, int *removed);
  * default routes). Called under the instance lock. */
 int bh_svc_tc_ensure(struct bh_ctx *ctx);
 
+/* services_uplinks.c. The uplinks' ifindexes (at most BH_SVC_MAX_UPLINKS):
+ * the config's service_uplink names (one without an interface is a user
+ * error naming it), else the devices of the default routes, IPv4 and
+ * IPv6 (docs/architecture.md, "Services", says why). */
+#define BH_SVC_MAX_UPLINKS 16
+int bh_svc_uplinks(struct bh_ctx *ctx, __u32 *out, int *nr);
+
 /* Make bh_svc_v1 hold exactly fe[0..nr) (duplicates allowed). Refused
  * (-ENOLINK) while the hook is not attached. A bad address is a user
  * error naming it; nothing is changed then. *changed: entries added or

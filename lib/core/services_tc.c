@@ -15,7 +15,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "config.h"
 #include "ctx_int.h"
 #include "services.h"
 #include "tc_clsact.h"
@@ -23,7 +22,6 @@
 
 #define BH_TCX_EGRESS_TYPE	47
 #define BH_F_BEFORE		(1U << 3)	/* tcx: at the front (no relative) */
-#define MAX_UPLINKS		16
 
 static int pinned_fd(struct bh_ctx *ctx)
 {
@@ -109,62 +107,6 @@ int bh_svc_tc_detach_dev(struct bh_ctx *ctx, __u32 ifindex, int *removed)
 	return err;
 }
 
-/* The devices of the default routes in one /proc/net routing table:
- * IPv4's (Iface first, Destination and Mask 0) or IPv6's (destination
- * and prefix length 0, the device last). */
-static void default_route_devs(const char *file, bool v6, __u32 *out, int max, int *nr)
-{
-	char line[512], dev[IF_NAMESIZE + 1], dst[40];
-	unsigned int plen, mask;
-	FILE *f = fopen(file, "r");
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f) && *nr < max) {
-		__u32 ifx;
-		int i;
-
-		if (v6) {
-			if (sscanf(line, "%32s %x %*s %*s %*s %*s %*s %*s %*s %16s", dst, &plen,
-				   dev) != 3 || plen || strspn(dst, "0") != 32)
-				continue;
-		} else if (sscanf(line, "%16s %39s %*s %*s %*s %*s %*s %x", dev, dst, &mask) != 3 ||
-			   strcmp(dst, "00000000") || mask) {
-			continue;
-		}
-		ifx = if_nametoindex(dev);
-		for (i = 0; i < *nr && out[i] != ifx; i++)
-			;
-		if (ifx && i == *nr && strcmp(dev, "lo"))
-			out[(*nr)++] = ifx;
-	}
-	fclose(f);
-}
-
-/* The uplinks: the config's service_uplink names, else the devices of
- * the default routes (docs/kubernetes.md says why). */
-static int uplinks(struct bh_ctx *ctx, __u32 *out, int *nr)
-{
-	char names[MAX_UPLINKS][16];
-	int n, err = bh_config_service_uplinks(ctx, names, MAX_UPLINKS, &n);
-
-	*nr = 0;
-	if (err)
-		return err;
-	for (int i = 0; i < n; i++) {
-		out[i] = if_nametoindex(names[i]);
-		if (!out[i])
-			return bh_err(ctx, -ENODEV, true, "service_uplink: no interface %s in this"
-				      " network namespace", names[i]);
-	}
-	*nr = n;
-	if (!n) {
-		default_route_devs("/proc/net/route", false, out, MAX_UPLINKS, nr);
-		default_route_devs("/proc/net/ipv6_route", true, out, MAX_UPLINKS, nr);
-	}
-	return 0;
-}
-
 static int load_and_pin(struct bh_ctx *ctx)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = ctx->bpffs);
@@ -195,10 +137,10 @@ out:
 
 int bh_svc_tc_ensure(struct bh_ctx *ctx)
 {
-	__u32 up[MAX_UPLINKS], key, *prev = NULL;
+	__u32 up[BH_SVC_MAX_UPLINKS], key, *prev = NULL;
 	int fd = -1, err, nr_up = 0;
 
-	err = uplinks(ctx, up, &nr_up);
+	err = bh_svc_uplinks(ctx, up, &nr_up);
 	if (!err && !bh_svc_tc_pinned(ctx))
 		err = load_and_pin(ctx);
 	if (!err && (fd = pinned_fd(ctx)) < 0)
