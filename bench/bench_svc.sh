@@ -12,7 +12,7 @@
 #   svc_stream_on_over_off   one TCP stream's throughput through the
 #                            ClusterIP (iperf3), on / off
 # The agent runs (it recounts the conntrack shares). Env: BUILD, ROUNDS (3),
-# SECS (5).
+# SECS (5), SVC_HOOK (auto; tc: the hook's tc form, service_hook = tc).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -23,6 +23,7 @@ TAG=$(printf '%03x' $(($$ % 4096)))
 T=bs$TAG N=bs$TAG-node
 export BULKHEAD_BPFFS=/sys/fs/bpf/bh-bench-svc-$TAG BULKHEAD_STATE_DIR=/tmp/bh-bench-svc-$TAG
 mkdir -p "$BULKHEAD_STATE_DIR"
+[ -n "${SVC_HOOK:-}" ] && echo "service_hook = $SVC_HOOK" >"$BULKHEAD_STATE_DIR/config"
 onn() { nsenter --net=/run/netns/$N "$@"; }
 AGENT=
 cleanup() {

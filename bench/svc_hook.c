@@ -7,8 +7,10 @@
  *   svc_hook off                     no frontend and the hook detached
  *                                    (flows to the ClusterIP are judged on
  *                                    it, as before Services)
- * The instance is BULKHEAD_BPFFS / BULKHEAD_STATE_DIR.
+ * The instance is BULKHEAD_BPFFS / BULKHEAD_STATE_DIR; its config's
+ * service_hook picks the netfilter or the tc form.
  */
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,17 @@ int main(int argc, char **argv)
 	if (!err)
 		err = bh_svc_frontends_set(ctx, on, &fe, &changed);
 	if (!err && !on) {
-		/* unpinned, the links go: nothing holds them */
+		/* the tc form (service_hook = tc): off every interface first */
+		struct if_nameindex *ifs = if_nameindex();
+		int n = 0;
+
+		for (struct if_nameindex *i = ifs; !err && i && i->if_index; i++)
+			err = bh_svc_tc_detach_dev(ctx, i->if_index, &n);
+		if (ifs)
+			if_freenameindex(ifs);
+	}
+	if (!err && !on) {
+		/* unpinned, the links (or the tc program) go: nothing holds them */
 		const char *bpffs = getenv("BULKHEAD_BPFFS");
 		char path[4200];
 
@@ -48,6 +60,9 @@ int main(int argc, char **argv)
 		unlink(path);
 		snprintf(path, sizeof(path), "%s/%s", bpffs ? bpffs : "/sys/fs/bpf/bulkhead",
 			 BH_PIN_SVC_LINK6);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", bpffs ? bpffs : "/sys/fs/bpf/bulkhead",
+			 BH_PIN_SVC_TC);
 		unlink(path);
 	}
 	if (err)

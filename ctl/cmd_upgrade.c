@@ -41,6 +41,7 @@ int bh_cmd_upgrade(struct bh_cli *cli, int argc, char **argv)
 	j = json_object_new_object();
 	json_object_object_add(j, "interfaces", json_object_new_int(r.interfaces));
 	json_object_object_add(j, "hooks", json_object_new_int(r.hooks));
+	json_object_object_add(j, "services_sites", json_object_new_int(r.svc_sites));
 	json_object_object_add(j, "old_tc_from_container", json_object_new_int64(r.old_ids[1]));
 	json_object_object_add(j, "new_tc_from_container", json_object_new_int64(r.new_ids[1]));
 	json_object_object_add(j, "old_maps", json_object_new_int(r.migrate.maps));

@@ -580,5 +580,7 @@ _Static_assert(sizeof(struct bh_svc_key) == 20, "svc key layout");
 /* the post-NAT hook's netfilter links, one per family */
 #define BH_PIN_SVC_LINK4	"link_svc_nat4"
 #define BH_PIN_SVC_LINK6	"link_svc_nat6"
+/* or, without BPF netfilter links, its tc program (services.h) */
+#define BH_PIN_SVC_TC		"prog_svc_tc"
 
 #endif /* BULKHEAD_ABI_H */

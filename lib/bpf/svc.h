@@ -6,7 +6,8 @@
  * the backend kube-proxy's DNAT picks, which happens after this program,
  * in netfilter's PREROUTING. The flow gets its conntrack entry, flagged
  * BH_CT_F_SVC, and goes on; the post-NAT hook (svc_nat.h,
- * tc/bulkhead_svc.bpf.c) judges it on the backend, then clears the flag or
+ * tc/bulkhead_svc.bpf.c; before Linux 6.4 its tc form, svc_ct.h) judges
+ * it on the backend, then clears the flag or
  * deletes the entry and drops. Until then no fast path passes the flow's
  * packets (bh_established_may_pass), packets out go on to the hook, and
  * nothing comes in: a reply cannot come before the hook judged, so one

@@ -15,6 +15,11 @@
  * bulkhead conntrack key), its reply tuple's source is the backend.
  * Everything else (the ring record, the stats, the deny record limit) is
  * what the host veth's program does for a new flow.
+ *
+ * The judge (bh_svc_judge_flow) and the read of the kernel's entry
+ * (bh_svc_flow_read) are also the tc hook's, for kernels without BPF
+ * netfilter links (svc_ct.h): it finds the entry through the conntrack
+ * kfunc instead of skb->_nfct, the client's veth as skb->skb_iif.
  */
 #ifndef BH_BPF_SVC_NAT_H
 #define BH_BPF_SVC_NAT_H
@@ -106,17 +111,15 @@ static __always_inline void bh_svc_addr(__u8 *to, const __u32 *all, __u8 family)
 	}
 }
 
-/* 0 and f filled if ct is a destination-NATed flow seen from its
- * initiator's side; else nonzero. */
-static __always_inline int bh_svc_flow_of(unsigned long nfct, struct bh_svc_flow *f)
+/* 0 and f filled if ct is a destination-NATed flow; else nonzero. ct is
+ * the kernel's entry, from skb->_nfct (netfilter) or from the conntrack
+ * kfunc (tc, svc_ct.h): both read it the same way. */
+static __always_inline int bh_svc_flow_read(const struct nf_conn___bh *ct, struct bh_svc_flow *f)
 {
-	struct nf_conn___bh *ct = (struct nf_conn___bh *)(nfct & ~BH_NFCT_INFOMASK);
 	__u32 osrc[4], odst[4], rsrc[4];
 	unsigned long status;
 	__u16 l3num;
 
-	if (!ct || (nfct & BH_NFCT_INFOMASK) >= BH_IP_CT_IS_REPLY)
-		return -1;
 	if (bpf_core_read(&status, sizeof(status), &ct->status) || !(status & BH_IPS_DST_NAT))
 		return -1;
 	if (bpf_core_read(&l3num, sizeof(l3num), &ct->tuplehash[0].tuple.src.l3num) ||
@@ -211,13 +214,14 @@ static __always_inline void bh_svc_ct_delete(const struct bh_ct_key *k, __u8 fam
 /*
  * Judge a flagged flow on its backend: the steps and the mode logic of a
  * new flow on the host veth (datapath.h, bh_judge_new_flow), with the
- * backend as the peer. Returns the netfilter verdict.
+ * backend as the peer. ifindex is the client's host veth (the packet's
+ * way in), len the packet's. Returns 1 to let the packet go on, 0 to drop
+ * it; a flow the host veth's program did not flag is let go on.
  */
-static __always_inline int bh_svc_judge(struct bpf_nf_ctx___bh *ctx)
+static __always_inline int bh_svc_judge_flow(const struct bh_svc_flow *f, __u32 ifindex,
+					     __u32 len)
 {
-	struct sk_buff___bh *skb = ctx->skb;
 	struct bh_meta m = { .dir = BH_DIR_EGRESS };
-	struct bh_svc_flow f;
 	struct bh_workload *wl;
 	struct bh_decision d;
 	struct bh_ct_key key;
@@ -225,25 +229,24 @@ static __always_inline int bh_svc_judge(struct bpf_nf_ctx___bh *ctx)
 	void *inner;
 	int src_first;
 
-	if (!skb || bh_svc_flow_of(skb->_nfct, &f))
-		return BH_NF_ACCEPT;
-	if (f.proto != BH_IPPROTO_TCP && f.proto != BH_IPPROTO_UDP && f.proto != BH_IPPROTO_SCTP)
-		return BH_NF_ACCEPT;
-	m.ifindex = ctx->state->in->ifindex;
+	if (f->proto != BH_IPPROTO_TCP && f->proto != BH_IPPROTO_UDP &&
+	    f->proto != BH_IPPROTO_SCTP)
+		return 1;
+	m.ifindex = ifindex;
 	m.now = bh_ct_now();
-	src_first = bh_ct_key_make(f.client, f.frontend, f.cport, f.fport, f.proto, 0, m.ifindex,
-				   &key);
-	ct = bh_ct_lookup(&key, f.family, 0, m.now);
+	src_first = bh_ct_key_make(f->client, f->frontend, f->cport, f->fport, f->proto, 0,
+				   m.ifindex, &key);
+	ct = bh_ct_lookup(&key, f->family, 0, m.now);
 	if (!ct || !(ct->flags & BH_CT_F_SVC) || !bh_ct_from_orig(ct, src_first))
-		return BH_NF_ACCEPT;	/* not a flow the veth's program flagged */
+		return 1;	/* not a flow the veth's program flagged */
 
-	m.len = skb->len;
+	m.len = len;
 	m.slot = ct->slot;
 	wl = bpf_map_lookup_elem(&bh_workloads_v1, &m.ifindex);
 	m.mode = wl ? wl->mode : BH_MODE_ENFORCE;
 	inner = bh_policy_map(m.slot);
-	m.peer_identity = bh_identity_of(f.backend);
-	bh_policy_decide(inner, BH_DIR_EGRESS, m.peer_identity, f.proto, bpf_ntohs(f.bport), &d);
+	m.peer_identity = bh_identity_of(f->backend);
+	bh_policy_decide(inner, BH_DIR_EGRESS, m.peer_identity, f->proto, bpf_ntohs(f->bport), &d);
 	m.rule_id = d.rule_id;
 
 	if (m.slot >= BH_MAX_WORKLOADS || !wl || wl->slot != m.slot ||
@@ -270,10 +273,10 @@ static __always_inline int bh_svc_judge(struct bpf_nf_ctx___bh *ctx)
 	}
 
 	if (!m.pass) {
-		bh_svc_ct_delete(&key, f.family);
-		bh_svc_denied(&m, &f, &key);
+		bh_svc_ct_delete(&key, f->family);
+		bh_svc_denied(&m, f, &key);
 		bh_exit(&m);
-		return BH_NF_DROP;
+		return 0;
 	}
 	ct->rule_id = m.rule_id;
 	ct->peer_identity = m.peer_identity;
@@ -281,9 +284,28 @@ static __always_inline int bh_svc_judge(struct bpf_nf_ctx___bh *ctx)
 	ct->reason = m.reason;
 	ct->flags = (ct->flags & ~BH_CT_F_SVC) | m.ct_flags;
 	if (bh_share_record_ok(m.slot, m.now, 0))
-		bh_svc_record(&m, &f, BH_E_NEW);
+		bh_svc_record(&m, f, BH_E_NEW);
 	bh_exit(&m);
-	return BH_NF_ACCEPT;
+	return 1;
+}
+
+/* The netfilter program's entry: the flow from the packet's own
+ * conntrack entry, seen from its initiator's side (a reply is not a
+ * new flow's packet). */
+static __always_inline int bh_svc_judge(struct bpf_nf_ctx___bh *ctx)
+{
+	struct sk_buff___bh *skb = ctx->skb;
+	unsigned long nfct;
+	struct bh_svc_flow f;
+
+	if (!skb)
+		return BH_NF_ACCEPT;
+	nfct = skb->_nfct;
+	if (!(nfct & ~BH_NFCT_INFOMASK) || (nfct & BH_NFCT_INFOMASK) >= BH_IP_CT_IS_REPLY ||
+	    bh_svc_flow_read((const struct nf_conn___bh *)(nfct & ~BH_NFCT_INFOMASK), &f))
+		return BH_NF_ACCEPT;
+	return bh_svc_judge_flow(&f, ctx->state->in->ifindex, skb->len) ? BH_NF_ACCEPT
+									   : BH_NF_DROP;
 }
 
 #endif /* BH_BPF_SVC_NAT_H */

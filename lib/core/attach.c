@@ -13,6 +13,7 @@
 
 #include "attach.h"
 #include "ctx_int.h"
+#include "services.h"
 #include "tc_clsact.h"
 
 static bool is_ours(const struct bh_ctx *ctx, __u32 id)
@@ -200,6 +201,8 @@ int bh_detach_hooks(struct bh_ctx *ctx, __u32 ifindex, int *removed)
 		err = clsact_detach_ours(ctx, ifindex, &n);
 	if (!err)
 		err = xdp_detach_ours(ctx, ifindex, &n);
+	if (!err)
+		err = bh_svc_tc_detach_dev(ctx, ifindex, &n);
 	if (removed)
 		*removed = n;
 	return err;
@@ -227,9 +230,12 @@ int bh_attach_hooks(struct bh_ctx *ctx, __u32 ifindex, enum bh_hook hook)
 	err = tc_attach(ctx, ifindex, BH_TCX_EGRESS, BH_P_TC_INGRESS, mode);
 	if (err)
 		return err;
-	if (hook == BH_HOOK_XDP)
+	/* with the Services tc hook, a flow of another workload through a
+	 * Service to this one is judged on this egress first (services.h) */
+	err = bh_svc_tc_attach_dev(ctx, ifindex);
+	if (!err && hook == BH_HOOK_XDP)
 		err = xdp_attach(ctx, ifindex);
-	else
+	else if (!err)
 		err = tc_attach(ctx, ifindex, BH_TCX_INGRESS, BH_P_TC_EGRESS, mode);
 	if (err) {
 		char msg[sizeof(ctx->err)];

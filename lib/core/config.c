@@ -2,6 +2,7 @@
 /* $BULKHEAD_STATE_DIR/config: the KEY = VALUE parser (config.h). It knows
  * no context: lib/core/settings.c is the one caller that reads the file. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ static const struct {
 	{ "tc_attach", false },
 	{ "backend", false },
 	{ "unknown_pod", false },
+	{ "service_hook", false },
+	{ "service_uplink", true },
 };
 #define NR_KNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
 
@@ -99,7 +102,8 @@ static int parse_line(struct bh_config *cfg, char *s, int line, struct bh_config
 	i = find_key(k);
 	if (i < 0)
 		return set_err(e, line, k, "unknown key (known: hook, forensics.cidr,"
-			       " forensics.port, flow_cache, tc_attach, backend, unknown_pod)");
+			       " forensics.port, flow_cache, tc_attach, backend, unknown_pod,"
+			       " service_hook, service_uplink)");
 	if (strlen(k) >= sizeof(cfg->entries->key) || strlen(v) >= sizeof(cfg->entries->value))
 		return set_err(e, line, k, "value too long");
 	if (!*v)
@@ -116,6 +120,11 @@ static int parse_line(struct bh_config *cfg, char *s, int line, struct bh_config
 		return set_err(e, line, k, "expected bpf or nftables, got '%s'", v);
 	if (!strcmp(k, "unknown_pod") && strcmp(v, "deny") && strcmp(v, "allow"))
 		return set_err(e, line, k, "expected deny or allow, got '%s'", v);
+	if (!strcmp(k, "service_hook") && strcmp(v, "auto") && strcmp(v, "netfilter") &&
+	    strcmp(v, "tc"))
+		return set_err(e, line, k, "expected auto, netfilter or tc, got '%s'", v);
+	if (!strcmp(k, "service_uplink") && (strlen(v) >= IF_NAMESIZE || strpbrk(v, " \t/")))
+		return set_err(e, line, k, "expected one interface name, got '%s'", v);
 	return add_entry(cfg, k, v, line);
 }
 

@@ -14,6 +14,11 @@
  *                                      lib/tc_clsact.h)
  *   backend        = bpf | nftables    what enforces (bpf); nftables: the
  *                                      nftables backend (nft_sync.h)
+ *   service_hook   = auto | netfilter | tc
+ *                                      where Service flows are judged on
+ *                                      the backend (auto; services.h)
+ *   service_uplink = eth0              repeatable; the tc Services hook's
+ *                                      uplinks (default-route devices)
  *
  * Unknown keys are errors, not silently ignored: a typo such as
  * `forensic.cidr` would otherwise switch the quarantine exception off
@@ -90,5 +95,15 @@ int bh_config_backend(struct bh_ctx *ctx, enum bh_backend *out);
 /* `unknown_pod` (lib/core/pod_lookup.h): deny (default) or allow, the
  * posture of a pod the node's agent does not know at CNI ADD. */
 int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny);
+
+/* `service_hook` (lib/core/services.h): where a flow to a Service
+ * frontend is judged on its backend. AUTO (default): NETFILTER when the
+ * kernel has BPF netfilter links (6.4+), else TC. */
+enum bh_svc_hook { BH_SVC_HOOK_AUTO, BH_SVC_HOOK_NETFILTER, BH_SVC_HOOK_TC };
+int bh_config_service_hook(struct bh_ctx *ctx, enum bh_svc_hook *out);
+
+/* The `service_uplink` names (repeatable), at most max of IF_NAMESIZE
+ * bytes each in names; *nr 0 when the file names none. */
+int bh_config_service_uplinks(struct bh_ctx *ctx, char (*names)[16], int max, int *nr);
 
 #endif /* BULKHEAD_CONFIG_H */

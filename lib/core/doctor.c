@@ -19,10 +19,13 @@
 
 #include "config.h"
 #include "doctor.h"
+#include "services.h"
 
-/* kfuncs bulkhead's programs call (none today: conntrack is bulkhead's
- * own map, not nf_conntrack's bpf_ct_* kfuncs). A program that starts
- * using one lists it here so doctor checks the kernel exports it. */
+/* kfuncs the veth programs call (none today: conntrack is bulkhead's
+ * own map). A program that starts using one lists it here so doctor
+ * checks the kernel exports it. The Services tc hook's conntrack kfuncs
+ * are nf_conntrack's (module BTF): its load says when they are missing,
+ * and the "services" check whether it is attached. */
 static const char *const kfuncs_in_use[] = { NULL };
 
 static struct bh_doctor_check *add(struct bh_doctor_report *r, const char *name, bool needed,
@@ -262,6 +265,38 @@ static void check_cni(struct bh_doctor_report *r, const char *conf_dir, const ch
 		add(r, "cni", true, BH_DOC_OK, "%s/%s chains %s", conf_dir, found, bin);
 }
 
+/* With Service frontends set, the hook that judges them on the backend
+ * must be attached, the tc one on every host veth: a flow through a
+ * Service it does not see stays flagged and fails closed. */
+static void check_services(struct bh_ctx *ctx, struct bh_doctor_report *r)
+{
+	struct bh_svc_status st;
+	char up[80] = "";
+
+	bh_svc_hook_status(ctx, &st);
+	for (int i = 0; i < st.nr_uplinks; i++)
+		snprintf(up + strlen(up), sizeof(up) - strlen(up), "%s%s", i ? ", " : "",
+			 st.uplinks[i]);
+	if (!st.frontends)
+		add(r, "services", false, BH_DOC_INFO, "no Service frontend set%s",
+		    st.netfilter ? " (netfilter hook attached)" : st.tc ? " (tc hook pinned)" : "");
+	else if (st.netfilter)
+		add(r, "services", true, BH_DOC_OK, "%d Service frontends, judged on the backend"
+		    " by the netfilter hook after NAT", st.frontends);
+	else if (!st.tc)
+		add(r, "services", true, BH_DOC_MISSING, "%d Service frontends set but no Services"
+		    " hook attached: flows to them fail closed", st.frontends);
+	else if (st.veths_without)
+		add(r, "services", true, BH_DOC_MISSING, "%d Service frontends; the tc hook is"
+		    " missing on %d of %d host veths (%s): a flow through a Service to a backend"
+		    " there fails closed (restart the agent to attach it again)", st.frontends,
+		    st.veths_without, st.veths, st.without);
+	else
+		add(r, "services", true, BH_DOC_OK, "%d Service frontends, judged on the backend by"
+		    " the tc hook on %d host veths and on %s", st.frontends, st.veths,
+		    up[0] ? up : "no uplink (backends on other nodes fail closed)");
+}
+
 int bh_doctor_run(const struct bh_doctor_opts *o, struct bh_doctor_report *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -303,6 +338,8 @@ int bh_doctor_run_ctx(struct bh_ctx *ctx, const char *cni_conf_dir, const char *
 			o.xdp_needed = !strcmp(e->value, "xdp");
 	}
 	err = bh_doctor_run(&o, r);
+	if (!err)
+		check_services(ctx, r);
 	if (!err && bad)
 		add(r, "config", true, BH_DOC_MISSING, "%s", msg);
 	return err;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Services: the post-NAT hook and the frontend map (services.h). */
+/* Services: the post-NAT hook (netfilter, or tc in services_tc.c) and the
+ * frontend map (services.h). */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "config.h"
 #include "ctx_int.h"
 #include "services.h"
 #include "bulkhead_svc.skel.h"
@@ -25,6 +28,10 @@
  * iptables' and nftables' nat chains run: the backend is chosen, and the
  * packet is not routed yet. */
 #define BH_SVC_PRIORITY		(-100 + 1)
+/* The kernel refuses two BPF netfilter hooks at one priority (EBUSY): an
+ * upgrade's new links take the other of these two while the old ones
+ * still run. Nothing else hooks in between. */
+#define BH_SVC_PRIORITY_ALT	(-100 + 2)
 
 /* The head of union bpf_attr's link_create with its netfilter member. */
 struct bh_nf_link_attr {
@@ -38,12 +45,12 @@ struct bh_nf_link_attr {
 	__u32 nf_flags;
 };
 
-static int nf_link_create(int prog_fd, __u32 pf)
+static int nf_link_create_at(int prog_fd, __u32 pf, __s32 priority)
 {
 	union bpf_attr attr;
 	struct bh_nf_link_attr a = { .prog_fd = (__u32)prog_fd, .attach_type = BH_ATTACH_NETFILTER,
 				     .pf = pf, .hooknum = BH_NF_INET_PRE_ROUTING,
-				     .priority = BH_SVC_PRIORITY };
+				     .priority = priority };
 	int fd;
 
 	_Static_assert(sizeof(a) <= sizeof(attr), "link_create fits bpf_attr");
@@ -51,6 +58,13 @@ static int nf_link_create(int prog_fd, __u32 pf)
 	memcpy(&attr, &a, sizeof(a));
 	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	return fd < 0 ? -errno : fd;
+}
+
+static int nf_link_create(int prog_fd, __u32 pf)
+{
+	int fd = nf_link_create_at(prog_fd, pf, BH_SVC_PRIORITY);
+
+	return fd == -EBUSY ? nf_link_create_at(prog_fd, pf, BH_SVC_PRIORITY_ALT) : fd;
 }
 
 static int pinned(struct bh_ctx *ctx, const char *name)
@@ -67,9 +81,14 @@ static int pinned(struct bh_ctx *ctx, const char *name)
 	return 0;
 }
 
-int bh_svc_hook_attached(struct bh_ctx *ctx)
+static bool nf_hook_attached(struct bh_ctx *ctx)
 {
 	return !pinned(ctx, BH_PIN_SVC_LINK4) && !pinned(ctx, BH_PIN_SVC_LINK6);
+}
+
+int bh_svc_hook_attached(struct bh_ctx *ctx)
+{
+	return nf_hook_attached(ctx) || bh_svc_tc_pinned(ctx);
 }
 
 static int pin_link(struct bh_ctx *ctx, int fd, const char *name)
@@ -85,26 +104,18 @@ static int pin_link(struct bh_ctx *ctx, int fd, const char *name)
 	return 0;
 }
 
-int bh_svc_hook_ensure(struct bh_ctx *ctx)
+/* The netfilter program, loaded and linked at PREROUTING after NAT for
+ * both families, its links pinned. -EOPNOTSUPP: no BPF netfilter links. */
+static int nf_hook_attach(struct bh_ctx *ctx)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct bulkhead_svc *skel = NULL;
 	int err, fd4 = -1, fd6 = -1;
 
-	err = bh_loader_ensure(ctx);	/* the maps the hook shares */
-	if (err)
-		return err;
-	err = bh_ctx_lock(ctx);
-	if (err)
-		return err;
-	if (bh_svc_hook_attached(ctx))
-		goto out;
 	oo.pin_root_path = ctx->bpffs;
 	skel = bulkhead_svc__open_opts(&oo);
-	if (!skel) {
-		err = bh_err(ctx, -errno, false, "cannot open the Services object: %m");
-		goto out;
-	}
+	if (!skel)
+		return bh_err(ctx, -errno, false, "cannot open the Services object: %m");
 	bpf_program__set_type(skel->progs.bh_svc_after_nat, BH_PROG_TYPE_NETFILTER);
 	bpf_program__set_expected_attach_type(skel->progs.bh_svc_after_nat, BH_ATTACH_NETFILTER);
 	err = bulkhead_svc__load(skel);
@@ -140,8 +151,44 @@ out:
 	if (fd6 >= 0)
 		close(fd6);
 	bulkhead_svc__destroy(skel);
+	return err;
+}
+
+int bh_svc_hook_ensure(struct bh_ctx *ctx)
+{
+	enum bh_svc_hook want;
+	int err;
+
+	err = bh_config_service_hook(ctx, &want);
+	if (!err)
+		err = bh_loader_ensure(ctx);	/* the maps the hook shares */
+	if (!err)
+		err = bh_ctx_lock(ctx);
+	if (err)
+		return err;
+	if (nf_hook_attached(ctx))
+		goto out;
+	/* auto: netfilter when the kernel has its BPF links, else tc */
+	if (want != BH_SVC_HOOK_TC && !bh_svc_tc_pinned(ctx)) {
+		err = nf_hook_attach(ctx);
+		if (!err || want == BH_SVC_HOOK_NETFILTER || err != -EOPNOTSUPP)
+			goto out;
+	}
+	/* again each time: it attaches to what it missed (idempotent) */
+	err = bh_svc_tc_ensure(ctx);
+out:
 	bh_ctx_unlock(ctx);
 	return err;
+}
+
+static int drop_sctp(struct bh_svc_key *v, int nr)
+{
+	int n = 0;
+
+	for (int i = 0; i < nr; i++)
+		if (v[i].proto != IPPROTO_SCTP)
+			v[n++] = v[i];
+	return n;
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -188,6 +235,10 @@ int bh_svc_frontends_set(struct bh_ctx *ctx, int nr, const struct bh_svc_fronten
 		err = bh_err(ctx, -ENOLINK, false, "the Services post-NAT hook is not attached");
 		goto out;
 	}
+	/* the conntrack kfunc the tc hook asks knows TCP and UDP only: an
+	 * SCTP frontend stays judged on the ClusterIP there */
+	if (!nf_hook_attached(ctx))
+		nr = drop_sctp(want, nr);
 	err = bh_pin_path(ctx, BH_MAP_SVC, path, sizeof(path));
 	if (!err && (fd = bpf_obj_get(path)) < 0)
 		err = nr ? bh_err(ctx, -errno, false, "map %s is not pinned: %m", path) : 0;
@@ -234,5 +285,39 @@ out:
 	bh_ctx_unlock(ctx);
 	free(want);
 	free(have);
+	return err;
+}
+
+void bh_svc_hook_status(struct bh_ctx *ctx, struct bh_svc_status *st)
+{
+	struct bh_svc_key k, *prev = NULL;
+	char path[PATH_MAX];
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	st->netfilter = nf_hook_attached(ctx);
+	bh_svc_tc_status(ctx, st);
+	if (bh_pin_path(ctx, BH_MAP_SVC, path, sizeof(path)) || (fd = bpf_obj_get(path)) < 0)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		st->frontends++;
+		prev = &k;
+	}
+	close(fd);
+}
+
+int bh_svc_hook_upgrade(struct bh_ctx *ctx, int *sites)
+{
+	int err;
+
+	*sites = 0;
+	if (!nf_hook_attached(ctx))
+		return bh_svc_tc_replace(ctx, sites);
+	/* netfilter links cannot change program: new links first (both
+	 * judge meanwhile; the first one clears the flag), then their pins
+	 * replace the old ones, whose links go with them */
+	err = nf_hook_attach(ctx);
+	if (!err)
+		*sites = 2;
 	return err;
 }

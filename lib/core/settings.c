@@ -135,3 +135,34 @@ int bh_config_unknown_pod_deny(struct bh_ctx *ctx, bool *deny)
 	*deny = !v || strcmp(v, "allow") != 0;
 	return err;
 }
+
+int bh_config_service_hook(struct bh_ctx *ctx, enum bh_svc_hook *out)
+{
+	const char *v;
+	int err = setting(ctx, "service_hook", &v);
+
+	*out = BH_SVC_HOOK_AUTO;
+	if (v && !strcmp(v, "netfilter"))
+		*out = BH_SVC_HOOK_NETFILTER;
+	else if (v && !strcmp(v, "tc"))
+		*out = BH_SVC_HOOK_TC;
+	return err;
+}
+
+int bh_config_service_uplinks(struct bh_ctx *ctx, char (*names)[16], int max, int *nr)
+{
+	const struct bh_config_entry *ent = NULL;
+	const struct bh_config *cfg;
+	int err = bh_ctx_config(ctx, &cfg);
+
+	*nr = 0;
+	if (err)
+		return err;
+	while ((ent = bh_config_next(cfg, "service_uplink", ent))) {
+		if (*nr == max)
+			return bh_err(ctx, -E2BIG, true, "%s:%d: service_uplink: more than %d"
+				      " interfaces", cfg->path, ent->line, max);
+		snprintf(names[(*nr)++], 16, "%.15s", ent->value);	/* checked by the parser */
+	}
+	return 0;
+}

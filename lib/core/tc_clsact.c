@@ -73,10 +73,10 @@ static void fill_hook(struct bpf_tc_hook *h, __u32 ifindex, bool host_ingress)
 	h->attach_point = host_ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
-int bh_clsact_attach(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, int prog_fd)
+int bh_clsact_attach_at(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, int prog_fd,
+			__u32 handle, __u32 prio)
 {
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = BH_CLSACT_HANDLE, .priority = BH_CLSACT_PRIO,
-		    .prog_fd = prog_fd);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = handle, .priority = prio, .prog_fd = prog_fd);
 	struct bpf_tc_hook h;
 	int err;
 
@@ -99,9 +99,9 @@ int bh_clsact_attach(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, int p
 	return 0;
 }
 
-__u32 bh_clsact_prog_id(__u32 ifindex, bool host_ingress)
+__u32 bh_clsact_prog_id_at(__u32 ifindex, bool host_ingress, __u32 handle, __u32 prio)
 {
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = BH_CLSACT_HANDLE, .priority = BH_CLSACT_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = handle, .priority = prio);
 	struct bpf_tc_hook h;
 
 	fill_hook(&h, ifindex, host_ingress);
@@ -110,12 +110,12 @@ __u32 bh_clsact_prog_id(__u32 ifindex, bool host_ingress)
 	return o.prog_id;
 }
 
-int bh_clsact_detach(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, __u32 id,
-		     int *removed)
+int bh_clsact_detach_at(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, __u32 id,
+			int *removed, __u32 handle, __u32 prio)
 {
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = BH_CLSACT_HANDLE, .priority = BH_CLSACT_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = handle, .priority = prio);
 	struct bpf_tc_hook h;
-	__u32 cur = bh_clsact_prog_id(ifindex, host_ingress);
+	__u32 cur = bh_clsact_prog_id_at(ifindex, host_ingress, handle, prio);
 	int err;
 
 	if (!cur || cur != id)
@@ -128,4 +128,22 @@ int bh_clsact_detach(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, __u32
 	if (!err)
 		(*removed)++;
 	return 0;
+}
+
+int bh_clsact_attach(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, int prog_fd)
+{
+	return bh_clsact_attach_at(ctx, ifindex, host_ingress, prog_fd, BH_CLSACT_HANDLE,
+				   BH_CLSACT_PRIO);
+}
+
+__u32 bh_clsact_prog_id(__u32 ifindex, bool host_ingress)
+{
+	return bh_clsact_prog_id_at(ifindex, host_ingress, BH_CLSACT_HANDLE, BH_CLSACT_PRIO);
+}
+
+int bh_clsact_detach(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, __u32 id,
+		     int *removed)
+{
+	return bh_clsact_detach_at(ctx, ifindex, host_ingress, id, removed, BH_CLSACT_HANDLE,
+				   BH_CLSACT_PRIO);
 }

@@ -24,6 +24,10 @@
 
 #define BH_CLSACT_HANDLE	0xb4c1
 #define BH_CLSACT_PRIO		0xb4
+/* The Services tc hook (services.h) on egress: a lower priority runs
+ * first, before bulkhead's own filter on a host veth. */
+#define BH_CLSACT_SVC_HANDLE	0xb4c2
+#define BH_CLSACT_SVC_PRIO	0xb3
 
 enum bh_tc_attach { BH_TC_ATTACH_AUTO, BH_TC_ATTACH_TCX, BH_TC_ATTACH_CLSACT };
 
@@ -48,5 +52,11 @@ __u32 bh_clsact_prog_id(__u32 ifindex, bool host_ingress);
  * vanished interface or filter is not an error. *removed counts. */
 int bh_clsact_detach(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, __u32 id,
 		     int *removed);
+/* The same at another handle and priority (the Services hook). */
+int bh_clsact_attach_at(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, int prog_fd,
+			__u32 handle, __u32 prio);
+__u32 bh_clsact_prog_id_at(__u32 ifindex, bool host_ingress, __u32 handle, __u32 prio);
+int bh_clsact_detach_at(struct bh_ctx *ctx, __u32 ifindex, bool host_ingress, __u32 id,
+			int *removed, __u32 handle, __u32 prio);
 
 #endif /* BULKHEAD_TC_CLSACT_H */

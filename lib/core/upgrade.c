@@ -13,6 +13,7 @@
 #include "attach.h"
 #include "l2id.h"
 #include "migrate.h"
+#include "services.h"
 #include "store.h"
 #include "ctx_int.h"
 #include "sync.h"
@@ -252,6 +253,10 @@ int bh_upgrade(struct bh_ctx *ctx, struct bh_upgrade_result *res)
 		if (rename(from, to) && !err)
 			err = bh_err(ctx, -errno, false, "cannot pin %s: %m", to);
 	}
+	/* the Services hook reads the same maps: this build's program too,
+	 * before the old maps' pins go */
+	if (!err)
+		err = bh_svc_hook_upgrade(ctx, &res->svc_sites);
 	if (!err)
 		err = bh_migrate_unpin_old(ctx, &res->migrate);
 	res->hooks = nr;

@@ -20,6 +20,9 @@
  *      counters of old layouts are added in; the new programs take the
  *      pinned names (rename over the old pins), the old maps' pins are
  *      removed, and the old programs and maps go when nothing holds them.
+ *   4. The Services hook, when attached (services.h), gets this build's
+ *      program the same way: each tc site replaced in one call, or new
+ *      netfilter links pinned over the old ones.
  * A failure on one interface switches the interfaces already done back to
  * the old programs and leaves the old pins in place (the new layouts' maps
  * stay pinned; a later upgrade refreshes them).
@@ -35,6 +38,7 @@ struct bh_upgrade_result {
 	int hooks;		/* hooks switched (2 per interface) */
 	__u32 old_ids[3], new_ids[3];	/* xdp, tc from container, tc to container */
 	struct bh_migrate_result migrate;	/* maps of older layouts carried */
+	int svc_sites;		/* Services hook: tc sites or netfilter links switched */
 };
 
 int bh_upgrade(struct bh_ctx *ctx, struct bh_upgrade_result *res);

@@ -10,13 +10,13 @@ bh_test_init doctor
 out=$($BH doctor); rc=$?
 expect_eq "doctor exit status on this node" 0 "$rc"
 expect_ok "plain lines end with the verdict" grep -q "^this node can run bulkhead$" <<<"$out"
-for c in kernel bpffs btf programs tcx clsact tc_attach xdp ringbuf kfuncs memlock cni; do
+for c in kernel bpffs btf programs tcx clsact tc_attach xdp ringbuf kfuncs memlock cni services; do
 	expect_ok "plain line for $c" grep -Eq "^(ok|info|MISSING|absent) +$c " <<<"$out"
 done
 j=$($BH --json doctor); rc=$?
 expect_eq "doctor --json exit status" 0 "$rc"
 expect_eq "json: usable" true "$(jq .usable <<<"$j")"
-expect_eq "json: 12 checks" 12 "$(jq '.checks | length' <<<"$j")"
+expect_eq "json: 13 checks" 13 "$(jq '.checks | length' <<<"$j")"
 expect_eq "json: programs ok" ok "$(jq -r '.checks[] | select(.name=="programs") | .state' <<<"$j")"
 expect_eq "json: ringbuf needed" true "$(jq -r '.checks[] | select(.name=="ringbuf") | .needed' <<<"$j")"
 expect_eq "json and text name the same checks" \

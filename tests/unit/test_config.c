@@ -72,6 +72,21 @@ static void test_keys(void **state)
 	bh_config_free(&c);
 	assert_int_equal(parse("backend = bpf\n", &c, &e), 0);
 	bh_config_free(&c);
+
+	assert_int_equal(parse("service_hook = tc\nservice_uplink = eth0\nservice_uplink = vxlan.1\n",
+			       &c, &e), 0);
+	x = bh_config_next(&c, "service_hook", NULL);
+	assert_string_equal(x->value, "tc");
+	x = bh_config_next(&c, "service_uplink", NULL);
+	assert_string_equal(x->value, "eth0");
+	x = bh_config_next(&c, "service_uplink", x);
+	assert_string_equal(x->value, "vxlan.1");
+	assert_int_equal(x->line, 3);
+	bh_config_free(&c);
+	assert_int_equal(parse("service_hook = auto\n", &c, &e), 0);
+	bh_config_free(&c);
+	assert_int_equal(parse("service_hook = netfilter\n", &c, &e), 0);
+	bh_config_free(&c);
 }
 
 static void expect_error(const char *text, int line, const char *key, const char *msg_part)
@@ -107,6 +122,13 @@ static void test_errors(void **state)
 	expect_error("hook = tc\nbackend = iptables\n", 2, "backend",
 		     "expected bpf or nftables, got 'iptables'");
 	expect_error("backend = bpf\nbackend = nftables\n", 2, "backend", "given twice");
+	expect_error("service_hook = bpf\n", 1, "service_hook",
+		     "expected auto, netfilter or tc, got 'bpf'");
+	expect_error("service_hook = tc\nservice_hook = auto\n", 2, "service_hook", "given twice");
+	expect_error("service_uplink = eth0 eth1\n", 1, "service_uplink",
+		     "expected one interface name, got 'eth0 eth1'");
+	expect_error("service_uplink = a-name-too-long-for-linux\n", 1, "service_uplink",
+		     "expected one interface name");
 }
 
 static void test_long_and_nul(void **state)
