@@ -14,12 +14,14 @@
 # policy map-of-maps update; the clsact filter does not wait.
 #
 #   BUILD=build bench/bench_cni.sh [N]
+#   (BENCH_CNI_NET=A.B: the three bridges' /24s are A.B.1-3.0; 10.195 by default)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 N=${1:-20}
+NET=${BENCH_CNI_NET:-10.195}
 [ "$(id -u)" = 0 ] || { echo "bench_cni: needs root (netns, bridge, BPF)" >&2; exit 2; }
 [ -x "$BUILD/bulkhead-cni" ] || { echo "bench_cni: build $BUILD/bulkhead-cni first" >&2; exit 2; }
 for p in bridge host-local; do
@@ -57,9 +59,9 @@ conflist() { # NAME BRIDGE SUBNET [STATE_DIR BPFFS: with bulkhead-cni]
   "ipam":{"type":"host-local","dataDir":"$W/ipam","ranges":[[{"subnet":"$3"}]]}}$extra]}
 EOF
 }
-conflist bench-plain-$TAG "$BR_P" 10.195.1.0/24 >"$W/plain.conflist"
-conflist bench-bh-$TAG "$BR_C" 10.195.2.0/24 "$BULKHEAD_STATE_DIR" "$BULKHEAD_BPFFS" >"$W/bh.conflist"
-conflist bench-bhc-$TAG "$BR_K" 10.195.3.0/24 "$STATE_CLS" "$BPFFS_CLS" >"$W/bhc.conflist"
+conflist bench-plain-$TAG "$BR_P" $NET.1.0/24 >"$W/plain.conflist"
+conflist bench-bh-$TAG "$BR_C" $NET.2.0/24 "$BULKHEAD_STATE_DIR" "$BULKHEAD_BPFFS" >"$W/bh.conflist"
+conflist bench-bhc-$TAG "$BR_K" $NET.3.0/24 "$STATE_CLS" "$BPFFS_CLS" >"$W/bhc.conflist"
 
 drv() { # VARIANT CMD CID: one chain command, timing appended to W/VARIANT.timing
 	python3 "$ROOT/tests/lib/cni_driver.py" "$2" --conflist "$W/$1.conflist" \
