@@ -10,8 +10,9 @@
 # bulkhead-cni runs against two instances: one attaching through tcx (the
 # default where the kernel has it) and one with tc_attach = clsact. Where
 # an ADD's time goes (strace -T of one): each tcx attach waits for an RCU
-# grace period (the kernel syncs before it returns), and so does the
-# policy map-of-maps update; the clsact filter does not wait.
+# grace period (the kernel syncs before it returns); the clsact filter does
+# not wait, nor does the new workload's policy (written in place into its
+# slot's own map, lib/core/policy_slot.h).
 #
 #   BUILD=build bench/bench_cni.sh [N]
 #   (BENCH_CNI_NET=A.B: the three bridges' /24s are A.B.1-3.0; 10.195 by default)
