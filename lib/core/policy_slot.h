@@ -20,6 +20,11 @@
  * (not the shared deny-all map of a quarantined slot) with room for the
  * policy; otherwise the caller swaps, as before.
  *
+ * A map filled in place keeps its id, which the data path's per-CPU
+ * quarantine cache (lib/bpf/policy.h) keys on: right, because only the
+ * deny-all map ever holds the quarantine marker, so a slot's own map reads
+ * "not quarantined" whatever it is filled with.
+ *
  * Callers hold the lock and have loaded (bh_ctx_load).
  */
 #ifndef BULKHEAD_POLICY_SLOT_H
