@@ -10,16 +10,19 @@
 # bulkhead-cni runs against two instances: one attaching through tcx (the
 # default where the kernel has it) and one with tc_attach = clsact. Where
 # an ADD's time goes (strace -T of one): each tcx attach waits for an RCU
-# grace period (the kernel syncs before it returns), and so does the
-# policy map-of-maps update; the clsact filter does not wait.
+# grace period (the kernel syncs before it returns); the clsact filter does
+# not wait, nor does the new workload's policy (written in place into its
+# slot's own map, lib/core/policy_slot.h).
 #
 #   BUILD=build bench/bench_cni.sh [N]
+#   (BENCH_CNI_NET=A.B: the three bridges' /24s are A.B.1-3.0; 10.195 by default)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 N=${1:-20}
+NET=${BENCH_CNI_NET:-10.195}
 [ "$(id -u)" = 0 ] || { echo "bench_cni: needs root (netns, bridge, BPF)" >&2; exit 2; }
 [ -x "$BUILD/bulkhead-cni" ] || { echo "bench_cni: build $BUILD/bulkhead-cni first" >&2; exit 2; }
 for p in bridge host-local; do
@@ -57,9 +60,9 @@ conflist() { # NAME BRIDGE SUBNET [STATE_DIR BPFFS: with bulkhead-cni]
   "ipam":{"type":"host-local","dataDir":"$W/ipam","ranges":[[{"subnet":"$3"}]]}}$extra]}
 EOF
 }
-conflist bench-plain-$TAG "$BR_P" 10.195.1.0/24 >"$W/plain.conflist"
-conflist bench-bh-$TAG "$BR_C" 10.195.2.0/24 "$BULKHEAD_STATE_DIR" "$BULKHEAD_BPFFS" >"$W/bh.conflist"
-conflist bench-bhc-$TAG "$BR_K" 10.195.3.0/24 "$STATE_CLS" "$BPFFS_CLS" >"$W/bhc.conflist"
+conflist bench-plain-$TAG "$BR_P" $NET.1.0/24 >"$W/plain.conflist"
+conflist bench-bh-$TAG "$BR_C" $NET.2.0/24 "$BULKHEAD_STATE_DIR" "$BULKHEAD_BPFFS" >"$W/bh.conflist"
+conflist bench-bhc-$TAG "$BR_K" $NET.3.0/24 "$STATE_CLS" "$BPFFS_CLS" >"$W/bhc.conflist"
 
 drv() { # VARIANT CMD CID: one chain command, timing appended to W/VARIANT.timing
 	python3 "$ROOT/tests/lib/cni_driver.py" "$2" --conflist "$W/$1.conflist" \

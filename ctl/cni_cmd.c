@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cni_cmd.h"
+#include "cni_count.h"
 #include "cni_pod.h"
 #include "cni_store.h"
 #include "cni_veth.h"
@@ -89,6 +90,14 @@ static int lib_fail(struct cni_run *run, struct bh_ctx *ctx, int err, int code, 
 static int store_fail(struct cni_run *run, int err, const char *msg)
 {
 	return cni_fail(&run->err, err, CNI_E_STORE, msg, "%s", strerror(-err));
+}
+
+/* The outcome counted through the command's own store connection, then
+ * the instance closed (cni_count.h). */
+static void finish(struct cni_run *run, struct bh_ctx *ctx, int err)
+{
+	cni_count_into(ctx, run, err);
+	bh_ctx_close(ctx);
 }
 
 /* open_ctx, then the instance lock; on failure nothing stays open. */
@@ -293,7 +302,7 @@ int cni_cmd_add(struct cni_run *run)
 			       strerror(-err));
 	}
 out:
-	bh_ctx_close(ctx);
+	finish(run, ctx, err);
 	free(o);
 	free(rec);
 	free(args);
@@ -323,7 +332,7 @@ int cni_cmd_del(struct cni_run *run)
 	else
 		err = release_record(run, ctx, &rec);
 	bh_ctx_unlock(ctx);
-	bh_ctx_close(ctx);
+	finish(run, ctx, err);
 	return err;
 }
 
@@ -385,7 +394,7 @@ int cni_cmd_check(struct cni_run *run)
 		goto out;
 	err = check_locked(run, ctx, w);
 	bh_ctx_unlock(ctx);
-	bh_ctx_close(ctx);
+	finish(run, ctx, err);
 out:
 	free(w);
 	return err;
@@ -427,7 +436,7 @@ int cni_cmd_gc(struct cni_run *run)
 out:
 	bh_ctx_unlock(ctx);
 	free(recs);
-	bh_ctx_close(ctx);
+	finish(run, ctx, err);
 	return err;
 }
 
@@ -454,6 +463,6 @@ int cni_cmd_status(struct cni_run *run)
 		err = -errno;
 	if (err)
 		lib_fail(run, ctx, err, CNI_E_NOT_READY, "bulkhead is not ready");
-	bh_ctx_close(ctx);
+	finish(run, ctx, err);
 	return err;
 }

@@ -22,6 +22,7 @@ struct cni_run {
 	struct cni_conf conf;		/* parsed stdin (not for VERSION) */
 	struct cni_error err;		/* set when a command fails */
 	char *out;			/* malloc'd stdout on success, or NULL */
+	bool counted;			/* cni_count_into() ran (cni_count.h) */
 };
 
 /* Each returns 0 or a negative errno with run->err filled in. */

@@ -17,6 +17,27 @@ const char *cni_count_command(const char *command)
 	return "other";
 }
 
+static void count_in(sqlite3 *db, const struct cni_run *run, int err)
+{
+	const char *cmd = cni_count_command(run->env.command);
+	char name[64];
+
+	snprintf(name, sizeof(name), "cni.%s.%s", cmd, err ? "error" : "ok");
+	bh_store_counter_add(db, name, 1);
+	if (err) {
+		snprintf(name, sizeof(name), "cni_error.%s.%d", cmd, run->err.code);
+		bh_store_counter_add(db, name, 1);
+	}
+}
+
+void cni_count_into(struct bh_ctx *ctx, struct cni_run *run, int err)
+{
+	if (!ctx || !bh_ctx_db(ctx) || (err && !run->err.code))
+		return;
+	count_in(bh_ctx_db(ctx), run, err);
+	run->counted = true;
+}
+
 void cni_count(const struct cni_run *run, int err)
 {
 	/* Read-only: a missing store stays missing (a failed call must not
@@ -26,21 +47,11 @@ void cni_count(const struct cni_run *run, int err)
 		.state_dir = run->conf.state_dir[0] ? run->conf.state_dir : NULL,
 		.read_only = true,
 	};
-	const char *cmd = cni_count_command(run->env.command);
 	struct bh_ctx *ctx = NULL;
-	char name[64];
-	sqlite3 *db;
 
-	if (bh_ctx_open(&opts, &ctx))
+	if (run->counted || bh_ctx_open(&opts, &ctx))
 		return;
-	db = bh_ctx_db(ctx);
-	if (db) {
-		snprintf(name, sizeof(name), "cni.%s.%s", cmd, err ? "error" : "ok");
-		bh_store_counter_add(db, name, 1);
-		if (err) {
-			snprintf(name, sizeof(name), "cni_error.%s.%d", cmd, run->err.code);
-			bh_store_counter_add(db, name, 1);
-		}
-	}
+	if (bh_ctx_db(ctx))
+		count_in(bh_ctx_db(ctx), run, err);
 	bh_ctx_close(ctx);
 }

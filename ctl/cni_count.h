@@ -20,5 +20,11 @@ const char *cni_count_command(const char *command);
  * Best effort, never changes the invocation's result; an instance without
  * a store yet is not created for it (nothing to report to). */
 void cni_count(const struct cni_run *run, int err);
+/* The same into the command's own open instance, before it closes it:
+ * one store connection per invocation instead of two (each one that
+ * closes checkpoints the WAL, three disk syncs). Counts only a final
+ * outcome: success, or an error whose CNI code is set; else leaves it to
+ * cni_count, which then does nothing more when run->counted. */
+void cni_count_into(struct bh_ctx *ctx, struct cni_run *run, int err);
 
 #endif /* BULKHEAD_CNI_COUNT_H */

@@ -67,17 +67,6 @@ int bh_maps_policy_quarantine(struct bh_ctx *ctx, __u32 slot)
 	return fd < 0 ? fd : bh_maps_policy_swap(ctx, slot, fd);
 }
 
-int bh_maps_policy_clear(struct bh_ctx *ctx, __u32 slot)
-{
-	int outer = mfd(ctx, BH_M_POLICY);
-
-	if (outer < 0)
-		return outer;
-	if (bpf_map_delete_elem(outer, &slot) && errno != ENOENT)
-		return bh_err(ctx, -errno, false, "cannot clear the policy of slot %u: %m", slot);
-	return 0;
-}
-
 int bh_maps_deny_all_put(struct bh_ctx *ctx, const struct bh_policy_key *k,
 			 const struct bh_policy_val *v)
 {

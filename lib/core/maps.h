@@ -19,7 +19,6 @@ int bh_maps_inner_put(struct bh_ctx *ctx, int fd, const struct bh_policy_key *k,
 int bh_maps_policy_swap(struct bh_ctx *ctx, __u32 slot, int fd);
 /* Quarantine: bh_policy_v1[slot] = the shared deny-all map. */
 int bh_maps_policy_quarantine(struct bh_ctx *ctx, __u32 slot);
-int bh_maps_policy_clear(struct bh_ctx *ctx, __u32 slot);
 /* Deny-all map contents, updated in place (it is shared by every
  * quarantined slot): entries are added before stale ones go. */
 int bh_maps_deny_all_put(struct bh_ctx *ctx, const struct bh_policy_key *k,

@@ -272,6 +272,11 @@ int bh_store_open(const char *path, sqlite3 **out)
 	/* CLI, CNI and agent share the file: readers never block the writer
 	 * (WAL) and a writer waits for another instead of failing. */
 	sqlite3_busy_timeout(db, 10000);
+	/* Keep the WAL file when the last connection closes (it is still
+	 * checkpointed into the database, and synced, then): deleting it
+	 * made the next process create it again and sync its header and the
+	 * directory, disk waits in every short command such as a CNI ADD. */
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
 	/* Switching a new file to WAL and creating the schema can report
 	 * BUSY without consulting the busy handler when several processes
 	 * create the store at once: retry, bounded (about 5 s). */

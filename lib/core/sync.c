@@ -16,6 +16,7 @@
 #include "host_addrs.h"
 #include "maps.h"
 #include "nft_sync.h"
+#include "policy_slot.h"
 #include "parse_common.h"
 #include "store.h"
 #include "sync.h"
@@ -27,6 +28,7 @@ struct bh_sync_plan {
 	bool compiled;
 	struct bh_compile_output out;
 	struct bh_nft_batch *nft;	/* backend = nftables: the whole table */
+	__u32 fill_slot;		/* unread, filled in place; BH_MAX_WORKLOADS: none */
 };
 
 /* ------------------------------------------------------------ stable ids */
@@ -234,7 +236,9 @@ static __u64 entries_digest(const struct bh_compiled_workload *cw)
 /* Step 1, only for workloads whose compiled entries differ from what their
  * live map holds (its digest entry): an unchanged map is left alone, which
  * spares both the build and the swap (each swap waits for an RCU grace
- * period in the kernel). */
+ * period in the kernel). The slot of a workload being attached, which no
+ * program reads yet, is filled in place where it can be (policy_slot.h):
+ * no swap at all. */
 static int build_maps(struct bh_ctx *ctx, struct bh_sync_plan *p)
 {
 	int err = 0;
@@ -256,6 +260,15 @@ static int build_maps(struct bh_ctx *ctx, struct bh_sync_plan *p)
 		digest = entries_digest(cw);
 		if (!bh_maps_policy_digest(ctx, p->in.w[i].slot, &live) && live == digest)
 			continue;
+		if (p->in.w[i].slot == p->fill_slot) {
+			bool done;
+
+			err = bh_slot_fill(ctx, p->fill_slot, cw->entries, cw->nr, digest, &done);
+			if (err)
+				break;
+			if (done)
+				continue;
+		}
 		err = bh_maps_inner_create(ctx, cw->nr + 1, &p->fds[i]);
 		for (size_t j = 0; j < cw->nr && !err; j++)
 			err = bh_maps_inner_put(ctx, p->fds[i], &cw->entries[j].key,
@@ -267,7 +280,7 @@ static int build_maps(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	return err;
 }
 
-int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
+static int prepare(struct bh_ctx *ctx, __u32 fill_slot, struct bh_sync_plan **plan)
 {
 	struct bh_sync_plan *p;
 	sqlite3 *db = bh_ctx_db(ctx);
@@ -283,6 +296,7 @@ int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return bh_ctx_set_error(ctx, -ENOMEM, false, "out of memory");
+	p->fill_slot = fill_slot;
 	err = bh_stored_input_load(ctx, &p->in);
 	if (err)
 		goto fail;
@@ -302,6 +316,11 @@ int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
 fail:
 	bh_sync_plan_free(p);
 	return err;
+}
+
+int bh_sync_prepare(struct bh_ctx *ctx, struct bh_sync_plan **plan)
+{
+	return prepare(ctx, BH_MAX_WORKLOADS, plan);
 }
 
 /* ----------------------------------------------------------------- commit */
@@ -597,7 +616,7 @@ int bh_sync_commit(struct bh_ctx *ctx, struct bh_sync_plan *p)
 	return err;
 }
 
-int bh_policy_sync(struct bh_ctx *ctx)
+static int sync_run(struct bh_ctx *ctx, __u32 fill_slot)
 {
 	struct bh_sync_plan *p;
 	__s64 t0;
@@ -607,7 +626,7 @@ int bh_policy_sync(struct bh_ctx *ctx)
 	if (err)
 		return err;
 	t0 = bh_ctx_sync_start();
-	err = bh_sync_prepare(ctx, &p);
+	err = prepare(ctx, fill_slot, &p);
 	if (!err) {
 		err = bh_sync_commit(ctx, p);
 		bh_sync_plan_free(p);
@@ -615,4 +634,14 @@ int bh_policy_sync(struct bh_ctx *ctx)
 	bh_ctx_sync_done(ctx, err, t0);	/* counted for the metrics */
 	bh_ctx_unlock(ctx);
 	return err;
+}
+
+int bh_policy_sync(struct bh_ctx *ctx)
+{
+	return sync_run(ctx, BH_MAX_WORKLOADS);
+}
+
+int bh_policy_sync_attach(struct bh_ctx *ctx, __u32 slot)
+{
+	return sync_run(ctx, slot);
 }

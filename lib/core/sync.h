@@ -6,6 +6,8 @@
  *   1. build a new inner policy map for each workload whose compiled
  *      entries differ from its live map's (the digest entry each map
  *      carries); unchanged workloads keep their map (invisible so far);
+ *      a workload being attached, whose slot no program reads yet, has
+ *      its slot's own map filled in place instead (policy_slot.h);
  *   2. add the deny-all map's new or changed entries (forensics exception);
  *   3. swap the changed slots to their new maps in one batch update (one
  *      atomic update per slot, one RCU wait in all; quarantined workloads
@@ -75,6 +77,11 @@ void bh_sync_plan_free(struct bh_sync_plan *plan);
 /* prepare + commit, under the lock: what every workload, namespace,
  * mode and quarantine change runs to make the maps match the store. */
 int bh_policy_sync(struct bh_ctx *ctx);
+/* The same for an attach, before the workload's programs are: its slot,
+ * which no program reads yet, gets its policy written in place into the
+ * map the slot has instead of a new map swapped in (policy_slot.h), which
+ * spares the swap's RCU grace period. */
+int bh_policy_sync_attach(struct bh_ctx *ctx, __u32 slot);
 
 /* The quarantine exception from STATE_DIR/config (docs/cli.md), read with
  * lib/config.c (which refuses unknown keys):

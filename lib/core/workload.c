@@ -21,6 +21,7 @@
 #include "ctx_int.h"
 #include "policy.h"
 #include "maps.h"
+#include "policy_slot.h"
 #include "store.h"
 #include "sync.h"
 
@@ -309,7 +310,7 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 	if (!err && bpf)
 		err = bh_l2_slot_set(ctx, w->slot, bound ? mac : NULL, o->router);
 	if (!err)
-		err = bh_policy_sync(ctx);
+		err = bh_policy_sync_attach(ctx, w->slot);
 	if (!err && bpf)
 		err = bh_attach_hooks(ctx, ifindex, w->hook);
 	if (!err) {
@@ -325,7 +326,7 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 		if (bpf)
 			bh_maps_workload_del(ctx, ifindex);
 		if (added && bpf)
-			bh_maps_policy_clear(ctx, w->slot);
+			bh_slot_release(ctx, w->slot);
 		resync_after_failure(ctx);
 	}
 out:
@@ -379,7 +380,7 @@ static int detach_one(struct bh_ctx *ctx, struct bh_workload_info *w, const char
 	if (!err && cur && cur != w->ifindex && bpf)
 		err = bh_maps_workload_del(ctx, cur);
 	if (!err && bpf)
-		err = bh_maps_policy_clear(ctx, w->slot);
+		err = bh_slot_release(ctx, w->slot);
 	if (!err && (err = bh_store_workload_del(ctx->db, w->ns, w->name)))
 		err = store_fail(ctx, err, "delete the workload");
 	if (!err)
