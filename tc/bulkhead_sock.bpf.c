@@ -43,8 +43,11 @@ int bh_sock_ops(struct bpf_sock_ops *ops)
 	struct bpf_sock *bsk;
 	struct sock *sk;
 
-	if (op != BPF_SOCK_OPS_TCP_CONNECT_CB && op != BPF_SOCK_OPS_TCP_LISTEN_CB &&
-	    op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+	if (op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
+		bh_sockproc_accepted(ops);
+		return 1;
+	}
+	if (op != BPF_SOCK_OPS_TCP_CONNECT_CB && op != BPF_SOCK_OPS_TCP_LISTEN_CB)
 		return 1;
 	bsk = ops->sk;
 	if (!bsk)
@@ -54,10 +57,8 @@ int bh_sock_ops(struct bpf_sock_ops *ops)
 		return 1;
 	if (op == BPF_SOCK_OPS_TCP_CONNECT_CB)
 		bh_sockproc_record(sk, BH_IPPROTO_TCP, BH_SOCKPROC_CONNECT);
-	else if (op == BPF_SOCK_OPS_TCP_LISTEN_CB)
-		bh_sockproc_listen(sk);
 	else
-		bh_sockproc_accepted(sk);
+		bh_sockproc_listen(ops, sk);
 	return 1;
 }
 

@@ -180,9 +180,13 @@ static __always_inline void bh_sockproc_record(const struct sock *sk, __u8 proto
  * outlives many connections' records. */
 #define BH_SOCKPROC_LISTEN_REFRESH_NS	(10ULL * 1000000000ULL)
 
+/* A listener, as the socket operations context names it without reading
+ * the socket (an accepted connection is checked with no more than this):
+ * the namespace's cookie and the local port. */
 struct bh_sockproc_lkey {
-	__u32 netns;
+	__u64 netns_cookie;
 	__u32 port;
+	__u32 pad;
 };
 
 /* listeners seen: (netns, port) -> the listening process, ts_ns = when
@@ -205,20 +209,21 @@ struct {
 	__type(value, __u8);
 } bh_sockproc_want_v1 SEC(".maps");
 
-static __always_inline void bh_sockproc_lkey_of(const struct sock *sk,
+static __always_inline void bh_sockproc_lkey_of(struct bpf_sock_ops *ops,
 						struct bh_sockproc_lkey *lk)
 {
-	lk->netns = sk->__sk_common.skc_net.net->ns.inum;
-	lk->port = sk->__sk_common.skc_num;
+	lk->netns_cookie = bpf_get_netns_cookie(ops);
+	lk->port = ops->local_port;
+	lk->pad = 0;
 }
 
 /* listen(), in the caller's context: the listener's record (peer zero) */
-static __always_inline void bh_sockproc_listen(const struct sock *sk)
+static __always_inline void bh_sockproc_listen(struct bpf_sock_ops *ops, const struct sock *sk)
 {
 	struct bh_sockproc_lkey lk;
 	struct bh_sockproc_val v;
 
-	bh_sockproc_lkey_of(sk, &lk);
+	bh_sockproc_lkey_of(ops, &lk);
 	bh_sockproc_current(&v, BH_SOCKPROC_ACCEPT);
 	bpf_map_update_elem(&bh_sockproc_listen_v1, &lk, &v, BPF_ANY);
 	bh_sockproc_record(sk, BH_IPPROTO_TCP, BH_SOCKPROC_ACCEPT);
@@ -248,27 +253,38 @@ static __always_inline void bh_sockproc_listen_again(const struct sock *child,
 }
 
 /* The handshake of an accepted connection ended (softirq: no process).
- * A seen listener needs nothing but, now and then, its record again; a
- * connection of a listener not seen waits for its first reader or
- * writer. */
-static __always_inline void bh_sockproc_accepted(struct sock *sk)
+ * A seen listener needs nothing but, now and then, its record again (the
+ * coarse clock: its 10 s need no precision); a connection of a listener
+ * not seen waits for its first reader or writer. The socket itself is
+ * read only in those two cases. */
+static __always_inline void bh_sockproc_accepted(struct bpf_sock_ops *ops)
 {
 	struct bh_sockproc_lkey lk;
 	struct bh_sockproc_val *v;
+	struct bpf_sock *bsk;
+	struct sock *sk;
 	__u64 now;
 	__u8 *want;
 
-	bh_sockproc_lkey_of(sk, &lk);
+	bh_sockproc_lkey_of(ops, &lk);
 	v = bpf_map_lookup_elem(&bh_sockproc_listen_v1, &lk);
+	if (v) {
+		now = bpf_ktime_get_coarse_ns();
+		if ((__s64)(now - v->ts_ns) <= (__s64)BH_SOCKPROC_LISTEN_REFRESH_NS)
+			return;
+	}
+	bsk = ops->sk;
+	if (!bsk)
+		return;
 	if (!v) {
-		want = bpf_sk_storage_get(&bh_sockproc_want_v1, sk, NULL,
+		want = bpf_sk_storage_get(&bh_sockproc_want_v1, bsk, NULL,
 					  BPF_SK_STORAGE_GET_F_CREATE);
 		if (want)
 			*want = 1;
 		return;
 	}
-	now = bpf_ktime_get_ns();
-	if (now - v->ts_ns > BH_SOCKPROC_LISTEN_REFRESH_NS)
+	sk = (struct sock *)bpf_skc_to_tcp_sock(bsk);
+	if (sk)
 		bh_sockproc_listen_again(sk, v, now);
 }
 
