@@ -20,9 +20,9 @@
  *                          the TCP program alone)
  *
  * Why these hooks: kprobes cannot be attached on the machine kind this is
- * built on (no kprobe PMU, no tracefs), and neither can fentry (a locked
- * down kernel refuses trampolines); a cgroup program and a BTF tracepoint
- * need none of these, and exist on 6.1 and 6.18. The socket operations
+ * built on (no kprobe PMU, no tracefs), and fentry/fexit programs are
+ * refused there (EPERM, a locked-down kernel); a cgroup program and a
+ * BTF tracepoint need neither, and exist on 6.1 and 6.18. The socket operations
  * program is attached to the root of the cgroup v2 hierarchy: it runs for
  * the TCP sockets of every process below. Before, TCP was followed on the
  * tracepoint sock:inet_sock_set_state: seven runs per loopback
