@@ -86,7 +86,23 @@ struct mm_struct {
 	struct file *exe_file;
 } __attribute__((preserve_access_index));
 
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	int pid;
+	int tgid;
+	char comm[16];
+	struct css_set *cgroups;
 	struct mm_struct *mm;
 } __attribute__((preserve_access_index));
 
@@ -132,20 +148,23 @@ static __always_inline int bh_sockproc_key(const struct sock *sk, struct bh_sock
 	return -1;
 }
 
-/* The calling process (every hook runs in the owner's syscall). */
+/* The calling process (every hook runs in the owner's system call), all
+ * read from the task with plain loads: one helper call (the task), and
+ * the socket operations program may call no other on 6.1 (the pid, the
+ * command name and the cgroup helpers are not in its set there). The
+ * cgroup id is the cgroup v2 one, as bpf_get_current_cgroup_id gives it. */
 static __always_inline void bh_sockproc_current(struct bh_sockproc_val *v, __u8 dir)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 id = bpf_get_current_pid_tgid();
 	const unsigned char *exe;
 
 	__builtin_memset(v, 0, sizeof(*v));
-	v->tgid = id >> 32;
-	v->pid = (__u32)id;
-	v->cgroup_id = bpf_get_current_cgroup_id();
+	v->tgid = task->tgid;
+	v->pid = task->pid;
+	v->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	v->ts_ns = bpf_ktime_get_ns();
 	v->dir = dir;
-	bpf_get_current_comm(v->comm, sizeof(v->comm));
+	__builtin_memcpy(v->comm, task->comm, sizeof(v->comm));
 	/* the executable's file name (its full path is resolved in user
 	 * space from /proc/PID/exe while the process lives) */
 	exe = task->mm->exe_file->f_path.dentry->d_name.name;
