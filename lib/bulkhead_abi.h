@@ -493,14 +493,12 @@ _Static_assert(sizeof(struct bh_flow_record) == 88, "flow record layout");
 /* --------------------------------------------------------- socket side
  * bh_sockproc_v1 (ring buffer, BH_SOCKPROC_RING_BYTES, not pinned: the
  * agent that loads the socket-side program owns it): one struct
- * bh_sockproc_rec per TCP connection started or accepted and per UDP
- * socket (and peer) that sent or received: the process that owned it
- * (lib/bpf/sockproc.h). A full ring drops records and counts them. The private maps that carry a process between state
- * changes hold BH_SOCKPROC_ENTRIES (LRU: the oldest goes when full).
+ * bh_sockproc_rec per TCP connection started (or accepted from a
+ * listener older than the program), per TCP listener (peer zero; again
+ * now and then while it accepts) and per UDP socket (and
+ * peer) that sent or received: the process that owned it
+ * (lib/bpf/sockproc.h). A full ring drops records and counts them.
  */
-#ifndef BH_SOCKPROC_ENTRIES
-#define BH_SOCKPROC_ENTRIES	65536
-#endif
 #ifndef BH_SOCKPROC_RING_BYTES
 #define BH_SOCKPROC_RING_BYTES	(1 << 20)
 #endif

@@ -1,44 +1,67 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Socket-side program (it sits in tc/ beside the veth programs whose flow
- * records it completes): the process behind each TCP connection a container
- * starts or accepts (lib/bpf/sockproc.h), from the raw tracepoint
- * sock:inet_sock_set_state.
+ * records it completes): the process behind each TCP connection a
+ * container starts or accepts, and each UDP socket it talks on
+ * (lib/bpf/sockproc.h says what each hook records):
  *
- * Why a tracepoint: kprobes cannot be attached on the machine kind this
- * is built on (no kprobe PMU, no tracefs); a BTF tracepoint needs neither
- * and exists on 6.1 and 6.18. Being BTF-typed (tp_btf, not a raw_tp),
- * its fields are read with plain loads: about half the cost per connect
- * (docs/performance.md). Its events, and the context each runs in:
+ *   socket operations      TCP_CONNECT_CB: connect(), in tcp_connect(),
+ *   (cgroup v2 root)       the caller's context, the source port chosen,
+ *                          the SYN not sent yet: the record is in the
+ *                          ring before the veth sees the connection, so
+ *                          the flow's first record can name its process;
+ *                          TCP_LISTEN_CB: listen(), the caller's context;
+ *                          PASSIVE_ESTABLISHED_CB: an accepted connection
+ *                          (softirq), checked against the listeners seen
+ *   sock:sock_send_length, UDP sends and receives, and the first read or
+ *   sock:sock_recv_length  write of an accepted connection whose listener
+ *                          was not seen (both tracepoints exist since
+ *                          6.4: on an older kernel the loader attaches
+ *                          the TCP program alone)
  *
- *   CLOSE -> SYN_SENT     connect(), the caller's context, no source port
- *                         yet: remember the caller by socket
- *   SYN_SENT -> ESTAB     softirq: the socket's 5-tuple is complete; file
- *                         the remembered caller under it
- *   CLOSE -> LISTEN       listen(), the caller's context: remember the
- *                         listener by (netns, port)
- *   SYN_RECV -> ESTAB     softirq, the accepted child: file the listener's
- *                         process under the child's 5-tuple; with no
- *                         listener seen, the first process that sends or
- *                         receives on the child owns it
- *
- * UDP sockets have no such states: their sends and receives are watched
- * instead (sock:sock_send_length, sock:sock_recv_length; both exist since
- * 6.4 — on an older kernel the loader attaches the TCP program alone).
+ * Why these hooks: kprobes cannot be attached on the machine kind this is
+ * built on (no kprobe PMU, no tracefs), and fentry/fexit programs are
+ * refused there (EPERM, a locked-down kernel); a cgroup program and a
+ * BTF tracepoint need neither, and exist on 6.1 and 6.18. The socket operations
+ * program is attached to the root of the cgroup v2 hierarchy: it runs for
+ * the TCP sockets of every process below. Before, TCP was followed on the
+ * tracepoint sock:inet_sock_set_state: seven runs per loopback
+ * connection, the connecting side taken from two of them (CLOSE ->
+ * SYN_SENT in connect(), before the source port is chosen, then
+ * SYN_SENT -> ESTABLISHED in softirq) with a map carrying the process
+ * between them, and its record came after the veth reported the SYN
+ * (docs/performance.md).
  */
 #include "sockproc.h"
 
 #include <bpf/bpf_tracing.h>
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(bh_sock_state, struct sock *sk, int oldstate, int newstate)
+SEC("sockops")
+int bh_sock_ops(struct bpf_sock_ops *ops)
 {
-	bh_sockproc_state(sk, oldstate, newstate);
-	return 0;
+	__u32 op = ops->op;
+	struct bpf_sock *bsk;
+	struct sock *sk;
+
+	if (op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
+		bh_sockproc_accepted(ops);
+		return 1;
+	}
+	if (op != BPF_SOCK_OPS_TCP_CONNECT_CB && op != BPF_SOCK_OPS_TCP_LISTEN_CB)
+		return 1;
+	bsk = ops->sk;
+	if (!bsk)
+		return 1;
+	sk = (struct sock *)bpf_skc_to_tcp_sock(bsk);
+	if (!sk)
+		return 1;
+	if (op == BPF_SOCK_OPS_TCP_CONNECT_CB)
+		bh_sockproc_record(sk, BH_IPPROTO_TCP, BH_SOCKPROC_CONNECT);
+	else
+		bh_sockproc_listen(ops, sk);
+	return 1;
 }
 
-/* UDP, and accepted TCP connections of a listener older than the
- * program: lib/bpf/sockproc.h, bh_sockproc_io */
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(bh_sock_send, struct sock *sk, int ret, int flags)
 {

@@ -2,9 +2,12 @@
 /*
  * Giving live flows (flowagg.h) their process (procjoin.h).
  *
- * The two sides report in either order: a TCP client's socket record
- * comes when the handshake completes, after the veth reported the SYN.
- * A new TCP or UDP flow that finds no process at once is retried each
+ * A TCP client's socket record is written in connect(), before its SYN
+ * reaches the veth, and a listener's at listen(): the socket records are
+ * read before a flow's first record, which then names its process. The
+ * two sides can still report in the other order: a UDP socket is
+ * recorded after its send, and a connection accepted from a listener
+ * older than the agent on its first read or write. A new TCP or UDP flow that finds no process at once is retried each
  * time socket records arrive, for at most BH_PROCFLOW_WAIT_MS; a flow
  * that gets its process late is marked dirty (the store row gets it at
  * the next flush) and handed to the caller's callback (deviation check,

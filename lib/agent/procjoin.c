@@ -221,9 +221,12 @@ struct bh_proc_info *bh_procjoin_find(struct bh_procjoin *pj, int nsid, int prot
 
 	key_make(&k, nsid, proto, own, own_port, peer, peer_port);
 	e = lookup(pj, &k);
-	if (!e && proto == 17) {
-		/* a UDP socket that is not connected, bound to the address
-		 * or to any */
+	if (!e && (proto == 17 || proto == 6)) {
+		/* a UDP socket that is not connected, or a TCP listener (its
+		 * connections are not recorded one by one), bound to the
+		 * address or to any. A TCP client never matches a listener
+		 * here: its own port cannot be one a listener of the same
+		 * address holds. */
 		key_make(&k, nsid, proto, own, own_port, NULL, 0);
 		e = lookup(pj, &k);
 		if (!e) {

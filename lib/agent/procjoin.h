@@ -13,9 +13,10 @@
  *
  * Keys are as the container sees the connection: (nsid, protocol, own
  * address, own port, peer address, peer port). A UDP socket that is not
- * connected has no peer, and one bound to any address no own address:
- * the lookup tries the exact key, then without the peer, then without
- * the own address. At most max_entries records are kept; the least
+ * connected has no peer, nor does a TCP listener (the connections it
+ * accepts are not recorded one by one), and one bound to any address no
+ * own address: the lookup tries the exact key, then without the peer,
+ * then without the own address. At most max_entries records are kept; the least
  * recently added goes first.
  *
  * The process info is shared (reference counted): a flow keeps its

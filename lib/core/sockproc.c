@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Loading the socket-side program; see sockproc.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +14,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bulkhead_sock.skel.h"
@@ -27,6 +31,58 @@ static int attach(struct bpf_program *prog, struct bpf_link **out)
 	return *out ? 0 : -errno;
 }
 
+int bh_cgroup2_root_fd(void)
+{
+	struct mntent *m;
+	FILE *f = setmntent("/proc/self/mounts", "re");
+	int fd = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while ((m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			fd = open(m->mnt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0)
+				fd = -errno;
+			break;
+		}
+	endmntent(f);
+	return fd;
+}
+
+int bh_sockproc_select(struct bpf_object *obj)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct bpf_program *p;
+	bool udp;
+
+	if (!btf)
+		return -errno ? -errno : -ENOENT;
+	udp = btf__find_by_name_kind(btf, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF) >= 0 &&
+	      btf__find_by_name_kind(btf, "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF) >= 0;
+	btf__free(btf);
+	bpf_object__for_each_program(p, obj)
+		if (!strcmp(bpf_program__name(p), "bh_sock_send") ||
+		    !strcmp(bpf_program__name(p), "bh_sock_recv"))
+			bpf_program__set_autoload(p, udp);
+	return 0;
+}
+
+/* TCP: the socket operations program on the root of the cgroup v2
+ * hierarchy (it runs for every socket below). */
+static int attach_tcp(struct bh_sockproc *sp)
+{
+	int fd = bh_cgroup2_root_fd(), err = 0;
+
+	if (fd < 0)
+		return fd;
+	sp->tcp = bpf_program__attach_cgroup(sp->skel->progs.bh_sock_ops, fd);
+	if (!sp->tcp)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int bh_sockproc_open(struct bh_sockproc **out)
 {
 	struct bh_sockproc *sp = calloc(1, sizeof(*sp));
@@ -39,15 +95,19 @@ int bh_sockproc_open(struct bh_sockproc **out)
 		err = -errno;
 		goto fail;
 	}
+	err = bh_sockproc_select(sp->skel->obj);
+	if (err)
+		goto fail;
 	err = bulkhead_sock__load(sp->skel);
 	if (err)
 		goto fail;
-	err = attach(sp->skel->progs.bh_sock_state, &sp->tcp);
+	err = attach_tcp(sp);
 	if (err)
 		goto fail;
 	/* UDP is best effort: kernels before 6.4 lack the tracepoints */
-	if (attach(sp->skel->progs.bh_sock_send, &sp->send) ||
-	    attach(sp->skel->progs.bh_sock_recv, &sp->recv)) {
+	if (bpf_program__autoload(sp->skel->progs.bh_sock_send) &&
+	    (attach(sp->skel->progs.bh_sock_send, &sp->send) ||
+	     attach(sp->skel->progs.bh_sock_recv, &sp->recv))) {
 		bpf_link__destroy(sp->send);
 		sp->send = NULL;
 	}

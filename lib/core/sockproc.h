@@ -6,10 +6,10 @@
  * Records arrive on a ring buffer (struct bh_sockproc_rec) that the
  * caller reads with libbpf's ring_buffer API.
  *
- * The TCP program (raw tracepoint sock:inet_sock_set_state) must attach;
- * the UDP programs (sock:sock_send_length, sock:sock_recv_length, kernel
- * 6.4 and later) attach where the kernel has those tracepoints, and
- * bh_sockproc_udp says whether they did.
+ * The TCP program (socket operations, on the root of the cgroup v2
+ * hierarchy) must attach; the UDP programs (sock:sock_send_length,
+ * sock:sock_recv_length, kernel 6.4 and later) attach where the kernel
+ * has those tracepoints, and bh_sockproc_udp says whether they did.
  */
 #ifndef BULKHEAD_SOCKPROC_H
 #define BULKHEAD_SOCKPROC_H
@@ -18,10 +18,18 @@
 #include <linux/types.h>
 
 struct bh_sockproc;
+struct bpf_object;
 
 /* Load and attach. -errno on failure (nothing left behind). */
 int bh_sockproc_open(struct bh_sockproc **out);
 void bh_sockproc_close(struct bh_sockproc *sp);
+/* Before loading the socket-side object: keep the programs the running
+ * kernel has hooks for (the UDP tracepoints). -errno when its BTF cannot
+ * be read. */
+int bh_sockproc_select(struct bpf_object *obj);
+/* The root of the cgroup v2 hierarchy (the first cgroup2 mount), open
+ * (O_DIRECTORY); -ENOENT when none is mounted. */
+int bh_cgroup2_root_fd(void);
 int bh_sockproc_ring_fd(const struct bh_sockproc *sp);
 bool bh_sockproc_udp(const struct bh_sockproc *sp);
 /* Records the full ring dropped since open. */

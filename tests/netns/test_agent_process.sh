@@ -3,7 +3,9 @@
 # (python3 and socat) make TCP and UDP flows to a server container; every
 # flow names the program that made it (pid, comm, exe, cgroup) in `flows`,
 # in the JSON-lines file and in syslog, and the server's side names the
-# server. The baseline learns python3 in learn mode; in monitor mode
+# server. A TCP flow's first (`new`) record already names the process:
+# the client's, and the server's when it listened after the agent started,
+# even when the agent writes it while the handshake is held back. The baseline learns python3 in learn mode; in monitor mode
 # socat talking is a "new process" deviation in the timeline, python3 is
 # not.
 . "$(dirname "$0")/../lib/common.sh"
@@ -36,7 +38,37 @@ expect_ok "app in learn mode" $BH mode proc/app learn
 expect_ok "db in learn mode" $BH mode proc/db learn
 bh_serve "$B" tcp 5432
 bh_serve "$B" udp 5353
-# IPv6 echo servers (traffic.py serves IPv4 only)
+W=$BULKHEAD_STATE_DIR
+# syslog collector on a unix socket (one datagram per line)
+/usr/bin/python3 - "$W/syslog.sock" "$W/syslog.out" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.5)
+f = open(sys.argv[2], 'ab', buffering=0)
+end = time.time() + 240
+while time.time() < end:
+    try:
+        f.write(s.recv(65536) + b'\n')
+    except socket.timeout:
+        pass
+PY
+bh_on_exit "kill $!"
+bh_wait 50 test -S "$W/syslog.sock" || fail "syslog collector did not start"
+cat >"$W/agent.yaml" <<YAML
+jsonl: $W/flows.jsonl
+syslog: {target: "unix:$W/syslog.sock", format: rfc5424}
+store: {flush_ms: 100}
+YAML
+T0=$(bh_now_ms)
+$BH agent --config "$W/agent.yaml" >"$W/agent.log" 2>&1 &
+AGENT=$!
+bh_on_exit "kill $AGENT; wait $AGENT"
+bh_wait_agent "$T0"
+expect_ok "the agent loaded the socket-side program" \
+	grep -q 'socket-side program loaded.*udp=yes' "$W/agent.log"
+# IPv6 echo servers (traffic.py serves IPv4 only), started after the
+# agent: their listener is recorded when it listens
 ip netns exec "$B" python3 -c '
 import socket, threading, time
 end = time.time() + 240
@@ -67,35 +99,6 @@ bh_on_exit "kill $!"
 bh_wait_listen "$B" tcp 5434
 bh_wait_listen "$B" udp 5355
 
-W=$BULKHEAD_STATE_DIR
-# syslog collector on a unix socket (one datagram per line)
-/usr/bin/python3 - "$W/syslog.sock" "$W/syslog.out" <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(0.5)
-f = open(sys.argv[2], 'ab', buffering=0)
-end = time.time() + 240
-while time.time() < end:
-    try:
-        f.write(s.recv(65536) + b'\n')
-    except socket.timeout:
-        pass
-PY
-bh_on_exit "kill $!"
-bh_wait 50 test -S "$W/syslog.sock" || fail "syslog collector did not start"
-cat >"$W/agent.yaml" <<YAML
-jsonl: $W/flows.jsonl
-syslog: {target: "unix:$W/syslog.sock", format: rfc5424}
-store: {flush_ms: 100}
-YAML
-T0=$(bh_now_ms)
-$BH agent --config "$W/agent.yaml" >"$W/agent.log" 2>&1 &
-AGENT=$!
-bh_on_exit "kill $AGENT; wait $AGENT"
-bh_wait_agent "$T0"
-expect_ok "the agent loaded the socket-side program" \
-	grep -q 'socket-side program loaded.*udp=yes' "$W/agent.log"
 
 PY_EXE=$(ip netns exec "$A" python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')
 SOCAT_EXE=$(readlink -f "$(command -v socat)")
@@ -180,6 +183,85 @@ expect_ok "the server's side of the IPv6 tcp flow names the server" \
 jsonl_socat() { grep '"type":"flow"' "$W/flows.jsonl" | grep '"proto":"tcp"' |
 	grep -F "\"exe\":\"$SOCAT_EXE\"" | grep -q '"pid":[1-9]'; }
 expect_ok "JSONL: socat's tcp flow names its process" bh_wait 50 jsonl_socat
+# new_named WORKLOAD DPORT MIN: at least MIN `new` JSONL records of TCP
+# flows of WORKLOAD to DPORT, and every one names a process (pid, exe)
+new_named() { /usr/bin/python3 - "$W/flows.jsonl" "$@" <<'PY'
+import json, sys
+path, wl, dport, least = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+n = unnamed = 0
+for line in open(path):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if (o.get("type"), o.get("event"), o.get("proto"), o.get("workload"), o.get("dport")) != \
+            ("flow", "new", "tcp", wl, dport):
+        continue
+    n += 1
+    if not o.get("pid") or not o.get("exe"):
+        unnamed += 1
+        print("unnamed:", o.get("src"), o.get("sport"), "->", o.get("dst"), o.get("dport"),
+              file=sys.stderr)
+sys.exit(0 if n >= least and not unnamed else 1)
+PY
+}
+# the client's first records: python3 twice and socat over IPv4, one
+# each over IPv6 (the JSON-lines file is written on the agent's timer)
+expect_ok "JSONL: every new tcp record of the client to 5432 names its process" \
+	bh_wait 50 new_named proc/app 5432 3
+expect_ok "JSONL: every new tcp record of the client to 5434 (IPv6) names its process" \
+	bh_wait 50 new_named proc/app 5434 2
+expect_ok "JSONL: every new tcp record of the IPv6 server (listened after the agent) names it" \
+	bh_wait 50 new_named proc/db 5434 2
+# A handshake held back: the server's SYN-ACKs are dropped (in its own
+# namespace) until both ends' first records are out, so the agent writes
+# them while the connection is still opening: they name the client and
+# the server all the same.
+HOLD_PORT=23150
+ip netns exec "$B" nft -f - <<NFT
+table inet prfhold {
+	chain out {
+		type filter hook output priority 0;
+		tcp sport 5434 tcp flags & (syn | ack) == syn | ack drop
+	}
+}
+NFT
+bh_on_exit "ip netns exec $B nft delete table inet prfhold 2>/dev/null"
+ip netns exec "$A" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.settimeout(30)
+s.bind(("fd0a:117::a", int(sys.argv[1])))
+s.connect(("fd0a:117::b", 5434)); s.sendall(b"hi")
+sys.exit(0 if s.recv(16) == b"hi" else 1)' "$HOLD_PORT" &
+HOLD=$!
+bh_on_exit "kill $HOLD 2>/dev/null"
+# new_at WORKLOAD: the `new` JSONL record of the held connection, as
+# "pid exe" (nothing yet: no output, fails)
+new_at() { /usr/bin/python3 - "$W/flows.jsonl" "$1" "$HOLD_PORT" <<'PY'
+import json, sys
+path, wl, sport = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for line in open(path):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if (o.get("type"), o.get("event"), o.get("workload"), o.get("sport"), o.get("dport")) == \
+            ("flow", "new", wl, sport, 5434):
+        print(o.get("pid") or 0, o.get("exe") or "-")
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+expect_ok "held handshake: the client's new record is out" bh_wait 100 new_at proc/app
+expect_ok "held handshake: the server's new record is out" bh_wait 100 new_at proc/db
+expect_ok "held handshake: the connection is still opening" kill -0 $HOLD
+ip netns exec "$B" nft delete table inet prfhold
+expect_ok "held handshake: the connection completes once SYN-ACKs pass" wait $HOLD
+expect_eq "held handshake: the client's new record names python3" "$PY_EXE" \
+	"$(new_at proc/app | awk '$1 > 0 { print $2 }')"
+expect_eq "held handshake: the server's new record names python3" "$PY_EXE" \
+	"$(new_at proc/db | awk '$1 > 0 { print $2 }')"
 syslog_socat() { grep -F "exe=\"$SOCAT_EXE\"" "$W/syslog.out" | grep -q 'pid="[1-9]'; }
 expect_ok "syslog: socat's flow names its process" bh_wait 50 syslog_socat
 syslog_dev() { grep 'new process' "$W/syslog.out" | grep -qF "$SOCAT_EXE"; }

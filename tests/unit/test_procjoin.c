@@ -70,10 +70,7 @@ static void test_tcp_exact(void **state)
 	assert_null(bh_procjoin_find(pj, 7, 6, own, 40001, peer, 5432));
 	assert_null(bh_procjoin_find(pj, 7, 6, own, 40000, peer, 5433));
 	assert_null(bh_procjoin_find(pj, 7, 17, own, 40000, peer, 5432));
-	/* TCP never falls back to a key without the peer */
-	r = rec(6, 2, 40002, 0, 0);
-	assert_int_equal(bh_procjoin_add(pj, &r, 7, &p), 0);
-	assert_null(bh_procjoin_find(pj, 7, 6, own, 40002, peer, 5432));
+	/* a key without the peer is a listener's: test_tcp_listener */
 	bh_procjoin_close(pj);
 }
 
@@ -105,6 +102,34 @@ static void test_udp_wildcards(void **state)
 	assert_int_equal(bh_procjoin_add(pj, &connected, 3, &b), 0);
 	v4(peer, 9);
 	got = bh_procjoin_find(pj, 3, 17, own, 5353, peer, 53);
+	assert_int_equal(got->pid, 2);
+	bh_procjoin_close(pj);
+}
+
+/* A TCP listener's record (peer zero) names every connection it accepts;
+ * a connection's own record wins over it. */
+static void test_tcp_listener(void **state)
+{
+	struct bh_sockproc_rec listener = rec(6, 0, 5432, 0, 0);
+	struct bh_sockproc_rec conn = rec(6, 2, 5432, 9, 40001);
+	struct bh_proc_info a = info(1, "/usr/bin/postgres"), b = info(2, "/usr/bin/worker");
+	struct bh_proc_info *got;
+	struct bh_procjoin *pj;
+	__u8 own[16], peer[16];
+
+	(void)state;
+	assert_int_equal(bh_procjoin_new(NULL, &pj), 0);
+	assert_int_equal(bh_procjoin_add(pj, &listener, 3, &a), 0);
+	v4(own, 2);
+	v4(peer, 77);
+	got = bh_procjoin_find(pj, 3, 6, own, 5432, peer, 40000);
+	assert_non_null(got);
+	assert_int_equal(got->pid, 1);
+	assert_null(bh_procjoin_find(pj, 3, 6, own, 5433, peer, 40000));
+	assert_null(bh_procjoin_find(pj, 4, 6, own, 5432, peer, 40000));
+	assert_int_equal(bh_procjoin_add(pj, &conn, 3, &b), 0);
+	v4(peer, 9);
+	got = bh_procjoin_find(pj, 3, 6, own, 5432, peer, 40001);
 	assert_int_equal(got->pid, 2);
 	bh_procjoin_close(pj);
 }
@@ -170,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_exact),
 		cmocka_unit_test(test_udp_wildcards),
+		cmocka_unit_test(test_tcp_listener),
 		cmocka_unit_test(test_bound_and_refs),
 		cmocka_unit_test(test_baseline_programs),
 	};
