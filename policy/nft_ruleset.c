@@ -83,16 +83,28 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* What bh_eval gives for one interval: the verdict and its rule. */
+struct outcome {
+	bool accept;
+	__u32 rule_id;
+};
+
+static bool same_outcome(const struct outcome *a, const struct outcome *b)
+{
+	return a->accept == b->accept && a->rule_id == b->rule_id;
+}
+
 struct build {
 	const struct bh_compile_output *out;
 	const struct bh_compiled_workload *w;
 	enum bh_dir dir;
+	bool rules;		/* boxes carry their rule (not the quarantine's) */
 	struct bh_nft_ruleset *rs;
 	size_t cap;
 	__u32 *ids;		/* identities with entries of their own, sorted */
 	size_t nr_ids;
 	struct u128v any_pp;	/* cached intervals of CLASS_ANY: starts */
-	bool *any_acc;
+	struct outcome *any_acc;
 	/* bh_eval looks at every entry it is given: each class is judged
 	 * against the entries any peer meets (no identity of their own, or
 	 * BH_ID_ANY) plus its own, which are all an LPM lookup keyed by its
@@ -214,7 +226,8 @@ static int emit_pp(struct build *b, struct bh_nft_elem *e, __u32 a, __u32 z)
 
 /* Interval starts in (proto, port) space where the verdict for peer class
  * id may change, and the verdict of each interval. */
-static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts, bool **acc)
+static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts,
+			struct outcome **acc)
 {
 	struct bh_compiled_workload view;
 	const struct bh_compiled_workload *w = &view;
@@ -259,7 +272,8 @@ static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts, b
 		__u32 s = (__u32)starts->v[i];
 
 		bh_eval(w, b->dir, id, s >> 16, s & 0xffff, &r);
-		(*acc)[i] = r.verdict == BH_PV_ALLOW;
+		(*acc)[i].accept = r.verdict == BH_PV_ALLOW;
+		(*acc)[i].rule_id = b->rules ? r.rule_id : 0;
 	}
 	return 0;
 }
@@ -268,9 +282,9 @@ static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts, b
 static int emit_range(struct build *b, int family, u128 lo, u128 hi, __u32 id)
 {
 	struct u128v own = { 0 };
-	bool *own_acc = NULL;
+	struct outcome *own_acc = NULL;
 	struct u128v *st = &b->any_pp;
-	bool *acc = b->any_acc;
+	struct outcome *acc = b->any_acc;
 	struct bh_nft_elem e = { .family = (__u8)family };
 	int err = 0;
 
@@ -295,11 +309,12 @@ static int emit_range(struct build *b, int family, u128 lo, u128 hi, __u32 id)
 	for (size_t i = 0; !err && i < st->nr; i++) {
 		size_t j = i;
 
-		/* merge neighbours with the same verdict */
-		while (j + 1 < st->nr && acc[j + 1] == acc[i])
+		/* merge neighbours with the same verdict and rule */
+		while (j + 1 < st->nr && same_outcome(&acc[j + 1], &acc[i]))
 			j++;
-		if (acc[i] != b->rs->default_accept) {
-			e.accept = acc[i];
+		if (acc[i].accept != b->rs->default_accept || acc[i].rule_id) {
+			e.accept = acc[i].accept;
+			e.rule_id = acc[i].rule_id;
 			err = emit_pp(b, &e, (__u32)st->v[i],
 				      j + 1 < st->nr ? (__u32)st->v[j + 1] - 1 : PP_MAX);
 		}
@@ -437,11 +452,12 @@ out:
 	return err;
 }
 
-/* Every box of w in dir whose verdict differs from rs->default_accept. */
+/* Every box of w in dir whose verdict differs from rs->default_accept or
+ * (rules) that a rule decides. */
 static int build(const struct bh_compile_output *out, const struct bh_compiled_workload *w,
-		 enum bh_dir dir, struct bh_nft_ruleset *rs)
+		 enum bh_dir dir, bool rules, struct bh_nft_ruleset *rs)
 {
-	struct build b = { .out = out, .w = w, .dir = dir, .rs = rs };
+	struct build b = { .out = out, .w = w, .dir = dir, .rules = rules, .rs = rs };
 	int err = 0;
 
 	b.ids = calloc(w->nr ? w->nr : 1, sizeof(*b.ids));
@@ -487,7 +503,7 @@ int bh_nft_ruleset_build(const struct bh_compile_output *out,
 		return 0;
 	bh_eval(w, dir, CLASS_ANY, 0, 0, &r);
 	rs->default_accept = !r.isolated;
-	return build(out, w, dir, rs);
+	return build(out, w, dir, true, rs);
 }
 
 int bh_nft_ruleset_build_quarantine(const struct bh_compile_output *out, enum bh_dir dir,
@@ -496,7 +512,9 @@ int bh_nft_ruleset_build_quarantine(const struct bh_compile_output *out, enum bh
 	memset(rs, 0, sizeof(*rs));
 	rs->dir = dir;
 	rs->default_accept = false;
-	return build(out, &out->quarantine, dir, rs);
+	/* the forensics exception is no rule: its boxes go to the
+	 * forensics chain, not to a rule's */
+	return build(out, &out->quarantine, dir, false, rs);
 }
 
 void bh_nft_ruleset_free(struct bh_nft_ruleset *rs)

@@ -10,8 +10,9 @@
  * nftables interval maps refuse overlapping elements, so the address
  * space is cut where ipcache prefixes begin and end, the (protocol, port)
  * space where policy entries do, and each box gets the verdict bh_eval
- * gives at its corner. Only boxes whose verdict differs from the
- * ruleset's default are listed. ICMP ports are type << 8 | code, as the
+ * gives at its corner, with the rule behind it (for the per-rule
+ * counters and flow records). Only boxes whose verdict differs from the
+ * ruleset's default, or that a rule decides, are listed. ICMP ports are type << 8 | code, as the
  * compiler keys them.
  */
 #ifndef BULKHEAD_POLICY_NFT_RULESET_H
@@ -29,6 +30,7 @@ struct bh_nft_elem {
 	__u8 proto_lo, proto_hi;
 	__u16 port_lo, port_hi;		/* host order; ICMP: type << 8 | code */
 	bool accept;
+	__u32 rule_id;			/* the rule bh_eval names (0: none) */
 };
 
 struct bh_nft_ruleset {

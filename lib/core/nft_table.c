@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 
 #include "nft_expr.h"
+#include "nft_log.h"
 #include "nft_table.h"
 
 #define ELEMS_PER_MSG	256		/* keeps each netlink message small */
@@ -37,6 +38,7 @@
 struct ctx {
 	struct bh_nft_batch *b;
 	const char *table;
+	const struct bh_nft_table *t;
 };
 
 static int put_table(struct ctx *c, int type, int flags)
@@ -149,8 +151,9 @@ static void elem_key(int family, const __u8 *addr, __u8 proto, __u16 port, __u8 
 	memcpy(key + addr_len(family) + 4, &p, 2);
 }
 
-/* The boxes of rs for family: allowed ones take allow_verdict (return, or
- * goto allow_chain), denied ones drop. */
+/* The boxes of rs for family: a box a rule decides goes to the rule's
+ * chain (nft_rulechain.h); other allowed ones take allow_verdict (return,
+ * or goto allow_chain), other denied ones drop. */
 static int put_policy_elems(struct ctx *c, const char *name, uint32_t id, int family,
 			    const struct bh_nft_ruleset *rs, int allow_verdict,
 			    const char *allow_chain)
@@ -180,10 +183,21 @@ static int put_policy_elems(struct ctx *c, const char *name, uint32_t id, int fa
 			elem_key(family, e->addr_hi, e->proto_hi, e->port_hi, ke);
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, k, (uint32_t)key_len(family));
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, ke, (uint32_t)key_len(family));
-			nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT,
-					       (uint32_t)(e->accept ? allow_verdict : NF_DROP));
-			if (e->accept && allow_chain)
-				nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, allow_chain);
+			if (e->rule_id) {
+				struct bh_nft_rulechain rc = { e->rule_id, e->accept, rs->dir };
+				char rchain[BH_NFT_RULECHAIN_NAME];
+
+				bh_nft_rulechain_name(&rc, rchain);
+				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
+				nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, rchain);
+			} else {
+				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT,
+						       (uint32_t)(e->accept ? allow_verdict
+									    : NF_DROP));
+				if (e->accept && allow_chain)
+					nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN,
+							       allow_chain);
+			}
 			nftnl_set_elem_add(s, se);
 			n++;
 		}
@@ -296,6 +310,96 @@ static int put_if_rule(struct ctx *c, const char *chain, enum bh_dir dir)
 						  false));
 }
 
+/* ----------------------------------------------------------- flow logs */
+/* Append `log group G prefix "bh1 ..."` (nft_log.h) to r: the flow
+ * record the agent reads. No group (a table built without one, as the
+ * unit tests do): nothing. */
+static bool ex_flow_log(const struct ctx *c, struct nftnl_rule *r, enum bh_dir dir,
+			enum bh_verdict verdict, enum bh_reason reason, __u32 rule_id)
+{
+	struct bh_nft_log_tag tag = { dir, verdict, reason, rule_id };
+	char prefix[BH_NFT_LOG_PREFIX_MAX];
+
+	if (!c->t || !c->t->log_group)
+		return true;
+	bh_nft_log_prefix(&tag, prefix);
+	return bh_nft_ex_log(r, c->t->log_group, prefix, BH_NFT_LOG_SNAPLEN);
+}
+
+/* A rule that logs and then gives verdict (NFT_RETURN: logs, then the
+ * chain returns). */
+static int put_logged(struct ctx *c, const char *chain, enum bh_dir dir,
+		      enum bh_verdict verdict, enum bh_reason reason, int nf_verdict)
+{
+	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
+
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r, ex_flow_log(c, r, dir, verdict, reason, 0) &&
+				 bh_nft_ex_verdict(r, nf_verdict, NULL));
+}
+
+/* ---------------------------------------------------------- rule chains */
+struct rulechains {
+	size_t nr;
+	struct bh_nft_rulechain *v;
+};
+
+/* Every (rule, verdict, direction) some box of some workload names,
+ * sorted and unique. */
+static int collect_rulechains(const struct bh_nft_table *t, struct rulechains *out)
+{
+	size_t n = 0, j = 0;
+
+	for (int i = 0; i < t->nr; i++)
+		for (int d = 0; d < 2; d++)
+			n += t->w[i].rs[d] ? t->w[i].rs[d]->nr : 0;
+	out->nr = 0;
+	out->v = calloc(n ? n : 1, sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	for (int i = 0; i < t->nr; i++)
+		for (int d = 0; d < 2; d++) {
+			const struct bh_nft_ruleset *rs = t->w[i].rs[d];
+
+			for (size_t k = 0; rs && k < rs->nr; k++)
+				if (rs->elems[k].rule_id)
+					out->v[out->nr++] = (struct bh_nft_rulechain){
+						rs->elems[k].rule_id, rs->elems[k].accept, rs->dir
+					};
+		}
+	qsort(out->v, out->nr, sizeof(*out->v), bh_nft_rulechain_cmp);
+	for (size_t i = 0; i < out->nr; i++)
+		if (!j || bh_nft_rulechain_cmp(&out->v[i], &out->v[j - 1]))
+			out->v[j++] = out->v[i];
+	out->nr = j;
+	return 0;
+}
+
+/* counter (from the replaced table's count), log, and drop for a deny:
+ * an allow's chain ends and so returns to the base chain. */
+static int put_rulechain_rule(struct ctx *c, const struct bh_nft_rulechain *rc)
+{
+	const struct bh_nft_counter *seed = NULL;
+	char name[BH_NFT_RULECHAIN_NAME];
+	struct nftnl_rule *r;
+
+	if (c->t->nr_seed)
+		seed = bsearch(rc, c->t->seed, c->t->nr_seed, sizeof(*c->t->seed),
+			       bh_nft_rulechain_cmp);
+	bh_nft_rulechain_name(rc, name);
+	r = bh_nft_rule_new(NFPROTO_INET, c->table, name);
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r,
+				 bh_nft_ex_counter(r, seed ? seed->packets : 0,
+						   seed ? seed->bytes : 0) &&
+				 ex_flow_log(c, r, rc->dir, rc->accept ? BH_V_ALLOW : BH_V_DENY,
+					     rc->accept ? BH_R_POLICY_ALLOW : BH_R_POLICY_DENY,
+					     rc->rule_id) &&
+				 (rc->accept || bh_nft_ex_verdict(r, NF_DROP, NULL)));
+}
+
 /* ------------------------------------------------------ workload chains */
 static bool match_family(struct nftnl_rule *r, int family)
 {
@@ -338,6 +442,7 @@ static int put_spoof_rule(struct ctx *c, const char *chain, int family, const ch
 						   family == 4 ? 12 : 8, (uint32_t)addr_len(family),
 						   NFT_REG_1) &&
 				 bh_nft_ex_lookup(r, NFT_REG_1, set, id, false, true) &&
+				 ex_flow_log(c, r, BH_DIR_EGRESS, BH_V_SPOOF, BH_R_SPOOF_IP, 0) &&
 				 bh_nft_ex_verdict(r, NF_DROP, NULL));
 }
 
@@ -382,15 +487,6 @@ static int put_lookups(struct ctx *c, const char *chain, enum bh_dir dir, const 
 			err = put_lookup_rule(c, chain, f, false, dir, set, f == 4 ? id4 : id4 + 1);
 	}
 	return err;
-}
-
-static int put_simple(struct ctx *c, const char *chain, int verdict)
-{
-	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
-
-	if (!r)
-		return -ENOMEM;
-	return bh_nft_batch_rule(c->b, r, bh_nft_ex_verdict(r, verdict, NULL));
 }
 
 static int put_ct_rule(struct ctx *c, const char *chain, bool forensics)
@@ -440,19 +536,25 @@ static int put_workload_chain(struct ctx *c, const struct bh_nft_table *t, int i
 		err = put_ct_rule(c, chain, true);
 		if (!err)
 			err = put_lookups(c, chain, dir, prefix, Q_ID(dir));
-		return err ? err : put_simple(c, chain, NF_DROP);
+		return err ? err : put_logged(c, chain, dir, BH_V_QUARANTINE, BH_R_QUARANTINE,
+					      NF_DROP);
 	}
-	if (!rs || (rs->default_accept && !rs->nr))
-		return 0;		/* nothing to judge: returns */
+	/* conntrack passes what an allowed flow's packets after the first
+	 * and its replies: judged (and logged) once, as on the data path */
 	err = put_ct_rule(c, chain, false);
-	if (!err) {
+	if (!err && rs && (rs->nr || !rs->default_accept)) {
 		char prefix[NAME_LEN];
 
 		snprintf(prefix, sizeof(prefix), "w%u_%s", w->slot, dir_tag(dir));
 		err = put_lookups(c, chain, dir, prefix, W_ID(i, dir));
 	}
-	if (!err && !rs->default_accept)
-		err = put_simple(c, chain, NF_DROP);
+	/* what no box decided: the direction's default */
+	if (!err && rs && !rs->default_accept)
+		err = put_logged(c, chain, dir, BH_V_DENY, BH_R_DEFAULT_DENY, NF_DROP);
+	else if (!err)
+		err = put_logged(c, chain, dir, BH_V_ALLOW,
+				 w->mode == BH_MODE_LEARN ? BH_R_LEARN : BH_R_NOT_ISOLATED,
+				 NFT_RETURN);
 	return err;
 }
 
@@ -478,7 +580,7 @@ static bool name_ok(const char *s, size_t max)
 	return s && *s && strlen(s) < max;
 }
 
-static int put_all(struct ctx *c, const struct bh_nft_table *t)
+static int put_all(struct ctx *c, const struct bh_nft_table *t, const struct rulechains *rcs)
 {
 	static const struct { const char *name; int hook; } base[] = {
 		{ "forward", NF_INET_FORWARD }, { "input", NF_INET_LOCAL_IN },
@@ -497,6 +599,12 @@ static int put_all(struct ctx *c, const struct bh_nft_table *t)
 			chain_name(&t->w[i], (enum bh_dir)d, name);
 			err = put_chain(c, name, -1);
 		}
+	for (size_t i = 0; !err && i < rcs->nr; i++) {
+		char rname[BH_NFT_RULECHAIN_NAME];
+
+		bh_nft_rulechain_name(&rcs->v[i], rname);
+		err = put_chain(c, rname, -1);
+	}
 	/* maps and sets */
 	for (int d = 0; !err && d < 2; d++) {
 		snprintf(name, sizeof(name), "q_%s", dir_tag((enum bh_dir)d));
@@ -531,6 +639,8 @@ static int put_all(struct ctx *c, const struct bh_nft_table *t)
 		err = put_if_rule(c, "input", BH_DIR_EGRESS);
 	if (!err)
 		err = put_if_rule(c, "output", BH_DIR_INGRESS);
+	for (size_t i = 0; !err && i < rcs->nr; i++)
+		err = put_rulechain_rule(c, &rcs->v[i]);
 	for (int i = 0; !err && i < t->nr; i++)
 		for (int d = 0; !err && d < 2; d++)
 			err = put_workload_chain(c, t, i, (enum bh_dir)d);
@@ -539,7 +649,8 @@ static int put_all(struct ctx *c, const struct bh_nft_table *t)
 
 int bh_nft_build_table(const struct bh_nft_table *t, struct bh_nft_batch *b)
 {
-	struct ctx c = { .b = b, .table = t->name };
+	struct ctx c = { .b = b, .table = t->name, .t = t };
+	struct rulechains rcs = { 0 };
 	int err;
 
 	if (!name_ok(t->name, NAME_LEN) || t->nr < 0)
@@ -556,11 +667,14 @@ int bh_nft_build_table(const struct bh_nft_table *t, struct bh_nft_batch *b)
 	if (!err)
 		err = put_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	if (!err)
-		err = put_all(&c, t);
+		err = collect_rulechains(t, &rcs);
+	if (!err)
+		err = put_all(&c, t, &rcs);
 	if (!err)
 		err = bh_nft_batch_end(b);
 	if (err)
 		bh_nft_batch_free(b);
+	free(rcs.v);
 	return err;
 }
 

@@ -39,6 +39,7 @@
 #include <stdbool.h>
 
 #include "nft_batch.h"
+#include "nft_rulechain.h"
 #include "nft_ruleset.h"
 
 /* The conntrack mark bit that says "passed as forensics" */
@@ -48,6 +49,7 @@ struct bh_nft_workload {
 	const char *ifname;		/* the host-side veth */
 	__u32 slot;			/* names the chains and maps */
 	bool quarantined;
+	enum bh_mode mode;		/* names learn's flows (nft_log.h) */
 	int nr_ips;
 	const struct bh_ip *ips;
 	const struct bh_nft_ruleset *rs[2];	/* by enum bh_dir */
@@ -58,6 +60,11 @@ struct bh_nft_table {
 	int nr;
 	const struct bh_nft_workload *w;
 	const struct bh_nft_ruleset *quarantine[2];	/* by enum bh_dir */
+	/* the counters a rule chain starts with (the replaced table's),
+	 * sorted by bh_nft_rulechain_cmp */
+	const struct bh_nft_counter *seed;
+	size_t nr_seed;
+	__u16 log_group;		/* nfnetlink_log group of the flow logs */
 };
 
 /* One batch that creates or atomically replaces the table. */

@@ -62,7 +62,9 @@ static void pent(struct bh_policy_entry *e, int plen, __u8 dir, __u32 id, __u8 p
 	e->key.port[0] = port >> 8;
 	e->key.port[1] = port & 0xff;
 	e->val.verdict = e->val.audit_verdict = verdict;
-	e->val.rule_id = 7;
+	/* the compiler names no rule behind the default deny or the
+	 * quarantine */
+	e->val.rule_id = verdict == BH_PV_DEFAULT_DENY || verdict == BH_PV_QUARANTINE ? 0 : 7;
 }
 
 /* Ingress: isolated; A may reach TCP 80; B anything but TCP 22 (explicit
@@ -85,6 +87,8 @@ static void fixture(struct fixture *f)
 	pent(&f->ent[4], 64, BH_DIR_INGRESS, BH_ID_ANY, IPPROTO_UDP, 53, BH_PV_ALLOW);
 	pent(&f->ent[5], 56, BH_DIR_INGRESS, ID_C, IPPROTO_ICMPV6, 128 << 8, BH_PV_ALLOW);
 	pent(&f->ent[6], 64, BH_DIR_EGRESS, ID_A, IPPROTO_TCP, 443, BH_PV_ALLOW);
+	for (int i = 1; i < 7; i++)	/* a rule of its own each */
+		f->ent[i].val.rule_id = 10 + (__u32)i;
 	f->w.slot = 0;
 	f->w.nr = 7;
 	f->w.entries = f->ent;
@@ -128,6 +132,20 @@ static int verdict_of(const struct bh_nft_ruleset *rs, __u32 addr, __u8 proto, _
 	return found < 0 ? !rs->default_accept ? 0 : 1 : found;
 }
 
+/* The rule behind the box containing (addr, proto, port); 0: no box. */
+static __u32 rule_of(const struct bh_nft_ruleset *rs, __u32 addr, __u8 proto, __u16 port)
+{
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct bh_nft_elem *e = &rs->elems[i];
+
+		if (e->family == 4 && addr >= a4(e, false) && addr <= a4(e, true) &&
+		    proto >= e->proto_lo && proto <= e->proto_hi && port >= e->port_lo &&
+		    port <= e->port_hi)
+			return e->rule_id;
+	}
+	return 0;
+}
+
 static void test_elements_match_eval(void **state)
 {
 	struct bh_nft_ruleset rs;
@@ -139,7 +157,8 @@ static void test_elements_match_eval(void **state)
 	assert_int_equal(bh_nft_ruleset_build(&f.out, &f.w, BH_DIR_INGRESS, BH_MODE_ENFORCE, &rs), 0);
 	assert_false(rs.default_accept);
 	for (size_t i = 0; i < rs.nr; i++) {
-		assert_true(rs.elems[i].accept);	/* only what differs from drop */
+		/* only what differs from drop, or what a rule decides */
+		assert_true(rs.elems[i].accept || rs.elems[i].rule_id);
 		assert_true(rs.elems[i].proto_lo <= rs.elems[i].proto_hi);
 		assert_true(rs.elems[i].port_lo <= rs.elems[i].port_hi);
 		if (rs.elems[i].family == 4)
@@ -149,8 +168,9 @@ static void test_elements_match_eval(void **state)
 	}
 	/* v4: 2 "anyone" ranges x UDP 53; A's 2 ranges x {TCP 80, UDP 53};
 	 * B: ICMP, TCP below and above 22, UDP, ICMPv6, SCTP (its rule
-	 * names no protocol, so the named ones stay denied) */
-	assert_int_equal(nr4, 12);
+	 * names no protocol, so the named ones stay denied), and TCP 22,
+	 * which its deny rule decides (the rule's counter) */
+	assert_int_equal(nr4, 13);
 	/* v6: 3 "anyone" ranges x UDP 53; C: UDP 53 and ICMPv6 128 */
 	assert_int_equal(nr6, 5);
 
@@ -185,6 +205,9 @@ static void test_elements_match_eval(void **state)
 		assert_int_equal(r.verdict == BH_PV_ALLOW, cases[i].accept);
 		assert_int_equal(verdict_of(&rs, ip4(cases[i].addr), cases[i].proto, cases[i].port),
 				 cases[i].accept);
+		/* and names the same rule (the per-rule counters' chain) */
+		assert_int_equal(rule_of(&rs, ip4(cases[i].addr), cases[i].proto, cases[i].port),
+				 r.rule_id);
 	}
 	bh_nft_ruleset_free(&rs);
 }
@@ -209,10 +232,14 @@ static void test_not_isolated_direction(void **state)
 
 	(void)state;
 	fixture(&f);
-	/* egress: no default entry, one allow: nothing differs from accept */
+	/* egress: no default entry, one allow: nothing differs from accept,
+	 * but the allow rule decides A's two ranges x TCP 443 (its counter) */
 	assert_int_equal(bh_nft_ruleset_build(&f.out, &f.w, BH_DIR_EGRESS, BH_MODE_ENFORCE, &rs), 0);
 	assert_true(rs.default_accept);
-	assert_int_equal(rs.nr, 0);
+	assert_int_equal(rs.nr, 2);
+	for (size_t i = 0; i < rs.nr; i++)
+		assert_true(rs.elems[i].accept && rs.elems[i].rule_id == 16 &&
+			    rs.elems[i].proto_lo == IPPROTO_TCP && rs.elems[i].port_lo == 443);
 	bh_nft_ruleset_free(&rs);
 }
 
@@ -303,6 +330,10 @@ static void test_random_against_eval(void **state)
 			memcpy(a + 12, &n, 4);
 			bh_eval(&w, dir, bh_eval_identity(&out, a), proto, port, &r);
 			got = verdict_of(&rs, addr, proto, port);
+			if (rule_of(&rs, addr, proto, port) != r.rule_id)
+				fail_msg("seed %u: %08x proto %u port %u: box rule %u, bh_eval %u",
+					 seed, addr, proto, port, rule_of(&rs, addr, proto, port),
+					 r.rule_id);
 			if (got != (r.verdict == BH_PV_ALLOW))
 				fail_msg("seed %u: %08x proto %u port %u: boxes %d, bh_eval %d", seed,
 					 addr, proto, port, got, r.verdict == BH_PV_ALLOW);
@@ -560,24 +591,28 @@ static void test_table_batch(void **state)
 	/* create-if-absent, delete, create: an atomic replace */
 	assert_int_equal(s.newtable, 2);
 	assert_int_equal(s.deltable, 1);
-	/* forward, input, output, forensics, w3_in, w3_out */
-	assert_int_equal(s.newchain, 6);
+	/* forward, input, output, forensics, w3_in, w3_out, and one chain
+	 * per rule, verdict and direction: r11_a_i (A TCP 80), r12_a_i (B),
+	 * r13_d_i (B's deny), r14_a_i (anyone UDP 53), r15_a_i (C),
+	 * r16_a_e (egress to A) */
+	assert_int_equal(s.newchain, 12);
 	/* 4 quarantine maps, 2 interface maps, 4 policy maps, 2 address sets */
 	assert_int_equal(s.newset, 12);
 	assert_int_equal(s.policy_set_flags, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
-	assert_int_equal(count_of(s.sets, "w3_i4"), 12);
+	assert_int_equal(count_of(s.sets, "w3_i4"), 13);
 	assert_int_equal(count_of(s.sets, "w3_i6"), 5);
-	assert_int_equal(count_of(s.sets, "w3_e4") + count_of(s.sets, "w3_e6"), 0);
+	assert_int_equal(count_of(s.sets, "w3_e4") + count_of(s.sets, "w3_e6"), 2);
 	/* the shared quarantine maps are there for any workload to use */
 	assert_int_equal(count_of(s.sets, "q_i4"), 2);
 	assert_int_equal(count_of(s.sets, "q_e4"), 0);
-	/* the first IPv4 box: 0.0.0.0 . udp . 53 returns (allowed) */
+	/* the first IPv4 box: 0.0.0.0 . udp . 53 goes to its rule's chain */
 	n = find(s.sets, "w3_i4");
 	assert_non_null(n);
 	assert_int_equal(n->key_len, 12);
 	assert_true(n->key[0] == 0 && n->key[3] == 0 && n->key[4] == IPPROTO_UDP &&
 		    n->key[8] == 0 && n->key[9] == 53);
-	assert_int_equal(n->verdict, (__u32)NFT_RETURN);
+	assert_int_equal(n->verdict, (__u32)NFT_GOTO);
+	assert_string_equal(n->chain, "r14_a_i");
 	/* the veth jumps to the workload's chains */
 	n = find(s.sets, "to_wl");
 	assert_non_null(n);
@@ -603,10 +638,14 @@ static void test_table_batch(void **state)
 	/* ingress is isolated: ND, ct state, 2 lookups per family, drop */
 	assert_int_equal(count_of(s.chains, "w3_in"), 7);
 	assert_true(find(s.chains, "w3_in")->drop_rule);
-	/* egress is open: ND and anti-spoofing for each family only */
-	assert_int_equal(count_of(s.chains, "w3_out"), 3);
+	/* egress is open: ND, anti-spoofing for each family, ct state, 2
+	 * lookups per family (its allow rule's boxes), log and return */
+	assert_int_equal(count_of(s.chains, "w3_out"), 9);
 	assert_false(find(s.chains, "w3_out")->drop_rule);
-	assert_int_equal(s.newrule, 15);
+	/* a rule chain: one rule (counter; drop for a deny) */
+	assert_int_equal(count_of(s.chains, "r13_d_i"), 1);
+	assert_int_equal(count_of(s.chains, "r11_a_i"), 1);
+	assert_int_equal(s.newrule, 27);
 	assert_int_equal(s.acks, 1);		/* only the last message */
 	bh_nft_batch_free(&b);
 	one_free(&o);
@@ -662,7 +701,8 @@ static void test_learn_mode_has_no_drop(void **state)
 	assert_int_equal(bh_nft_build_table(&o.t, &b), 0);
 	walk(&b, &s);
 	assert_int_equal(count_of(s.sets, "w3_i4") + count_of(s.sets, "w3_i6"), 0);
-	assert_int_equal(count_of(s.chains, "w3_in"), 1);	/* ND only */
+	/* ND, ct state, log and return: no lookup */
+	assert_int_equal(count_of(s.chains, "w3_in"), 3);
 	assert_false(find(s.chains, "w3_in")->drop_rule);
 	assert_false(find(s.chains, "w3_out")->drop_rule);
 	bh_nft_batch_free(&b);
