@@ -2,11 +2,13 @@
 /* nfnetlink_log reader for the nftables backend's flow records (nflog.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
@@ -150,6 +152,28 @@ static int parse_packet(const uint8_t *p, size_t len, struct bh_flow_record *r)
 	return 0;
 }
 
+/* An Ethernet/IPv4 ARP header (the only kind the table lets through
+ * its checks): sender and target protocol addresses, IPv4-mapped; family
+ * 0, as the data path records ARP. */
+static int parse_arp(const uint8_t *p, size_t len, struct bh_flow_record *r)
+{
+	static const uint8_t eth_ipv4[6] = { 0, 1, 8, 0, 6, 4 };
+
+	/* in the arp output hook the packet starts at its Ethernet header
+	 * (the host built it), in the input hook at the ARP header */
+	if (len >= 14 + 28 && memcmp(p, eth_ipv4, 6) && p[12] == 0x08 && p[13] == 0x06) {
+		p += 14;
+		len -= 14;
+	}
+	if (len < 28 || memcmp(p, eth_ipv4, 6))
+		return -EINVAL;
+	r->saddr[10] = r->saddr[11] = r->daddr[10] = r->daddr[11] = 0xff;
+	memcpy(r->saddr + 12, p + 14, 4);
+	memcpy(r->daddr + 12, p + 24, 4);
+	r->bytes = len;
+	return 0;
+}
+
 struct read_arg {
 	int (*fn)(struct bh_flow_record *r, void *arg);
 	void *arg;
@@ -164,6 +188,17 @@ static int on_attr(const struct nlattr *a, void *data)
 	if (type <= NFULA_MAX)
 		tb[type] = a;
 	return MNL_CB_OK;
+}
+
+/* Logged by the arp table (nft_arp.c): the packet header says ARP. */
+static bool is_arp(const struct nlattr *const *tb)
+{
+	const struct nfulnl_msg_packet_hdr *h;
+
+	if (!tb[NFULA_PACKET_HDR] || mnl_attr_get_payload_len(tb[NFULA_PACKET_HDR]) < sizeof(*h))
+		return false;
+	h = mnl_attr_get_payload(tb[NFULA_PACKET_HDR]);
+	return ntohs(h->hw_protocol) == ETH_P_ARP;
 }
 
 static int on_msg(const struct nlmsghdr *nlh, void *data)
@@ -186,8 +221,9 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	/* the workload's interface: the packet came in on it (egress) or
 	 * leaves on it (ingress) */
 	dev = tb[tag.dir == BH_DIR_EGRESS ? NFULA_IFINDEX_INDEV : NFULA_IFINDEX_OUTDEV];
-	if (!dev || parse_packet(mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-				 mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &r))
+	if (!dev || (is_arp(tb) ? parse_arp : parse_packet)(
+			    mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
+			    mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &r))
 		return MNL_CB_OK;
 	r.ifindex = ntohl(mnl_attr_get_u32(dev));
 	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the ring's clock */

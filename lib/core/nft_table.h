@@ -22,11 +22,16 @@
  *       ct state established,related return
  *       ip daddr . meta l4proto . th dport vmap @wS_e4    (ICMP: type . code)
  *       (the same for ipv6)
- *       drop                                          when isolated
+ *       log; drop                                     when isolated
+ *       log; return                                   otherwise
  *     }
  *     chain wS_in { the same, peer = source address, no anti-spoofing }
  *     chain forensics { ct mark set ct mark | FORENSICS }  (then returns)
+ *     chain r12_a_i { counter; log }                 a rule's boxes go here
+ *     chain r13_d_e { counter; log; drop }           (nft_rulechain.h)
  *   }
+ * The defaults (drop when isolated, quarantine, spoofing, return when not
+ * isolated) log too: the flow records of nft_log.h.
  * A workload's chain never accepts: an allowed packet returns, so a
  * packet between two workloads meets the sender's egress and then the
  * receiver's ingress in the same base chain, as on the BPF data path.
@@ -67,10 +72,11 @@ struct bh_nft_table {
 	__u16 log_group;		/* nfnetlink_log group of the flow logs */
 };
 
-/* One batch that creates or atomically replaces the table. */
+/* One batch that creates or atomically replaces the table, and the arp
+ * table of the same name that checks ARP senders (nft_arp.c). */
 int bh_nft_build_table(const struct bh_nft_table *t, struct bh_nft_batch *b);
-/* One batch that deletes the table (the kernel answers -ENOENT if it is
- * absent). */
+/* One batch that deletes the table and its arp twin (the kernel answers
+ * -ENOENT if the inet table is absent). */
 int bh_nft_build_delete(const char *name, struct bh_nft_batch *b);
 
 #endif /* BULKHEAD_NFT_TABLE_H */

@@ -356,6 +356,7 @@ struct named {
 
 struct seen {
 	int begin, end, newtable, deltable, newset, newchain, newrule, acks;
+	int arp_msgs;			/* messages of family arp */
 	struct named sets[MAX_NAMES], chains[MAX_NAMES];
 	__u32 policy_set_flags;
 };
@@ -491,6 +492,8 @@ static void walk(const struct bh_nft_batch *b, struct seen *s)
 			continue;
 		}
 		assert_int_equal(type >> 8, NFNL_SUBSYS_NFTABLES);
+		if (((const struct nfgenmsg *)mnl_nlmsg_get_payload(h))->nfgen_family == NFPROTO_ARP)
+			s->arp_msgs++;
 		switch (type & 0xff) {
 		case NFT_MSG_NEWTABLE: s->newtable++; break;
 		case NFT_MSG_DELTABLE: s->deltable++; break;
@@ -588,16 +591,20 @@ static void test_table_batch(void **state)
 	walk(&b, &s);
 	assert_int_equal(s.begin, 1);
 	assert_int_equal(s.end, 1);
-	/* create-if-absent, delete, create: an atomic replace */
-	assert_int_equal(s.newtable, 2);
-	assert_int_equal(s.deltable, 1);
+	/* create-if-absent, delete, create: an atomic replace, of the inet
+	 * table and of its arp twin */
+	assert_int_equal(s.newtable, 4);
+	assert_int_equal(s.deltable, 2);
+	/* arp: 3 tables, 4 chains, 3 sets and their elements, 6 rules */
+	assert_int_equal(s.arp_msgs, 3 + 4 + 3 + 3 + 6);
 	/* forward, input, output, forensics, w3_in, w3_out, and one chain
 	 * per rule, verdict and direction: r11_a_i (A TCP 80), r12_a_i (B),
 	 * r13_d_i (B's deny), r14_a_i (anyone UDP 53), r15_a_i (C),
-	 * r16_a_e (egress to A) */
-	assert_int_equal(s.newchain, 12);
-	/* 4 quarantine maps, 2 interface maps, 4 policy maps, 2 address sets */
-	assert_int_equal(s.newset, 12);
+	 * r16_a_e (egress to A); arp: arp_in, arp_out, w3_arp, w3_arp_in */
+	assert_int_equal(s.newchain, 16);
+	/* 4 quarantine maps, 2 interface maps, 4 policy maps, 2 address
+	 * sets; arp: 2 interface maps and the IPv4 addresses */
+	assert_int_equal(s.newset, 15);
 	assert_int_equal(s.policy_set_flags, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
 	assert_int_equal(count_of(s.sets, "w3_i4"), 13);
 	assert_int_equal(count_of(s.sets, "w3_i6"), 5);
@@ -645,7 +652,22 @@ static void test_table_batch(void **state)
 	/* a rule chain: one rule (counter; drop for a deny) */
 	assert_int_equal(count_of(s.chains, "r13_d_i"), 1);
 	assert_int_equal(count_of(s.chains, "r11_a_i"), 1);
-	assert_int_equal(s.newrule, 27);
+	/* arp: the interface maps' lookups; from the workload: malformed,
+	 * 0.0.0.0, sender; to it: an answer about another address */
+	assert_int_equal(count_of(s.chains, "arp_in"), 1);
+	assert_int_equal(count_of(s.chains, "arp_out"), 1);
+	assert_int_equal(count_of(s.chains, "w3_arp"), 3);
+	assert_int_equal(count_of(s.chains, "w3_arp_in"), 1);
+	n = find(s.sets, "arp_to_wl");
+	assert_non_null(n);
+	assert_string_equal(n->chain, "w3_arp_in");
+	n = find(s.sets, "w3_arp4");
+	assert_non_null(n);
+	assert_true(n->n == 1 && n->key_len == 4 && n->key[0] == 10 && n->key[3] == 7);
+	n = find(s.sets, "arp_from_wl");
+	assert_non_null(n);
+	assert_string_equal(n->chain, "w3_arp");
+	assert_int_equal(s.newrule, 33);
 	assert_int_equal(s.acks, 1);		/* only the last message */
 	bh_nft_batch_free(&b);
 	one_free(&o);
@@ -765,8 +787,11 @@ static void test_delete_batch_and_bad_input(void **state)
 	(void)state;
 	assert_int_equal(bh_nft_build_delete("bh_test", &b), 0);
 	walk(&b, &s);
-	assert_int_equal(s.begin + s.deltable + s.end, 3);
-	assert_int_equal(s.newtable + s.newset + s.newrule, 0);
+	/* the inet table; the arp one created if absent, then deleted */
+	assert_int_equal(s.begin + s.deltable + s.end, 4);
+	assert_int_equal(s.newtable, 1);
+	assert_int_equal(s.arp_msgs, 2);
+	assert_int_equal(s.newset + s.newrule, 0);
 	assert_int_equal(s.acks, 1);
 	bh_nft_batch_free(&b);
 	assert_int_equal(bh_nft_build_table(&t, &b), -EINVAL);
