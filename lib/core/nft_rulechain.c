@@ -17,24 +17,27 @@
 
 void bh_nft_rulechain_name(const struct bh_nft_rulechain *rc, char buf[BH_NFT_RULECHAIN_NAME])
 {
-	snprintf(buf, BH_NFT_RULECHAIN_NAME, "r%u_%c_%c", rc->rule_id, rc->accept ? 'a' : 'd',
-		 rc->dir == BH_DIR_EGRESS ? 'e' : 'i');
+	snprintf(buf, BH_NFT_RULECHAIN_NAME, "r%u_%u_%u_%c", rc->rule_id, (unsigned)rc->verdict,
+		 (unsigned)rc->reason, rc->dir == BH_DIR_EGRESS ? 'e' : 'i');
 }
 
 int bh_nft_rulechain_parse(const char *name, struct bh_nft_rulechain *rc)
 {
 	unsigned long id;
-	char *end;
+	unsigned v, r;
+	char d, tail;
 
 	if (name[0] != 'r' || name[1] < '0' || name[1] > '9')
 		return -EINVAL;
-	id = strtoul(name + 1, &end, 10);
-	if (id == 0 || id > UINT32_MAX || strlen(end) != 4 || end[0] != '_' || end[2] != '_' ||
-	    (end[1] != 'a' && end[1] != 'd') || (end[3] != 'e' && end[3] != 'i'))
+	id = strtoul(name + 1, NULL, 10);
+	if (id > UINT32_MAX ||
+	    sscanf(name + 1, "%*u_%u_%u_%c%c", &v, &r, &d, &tail) != 3 ||
+	    v >= BH_V_MAX || r >= BH_R_MAX || (d != 'e' && d != 'i'))
 		return -EINVAL;
 	rc->rule_id = (__u32)id;
-	rc->accept = end[1] == 'a';
-	rc->dir = end[3] == 'e' ? BH_DIR_EGRESS : BH_DIR_INGRESS;
+	rc->verdict = (__u8)v;
+	rc->reason = (__u8)r;
+	rc->dir = d == 'e' ? BH_DIR_EGRESS : BH_DIR_INGRESS;
 	return 0;
 }
 
@@ -44,8 +47,10 @@ int bh_nft_rulechain_cmp(const void *a, const void *b)
 
 	if (x->rule_id != y->rule_id)
 		return x->rule_id < y->rule_id ? -1 : 1;
-	if (x->accept != y->accept)
-		return x->accept ? 1 : -1;
+	if (x->verdict != y->verdict)
+		return x->verdict < y->verdict ? -1 : 1;
+	if (x->reason != y->reason)
+		return x->reason < y->reason ? -1 : 1;
 	return (int)x->dir - (int)y->dir;
 }
 

@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The nftables backend's rule chains: a verdict-map box that a policy
- * rule decides (nft_ruleset.h, rule_id set) goes to the chain of that
- * rule, verdict and direction instead of straight to return or drop:
+ * The nftables backend's outcome chains: every verdict-map box (nft_ruleset.h)
+ * goes to the chain of its outcome, what the data path would record for a
+ * new flow there (the rule, verdict and reason) and the direction, instead
+ * of straight to return or drop:
  *
- *   chain r12_a_e { counter [log group G prefix "bh1 e 0 0 12"] }   (returns)
- *   chain r12_d_i { counter [log ...] drop }
+ *   chain r12_0_0_i { counter; log group G prefix "bh1 i 0 0 12" }   (returns)
+ *   chain r13_1_4_e { counter; log ...; drop }
  *
- * so the chain's counter is the rule's packet and byte count (what
+ * (rule 12, allow (0), policy-allow (0), ingress; rule 13, deny, policy-
+ * deny, egress; the numbers are enum bh_verdict and enum bh_reason). The
+ * counter of a rule's chains is the rule's packet and byte count (what
  * bh_rule_stats_v2 counts on the BPF data path: only the packets a rule
  * decided, as conntrack's established,related are passed before the
- * lookup), and its log is the flow record the agent reads (nft_log.h).
- * A box is reached by goto from the workload's chain: the rule chain's
- * end returns to the base chain, as the workload chain's return would.
- * Every workload shares the chain of a rule, as the BPF array does.
+ * lookup), and the log is the flow record the agent reads (nft_log.h).
+ * Rule 0 (boxes no rule decides, e.g. a would-deny by default) has chains
+ * too, for their log; stats skips it. A box is reached by goto from the
+ * workload's chain: the outcome chain's end returns to the base chain, as
+ * the workload chain's return would. Every workload shares the chain of a
+ * rule, as the BPF array does.
  *
  * The table is replaced whole at every change, so the counters are read
  * just before and written into the new table's counters (seeded): a
@@ -31,11 +36,12 @@
 
 struct bh_nft_rulechain {
 	__u32 rule_id;
-	bool accept;
+	__u8 verdict;			/* enum bh_verdict */
+	__u8 reason;			/* enum bh_reason */
 	enum bh_dir dir;
 };
 
-/* "r<id>_<a|d>_<e|i>" */
+/* "r<id>_<verdict>_<reason>_<e|i>" */
 void bh_nft_rulechain_name(const struct bh_nft_rulechain *rc, char buf[BH_NFT_RULECHAIN_NAME]);
 /* The inverse; -EINVAL for a name that is not a rule chain's. */
 int bh_nft_rulechain_parse(const char *name, struct bh_nft_rulechain *rc);

@@ -65,7 +65,6 @@ static int translate(const struct bh_workload_info *w, int nr_w,
 		nw->ifname = w[i].ifname;
 		nw->slot = w[i].slot;
 		nw->quarantined = w[i].quarantined;
-		nw->mode = w[i].mode;
 		nw->nr_ips = w[i].nr_ips;
 		nw->ips = w[i].ips;
 		for (int d = 0; !err && d < 2; d++) {
@@ -165,6 +164,10 @@ int bh_nft_sync_rule_stats(struct bh_ctx *ctx,
 	for (size_t i = 0; !err && i < nr;) {
 		struct bh_rule_stat s = { .rule_id = c[i].rc.rule_id };
 
+		if (!s.rule_id) {	/* boxes no rule decides: no rule's */
+			i++;
+			continue;
+		}
 		for (; i < nr && c[i].rc.rule_id == s.rule_id; i++) {
 			s.stat.packets += c[i].packets;
 			s.stat.bytes += c[i].bytes;

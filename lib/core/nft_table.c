@@ -147,12 +147,30 @@ static void elem_key(int family, const __u8 *addr, __u8 proto, __u16 port, __u8 
 	memcpy(key + addr_len(family) + 4, &p, 2);
 }
 
-/* The boxes of rs for family: a box a rule decides goes to the rule's
- * chain (nft_rulechain.h); other allowed ones take allow_verdict (return,
- * or goto allow_chain), other denied ones drop. */
+/* The element's verdict: a workload's box goes to the chain of its
+ * outcome (nft_rulechain.h); the quarantine's exception goes to the
+ * forensics chain and the rest of it drops. */
+static void elem_verdict(struct nftnl_set_elem *se, const struct bh_nft_ruleset *rs,
+			 const struct bh_nft_elem *e, bool quarantine)
+{
+	struct bh_nft_rulechain rc = { e->out.rule_id, e->out.verdict, e->out.reason, rs->dir };
+	char chain[BH_NFT_RULECHAIN_NAME];
+
+	if (quarantine && !e->accept) {
+		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NF_DROP);
+		return;
+	}
+	if (quarantine)
+		snprintf(chain, sizeof(chain), "forensics");
+	else
+		bh_nft_rulechain_name(&rc, chain);
+	nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
+	nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, chain);
+}
+
+/* The boxes of rs for family. */
 static int put_policy_elems(struct bh_nft_tctx *c, const char *name, uint32_t id, int family,
-			    const struct bh_nft_ruleset *rs, int allow_verdict,
-			    const char *allow_chain)
+			    const struct bh_nft_ruleset *rs, bool quarantine)
 {
 	size_t i = 0;
 	int err = 0;
@@ -179,21 +197,7 @@ static int put_policy_elems(struct bh_nft_tctx *c, const char *name, uint32_t id
 			elem_key(family, e->addr_hi, e->proto_hi, e->port_hi, ke);
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, k, (uint32_t)key_len(family));
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, ke, (uint32_t)key_len(family));
-			if (e->rule_id) {
-				struct bh_nft_rulechain rc = { e->rule_id, e->accept, rs->dir };
-				char rchain[BH_NFT_RULECHAIN_NAME];
-
-				bh_nft_rulechain_name(&rc, rchain);
-				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
-				nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, rchain);
-			} else {
-				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT,
-						       (uint32_t)(e->accept ? allow_verdict
-									    : NF_DROP));
-				if (e->accept && allow_chain)
-					nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN,
-							       allow_chain);
-			}
+			elem_verdict(se, rs, e, quarantine);
 			nftnl_set_elem_add(s, se);
 			n++;
 		}
@@ -341,8 +345,8 @@ struct rulechains {
 	struct bh_nft_rulechain *v;
 };
 
-/* Every (rule, verdict, direction) some box of some workload names,
- * sorted and unique. */
+/* Every (rule, verdict, reason, direction) some box of some workload
+ * names, sorted and unique. */
 static int collect_rulechains(const struct bh_nft_table *t, struct rulechains *out)
 {
 	size_t n = 0, j = 0;
@@ -358,11 +362,13 @@ static int collect_rulechains(const struct bh_nft_table *t, struct rulechains *o
 		for (int d = 0; d < 2; d++) {
 			const struct bh_nft_ruleset *rs = t->w[i].rs[d];
 
-			for (size_t k = 0; rs && k < rs->nr; k++)
-				if (rs->elems[k].rule_id)
-					out->v[out->nr++] = (struct bh_nft_rulechain){
-						rs->elems[k].rule_id, rs->elems[k].accept, rs->dir
-					};
+			for (size_t k = 0; rs && k < rs->nr; k++) {
+				const struct bh_nft_outcome *o = &rs->elems[k].out;
+
+				out->v[out->nr++] = (struct bh_nft_rulechain){
+					o->rule_id, o->verdict, o->reason, rs->dir
+				};
+			}
 		}
 	qsort(out->v, out->nr, sizeof(*out->v), bh_nft_rulechain_cmp);
 	for (size_t i = 0; i < out->nr; i++)
@@ -373,7 +379,7 @@ static int collect_rulechains(const struct bh_nft_table *t, struct rulechains *o
 }
 
 /* counter (from the replaced table's count), log, and drop for a deny:
- * an allow's chain ends and so returns to the base chain. */
+ * any other chain ends and so returns to the base chain. */
 static int put_rulechain_rule(struct bh_nft_tctx *c, const struct bh_nft_rulechain *rc)
 {
 	const struct bh_nft_counter *seed = NULL;
@@ -390,10 +396,9 @@ static int put_rulechain_rule(struct bh_nft_tctx *c, const struct bh_nft_rulecha
 	return bh_nft_batch_rule(c->b, r,
 				 bh_nft_ex_counter(r, seed ? seed->packets : 0,
 						   seed ? seed->bytes : 0) &&
-				 bh_nft_ex_flow_log(c, r, rc->dir, rc->accept ? BH_V_ALLOW : BH_V_DENY,
-					     rc->accept ? BH_R_POLICY_ALLOW : BH_R_POLICY_DENY,
-					     rc->rule_id) &&
-				 (rc->accept || bh_nft_ex_verdict(r, NF_DROP, NULL)));
+				 bh_nft_ex_flow_log(c, r, rc->dir, rc->verdict, rc->reason,
+						    rc->rule_id) &&
+				 (rc->verdict != BH_V_DENY || bh_nft_ex_verdict(r, NF_DROP, NULL)));
 }
 
 /* ------------------------------------------------------ workload chains */
@@ -538,24 +543,23 @@ static int put_workload_chain(struct bh_nft_tctx *c, const struct bh_nft_table *
 	/* conntrack passes what an allowed flow's packets after the first
 	 * and its replies: judged (and logged) once, as on the data path */
 	err = put_ct_rule(c, chain, false);
-	if (!err && rs && (rs->nr || !rs->default_accept)) {
+	if (!err && rs && rs->nr) {
 		char prefix[NAME_LEN];
 
 		snprintf(prefix, sizeof(prefix), "w%u_%s", w->slot, dir_tag(dir));
 		err = put_lookups(c, chain, dir, prefix, W_ID(i, dir));
 	}
 	/* what no box decided: the direction's default */
-	if (!err && rs && !rs->default_accept)
-		err = put_logged(c, chain, dir, BH_V_DENY, BH_R_DEFAULT_DENY, NF_DROP);
+	if (!err && rs)
+		err = put_logged(c, chain, dir, rs->dflt.verdict, rs->dflt.reason,
+				 rs->default_accept ? NFT_RETURN : NF_DROP);
 	else if (!err)
-		err = put_logged(c, chain, dir, BH_V_ALLOW,
-				 w->mode == BH_MODE_LEARN ? BH_R_LEARN : BH_R_NOT_ISOLATED,
-				 NFT_RETURN);
+		err = put_logged(c, chain, dir, BH_V_ALLOW, BH_R_NOT_ISOLATED, NFT_RETURN);
 	return err;
 }
 
 static int put_maps_of(struct bh_nft_tctx *c, const char *prefix, uint32_t id4,
-		       const struct bh_nft_ruleset *rs, int allow_verdict, const char *allow_chain)
+		       const struct bh_nft_ruleset *rs, bool quarantine)
 {
 	char set[NAME_LEN];
 	int err = 0;
@@ -566,7 +570,7 @@ static int put_maps_of(struct bh_nft_tctx *c, const char *prefix, uint32_t id4,
 		snprintf(set, sizeof(set), "%s%d", prefix, f);
 		err = put_policy_map(c, set, f, id);
 		if (!err && rs)
-			err = put_policy_elems(c, set, id, f, rs, allow_verdict, allow_chain);
+			err = put_policy_elems(c, set, id, f, rs, quarantine);
 	}
 	return err;
 }
@@ -604,7 +608,7 @@ static int put_all(struct bh_nft_tctx *c, const struct bh_nft_table *t, const st
 	/* maps and sets */
 	for (int d = 0; !err && d < 2; d++) {
 		snprintf(name, sizeof(name), "q_%s", dir_tag((enum bh_dir)d));
-		err = put_maps_of(c, name, Q_ID(d), t->quarantine[d], NFT_GOTO, "forensics");
+		err = put_maps_of(c, name, Q_ID(d), t->quarantine[d], true);
 		if (!err)
 			err = put_if_map(c, (enum bh_dir)d, t);
 	}
@@ -613,7 +617,7 @@ static int put_all(struct bh_nft_tctx *c, const struct bh_nft_table *t, const st
 
 		for (int d = 0; !err && d < 2; d++) {
 			snprintf(name, sizeof(name), "w%u_%s", w->slot, dir_tag((enum bh_dir)d));
-			err = put_maps_of(c, name, W_ID(i, d), w->rs[d], NFT_RETURN, NULL);
+			err = put_maps_of(c, name, W_ID(i, d), w->rs[d], false);
 		}
 		for (int f = 4; !err && f <= 6; f += 2) {
 			snprintf(name, sizeof(name), "w%u_a%d", w->slot, f);

@@ -22,21 +22,22 @@
  *       ct state established,related return
  *       ip daddr . meta l4proto . th dport vmap @wS_e4    (ICMP: type . code)
  *       (the same for ipv6)
- *       log; drop                                     when isolated
+ *       log; drop                                     isolated, enforced
  *       log; return                                   otherwise
  *     }
  *     chain wS_in { the same, peer = source address, no anti-spoofing }
  *     chain forensics { ct mark set ct mark | FORENSICS }  (then returns)
- *     chain r12_a_i { counter; log }                 a rule's boxes go here
- *     chain r13_d_e { counter; log; drop }           (nft_rulechain.h)
+ *     chain r12_0_0_i { counter; log }               boxes go to the chain
+ *     chain r13_1_4_e { counter; log; drop }         of their outcome
+ *                                                    (nft_rulechain.h)
  *   }
- * The defaults (drop when isolated, quarantine, spoofing, return when not
- * isolated) log too: the flow records of nft_log.h.
+ * The defaults (the direction's default outcome, quarantine, spoofing)
+ * log too: the flow records of nft_log.h.
  * A workload's chain never accepts: an allowed packet returns, so a
  * packet between two workloads meets the sender's egress and then the
  * receiver's ingress in the same base chain, as on the BPF data path.
- * The policy maps hold the boxes of nft_ruleset.h with verdicts return
- * (allow) and drop (deny).
+ * The policy maps hold the boxes of nft_ruleset.h, each a goto to the
+ * chain of its outcome.
  */
 #ifndef BULKHEAD_NFT_TABLE_H
 #define BULKHEAD_NFT_TABLE_H
@@ -54,7 +55,6 @@ struct bh_nft_workload {
 	const char *ifname;		/* the host-side veth */
 	__u32 slot;			/* names the chains and maps */
 	bool quarantined;
-	enum bh_mode mode;		/* names learn's flows (nft_log.h) */
 	int nr_ips;
 	const struct bh_ip *ips;
 	const struct bh_nft_ruleset *rs[2];	/* by enum bh_dir */
