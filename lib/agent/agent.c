@@ -91,6 +91,7 @@ struct agent {
 	struct nflog_if { __u32 ifindex, slot; enum bh_mode mode; } *nf_if;
 	int nr_nf_if;
 	int64_t nf_if_ms;		/* when nf_if was read */
+	uint64_t nflog_lost_reported;
 	struct bh_flowagg *agg;
 	struct bh_flowrec *fr;
 	struct bh_flowstore *fs;
@@ -551,23 +552,31 @@ static int nf_if_add(const struct bh_workload_info *w, void *arg)
 	return 0;
 }
 
-/* The workload behind interface ifindex: the store's list, read again on
- * a miss (at most once a second: a packet of an interface that is no
- * workload must not cost a query each). */
+static void nf_if_read(struct agent *a, int64_t now)
+{
+	a->nf_if_ms = now;
+	a->nr_nf_if = 0;
+	if (bh_workload_foreach(a->ctx, nf_if_add, a))
+		a->nr_nf_if = 0;
+}
+
+/* The workload behind interface ifindex: the store's list, read again
+ * every 2 s (a changed mode shows) and on a miss, at most once a second
+ * (a packet of an interface that is no workload must not cost a query
+ * each). */
 static const struct nflog_if *nf_if_find(struct agent *a, __u32 ifindex)
 {
 	int64_t now = now_ms(CLOCK_MONOTONIC);
 
+	if (!a->nf_if_ms || now - a->nf_if_ms >= 2000)
+		nf_if_read(a, now);
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < a->nr_nf_if; i++)
 			if (a->nf_if[i].ifindex == ifindex)
 				return &a->nf_if[i];
-		if (pass || (a->nf_if_ms && now - a->nf_if_ms < 1000))
+		if (pass || now - a->nf_if_ms < 1000)
 			break;
-		a->nf_if_ms = now;
-		a->nr_nf_if = 0;
-		if (bh_workload_foreach(a->ctx, nf_if_add, a))
-			a->nr_nf_if = 0;
+		nf_if_read(a, now);
 	}
 	return NULL;
 }
@@ -587,10 +596,24 @@ static int nflog_record(struct bh_flow_record *r, void *arg)
 	return handle_record(a, r, sizeof(*r));
 }
 
+/* Read what the table logged; report (as a records-lost event) each
+ * time the kernel found the socket full and dropped log messages. */
 static void nflog_consume(struct agent *a)
 {
-	if (a->nflog && bh_nflog_read(a->nflog, nflog_record, a) == -ENOMEM)
+	char detail[160];
+	uint64_t lost;
+
+	if (!a->nflog)
+		return;
+	if (bh_nflog_read(a->nflog, nflog_record, a) == -ENOMEM)
 		agent_event(a, "", "", "agent", "warning", "out of memory reading the flow logs");
+	lost = bh_nflog_lost(a->nflog);
+	if (lost == a->nflog_lost_reported)
+		return;
+	snprintf(detail, sizeof(detail), "flow records lost (nftables log socket full) %" PRIu64
+		 " times, %" PRIu64 " in total", lost - a->nflog_lost_reported, lost);
+	agent_event(a, "", "", "records-lost", "warning", detail);
+	a->nflog_lost_reported = lost;
 }
 
 /* With backend = nftables the table logs flows to the instance's
@@ -1171,8 +1194,18 @@ static void k8s_log_line(void *arg, const char *msg)
 static void proc_open(struct agent *a)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_PROC };
+	enum bh_backend be;
 	char detail[256];
-	int err = bh_procflow_open(&a->pf);
+	int err;
+
+	/* backend = nftables is for hosts where BPF cannot be used: the
+	 * agent loads none either */
+	if (!bh_config_backend(a->ctx, &be) && be == BH_BACKEND_NFTABLES) {
+		bh_alog(&a->log, BH_LOG_INFO, "socket-side program not loaded", "reason",
+			"backend = nftables loads no BPF; flows do not name their process", NULL);
+		return;
+	}
+	err = bh_procflow_open(&a->pf);
 
 	if (err) {
 		snprintf(detail, sizeof(detail), "socket-side program not loaded (%s): flows do not"

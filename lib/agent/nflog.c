@@ -2,6 +2,7 @@
 /* nfnetlink_log reader for the nftables backend's flow records (nflog.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include "nflog.h"
 #include "nft_log.h"
 
+#define RCVBUF		(4 << 20)	/* bytes of log messages the socket holds */
+#define READS_PER_CALL	256		/* datagrams; then the agent's other work */
+
 struct bh_nflog {
 	struct mnl_socket *nl;
 	uint16_t group;
@@ -25,11 +29,46 @@ struct bh_nflog {
 	char buf[65536];
 };
 
-/* One NFULNL_MSG_CONFIG message: a command, or the copy mode. */
-static int config(struct bh_nflog *l, uint8_t cmd, bool mode)
+/* The kernel's answer to our request seq: its error, 0 for an ack. Log
+ * messages of the group may come first (the bind is done before the ack
+ * is sent): they are skipped, as anything logged before the agent is
+ * ready may be. Bounded: a few seconds. */
+static int await_ack(struct bh_nflog *l, uint32_t seq)
+{
+	for (;;) {
+		struct pollfd p = { .fd = mnl_socket_get_fd(l->nl), .events = POLLIN };
+		ssize_t got;
+		int n;
+
+		if (poll(&p, 1, 5000) <= 0)
+			return -ETIMEDOUT;
+		got = mnl_socket_recvfrom(l->nl, l->buf, sizeof(l->buf));
+		if (got < 0) {
+			if (errno == ENOBUFS)
+				continue;
+			return -errno;
+		}
+		n = (int)got;
+		for (struct nlmsghdr *h = (void *)l->buf; mnl_nlmsg_ok(h, n);
+		     h = mnl_nlmsg_next(h, &n)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+			if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == seq)
+				return e->error;
+		}
+	}
+}
+
+/* One NFULNL_MSG_CONFIG message: bind the group and copy the first
+ * BH_NFT_LOG_SNAPLEN bytes of each packet. -EBUSY: another socket has
+ * the group. */
+static int bind_group(struct bh_nflog *l)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfulnl_msg_config_cmd cmd = { .command = NFULNL_CFG_CMD_BIND };
+	struct nfulnl_msg_config_mode mode = { .copy_range = htonl(BH_NFT_LOG_SNAPLEN),
+					       .copy_mode = NFULNL_COPY_PACKET };
 	struct nfgenmsg *g;
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
@@ -39,36 +78,17 @@ static int config(struct bh_nflog *l, uint8_t cmd, bool mode)
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
 	g->res_id = htons(l->group);
-	if (mode) {
-		struct nfulnl_msg_config_mode m = { .copy_range = htonl(BH_NFT_LOG_SNAPLEN),
-						    .copy_mode = NFULNL_COPY_PACKET };
-
-		mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(m), &m);
-	} else {
-		struct nfulnl_msg_config_cmd c = { .command = cmd };
-
-		mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(c), &c);
-	}
+	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
+	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
 	if (mnl_socket_sendto(l->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	/* the ack (or the error, -EBUSY for a group someone else has) */
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(l->nl, buf, sizeof(buf));
-		int ret;
-
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(l->nl),
-				 NULL, NULL);
-		if (ret <= MNL_CB_STOP)
-			return ret < 0 ? -errno : 0;
-	}
+	return await_ack(l, nlh->nlmsg_seq);
 }
 
 int bh_nflog_open(uint16_t group, struct bh_nflog **out)
 {
 	struct bh_nflog *l = calloc(1, sizeof(*l));
-	int err;
+	int err, rcvbuf = RCVBUF;
 
 	*out = NULL;
 	if (!l)
@@ -79,11 +99,14 @@ int bh_nflog_open(uint16_t group, struct bh_nflog **out)
 		free(l);
 		return -errno;
 	}
+	/* room for a burst while the agent is busy (root may force it) */
+	if (setsockopt(mnl_socket_get_fd(l->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)))
+		setsockopt(mnl_socket_get_fd(l->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			   sizeof(rcvbuf));
 	err = mnl_socket_bind(l->nl, 0, MNL_SOCKET_AUTOPID) < 0 ? -errno : 0;
 	if (!err)
-		err = config(l, NFULNL_CFG_CMD_BIND, false);
-	if (!err)
-		err = config(l, 0, true);
+		err = bind_group(l);
 	if (err) {
 		mnl_socket_close(l->nl);
 		free(l);
@@ -232,7 +255,10 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	r.dir = (__u8)tag.dir;
 	r.verdict = (__u8)tag.verdict;
 	r.reason = (__u8)tag.reason;
-	r.event = tag.verdict == BH_V_ALLOW ? BH_E_NEW : BH_E_DENY;
+	/* what passes is a new flow (would-deny too), what drops a denied
+	 * packet, as the data path's records */
+	r.event = tag.verdict == BH_V_ALLOW || tag.verdict == BH_V_WOULD_DENY ? BH_E_NEW
+									      : BH_E_DENY;
 	ra->err = ra->fn(&r, ra->arg);
 	return ra->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
@@ -241,7 +267,9 @@ int bh_nflog_read(struct bh_nflog *l, int (*fn)(struct bh_flow_record *r, void *
 {
 	struct read_arg ra = { .fn = fn, .arg = arg };
 
-	for (;;) {
+	/* bounded: under a flood the socket stays readable and the agent's
+	 * loop comes back, after its other work */
+	for (int i = 0; i < READS_PER_CALL; i++) {
 		ssize_t n = recv(mnl_socket_get_fd(l->nl), l->buf, sizeof(l->buf), MSG_DONTWAIT);
 
 		if (n < 0) {
@@ -256,4 +284,5 @@ int bh_nflog_read(struct bh_nflog *l, int (*fn)(struct bh_flow_record *r, void *
 		if (mnl_cb_run(l->buf, (size_t)n, 0, 0, on_msg, &ra) < 0 && ra.err)
 			return ra.err;
 	}
+	return 0;
 }

@@ -22,16 +22,19 @@
 struct bh_nflog;
 
 /* Bind nfnetlink_log group `group`, copying BH_NFT_LOG_SNAPLEN bytes of
- * each packet. -EBUSY: another process has the group. */
+ * each packet. -EBUSY: another process has the group. The socket holds
+ * 4 MiB of messages. */
 int bh_nflog_open(uint16_t group, struct bh_nflog **out);
 void bh_nflog_close(struct bh_nflog *l);
 int bh_nflog_fd(const struct bh_nflog *l);
-/* Read what waits (never blocks); fn gets one record per bulkhead log
+/* Read what waits, up to 256 datagrams (never blocks; call again while
+ * the fd is readable); fn gets one record per bulkhead log
  * message, with slot unset (BH_MAX_WORKLOADS) and ifindex the workload's
  * interface: the caller knows which workload that is. Other messages are
  * skipped. */
 int bh_nflog_read(struct bh_nflog *l, int (*fn)(struct bh_flow_record *r, void *arg), void *arg);
-/* Messages the kernel dropped because the socket was full. */
+/* Times the kernel dropped messages because the socket was full (each
+ * time one or more). */
 uint64_t bh_nflog_lost(const struct bh_nflog *l);
 
 #endif /* BULKHEAD_NFLOG_H */
