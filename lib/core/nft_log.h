@@ -13,11 +13,11 @@
  * reads the group (lib/agent/nflog.h) and turns each packet into the same
  * struct bh_flow_record the ring buffer gives.
  *
- * Where the table logs: a new flow's first packet that a rule allows or
- * that no policy judges (not isolated), every packet a rule or the
- * default denies, every packet a quarantine drops, every spoofed packet
- * (established and related packets are not logged: conntrack passed
- * them before the lookup).
+ * Where the table logs: a new flow's first packet, in the chain of its
+ * outcome (nft_rulechain.h: allowed, denied, would-deny) or at the
+ * direction's default; every packet a quarantine drops; every spoofed
+ * packet and ARP the arp table drops (nft_arp.c). Established and related
+ * packets are not logged: conntrack passed them before the lookup.
  */
 #ifndef BULKHEAD_NFT_LOG_H
 #define BULKHEAD_NFT_LOG_H
