@@ -540,8 +540,8 @@ static int put_workload_chain(struct bh_nft_tctx *c, const struct bh_nft_table *
 		return err ? err : put_logged(c, chain, dir, BH_V_QUARANTINE, BH_R_QUARANTINE,
 					      NF_DROP);
 	}
-	/* conntrack passes what an allowed flow's packets after the first
-	 * and its replies: judged (and logged) once, as on the data path */
+	/* conntrack passes an allowed flow's later packets and its replies:
+	 * a flow is judged (and logged) once, as on the data path */
 	err = put_ct_rule(c, chain, false);
 	if (!err && rs && rs->nr) {
 		char prefix[NAME_LEN];
