@@ -142,22 +142,38 @@ static int dump_rules(struct mnl_socket *nl, const char *table, struct dump *d)
 	return 0;
 }
 
-int bh_nft_counters_read(const char *table, struct bh_nft_counter **out, size_t *nr)
+/* One dump on a socket of its own (what an interrupted dump left unread
+ * goes with it). */
+static int dump_once(const char *table, struct dump *d)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	struct dump d = { 0 };
 	int err;
 
-	*out = NULL;
-	*nr = 0;
 	if (!nl)
 		return errno == EPROTONOSUPPORT ? 0 : -errno;	/* no nf_tables: no table */
 	err = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ? -errno : 0;
 	if (!err)
-		err = dump_rules(nl, table, &d);
+		err = dump_rules(nl, table, d);
 	mnl_socket_close(nl);
-	if (err == -ENOENT)		/* no such table */
-		err = 0;
+	return err == -ENOENT ? 0 : err;	/* ENOENT: no such table */
+}
+
+/* A dump is interrupted (EINTR) when any table of the network namespace
+ * changes during it, another instance's too: try again, a few times. */
+#define DUMP_TRIES	10
+
+int bh_nft_counters_read(const char *table, struct bh_nft_counter **out, size_t *nr)
+{
+	struct dump d = { 0 };
+	int err = -EINTR;
+
+	*out = NULL;
+	*nr = 0;
+	for (int i = 0; err == -EINTR && i < DUMP_TRIES; i++) {
+		d.nr = 0;
+		d.err = 0;
+		err = dump_once(table, &d);
+	}
 	if (err) {
 		free(d.v);
 		return err;

@@ -54,7 +54,8 @@ struct bh_nft_counter {
 };
 
 /* The counters of every rule chain of table inet `table`, sorted by
- * bh_nft_rulechain_cmp (*out to free). No table: none, 0. Needs
+ * bh_nft_rulechain_cmp (*out to free). No table: none, 0. A dump that
+ * a change of any table interrupts is tried again (up to 10 times). Needs
  * CAP_NET_ADMIN. */
 int bh_nft_counters_read(const char *table, struct bh_nft_counter **out, size_t *nr);
 
