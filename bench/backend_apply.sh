@@ -6,17 +6,20 @@
 # and 10000. One workload on a veth in a netns of its own, no traffic;
 # everything is removed on exit. Prints one line per (backend, N) and one
 # JSON line.
-# Env: BUILD, RUNS (5 applies, 2x RUNS quarantines), SIZES ("10 1000 10000").
+# Env: BUILD, RUNS (5 applies, 2x RUNS quarantines), SIZES ("10 1000 10000"),
+# BENCH_IP (the workload's address, only inside its netns; 10.116.250.2),
+# BACKENDS ("bpf nftables").
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 RUNS=${RUNS:-5}
 SIZES=${SIZES:-10 1000 10000}
+BACKENDS=${BACKENDS:-bpf nftables}
 BH=$BUILD/bulkhead
 [ -x "$BH" ] || { echo "backend_apply: $BH is not built" >&2; exit 2; }
 
-BENCH_NAME=backend BENCH_IP=10.116.250.2
+BENCH_NAME=backend BENCH_IP=${BENCH_IP:-10.116.250.2}
 source bench/one_workload.sh
 
 gen() {	# N PORT_BASE
@@ -26,7 +29,7 @@ ms() { echo $(( ($2 - $1) / 1000 )); }	# microseconds between two date +%s%N
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 json="{"
-for be in bpf nftables; do
+for be in $BACKENDS; do
 	for n in $SIZES; do
 		gen "$n" 2000 >"$WORK/a.yaml"
 		gen "$n" 4000 >"$WORK/b.yaml"

@@ -1000,9 +1000,11 @@ static int cmd_stats(struct bh_cli *cli, int argc, char **argv)
 	cj = json_object_new_object();
 	err = bh_stats_counters(ctx, counters);
 	if (err == -ENOENT) {
-		/* Nothing loaded yet: all zero. */
+		/* Nothing loaded yet (or backend = nftables, which has
+		 * none of these maps): all zero; the nftables backend's
+		 * rule chains still count per rule. */
 		memset(counters, 0, sizeof(counters));
-		err = 0;
+		err = bh_stats_rules_foreach(ctx, rule_row, &a);
 	} else if (!err) {
 		err = bh_workload_foreach(ctx, stats_row, &a);
 		if (!err)

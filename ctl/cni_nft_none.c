@@ -41,3 +41,19 @@ int bh_nft_sync_remove(struct bh_ctx *ctx)
 	(void)ctx;
 	return 0;
 }
+
+uint16_t bh_nft_sync_log_group(const struct bh_ctx *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/* No table, so no counters. */
+int bh_nft_sync_rule_stats(struct bh_ctx *ctx,
+			   int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg)
+{
+	(void)ctx;
+	(void)fn;
+	(void)arg;
+	return 0;
+}

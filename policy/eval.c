@@ -111,6 +111,9 @@ void bh_eval(const struct bh_compiled_workload *w, enum bh_dir dir, __u32 peer_i
 	res->isolated = def && def->key.prefixlen == 8 &&
 			(def->val.verdict == BH_PV_DEFAULT_DENY ||
 			 def->val.verdict == BH_PV_QUARANTINE);
+	res->audit_isolated = def && def->key.prefixlen == 8 &&
+			      (def->val.audit_verdict == BH_PV_DEFAULT_DENY ||
+			       def->val.audit_verdict == BH_PV_QUARANTINE);
 }
 
 __u32 bh_eval_identity(const struct bh_compile_output *out, const __u8 addr[16])

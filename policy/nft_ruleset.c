@@ -83,16 +83,76 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static bool same_outcome(const struct bh_nft_outcome *a, const struct bh_nft_outcome *b)
+{
+	return a->verdict == b->verdict && a->reason == b->reason && a->rule_id == b->rule_id;
+}
+
+static bool pv_denies(enum bh_pverdict v)
+{
+	return v == BH_PV_DENY || v == BH_PV_DEFAULT_DENY || v == BH_PV_QUARANTINE;
+}
+
+static __u8 pv_reason(enum bh_pverdict v)
+{
+	switch (v) {
+	case BH_PV_ALLOW:
+		return BH_R_POLICY_ALLOW;
+	case BH_PV_DENY:
+		return BH_R_POLICY_DENY;
+	case BH_PV_DEFAULT_DENY:
+		return BH_R_DEFAULT_DENY;
+	default:
+		return BH_R_NOT_ISOLATED;
+	}
+}
+
+/* The data path's judgement of a new flow (bh_judge_new_flow): enforce
+ * drops what policy denies, monitor passes it as would-deny, learn as
+ * would-deny with reason learn; an allow that an audit policy denies
+ * passes as would-deny under the audit rule. */
+static void judge(enum bh_mode mode, const struct bh_eval_result *r, struct bh_nft_outcome *o)
+{
+	o->rule_id = r->rule_id;
+	if (pv_denies(r->verdict)) {
+		o->verdict = mode == BH_MODE_MONITOR || mode == BH_MODE_LEARN ? BH_V_WOULD_DENY
+									    : BH_V_DENY;
+		o->reason = mode == BH_MODE_LEARN ? BH_R_LEARN : pv_reason(r->verdict);
+	} else if (pv_denies(r->audit_verdict)) {
+		o->rule_id = r->audit_rule_id;
+		o->verdict = BH_V_WOULD_DENY;
+		o->reason = mode == BH_MODE_LEARN ? BH_R_LEARN : pv_reason(r->audit_verdict);
+	} else {
+		/* bh_eval gives the data path's "no opinion" (not isolated,
+		 * BH_PV_NONE) as an allow without a rule */
+		o->verdict = BH_V_ALLOW;
+		o->reason = r->rule_id ? pv_reason(r->verdict) : BH_R_NOT_ISOLATED;
+	}
+}
+
+/* The quarantine's boxes: the forensics exception passes, the rest drops;
+ * no rule (the exception's boxes go to the forensics chain). */
+static void judge_quarantine(const struct bh_eval_result *r, struct bh_nft_outcome *o)
+{
+	bool pass = r->verdict == BH_PV_ALLOW;
+
+	o->verdict = pass ? BH_V_ALLOW : BH_V_QUARANTINE;
+	o->reason = pass ? BH_R_FORENSICS : BH_R_QUARANTINE;
+	o->rule_id = 0;
+}
+
 struct build {
 	const struct bh_compile_output *out;
 	const struct bh_compiled_workload *w;
 	enum bh_dir dir;
+	enum bh_mode mode;
+	bool quarantine;	/* the deny-all map: judge_quarantine */
 	struct bh_nft_ruleset *rs;
 	size_t cap;
 	__u32 *ids;		/* identities with entries of their own, sorted */
 	size_t nr_ids;
 	struct u128v any_pp;	/* cached intervals of CLASS_ANY: starts */
-	bool *any_acc;
+	struct bh_nft_outcome *any_acc;
 	/* bh_eval looks at every entry it is given: each class is judged
 	 * against the entries any peer meets (no identity of their own, or
 	 * BH_ID_ANY) plus its own, which are all an LPM lookup keyed by its
@@ -214,7 +274,8 @@ static int emit_pp(struct build *b, struct bh_nft_elem *e, __u32 a, __u32 z)
 
 /* Interval starts in (proto, port) space where the verdict for peer class
  * id may change, and the verdict of each interval. */
-static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts, bool **acc)
+static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts,
+			struct bh_nft_outcome **acc)
 {
 	struct bh_compiled_workload view;
 	const struct bh_compiled_workload *w = &view;
@@ -259,7 +320,10 @@ static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts, b
 		__u32 s = (__u32)starts->v[i];
 
 		bh_eval(w, b->dir, id, s >> 16, s & 0xffff, &r);
-		(*acc)[i] = r.verdict == BH_PV_ALLOW;
+		if (b->quarantine)
+			judge_quarantine(&r, &(*acc)[i]);
+		else
+			judge(b->mode, &r, &(*acc)[i]);
 	}
 	return 0;
 }
@@ -268,9 +332,9 @@ static int pp_intervals(const struct build *b, __u32 id, struct u128v *starts, b
 static int emit_range(struct build *b, int family, u128 lo, u128 hi, __u32 id)
 {
 	struct u128v own = { 0 };
-	bool *own_acc = NULL;
+	struct bh_nft_outcome *own_acc = NULL;
 	struct u128v *st = &b->any_pp;
-	bool *acc = b->any_acc;
+	struct bh_nft_outcome *acc = b->any_acc;
 	struct bh_nft_elem e = { .family = (__u8)family };
 	int err = 0;
 
@@ -295,11 +359,13 @@ static int emit_range(struct build *b, int family, u128 lo, u128 hi, __u32 id)
 	for (size_t i = 0; !err && i < st->nr; i++) {
 		size_t j = i;
 
-		/* merge neighbours with the same verdict */
-		while (j + 1 < st->nr && acc[j + 1] == acc[i])
+		/* merge neighbours with the same verdict and rule */
+		while (j + 1 < st->nr && same_outcome(&acc[j + 1], &acc[i]))
 			j++;
-		if (acc[i] != b->rs->default_accept) {
-			e.accept = acc[i];
+		if (!same_outcome(&acc[i], &b->rs->dflt)) {
+			e.out = acc[i];
+			e.accept = acc[i].verdict != BH_V_DENY && acc[i].verdict != BH_V_QUARANTINE;
+			e.rule_id = acc[i].rule_id;
 			err = emit_pp(b, &e, (__u32)st->v[i],
 				      j + 1 < st->nr ? (__u32)st->v[j + 1] - 1 : PP_MAX);
 		}
@@ -437,11 +503,12 @@ out:
 	return err;
 }
 
-/* Every box of w in dir whose verdict differs from rs->default_accept. */
+/* Every box of w in dir whose outcome differs from rs->dflt. */
 static int build(const struct bh_compile_output *out, const struct bh_compiled_workload *w,
-		 enum bh_dir dir, struct bh_nft_ruleset *rs)
+		 enum bh_dir dir, enum bh_mode mode, bool quarantine, struct bh_nft_ruleset *rs)
 {
-	struct build b = { .out = out, .w = w, .dir = dir, .rs = rs };
+	struct build b = { .out = out, .w = w, .dir = dir, .mode = mode, .quarantine = quarantine,
+			   .rs = rs };
 	int err = 0;
 
 	b.ids = calloc(w->nr ? w->nr : 1, sizeof(*b.ids));
@@ -478,16 +545,18 @@ int bh_nft_ruleset_build(const struct bh_compile_output *out,
 			 const struct bh_compiled_workload *w, enum bh_dir dir,
 			 enum bh_mode mode, struct bh_nft_ruleset *rs)
 {
-	struct bh_eval_result r;
+	struct bh_eval_result r, d = { 0 };
 
 	memset(rs, 0, sizeof(*rs));
 	rs->dir = dir;
-	rs->default_accept = true;
-	if (mode != BH_MODE_ENFORCE)
-		return 0;
+	/* what no entry decides: the direction's default, enforced and
+	 * audited */
 	bh_eval(w, dir, CLASS_ANY, 0, 0, &r);
-	rs->default_accept = !r.isolated;
-	return build(out, w, dir, rs);
+	d.verdict = r.isolated ? BH_PV_DEFAULT_DENY : BH_PV_NONE;
+	d.audit_verdict = r.audit_isolated ? BH_PV_DEFAULT_DENY : BH_PV_NONE;
+	judge(mode, &d, &rs->dflt);
+	rs->default_accept = rs->dflt.verdict != BH_V_DENY;
+	return build(out, w, dir, mode, false, rs);
 }
 
 int bh_nft_ruleset_build_quarantine(const struct bh_compile_output *out, enum bh_dir dir,
@@ -496,7 +565,8 @@ int bh_nft_ruleset_build_quarantine(const struct bh_compile_output *out, enum bh
 	memset(rs, 0, sizeof(*rs));
 	rs->dir = dir;
 	rs->default_accept = false;
-	return build(out, &out->quarantine, dir, rs);
+	rs->dflt = (struct bh_nft_outcome){ BH_V_QUARANTINE, BH_R_QUARANTINE, 0 };
+	return build(out, &out->quarantine, dir, BH_MODE_ENFORCE, true, rs);
 }
 
 void bh_nft_ruleset_free(struct bh_nft_ruleset *rs)

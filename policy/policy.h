@@ -230,6 +230,7 @@ struct bh_eval_result {
 	enum bh_pverdict verdict, audit_verdict;
 	__u32 rule_id, audit_rule_id;
 	bool isolated;			/* a policy selects it for the direction */
+	bool audit_isolated;		/* the same, audit policies included */
 };
 void bh_eval(const struct bh_compiled_workload *w, enum bh_dir dir, __u32 peer_identity,
 	     __u8 proto, __u16 port, struct bh_eval_result *res);

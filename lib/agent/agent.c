@@ -49,6 +49,9 @@
 #include "flowstore.h"
 #include "flowstream.h"
 #include "metrics.h"
+#include "nflog.h"
+#include "nft_sync.h"
+#include "config.h"
 #include "procflow.h"
 #include "syslog_watch.h"
 
@@ -57,7 +60,7 @@
 #define F_LEARN_PROC	0x2	/* flow_user flag: add its program to the baseline at flush */
 
 enum { TAG_RING = 1, TAG_SIGNAL, TAG_TIMER, TAG_SYSLOG, TAG_METRICS, TAG_STREAM, TAG_DOCKER,
-       TAG_PROC };
+       TAG_PROC, TAG_NFLOG };
 
 struct slot_state {
 	char id[2 * BH_NAME_MAX + 2];	/* ns/name the counters belong to */
@@ -84,6 +87,11 @@ struct agent {
 	int flows_fd, counters_fd;
 	__u32 flows_map_id;
 	struct ring_buffer *rb;
+	struct bh_nflog *nflog;		/* backend = nftables: the flow logs */
+	struct nflog_if { __u32 ifindex, slot; enum bh_mode mode; } *nf_if;
+	int nr_nf_if;
+	int64_t nf_if_ms;		/* when nf_if was read */
+	uint64_t nflog_lost_reported;
 	struct bh_flowagg *agg;
 	struct bh_flowrec *fr;
 	struct bh_flowstore *fs;
@@ -528,6 +536,107 @@ static void proc_poll(struct agent *a)
 }
 
 /* ---------------------------------------------------------- records */
+static int handle_record(void *arg, void *data, size_t size);
+static int fail(struct agent *a, int err, const char *fmt, const char *arg);
+
+/* ------------------------------------------------------ nftables logs */
+static int nf_if_add(const struct bh_workload_info *w, void *arg)
+{
+	struct agent *a = arg;
+	struct nflog_if *n = realloc(a->nf_if, (size_t)(a->nr_nf_if + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	a->nf_if = n;
+	n[a->nr_nf_if++] = (struct nflog_if){ w->ifindex, w->slot, w->mode };
+	return 0;
+}
+
+static void nf_if_read(struct agent *a, int64_t now)
+{
+	a->nf_if_ms = now;
+	a->nr_nf_if = 0;
+	if (bh_workload_foreach(a->ctx, nf_if_add, a))
+		a->nr_nf_if = 0;
+}
+
+/* The workload behind interface ifindex: the store's list, read again
+ * every 2 s (a changed mode shows) and on a miss, at most once a second
+ * (a packet of an interface that is no workload must not cost a query
+ * each). */
+static const struct nflog_if *nf_if_find(struct agent *a, __u32 ifindex)
+{
+	int64_t now = now_ms(CLOCK_MONOTONIC);
+
+	if (!a->nf_if_ms || now - a->nf_if_ms >= 2000)
+		nf_if_read(a, now);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < a->nr_nf_if; i++)
+			if (a->nf_if[i].ifindex == ifindex)
+				return &a->nf_if[i];
+		if (pass || now - a->nf_if_ms < 1000)
+			break;
+		nf_if_read(a, now);
+	}
+	return NULL;
+}
+
+/* A logged packet, as the ring buffer would have given it. */
+static int nflog_record(struct bh_flow_record *r, void *arg)
+{
+	struct agent *a = arg;
+	const struct nflog_if *w = nf_if_find(a, r->ifindex);
+
+	if (!w) {
+		a->bad_records++;
+		return 0;
+	}
+	r->slot = w->slot;
+	r->mode = (__u8)w->mode;
+	return handle_record(a, r, sizeof(*r));
+}
+
+/* Read what the table logged; report (as a records-lost event) each
+ * time the kernel found the socket full and dropped log messages. */
+static void nflog_consume(struct agent *a)
+{
+	char detail[160];
+	uint64_t lost;
+
+	if (!a->nflog)
+		return;
+	if (bh_nflog_read(a->nflog, nflog_record, a) == -ENOMEM)
+		agent_event(a, "", "", "agent", "warning", "out of memory reading the flow logs");
+	lost = bh_nflog_lost(a->nflog);
+	if (lost == a->nflog_lost_reported)
+		return;
+	snprintf(detail, sizeof(detail), "flow records lost (nftables log socket full) %" PRIu64
+		 " times, %" PRIu64 " in total", lost - a->nflog_lost_reported, lost);
+	agent_event(a, "", "", "records-lost", "warning", detail);
+	a->nflog_lost_reported = lost;
+}
+
+/* With backend = nftables the table logs flows to the instance's
+ * nfnetlink_log group (lib/core/nft_log.h) instead of a ring buffer. */
+static int nflog_open(struct agent *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_NFLOG };
+	enum bh_backend be;
+	char group[16];
+	int err = bh_config_backend(a->ctx, &be);
+
+	if (err || be != BH_BACKEND_NFTABLES)
+		return err;
+	err = bh_nflog_open(bh_nft_sync_log_group(a->ctx), &a->nflog);
+	if (err)
+		return fail(a, err, "cannot read the nftables flow logs%s: %s",
+			    err == -EBUSY ? " (another process has this instance's log group)" : "");
+	epoll_ctl(a->epfd, EPOLL_CTL_ADD, bh_nflog_fd(a->nflog), &ev);
+	snprintf(group, sizeof(group), "%u", bh_nft_sync_log_group(a->ctx));
+	bh_alog(&a->log, BH_LOG_INFO, "nftables flow logs opened", "group", group, NULL);
+	return 0;
+}
+
 static int handle_record(void *arg, void *data, size_t size)
 {
 	struct agent *a = arg;
@@ -1085,8 +1194,18 @@ static void k8s_log_line(void *arg, const char *msg)
 static void proc_open(struct agent *a)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_PROC };
+	enum bh_backend be;
 	char detail[256];
-	int err = bh_procflow_open(&a->pf);
+	int err;
+
+	/* backend = nftables is for hosts where BPF cannot be used: the
+	 * agent loads none either */
+	if (!bh_config_backend(a->ctx, &be) && be == BH_BACKEND_NFTABLES) {
+		bh_alog(&a->log, BH_LOG_INFO, "socket-side program not loaded", "reason",
+			"backend = nftables loads no BPF; flows do not name their process", NULL);
+		return;
+	}
+	err = bh_procflow_open(&a->pf);
 
 	if (err) {
 		snprintf(detail, sizeof(detail), "socket-side program not loaded (%s): flows do not"
@@ -1311,6 +1430,8 @@ static void teardown(struct agent *a)
 	}
 	bh_docker_watch_close(a->docker);
 	bh_procflow_close(a->pf);
+	bh_nflog_close(a->nflog);
+	free(a->nf_if);
 	bh_jsonl_close(a->x.jsonl);
 	bh_metrics_server_close(a->metrics);
 	bh_flowstream_close(a->stream);
@@ -1356,6 +1477,8 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg,
 					.write = hooks ? hooks->log : NULL,
 					.arg = hooks ? hooks->log_arg : NULL };
 	err = setup(a);
+	if (!err)
+		err = nflog_open(a);
 	if (!err) {
 		ring_check(a);
 		check_lost(a);
@@ -1394,6 +1517,9 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg,
 				break;
 			case TAG_PROC:
 				proc_poll(a);
+				break;
+			case TAG_NFLOG:
+				nflog_consume(a);
 				break;
 			default:
 				break;	/* syslog: pumped below */

@@ -157,3 +157,26 @@ bool bh_nft_ex_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set, uint
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
 	return true;
 }
+
+bool bh_nft_ex_counter(struct nftnl_rule *r, uint64_t packets, uint64_t bytes)
+{
+	struct nftnl_expr *e = add(r, "counter");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, packets);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, bytes);
+	return true;
+}
+
+bool bh_nft_ex_log(struct nftnl_rule *r, uint16_t group, const char *prefix, uint32_t snaplen)
+{
+	struct nftnl_expr *e = add(r, "log");
+
+	if (!e)
+		return false;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, snaplen);
+	return true;
+}

@@ -32,5 +32,10 @@ bool bh_nft_ex_ct_mark_or(struct nftnl_rule *r, uint32_t bits);
  * or with invert matches what it lacks. */
 bool bh_nft_ex_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set, uint32_t set_id,
 		      bool verdict_map, bool invert);
+/* counter, starting at packets and bytes (a replaced table's counts) */
+bool bh_nft_ex_counter(struct nftnl_rule *r, uint64_t packets, uint64_t bytes);
+/* log group G prefix P: the packet's first snaplen bytes go to
+ * nfnetlink_log group G (to whoever listens; nobody: nothing is sent) */
+bool bh_nft_ex_log(struct nftnl_rule *r, uint16_t group, const char *prefix, uint32_t snaplen);
 
 #endif /* BULKHEAD_NFT_EXPR_H */

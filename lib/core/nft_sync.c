@@ -8,17 +8,31 @@
 
 #include "ctx_int.h"
 #include "nft_sync.h"
+#include "nft_log.h"
+#include "nft_rulechain.h"
 #include "nft_table.h"
 
 /* One table per instance, named after its state directory, so two
  * instances never touch each other's table. */
-static void table_name(const struct bh_ctx *ctx, char out[32])
+static uint32_t state_hash(const struct bh_ctx *ctx)
 {
 	uint32_t h = 2166136261u;	/* FNV-1a */
 
 	for (const char *p = ctx->state_dir; *p; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
-	snprintf(out, 32, "bulkhead_%08x", h);
+	return h;
+}
+
+static void table_name(const struct bh_ctx *ctx, char out[32])
+{
+	snprintf(out, 32, "bulkhead_%08x", state_hash(ctx));
+}
+
+uint16_t bh_nft_sync_log_group(const struct bh_ctx *ctx)
+{
+	uint32_t h = state_hash(ctx);
+
+	return (uint16_t)(BH_NFT_LOG_GROUP_BASE | ((h ^ h >> 16) & 0x7fff));
 }
 
 struct rulesets {
@@ -69,6 +83,7 @@ int bh_nft_sync_build(struct bh_ctx *ctx, const struct bh_workload_info *w, int 
 {
 	struct rulesets r = { 0 };
 	struct bh_nft_table t = { 0 };
+	struct bh_nft_counter *seed = NULL;
 	char name[32];
 	int err;
 
@@ -82,6 +97,15 @@ int bh_nft_sync_build(struct bh_ctx *ctx, const struct bh_workload_info *w, int 
 		goto out;
 	}
 	table_name(ctx, name);
+	/* the new table's counters start where the old one's are */
+	err = bh_nft_counters_read(name, &seed, &t.nr_seed);
+	if (err) {
+		err = bh_err(ctx, err, false, "cannot read the counters of table inet %s: %s",
+			     name, strerror(-err));
+		goto out;
+	}
+	t.seed = seed;
+	t.log_group = bh_nft_sync_log_group(ctx);
 	t.name = name;
 	t.nr = nr_w;
 	t.w = r.w;
@@ -93,6 +117,7 @@ int bh_nft_sync_build(struct bh_ctx *ctx, const struct bh_workload_info *w, int 
 			     strerror(-err));
 out:
 	rulesets_free(&r);
+	free(seed);
 	if (err) {
 		free(*batch);
 		*batch = NULL;
@@ -118,6 +143,40 @@ void bh_nft_sync_free(struct bh_nft_batch *batch)
 		return;
 	bh_nft_batch_free(batch);
 	free(batch);
+}
+
+int bh_nft_sync_rule_stats(struct bh_ctx *ctx,
+			   int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg)
+{
+	struct bh_nft_counter *c;
+	char name[32];
+	size_t nr;
+	int err;
+
+	table_name(ctx, name);
+	err = bh_nft_counters_read(name, &c, &nr);
+	if (err)
+		return bh_err(ctx, err, false, "cannot read the counters of table inet %s: %s",
+			      name, strerror(-err));
+	/* sorted by rule id: sum each id's chains (both verdicts and
+	 * directions), as the BPF data path counts a rule once per packet
+	 * it decides on either veth */
+	for (size_t i = 0; !err && i < nr;) {
+		struct bh_rule_stat s = { .rule_id = c[i].rc.rule_id };
+
+		if (!s.rule_id) {	/* boxes no rule decides: no rule's */
+			i++;
+			continue;
+		}
+		for (; i < nr && c[i].rc.rule_id == s.rule_id; i++) {
+			s.stat.packets += c[i].packets;
+			s.stat.bytes += c[i].bytes;
+		}
+		if (s.stat.packets)
+			err = fn(&s, arg);
+	}
+	free(c);
+	return err;
 }
 
 int bh_nft_sync_remove(struct bh_ctx *ctx)

@@ -10,6 +10,8 @@
 #ifndef BULKHEAD_NFT_SYNC_H
 #define BULKHEAD_NFT_SYNC_H
 
+#include <stdint.h>
+
 #include "bulkhead.h"
 #include "policy.h"
 
@@ -22,6 +24,13 @@ int bh_nft_sync_build(struct bh_ctx *ctx, const struct bh_workload_info *w, int 
 /* Send it: the table is replaced whole, or nothing changes. */
 int bh_nft_sync_send(struct bh_ctx *ctx, const struct bh_nft_batch *batch);
 void bh_nft_sync_free(struct bh_nft_batch *batch);
+/* The nfnetlink_log group this instance's table logs to (nft_log.h). */
+uint16_t bh_nft_sync_log_group(const struct bh_ctx *ctx);
+/* The per-rule counters of this instance's table (its rule chains,
+ * nft_rulechain.h), summed over directions and verdicts: one call of fn
+ * per rule that counted something, in rule id order. */
+int bh_nft_sync_rule_stats(struct bh_ctx *ctx,
+			   int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg);
 /* Delete this instance's table if there is one (`bulkhead reset`). */
 int bh_nft_sync_remove(struct bh_ctx *ctx);
 

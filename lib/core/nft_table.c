@@ -18,7 +18,9 @@
 #include <netinet/in.h>
 
 #include "nft_expr.h"
+#include "nft_log.h"
 #include "nft_table.h"
+#include "nft_table_int.h"
 
 #define ELEMS_PER_MSG	256		/* keeps each netlink message small */
 #define NAME_LEN	32
@@ -34,12 +36,8 @@
 #define ND_FIRST	133		/* router solicitation */
 #define ND_LAST		137		/* redirect */
 
-struct ctx {
-	struct bh_nft_batch *b;
-	const char *table;
-};
 
-static int put_table(struct ctx *c, int type, int flags)
+int bh_nft_put_table(struct bh_nft_tctx *c, int type, int flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
@@ -57,7 +55,7 @@ static int put_table(struct ctx *c, int type, int flags)
 }
 
 /* A base chain (hook >= 0, policy accept) or a regular one (hook < 0). */
-static int put_chain(struct ctx *c, const char *name, int hook)
+int bh_nft_put_chain(struct bh_nft_tctx *c, const char *name, int hook)
 {
 	struct nftnl_chain *ch = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -81,7 +79,7 @@ static int put_chain(struct ctx *c, const char *name, int hook)
 	return nlh ? 0 : -ENOMEM;
 }
 
-static struct nftnl_set *set_new(struct ctx *c, const char *name, uint32_t id)
+struct nftnl_set *bh_nft_set_new(struct bh_nft_tctx *c, const char *name, uint32_t id)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
@@ -95,7 +93,7 @@ static struct nftnl_set *set_new(struct ctx *c, const char *name, uint32_t id)
 }
 
 /* Send set s (freed here) as a NEWSET or, with elements, a NEWSETELEM. */
-static int set_put(struct ctx *c, struct nftnl_set *s, int type)
+int bh_nft_set_put(struct bh_nft_tctx *c, struct nftnl_set *s, int type)
 {
 	struct nlmsghdr *nlh = bh_nft_batch_msg(c->b, type, NLM_F_CREATE);
 
@@ -122,9 +120,9 @@ static int key_len(int family)
 	return addr_len(family) + 4 + 4;
 }
 
-static int put_policy_map(struct ctx *c, const char *name, int family, uint32_t id)
+static int put_policy_map(struct bh_nft_tctx *c, const char *name, int family, uint32_t id)
 {
-	struct nftnl_set *s = set_new(c, name, id);
+	struct nftnl_set *s = bh_nft_set_new(c, name, id);
 	__u8 fields[3] = { (__u8)addr_len(family), 1, 2 };
 	__u32 kt = ((family == 4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR) << 12) |
 		   (NFT_TYPE_INET_PROTO << 6) | NFT_TYPE_INET_SERVICE;
@@ -136,7 +134,7 @@ static int put_policy_map(struct ctx *c, const char *name, int family, uint32_t 
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, (uint32_t)key_len(family));
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
-	return set_put(c, s, NFT_MSG_NEWSET);
+	return bh_nft_set_put(c, s, NFT_MSG_NEWSET);
 }
 
 static void elem_key(int family, const __u8 *addr, __u8 proto, __u16 port, __u8 *key)
@@ -149,17 +147,36 @@ static void elem_key(int family, const __u8 *addr, __u8 proto, __u16 port, __u8 
 	memcpy(key + addr_len(family) + 4, &p, 2);
 }
 
-/* The boxes of rs for family: allowed ones take allow_verdict (return, or
- * goto allow_chain), denied ones drop. */
-static int put_policy_elems(struct ctx *c, const char *name, uint32_t id, int family,
-			    const struct bh_nft_ruleset *rs, int allow_verdict,
-			    const char *allow_chain)
+/* The element's verdict: a workload's box goes to the chain of its
+ * outcome (nft_rulechain.h); the quarantine's exception goes to the
+ * forensics chain and the rest of it drops. */
+static void elem_verdict(struct nftnl_set_elem *se, const struct bh_nft_ruleset *rs,
+			 const struct bh_nft_elem *e, bool quarantine)
+{
+	struct bh_nft_rulechain rc = { e->out.rule_id, e->out.verdict, e->out.reason, rs->dir };
+	char chain[BH_NFT_RULECHAIN_NAME];
+
+	if (quarantine && !e->accept) {
+		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NF_DROP);
+		return;
+	}
+	if (quarantine)
+		snprintf(chain, sizeof(chain), "forensics");
+	else
+		bh_nft_rulechain_name(&rc, chain);
+	nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_GOTO);
+	nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, chain);
+}
+
+/* The boxes of rs for family. */
+static int put_policy_elems(struct bh_nft_tctx *c, const char *name, uint32_t id, int family,
+			    const struct bh_nft_ruleset *rs, bool quarantine)
 {
 	size_t i = 0;
 	int err = 0;
 
 	while (!err && i < rs->nr) {
-		struct nftnl_set *s = set_new(c, name, id);
+		struct nftnl_set *s = bh_nft_set_new(c, name, id);
 		int n = 0;
 
 		if (!s)
@@ -180,15 +197,12 @@ static int put_policy_elems(struct ctx *c, const char *name, uint32_t id, int fa
 			elem_key(family, e->addr_hi, e->proto_hi, e->port_hi, ke);
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, k, (uint32_t)key_len(family));
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, ke, (uint32_t)key_len(family));
-			nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT,
-					       (uint32_t)(e->accept ? allow_verdict : NF_DROP));
-			if (e->accept && allow_chain)
-				nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, allow_chain);
+			elem_verdict(se, rs, e, quarantine);
 			nftnl_set_elem_add(s, se);
 			n++;
 		}
 		if (n)
-			err = set_put(c, s, NFT_MSG_NEWSETELEM);
+			err = bh_nft_set_put(c, s, NFT_MSG_NEWSETELEM);
 		else
 			nftnl_set_free(s);
 	}
@@ -196,20 +210,20 @@ static int put_policy_elems(struct ctx *c, const char *name, uint32_t id, int fa
 }
 
 /* -------------------------------------------------------- address sets */
-static int put_addr_set(struct ctx *c, const char *name, uint32_t id, int family,
+int bh_nft_put_addr_set(struct bh_nft_tctx *c, const char *name, uint32_t id, int family,
 			const struct bh_nft_workload *w)
 {
-	struct nftnl_set *s = set_new(c, name, id);
+	struct nftnl_set *s = bh_nft_set_new(c, name, id);
 	int n = 0, err;
 
 	if (!s)
 		return -ENOMEM;
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, family == 4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, (uint32_t)addr_len(family));
-	err = set_put(c, s, NFT_MSG_NEWSET);
+	err = bh_nft_set_put(c, s, NFT_MSG_NEWSET);
 	if (err)
 		return err;
-	s = set_new(c, name, id);
+	s = bh_nft_set_new(c, name, id);
 	if (!s)
 		return -ENOMEM;
 	for (int i = 0; i < w->nr_ips; i++) {
@@ -233,7 +247,7 @@ static int put_addr_set(struct ctx *c, const char *name, uint32_t id, int family
 		nftnl_set_free(s);
 		return 0;
 	}
-	return set_put(c, s, NFT_MSG_NEWSETELEM);
+	return bh_nft_set_put(c, s, NFT_MSG_NEWSETELEM);
 }
 
 /* ----------------------------------------------------- interface maps */
@@ -245,9 +259,9 @@ static void chain_name(const struct bh_nft_workload *w, enum bh_dir dir, char *b
 	snprintf(buf, NAME_LEN, "w%u_%s", w->slot, dir == BH_DIR_EGRESS ? "out" : "in");
 }
 
-static int put_if_map(struct ctx *c, enum bh_dir dir, const struct bh_nft_table *t)
+static int put_if_map(struct bh_nft_tctx *c, enum bh_dir dir, const struct bh_nft_table *t)
 {
-	struct nftnl_set *s = set_new(c, IF_MAP[dir], IF_MAP_ID(dir));
+	struct nftnl_set *s = bh_nft_set_new(c, IF_MAP[dir], IF_MAP_ID(dir));
 	int err;
 
 	if (!s)
@@ -256,9 +270,9 @@ static int put_if_map(struct ctx *c, enum bh_dir dir, const struct bh_nft_table 
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	err = set_put(c, s, NFT_MSG_NEWSET);
+	err = bh_nft_set_put(c, s, NFT_MSG_NEWSET);
 	for (int i = 0; !err && i < t->nr; i += ELEMS_PER_MSG) {
-		s = set_new(c, IF_MAP[dir], IF_MAP_ID(dir));
+		s = bh_nft_set_new(c, IF_MAP[dir], IF_MAP_ID(dir));
 		if (!s)
 			return -ENOMEM;
 		for (int j = i; j < t->nr && j < i + ELEMS_PER_MSG; j++) {
@@ -276,13 +290,13 @@ static int put_if_map(struct ctx *c, enum bh_dir dir, const struct bh_nft_table 
 			nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, chain);
 			nftnl_set_elem_add(s, se);
 		}
-		err = set_put(c, s, NFT_MSG_NEWSETELEM);
+		err = bh_nft_set_put(c, s, NFT_MSG_NEWSETELEM);
 	}
 	return err;
 }
 
 /* A base chain's one rule: iifname/oifname vmap @from_wl/@to_wl. */
-static int put_if_rule(struct ctx *c, const char *chain, enum bh_dir dir)
+static int put_if_rule(struct bh_nft_tctx *c, const char *chain, enum bh_dir dir)
 {
 	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
 
@@ -296,6 +310,97 @@ static int put_if_rule(struct ctx *c, const char *chain, enum bh_dir dir)
 						  false));
 }
 
+/* ----------------------------------------------------------- flow logs */
+/* Append `log group G prefix "bh1 ..."` (nft_log.h) to r: the flow
+ * record the agent reads. No group (a table built without one, as the
+ * unit tests do): nothing. */
+bool bh_nft_ex_flow_log(const struct bh_nft_tctx *c, struct nftnl_rule *r, enum bh_dir dir,
+			enum bh_verdict verdict, enum bh_reason reason, __u32 rule_id)
+{
+	struct bh_nft_log_tag tag = { dir, verdict, reason, rule_id };
+	char prefix[BH_NFT_LOG_PREFIX_MAX];
+
+	if (!c->t || !c->t->log_group)
+		return true;
+	bh_nft_log_prefix(&tag, prefix);
+	return bh_nft_ex_log(r, c->t->log_group, prefix, BH_NFT_LOG_SNAPLEN);
+}
+
+/* A rule that logs and then gives verdict (NFT_RETURN: logs, then the
+ * chain returns). */
+static int put_logged(struct bh_nft_tctx *c, const char *chain, enum bh_dir dir,
+		      enum bh_verdict verdict, enum bh_reason reason, int nf_verdict)
+{
+	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
+
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r, bh_nft_ex_flow_log(c, r, dir, verdict, reason, 0) &&
+				 bh_nft_ex_verdict(r, nf_verdict, NULL));
+}
+
+/* ---------------------------------------------------------- rule chains */
+struct rulechains {
+	size_t nr;
+	struct bh_nft_rulechain *v;
+};
+
+/* Every (rule, verdict, reason, direction) some box of some workload
+ * names, sorted and unique. */
+static int collect_rulechains(const struct bh_nft_table *t, struct rulechains *out)
+{
+	size_t n = 0, j = 0;
+
+	for (int i = 0; i < t->nr; i++)
+		for (int d = 0; d < 2; d++)
+			n += t->w[i].rs[d] ? t->w[i].rs[d]->nr : 0;
+	out->nr = 0;
+	out->v = calloc(n ? n : 1, sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	for (int i = 0; i < t->nr; i++)
+		for (int d = 0; d < 2; d++) {
+			const struct bh_nft_ruleset *rs = t->w[i].rs[d];
+
+			for (size_t k = 0; rs && k < rs->nr; k++) {
+				const struct bh_nft_outcome *o = &rs->elems[k].out;
+
+				out->v[out->nr++] = (struct bh_nft_rulechain){
+					o->rule_id, o->verdict, o->reason, rs->dir
+				};
+			}
+		}
+	qsort(out->v, out->nr, sizeof(*out->v), bh_nft_rulechain_cmp);
+	for (size_t i = 0; i < out->nr; i++)
+		if (!j || bh_nft_rulechain_cmp(&out->v[i], &out->v[j - 1]))
+			out->v[j++] = out->v[i];
+	out->nr = j;
+	return 0;
+}
+
+/* counter (from the replaced table's count), log, and drop for a deny:
+ * any other chain ends and so returns to the base chain. */
+static int put_rulechain_rule(struct bh_nft_tctx *c, const struct bh_nft_rulechain *rc)
+{
+	const struct bh_nft_counter *seed = NULL;
+	char name[BH_NFT_RULECHAIN_NAME];
+	struct nftnl_rule *r;
+
+	if (c->t->nr_seed)
+		seed = bsearch(rc, c->t->seed, c->t->nr_seed, sizeof(*c->t->seed),
+			       bh_nft_rulechain_cmp);
+	bh_nft_rulechain_name(rc, name);
+	r = bh_nft_rule_new(NFPROTO_INET, c->table, name);
+	if (!r)
+		return -ENOMEM;
+	return bh_nft_batch_rule(c->b, r,
+				 bh_nft_ex_counter(r, seed ? seed->packets : 0,
+						   seed ? seed->bytes : 0) &&
+				 bh_nft_ex_flow_log(c, r, rc->dir, rc->verdict, rc->reason,
+						    rc->rule_id) &&
+				 (rc->verdict != BH_V_DENY || bh_nft_ex_verdict(r, NF_DROP, NULL)));
+}
+
 /* ------------------------------------------------------ workload chains */
 static bool match_family(struct nftnl_rule *r, int family)
 {
@@ -306,7 +411,7 @@ static bool match_family(struct nftnl_rule *r, int family)
 }
 
 /* Neighbour discovery passes every chain, as on the data path. */
-static int put_nd_rule(struct ctx *c, const char *chain)
+static int put_nd_rule(struct bh_nft_tctx *c, const char *chain)
 {
 	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
 	__u8 icmp6 = IPPROTO_ICMPV6, lo = ND_FIRST, hi = ND_LAST;
@@ -325,7 +430,7 @@ static int put_nd_rule(struct ctx *c, const char *chain)
 }
 
 /* A source address that is not the workload's own drops. */
-static int put_spoof_rule(struct ctx *c, const char *chain, int family, const char *set,
+static int put_spoof_rule(struct bh_nft_tctx *c, const char *chain, int family, const char *set,
 			  uint32_t id)
 {
 	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
@@ -338,13 +443,14 @@ static int put_spoof_rule(struct ctx *c, const char *chain, int family, const ch
 						   family == 4 ? 12 : 8, (uint32_t)addr_len(family),
 						   NFT_REG_1) &&
 				 bh_nft_ex_lookup(r, NFT_REG_1, set, id, false, true) &&
+				 bh_nft_ex_flow_log(c, r, BH_DIR_EGRESS, BH_V_SPOOF, BH_R_SPOOF_IP, 0) &&
 				 bh_nft_ex_verdict(r, NF_DROP, NULL));
 }
 
 /* The lookup for one family in the policy map: ICMP keys on type . code,
  * every other protocol on the destination port (0..65535 boxes cover
  * portless ones). */
-static int put_lookup_rule(struct ctx *c, const char *chain, int family, bool icmp,
+static int put_lookup_rule(struct bh_nft_tctx *c, const char *chain, int family, bool icmp,
 			   enum bh_dir dir, const char *set, uint32_t id)
 {
 	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
@@ -369,7 +475,7 @@ static int put_lookup_rule(struct ctx *c, const char *chain, int family, bool ic
 				 bh_nft_ex_lookup(r, NFT_REG32_00, set, id, true, false));
 }
 
-static int put_lookups(struct ctx *c, const char *chain, enum bh_dir dir, const char *prefix,
+static int put_lookups(struct bh_nft_tctx *c, const char *chain, enum bh_dir dir, const char *prefix,
 		       uint32_t id4)
 {
 	char set[NAME_LEN];
@@ -384,16 +490,7 @@ static int put_lookups(struct ctx *c, const char *chain, enum bh_dir dir, const 
 	return err;
 }
 
-static int put_simple(struct ctx *c, const char *chain, int verdict)
-{
-	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
-
-	if (!r)
-		return -ENOMEM;
-	return bh_nft_batch_rule(c->b, r, bh_nft_ex_verdict(r, verdict, NULL));
-}
-
-static int put_ct_rule(struct ctx *c, const char *chain, bool forensics)
+static int put_ct_rule(struct bh_nft_tctx *c, const char *chain, bool forensics)
 {
 	struct nftnl_rule *r = bh_nft_rule_new(NFPROTO_INET, c->table, chain);
 	__u32 est = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
@@ -417,7 +514,7 @@ static const char *dir_tag(enum bh_dir dir)
 	return dir == BH_DIR_EGRESS ? "e" : "i";
 }
 
-static int put_workload_chain(struct ctx *c, const struct bh_nft_table *t, int i,
+static int put_workload_chain(struct bh_nft_tctx *c, const struct bh_nft_table *t, int i,
 			      enum bh_dir dir)
 {
 	const struct bh_nft_workload *w = &t->w[i];
@@ -440,24 +537,29 @@ static int put_workload_chain(struct ctx *c, const struct bh_nft_table *t, int i
 		err = put_ct_rule(c, chain, true);
 		if (!err)
 			err = put_lookups(c, chain, dir, prefix, Q_ID(dir));
-		return err ? err : put_simple(c, chain, NF_DROP);
+		return err ? err : put_logged(c, chain, dir, BH_V_QUARANTINE, BH_R_QUARANTINE,
+					      NF_DROP);
 	}
-	if (!rs || (rs->default_accept && !rs->nr))
-		return 0;		/* nothing to judge: returns */
+	/* conntrack passes an allowed flow's later packets and its replies:
+	 * a flow is judged (and logged) once, as on the data path */
 	err = put_ct_rule(c, chain, false);
-	if (!err) {
+	if (!err && rs && rs->nr) {
 		char prefix[NAME_LEN];
 
 		snprintf(prefix, sizeof(prefix), "w%u_%s", w->slot, dir_tag(dir));
 		err = put_lookups(c, chain, dir, prefix, W_ID(i, dir));
 	}
-	if (!err && !rs->default_accept)
-		err = put_simple(c, chain, NF_DROP);
+	/* what no box decided: the direction's default */
+	if (!err && rs)
+		err = put_logged(c, chain, dir, rs->dflt.verdict, rs->dflt.reason,
+				 rs->default_accept ? NFT_RETURN : NF_DROP);
+	else if (!err)
+		err = put_logged(c, chain, dir, BH_V_ALLOW, BH_R_NOT_ISOLATED, NFT_RETURN);
 	return err;
 }
 
-static int put_maps_of(struct ctx *c, const char *prefix, uint32_t id4,
-		       const struct bh_nft_ruleset *rs, int allow_verdict, const char *allow_chain)
+static int put_maps_of(struct bh_nft_tctx *c, const char *prefix, uint32_t id4,
+		       const struct bh_nft_ruleset *rs, bool quarantine)
 {
 	char set[NAME_LEN];
 	int err = 0;
@@ -468,7 +570,7 @@ static int put_maps_of(struct ctx *c, const char *prefix, uint32_t id4,
 		snprintf(set, sizeof(set), "%s%d", prefix, f);
 		err = put_policy_map(c, set, f, id);
 		if (!err && rs)
-			err = put_policy_elems(c, set, id, f, rs, allow_verdict, allow_chain);
+			err = put_policy_elems(c, set, id, f, rs, quarantine);
 	}
 	return err;
 }
@@ -478,7 +580,7 @@ static bool name_ok(const char *s, size_t max)
 	return s && *s && strlen(s) < max;
 }
 
-static int put_all(struct ctx *c, const struct bh_nft_table *t)
+static int put_all(struct bh_nft_tctx *c, const struct bh_nft_table *t, const struct rulechains *rcs)
 {
 	static const struct { const char *name; int hook; } base[] = {
 		{ "forward", NF_INET_FORWARD }, { "input", NF_INET_LOCAL_IN },
@@ -489,18 +591,24 @@ static int put_all(struct ctx *c, const struct bh_nft_table *t)
 
 	/* chains first: map elements and rules name them */
 	for (size_t i = 0; !err && i < sizeof(base) / sizeof(base[0]); i++)
-		err = put_chain(c, base[i].name, base[i].hook);
+		err = bh_nft_put_chain(c, base[i].name, base[i].hook);
 	if (!err)
-		err = put_chain(c, "forensics", -1);
+		err = bh_nft_put_chain(c, "forensics", -1);
 	for (int i = 0; !err && i < t->nr; i++)
 		for (int d = 0; !err && d < 2; d++) {
 			chain_name(&t->w[i], (enum bh_dir)d, name);
-			err = put_chain(c, name, -1);
+			err = bh_nft_put_chain(c, name, -1);
 		}
+	for (size_t i = 0; !err && i < rcs->nr; i++) {
+		char rname[BH_NFT_RULECHAIN_NAME];
+
+		bh_nft_rulechain_name(&rcs->v[i], rname);
+		err = bh_nft_put_chain(c, rname, -1);
+	}
 	/* maps and sets */
 	for (int d = 0; !err && d < 2; d++) {
 		snprintf(name, sizeof(name), "q_%s", dir_tag((enum bh_dir)d));
-		err = put_maps_of(c, name, Q_ID(d), t->quarantine[d], NFT_GOTO, "forensics");
+		err = put_maps_of(c, name, Q_ID(d), t->quarantine[d], true);
 		if (!err)
 			err = put_if_map(c, (enum bh_dir)d, t);
 	}
@@ -509,11 +617,11 @@ static int put_all(struct ctx *c, const struct bh_nft_table *t)
 
 		for (int d = 0; !err && d < 2; d++) {
 			snprintf(name, sizeof(name), "w%u_%s", w->slot, dir_tag((enum bh_dir)d));
-			err = put_maps_of(c, name, W_ID(i, d), w->rs[d], NFT_RETURN, NULL);
+			err = put_maps_of(c, name, W_ID(i, d), w->rs[d], false);
 		}
 		for (int f = 4; !err && f <= 6; f += 2) {
 			snprintf(name, sizeof(name), "w%u_a%d", w->slot, f);
-			err = put_addr_set(c, name, W_ADDR_ID(i) + (f == 6), f, w);
+			err = bh_nft_put_addr_set(c, name, W_ADDR_ID(i) + (f == 6), f, w);
 		}
 	}
 	/* rules */
@@ -531,6 +639,8 @@ static int put_all(struct ctx *c, const struct bh_nft_table *t)
 		err = put_if_rule(c, "input", BH_DIR_EGRESS);
 	if (!err)
 		err = put_if_rule(c, "output", BH_DIR_INGRESS);
+	for (size_t i = 0; !err && i < rcs->nr; i++)
+		err = put_rulechain_rule(c, &rcs->v[i]);
 	for (int i = 0; !err && i < t->nr; i++)
 		for (int d = 0; !err && d < 2; d++)
 			err = put_workload_chain(c, t, i, (enum bh_dir)d);
@@ -539,7 +649,8 @@ static int put_all(struct ctx *c, const struct bh_nft_table *t)
 
 int bh_nft_build_table(const struct bh_nft_table *t, struct bh_nft_batch *b)
 {
-	struct ctx c = { .b = b, .table = t->name };
+	struct bh_nft_tctx c = { .b = b, .table = t->name, .t = t };
+	struct rulechains rcs = { 0 };
 	int err;
 
 	if (!name_ok(t->name, NAME_LEN) || t->nr < 0)
@@ -550,30 +661,43 @@ int bh_nft_build_table(const struct bh_nft_table *t, struct bh_nft_batch *b)
 	err = bh_nft_batch_begin(b, NFPROTO_INET);
 	/* create-if-absent, delete, create: an atomic replace in one batch */
 	if (!err)
-		err = put_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		err = bh_nft_put_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	if (!err)
-		err = put_table(&c, NFT_MSG_DELTABLE, 0);
+		err = bh_nft_put_table(&c, NFT_MSG_DELTABLE, 0);
 	if (!err)
-		err = put_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		err = bh_nft_put_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	if (!err)
-		err = put_all(&c, t);
+		err = collect_rulechains(t, &rcs);
+	if (!err)
+		err = put_all(&c, t, &rcs);
+	if (!err)		/* ARP anti-spoofing, in the same batch */
+		err = bh_nft_put_arp_table(&c);
 	if (!err)
 		err = bh_nft_batch_end(b);
 	if (err)
 		bh_nft_batch_free(b);
+	free(rcs.v);
 	return err;
 }
 
 int bh_nft_build_delete(const char *name, struct bh_nft_batch *b)
 {
-	struct ctx c = { .b = b, .table = name };
+	struct bh_nft_tctx c = { .b = b, .table = name };
 	int err;
 
 	if (!name_ok(name, NAME_LEN))
 		return -EINVAL;
 	err = bh_nft_batch_begin(b, NFPROTO_INET);
 	if (!err)
-		err = put_table(&c, NFT_MSG_DELTABLE, 0);
+		err = bh_nft_put_table(&c, NFT_MSG_DELTABLE, 0);
+	/* the arp table of the same name (nft_arp.c), made with the inet
+	 * one: create-if-absent, then delete */
+	b->family = NFPROTO_ARP;
+	if (!err)
+		err = bh_nft_put_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	if (!err)
+		err = bh_nft_put_table(&c, NFT_MSG_DELTABLE, 0);
+	b->family = NFPROTO_INET;
 	if (!err)
 		err = bh_nft_batch_end(b);
 	if (err)

@@ -22,16 +22,22 @@
  *       ct state established,related return
  *       ip daddr . meta l4proto . th dport vmap @wS_e4    (ICMP: type . code)
  *       (the same for ipv6)
- *       drop                                          when isolated
+ *       log; drop                                     isolated, enforced
+ *       log; return                                   otherwise
  *     }
  *     chain wS_in { the same, peer = source address, no anti-spoofing }
  *     chain forensics { ct mark set ct mark | FORENSICS }  (then returns)
+ *     chain r12_0_0_i { counter; log }               boxes go to the chain
+ *     chain r13_1_4_e { counter; log; drop }         of their outcome
+ *                                                    (nft_rulechain.h)
  *   }
+ * The defaults (the direction's default outcome, quarantine, spoofing)
+ * log too: the flow records of nft_log.h.
  * A workload's chain never accepts: an allowed packet returns, so a
  * packet between two workloads meets the sender's egress and then the
  * receiver's ingress in the same base chain, as on the BPF data path.
- * The policy maps hold the boxes of nft_ruleset.h with verdicts return
- * (allow) and drop (deny).
+ * The policy maps hold the boxes of nft_ruleset.h, each a goto to the
+ * chain of its outcome.
  */
 #ifndef BULKHEAD_NFT_TABLE_H
 #define BULKHEAD_NFT_TABLE_H
@@ -39,6 +45,7 @@
 #include <stdbool.h>
 
 #include "nft_batch.h"
+#include "nft_rulechain.h"
 #include "nft_ruleset.h"
 
 /* The conntrack mark bit that says "passed as forensics" */
@@ -58,12 +65,18 @@ struct bh_nft_table {
 	int nr;
 	const struct bh_nft_workload *w;
 	const struct bh_nft_ruleset *quarantine[2];	/* by enum bh_dir */
+	/* the counters a rule chain starts with (the replaced table's),
+	 * sorted by bh_nft_rulechain_cmp */
+	const struct bh_nft_counter *seed;
+	size_t nr_seed;
+	__u16 log_group;		/* nfnetlink_log group of the flow logs */
 };
 
-/* One batch that creates or atomically replaces the table. */
+/* One batch that creates or atomically replaces the table, and the arp
+ * table of the same name that checks ARP senders (nft_arp.c). */
 int bh_nft_build_table(const struct bh_nft_table *t, struct bh_nft_batch *b);
-/* One batch that deletes the table (the kernel answers -ENOENT if it is
- * absent). */
+/* One batch that deletes the table and its arp twin (the kernel answers
+ * -ENOENT if the inet table is absent). */
 int bh_nft_build_delete(const char *name, struct bh_nft_batch *b);
 
 #endif /* BULKHEAD_NFT_TABLE_H */

@@ -9,7 +9,9 @@
 #include <bpf/libbpf.h>
 
 #include "ctx_int.h"
+#include "config.h"
 #include "maps.h"
+#include "nft_sync.h"
 
 int bh_stats_workload(struct bh_ctx *ctx, __u32 slot, struct bh_workload_stats *out)
 {
@@ -100,7 +102,13 @@ int bh_stats_rules_foreach(struct bh_ctx *ctx,
 			   int (*fn)(const struct bh_rule_stat *s, void *arg), void *arg)
 {
 	int fd, ncpu = libbpf_num_possible_cpus();
+	enum bh_backend be;
+	int err = bh_config_backend(ctx, &be);
 
+	if (err)
+		return err;
+	if (be == BH_BACKEND_NFTABLES)	/* the table's rule chains */
+		return bh_nft_sync_rule_stats(ctx, fn, arg);
 	if (ncpu < 1)
 		return bh_err(ctx, ncpu, false, "cannot count CPUs");
 	fd = bh_map_fd(ctx, bh_map_names[BH_M_RULE_STATS]);

@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 
 #include "nft_ruleset.h"
+#include "nft_log.h"
 #include "nft_table.h"
 
 #define ID_A	(BH_ID_CIDR_BASE + 0)	/* 10.1.0.0/16 */
@@ -62,7 +63,10 @@ static void pent(struct bh_policy_entry *e, int plen, __u8 dir, __u32 id, __u8 p
 	e->key.port[0] = port >> 8;
 	e->key.port[1] = port & 0xff;
 	e->val.verdict = e->val.audit_verdict = verdict;
-	e->val.rule_id = 7;
+	/* the compiler names no rule behind the default deny or the
+	 * quarantine */
+	e->val.rule_id = verdict == BH_PV_DEFAULT_DENY || verdict == BH_PV_QUARANTINE ? 0 : 7;
+	e->val.audit_rule_id = e->val.rule_id;
 }
 
 /* Ingress: isolated; A may reach TCP 80; B anything but TCP 22 (explicit
@@ -85,6 +89,8 @@ static void fixture(struct fixture *f)
 	pent(&f->ent[4], 64, BH_DIR_INGRESS, BH_ID_ANY, IPPROTO_UDP, 53, BH_PV_ALLOW);
 	pent(&f->ent[5], 56, BH_DIR_INGRESS, ID_C, IPPROTO_ICMPV6, 128 << 8, BH_PV_ALLOW);
 	pent(&f->ent[6], 64, BH_DIR_EGRESS, ID_A, IPPROTO_TCP, 443, BH_PV_ALLOW);
+	for (int i = 1; i < 7; i++)	/* a rule of its own each */
+		f->ent[i].val.rule_id = f->ent[i].val.audit_rule_id = 10 + (__u32)i;
 	f->w.slot = 0;
 	f->w.nr = 7;
 	f->w.entries = f->ent;
@@ -128,6 +134,58 @@ static int verdict_of(const struct bh_nft_ruleset *rs, __u32 addr, __u8 proto, _
 	return found < 0 ? !rs->default_accept ? 0 : 1 : found;
 }
 
+/* The outcome of (addr, proto, port): its box's, else the default. */
+static struct bh_nft_outcome outcome_of(const struct bh_nft_ruleset *rs, __u32 addr, __u8 proto,
+					__u16 port)
+{
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct bh_nft_elem *e = &rs->elems[i];
+
+		if (e->family == 4 && addr >= a4(e, false) && addr <= a4(e, true) &&
+		    proto >= e->proto_lo && proto <= e->proto_hi && port >= e->port_lo &&
+		    port <= e->port_hi) {
+			assert_int_equal(e->rule_id, e->out.rule_id);
+			assert_int_equal(e->accept, e->out.verdict != BH_V_DENY);
+			return e->out;
+		}
+	}
+	return rs->dflt;
+}
+
+static __u32 rule_of(const struct bh_nft_ruleset *rs, __u32 addr, __u8 proto, __u16 port)
+{
+	return outcome_of(rs, addr, proto, port).rule_id;
+}
+
+/* What the data path records for a new flow that bh_eval judged r, in
+ * mode (lib/bpf/datapath.h, bh_judge_new_flow), restated for the test. */
+static struct bh_nft_outcome data_path(enum bh_mode mode, const struct bh_eval_result *r)
+{
+	static const __u8 reason[] = { [BH_PV_NONE] = BH_R_NOT_ISOLATED,
+				       [BH_PV_ALLOW] = BH_R_POLICY_ALLOW,
+				       [BH_PV_DENY] = BH_R_POLICY_DENY,
+				       [BH_PV_DEFAULT_DENY] = BH_R_DEFAULT_DENY,
+				       [BH_PV_QUARANTINE] = BH_R_NOT_ISOLATED };
+	bool denies = r->verdict >= BH_PV_DENY, audit_denies = r->audit_verdict >= BH_PV_DENY;
+	bool passes = mode == BH_MODE_MONITOR || mode == BH_MODE_LEARN;
+
+	if (denies)
+		return (struct bh_nft_outcome){ passes ? BH_V_WOULD_DENY : BH_V_DENY,
+						mode == BH_MODE_LEARN ? BH_R_LEARN
+								      : reason[r->verdict],
+						r->rule_id };
+	if (audit_denies)
+		return (struct bh_nft_outcome){ BH_V_WOULD_DENY,
+						mode == BH_MODE_LEARN ? BH_R_LEARN
+								      : reason[r->audit_verdict],
+						r->audit_rule_id };
+	/* bh_eval reports the data path's "no opinion" (not isolated) as an
+	 * allow without a rule */
+	return (struct bh_nft_outcome){ BH_V_ALLOW,
+					r->rule_id ? reason[r->verdict] : BH_R_NOT_ISOLATED,
+					r->rule_id };
+}
+
 static void test_elements_match_eval(void **state)
 {
 	struct bh_nft_ruleset rs;
@@ -139,7 +197,8 @@ static void test_elements_match_eval(void **state)
 	assert_int_equal(bh_nft_ruleset_build(&f.out, &f.w, BH_DIR_INGRESS, BH_MODE_ENFORCE, &rs), 0);
 	assert_false(rs.default_accept);
 	for (size_t i = 0; i < rs.nr; i++) {
-		assert_true(rs.elems[i].accept);	/* only what differs from drop */
+		/* only what differs from drop, or what a rule decides */
+		assert_true(rs.elems[i].accept || rs.elems[i].rule_id);
 		assert_true(rs.elems[i].proto_lo <= rs.elems[i].proto_hi);
 		assert_true(rs.elems[i].port_lo <= rs.elems[i].port_hi);
 		if (rs.elems[i].family == 4)
@@ -149,8 +208,9 @@ static void test_elements_match_eval(void **state)
 	}
 	/* v4: 2 "anyone" ranges x UDP 53; A's 2 ranges x {TCP 80, UDP 53};
 	 * B: ICMP, TCP below and above 22, UDP, ICMPv6, SCTP (its rule
-	 * names no protocol, so the named ones stay denied) */
-	assert_int_equal(nr4, 12);
+	 * names no protocol, so the named ones stay denied), and TCP 22,
+	 * which its deny rule decides (the rule's counter) */
+	assert_int_equal(nr4, 13);
 	/* v6: 3 "anyone" ranges x UDP 53; C: UDP 53 and ICMPv6 128 */
 	assert_int_equal(nr6, 5);
 
@@ -185,6 +245,9 @@ static void test_elements_match_eval(void **state)
 		assert_int_equal(r.verdict == BH_PV_ALLOW, cases[i].accept);
 		assert_int_equal(verdict_of(&rs, ip4(cases[i].addr), cases[i].proto, cases[i].port),
 				 cases[i].accept);
+		/* and names the same rule (the per-rule counters' chain) */
+		assert_int_equal(rule_of(&rs, ip4(cases[i].addr), cases[i].proto, cases[i].port),
+				 r.rule_id);
 	}
 	bh_nft_ruleset_free(&rs);
 }
@@ -192,13 +255,28 @@ static void test_elements_match_eval(void **state)
 static void test_monitor_mode_accepts_all(void **state)
 {
 	struct bh_nft_ruleset rs;
+	struct bh_nft_outcome o;
 	struct fixture f;
 
 	(void)state;
 	fixture(&f);
 	assert_int_equal(bh_nft_ruleset_build(&f.out, &f.w, BH_DIR_INGRESS, BH_MODE_MONITOR, &rs), 0);
+	/* everything passes; what enforce denies is a would-deny */
 	assert_true(rs.default_accept);
-	assert_int_equal(rs.nr, 0);
+	assert_int_equal(rs.dflt.verdict, BH_V_WOULD_DENY);
+	assert_int_equal(rs.dflt.reason, BH_R_DEFAULT_DENY);
+	for (size_t i = 0; i < rs.nr; i++)
+		assert_true(rs.elems[i].accept);
+	o = outcome_of(&rs, ip4("10.1.2.9"), IPPROTO_TCP, 22);	/* B's deny rule */
+	assert_true(o.verdict == BH_V_WOULD_DENY && o.reason == BH_R_POLICY_DENY && o.rule_id == 13);
+	o = outcome_of(&rs, ip4("10.1.0.1"), IPPROTO_TCP, 80);	/* A's allow rule */
+	assert_true(o.verdict == BH_V_ALLOW && o.reason == BH_R_POLICY_ALLOW && o.rule_id == 11);
+	bh_nft_ruleset_free(&rs);
+	/* learn: the same, with reason learn for what would be denied */
+	assert_int_equal(bh_nft_ruleset_build(&f.out, &f.w, BH_DIR_INGRESS, BH_MODE_LEARN, &rs), 0);
+	assert_int_equal(rs.dflt.reason, BH_R_LEARN);
+	o = outcome_of(&rs, ip4("10.1.2.9"), IPPROTO_TCP, 22);
+	assert_true(o.verdict == BH_V_WOULD_DENY && o.reason == BH_R_LEARN && o.rule_id == 13);
 	bh_nft_ruleset_free(&rs);
 }
 
@@ -209,10 +287,14 @@ static void test_not_isolated_direction(void **state)
 
 	(void)state;
 	fixture(&f);
-	/* egress: no default entry, one allow: nothing differs from accept */
+	/* egress: no default entry, one allow: nothing differs from accept,
+	 * but the allow rule decides A's two ranges x TCP 443 (its counter) */
 	assert_int_equal(bh_nft_ruleset_build(&f.out, &f.w, BH_DIR_EGRESS, BH_MODE_ENFORCE, &rs), 0);
 	assert_true(rs.default_accept);
-	assert_int_equal(rs.nr, 0);
+	assert_int_equal(rs.nr, 2);
+	for (size_t i = 0; i < rs.nr; i++)
+		assert_true(rs.elems[i].accept && rs.elems[i].rule_id == 16 &&
+			    rs.elems[i].proto_lo == IPPROTO_TCP && rs.elems[i].port_lo == 443);
 	bh_nft_ruleset_free(&rs);
 }
 
@@ -251,8 +333,12 @@ static void random_workload(__u32 *st, enum bh_dir dir, struct bh_ipcache_entry 
 		memcpy(ipc[out->nr_ipcache].key.addr + 12, &a, 4);
 		out->nr_ipcache++;
 	}
-	if (rnd(st) % 2)
-		pent(&ent[w->nr++], 8, dir, 0, 0, 0, BH_PV_DEFAULT_DENY);
+	if (rnd(st) % 2) {
+		pent(&ent[w->nr], 8, dir, 0, 0, 0, BH_PV_DEFAULT_DENY);
+		if (rnd(st) % 3 == 0)	/* isolated by an audit policy only */
+			ent[w->nr].val.verdict = BH_PV_NONE;
+		w->nr++;
+	}
 	for (int i = 0; i < nr_ent; i++) {
 		int plen = widths[rnd(st) % 4];
 		__u32 id = rnd(st) % 5 ? BH_ID_CIDR_BASE + rnd(st) % (__u32)nr_pfx : BH_ID_ANY;
@@ -263,6 +349,11 @@ static void random_workload(__u32 *st, enum bh_dir dir, struct bh_ipcache_entry 
 		if (plen == 56)
 			port &= 0xff00;
 		pent(&ent[w->nr], plen, dir, id, proto, port, rnd(st) % 3 ? BH_PV_ALLOW : BH_PV_DENY);
+		ent[w->nr].val.rule_id = ent[w->nr].val.audit_rule_id = 100 + (__u32)w->nr;
+		if (rnd(st) % 4 == 0) {		/* an audit policy's entry */
+			ent[w->nr].val.verdict = BH_PV_NONE;
+			ent[w->nr].val.rule_id = 0;
+		}
 		for (size_t j = 0; j < w->nr; j++)
 			dup |= !memcmp(&ent[j].key, &ent[w->nr].key, sizeof(ent[j].key));
 		if (!dup)
@@ -284,9 +375,11 @@ static void test_random_against_eval(void **state)
 		struct bh_nft_ruleset rs;
 		__u32 st = seed * 2654435761u;
 		enum bh_dir dir = seed % 2 ? BH_DIR_INGRESS : BH_DIR_EGRESS;
+		enum bh_mode mode = seed % 5 == 0 ? BH_MODE_MONITOR
+				    : seed % 5 == 1 ? BH_MODE_LEARN : BH_MODE_ENFORCE;
 
 		random_workload(&st, dir, ipc, NR_PFX, ent, NR_ENT, &out, &w);
-		assert_int_equal(bh_nft_ruleset_build(&out, &w, dir, BH_MODE_ENFORCE, &rs), 0);
+		assert_int_equal(bh_nft_ruleset_build(&out, &w, dir, mode, &rs), 0);
 		for (int i = 0; i < NR_PKT; i++) {
 			__u32 addr = rnd(&st) % 8 ? 10u << 24 | (rnd(&st) % 4) << 16 |
 						   (rnd(&st) % 4) << 8 | (rnd(&st) % 256)
@@ -295,6 +388,7 @@ static void test_random_against_eval(void **state)
 			__u16 port = (__u16)(rnd(&st) % 1100);
 			__u8 a[16] = { [10] = 0xff, [11] = 0xff };
 			struct bh_eval_result r;
+			struct bh_nft_outcome o, want;
 			__u32 n = htonl(addr);
 			int got;
 
@@ -303,9 +397,17 @@ static void test_random_against_eval(void **state)
 			memcpy(a + 12, &n, 4);
 			bh_eval(&w, dir, bh_eval_identity(&out, a), proto, port, &r);
 			got = verdict_of(&rs, addr, proto, port);
-			if (got != (r.verdict == BH_PV_ALLOW))
-				fail_msg("seed %u: %08x proto %u port %u: boxes %d, bh_eval %d", seed,
-					 addr, proto, port, got, r.verdict == BH_PV_ALLOW);
+			o = outcome_of(&rs, addr, proto, port);
+			want = data_path(mode, &r);
+			if (o.verdict != want.verdict || o.reason != want.reason ||
+			    o.rule_id != want.rule_id)
+				fail_msg("seed %u mode %d: %08x proto %u port %u: box %u/%u/%u,"
+					 " data path %u/%u/%u", seed, mode, addr, proto, port,
+					 o.verdict, o.reason, o.rule_id, want.verdict, want.reason,
+					 want.rule_id);
+			if (got != (want.verdict != BH_V_DENY))
+				fail_msg("seed %u: %08x proto %u port %u: boxes %d, data path %d",
+					 seed, addr, proto, port, got, want.verdict != BH_V_DENY);
 		}
 		bh_nft_ruleset_free(&rs);
 	}
@@ -325,6 +427,7 @@ struct named {
 
 struct seen {
 	int begin, end, newtable, deltable, newset, newchain, newrule, acks;
+	int arp_msgs;			/* messages of family arp */
 	struct named sets[MAX_NAMES], chains[MAX_NAMES];
 	__u32 policy_set_flags;
 };
@@ -460,6 +563,8 @@ static void walk(const struct bh_nft_batch *b, struct seen *s)
 			continue;
 		}
 		assert_int_equal(type >> 8, NFNL_SUBSYS_NFTABLES);
+		if (((const struct nfgenmsg *)mnl_nlmsg_get_payload(h))->nfgen_family == NFPROTO_ARP)
+			s->arp_msgs++;
 		switch (type & 0xff) {
 		case NFT_MSG_NEWTABLE: s->newtable++; break;
 		case NFT_MSG_DELTABLE: s->deltable++; break;
@@ -557,27 +662,36 @@ static void test_table_batch(void **state)
 	walk(&b, &s);
 	assert_int_equal(s.begin, 1);
 	assert_int_equal(s.end, 1);
-	/* create-if-absent, delete, create: an atomic replace */
-	assert_int_equal(s.newtable, 2);
-	assert_int_equal(s.deltable, 1);
-	/* forward, input, output, forensics, w3_in, w3_out */
-	assert_int_equal(s.newchain, 6);
-	/* 4 quarantine maps, 2 interface maps, 4 policy maps, 2 address sets */
-	assert_int_equal(s.newset, 12);
+	/* create-if-absent, delete, create: an atomic replace, of the inet
+	 * table and of its arp twin */
+	assert_int_equal(s.newtable, 4);
+	assert_int_equal(s.deltable, 2);
+	/* arp: 3 tables, 4 chains, 3 sets and their elements, 6 rules */
+	assert_int_equal(s.arp_msgs, 3 + 4 + 3 + 3 + 6);
+	/* forward, input, output, forensics, w3_in, w3_out, and one chain
+	 * per outcome (rule, verdict, reason) and direction: r11_0_0_i (A
+	 * TCP 80), r12_0_0_i (B), r13_1_4_i (B's deny), r14_0_0_i (anyone
+	 * UDP 53), r15_0_0_i (C), r16_0_0_e (egress to A); arp: arp_in,
+	 * arp_out, w3_arp, w3_arp_in */
+	assert_int_equal(s.newchain, 16);
+	/* 4 quarantine maps, 2 interface maps, 4 policy maps, 2 address
+	 * sets; arp: 2 interface maps and the IPv4 addresses */
+	assert_int_equal(s.newset, 15);
 	assert_int_equal(s.policy_set_flags, NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
-	assert_int_equal(count_of(s.sets, "w3_i4"), 12);
+	assert_int_equal(count_of(s.sets, "w3_i4"), 13);
 	assert_int_equal(count_of(s.sets, "w3_i6"), 5);
-	assert_int_equal(count_of(s.sets, "w3_e4") + count_of(s.sets, "w3_e6"), 0);
+	assert_int_equal(count_of(s.sets, "w3_e4") + count_of(s.sets, "w3_e6"), 2);
 	/* the shared quarantine maps are there for any workload to use */
 	assert_int_equal(count_of(s.sets, "q_i4"), 2);
 	assert_int_equal(count_of(s.sets, "q_e4"), 0);
-	/* the first IPv4 box: 0.0.0.0 . udp . 53 returns (allowed) */
+	/* the first IPv4 box: 0.0.0.0 . udp . 53 goes to its rule's chain */
 	n = find(s.sets, "w3_i4");
 	assert_non_null(n);
 	assert_int_equal(n->key_len, 12);
 	assert_true(n->key[0] == 0 && n->key[3] == 0 && n->key[4] == IPPROTO_UDP &&
 		    n->key[8] == 0 && n->key[9] == 53);
-	assert_int_equal(n->verdict, (__u32)NFT_RETURN);
+	assert_int_equal(n->verdict, (__u32)NFT_GOTO);
+	assert_string_equal(n->chain, "r14_0_0_i");
 	/* the veth jumps to the workload's chains */
 	n = find(s.sets, "to_wl");
 	assert_non_null(n);
@@ -603,10 +717,29 @@ static void test_table_batch(void **state)
 	/* ingress is isolated: ND, ct state, 2 lookups per family, drop */
 	assert_int_equal(count_of(s.chains, "w3_in"), 7);
 	assert_true(find(s.chains, "w3_in")->drop_rule);
-	/* egress is open: ND and anti-spoofing for each family only */
-	assert_int_equal(count_of(s.chains, "w3_out"), 3);
+	/* egress is open: ND, anti-spoofing for each family, ct state, 2
+	 * lookups per family (its allow rule's boxes), log and return */
+	assert_int_equal(count_of(s.chains, "w3_out"), 9);
 	assert_false(find(s.chains, "w3_out")->drop_rule);
-	assert_int_equal(s.newrule, 15);
+	/* a rule's chain: one rule (counter; drop for a deny) */
+	assert_int_equal(count_of(s.chains, "r13_1_4_i"), 1);	/* deny, policy-deny */
+	assert_int_equal(count_of(s.chains, "r11_0_0_i"), 1);	/* allow, policy-allow */
+	/* arp: the interface maps' lookups; from the workload: malformed,
+	 * 0.0.0.0, sender; to it: an answer about another address */
+	assert_int_equal(count_of(s.chains, "arp_in"), 1);
+	assert_int_equal(count_of(s.chains, "arp_out"), 1);
+	assert_int_equal(count_of(s.chains, "w3_arp"), 3);
+	assert_int_equal(count_of(s.chains, "w3_arp_in"), 1);
+	n = find(s.sets, "arp_to_wl");
+	assert_non_null(n);
+	assert_string_equal(n->chain, "w3_arp_in");
+	n = find(s.sets, "w3_arp4");
+	assert_non_null(n);
+	assert_true(n->n == 1 && n->key_len == 4 && n->key[0] == 10 && n->key[3] == 7);
+	n = find(s.sets, "arp_from_wl");
+	assert_non_null(n);
+	assert_string_equal(n->chain, "w3_arp");
+	assert_int_equal(s.newrule, 33);
 	assert_int_equal(s.acks, 1);		/* only the last message */
 	bh_nft_batch_free(&b);
 	one_free(&o);
@@ -661,10 +794,15 @@ static void test_learn_mode_has_no_drop(void **state)
 	one(&o, &f, BH_MODE_LEARN, false);
 	assert_int_equal(bh_nft_build_table(&o.t, &b), 0);
 	walk(&b, &s);
-	assert_int_equal(count_of(s.sets, "w3_i4") + count_of(s.sets, "w3_i6"), 0);
-	assert_int_equal(count_of(s.chains, "w3_in"), 1);	/* ND only */
+	/* the same boxes as enforce, judged as learn: ND, ct state, the
+	 * lookups, the default (would-deny, learn) returns */
+	assert_int_equal(count_of(s.sets, "w3_i4"), 13);
+	assert_int_equal(count_of(s.chains, "w3_in"), 7);
 	assert_false(find(s.chains, "w3_in")->drop_rule);
 	assert_false(find(s.chains, "w3_out")->drop_rule);
+	/* B's deny rule: would-deny (2), learn (3), no drop */
+	assert_int_equal(count_of(s.chains, "r13_2_3_i"), 1);
+	assert_int_equal(count_of(s.chains, "r13_1_4_i"), 0);
 	bh_nft_batch_free(&b);
 	one_free(&o);
 }
@@ -725,8 +863,11 @@ static void test_delete_batch_and_bad_input(void **state)
 	(void)state;
 	assert_int_equal(bh_nft_build_delete("bh_test", &b), 0);
 	walk(&b, &s);
-	assert_int_equal(s.begin + s.deltable + s.end, 3);
-	assert_int_equal(s.newtable + s.newset + s.newrule, 0);
+	/* the inet table; the arp one created if absent, then deleted */
+	assert_int_equal(s.begin + s.deltable + s.end, 4);
+	assert_int_equal(s.newtable, 1);
+	assert_int_equal(s.arp_msgs, 2);
+	assert_int_equal(s.newset + s.newrule, 0);
 	assert_int_equal(s.acks, 1);
 	bh_nft_batch_free(&b);
 	assert_int_equal(bh_nft_build_table(&t, &b), -EINVAL);
@@ -737,6 +878,35 @@ static void test_delete_batch_and_bad_input(void **state)
 	assert_int_equal(bh_nft_build_table(&t, &b), -EINVAL);
 	assert_int_equal(bh_nft_build_delete("", &b), -EINVAL);
 	bh_nft_batch_free(&b);
+}
+
+/* The names and prefixes the table writes and stats and the agent read
+ * back: each reads back as written; what is not one is refused. */
+static void test_names_and_prefixes(void **state)
+{
+	struct bh_nft_rulechain rc = { 4000000000u, BH_V_WOULD_DENY, BH_R_LEARN, BH_DIR_EGRESS }, back;
+	struct bh_nft_log_tag tag = { BH_DIR_INGRESS, BH_V_DENY, BH_R_POLICY_DENY, 12 }, tback;
+	char name[BH_NFT_RULECHAIN_NAME], prefix[BH_NFT_LOG_PREFIX_MAX];
+
+	(void)state;
+	bh_nft_rulechain_name(&rc, name);
+	assert_string_equal(name, "r4000000000_2_3_e");
+	assert_int_equal(bh_nft_rulechain_parse(name, &back), 0);
+	assert_int_equal(bh_nft_rulechain_cmp(&rc, &back), 0);
+	assert_true(back.verdict == rc.verdict && back.reason == rc.reason && back.dir == rc.dir);
+	for (const char *bad = "w3_in\0r1_0_0\0r1_0_0_x\0r1_9_0_i\0r1_0_0_ix\0rx_0_0_i\0";
+	     *bad; bad += strlen(bad) + 1)
+		assert_int_equal(bh_nft_rulechain_parse(bad, &back), -EINVAL);
+	bh_nft_log_prefix(&tag, prefix);
+	assert_string_equal(prefix, "bh1 i 1 4 12");
+	/* the attribute carries the NUL, or may not */
+	assert_int_equal(bh_nft_log_parse(prefix, strlen(prefix) + 1, &tback), 0);
+	assert_int_equal(bh_nft_log_parse(prefix, strlen(prefix), &tback), 0);
+	assert_true(tback.dir == tag.dir && tback.verdict == tag.verdict &&
+		    tback.reason == tag.reason && tback.rule_id == tag.rule_id);
+	assert_int_equal(bh_nft_log_parse("DROP: ", 6, &tback), -EINVAL);
+	assert_int_equal(bh_nft_log_parse("bh1 i 9 4 12", 12, &tback), -EINVAL);
+	assert_int_equal(bh_nft_log_parse("bh1 i 1 4 12 x", 14, &tback), -EINVAL);
 }
 
 int main(void)
@@ -751,6 +921,7 @@ int main(void)
 		cmocka_unit_test(test_learn_mode_has_no_drop),
 		cmocka_unit_test(test_many_elements_split),
 		cmocka_unit_test(test_delete_batch_and_bad_input),
+		cmocka_unit_test(test_names_and_prefixes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
