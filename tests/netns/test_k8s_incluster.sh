@@ -40,9 +40,10 @@ write_token() { printf '%s' "$1" >"$SA/token.new" && mv "$SA/token.new" "$SA/tok
 
 # agent_in_pod [ENV...]: the agent as a pod runs it, with its service
 # account directory, in a mount namespace of its own (the host's /run is
-# untouched); extra environment as given. Runs in the foreground.
+# untouched); extra environment as given. The agent replaces the shell
+# that runs this (exec): run in the background, $! is the agent.
 agent_in_pod() {
-	env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT "$@" \
+	exec env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT "$@" \
 		unshare -m --propagation private sh -c '
 		mount -t tmpfs bh-run /run &&
 		mkdir -p /run/secrets/kubernetes.io/serviceaccount &&
@@ -79,7 +80,7 @@ bh_show_on_fail "$D/agent.log" "$D/api.log"
 put namespaces '{"metadata": {"name": "x", "labels": {"kubernetes.io/metadata.name": "x"}}}'
 pod '{"app": "one"}'
 
-agent_in_pod KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=$PORT >"$D/agent.log" 2>&1 &
+(agent_in_pod KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=$PORT) >"$D/agent.log" 2>&1 &
 AGENT=$!
 bh_on_exit "kill $AGENT 2>/dev/null"
 expect_ok "in-cluster (https, ca.crt, token): the pod's labels arrive" \
@@ -96,4 +97,5 @@ expect_ok "after the token rotated: the next label change arrives" \
 expect_eq "after the token rotated: no request refused (the file is read again)" 0 \
 	"$(stat_of 'd["unauthorized"]')"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
+expect_fail "the agent is gone" kill -0 "$AGENT"
 expect_eq "the host's /run is untouched" "" "$(ls /run/secrets/kubernetes.io 2>/dev/null)"
