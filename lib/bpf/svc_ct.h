@@ -113,7 +113,8 @@ static __always_inline int bh_svc_flow_of_skb(struct __sk_buff *skb, struct bh_s
 		ct = bpf_skb_ct_lookup(skb, &t, sizeof(t.ipv6), &o, BH_CT_OPTS_SZ);
 	if (!ct)
 		return -1;
-	err = o.dir != BH_CT_DIR_REPLY || bh_svc_flow_read(ct, f);
+	/* unnat: only a TCP SYN or a UDP packet gets here (see above) */
+	err = o.dir != BH_CT_DIR_REPLY || bh_svc_flow_read(ct, f, 1);
 	bpf_ct_release(ct);
 	return err;
 }

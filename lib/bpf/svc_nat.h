@@ -33,8 +33,10 @@
 
 #define BH_NF_DROP		0
 #define BH_NF_ACCEPT		1
+#define BH_IP_CT_NEW		2	/* enum ip_conntrack_info: a flow's first packet */
 #define BH_IP_CT_IS_REPLY	3	/* enum ip_conntrack_info: >= is a reply */
-#define BH_IPS_DST_NAT		0x20	/* enum ip_conntrack_status */
+#define BH_IPS_SEEN_REPLY	0x02	/* enum ip_conntrack_status */
+#define BH_IPS_DST_NAT		0x20
 #define BH_NFCT_INFOMASK	7UL
 
 /* The kernel's types, only the fields read (CO-RE: offsets from the
@@ -111,16 +113,40 @@ static __always_inline void bh_svc_addr(__u8 *to, const __u32 *all, __u8 family)
 	}
 }
 
-/* 0 and f filled if ct is a destination-NATed flow; else nonzero. ct is
+/* 1 if (addr, port, proto) is a Service frontend (svc.h's key). */
+static __always_inline int bh_svc_is_frontend(const __u8 *addr, __be16 port, __u8 proto)
+{
+	struct bh_svc_key k = { .port = port, .proto = proto };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&bh_svc_v1, &k) != NULL;
+}
+
+/*
+ * 0 and f filled if ct is a destination-NATed flow; else nonzero. ct is
  * the kernel's entry, from skb->_nfct (netfilter) or from the conntrack
- * kfunc (tc, svc_ct.h): both read it the same way. */
-static __always_inline int bh_svc_flow_read(const struct nf_conn___bh *ct, struct bh_svc_flow *f)
+ * kfunc (tc, svc_ct.h): both read it the same way.
+ *
+ * With unnat set (the flow's first packet), a flow that no DNAT
+ * translated is filled too when its destination is a frontend: kube-proxy
+ * has no rule for it (not yet, or none at all), so the host veth's
+ * program flagged a flow nothing will translate. Its backend is then the
+ * frontend itself, and it is judged on the address it was sent to, as any
+ * flow not to a Service; left alone, it would pass unjudged.
+ */
+static __always_inline int bh_svc_flow_read(const struct nf_conn___bh *ct, struct bh_svc_flow *f,
+					    int unnat)
 {
 	__u32 osrc[4], odst[4], rsrc[4];
 	unsigned long status;
 	__u16 l3num;
+	int nat;
 
-	if (bpf_core_read(&status, sizeof(status), &ct->status) || !(status & BH_IPS_DST_NAT))
+	if (bpf_core_read(&status, sizeof(status), &ct->status))
+		return -1;
+	nat = !!(status & BH_IPS_DST_NAT);
+	/* a reply seen: past the first packet, which the hook judged */
+	if (!nat && (!unnat || (status & BH_IPS_SEEN_REPLY)))
 		return -1;
 	if (bpf_core_read(&l3num, sizeof(l3num), &ct->tuplehash[0].tuple.src.l3num) ||
 	    bpf_core_read(osrc, 16, &ct->tuplehash[0].tuple.src.u3.all) ||
@@ -139,7 +165,14 @@ static __always_inline int bh_svc_flow_read(const struct nf_conn___bh *ct, struc
 		return -1;
 	bh_svc_addr(f->client, osrc, f->family);
 	bh_svc_addr(f->frontend, odst, f->family);
-	bh_svc_addr(f->backend, rsrc, f->family);
+	if (nat) {
+		bh_svc_addr(f->backend, rsrc, f->family);
+		return 0;
+	}
+	if (!bh_svc_is_frontend(f->frontend, f->fport, f->proto))
+		return -1;
+	__builtin_memcpy(f->backend, f->frontend, 16);
+	f->bport = f->fport;
 	return 0;
 }
 
@@ -302,7 +335,8 @@ static __always_inline int bh_svc_judge(struct bpf_nf_ctx___bh *ctx)
 		return BH_NF_ACCEPT;
 	nfct = skb->_nfct;
 	if (!(nfct & ~BH_NFCT_INFOMASK) || (nfct & BH_NFCT_INFOMASK) >= BH_IP_CT_IS_REPLY ||
-	    bh_svc_flow_read((const struct nf_conn___bh *)(nfct & ~BH_NFCT_INFOMASK), &f))
+	    bh_svc_flow_read((const struct nf_conn___bh *)(nfct & ~BH_NFCT_INFOMASK), &f,
+			     (nfct & BH_NFCT_INFOMASK) == BH_IP_CT_NEW))
 		return BH_NF_ACCEPT;
 	return bh_svc_judge_flow(&f, ctx->state->in->ifindex, skb->len) ? BH_NF_ACCEPT
 									   : BH_NF_DROP;

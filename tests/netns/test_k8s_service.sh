@@ -15,7 +15,8 @@
 # IPv6 ClusterIPs go through ip6tables, then table ip6 kube-proxy. The
 # rdb and rweb Services have their backends on a second node (a network
 # namespace the node's default route leads to), so their translated
-# packets leave through the node's uplink.
+# packets leave through the node's uplink. A Service kube-proxy has no
+# rule for is judged on its address, never let through unjudged.
 #
 # BH_SVC_HOOK=tc (test_k8s_service_tc.sh): the same checks with
 # `service_hook = tc` and `tc_attach = clsact`, the way a kernel without
@@ -500,6 +501,49 @@ expect_ok "the deny of web's Service is recorded against the backend 10.$A.1.30:
 	bh_wait 50 bash -c "flows_to() { $(declare -f flows_to | tail -n +2); }; onn() { nsenter --net=/run/netns/$N \"\$@\"; }; BH=$BH; [[ \"\$(flows_to 10.$A.1.30 8080)\" == *deny* ]]"
 expect_ok "the deny of rweb's Service is recorded against its remote backend 10.$A.2.62:8080" \
 	bh_wait 50 bash -c "flows_to() { $(declare -f flows_to | tail -n +2); }; onn() { nsenter --net=/run/netns/$N \"\$@\"; }; BH=$BH; [[ \"\$(flows_to 10.$A.2.62 8080)\" == *deny* ]]"
+
+# ------------------------------------------- a frontend nothing translates
+# A Service whose ClusterIP kube-proxy has no rule for (not yet, or no
+# kube-proxy): the veth's program flags the flow all the same, and the
+# hook judges it on the address it was sent to, as any flow not to a
+# Service; it must never pass unjudged. Such a packet takes the node's
+# default route; the address is node-2's here, so what is not judged
+# arrives there.
+service x nonat 10.$A.200.30 7000/UDP
+has_10() { [ "$(frontends)" = 10 ]; }
+expect_ok "a Service kube-proxy does not translate: its frontend is set" bh_wait 100 has_10
+SINK=$N2
+ip -n $SINK addr add 10.$A.200.30/32 dev lo
+ip netns exec $SINK timeout 20 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.'$A'.200.30", 7000))
+with open(sys.argv[1], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(100).decode() + "\n")' "$D/nonat.got" >/dev/null 2>&1 &
+bh_on_exit "kill $! 2>/dev/null"
+bh_wait 50 bh_listening $SINK udp 7000
+send_udp() { ip netns exec $T-$1 python3 -c '
+import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("10.'$A'.200.30", 7000))' "$2"; }
+got_it() { grep -qx "$1" "$D/nonat.got" 2>/dev/null; }
+send_udp other from-other
+expect_ok "not translated: y/other (no policy) -> the frontend's address arrives" bh_wait 50 got_it from-other
+send_udp db1 from-db1
+send_udp other from-other-2
+expect_ok "not translated: a later datagram of y/other arrives" bh_wait 50 got_it from-other-2
+expect_fail "not translated: x/db1 (egress admits DNS only) -> the frontend's address is judged and denied" \
+	got_it from-db1
+verdicts_to() {	# WORKLOAD DST PORT: the verdicts of its flows there
+	onn $BH -o json flows --workload "$1" --limit 0 |
+		jq -r ".[] | select(.dst == \"$2\" and .dport == $3) | .verdict" | sort -u | tr '\n' ' '
+}
+denied_to() { [[ "$(verdicts_to "$@")" == *deny* ]]; }
+expect_ok "not translated: x/db1's datagram is recorded denied against the address it was sent to" \
+	bh_wait 50 denied_to x/db1 10.$A.200.30 7000
+ctl delete '{"resource": "services", "namespace": "x", "name": "nonat"}' >/dev/null
+expect_ok "the Service deleted: back to 9 frontends" bh_wait 100 has_frontends
+ip -n $SINK addr del 10.$A.200.30/32 dev lo
 
 # ------------------------------------------------------------ upgrade
 # `bulkhead upgrade`: this build's programs replace the running ones, the
