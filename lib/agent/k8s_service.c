@@ -9,6 +9,10 @@
 #include "k8s_service.h"
 #include "services.h"
 
+/* addresses of one Service taken: 2 ClusterIPs, the rest external and
+ * load balancer IPs */
+#define SVC_ADDRS_MAX	16
+
 struct fe_list {
 	int nr, cap;
 	struct bh_svc_frontend *v;
@@ -48,28 +52,73 @@ static uint8_t proto_of(json_object *port)
 	return 0;
 }
 
-/* Every (ClusterIP, port, protocol) of one Service. The API's text is
- * data: what is not an address or a port is skipped (core checks the
- * addresses again). Headless Services ("None") have no frontend. */
+/* Up to max strings of the array under key in obj into v; returns how
+ * many. What is not a string is skipped. */
+static int strings_of(json_object *obj, const char *key, const char **v, int max)
+{
+	json_object *a;
+	int n = 0;
+
+	if (!json_object_object_get_ex(obj, key, &a) || !json_object_is_type(a, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(a) && n < max; i++)
+		if (json_object_is_type(json_object_array_get_idx(a, i), json_type_string))
+			v[n++] = json_object_get_string(json_object_array_get_idx(a, i));
+	return n;
+}
+
+/*
+ * The addresses kube-proxy translates for one Service, on this node, for
+ * traffic from its pods: the ClusterIPs, the external IPs and the load
+ * balancer's ingress IPs (kube-proxy short-circuits those in-cluster).
+ * Headless Services ("None") and ExternalName ones have none: kube-proxy
+ * leaves them alone.
+ */
+static int service_addrs(json_object *svc, json_object *spec, const char **v, int max)
+{
+	json_object *one, *status, *lb, *ingress, *type;
+	int n;
+
+	if (json_object_object_get_ex(spec, "type", &type) &&
+	    !strcmp(json_object_get_string(type) ?: "", "ExternalName"))
+		return 0;
+	n = strings_of(spec, "clusterIPs", v, max);
+	if (!n && json_object_object_get_ex(spec, "clusterIP", &one) &&
+	    json_object_is_type(one, json_type_string))
+		v[n++] = json_object_get_string(one);
+	if (n && !strcmp(v[0], "None"))
+		return 0;
+	n += strings_of(spec, "externalIPs", v + n, max - n);
+	if (json_object_object_get_ex(svc, "status", &status) &&
+	    json_object_object_get_ex(status, "loadBalancer", &lb) &&
+	    json_object_object_get_ex(lb, "ingress", &ingress) &&
+	    json_object_is_type(ingress, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(ingress) && n < max; i++) {
+			json_object *ip;
+
+			if (json_object_object_get_ex(json_object_array_get_idx(ingress, i), "ip",
+						      &ip) &&
+			    json_object_is_type(ip, json_type_string))
+				v[n++] = json_object_get_string(ip);
+		}
+	}
+	return n;
+}
+
+/* Every (address, port, protocol) of one Service (service_addrs). The
+ * API's text is data: what is not an address or a port is skipped (core
+ * checks the addresses again). */
 static int service_frontends(json_object *svc, struct fe_list *out)
 {
-	json_object *spec, *ips, *ports, *one;
-	const char *ipv[4];
-	int nr_ip = 0;
+	json_object *spec, *ports;
+	const char *ipv[SVC_ADDRS_MAX];
+	int nr_ip;
 
 	if (!json_object_object_get_ex(svc, "spec", &spec) ||
 	    !json_object_object_get_ex(spec, "ports", &ports) ||
 	    !json_object_is_type(ports, json_type_array))
 		return 0;
-	if (json_object_object_get_ex(spec, "clusterIPs", &ips) &&
-	    json_object_is_type(ips, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(ips) && nr_ip < 4; i++)
-			if (json_object_is_type(json_object_array_get_idx(ips, i), json_type_string))
-				ipv[nr_ip++] = json_object_get_string(json_object_array_get_idx(ips, i));
-	} else if (json_object_object_get_ex(spec, "clusterIP", &one) &&
-		   json_object_is_type(one, json_type_string)) {
-		ipv[nr_ip++] = json_object_get_string(one);
-	}
+	nr_ip = service_addrs(svc, spec, ipv, SVC_ADDRS_MAX);
 	for (int i = 0; i < nr_ip; i++) {
 		struct bh_ip parsed;
 

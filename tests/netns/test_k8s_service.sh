@@ -545,6 +545,23 @@ ctl delete '{"resource": "services", "namespace": "x", "name": "nonat"}' >/dev/n
 expect_ok "the Service deleted: back to 9 frontends" bh_wait 100 has_frontends
 ip -n $SINK addr del 10.$A.200.30/32 dev lo
 
+# ------------------------------------------------ an external IP
+# kube-proxy translates a Service's external IPs (and load balancer IPs)
+# for the node's pods as it does its ClusterIP: they are frontends too,
+# judged on the backend. x/client's policy admits the whole 10.$A.200.0/24
+# as an ipBlock, so only the backend's judgement denies it here.
+put services "{\"metadata\": {\"name\": \"extweb\", \"namespace\": \"x\"},
+	\"spec\": {\"type\": \"ClusterIP\", \"clusterIP\": \"10.$A.200.12\", \"clusterIPs\": [\"10.$A.200.12\"],
+	\"externalIPs\": [\"10.$A.200.41\"], \"ports\": [{\"name\": \"http\", \"port\": 80, \"protocol\": \"TCP\"}]}}"
+has_11() { [ "$(frontends)" = 11 ]; }
+expect_ok "a Service with an external IP: its ClusterIP and external IP are frontends" bh_wait 100 has_11
+IPT="onn iptables -w" CIDR=10.$A.1.0/24 ipt_svc x/extweb:p80 EXTWEBTCP80AAAA 10.$A.200.41 80 tcp 10.$A.1.30:8080
+expect_eq "external IP: y/other (no policy) reaches web through it" web "$(backends other 10.$A.200.41 80 1)"
+expect_fail "external IP: x/client denied, judged on the backend (web's port is 8080), not on the ipBlock the address is in" \
+	from client who 10.$A.200.41 80
+ctl delete '{"resource": "services", "namespace": "x", "name": "extweb"}' >/dev/null
+expect_ok "the Service deleted: back to 9 frontends" bh_wait 100 has_frontends
+
 # ------------------------------------------------------------ upgrade
 # `bulkhead upgrade`: this build's programs replace the running ones, the
 # Services hook's too; the nftables cases below run on them
