@@ -16,7 +16,10 @@
 # rdb and rweb Services have their backends on a second node (a network
 # namespace the node's default route leads to), so their translated
 # packets leave through the node's uplink. A Service kube-proxy has no
-# rule for is judged on its address, never let through unjudged.
+# rule for is judged on its address, never let through unjudged; an
+# external IP is judged on the backend like the ClusterIP; a pod closed at
+# birth (bulkhead-cni, the API does not have it yet) resolves through the
+# kube-dns Service and reaches nothing else.
 #
 # BH_SVC_HOOK=tc (test_k8s_service_tc.sh): the same checks with
 # `service_hook = tc` and `tc_attach = clsact`, the way a kernel without
@@ -561,6 +564,43 @@ expect_fail "external IP: x/client denied, judged on the backend (web's port is 
 	from client who 10.$A.200.41 80
 ctl delete '{"resource": "services", "namespace": "x", "name": "extweb"}' >/dev/null
 expect_ok "the Service deleted: back to 9 frontends" bh_wait 100 has_frontends
+
+# ------------------------------------------- a pod closed at birth, DNS
+# A pod whose identity has not reached the node (bulkhead-cni's ADD, the
+# API does not have it yet: unknown_pod = deny) is closed but for DNS to
+# kube-dns, and pods resolve through the kube-dns Service: its DNS goes
+# through the ClusterIP, judged on the kube-dns backend.
+p=$T-newbie h=${T}newbie v4=10.$A.1.50
+ip netns add "$p"
+bh_on_exit "bh_del_netns $p"
+ip -n $N link add "$h" type veth peer name eth0 netns "$p"
+ip -n "$p" addr add $v4/32 dev eth0
+ip -n "$p" link set lo up
+ip -n "$p" link set eth0 up
+ip -n "$p" route add 10.$A.1.1 dev eth0
+ip -n "$p" route add default via 10.$A.1.1 dev eth0
+ip -n $N link set "$h" up
+ip -n $N addr add 10.$A.1.1/32 dev "$h" 2>/dev/null
+ip -n $N route replace $v4/32 dev "$h"
+ip netns exec $N sysctl -qw "net.ipv4.conf.$h.proxy_arp=1"
+printf '%s' "{\"cniVersion\": \"1.0.0\", \"name\": \"svc\", \"type\": \"bulkhead-cni\",
+  \"stateDir\": \"$D\", \"bpffs\": \"$BULKHEAD_BPFFS\",
+  \"prevResult\": {\"cniVersion\": \"1.0.0\",
+    \"interfaces\": [{\"name\": \"$h\"}, {\"name\": \"eth0\", \"sandbox\": \"/run/netns/$p\"}],
+    \"ips\": [{\"address\": \"$v4/32\", \"interface\": 1}]}}" >"$D/newbie.json"
+expect_ok "CNI ADD of x/newbie, a pod the API does not have yet" onn env CNI_COMMAND=ADD \
+	CNI_CONTAINERID=cid-newbie CNI_NETNS=/run/netns/$p CNI_IFNAME=eth0 CNI_PATH=/nonexistent \
+	CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=x;K8S_POD_NAME=newbie" "$BH_CNI" <"$D/newbie.json"
+expect_eq "x/newbie is pending (closed at birth)" true \
+	"$(onn $BH --json workload list | jq '.[] | select(.workload == "x/newbie") | .pending')"
+expect_ok "pending: DNS through the kube-dns Service (UDP) answers" from newbie dig 10.$A.200.53 53 db.x
+expect_ok "pending: DNS through the kube-dns Service (TCP) answers" from newbie dig 10.$A.200.53 53 db.x tcp
+expect_fail "pending: kube-dns's metrics port through its Service denied" from newbie who 10.$A.200.53 9153
+expect_fail "pending: web's ClusterIP denied" from newbie who 10.$A.200.11 80
+onn env CNI_COMMAND=DEL CNI_CONTAINERID=cid-newbie CNI_NETNS=/run/netns/$p CNI_IFNAME=eth0 \
+	CNI_PATH=/nonexistent CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=x;K8S_POD_NAME=newbie" \
+	"$BH_CNI" <"$D/newbie.json" >/dev/null || fail "CNI DEL of x/newbie"
+ip -n $N link del "$h"
 
 # ------------------------------------------------------------ upgrade
 # `bulkhead upgrade`: this build's programs replace the running ones, the
