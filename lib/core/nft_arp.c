@@ -63,16 +63,9 @@ static void arp_chain(const struct bh_nft_workload *w, enum bh_dir dir, char buf
 
 static int put_if_map(struct bh_nft_tctx *c, enum bh_dir dir)
 {
-	struct nftnl_set *s = bh_nft_set_new(c, IF_MAP[dir], ARP_IF_ID(dir));
-	int err;
+	struct nftnl_set *s;
+	int err = bh_nft_put_if_map(c, IF_MAP[dir], ARP_IF_ID(dir));
 
-	if (!s)
-		return -ENOMEM;
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	err = bh_nft_set_put(c, s, NFT_MSG_NEWSET);
 	if (err || !c->t->nr)
 		return err;
 	s = bh_nft_set_new(c, IF_MAP[dir], ARP_IF_ID(dir));

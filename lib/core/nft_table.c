@@ -92,6 +92,19 @@ struct nftnl_set *bh_nft_set_new(struct bh_nft_tctx *c, const char *name, uint32
 	return s;
 }
 
+int bh_nft_put_if_map(struct bh_nft_tctx *c, const char *name, uint32_t id)
+{
+	struct nftnl_set *s = bh_nft_set_new(c, name, id);
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	return bh_nft_set_put(c, s, NFT_MSG_NEWSET);
+}
+
 /* Send set s (freed here) as a NEWSET or, with elements, a NEWSETELEM. */
 int bh_nft_set_put(struct bh_nft_tctx *c, struct nftnl_set *s, int type)
 {
@@ -261,16 +274,9 @@ static void chain_name(const struct bh_nft_workload *w, enum bh_dir dir, char *b
 
 static int put_if_map(struct bh_nft_tctx *c, enum bh_dir dir, const struct bh_nft_table *t)
 {
-	struct nftnl_set *s = bh_nft_set_new(c, IF_MAP[dir], IF_MAP_ID(dir));
-	int err;
+	struct nftnl_set *s;
+	int err = bh_nft_put_if_map(c, IF_MAP[dir], IF_MAP_ID(dir));
 
-	if (!s)
-		return -ENOMEM;
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	err = bh_nft_set_put(c, s, NFT_MSG_NEWSET);
 	for (int i = 0; !err && i < t->nr; i += ELEMS_PER_MSG) {
 		s = bh_nft_set_new(c, IF_MAP[dir], IF_MAP_ID(dir));
 		if (!s)

@@ -27,6 +27,8 @@ int bh_nft_put_table(struct bh_nft_tctx *c, int type, int flags);
  * regular one (hook < 0). */
 int bh_nft_put_chain(struct bh_nft_tctx *c, const char *name, int hook);
 struct nftnl_set *bh_nft_set_new(struct bh_nft_tctx *c, const char *name, uint32_t id);
+/* Declare the map name (ifname -> verdict) of the table, no elements. */
+int bh_nft_put_if_map(struct bh_nft_tctx *c, const char *name, uint32_t id);
 /* Send set s (freed here) as a NEWSET or, with elements, a NEWSETELEM. */
 int bh_nft_set_put(struct bh_nft_tctx *c, struct nftnl_set *s, int type);
 /* The set of w's addresses of family (4 or 6). */
