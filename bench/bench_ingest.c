@@ -238,7 +238,7 @@ static void flush(struct pipe *p)
 		p->store_errors++;
 		return;
 	}
-	n = bh_flowagg_flush(p->agg, flush_one, p);
+	n = bh_flowagg_flush(p->agg, UINT32_MAX, flush_one, p);
 	if (n < 0) {
 		bh_flowstore_rollback(p->fs);
 		p->store_errors++;

@@ -115,6 +115,8 @@ struct agent {
 	bool stop;
 	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms, last_recount_ms;
 	int64_t flush_due_ms;
+	bool flush_wanted;		/* flush_records flows are dirty */
+	bool reading;			/* inside a read of the records */
 	/* counters (agent_state, metrics) */
 	uint64_t records, bad_records, lost_reported, quarantines, deviations;
 	uint64_t would_quarantines, detect_alerts, detect_errors, decision_last_us;
@@ -477,20 +479,34 @@ static int flush_one(struct bh_flow *f, void *arg)
 	return 0;
 }
 
-static void flush(struct agent *a)
-{
-	int n, err;
+/* A batch of the store is cut after this long, so a record waits at most
+ * about this long (plus the commit) behind the store before it is read. */
+#define FLUSH_BATCH_MS 20
+#define FLUSH_STEP 256	/* flows between two looks at the clock */
 
-	a->flush_due_ms = now_ms(CLOCK_MONOTONIC) + a->cfg->flush_ms;
-	if (!bh_flowagg_dirty(a->agg))
-		return;
-	bh_flowrec_tick(a->fr);
+/* One transaction of at most max dirty flows, the longest dirty first,
+ * and at most about FLUSH_BATCH_MS long. Returns the count stored, 0 when
+ * the store was busy or failed. */
+static uint32_t flush_batch(struct agent *a, uint32_t max)
+{
+	int64_t end = now_ms(CLOCK_MONOTONIC) + FLUSH_BATCH_MS;
+	uint32_t done = 0;
+	int n = 0, err;
+
 	err = bh_flowstore_begin(a->fs);
 	if (err) {
 		a->store_errors++;	/* busy: the flows stay dirty, next tick */
-		return;
+		return 0;
 	}
-	n = bh_flowagg_flush(a->agg, flush_one, a);
+	while (done < max) {
+		n = bh_flowagg_flush(a->agg, max - done < FLUSH_STEP ? max - done : FLUSH_STEP,
+				     flush_one, a);
+		if (n <= 0)
+			break;
+		done += (uint32_t)n;
+		if (now_ms(CLOCK_MONOTONIC) >= end)
+			break;
+	}
 	if (n < 0 || bh_flowstore_commit(a->fs)) {
 		/* live flows keep their update pending (put re-inserts a
 		 * row that was rolled back); ended ones of this batch are
@@ -498,6 +514,36 @@ static void flush(struct agent *a)
 		if (n < 0)
 			bh_flowstore_rollback(a->fs);
 		a->store_errors++;
+		return 0;
+	}
+	return done;
+}
+
+static void read_records(struct agent *a);
+
+/* Store the flows that changed, in transactions of at most flush_records
+ * flows, and read the records waiting between two of them: storing
+ * yields to reading, so a record that crosses a detection threshold
+ * never waits behind the store's backlog (a busy node's storage lags
+ * instead, and the live-flow bound sheds it). Flows that change during
+ * the flush wait for the next one, which bounds this one. */
+static void flush(struct agent *a)
+{
+	uint32_t left = bh_flowagg_dirty(a->agg);
+
+	a->flush_due_ms = now_ms(CLOCK_MONOTONIC) + a->cfg->flush_ms;
+	a->flush_wanted = false;
+	if (!left)
+		return;
+	bh_flowrec_tick(a->fr);
+	while (left) {
+		uint32_t n = flush_batch(a, left < a->cfg->flush_records ? left : a->cfg->flush_records);
+
+		if (!n)
+			break;
+		left = n < left ? left - n : 0;
+		if (left)
+			read_records(a);
 	}
 }
 
@@ -616,6 +662,27 @@ static void nflog_consume(struct agent *a)
 	a->nflog_lost_reported = lost;
 }
 
+/* Read the records waiting (ring buffer or flow logs); not again from
+ * inside a read (the ring's callback may not consume the ring). */
+static void read_records(struct agent *a)
+{
+	if (a->reading)
+		return;
+	a->reading = true;
+	if (a->rb)
+		ring_buffer__consume(a->rb);
+	nflog_consume(a);
+	a->reading = false;
+}
+
+/* The loop's read: then store, when enough flows changed. */
+static void pump_records(struct agent *a)
+{
+	read_records(a);
+	if (a->flush_wanted)
+		flush(a);
+}
+
 /* With backend = nftables the table logs flows to the instance's
  * nfnetlink_log group (lib/core/nft_log.h) instead of a ring buffer. */
 static int nflog_open(struct agent *a)
@@ -658,7 +725,10 @@ static int handle_record(void *arg, void *data, size_t size)
 	a->records++;
 	flags = bh_flowagg_add(a->agg, &rec, &f);
 	if (flags == -ENOSPC) {
-		flush(a);
+		/* every flow that could leave is dirty: store one batch now
+		 * (the ring's callback may not read the ring again) */
+		bh_flowrec_tick(a->fr);
+		flush_batch(a, a->cfg->flush_records);
 		flags = bh_flowagg_add(a->agg, &rec, &f);
 	}
 	bh_flowrec_decode(a->fr, &rec, &v);
@@ -742,7 +812,7 @@ static int handle_record(void *arg, void *data, size_t size)
 		}
 	}
 	if (bh_flowagg_dirty(a->agg) >= a->cfg->flush_records)
-		flush(a);
+		a->flush_wanted = true;	/* after this read of the ring */
 	return 0;
 }
 
@@ -885,6 +955,7 @@ static void save_state(struct agent *a)
 		bh_agent_state_set(a->db, "proc_lost", (int64_t)ps.lost);
 	}
 	bh_agent_state_set(a->db, "flows_live", (int64_t)as.live);
+	bh_agent_state_set(a->db, "flows_unstored", (int64_t)as.dirty);
 	bh_agent_state_set(a->db, "flows_written", (int64_t)a->flows_written);
 	bh_agent_state_set(a->db, "store_errors", (int64_t)a->store_errors);
 	bh_agent_state_set(a->db, "deviations", (int64_t)a->deviations);
@@ -991,8 +1062,7 @@ static void tick(struct agent *a)
 		return;
 	/* Also drain on the timer, not only when the kernel wakes us: a
 	 * producer that skips a wakeup can never leave records waiting. */
-	if (a->rb)
-		ring_buffer__consume(a->rb);
+	pump_records(a);
 	proc_poll(a);
 	if (now >= a->flush_due_ms)
 		flush(a);
@@ -1067,6 +1137,7 @@ static int collect(struct bh_metrics *m, void *arg)
 	ma.start_time = (double)a->start_ms / 1000.0;
 	ma.quarantines = a->quarantines;
 	ma.flows_live = as.live;
+	ma.flows_unstored = as.dirty;
 	ma.records = a->records;
 	ma.bad_records = a->bad_records;
 	ma.jsonl = a->x.jsonl != NULL;
@@ -1497,8 +1568,8 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg,
 		for (int i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case TAG_RING:
-				if (a->rb)
-					ring_buffer__consume(a->rb);
+			case TAG_NFLOG:
+				pump_records(a);
 				break;
 			case TAG_SIGNAL:
 				on_signal(a);
@@ -1517,9 +1588,6 @@ int bh_agent_run(struct bh_ctx *ctx, const struct bh_agent_config *cfg,
 				break;
 			case TAG_PROC:
 				proc_poll(a);
-				break;
-			case TAG_NFLOG:
-				nflog_consume(a);
 				break;
 			default:
 				break;	/* syslog: pumped below */

@@ -23,7 +23,7 @@ struct agg_node {
 	uint32_t hash;
 	struct agg_node *hnext;		/* hash chain */
 	struct agg_node *lprev, *lnext;	/* LRU: head = most recent */
-	struct agg_node *dnext;		/* dirty list (singly linked) */
+	struct agg_node *dnext;		/* dirty queue (singly linked) */
 };
 
 struct bh_flowagg {
@@ -31,7 +31,9 @@ struct bh_flowagg {
 	struct agg_node **buckets;
 	uint32_t mask;
 	struct agg_node *lru_head, *lru_tail;
-	struct agg_node *dirty_head;
+	/* first dirty first: a bounded flush never leaves a flow behind
+	 * the ones that changed after it */
+	struct agg_node *dirty_head, *dirty_tail;
 	struct bh_flowagg_stats st;
 };
 
@@ -178,8 +180,12 @@ static void mark_dirty(struct bh_flowagg *a, struct agg_node *n)
 	if (n->flow.dirty)
 		return;
 	n->flow.dirty = true;
-	n->dnext = a->dirty_head;
-	a->dirty_head = n;
+	n->dnext = NULL;
+	if (a->dirty_tail)
+		a->dirty_tail->dnext = n;
+	else
+		a->dirty_head = n;
+	a->dirty_tail = n;
 	a->st.dirty++;
 }
 
@@ -334,17 +340,20 @@ int bh_flowagg_add(struct bh_flowagg *a, const struct bh_flow_record *rec,
 	return changed;
 }
 
-int bh_flowagg_flush(struct bh_flowagg *a, int (*fn)(struct bh_flow *f, void *arg), void *arg)
+int bh_flowagg_flush(struct bh_flowagg *a, uint32_t max,
+		     int (*fn)(struct bh_flow *f, void *arg), void *arg)
 {
 	int count = 0;
 
-	while (a->dirty_head) {
+	while (a->dirty_head && (uint32_t)count < max) {
 		struct agg_node *n = a->dirty_head;
 		int err = fn(&n->flow, arg);
 
 		if (err)
 			return err;
 		a->dirty_head = n->dnext;
+		if (!a->dirty_head)
+			a->dirty_tail = NULL;
 		n->dnext = NULL;
 		n->flow.dirty = false;
 		a->st.dirty--;

@@ -86,10 +86,12 @@ void bh_flowagg_free(struct bh_flowagg *a);
  * Returns BH_AGG_* flags (>= 0) or a negative errno (-ENOSPC: flush). */
 int bh_flowagg_add(struct bh_flowagg *a, const struct bh_flow_record *rec,
 		   struct bh_flow **flow);
-/* Hand each dirty flow to fn (which may set db_id); on fn success the flow
- * is clean, and freed if ended. Stops at the first error, which is
- * returned; flows not handed over stay dirty. Returns the count flushed. */
-int bh_flowagg_flush(struct bh_flowagg *a, int (*fn)(struct bh_flow *f, void *arg), void *arg);
+/* Hand up to max dirty flows, the longest dirty first, to fn (which may
+ * set db_id); on fn success the flow is clean, and freed if ended. Stops
+ * at the first error, which is returned; flows not handed over stay
+ * dirty. Returns the count flushed. */
+int bh_flowagg_flush(struct bh_flowagg *a, uint32_t max,
+		     int (*fn)(struct bh_flow *f, void *arg), void *arg);
 /* Undo a flush whose transaction failed: mark these flows dirty again. */
 void bh_flowagg_mark_dirty(struct bh_flowagg *a, struct bh_flow *f);
 /* Free clean flows last seen before now_ns - idle_ns. Returns count. */

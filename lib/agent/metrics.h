@@ -101,6 +101,7 @@ struct bh_metrics_agent {
 	double start_time;			/* seconds since the epoch */
 	uint64_t quarantines;			/* decided by this agent since start */
 	uint64_t flows_live;			/* flows aggregated in memory now */
+	uint64_t flows_unstored;		/* of them, changed since last stored */
 	uint64_t records, bad_records;		/* flow records consumed, malformed */
 	bool jsonl;				/* a JSON-lines file is written */
 	uint64_t jsonl_errors;
@@ -111,6 +112,7 @@ struct bh_metrics_agent {
  *   bulkhead_agent_start_time_seconds                        gauge
  *   bulkhead_quarantines_total                               counter
  *   bulkhead_agent_flows_live                                gauge
+ *   bulkhead_agent_flows_unstored                            gauge
  *   bulkhead_agent_records_total                             counter
  *   bulkhead_agent_bad_records_total                         counter
  *   bulkhead_flow_stream_clients                             gauge

@@ -231,6 +231,10 @@ int bh_metrics_collect_agent(struct bh_metrics *m, const struct bh_metrics_agent
 				     "Flows aggregated in the agent's memory", NULL, 0,
 				     (double)a->flows_live);
 	if (!err)
+		err = bh_metrics_add(m, "bulkhead_agent_flows_unstored", BH_METRIC_GAUGE,
+				     "Flows changed in the agent's memory and not yet stored", NULL, 0,
+				     (double)a->flows_unstored);
+	if (!err)
 		err = bh_metrics_add(m, "bulkhead_agent_records_total", BH_METRIC_COUNTER,
 				     "Flow records the agent consumed", NULL, 0,
 				     (double)a->records);

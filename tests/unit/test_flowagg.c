@@ -104,7 +104,7 @@ static void test_both_directions_one_flow(void **state)
 	assert_true(g->ended);
 	assert_int_equal(bh_flowagg_dirty(a), 1);
 	/* flushing an ended flow frees it */
-	assert_int_equal(bh_flowagg_flush(a, count_fn, &n), 1);
+	assert_int_equal(bh_flowagg_flush(a, UINT32_MAX, count_fn, &n), 1);
 	assert_int_equal(n, 1);
 	assert_null(bh_flowagg_find(a, &r));
 	bh_flowagg_free(a);
@@ -132,6 +132,46 @@ static void test_distinct_tuples_distinct_flows(void **state)
 	bh_flowagg_get_stats(a, &st);
 	assert_int_equal(st.live, 3);
 	assert_int_equal(st.dirty, 3);
+	bh_flowagg_free(a);
+}
+
+static int sport_fn(struct bh_flow *f, void *arg)
+{
+	__u16 **next = arg;
+
+	*(*next)++ = f->sport;
+	return 0;
+}
+
+/* A bounded flush takes the flows in the order they became dirty, so a
+ * flow that keeps changing never holds back the ones dirty before it. */
+static void test_bounded_flush_first_dirty_first(void **state)
+{
+	struct bh_flowagg_opts o = { 0 };
+	struct bh_flowagg *a;
+	struct bh_flow *f;
+	struct bh_flow_record r1 = rec(40001, 80, BH_E_NEW, BH_V_ALLOW, 1, 1);
+	struct bh_flow_record r2 = rec(40002, 80, BH_E_NEW, BH_V_ALLOW, 2, 1);
+	struct bh_flow_record r3 = rec(40003, 80, BH_E_NEW, BH_V_ALLOW, 3, 1);
+	struct bh_flow_record r1b = rec(40001, 80, BH_E_NEW, BH_V_ALLOW, 4, 2);
+	__u16 got[8] = { 0 }, *next = got;
+
+	(void)state;
+	assert_int_equal(bh_flowagg_new(&o, &a), 0);
+	assert_true(bh_flowagg_add(a, &r1, &f) >= 0);
+	assert_true(bh_flowagg_add(a, &r2, &f) >= 0);
+	assert_true(bh_flowagg_add(a, &r3, &f) >= 0);
+	assert_int_equal(bh_flowagg_flush(a, 2, sport_fn, &next), 2);
+	assert_int_equal(bh_flowagg_dirty(a), 1);
+	assert_true(bh_flowagg_add(a, &r1b, &f) >= 0);	/* dirty again, after 40003 */
+	assert_int_equal(bh_flowagg_flush(a, 1, sport_fn, &next), 1);
+	assert_int_equal(bh_flowagg_flush(a, 5, sport_fn, &next), 1);
+	assert_int_equal(bh_flowagg_flush(a, 5, sport_fn, &next), 0);
+	assert_int_equal(got[0], 40001);
+	assert_int_equal(got[1], 40002);
+	assert_int_equal(got[2], 40003);
+	assert_int_equal(got[3], 40001);
+	assert_int_equal(got[4], 0);
 	bh_flowagg_free(a);
 }
 
@@ -221,9 +261,9 @@ static void test_flush_failure_keeps_dirty(void **state)
 	(void)state;
 	assert_int_equal(bh_flowagg_new(&o, &a), 0);
 	bh_flowagg_add(a, &r, &f);
-	assert_int_equal(bh_flowagg_flush(a, fail_fn, NULL), -EIO);
+	assert_int_equal(bh_flowagg_flush(a, UINT32_MAX, fail_fn, NULL), -EIO);
 	assert_int_equal(bh_flowagg_dirty(a), 1);
-	assert_int_equal(bh_flowagg_flush(a, count_fn, &n), 1);
+	assert_int_equal(bh_flowagg_flush(a, UINT32_MAX, count_fn, &n), 1);
 	assert_int_equal(f->db_id, 1000);
 	assert_false(f->dirty);
 	assert_int_equal(bh_flowagg_dirty(a), 0);
@@ -232,7 +272,7 @@ static void test_flush_failure_keeps_dirty(void **state)
 	assert_int_equal(bh_flowagg_dirty(a), 1);
 	/* an update after a flush makes it dirty again, keeping its row */
 	n = 0;
-	assert_int_equal(bh_flowagg_flush(a, count_fn, &n), 1);
+	assert_int_equal(bh_flowagg_flush(a, UINT32_MAX, count_fn, &n), 1);
 	r.packets = 5;
 	bh_flowagg_add(a, &r, &f);
 	assert_true(f->dirty);
@@ -260,7 +300,7 @@ static void test_bounded(void **state)
 		struct bh_flow_record r = rec(2000, 80, BH_E_NEW, BH_V_ALLOW, 100, 1);
 
 		assert_int_equal(bh_flowagg_add(a, &r, &f), -ENOSPC);
-		assert_int_equal(bh_flowagg_flush(a, count_fn, &n), 16);
+		assert_int_equal(bh_flowagg_flush(a, UINT32_MAX, count_fn, &n), 16);
 		assert_true(bh_flowagg_add(a, &r, &f) & BH_AGG_NEW);
 	}
 	/* the least recently seen flow (sport 1000) was evicted */
@@ -279,7 +319,7 @@ static void test_bounded(void **state)
 		struct bh_flow_record r = rec(3000 + i, 443, BH_E_NEW, BH_V_ALLOW, 200 + i, 1);
 
 		if (bh_flowagg_add(a, &r, &f) == -ENOSPC) {
-			bh_flowagg_flush(a, count_fn, &n);
+			bh_flowagg_flush(a, UINT32_MAX, count_fn, &n);
 			assert_true(bh_flowagg_add(a, &r, &f) >= 0);
 		}
 		bh_flowagg_get_stats(a, &st);
@@ -303,7 +343,7 @@ static void test_expire_idle(void **state)
 	bh_flowagg_add(a, &fresh, &f);
 	/* dirty flows are never expired: their update is not stored yet */
 	assert_int_equal(bh_flowagg_expire(a, 2000), 0);
-	bh_flowagg_flush(a, count_fn, &n);
+	bh_flowagg_flush(a, UINT32_MAX, count_fn, &n);
 	assert_int_equal(bh_flowagg_expire(a, 2000), 1);
 	assert_null(bh_flowagg_find(a, &old));
 	assert_non_null(bh_flowagg_find(a, &fresh));
@@ -326,7 +366,7 @@ static void test_tuple_reuse_after_end(void **state)
 	/* NEW on an ended, unflushed flow: flush first */
 	r.ts_ns = 3;
 	assert_int_equal(bh_flowagg_add(a, &r, &f), -ENOSPC);
-	bh_flowagg_flush(a, count_fn, &n);
+	bh_flowagg_flush(a, UINT32_MAX, count_fn, &n);
 	assert_true(bh_flowagg_add(a, &r, &f) & BH_AGG_NEW);
 	assert_int_equal(f->packets, 1);
 	assert_false(f->ended);
@@ -338,6 +378,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_both_directions_one_flow),
 		cmocka_unit_test(test_distinct_tuples_distinct_flows),
+		cmocka_unit_test(test_bounded_flush_first_dirty_first),
 		cmocka_unit_test(test_verdict_merge_and_deny_counts),
 		cmocka_unit_test(test_counts_follow_datapath),
 		cmocka_unit_test(test_flush_failure_keeps_dirty),
