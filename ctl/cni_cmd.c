@@ -211,6 +211,7 @@ static int add_locked(struct cni_run *run, struct bh_ctx *ctx, struct bh_attach_
 	/* a Kubernetes pod: its identity from the agent, or closed until then */
 	if (pod && (err = cni_pod_identity(ctx, o, &known)))
 		return lib_fail(run, ctx, err, CNI_E_ATTACH, "cannot read unknown_pod");
+	o->birth = true;	/* clsact now, tcx after (tc_attach = auto) */
 	err = bh_workload_attach(ctx, o);	/* all-or-nothing */
 	if (err)
 		return lib_fail(run, ctx, err, CNI_E_ATTACH, "cannot attach bulkhead");

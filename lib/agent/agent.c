@@ -114,6 +114,8 @@ struct agent {
 	struct bh_baseline_opts bl_opts;
 	bool stop;
 	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms, last_recount_ms;
+	int64_t last_promote_ms;
+	bool promote_failed;		/* logged; quiet until it clears */
 	int64_t flush_due_ms;
 	bool flush_wanted;		/* flush_records flows are dirty */
 	bool reading;			/* inside a read of the records */
@@ -1053,6 +1055,26 @@ static void syslog_retry(struct agent *a, int64_t now)
 	agent_event(a, "", "", "agent", "notice", "syslog target resolves now; sending");
 }
 
+/* Pods attached at birth through clsact go to tcx (attach.h): a pod's
+ * start does not wait for tcx's RCU grace periods, and it does not stay
+ * on a hook any tc user on the node can take off. A failure is logged
+ * once until it clears; the pod stays enforced on clsact meanwhile. */
+static void promote_hooks(struct agent *a)
+{
+	char n[16];
+	int moved, err = bh_workload_promote_hooks(a->ctx, &moved);
+
+	if (moved) {
+		snprintf(n, sizeof(n), "%d", moved);
+		bh_alog(&a->log, BH_LOG_INFO, "pod hooks moved from clsact to tcx", "workloads", n,
+			NULL);
+	}
+	if (err && !a->promote_failed)
+		bh_alog(&a->log, BH_LOG_WARNING, "cannot move pod hooks from clsact to tcx",
+			"error", bh_ctx_error(a->ctx), NULL);
+	a->promote_failed = err != 0;
+}
+
 static void tick(struct agent *a)
 {
 	int64_t now = now_ms(CLOCK_MONOTONIC);
@@ -1083,6 +1105,10 @@ static void tick(struct agent *a)
 		log_outputs(a);
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;	/* capture children */
+	}
+	if (now - a->last_promote_ms >= 1000) {
+		a->last_promote_ms = now;
+		promote_hooks(a);
 	}
 	/* conntrack shares: entries gone since the last recount no longer
 	 * count against their workload (lib/bpf/share.h); a failure only

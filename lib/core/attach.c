@@ -217,17 +217,22 @@ static int tc_attach(struct bh_ctx *ctx, __u32 ifindex, int type, int prog,
 	return tcx_attach(ctx, ifindex, type, prog);
 }
 
-int bh_attach_hooks(struct bh_ctx *ctx, __u32 ifindex, enum bh_hook hook)
+int bh_attach_hooks(struct bh_ctx *ctx, __u32 ifindex, enum bh_hook hook, bool birth)
 {
 	enum bh_tc_attach mode;
+	bool or_tcx = false;
 	int err;
 
-	err = bh_tc_attach_mode(ctx, &mode);
+	err = birth ? bh_tc_attach_birth_mode(ctx, &mode, &or_tcx) : bh_tc_attach_mode(ctx, &mode);
 	if (err)
 		return err;
 	/* Ingress first (traffic to the container), so that the moment
 	 * egress is filtered its replies are already seen by conntrack. */
 	err = tc_attach(ctx, ifindex, BH_TCX_EGRESS, BH_P_TC_INGRESS, mode);
+	if (err && or_tcx) {
+		mode = BH_TC_ATTACH_TCX;	/* no clsact here: tcx at once */
+		err = tc_attach(ctx, ifindex, BH_TCX_EGRESS, BH_P_TC_INGRESS, mode);
+	}
 	if (err)
 		return err;
 	/* with the Services tc hook, a flow of another workload through a
@@ -350,4 +355,49 @@ int bh_hooks_query(struct bh_ctx *ctx, __u32 ifindex, struct bh_hook_info *out)
 	}
 	xdp_multiprog__close(mp);
 	return 0;
+}
+
+/* One direction from clsact to tcx: tcx first, where the program decides
+ * before clsact is consulted (a verdict other than TCX_NEXT skips it), then
+ * the clsact filter goes; no packet is judged by neither. */
+static int promote_dir(struct bh_ctx *ctx, __u32 ifindex, int type, int prog, bool *moved)
+{
+	bool host_ingress = type == BH_TCX_INGRESS;
+	__u32 id = ctx->prog_ids[prog];
+	__u32 ids[64], cnt = 64;
+	bool on_tcx = false;
+	int removed = 0, err;
+
+	if (!id || bh_clsact_prog_id(ifindex, host_ingress) != id)
+		return 0;
+	err = tcx_query(ifindex, type, ids, &cnt);
+	if (err == -ENODEV)
+		return 0;	/* the veth went meanwhile */
+	if (err)
+		return bh_err(ctx, err, false, "cannot query tcx on ifindex %u: %s", ifindex,
+			      strerror(-err));
+	for (__u32 i = 0; i < cnt; i++)
+		on_tcx |= ids[i] == id;
+	if (!on_tcx && (err = tcx_attach(ctx, ifindex, type, prog)))
+		return err;
+	err = bh_clsact_detach(ctx, ifindex, host_ingress, id, &removed);
+	if (!err)
+		*moved = true;
+	return err;
+}
+
+int bh_attach_promote(struct bh_ctx *ctx, __u32 ifindex, bool *moved)
+{
+	enum bh_tc_attach mode;
+	int err;
+
+	*moved = false;
+	err = bh_tc_attach_mode(ctx, &mode);
+	if (err || mode != BH_TC_ATTACH_TCX)
+		return err;
+	/* the container's ingress first, as at attach */
+	err = promote_dir(ctx, ifindex, BH_TCX_EGRESS, BH_P_TC_INGRESS, moved);
+	if (!err)
+		err = promote_dir(ctx, ifindex, BH_TCX_INGRESS, BH_P_TC_EGRESS, moved);
+	return err;
 }

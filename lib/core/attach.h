@@ -21,8 +21,14 @@
 #define BH_TCX_EGRESS	47
 
 /* Attach container-egress (XDP or tcx ingress) and container-ingress (tcx
- * egress) programs. All-or-nothing. Caller has loaded (bh_ctx_load). */
-int bh_attach_hooks(struct bh_ctx *ctx, __u32 ifindex, enum bh_hook hook);
+ * egress) programs. All-or-nothing. Caller has loaded (bh_ctx_load).
+ * birth: a pod being created (CNI ADD); with tc_attach = auto its TC
+ * programs go on clsact, and bh_attach_promote moves them to tcx later. */
+int bh_attach_hooks(struct bh_ctx *ctx, __u32 ifindex, enum bh_hook hook, bool birth);
+/* Move our TC programs on ifindex from clsact to tcx when this instance
+ * attaches through tcx (tc_attach auto or tcx on a kernel with tcx);
+ * *moved says whether one did. Caller holds the lock and has loaded. */
+int bh_attach_promote(struct bh_ctx *ctx, __u32 ifindex, bool *moved);
 /* Remove our programs from every hook of ifindex; *removed counts them.
  * A vanished interface is not an error (nothing to remove). */
 int bh_detach_hooks(struct bh_ctx *ctx, __u32 ifindex, int *removed);

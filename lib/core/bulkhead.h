@@ -105,11 +105,19 @@ struct bh_attach_opts {
 	/* the pod's identity has not arrived (unknown_pod: deny): attach
 	 * closed, DNS to kube-dns open, until bh_workload_identity_arrived */
 	bool pending;
+	/* a pod being created (CNI ADD): with tc_attach = auto its TC
+	 * programs go on clsact, to tcx later (bh_workload_promote_hooks) */
+	bool birth;
 };
 
 /* Register the workload, compile its policy, then attach the programs, so
  * it is enforced from its first packet. All-or-nothing. */
 int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *opts);
+/* Move the TC programs of workloads attached at birth from clsact to tcx
+ * (tc_attach = auto on a kernel with tcx); *moved counts the workloads
+ * moved. Takes the lock only when one of them is on clsact, and never
+ * creates an instance that is not there (after a reset it does nothing). */
+int bh_workload_promote_hooks(struct bh_ctx *ctx, int *moved);
 /* Detach programs from IFNAME and unregister its workload. -ENOENT if
  * IFNAME carries no workload of this instance. */
 int bh_workload_detach(struct bh_ctx *ctx, const char *ifname);

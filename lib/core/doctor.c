@@ -136,10 +136,12 @@ static void check_tc(struct bh_doctor_report *r, enum bh_tc_attach mode)
 	else
 		add(r, "clsact", clsact_needed, BH_DOC_MISSING, "no clsact/cls_bpf (%s)",
 		    strerror(-clsact));
-	add(r, "tc_attach", false, BH_DOC_INFO, "configured %s: TC programs attach through %s",
+	add(r, "tc_attach", false, BH_DOC_INFO, "configured %s: TC programs attach through %s%s",
 	    bh_tc_attach_name(mode),
 	    mode == BH_TC_ATTACH_CLSACT ? "clsact" : mode == BH_TC_ATTACH_TCX ? "tcx" :
-	    !tcx ? "tcx" : !clsact ? "clsact" : "nothing");
+	    !tcx ? "tcx" : !clsact ? "clsact" : "nothing",
+	    mode == BH_TC_ATTACH_AUTO && !tcx && !clsact ?
+	    " (a pod created through bulkhead-cni starts on clsact; the agent moves it to tcx)" : "");
 }
 
 static void check_xdp(struct bh_doctor_report *r, bool needed)

@@ -65,6 +65,24 @@ int bh_tc_attach_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode)
 	return 0;
 }
 
+int bh_tc_attach_birth_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode, bool *or_tcx)
+{
+	const struct bh_config_entry *ent;
+	const struct bh_config *cfg;
+	int err = bh_ctx_config(ctx, &cfg);
+
+	*or_tcx = false;
+	if (err)
+		return err;
+	ent = bh_config_next(cfg, "tc_attach", NULL);
+	if (!ent || !strcmp(ent->value, "auto")) {
+		*mode = BH_TC_ATTACH_CLSACT;
+		*or_tcx = bh_tcx_supported();
+		return 0;
+	}
+	return bh_tc_attach_mode(ctx, mode);
+}
+
 static void fill_hook(struct bpf_tc_hook *h, __u32 ifindex, bool host_ingress)
 {
 	memset(h, 0, sizeof(*h));

@@ -42,6 +42,13 @@ bool bh_tcx_supported(void);
  * resolved to tcx or clsact. A bad config is a user error in ctx; a
  * forced tcx on a kernel without it is a system error naming the key. */
 int bh_tc_attach_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode);
+/* The mode a pod's programs take at its birth (CNI ADD): clsact when the
+ * config says auto, else as bh_tc_attach_mode. A tcx attach waits for an
+ * RCU grace period under RTNL, one per direction, which a pod's start
+ * should not wait for; the agent moves them to tcx (bh_attach_promote).
+ * *or_tcx: clsact was chosen on a kernel with tcx, which serves if clsact
+ * cannot be had (no cls_bpf). */
+int bh_tc_attach_birth_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode, bool *or_tcx);
 
 /* direction: true = the host veth's ingress (packets from the container). */
 /* Put prog_fd at our handle/priority, replacing in place what is there. */

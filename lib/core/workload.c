@@ -312,7 +312,7 @@ int bh_workload_attach(struct bh_ctx *ctx, const struct bh_attach_opts *o)
 	if (!err)
 		err = bh_policy_sync_attach(ctx, w->slot);
 	if (!err && bpf)
-		err = bh_attach_hooks(ctx, ifindex, w->hook);
+		err = bh_attach_hooks(ctx, ifindex, w->hook, o->birth);
 	if (!err) {
 		err = bh_store_end(&tx, true);
 		if (err) {

@@ -236,7 +236,7 @@ links_with_ours() { # interfaces carrying one of this instance's programs
 	local ids=" $(ours_ids) " dev id
 	for dev in $(ip -o link show | awk -F': ' '{ split($2, a, "@"); print a[1] }'); do
 		for id in $(python3 "$BH_ROOT/tests/lib/cni_driver.py" hooks "$dev" 2>/dev/null |
-			jq -r '(.tcx_ingress + .tcx_egress)[]'); do
+			jq -r '(.tcx_ingress + .tcx_egress + .clsact_ingress + .clsact_egress)[]'); do
 			[[ $ids == *" $id "* ]] && { echo "$dev"; break; }
 		done
 	done | tr '\n' ' '

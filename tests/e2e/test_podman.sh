@@ -160,7 +160,7 @@ links_with_ours() {
 	ids=" $(ours_ids | tr '\n' ' ') "
 	for dev in $(ip -o link show type veth | awk -F': ' '{ split($2, a, "@"); print a[1] }'); do
 		python3 "$BH_ROOT/tests/lib/cni_driver.py" hooks "$dev" 2>/dev/null |
-			python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(map(str, d["tcx_ingress"] + d["tcx_egress"])))' |
+			python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(map(str, d["tcx_ingress"] + d["tcx_egress"] + d["clsact_ingress"] + d["clsact_egress"])))' |
 			tr ' ' '\n' | while read -r id; do
 				[ -n "$id" ] && [[ $ids == *" $id "* ]] && { echo "$dev"; break; }
 			done

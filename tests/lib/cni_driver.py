@@ -22,7 +22,7 @@ CNI_* variables (--clear-env: only PATH and those, as podman's cleanup
 process does). On a plugin failure its error JSON is printed with an added
 "plugin" key and the exit status is 1; usage errors exit 2.
 `cni_driver.py hooks IFNAME` (a test helper) prints the program ids on
-IFNAME's tcx hooks. Stdlib only.
+IFNAME's tcx hooks and clsact filters. Stdlib only.
 """
 import argparse
 import ctypes
@@ -234,10 +234,23 @@ def tcx_prog_ids(ifname):
     return out
 
 
+def clsact_prog_ids(ifname):
+    """Program ids of the bpf filters on IFNAME's clsact ingress/egress
+    (tc's JSON), [] where there is no clsact qdisc."""
+    out = {}
+    for hook, parent in (("clsact_ingress", "ingress"), ("clsact_egress", "egress")):
+        r = subprocess.run(["tc", "-j", "filter", "show", "dev", ifname, parent],
+                           capture_output=True, text=True, check=False)
+        filters = json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else []
+        out[hook] = [f["options"]["prog"]["id"] for f in filters
+                     if "id" in f.get("options", {}).get("prog", {})]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     if len(sys.argv) == 3 and sys.argv[1] == "hooks":  # test helper, not libcni
-        print(json.dumps(tcx_prog_ids(sys.argv[2])))
+        print(json.dumps({**tcx_prog_ids(sys.argv[2]), **clsact_prog_ids(sys.argv[2])}))
         return
     ap.add_argument("command", choices=["add", "del", "check", "version", "gc", "status"])
     ap.add_argument("--conflist", required=True)

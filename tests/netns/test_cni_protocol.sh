@@ -78,9 +78,9 @@ ours_ids() { # this instance's pinned TC program ids, sorted
 			python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
 	done | sort -n)
 }
-hook_ids() { # sorted ids on the tcx hooks of IF
+hook_ids() { # sorted ids on the tcx hooks and clsact filters of IF
 	echo $(prog_ids_on "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin)
-print(" ".join(str(i) for i in sorted(d["tcx_ingress"] + d["tcx_egress"])))')
+print(" ".join(str(i) for i in sorted(d["tcx_ingress"] + d["tcx_egress"] + d["clsact_ingress"] + d["clsact_egress"])))')
 }
 
 # One workload from `bulkhead workload list --json`, normalised:
@@ -137,7 +137,7 @@ import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
 sys.exit(0 if a == b else 1)' "$BR_OUT" "$BH_OUT"
 IP_A=$(jq_py "$(cat "$BH_OUT")" 'd["ips"][0]["address"].split("/")[0]')
-expect_eq "programs of this instance on $VA's tcx hooks" "$(ours_ids)" "$(hook_ids "$VA")"
+expect_eq "programs of this instance on $VA's hooks (clsact at birth)" "$(ours_ids)" "$(hook_ids "$VA")"
 expect_eq "workload team-a/web-0 registered" \
 	"team-a/web-0 $VA $IP_A app=web,env=prod,role=api,tier=front" "$(workload_line team-a/web-0)"
 expect_eq "attachment recorded" 1 "$(nr_records cid-a-0123456789)"

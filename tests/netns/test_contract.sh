@@ -209,7 +209,10 @@ for h in xdp tc; do
 	if [ $h = xdp ]; then
 		expect_eq "CNI hook xdp -> XDP" "1 0" "$(hook_progs "$T"x xdp) $(hook_progs "$T"x tcx_ingress)"
 	else
-		expect_eq "CNI hook tc -> tcx" "0 1" "$(hook_progs "$T"x xdp) $(hook_progs "$T"x tcx_ingress)"
+		# tc_attach = auto: clsact at birth, the agent moves it to tcx
+		# (test_cni_tcx_handover.sh)
+		expect_eq "CNI hook tc -> clsact at birth" "0 1" \
+			"$(hook_progs "$T"x xdp) $(hook_progs "$T"x clsact_ingress)"
 	fi
 	cni ",\"hook\":\"$h\"" DEL
 	expect_eq "CNI DEL" 0 $?
@@ -217,8 +220,8 @@ done
 cni ',"hook":"nft"' ADD
 expect_ok "CNI ADD with a bad hook: CNI error" \
 	bash -c "[ $? != 0 ] && grep -q 'hook.* must be tc or xdp' '$W/cni.out'"
-expect_eq "CNI: nothing left on the veth" "0 0 0" \
-	"$(hook_progs "$T"x xdp) $(hook_progs "$T"x tcx_ingress) $(hook_progs "$T"x tcx_egress)"
+expect_eq "CNI: nothing left on the veth" "0 0 0 0 0" \
+	"$(hook_progs "$T"x xdp) $(hook_progs "$T"x tcx_ingress) $(hook_progs "$T"x tcx_egress) $(hook_progs "$T"x clsact_ingress) $(hook_progs "$T"x clsact_egress)"
 
 expect_json "workload list --json" '
 len(d) == 3 and {w["workload"] for w in d} == {"shop/web", "shop/db", "ops/cli"} and
