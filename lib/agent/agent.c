@@ -39,12 +39,12 @@
 #include "maps.h"
 #include "baseline.h"
 #include "capture.h"
-#include "l2id.h"
 #include "detect.h"
 #include "detect_marks.h"
 #include "docker_watch.h"
 #include "export.h"
 #include "flowagg.h"
+#include "recount.h"
 #include "flowrec.h"
 #include "flowstore.h"
 #include "flowstream.h"
@@ -109,11 +109,12 @@ struct agent {
 	uint64_t tls_failures, jsonl_errors, syslog_errors;
 	struct bh_docker_watch *docker;	/* docker: section (docker_watch.h) */
 	struct bh_k8s *k8s;		/* the API watch (its own threads), or NULL */
+	struct bh_recount *recount;	/* conntrack shares' recount (its own thread) */
 	struct bh_procflow *pf;		/* the process behind flows, or NULL (not loaded) */
 	struct slot_state *slots[BH_MAX_WORKLOADS];
 	struct bh_baseline_opts bl_opts;
 	bool stop;
-	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms, last_recount_ms;
+	int64_t start_ms, last_second_ms, last_retention_ms, last_pin_check_ms;
 	int64_t last_promote_ms;
 	bool promote_failed;		/* logged; quiet until it clears */
 	int64_t flush_due_ms;
@@ -1110,13 +1111,6 @@ static void tick(struct agent *a)
 		a->last_promote_ms = now;
 		promote_hooks(a);
 	}
-	/* conntrack shares: entries gone since the last recount no longer
-	 * count against their workload (lib/bpf/share.h); a failure only
-	 * leaves the counts high until the next one */
-	if (now - a->last_recount_ms >= 5000) {
-		a->last_recount_ms = now;
-		(void)bh_ct_share_recount(a->ctx);
-	}
 	if (now - a->last_retention_ms >= 10000) {
 		uint64_t deleted;
 
@@ -1490,6 +1484,12 @@ static int setup(struct agent *a)
 		if (err)
 			return err == -ENOMEM ? err : -EINVAL;
 	}
+	/* conntrack shares: entries gone since the last recount no longer
+	 * count against their workload (lib/bpf/share.h), every 5 s */
+	err = bh_recount_start(bh_ctx_bpffs(a->ctx), bh_ctx_state_dir(a->ctx), 5000, &a->recount,
+			       a->msg, sizeof(a->msg));
+	if (err)
+		return err;
 	proc_open(a);
 	bh_agent_state_set(a->db, "started_ms", now_ms(CLOCK_REALTIME));
 	a->start_ms = now_ms(CLOCK_REALTIME);
@@ -1515,6 +1515,7 @@ static void teardown(struct agent *a)
 	sigset_t mask;
 
 	bh_k8s_stop(a->k8s);
+	bh_recount_stop(a->recount);
 	if (a->agg && a->fs)
 		flush(a);	/* a clean stop loses nothing */
 	if (a->db && a->agg)
