@@ -209,8 +209,15 @@ for w in scraper client job web; do
 	expect_ok "$w: learned flows passed (allow) before" \
 		jq -e '[.[] | select(.verdict == "allow" and .counted == "")] | length > 0' >/dev/null <<<"$fj"
 	expect_fail "$w: cut off" usual $w
-	grep -F "${REASON[$w]}" "$D/syslog.txt" | grep -q "quarantine map updated" ||
-		fail "$w: no quarantine event in syslog"
+	sl=$(grep -F "${REASON[$w]}" "$D/syslog.txt" | grep "quarantine map updated" | head -n 1)
+	expect_ok "$w: a quarantine event in syslog" test -n "$sl"
+	# syslog carries the same explanation as the timeline
+	expect_ok "$w: syslog names the rule" grep -qF "rule ${KEY[$w]}" <<<"$sl"
+	expect_ok "$w: syslog counts the flows" grep -qE "${COUNTED[$w]} flows? counted over" <<<"$sl"
+	case $w in
+	web) expect_ok "$w: syslog names the flow" grep -qE "flow tcp 10\.103\.4\.2:[0-9]+ -> 10\.103\.250\.5:443 " <<<"$sl" ;;
+	*) expect_ok "$w: syslog names first and last" grep -qE "first tcp .*last \(crossed the threshold\) tcp" <<<"$sl" ;;
+	esac
 	sed -n "s/.*\(${REASON[$w]//\//\\/}\).*quarantine map updated \([0-9.]*\) ms.*/     $w: quarantine map updated \2 ms after the crossing flow's record/p" \
 		"$D/syslog.txt" | head -n 1
 done
