@@ -43,7 +43,9 @@ bool bh_tcx_supported(void)
 	return errno != EINVAL;
 }
 
-int bh_tc_attach_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode)
+/* The mode as configured, auto not resolved; a forced tcx on a kernel
+ * without it is a system error naming the key. */
+static int configured_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode)
 {
 	const struct bh_config_entry *ent;
 	const struct bh_config *cfg;
@@ -60,27 +62,28 @@ int bh_tc_attach_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode)
 		return bh_err(ctx, -EOPNOTSUPP, false, "%s:%d: tc_attach: tcx is forced but this"
 			      " kernel has no tcx (Linux >= 6.6); use clsact or auto", cfg->path,
 			      ent->line);
-	if (*mode == BH_TC_ATTACH_AUTO)
-		*mode = bh_tcx_supported() ? BH_TC_ATTACH_TCX : BH_TC_ATTACH_CLSACT;
 	return 0;
+}
+
+int bh_tc_attach_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode)
+{
+	int err = configured_mode(ctx, mode);
+
+	if (!err && *mode == BH_TC_ATTACH_AUTO)
+		*mode = bh_tcx_supported() ? BH_TC_ATTACH_TCX : BH_TC_ATTACH_CLSACT;
+	return err;
 }
 
 int bh_tc_attach_birth_mode(struct bh_ctx *ctx, enum bh_tc_attach *mode, bool *or_tcx)
 {
-	const struct bh_config_entry *ent;
-	const struct bh_config *cfg;
-	int err = bh_ctx_config(ctx, &cfg);
+	int err = configured_mode(ctx, mode);
 
 	*or_tcx = false;
-	if (err)
-		return err;
-	ent = bh_config_next(cfg, "tc_attach", NULL);
-	if (!ent || !strcmp(ent->value, "auto")) {
+	if (!err && *mode == BH_TC_ATTACH_AUTO) {
 		*mode = BH_TC_ATTACH_CLSACT;
 		*or_tcx = bh_tcx_supported();
-		return 0;
 	}
-	return bh_tc_attach_mode(ctx, mode);
+	return err;
 }
 
 static void fill_hook(struct bpf_tc_hook *h, __u32 ifindex, bool host_ingress)
