@@ -62,6 +62,7 @@ heartbeat() {
 	sqlite3 -cmd '.timeout 2000' "$D/state.db" \
 		"SELECT value FROM agent_state WHERE key='heartbeat_ms'" 2>/dev/null || echo 0
 }
+ticked_since() { [ "$(heartbeat)" -ge "$1" ]; }
 
 # ---- birth: clsact, enforced
 set_tc_attach auto
@@ -121,7 +122,7 @@ set_tc_attach clsact
 expect_ok "clsact forced: ADD" cni $T-s "$T"s 10.125.1.20 ADD
 expect_eq "clsact forced: ours on clsact" "0 0 1 1" "$(hooks "$T"s)"
 hb=$(heartbeat)
-expect_ok "the agent ticked twice since" bh_wait 100 bash -c "[ \$(sqlite3 -cmd '.timeout 2000' $D/state.db \"SELECT value FROM agent_state WHERE key='heartbeat_ms'\") -ge $((hb + 2000)) ]"
+expect_ok "the agent ticked twice since" bh_wait 100 ticked_since $((hb + 2000))
 expect_eq "clsact forced: the agent left it on clsact" "0 0 1 1" "$(hooks "$T"s)"
 expect_fail "clsact forced: c -> s:81 denied" bh_tcp $T-c 10.125.1.20 81
 expect_ok "clsact forced: DEL" cni $T-s "$T"s 10.125.1.20 DEL
