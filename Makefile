@@ -119,6 +119,16 @@ $(BUILD)/.deps: PKG_LIST = $(DEB_PKGS)
 $(BUILD)/.build-deps: PKG_LIST = $(BUILD_DEB_PKGS)
 $(BUILD)/.deps: | $(BUILD)/.build-deps	# one apt-get at a time
 # Checked again when the Makefile (and so the package lists) changes.
+# apt may be busy when this runs: a fresh machine's daily apt job, another
+# make in another clone. "apt-get update" does not wait for its lock (only
+# install honours DPkg::Lock::Timeout), so a locked update is retried for as
+# long; any other failure stops at once with apt's own message.
+APT_LOCK_SECS := 600
+APT_UPDATE = ok=; for i in $$(seq $$(($(APT_LOCK_SECS) / 10))); do \
+	       out=$$(apt-get update -qq 2>&1) && { ok=1; break; }; \
+	       case "$$out" in *"Could not get lock"*) ;; *) break;; esac; \
+	       echo "apt is busy (another apt holds its lock); waiting" >&2; sleep 10; \
+	     done; [ -n "$$ok" ] || { echo "$$out" >&2; false; }
 $(BUILD)/.deps $(BUILD)/.build-deps: Makefile
 	@missing=""; for p in $(PKG_LIST); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
@@ -126,7 +136,9 @@ $(BUILD)/.deps $(BUILD)/.build-deps: Makefile
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "error: run as root to install:$$missing" >&2; exit 2; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 2; \
+	  $(APT_UPDATE) && \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_SECS) install -y -qq \
+	    --no-install-recommends $$missing >/dev/null || exit 2; \
 	fi
 	@mkdir -p $(BUILD) && touch $@
 
