@@ -357,6 +357,23 @@ enum bh_reason {
 	BH_R_MAX,
 };
 
+/* The reason a policy verdict (enum bh_pverdict) is reported with. One
+ * mapping for the BPF programs and the nftables backend, whose verdicts
+ * and reasons must agree. */
+static inline __attribute__((always_inline)) __u8 bh_pv_reason(__u8 v)
+{
+	switch (v) {
+	case BH_PV_ALLOW:
+		return BH_R_POLICY_ALLOW;
+	case BH_PV_DENY:
+		return BH_R_POLICY_DENY;
+	case BH_PV_DEFAULT_DENY:
+		return BH_R_DEFAULT_DENY;
+	default:
+		return BH_R_NOT_ISOLATED;
+	}
+}
+
 /* ---------------------------------------------------------------- stats
  * bh_stats_v3: PERCPU_ARRAY of struct bh_stat, indexed by
  *   BH_STATS_INDEX(slot, dir, reason) = (slot * 2 + dir) * BH_R_MAX + reason

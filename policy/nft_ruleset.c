@@ -93,20 +93,6 @@ static bool pv_denies(enum bh_pverdict v)
 	return v == BH_PV_DENY || v == BH_PV_DEFAULT_DENY || v == BH_PV_QUARANTINE;
 }
 
-static __u8 pv_reason(enum bh_pverdict v)
-{
-	switch (v) {
-	case BH_PV_ALLOW:
-		return BH_R_POLICY_ALLOW;
-	case BH_PV_DENY:
-		return BH_R_POLICY_DENY;
-	case BH_PV_DEFAULT_DENY:
-		return BH_R_DEFAULT_DENY;
-	default:
-		return BH_R_NOT_ISOLATED;
-	}
-}
-
 /* The data path's judgement of a new flow (bh_judge_new_flow): enforce
  * drops what policy denies, monitor passes it as would-deny, learn as
  * would-deny with reason learn; an allow that an audit policy denies
@@ -117,16 +103,16 @@ static void judge(enum bh_mode mode, const struct bh_eval_result *r, struct bh_n
 	if (pv_denies(r->verdict)) {
 		o->verdict = mode == BH_MODE_MONITOR || mode == BH_MODE_LEARN ? BH_V_WOULD_DENY
 									    : BH_V_DENY;
-		o->reason = mode == BH_MODE_LEARN ? BH_R_LEARN : pv_reason(r->verdict);
+		o->reason = mode == BH_MODE_LEARN ? BH_R_LEARN : bh_pv_reason(r->verdict);
 	} else if (pv_denies(r->audit_verdict)) {
 		o->rule_id = r->audit_rule_id;
 		o->verdict = BH_V_WOULD_DENY;
-		o->reason = mode == BH_MODE_LEARN ? BH_R_LEARN : pv_reason(r->audit_verdict);
+		o->reason = mode == BH_MODE_LEARN ? BH_R_LEARN : bh_pv_reason(r->audit_verdict);
 	} else {
 		/* bh_eval gives the data path's "no opinion" (not isolated,
 		 * BH_PV_NONE) as an allow without a rule */
 		o->verdict = BH_V_ALLOW;
-		o->reason = r->rule_id ? pv_reason(r->verdict) : BH_R_NOT_ISOLATED;
+		o->reason = r->rule_id ? bh_pv_reason(r->verdict) : BH_R_NOT_ISOLATED;
 	}
 }
 

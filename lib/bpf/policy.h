@@ -188,18 +188,4 @@ static __always_inline void bh_policy_named(void *inner, __u8 dir, __u32 identit
 	}
 }
 
-static __always_inline __u8 bh_pv_reason(__u8 v)
-{
-	switch (v) {
-	case BH_PV_ALLOW:
-		return BH_R_POLICY_ALLOW;
-	case BH_PV_DENY:
-		return BH_R_POLICY_DENY;
-	case BH_PV_DEFAULT_DENY:
-		return BH_R_DEFAULT_DENY;
-	default:
-		return BH_R_NOT_ISOLATED;
-	}
-}
-
 #endif /* BH_BPF_POLICY_H */
