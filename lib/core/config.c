@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "tc_clsact.h"
 
 /* Every key bulkhead knows, and whether it may be given more than once. */
 static const struct {
@@ -29,6 +28,27 @@ static const struct {
 #define NR_KNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
 
 #define MAX_LINE 1024
+
+static const char *const tc_attach_names[] = {
+	[BH_TC_ATTACH_AUTO] = "auto",
+	[BH_TC_ATTACH_TCX] = "tcx",
+	[BH_TC_ATTACH_CLSACT] = "clsact",
+};
+
+int bh_tc_attach_parse(const char *s, enum bh_tc_attach *out)
+{
+	for (int i = 0; i <= BH_TC_ATTACH_CLSACT; i++)
+		if (s && !strcmp(s, tc_attach_names[i])) {
+			*out = (enum bh_tc_attach)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *bh_tc_attach_name(enum bh_tc_attach m)
+{
+	return m <= BH_TC_ATTACH_CLSACT ? tc_attach_names[m] : "?";
+}
 
 static int set_err(struct bh_config_error *e, int line, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -11,7 +11,7 @@
  *                                      read when the programs are loaded
  *   tc_attach      = auto | tcx | clsact
  *                                      how the TC programs attach (auto;
- *                                      lib/tc_clsact.h)
+ *                                      tc_clsact.h)
  *   backend        = bpf | nftables    what enforces (bpf); nftables: the
  *                                      nftables backend (nft_sync.h)
  *   service_hook   = auto | netfilter | tc
@@ -67,6 +67,13 @@ void bh_config_free(struct bh_config *cfg);
 /* "FILE:LINE: KEY: MSG" (line and key only when known). */
 const char *bh_config_error_format(const char *path, const struct bh_config_error *e, char *buf,
 				   size_t len);
+
+/* The values of tc_attach (how tc_clsact.h attaches them). */
+enum bh_tc_attach { BH_TC_ATTACH_AUTO, BH_TC_ATTACH_TCX, BH_TC_ATTACH_CLSACT };
+
+/* "auto", "tcx", "clsact" -> mode; -EINVAL otherwise. */
+int bh_tc_attach_parse(const char *s, enum bh_tc_attach *out);
+const char *bh_tc_attach_name(enum bh_tc_attach m);
 
 /* Entries of key in file order: pass NULL first, then the last result. */
 const struct bh_config_entry *bh_config_next(const struct bh_config *cfg, const char *key,

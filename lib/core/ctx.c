@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The instance context: where this instance's pins and state live, the
- * open store, the last error for the front end. */
+ * open store, and the start of every change. */
 #include <errno.h>
 #include <time.h>
 #include <stdio.h>
@@ -15,33 +15,6 @@
 #include "config.h"
 #include "ctx_int.h"
 #include "store.h"
-
-static int vset(struct bh_ctx *ctx, int err, bool user, const char *fmt, va_list ap)
-{
-	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
-	ctx->err_user = user;
-	return err;
-}
-
-int bh_err(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vset(ctx, err, user, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-int bh_ctx_set_error(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vset(ctx, err, user, fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 /* libbpf and libxdp print warnings on their own; lib/ never prints, so
  * they stay quiet unless BULKHEAD_DEBUG asks for them. */
@@ -195,16 +168,6 @@ void bh_ctx_close(struct bh_ctx *ctx)
 	free(ctx);
 }
 
-const char *bh_ctx_error(const struct bh_ctx *ctx)
-{
-	return ctx ? ctx->err : "";
-}
-
-bool bh_ctx_error_is_user(const struct bh_ctx *ctx)
-{
-	return ctx && ctx->err_user;
-}
-
 const char *bh_ctx_bpffs(const struct bh_ctx *ctx)
 {
 	return ctx->bpffs;
@@ -260,4 +223,19 @@ int bh_ctx_load(struct bh_ctx *ctx)
 			      " BPF maps: run `bulkhead reset` before switching backends",
 			      ctx->bpffs);
 	return 0;
+}
+
+int bh_ctx_begin_change(struct bh_ctx *ctx, struct bh_tx *tx)
+{
+	int err = bh_ctx_lock(ctx);
+
+	if (err)
+		return err;
+	err = bh_ctx_load(ctx);
+	if (!err && (err = bh_store_begin(ctx->db, tx)))
+		bh_err(ctx, err, false, "cannot begin a store transaction: %s",
+		       sqlite3_errmsg(ctx->db));
+	if (err)
+		bh_ctx_unlock(ctx);
+	return err;
 }

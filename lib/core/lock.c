@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "ctx_int.h"
-#include "store.h"
 
 int bh_ctx_lock(struct bh_ctx *ctx)
 {
@@ -40,19 +39,4 @@ void bh_ctx_unlock(struct bh_ctx *ctx)
 		return;
 	if (--ctx->lock_depth == 0)
 		flock(ctx->lock_fd, LOCK_UN);
-}
-
-int bh_ctx_begin_change(struct bh_ctx *ctx, struct bh_tx *tx)
-{
-	int err = bh_ctx_lock(ctx);
-
-	if (err)
-		return err;
-	err = bh_ctx_load(ctx);
-	if (!err && (err = bh_store_begin(ctx->db, tx)))
-		bh_err(ctx, err, false, "cannot begin a store transaction: %s",
-		       sqlite3_errmsg(ctx->db));
-	if (err)
-		bh_ctx_unlock(ctx);
-	return err;
 }

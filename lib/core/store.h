@@ -52,7 +52,7 @@ struct bh_tx {
 int bh_store_begin(sqlite3 *db, struct bh_tx *tx);
 int bh_store_end(struct bh_tx *tx, bool commit);
 struct bh_ctx;
-/* The start of every change (lock.c): the instance lock, the maps loaded
+/* The start of every change (ctx.c): the instance lock, the maps loaded
  * and a store transaction begun; on error nothing is held and the
  * message is set. The caller ends the transaction and unlocks. */
 int bh_ctx_begin_change(struct bh_ctx *ctx, struct bh_tx *tx);

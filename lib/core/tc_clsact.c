@@ -11,27 +11,6 @@
 #include "ctx_int.h"
 #include "tc_clsact.h"
 
-static const char *const mode_names[] = {
-	[BH_TC_ATTACH_AUTO] = "auto",
-	[BH_TC_ATTACH_TCX] = "tcx",
-	[BH_TC_ATTACH_CLSACT] = "clsact",
-};
-
-int bh_tc_attach_parse(const char *s, enum bh_tc_attach *out)
-{
-	for (int i = 0; i < 3; i++)
-		if (s && !strcmp(s, mode_names[i])) {
-			*out = (enum bh_tc_attach)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-const char *bh_tc_attach_name(enum bh_tc_attach m)
-{
-	return m <= BH_TC_ATTACH_CLSACT ? mode_names[m] : "?";
-}
-
 bool bh_tcx_supported(void)
 {
 	__u32 ids[1], cnt = 1, flags = 0;

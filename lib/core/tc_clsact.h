@@ -21,6 +21,7 @@
 #include <stdbool.h>
 
 #include "bulkhead.h"
+#include "config.h"
 
 #define BH_CLSACT_HANDLE	0xb4c1
 #define BH_CLSACT_PRIO		0xb4
@@ -29,11 +30,6 @@
 #define BH_CLSACT_SVC_HANDLE	0xb4c2
 #define BH_CLSACT_SVC_PRIO	0xb3
 
-enum bh_tc_attach { BH_TC_ATTACH_AUTO, BH_TC_ATTACH_TCX, BH_TC_ATTACH_CLSACT };
-
-/* "auto", "tcx", "clsact" -> mode; -EINVAL otherwise. */
-int bh_tc_attach_parse(const char *s, enum bh_tc_attach *out);
-const char *bh_tc_attach_name(enum bh_tc_attach m);
 /* Does this kernel have tcx? Asks the kernel about the tcx hook of the
  * loopback device of the caller's netns: a kernel without tcx rejects the
  * attach type with EINVAL. */

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The last error of an instance context, for the front end to print: every
+ * core file reports through here, so it stands below them all. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ctx_int.h"
+
+static int vset(struct bh_ctx *ctx, int err, bool user, const char *fmt, va_list ap)
+{
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	ctx->err_user = user;
+	return err;
+}
+
+int bh_err(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(ctx, err, user, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int bh_ctx_set_error(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(ctx, err, user, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *bh_ctx_error(const struct bh_ctx *ctx)
+{
+	return ctx ? ctx->err : "";
+}
+
+bool bh_ctx_error_is_user(const struct bh_ctx *ctx)
+{
+	return ctx && ctx->err_user;
+}
