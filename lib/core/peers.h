@@ -15,24 +15,12 @@
 #ifndef BULKHEAD_PEERS_H
 #define BULKHEAD_PEERS_H
 
-#include <sqlite3.h>
-
 #include "bulkhead.h"
-
-struct bh_peer_rec {
-	const char *ns, *name;
-	const char *ips;		/* "10.0.0.1 fd00::1" */
-	const char *labels;		/* "k=v\nk2=v2\n", sorted by key */
-	const char *ports;		/* named ports "http=80/TCP\n...", sorted; NULL = "" */
-};
+#include "peer_store.h"
 
 /* Make the peers table equal to recs[0..nr) (unique ns/name): one
  * transaction, one policy sync if anything changed. *changed: rows put or
  * deleted. Bad addresses or labels are user errors (message in ctx). */
 int bh_peers_replace(struct bh_ctx *ctx, int nr, const struct bh_peer_rec *recs, int *changed);
-
-/* Every stored peer, by ns/name. */
-int bh_store_peer_foreach(sqlite3 *db, int (*fn)(const struct bh_peer_rec *p, void *arg),
-			  void *arg);
 
 #endif /* BULKHEAD_PEERS_H */

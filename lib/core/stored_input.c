@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "peers.h"
+#include "peer_store.h"
 #include "store.h"
 #include "sync.h"
 
