@@ -46,10 +46,10 @@
 #include <net/if.h>
 
 #include "nft_expr.h"
-#include "nft_table_int.h"
+#include "nft_arp.h"
+#include "nft_objects.h"
 
 #define NAME_LEN	32
-#define NFT_TYPE_IFNAME	41
 /* Set ids of this table: apart from the inet table's in the same batch. */
 #define ARP_IF_ID(dir)	(0x40000000u + (uint32_t)(dir))
 #define ARP_ADDR_ID(i)	(0x40000002u + (uint32_t)(i))

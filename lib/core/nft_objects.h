@@ -5,8 +5,8 @@
  * batch's current family (b->family: the kernel takes a message's family
  * from its header, so one batch may carry tables of several families).
  */
-#ifndef BULKHEAD_NFT_TABLE_INT_H
-#define BULKHEAD_NFT_TABLE_INT_H
+#ifndef BULKHEAD_NFT_OBJECTS_H
+#define BULKHEAD_NFT_OBJECTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +15,17 @@
 
 struct nftnl_rule;
 struct nftnl_set;
+
+/* nft's datatype ids (for `nft list`; the kernel ignores them) */
+#define NFT_TYPE_IPADDR		7
+#define NFT_TYPE_IP6ADDR	8
+#define NFT_TYPE_IFNAME		41
+
+/* Bytes of an address of family (4 or 6) in a set key. */
+static inline int bh_nft_addr_len(int family)
+{
+	return family == 4 ? 4 : 16;
+}
 
 struct bh_nft_tctx {
 	struct bh_nft_batch *b;
@@ -38,7 +49,4 @@ int bh_nft_put_addr_set(struct bh_nft_tctx *c, const char *name, uint32_t id, in
 bool bh_nft_ex_flow_log(const struct bh_nft_tctx *c, struct nftnl_rule *r, enum bh_dir dir,
 			enum bh_verdict verdict, enum bh_reason reason, __u32 rule_id);
 
-/* The table of family arp (nft_arp.c): the ARP sender check. */
-int bh_nft_put_arp_table(struct bh_nft_tctx *c);
-
-#endif /* BULKHEAD_NFT_TABLE_INT_H */
+#endif /* BULKHEAD_NFT_OBJECTS_H */
