@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Threads, readiness and Events for the Kubernetes watch (k8s.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,39 +19,6 @@ static const struct {
 	[K8S_SERVICES] = { "services", "/api/v1/services" },
 	[K8S_SLICES] = { "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices" },
 };
-
-void k8s_log(struct k8s *k, bool locked, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (!k->log)
-		return;
-	if (!locked)
-		pthread_mutex_lock(&k->mu);
-	k->log(k->log_arg, buf);
-	if (!locked)
-		pthread_mutex_unlock(&k->mu);
-}
-
-void k8s_wait_ms(struct k8s *k, long ms)
-{
-	struct timespec ts;
-
-	if (k->stop)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&k->cond, &k->mu, &ts);
-}
 
 static size_t discard(char *d, size_t sz, size_t nm, void *arg)
 {
