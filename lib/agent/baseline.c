@@ -8,25 +8,8 @@
 
 #include "agent_config.h"
 #include "baseline.h"
+#include "baseline_schema.h"
 #include "store.h"
-
-static const char schema_v1[] =
-	"CREATE TABLE IF NOT EXISTS baselines("
-	" ns TEXT NOT NULL, name TEXT NOT NULL, dir TEXT NOT NULL,"
-	" peer_kind TEXT NOT NULL, peer_ns TEXT NOT NULL, peer TEXT NOT NULL,"
-	" peer_name TEXT, proto INTEGER NOT NULL, port INTEGER NOT NULL,"
-	" flows INTEGER, first_ms INTEGER, last_ms INTEGER,"
-	" PRIMARY KEY(ns, name, dir, peer_kind, peer_ns, peer, proto, port));";
-
-/* the programs of a baseline (baseline_procs.c) */
-static const char schema_v2[] = BH_BASELINE_PROCS_SCHEMA;
-
-static const char *const migrations[] = { schema_v1, schema_v2 };
-
-int bh_baseline_schema(sqlite3 *db)
-{
-	return bh_store_schema(db, "baselines", migrations, 2);
-}
 
 static int label_cmp(const void *a, const void *b)
 {
@@ -183,7 +166,7 @@ int bh_baseline_load(sqlite3 *db, const char *ns, const char *name, struct bh_ba
 		ret = bh_sql_errno(rc);
 	sqlite3_finalize(st);
 	if (!ret)
-		ret = bh_baseline_load_procs(db, out);
+		ret = bh_baseline_load_procs(db, out->ns, out->name, &out->procs, &out->nr_procs);
 	if (ret)
 		bh_baseline_free(out);
 	return ret;
@@ -486,4 +469,9 @@ int bh_baseline_export(const struct bh_baseline *b, int nr_labels,
 	rules_yaml(out, b, BH_DIR_INGRESS, fmt);
 	rules_yaml(out, b, BH_DIR_EGRESS, fmt);
 	return ferror(out) ? -EIO : 0;
+}
+
+bool bh_baseline_covers_proc(const struct bh_baseline *b, const char *exe)
+{
+	return bh_baseline_procs_cover(b->procs, b->nr_procs, exe);
 }

@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "baseline_procs.h"
+#include "baseline_schema.h"
 #include "bulkhead.h"
 #include "detect.h"
 #include "flowrec.h"
@@ -50,14 +52,6 @@ struct bh_baseline_entry {
 	struct bh_cidr cidr;
 };
 
-/* A program the workload was seen talking with (baseline_procs.c). */
-struct bh_baseline_proc {
-	char exe[256];			/* executable path (or file name) */
-	char comm[16];			/* command name last seen */
-	int64_t flows;
-	int64_t first_ms, last_ms;
-};
-
 struct bh_baseline {
 	char ns[BH_NAME_MAX + 1], name[BH_NAME_MAX + 1];
 	int nr;
@@ -71,7 +65,6 @@ struct bh_baseline_opts {
 	int cidr_prefix_v6;		/* 0..128 */
 };
 
-int bh_baseline_schema(sqlite3 *db);
 /* The entry a flow would have (for learning and for matching). */
 int bh_baseline_entry_from_flow(const struct bh_baseline_opts *o, const struct bh_flow_view *v,
 				struct bh_baseline_entry *e);
@@ -94,26 +87,7 @@ bool bh_baseline_covers(const struct bh_baseline *b, const struct bh_flow_view *
 bool bh_baseline_covers_peer(const struct bh_baseline *b, enum bh_dir dir, int proto, int port,
 			     const struct bh_workload_info *peer_wl, const __u8 peer_addr[16]);
 
-/* ---- programs (baseline_procs.c)
- * In learn mode the agent records which programs (executables) made a
- * workload's flows:
- *
- *   baseline_procs(ns, name, exe, comm, flows, first_ms, last_ms)
- *
- * In monitor and enforce mode, a flow made by a program not among them
- * is a deviation ("new process"), as long as the workload learned at
- * least one program. Programs do not go into exported policies. */
-#define BH_BASELINE_PROCS_SCHEMA \
-	"CREATE TABLE IF NOT EXISTS baseline_procs(" \
-	" ns TEXT NOT NULL, name TEXT NOT NULL, exe TEXT NOT NULL, comm TEXT," \
-	" flows INTEGER, first_ms INTEGER, last_ms INTEGER, PRIMARY KEY(ns, name, exe));"
-int bh_baseline_learn_proc(sqlite3 *db, const char *ns, const char *name, const char *exe,
-			   const char *comm, int64_t now_ms);
-/* Fills b->procs (b->ns, b->name say whose); no table: none. */
-int bh_baseline_load_procs(sqlite3 *db, struct bh_baseline *b);
-int bh_baseline_clear_procs(sqlite3 *db, const char *ns, const char *name);
-/* Did the workload learn this program? A file name alone (the process was
- * gone before its path was read) matches a path by its last component. */
+/* Did the workload learn this program (bh_baseline_procs_cover)? */
 bool bh_baseline_covers_proc(const struct bh_baseline *b, const char *exe);
 
 enum bh_baseline_format { BH_BASELINE_K8S = 0, BH_BASELINE_NATIVE = 1 };

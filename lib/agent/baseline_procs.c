@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The programs of a baseline; see baseline.h. */
+/* The programs of a baseline (baseline_procs.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "baseline.h"
+#include "baseline_procs.h"
+#include "baseline_schema.h"
 #include "store.h"
 
 static int learn(sqlite3 *db, const char *ns, const char *name, const char *exe,
@@ -40,7 +41,8 @@ int bh_baseline_learn_proc(sqlite3 *db, const char *ns, const char *name, const 
 	return learn(db, ns, name, exe, comm, now_ms, false);
 }
 
-int bh_baseline_load_procs(sqlite3 *db, struct bh_baseline *b)
+int bh_baseline_load_procs(sqlite3 *db, const char *ns, const char *name,
+			   struct bh_baseline_proc **procs, int *nr)
 {
 	sqlite3_stmt *st;
 	int rc, cap = 0, ret = 0;
@@ -49,23 +51,23 @@ int bh_baseline_load_procs(sqlite3 *db, struct bh_baseline *b)
 			       " baseline_procs WHERE ns=?1 AND name=?2 ORDER BY exe", -1, &st,
 			       NULL) != SQLITE_OK)
 		return 0;	/* no table yet: no programs */
-	sqlite3_bind_text(st, 1, b->ns, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, b->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct bh_baseline_proc *p;
 
-		if (b->nr_procs == cap) {
+		if (*nr == cap) {
 			int ncap = cap ? cap * 2 : 8;
-			void *np = realloc(b->procs, sizeof(*b->procs) * (size_t)ncap);
+			void *np = realloc(*procs, sizeof(**procs) * (size_t)ncap);
 
 			if (!np) {
 				ret = -ENOMEM;
 				break;
 			}
-			b->procs = np;
+			*procs = np;
 			cap = ncap;
 		}
-		p = &b->procs[b->nr_procs++];
+		p = &(*procs)[(*nr)++];
 		memset(p, 0, sizeof(*p));
 		bh_sql_text(st, 0, p->exe, sizeof(p->exe));
 		bh_sql_text(st, 1, p->comm, sizeof(p->comm));
@@ -98,10 +100,10 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-bool bh_baseline_covers_proc(const struct bh_baseline *b, const char *exe)
+bool bh_baseline_procs_cover(const struct bh_baseline_proc *procs, int nr, const char *exe)
 {
-	for (int i = 0; i < b->nr_procs; i++) {
-		const char *known = b->procs[i].exe;
+	for (int i = 0; i < nr; i++) {
+		const char *known = procs[i].exe;
 
 		if (!strcmp(known, exe))
 			return true;
