@@ -1150,6 +1150,7 @@ static int collect(struct bh_metrics *m, void *arg)
 	struct bh_syslog_stats ss;
 	struct bh_flowagg_stats as;
 	struct bh_metrics_agent ma = { 0 };
+	struct bh_k8s_stats ks;
 	int err;
 
 	bh_flowagg_get_stats(a->agg, &as);
@@ -1167,6 +1168,10 @@ static int collect(struct bh_metrics *m, void *arg)
 	if (a->x.syslog) {
 		bh_syslog_get_stats(a->x.syslog, &ss);
 		ma.syslog = &ss;
+	}
+	if (a->k8s) {
+		bh_k8s_get_stats(a->k8s, &ks);
+		ma.k8s = &ks;
 	}
 	err = bh_metrics_collect_agent(m, &ma);
 	if (err)

@@ -50,7 +50,7 @@ void bh_k8s_stop(struct bh_k8s *k);
 bool bh_k8s_synced(const struct bh_k8s *k);
 
 struct bh_k8s_stats {
-	uint64_t lists;			/* list requests (initial + after 410) */
+	uint64_t lists;			/* list requests (first pages: at start, after 410) */
 	uint64_t watches;		/* watch requests (reconnects included) */
 	uint64_t events;		/* watch events applied to the cache */
 	uint64_t reconciles;		/* passes that changed bulkhead state */

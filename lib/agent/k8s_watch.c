@@ -294,14 +294,15 @@ static int do_list(struct k8s_res *r, CURL *h, bool *gone)
 	int err, restarts = 0;
 
 	*gone = false;
-	pthread_mutex_lock(&k->mu);
-	k->stats.lists++;
-	pthread_mutex_unlock(&k->mu);
 	cont[0] = 0;
 	for (;;) {
 		bool later = cont[0] != 0;
 
 		if (!later) {
+			/* a list request: its first page */
+			pthread_mutex_lock(&k->mu);
+			k->stats.lists++;
+			pthread_mutex_unlock(&k->mu);
 			json_object_put(fresh);
 			fresh = json_object_new_object();
 			if (!fresh)

@@ -35,6 +35,7 @@
 #include "bulkhead_abi.h"
 
 struct bh_ctx;
+struct bh_k8s_stats;
 struct bh_syslog_stats;
 
 #define BH_METRICS_DEFAULT_LISTEN	"127.0.0.1:9109"
@@ -107,6 +108,7 @@ struct bh_metrics_agent {
 	uint64_t jsonl_errors;
 	uint64_t stream_clients, stream_lost;	/* flows --follow */
 	const struct bh_syslog_stats *syslog;	/* NULL: no syslog output */
+	const struct bh_k8s_stats *k8s;		/* NULL: no Kubernetes watch */
 };
 /*   bulkhead_build_info{version,libbpf,kernel}               gauge 1
  *   bulkhead_agent_start_time_seconds                        gauge
@@ -123,7 +125,11 @@ struct bh_metrics_agent {
  *   bulkhead_syslog_messages_dropped_total                   counter   (syslog set)
  *   bulkhead_syslog_reconnects_total                         counter   (syslog set)
  *   bulkhead_syslog_connected                                gauge 0|1 (syslog set)
- *   bulkhead_syslog_tls_failures_total                       counter   (syslog set) */
+ *   bulkhead_syslog_tls_failures_total                       counter   (syslog set)
+ *   bulkhead_k8s_list_requests_total                         counter   (k8s set)
+ *   bulkhead_k8s_watch_requests_total                        counter   (k8s set)
+ *   bulkhead_k8s_watch_events_total                          counter   (k8s set)
+ *   bulkhead_k8s_reconciles_total                            counter   (k8s set) */
 int bh_metrics_collect_agent(struct bh_metrics *m, const struct bh_metrics_agent *a);
 
 /* bulkhead_flows_total{namespace,workload,direction,verdict}: flows the

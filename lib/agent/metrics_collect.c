@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "bulkhead.h"
+#include "k8s.h"
 #include "maps.h"
 #include "metrics.h"
 #include "store.h"
@@ -204,9 +205,60 @@ int bh_metrics_collect_kernel(struct bh_ctx *ctx, struct bh_metrics *m)
 	return err;
 }
 
+static int add_syslog(struct bh_metrics *m, const struct bh_syslog_stats *s)
+{
+	int err = bh_metrics_add(m, "bulkhead_syslog_queue_messages", BH_METRIC_GAUGE,
+				 "Syslog messages waiting to be sent", NULL, 0, (double)s->queued);
+
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_syslog_messages_sent_total", BH_METRIC_COUNTER,
+				     "Syslog messages sent", NULL, 0, (double)s->sent);
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_syslog_messages_dropped_total",
+				     BH_METRIC_COUNTER,
+				     "Syslog messages dropped (queue full or collector gone)",
+				     NULL, 0, (double)s->dropped);
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_syslog_reconnects_total", BH_METRIC_COUNTER,
+				     "Reconnections to the syslog collector", NULL, 0,
+				     (double)s->reconnects);
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_syslog_connected", BH_METRIC_GAUGE,
+				     "1 while connected to the syslog collector", NULL, 0,
+				     s->connected);
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_syslog_tls_failures_total", BH_METRIC_COUNTER,
+				     "TLS handshakes with the collector refused or failed", NULL, 0,
+				     (double)s->tls_failures);
+	return err;
+}
+
+/* The Kubernetes watch's load on the API server: in a steady state lists
+ * stay flat (a list comes only at start or after 410 Gone) and watches
+ * grow only by reconnects. */
+static int add_k8s(struct bh_metrics *m, const struct bh_k8s_stats *k)
+{
+	int err = bh_metrics_add(m, "bulkhead_k8s_list_requests_total", BH_METRIC_COUNTER,
+				 "List requests to the Kubernetes API (at start and after 410 Gone)",
+				 NULL, 0, (double)k->lists);
+
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_k8s_watch_requests_total", BH_METRIC_COUNTER,
+				     "Watch requests to the Kubernetes API, reconnects included",
+				     NULL, 0, (double)k->watches);
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_k8s_watch_events_total", BH_METRIC_COUNTER,
+				     "Watch events applied to the agent's cache", NULL, 0,
+				     (double)k->events);
+	if (!err)
+		err = bh_metrics_add(m, "bulkhead_k8s_reconciles_total", BH_METRIC_COUNTER,
+				     "Reconcile passes that changed bulkhead's state", NULL, 0,
+				     (double)k->reconciles);
+	return err;
+}
+
 int bh_metrics_collect_agent(struct bh_metrics *m, const struct bh_metrics_agent *a)
 {
-	const struct bh_syslog_stats *s = a->syslog;
 	struct utsname u;
 	struct bh_metric_label info[3] = {
 		{ "version", a->version ? a->version : "unknown" },
@@ -255,30 +307,10 @@ int bh_metrics_collect_agent(struct bh_metrics *m, const struct bh_metrics_agent
 		err = bh_metrics_add(m, "bulkhead_jsonl_write_errors_total", BH_METRIC_COUNTER,
 				     "JSON-lines writes that failed", NULL, 0,
 				     (double)a->jsonl_errors);
-	if (err || !s)
-		return err;
-	err = bh_metrics_add(m, "bulkhead_syslog_queue_messages", BH_METRIC_GAUGE,
-			     "Syslog messages waiting to be sent", NULL, 0, (double)s->queued);
-	if (!err)
-		err = bh_metrics_add(m, "bulkhead_syslog_messages_sent_total", BH_METRIC_COUNTER,
-				     "Syslog messages sent", NULL, 0, (double)s->sent);
-	if (!err)
-		err = bh_metrics_add(m, "bulkhead_syslog_messages_dropped_total",
-				     BH_METRIC_COUNTER,
-				     "Syslog messages dropped (queue full or collector gone)",
-				     NULL, 0, (double)s->dropped);
-	if (!err)
-		err = bh_metrics_add(m, "bulkhead_syslog_reconnects_total", BH_METRIC_COUNTER,
-				     "Reconnections to the syslog collector", NULL, 0,
-				     (double)s->reconnects);
-	if (!err)
-		err = bh_metrics_add(m, "bulkhead_syslog_connected", BH_METRIC_GAUGE,
-				     "1 while connected to the syslog collector", NULL, 0,
-				     s->connected);
-	if (!err)
-		err = bh_metrics_add(m, "bulkhead_syslog_tls_failures_total", BH_METRIC_COUNTER,
-				     "TLS handshakes with the collector refused or failed", NULL, 0,
-				     (double)s->tls_failures);
+	if (!err && a->syslog)
+		err = add_syslog(m, a->syslog);
+	if (!err && a->k8s)
+		err = add_k8s(m, a->k8s);
 	return err;
 }
 

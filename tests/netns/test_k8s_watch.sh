@@ -17,7 +17,8 @@
 #  - a cut watch resumes from its resourceVersion (no relist) and loses no
 #    event; a compacted resourceVersion (410 Gone) relists; a server
 #    restart (history lost) relists and loses no change;
-#  - steady state makes no list request (watches only);
+#  - steady state makes no list request (watches only); the agent's
+#    metrics count the list and watch requests the server saw;
 #  - over https with a CA from certificate-authority-data and a client
 #    certificate/key (files), the same watch works.
 source "$(dirname "$0")/../lib/common.sh"
@@ -25,7 +26,7 @@ bh_test_init k8sw
 T=kw$BH_TAG
 D=$BULKHEAD_STATE_DIR
 API=$BH_ROOT/tests/lib/k8s_apiserver.py
-PORT=21400 TPORT=21401 CPORT=21402
+PORT=21400 TPORT=21401 CPORT=21402 MPORT=21405
 command -v openssl >/dev/null || bh_skip "openssl not installed"
 
 ctl() { python3 "$API" ctl "http://127.0.0.1:$CPORT" "$@"; }
@@ -51,6 +52,7 @@ stop_server() { kill "$SERVER"; wait "$SERVER" 2>/dev/null; return 0; }
 start_agent() {	# start_agent KUBECONFIG [CHUNK_SIZE]
 	printf 'kubernetes:\n  kubeconfig: %s\n  node: node-1\n' "$1" >"$D/agent.yaml"
 	[ -n "${2:-}" ] && printf '  chunk_size: %s\n' "$2" >>"$D/agent.yaml"
+	printf 'metrics:\n  listen: "127.0.0.1:%s"\n' "$MPORT" >>"$D/agent.yaml"
 	$BH agent --config "$D/agent.yaml" >>"$D/agent.log" 2>&1 &
 	AGENT=$!
 	bh_on_exit "kill $AGENT 2>/dev/null"
@@ -164,6 +166,17 @@ L0=$(stat_of 'sum(d["lists"].values())'); W0=$(stat_of 'sum(d["watches"].values(
 sleep 2
 expect_eq "steady state: no list in 2 s" "$L0" "$(stat_of 'sum(d["lists"].values())')"
 expect_eq "steady state: no new watch in 2 s" "$W0" "$(stat_of 'sum(d["watches"].values())')"
+# the agent's own count of its requests, in its metrics
+metric() { python3 -c '
+import sys, urllib.request
+for l in urllib.request.urlopen(sys.argv[1]).read().decode().splitlines():
+    if l.startswith(sys.argv[2] + " "):
+        print(l.split()[1])' "http://127.0.0.1:$MPORT/metrics" "$1"; }
+expect_eq "metrics: the list requests the server saw" "$L0" \
+	"$(metric bulkhead_k8s_list_requests_total)"
+expect_eq "metrics: the watch requests the server saw" "$W0" \
+	"$(metric bulkhead_k8s_watch_requests_total)"
+expect_ok "metrics: watch events applied" test "$(metric bulkhead_k8s_watch_events_total)" -gt 0
 
 # a cut watch resumes from its resourceVersion: no relist, no lost event
 ctl cut >/dev/null

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "k8s.h"
 #include "metrics.h"
 #include "syslog.h"
 
@@ -111,6 +112,7 @@ static void test_collect_agent(void **state)
 {
 	struct bh_syslog_stats st = { .sent = 7, .dropped = 3, .queued = 2, .reconnects = 1,
 				      .connected = true, .tls_failures = 2 };
+	struct bh_k8s_stats ks = { .lists = 6, .watches = 7, .events = 120, .reconciles = 9 };
 	struct bh_metrics_agent a = { .version = "v1.2-3-gabc", .start_time = 1700000000.0,
 				      .quarantines = 4, .flows_live = 9, .records = 11,
 				      .stream_clients = 1, .stream_lost = 8, .syslog = &st };
@@ -146,8 +148,9 @@ static void test_collect_agent(void **state)
 				    "direction=\"egress\",verdict=\"would-deny\"} 5\n"
 				    "bulkhead_flows_total{namespace=\"prod\",workload=\"web\","
 				    "direction=\"ingress\",verdict=\"allow\"} 6\n"));
-	/* no JSON-lines file: no jsonl series */
+	/* no JSON-lines file: no jsonl series; no Kubernetes watch: no k8s series */
 	assert_null(strstr(out, "jsonl"));
+	assert_null(strstr(out, "bulkhead_k8s_"));
 	free(out);
 
 	/* Without syslog: no syslog series at all (absent, not zero). */
@@ -159,6 +162,18 @@ static void test_collect_agent(void **state)
 	assert_int_equal(bh_metrics_render(m, &out, &len), 0);
 	assert_null(strstr(out, "syslog"));
 	assert_non_null(strstr(out, "\nbulkhead_jsonl_write_errors_total 3\n"));
+	free(out);
+
+	/* With the Kubernetes watch: its requests and events as counters. */
+	a.k8s = &ks;
+	bh_metrics_begin(m);
+	assert_int_equal(bh_metrics_collect_agent(m, &a), 0);
+	assert_int_equal(bh_metrics_render(m, &out, &len), 0);
+	assert_non_null(strstr(out, "# TYPE bulkhead_k8s_list_requests_total counter\n"
+				    "bulkhead_k8s_list_requests_total 6\n"));
+	assert_non_null(strstr(out, "\nbulkhead_k8s_watch_requests_total 7\n"));
+	assert_non_null(strstr(out, "\nbulkhead_k8s_watch_events_total 120\n"));
+	assert_non_null(strstr(out, "\nbulkhead_k8s_reconciles_total 9\n"));
 	free(out);
 	bh_metrics_free(m);
 }
