@@ -2,7 +2,7 @@
 /*
  * Commands for running bulkhead on a node and in a cluster, one file each,
  * listed in bh_deliver_cmds (ctl/cmd_deliver.c):
- *   doctor            ctl/cmd_doctor.c    the kernel floor (lib/doctor.h)
+ *   doctor            ctl/cmd_doctor.c    the kernel floor (lib/core/doctor.h)
  *   policy validate   ctl/cmd_validate.c  apply's parser, nothing changed
  *   webhook           ctl/cmd_webhook.c   the admission webhook (HTTPS)
  *   upgrade           ctl/cmd_upgrade.c   new programs on every veth, no gap

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `bulkhead doctor [--json] [--cni-conf-dir DIR] [--cni-bin-dir DIR]`:
- * what this node has and lacks (lib/doctor.h). Exit 0 when every needed
+ * what this node has and lacks (lib/core/doctor.h). Exit 0 when every needed
  * check passed, 1 when one is missing. The agent prints the same lines
  * when it cannot load (bh_cli_doctor_explain).
  */

@@ -182,7 +182,7 @@ struct bh_compile_input {
 	const struct bh_compile_namespace *namespaces;
 	int nr_policies;
 	const struct bh_policy *policies;
-	/* Peers (lib/peers.h): selectable and in the ipcache like workloads,
+	/* Peers (lib/core/peers.h): selectable and in the ipcache like workloads,
 	 * but compiled into no map of their own (slot unused). Their
 	 * identities are the caller's (one per namespace + label set). */
 	int nr_peers;

@@ -7,7 +7,7 @@
  *   timerfd          every flush_ms: store batch; every second: lost
  *                    records, idle flows, pins; every 10 s: retention
  *   syslog fd        EPOLLOUT while its queue is non-empty (re-registered
- *                    after every reconnect: lib/syslog_watch.h); the
+ *                    after every reconnect: lib/agent/syslog_watch.h); the
  *                    epoll timeout follows its reconnect backoff
  *   metrics fd       scrapes
  *   flow stream fd   `flows --follow` clients (lib/agent/flowstream.h)

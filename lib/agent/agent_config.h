@@ -18,7 +18,7 @@
 #include "export.h"
 #include "syslog.h"
 
-/* The agent's own log lines on stderr (lib/agentlog.h). */
+/* The agent's own log lines on stderr (agent_log.c). */
 enum bh_log_level { BH_LOG_ERROR = 0, BH_LOG_WARNING, BH_LOG_INFO, BH_LOG_DEBUG };
 
 struct bh_agent_config {

@@ -73,11 +73,6 @@ const char *bh_detect_outcome_name(enum bh_detect_outcome o)
 	}
 }
 
-const char *bh_detect_action_name(enum bh_detect_action a)
-{
-	return a == BH_DETECT_ACTION_ALERT ? "alert" : "quarantine";
-}
-
 int bh_detect_action_parse(const char *s, enum bh_detect_action *out)
 {
 	if (!strcmp(s, "alert"))

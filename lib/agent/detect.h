@@ -172,7 +172,6 @@ const char *bh_detect_rule_name(enum bh_detect_rule r);
 const char *bh_detect_rule_key(enum bh_detect_rule r);
 /* "quarantine", "would-quarantine", "alert": also the event kind */
 const char *bh_detect_outcome_name(enum bh_detect_outcome o);
-const char *bh_detect_action_name(enum bh_detect_action a);
 int bh_detect_action_parse(const char *s, enum bh_detect_action *out);
 /* "denied", "outside-baseline", "deny-listed", joined by '+' */
 const char *bh_detect_why_str(__u8 why, char *buf, size_t len);

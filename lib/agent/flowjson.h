@@ -43,7 +43,7 @@ struct bh_flow_fields {
 	const char *comm, *exe, *cgroup;
 };
 
-/* A decoded record (lib/flowrec.h) with the workloads' labels. */
+/* A decoded record (lib/agent/flowrec.h) with the workloads' labels. */
 void bh_flow_fields_from_view(const struct bh_flow_view *v, const char *node,
 			      struct bh_flow_fields *f);
 /* Add the fields to o, in the documented order. without_labels leaves

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Keeps an epoll set in step with a syslog writer (lib/syslog.h), for an
+ * Keeps an epoll set in step with a syslog writer (lib/agent/syslog.h), for an
  * event loop such as the agent's.
  *
  * The writer's socket changes across reconnects, and the new socket often

@@ -42,7 +42,7 @@
 #include "policy.h"
 #include "l2.h"
 
-/* Set by the loader from the config's `flow_cache` (lib/config.h) before
+/* Set by the loader from the config's `flow_cache` (lib/core/config.h) before
  * the object is loaded; the verifier drops the cache's code when 0. */
 const volatile __u8 bh_cfg_flow_cache = 1;
 

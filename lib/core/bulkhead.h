@@ -191,10 +191,7 @@ int bh_map_fd(struct bh_ctx *ctx, const char *name);
 /* Detach every program of this instance, unpin everything, clear state. */
 int bh_reset(struct bh_ctx *ctx);
 
-/* ------------------------------------------------------------ additions */
-/* Add delta to the store's counter name when ctx closes (metrics:
- * lib/core/store_counters.c). At most 8 names per context. */
-void bh_ctx_count(struct bh_ctx *ctx, const char *name, __s64 delta);
+/* ---------------------------------------------- context, parsers, hooks */
 /* A policy sync: count and time it (bh_policy_sync, policy apply). */
 __s64 bh_ctx_sync_start(void);
 void bh_ctx_sync_done(struct bh_ctx *ctx, int err, __s64 start);
@@ -224,7 +221,7 @@ struct bh_hook_prog {
 struct bh_hook_info {
 	int nr_xdp, nr_tcx_ingress, nr_tcx_egress, nr_clsact_ingress, nr_clsact_egress;
 	struct bh_hook_prog xdp[4], tcx_ingress[16], tcx_egress[16];
-	/* the filter at bulkhead's clsact handle/priority (lib/tc_clsact.h) */
+	/* the filter at bulkhead's clsact handle/priority (tc_clsact.h) */
 	struct bh_hook_prog clsact_ingress[1], clsact_egress[1];
 	bool xdp_multiprog;	/* a libxdp dispatcher is attached */
 };

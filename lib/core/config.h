@@ -25,7 +25,7 @@
  * without a word. Values of `hook` are checked here; the forensics values
  * by their user (policy/sync.c), which knows CIDRs and ports. Errors name
  * "FILE:LINE: KEY: MSG". The agent's YAML config is another file
- * (lib/agent_config.h).
+ * (lib/agent/agent_config.h).
  */
 #ifndef BULKHEAD_CONFIG_H
 #define BULKHEAD_CONFIG_H

@@ -134,24 +134,6 @@ static void flush_counts(struct bh_ctx *ctx)
 		bh_store_counter_set(ctx->db, "policy_sync.last_ms", ctx->sync_last_ms);
 		bh_store_counter_set(ctx->db, "policy_sync.last_us", ctx->sync_last_us);
 	}
-	for (int i = 0; i < ctx->nr_counts; i++)
-		bh_store_counter_add(ctx->db, ctx->counts[i].name, ctx->counts[i].delta);
-}
-
-void bh_ctx_count(struct bh_ctx *ctx, const char *name, __s64 delta)
-{
-	int i;
-
-	for (i = 0; i < ctx->nr_counts && strcmp(ctx->counts[i].name, name); i++)
-		;
-	if (i == ctx->nr_counts) {
-		if (i == (int)(sizeof(ctx->counts) / sizeof(ctx->counts[0])))
-			return;
-		snprintf(ctx->counts[i].name, sizeof(ctx->counts[i].name), "%s", name);
-		ctx->counts[i].delta = 0;
-		ctx->nr_counts++;
-	}
-	ctx->counts[i].delta += delta;
 }
 
 void bh_ctx_close(struct bh_ctx *ctx)

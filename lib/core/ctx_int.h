@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Inside libbulkhead: the context struct and the helpers the lib/ C files
- * modules share. Not part of the public API (lib/bulkhead.h).
+ * modules share. Not part of the public API (lib/core/bulkhead.h).
  */
 #ifndef BULKHEAD_CTX_INT_H
 #define BULKHEAD_CTX_INT_H
@@ -39,8 +39,6 @@ struct bh_ctx {
 	/* counted here, added to the store's counters at close */
 	uint64_t syncs_ok, syncs_err;
 	__s64 sync_last_ms, sync_last_us;
-	int nr_counts;
-	struct { char name[40]; __s64 delta; } counts[8];
 	bool err_user;
 	char err[512];
 };

@@ -131,7 +131,7 @@ int bh_store_event_foreach(sqlite3 *db, const char *ns, const char *name, __s64 
 			   int (*fn)(const struct bh_event_rec *e, void *arg), void *arg);
 
 /* -------------------------------------------------------------- counters
- * Control-plane counters (lib/store_counters.c): policy syncs, CNI
+ * Control-plane counters (store_counters.c): policy syncs, CNI
  * operations. Added outside transactions, read by the agent's metrics. */
 int bh_store_counter_add(sqlite3 *db, const char *name, __s64 delta);
 int bh_store_counter_set(sqlite3 *db, const char *name, __s64 value);

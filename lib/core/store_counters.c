@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Control-plane counters in the state store, for the agent's metrics:
- * policy syncs (counted by every process that syncs, lib/ctx.c) and CNI
+ * policy syncs (counted by every process that syncs, ctx.c) and CNI
  * operations (ctl/cni_cmd.c). A process adds its counts once, when it
  * closes its context, outside any transaction: a sync that failed and was
  * rolled back is still counted.

@@ -84,7 +84,7 @@ int bh_policy_sync(struct bh_ctx *ctx);
 int bh_policy_sync_attach(struct bh_ctx *ctx, __u32 slot);
 
 /* The quarantine exception from STATE_DIR/config (docs/cli.md), read with
- * lib/config.c (which refuses unknown keys):
+ * config.c (which refuses unknown keys):
  *   forensics.cidr = 10.99.0.0/24
  *   forensics.port = tcp/22        (repeatable; none: all ports)
  * Absent file or keys: disabled. Errors (user errors, message in ctx)

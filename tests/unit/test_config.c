@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* STATE_DIR/config (lib/config.c): keys, comments, every error with its
+/* STATE_DIR/config (lib/core/config.c): keys, comments, every error with its
  * line and key. */
 #include <errno.h>
 #include <setjmp.h>

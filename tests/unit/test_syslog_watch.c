@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The syslog writer's fd in an epoll set across a reconnect (lib/syslog_watch.h).
+ * The syslog writer's fd in an epoll set across a reconnect (lib/agent/syslog_watch.h).
  *
  * Scenario of the bug it fixes: a unix datagram collector's queue is full,
  * so the writer waits for EPOLLOUT; the collector goes away (its socket is
