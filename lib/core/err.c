@@ -6,32 +6,20 @@
 
 #include "ctx_int.h"
 
-static int vset(struct bh_ctx *ctx, int err, bool user, const char *fmt, va_list ap)
-{
-	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
-	ctx->err_user = user;
-	return err;
-}
-
-int bh_err(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vset(ctx, err, user, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 int bh_ctx_set_error(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vset(ctx, err, user, fmt, ap);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
 	va_end(ap);
+	ctx->err_user = user;
 	return err;
 }
+
+/* The core's short name for the same function (ctx_int.h). */
+int bh_err(struct bh_ctx *ctx, int err, bool user, const char *fmt, ...)
+	__attribute__((alias("bh_ctx_set_error")));
 
 const char *bh_ctx_error(const struct bh_ctx *ctx)
 {
