@@ -159,20 +159,39 @@ static __always_inline int bh_ctx_vlan_offloaded(bh_ctx_t *ctx)
  * the load_bytes helper for every header and miss the flow cache, which
  * reads the linear part only: on such traffic every packet paid the whole
  * parser and the judge function (bench/veth_path.sh's trafgen UDP, about
- * 0.3 us a packet). Pull the ordinary headers (Ethernet, IPv6, TCP: 74
- * bytes) into the linear part once, before anything reads the packet. The
- * stack pulls them anyway right after (ip_rcv, the forwarding path), so
- * this only does that work earlier. An skb already linear that far (every
- * packet a socket sends through the stack) pays a comparison; a failed
- * pull leaves the packet as it was, judged through load_bytes.
+ * 0.3 us a packet). Pull the headers into the linear part once, before
+ * anything reads the packet; the stack pulls them anyway right after
+ * (ip_rcv, the forwarding path), so this only does that work earlier.
+ *
+ * The headers only, never payload: TCP sends its payload in page
+ * fragments behind a linear part that ends with the TCP header, and its
+ * skbs are clones (the retransmit queue keeps the data), so pulling even
+ * one byte of payload copies the header into a new buffer
+ * (pskb_expand_head), on every data segment: it was a tenth of what
+ * bulkhead cost a short TCP connection (bench/veth_path.sh WHERE=1). For
+ * IPv4 that is Ethernet, the IP header with its options and a TCP
+ * header without options (the fast path reads ports and flags; options
+ * are read through bh_ctx_load); anything else gets BH_CTX_PULL_LEN
+ * (Ethernet, IPv6, TCP). A packet shorter than that is pulled whole. An
+ * skb already linear that far pays two comparisons; a failed pull leaves
+ * the packet as it was, judged through load_bytes.
  */
 #define BH_CTX_PULL_LEN	74
+#define BH_CTX_ETH_LEN	14
+#define BH_CTX_L4_LEN	20
 
 static __always_inline void bh_ctx_linearize(bh_ctx_t *ctx)
 {
-	__u32 want = ctx->len < BH_CTX_PULL_LEN ? ctx->len : BH_CTX_PULL_LEN;
+	const __u8 *data = (const __u8 *)(long)ctx->data;
+	const __u8 *end = (const __u8 *)(long)ctx->data_end;
+	__u32 want = BH_CTX_PULL_LEN;
 
-	if ((long)ctx->data + want > (long)ctx->data_end)
+	/* IPv4 (ethertype 0x0800) with its version/IHL byte linear */
+	if (data + BH_CTX_ETH_LEN + 1 <= end && data[12] == 0x08 && data[13] == 0x00)
+		want = BH_CTX_ETH_LEN + (data[BH_CTX_ETH_LEN] & 0x0f) * 4 + BH_CTX_L4_LEN;
+	if (want > ctx->len)
+		want = ctx->len;
+	if ((long)data + want > (long)end)
 		bpf_skb_pull_data(ctx, want);
 }
 #endif
