@@ -14,10 +14,11 @@
 # so a part's share is its share of the time within about 1/sqrt(samples).
 # Prints human lines, then one JSON line.
 #
-# Then the unanswered 64-byte UDP of the veth path: one round of
-# bench/veth_path.sh (no filter, the empty TC program, bulkhead on tc)
-# with WHERE=1, of which only the split is shown (its figures, taken under
-# the profiler, are not kept: veth_path measures them on its own).
+# Then the unanswered 64-byte UDP and the TCP connections of the veth
+# path: one round of bench/veth_path.sh (no filter, the empty TC program,
+# bulkhead on tc) with WHERE=1, of which only the split is shown (its
+# figures, taken under the profiler, are not kept: veth_path measures them
+# on its own).
 #
 # Env: BUILD (build), CPU (1), PERF_FREQ (4999), WHERE_FLOWS (300000),
 #      WHAT ("xdp-new tc-new xdp-denied"), WHERE_UDP (1; 0 leaves it out).
@@ -70,8 +71,9 @@ for w in $WHAT; do
 		"$JSON" "${part:-{\}}" "${key}_ns" "$ns")
 done
 if [ "${WHERE_UDP:-1}" != 0 ]; then
-	echo "  unanswered 64-byte UDP on the veth path (bench/veth_path.sh, one round, WHERE=1):"
-	ROUNDS=1 TCP_SECS=1 CRR_SECS=1 MODES="nofilter tcempty tc" WHERE=1 BUILD=$BUILD \
+	echo "  unanswered 64-byte UDP and TCP connections on the veth path (bench/veth_path.sh," \
+		"one round, WHERE=1):"
+	ROUNDS=1 PHASES="udp crr" MODES="nofilter tcempty tc" WHERE=1 BUILD=$BUILD \
 		bash bench/veth_path.sh 2>&1 | grep -v '^{' |
 		sed -n '/where the time goes/,/^  round\|^  medians/p' | grep -v '^  round\|^  medians' |
 		sed 's/^/  /'

@@ -20,13 +20,15 @@
 # Prints human lines, then one JSON line. Everything it creates carries a
 # unique tag and is removed on exit.
 #
-# With WHERE=1, perf samples every CPU during each mode's UDP phase and
-# bench/perf_where.py prints what bulkhead's programs (tc, xdp) spent per
-# delivered packet, split like bench_where.sh's, next to the floor's.
+# With WHERE=1, perf samples every CPU during each mode's UDP and
+# connection phases and bench/perf_where.py prints what bulkhead's programs
+# (tc, xdp) spent per delivered packet and per connection, split like
+# bench_where.sh's, next to the floor's.
 #
 # Env: BUILD (build dir), ROUNDS (5), TCP_SECS (4), UDP_SECS (3),
 #      CRR_SECS (3), MODES ("nofilter tcempty tc xdp nft"), DEFAULT_HOOK (tc),
-#      WHERE (unset), PERF_FREQ (4999).
+#      PHASES ("tcp udp crr": the figures to measure), WHERE (unset),
+#      PERF_FREQ (4999).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -36,6 +38,7 @@ TCP_SECS=${TCP_SECS:-4}
 UDP_SECS=${UDP_SECS:-3}
 CRR_SECS=${CRR_SECS:-3}
 MODES=${MODES:-nofilter tcempty tc xdp nft}
+PHASES=" ${PHASES:-tcp udp crr} "
 DEFAULT_HOOK=${DEFAULT_HOOK:-tc}
 NRULES=${NRULES:-1000}
 
@@ -174,13 +177,19 @@ except Exception: print("nan")'
 
 rx_packets() { ip netns exec "$NSS" cat /sys/class/net/eth0/statistics/rx_packets; }
 
+perf_start() {	# NAME SECS: samples every CPU for SECS when WHERE is set
+	PERF_PID=
+	[ -n "${WHERE:-}" ] || return 0
+	perf record -q -a -g -F "${PERF_FREQ:-4999}" -o "$WORK/perf.$1" -- sleep "$2" \
+		>/dev/null 2>&1 &
+	PERF_PID=$!
+}
+
+perf_wait() { [ -n "$PERF_PID" ] && wait "$PERF_PID"; return 0; }
+
 udp64_kpps() {	# MODE ROUND
-	local before after t0 t1 perf_pid=
-	if [ -n "${WHERE:-}" ]; then
-		perf record -q -a -g -F "${PERF_FREQ:-4999}" -o "$WORK/perf.$1.$2" -- \
-			sleep "$UDP_SECS" >/dev/null 2>&1 &
-		perf_pid=$!
-	fi
+	local before after t0 t1
+	perf_start "udp.$1.$2" "$UDP_SECS"
 	before=$(rx_packets)
 	t0=$(date +%s.%N)
 	ip netns exec "$NSC" timeout -s INT "$UDP_SECS" trafgen --dev eth0 --conf "$TRAFGEN_CONF" \
@@ -188,32 +197,49 @@ udp64_kpps() {	# MODE ROUND
 	t1=$(date +%s.%N)
 	sleep 0.2
 	after=$(rx_packets)
-	[ -n "$perf_pid" ] && wait "$perf_pid"
+	perf_wait
 	echo "$1 $2 $((after - before))" >>"$WORK/udp_packets"
 	python3 -c "print('%.1f' % (($after - $before) / ($t1 - $t0) / 1e3))"
 }
 
-# What the filter's programs spent per delivered UDP packet (WHERE=1): the
-# samples inside them, times the sampling period, over the packets the
-# server received while perf ran (the same seconds, give or take the
-# start-up of trafgen).
-where_udp() {	# MODE ROUND
-	local data=$WORK/perf.$1.$2 pkts match
+# What the filter's programs spent per delivered UDP packet or per
+# connection (WHERE=1): the samples inside them, times the sampling period,
+# over the packets the server received or the connections made while perf
+# ran (the same seconds, give or take the start-up of the sender).
+where_split() {	# PHASE MODE ROUND COUNT WHAT
+	local data=$WORK/perf.$1.$2.$3 match
 	[ -s "$data" ] || return 0
-	case $1 in tc|xdp) match=bh_tc_,bh_xdp_ ;; tcempty) match=bh_tc_floor ;; *) match=- ;; esac
-	pkts=$(awk -v m="$1" -v r="$2" '$1 == m && $2 == r { print $3 }' "$WORK/udp_packets")
-	[ -n "$pkts" ] && [ "$pkts" -gt 0 ] || return 0
-	echo "  where the time goes, round $2, $1 (UDP phase, $pkts packets delivered):"
+	case $2 in tc|xdp) match=bh_tc_,bh_xdp_ ;; tcempty) match=bh_tc_floor ;; *) match=- ;; esac
+	[ -n "$4" ] && [ "$4" -gt 0 ] || return 0
+	echo "  where the time goes, round $3, $2 ($1 phase, $4 $5):"
 	perf script -i "$data" -F comm,ip,sym 2>/dev/null |
-		python3 bench/perf_where.py --prog "$match" --prefix "where_udp64_$1" \
-			--ns-per-sample "$(python3 -c "print(1e9 / ${PERF_FREQ:-4999} / $pkts)")" |
+		python3 bench/perf_where.py --prog "$match" --prefix "where_$1_$2" \
+			--ns-per-sample "$(python3 -c "print(1e9 / ${PERF_FREQ:-4999} / $4)")" |
 		grep -v '^{'
 	rm -f "$data"
 }
 
-crr_rate() {
-	ip netns exec "$NSC" timeout $((CRR_SECS + 15)) "$CRR" -c "$SIP" 7000 -t "$CRR_SECS" 2>/dev/null |
-		tail -n 1
+where_udp() {	# MODE ROUND
+	where_split udp "$1" "$2" \
+		"$(awk -v m="$1" -v r="$2" '$1 == m && $2 == r { print $3 }' "$WORK/udp_packets")" \
+		"packets delivered"
+}
+
+crr_rate() {	# MODE ROUND
+	local rate
+	perf_start "crr.$1.$2" "$CRR_SECS"
+	rate=$(ip netns exec "$NSC" timeout $((CRR_SECS + 15)) "$CRR" -c "$SIP" 7000 \
+		-t "$CRR_SECS" 2>/dev/null | tail -n 1)
+	perf_wait
+	echo "$1 $2 $(python3 -c "print(int(float('$rate' or 0) * $CRR_SECS))" 2>/dev/null)" \
+		>>"$WORK/crr_conns"
+	echo "$rate"
+}
+
+where_crr() {	# MODE ROUND
+	where_split crr "$1" "$2" \
+		"$(awk -v m="$1" -v r="$2" '$1 == m && $2 == r { print $3 }' "$WORK/crr_conns")" \
+		"connections"
 }
 
 check_path() {	# the allowed traffic really passes in this mode
@@ -236,17 +262,23 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			teardown_mode "$m"
 			continue
 		fi
-		t1=$(tcp_gbps 1)
-		t4=$(tcp_gbps 4)
-		u=$(udp64_kpps "$m" "$r")
-		c=$(crr_rate)
+		t1=nan t4=nan u=nan c=nan
+		if [[ $PHASES == *" tcp "* ]]; then
+			t1=$(tcp_gbps 1)
+			t4=$(tcp_gbps 4)
+		fi
+		[[ $PHASES == *" udp "* ]] && u=$(udp64_kpps "$m" "$r")
+		[[ $PHASES == *" crr "* ]] && c=$(crr_rate "$m" "$r")
 		if [ -n "${BENCH_DEBUG:-}" ] && [[ $m == tc || $m == xdp ]]; then
 			"$BH" stats >&2
 		fi
 		teardown_mode "$m"
 		printf '  round %d %-9s tcp1 %7s Gbit/s  tcp4 %7s Gbit/s  udp64 %8s kpps  crr %8s conn/s\n' \
 			"$r" "$m" "$t1" "$t4" "$u" "$c"
-		[ -n "${WHERE:-}" ] && where_udp "$m" "$r"
+		if [ -n "${WHERE:-}" ]; then
+			[[ $PHASES == *" udp "* ]] && where_udp "$m" "$r"
+			[[ $PHASES == *" crr "* ]] && where_crr "$m" "$r"
+		fi
 		echo "$m tcp1_gbps $t1" >>"$RES"
 		echo "$m tcp4_gbps $t4" >>"$RES"
 		echo "$m udp64_kpps $u" >>"$RES"
