@@ -101,6 +101,8 @@ def main():
     ap.add_argument("--ns-per-packet", type=float, default=None)
     ap.add_argument("--ns-per-sample", type=float, default=None)
     ap.add_argument("--prefix", default="where")
+    ap.add_argument("--per", default="packet",
+                    help="what --ns-per-sample counts: packet or connection")
     ap.add_argument("--min-share", type=float, default=0.01)
     ap.add_argument("--lines", default=None,
                     help="the program's line table (bench_prog --lines), for call sites")
@@ -143,7 +145,7 @@ def main():
     out = {}
     if not in_prog and a.ns_per_sample:
         busy = (outside - idle) * a.ns_per_sample
-        print("    %-52s         %6.1f ns" % ("every CPU, not idle, per packet", busy))
+        print("    %-52s         %6.1f ns" % ("every CPU, not idle, per " + a.per, busy))
         out["%s_busy_ns" % a.prefix] = round(busy, 3)
         print(json.dumps(out))
         return 0
@@ -154,10 +156,10 @@ def main():
     print("  %d samples inside the programs, %d outside" % (in_prog, outside))
     if a.ns_per_sample:
         busy = (in_prog + outside - idle) * a.ns_per_sample
-        print("    %-52s         %6.1f ns" % ("every CPU, not idle, per packet", busy))
+        print("    %-52s         %6.1f ns" % ("every CPU, not idle, per " + a.per, busy))
         out["%s_busy_ns" % a.prefix] = round(busy, 3)
         a.ns_per_packet = in_prog * a.ns_per_sample
-        print("    %-52s %5.1f %%  %6.1f ns" % ("all of the programs, per packet", 100.0,
+        print("    %-52s %5.1f %%  %6.1f ns" % ("all of the programs, per " + a.per, 100.0,
                                               a.ns_per_packet))
         out["%s_total_ns" % a.prefix] = round(a.ns_per_packet, 3)
     rest = 0

@@ -206,14 +206,14 @@ udp64_kpps() {	# MODE ROUND
 # connection (WHERE=1): the samples inside them, times the sampling period,
 # over the packets the server received or the connections made while perf
 # ran (the same seconds, give or take the start-up of the sender).
-where_split() {	# PHASE MODE ROUND COUNT WHAT
+where_split() {	# PHASE MODE ROUND COUNT WHAT PER
 	local data=$WORK/perf.$1.$2.$3 match
 	[ -s "$data" ] || return 0
 	case $2 in tc|xdp) match=bh_tc_,bh_xdp_ ;; tcempty) match=bh_tc_floor ;; *) match=- ;; esac
 	[ -n "$4" ] && [ "$4" -gt 0 ] || return 0
 	echo "  where the time goes, round $3, $2 ($1 phase, $4 $5):"
 	perf script -i "$data" -F comm,ip,sym 2>/dev/null |
-		python3 bench/perf_where.py --prog "$match" --prefix "where_$1_$2" \
+		python3 bench/perf_where.py --prog "$match" --prefix "where_$1_$2" --per "$6" \
 			--ns-per-sample "$(python3 -c "print(1e9 / ${PERF_FREQ:-4999} / $4)")" |
 		grep -v '^{'
 	rm -f "$data"
@@ -222,7 +222,7 @@ where_split() {	# PHASE MODE ROUND COUNT WHAT
 where_udp() {	# MODE ROUND
 	where_split udp "$1" "$2" \
 		"$(awk -v m="$1" -v r="$2" '$1 == m && $2 == r { print $3 }' "$WORK/udp_packets")" \
-		"packets delivered"
+		"packets delivered" packet
 }
 
 crr_rate() {	# MODE ROUND
@@ -239,7 +239,7 @@ crr_rate() {	# MODE ROUND
 where_crr() {	# MODE ROUND
 	where_split crr "$1" "$2" \
 		"$(awk -v m="$1" -v r="$2" '$1 == m && $2 == r { print $3 }' "$WORK/crr_conns")" \
-		"connections"
+		"connections" connection
 }
 
 check_path() {	# the allowed traffic really passes in this mode
