@@ -219,6 +219,38 @@ struct bh_ct4_key {
 	__u32 ifindex;
 };
 
+/*
+ * The flow cache's set of an IPv4 flow (lib/bpf/fcache.h): one of
+ * BH_FC_SETS per CPU, by a hash of the whole key. Here, not in the BPF
+ * header, so that a unit test (tests/unit/test_fc_hash.c) checks how
+ * flows that differ in one field only spread over the sets.
+ *
+ * Every bit of the key must reach the low bits the set is taken from,
+ * hence the finalizer (MurmurHash3's fmix32) after the fields are folded
+ * in: a port is in network order, so the low byte of a port, the one that
+ * differs between a client's connections, is in the high bits of its word,
+ * and a multiply carries bits only upwards. With one multiply after the
+ * ports, as before, the flows of a client on 1024 consecutive ports fell
+ * into 32 sets and thrashed them: 3 % of bench/veth_path.sh's UDP packets
+ * found their entry.
+ */
+#define BH_FC_SETS	2048	/* per CPU, a power of two */
+
+static inline __attribute__((always_inline)) __u32 bh_fc_set_index(const struct bh_ct4_key *k)
+{
+	__u32 h = k->addr_a * 0x9e3779b1u;
+
+	h ^= k->addr_b;
+	h *= 0x85ebca6bu;
+	h ^= ((__u32)k->port_a << 16 | k->port_b) ^ ((__u32)k->proto << 24) ^ k->ifindex;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h & (BH_FC_SETS - 1);
+}
+
 /* 1 if both addresses are IPv4-mapped: the flow belongs in bh_ct4_v2 (the
  * parser maps every IPv4 address and refuses IPv4-mapped IPv6 ones). */
 static inline __attribute__((always_inline)) int bh_ct_key_is_v4(const struct bh_ct_key *k)

@@ -56,7 +56,7 @@ const volatile __u8 bh_cfg_flow_cache = 1;
  * twice the entries keep every flow of a set of at most two.
  */
 #define BH_FC_WAYS		2
-#define BH_FC_SETS		2048	/* per CPU, a power of two; 256 KiB */
+/* BH_FC_SETS sets per CPU (lib/bulkhead_abi.h, with the hash): 256 KiB */
 #define BH_FC_REFRESH_NS	(10ULL * 1000000)
 
 /*
@@ -114,14 +114,8 @@ struct {
  */
 static __always_inline struct bh_fc_set *bh_fc_set_of(const struct bh_ct4_key *k)
 {
-	__u32 h = k->addr_a * 0x9e3779b1u;
+	__u32 h = bh_fc_set_index(k);
 
-	h ^= k->addr_b;
-	h *= 0x85ebca6bu;
-	h ^= ((__u32)k->port_a << 16 | k->port_b) ^ ((__u32)k->proto << 24) ^ k->ifindex;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	h &= BH_FC_SETS - 1;
 	return bpf_map_lookup_elem(&bh_fcache, &h);
 }
 
