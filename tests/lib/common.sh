@@ -146,6 +146,25 @@ bh_serve() {
 	bh_on_exit "kill $! 2>/dev/null"
 	bh_wait_listen "$1" "$2" "$3"
 }
+# bh_log_udp NETNS|- ADDR PORT FILE: a UDP socket on ADDR:PORT (in NETNS,
+# or the host's for -) that logs each payload it receives to FILE, one a
+# line, for the rest of the test. It returns once the socket is bound.
+bh_log_udp() {
+	local ns=$1 addr=$2 port=$3 out=$4 run=()
+	[ "$ns" != - ] && run=(ip netns exec "$ns")
+	"${run[@]}" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+open(sys.argv[3] + ".ready", "w").close()
+s.settimeout(30)
+while True:
+    d, a = s.recvfrom(2048)
+    print(d.decode(errors="replace").rstrip("\0"), flush=True)' "$addr" "$port" "$out" \
+		>"$out" 2>/dev/null &
+	bh_on_exit "kill $! 2>/dev/null"
+	bh_wait 50 test -e "$out.ready" || fail "no UDP logger on $addr:$port"
+}
 # bh_listening NETNS tcp|udp PORT: a socket listens (or is bound) there.
 bh_listening() {
 	local l=t

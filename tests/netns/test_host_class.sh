@@ -34,28 +34,12 @@ spec:
 YAML
 expect_ok "apply the policy (after the node's addresses are up)" $BH policy apply -f $P
 
-# log NETNS ADDR PORT FILE: a UDP socket logging each payload, one a line
-log_udp() {
-	local ns=$1 addr=$2 port=$3 out=$4 run=()
-	[ "$ns" != - ] && run=(ip netns exec "$ns")
-	"${run[@]}" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-open(sys.argv[3] + ".ready", "w").close()
-s.settimeout(30)
-while True:
-    d, a = s.recvfrom(100)
-    print(d.decode(), flush=True)' "$addr" "$port" "$out" >"$out" 2>/dev/null &
-	bh_on_exit "kill $! 2>/dev/null"
-	bh_wait 50 test -e "$out.ready" || fail "no UDP logger on $addr:$port"
-}
 L=$BULKHEAD_STATE_DIR
-log_udp - $GW 22101 $L/gw
-log_udp - $LL 22101 $L/ll
-log_udp - $META 22101 $L/meta
-log_udp $T-b $B 22101 $L/b1
-log_udp $T-b $B 22102 $L/b2
+bh_log_udp - $GW 22101 $L/gw
+bh_log_udp - $LL 22101 $L/ll
+bh_log_udp - $META 22101 $L/meta
+bh_log_udp $T-b $B 22101 $L/b1
+bh_log_udp $T-b $B 22102 $L/b2
 send() { ip netns exec $T-a python3 -c '
 import socket, sys
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))' "$@"; }

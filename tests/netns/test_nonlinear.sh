@@ -34,22 +34,8 @@ YAML
 expect_ok "apply the policy" $BH policy apply -f $P
 
 L=$BULKHEAD_STATE_DIR
-# count NETNS PORT FILE: a UDP socket logging each payload, one a line
-count_udp() {
-	ip netns exec "$1" /usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-open(sys.argv[3] + ".ready", "w").close()
-s.settimeout(30)
-while True:
-    d, a = s.recvfrom(200)
-    print(d.decode(errors="replace").rstrip("\0"), flush=True)' "$B" "$2" "$3" >"$3" 2>/dev/null &
-	bh_on_exit "kill $! 2>/dev/null"
-	bh_wait 50 test -e "$3.ready" || fail "no UDP logger on $B:$2"
-}
-count_udp $T-b 23411 $L/allowed
-count_udp $T-b 23412 $L/denied
+bh_log_udp $T-b $B 23411 $L/allowed
+bh_log_udp $T-b $B 23412 $L/denied
 
 HMAC=$(ip -br link show "$T"a | awk '{print $3}')
 AMAC=$(ip -n $T-a -br link show eth0 | awk '{print $3}')
