@@ -485,7 +485,7 @@ static struct bulkhead_sock *load_skel(void)
 
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 1000, rounds = argc > 2 ? atoi(argv[2]) : 61;
+	int n = argc > 1 ? atoi(argv[1]) : 300, rounds = argc > 2 ? atoi(argv[2]) : 201;
 	int recorded = 0, empty_fd = -1, home = -1, rc = 2;
 	struct bulkhead_sock *skel = NULL;
 	struct figures f;

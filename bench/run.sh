@@ -84,7 +84,7 @@ else
 	echo; echo "== bench_ingest: not built ($ABS_BUILD/bench/bench_ingest), skipped"
 fi
 part bench_detect 600 bash bench/bench_detect.sh
-part bench_sockproc 120 "$ABS_BUILD/bench/bench_sockproc" 1000 61
+part bench_sockproc 120 "$ABS_BUILD/bench/bench_sockproc" 300 201
 if [ -f bench/bench_cni.sh ]; then
 	part bench_cni 300 bash bench/bench_cni.sh
 else

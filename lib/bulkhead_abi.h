@@ -229,10 +229,10 @@ struct bh_ct4_key {
  * hence the finalizer (MurmurHash3's fmix32) after the fields are folded
  * in: a port is in network order, so the low byte of a port, the one that
  * differs between a client's connections, is in the high bits of its word,
- * and a multiply carries bits only upwards. With one multiply after the
- * ports, as before, the flows of a client on 1024 consecutive ports fell
- * into 32 sets and thrashed them: 3 % of bench/veth_path.sh's UDP packets
- * found their entry.
+ * and a multiply carries bits only upwards. With a single multiply after
+ * the ports, the flows of a client on 1024 consecutive ports, seen on two
+ * veths, land in 80 of the sets, 32 in the fullest, and evict each other
+ * on nearly every packet.
  */
 #define BH_FC_SETS	2048	/* per CPU, a power of two */
 

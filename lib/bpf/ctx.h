@@ -167,8 +167,9 @@ static __always_inline int bh_ctx_vlan_offloaded(bh_ctx_t *ctx)
  * fragments behind a linear part that ends with the TCP header, and its
  * skbs are clones (the retransmit queue keeps the data), so pulling even
  * one byte of payload copies the header into a new buffer
- * (pskb_expand_head), on every data segment: it was a tenth of what
- * bulkhead cost a short TCP connection (bench/veth_path.sh WHERE=1). For
+ * (pskb_expand_head) on every data segment: about a tenth of what
+ * bulkhead's programs spend on a short TCP connection (bench/veth_path.sh
+ * with WHERE=1). For
  * IPv4 that is Ethernet, the IP header with its options and a TCP
  * header without options (the fast path reads ports and flags; options
  * are read through bh_ctx_load); anything else gets BH_CTX_PULL_LEN
