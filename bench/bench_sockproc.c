@@ -244,8 +244,8 @@ static void cfg_stats(int c, struct bulkhead_sock *skel, int empty_fd, double *n
 		fd_stats(bpf_program__fd(prog), ns, cnt);
 }
 
-/* Where bulkhead's time goes: each program's runs per connection and
- * mean run time, over its statistics rounds. */
+/* Where bulkhead's time goes: each program's mean run time, and its runs
+ * per connection averaged over the three places' statistics rounds. */
 static void prog_detail(struct bulkhead_sock *skel, int connects)
 {
 	struct bpf_program *prog;
@@ -256,8 +256,9 @@ static void prog_detail(struct bulkhead_sock *skel, int connects)
 
 		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) || !info.run_cnt)
 			continue;
-		printf("  %s: %.2f runs per connection, %.0f ns per run\n", bpf_program__name(prog),
-		       (double)info.run_cnt / connects, (double)info.run_time_ns / info.run_cnt);
+		printf("  %s: %.2f runs per connection (the three places' mean), %.0f ns per run\n",
+		       bpf_program__name(prog), (double)info.run_cnt / connects,
+		       (double)info.run_time_ns / info.run_cnt);
 	}
 }
 
