@@ -161,12 +161,19 @@ static int cg_self(int root_fd)
 	return fd;
 }
 
+/* A cgroup of the bench's own under the root, opened; its name is kept
+ * (for the removal at the end) only once it is made. */
 static int cg_make(int root_fd, int i, const char *what)
 {
-	snprintf(cg_name[i], sizeof(cg_name[i]), "bh-sockproc-bench-%d-%s", (int)getpid(), what);
-	if (mkdirat(root_fd, cg_name[i], 0755))
+	char name[sizeof(cg_name[i])];
+	int fd;
+
+	snprintf(name, sizeof(name), "bh-sockproc-bench-%d-%s", (int)getpid(), what);
+	if (mkdirat(root_fd, name, 0755))
 		return -errno;
-	return openat(root_fd, cg_name[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	memcpy(cg_name[i], name, sizeof(name));
+	fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* The floor of any socket operations program: one that returns at once
