@@ -111,6 +111,16 @@ static void put(struct bench *b, const char *key, double v)
 	fprintf(b->json, "%s\"%s\": %.3f", b->nr_json++ ? ", " : "", key, v);
 }
 
+/* Instructions the verifier processed for one loaded program (its global
+ * functions included): how far it is from the limit of 10^6. */
+static double verified_insns(int prog_fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? -1.0 : (double)info.verified_insns;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
@@ -1143,6 +1153,12 @@ int main(int argc, char **argv)
 	double xfmin = xf[0] > 0 && (xf[1] <= 0 || xf[0] < xf[1]) ? xf[0] : xf[1];
 
 	put(&b, "established_over_xdp_filter", xfmin > 0 ? head.est[0] / xfmin : -1);
+	put(&b, "verified_insns_xdp", verified_insns(b.prog_xdp));
+	put(&b, "verified_insns_tc_from_container", verified_insns(b.prog_tc));
+	put(&b, "verified_insns_tc_to_container", verified_insns(b.prog_tc_in));
+	printf("  verifier: XDP %.0f, TC from container %.0f, TC to container %.0f instructions "
+	       "processed (limit 1000000)\n", verified_insns(b.prog_xdp), verified_insns(b.prog_tc),
+	       verified_insns(b.prog_tc_in));
 	printf("  headline (1k policy entries, 10k prefixes): XDP established %.1f ns = %.2f x "
 	       "xdp-filter (%.1f ns); scaling 1M/10 entries: established %.2f, new flow %.2f\n",
 	       head.est[0], xfmin > 0 ? head.est[0] / xfmin : -1, xfmin,

@@ -66,6 +66,17 @@ static const char *const where_name[WHERES] = { "connect", "accept", "both" };
 #define CONFIGS		(1 + 2 * WHERES)
 #define CFG(w, bh)	(1 + 2 * (w) + (bh))
 
+static enum where cfg_where(int c)
+{
+	return (enum where)((c - 1) / 2);
+}
+
+/* 1 for bulkhead's programs, 0 for the empty one (c > 0) */
+static int cfg_bulkhead(int c)
+{
+	return (c - 1) % 2;
+}
+
 static volatile int stop_reader;
 static struct ring_buffer *rb;
 static int cg_fd[WHERES] = { -1, -1, -1 };	/* cgroup directories */
@@ -198,20 +209,21 @@ struct attached {
  * program, on the configuration's cgroup. */
 static int attach_cfg(int c, struct bulkhead_sock *skel, int empty_fd, struct attached *at)
 {
-	int w = (c - 1) / 2, err;
+	int err;
 
 	at->ops = NULL;
 	at->empty_link = -1;
 	if (!c)
 		return 0;
-	if (!((c - 1) % 2)) {
-		at->empty_link = bpf_link_create(empty_fd, cg_fd[w], BPF_CGROUP_SOCK_OPS, NULL);
+	if (!cfg_bulkhead(c)) {
+		at->empty_link = bpf_link_create(empty_fd, cg_fd[cfg_where(c)], BPF_CGROUP_SOCK_OPS,
+						 NULL);
 		return at->empty_link < 0 ? -errno : 0;
 	}
 	err = bulkhead_sock__attach(skel);
 	if (err)
 		return err;
-	at->ops = bpf_program__attach_cgroup(skel->progs.bh_sock_ops, cg_fd[w]);
+	at->ops = bpf_program__attach_cgroup(skel->progs.bh_sock_ops, cg_fd[cfg_where(c)]);
 	return at->ops ? 0 : -errno;
 }
 
@@ -219,7 +231,7 @@ static void detach_cfg(int c, struct bulkhead_sock *skel, struct attached *at)
 {
 	if (at->empty_link >= 0)
 		close(at->empty_link);
-	if (c && (c - 1) % 2) {
+	if (c && cfg_bulkhead(c)) {
 		bpf_link__destroy(at->ops);
 		bulkhead_sock__detach(skel);
 	}
@@ -243,7 +255,7 @@ static void cfg_stats(int c, struct bulkhead_sock *skel, int empty_fd, double *n
 	struct bpf_program *prog;
 
 	*ns = *cnt = 0;
-	if (!((c - 1) % 2)) {
+	if (!cfg_bulkhead(c)) {
 		fd_stats(empty_fd, ns, cnt);
 		return;
 	}

@@ -198,7 +198,7 @@ udp64_kpps() {	# MODE ROUND
 	sleep 0.2
 	after=$(rx_packets)
 	perf_wait
-	echo "$1 $2 $((after - before))" >>"$WORK/udp_packets"
+	echo "$1 $2 $((after - before))" >>"$WORK/count.udp"
 	python3 -c "print('%.1f' % (($after - $before) / ($t1 - $t0) / 1e3))"
 }
 
@@ -206,23 +206,19 @@ udp64_kpps() {	# MODE ROUND
 # connection (WHERE=1): the samples inside them, times the sampling period,
 # over the packets the server received or the connections made while perf
 # ran (the same seconds, give or take the start-up of the sender).
-where_split() {	# PHASE MODE ROUND COUNT WHAT PER
-	local data=$WORK/perf.$1.$2.$3 match
+# The phase's count of the round is in $WORK/count.PHASE.
+where_split() {	# PHASE MODE ROUND WHAT PER
+	local data=$WORK/perf.$1.$2.$3 match n
 	[ -s "$data" ] || return 0
 	case $2 in tc|xdp) match=bh_tc_,bh_xdp_ ;; tcempty) match=bh_tc_floor ;; *) match=- ;; esac
-	[ -n "$4" ] && [ "$4" -gt 0 ] || return 0
-	echo "  where the time goes, round $3, $2 ($1 phase, $4 $5):"
+	n=$(awk -v m="$2" -v r="$3" '$1 == m && $2 == r { print $3 }' "$WORK/count.$1")
+	[ -n "$n" ] && [ "$n" -gt 0 ] || return 0
+	echo "  where the time goes, round $3, $2 ($1 phase, $n $4):"
 	perf script -i "$data" -F comm,ip,sym 2>/dev/null |
-		python3 bench/perf_where.py --prog "$match" --prefix "where_$1_$2" --per "$6" \
-			--ns-per-sample "$(python3 -c "print(1e9 / ${PERF_FREQ:-4999} / $4)")" |
+		python3 bench/perf_where.py --prog "$match" --prefix "where_$1_$2" --per "$5" \
+			--ns-per-sample "$(python3 -c "print(1e9 / ${PERF_FREQ:-4999} / $n)")" |
 		grep -v '^{'
 	rm -f "$data"
-}
-
-where_udp() {	# MODE ROUND
-	where_split udp "$1" "$2" \
-		"$(awk -v m="$1" -v r="$2" '$1 == m && $2 == r { print $3 }' "$WORK/udp_packets")" \
-		"packets delivered" packet
 }
 
 crr_rate() {	# MODE ROUND
@@ -232,15 +228,10 @@ crr_rate() {	# MODE ROUND
 		-t "$CRR_SECS" 2>/dev/null | tail -n 1)
 	perf_wait
 	echo "$1 $2 $(python3 -c "print(int(float('$rate' or 0) * $CRR_SECS))" 2>/dev/null)" \
-		>>"$WORK/crr_conns"
+		>>"$WORK/count.crr"
 	echo "$rate"
 }
 
-where_crr() {	# MODE ROUND
-	where_split crr "$1" "$2" \
-		"$(awk -v m="$1" -v r="$2" '$1 == m && $2 == r { print $3 }' "$WORK/crr_conns")" \
-		"connections" connection
-}
 
 check_path() {	# the allowed traffic really passes in this mode
 	ip netns exec "$NSC" timeout 5 "$CRR" -c "$SIP" 7000 -t 0.2 >/dev/null 2>&1
@@ -276,8 +267,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		printf '  round %d %-9s tcp1 %7s Gbit/s  tcp4 %7s Gbit/s  udp64 %8s kpps  crr %8s conn/s\n' \
 			"$r" "$m" "$t1" "$t4" "$u" "$c"
 		if [ -n "${WHERE:-}" ]; then
-			[[ $PHASES == *" udp "* ]] && where_udp "$m" "$r"
-			[[ $PHASES == *" crr "* ]] && where_crr "$m" "$r"
+			[[ $PHASES == *" udp "* ]] &&
+				where_split udp "$m" "$r" "packets delivered" packet
+			[[ $PHASES == *" crr "* ]] && where_split crr "$m" "$r" connections connection
 		fi
 		echo "$m tcp1_gbps $t1" >>"$RES"
 		echo "$m tcp4_gbps $t4" >>"$RES"

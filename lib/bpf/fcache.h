@@ -48,12 +48,13 @@ const volatile __u8 bh_cfg_flow_cache = 1;
 
 /*
  * Two ways a set: a flow takes either entry of its set, a fill replaces
- * the entry filled longer ago. Direct-mapped (one way), the 2048 flows of
- * bench/veth_path.sh's UDP phase (1024 flows, each judged on two veths)
- * found their entry taken by another flow on 86 % of the packets (e^-2:
- * 2047 other flows over 1024 entries) and paid a conntrack lookup and
- * often a second one to hand the other flow's counts over; two ways over
- * twice the entries keep every flow of a set of at most two.
+ * the entry filled longer ago. Direct-mapped (one way) with 1024 entries,
+ * the 2048 flows of bench/veth_path.sh's UDP phase (1024 flows, each
+ * judged on two veths) would find their entry taken by another flow on
+ * 86 % of the packets (1 - e^-2: 2047 other flows over 1024 entries),
+ * each a conntrack lookup and often a second one to hand the other flow's
+ * counts over; two ways over twice the entries keep every flow of a set
+ * of at most two.
  */
 #define BH_FC_WAYS		2
 /* BH_FC_SETS sets per CPU (lib/bulkhead_abi.h, with the hash): 256 KiB */

@@ -81,8 +81,10 @@ static struct spread spread_of(enum vary v, int veths)
 	return s;
 }
 
-static void check(enum vary v)
+/* state: the enum vary of the family */
+static void test_spread(void **state)
 {
+	enum vary v = *(const enum vary *)*state;
 	struct spread one = spread_of(v, 1), two = spread_of(v, 2);
 
 	print_message("  %d flows: %d sets used, %d in the fullest; on two veths: %d sets, %d\n",
@@ -91,30 +93,6 @@ static void check(enum vary v)
 	assert_true(one.fullest <= 6);
 	assert_true(two.used >= 1150);
 	assert_true(two.fullest <= 8);
-}
-
-static void test_client_ports(void **state)
-{
-	(void)state;
-	check(SPORT);
-}
-
-static void test_clients(void **state)
-{
-	(void)state;
-	check(SADDR);
-}
-
-static void test_server_ports(void **state)
-{
-	(void)state;
-	check(DPORT);
-}
-
-static void test_ephemeral_ports(void **state)
-{
-	(void)state;
-	check(EPHEMERAL);
 }
 
 /* every field of the key moves the set, the protocol and the veth too */
@@ -137,11 +115,16 @@ static void test_every_field(void **state)
 
 int main(void)
 {
+	static enum vary sport = SPORT, saddr = SADDR, dport = DPORT, ephemeral = EPHEMERAL;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_client_ports),
-		cmocka_unit_test(test_clients),
-		cmocka_unit_test(test_server_ports),
-		cmocka_unit_test(test_ephemeral_ports),
+		/* a client's connections on consecutive ports */
+		cmocka_unit_test_prestate(test_spread, &sport),
+		/* many clients of one server */
+		cmocka_unit_test_prestate(test_spread, &saddr),
+		/* one client to many ports */
+		cmocka_unit_test_prestate(test_spread, &dport),
+		/* Linux's ephemeral ports */
+		cmocka_unit_test_prestate(test_spread, &ephemeral),
 		cmocka_unit_test(test_every_field),
 	};
 
