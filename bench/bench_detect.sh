@@ -34,7 +34,10 @@
 # conntrack share (ct_refused), summed over every workload from the pinned
 # bh_share_v1; the last line is the JSON for bench/run.sh.
 #
-#   DETECT_TRIALS (default 100 per phase), DETECT_LOAD_RATE,
+#   DETECT_TRIALS (default 100 per phase), DETECT_SECS (default 520: the
+#   whole script's wall-clock budget; trials stop when their phase's part of
+#   it is spent, so a slow machine yields fewer trials, reported as such,
+#   rather than no figure at all), DETECT_LOAD_RATE,
 #   DETECT_LOAD_PER_WORKLOAD, BUILD
 # Needs root. Run under flock -o /run/lock/bulkhead-traffic.lock when
 # other tests may run (bench/run.sh does).
@@ -46,6 +49,7 @@ BH=$ABS_BUILD/bulkhead
 FLOWGEN=$ABS_BUILD/bench/flowgen
 DT="python3 $PWD/tests/lib/detect_traffic.py"
 TRIALS=${DETECT_TRIALS:-100}
+BUDGET=${DETECT_SECS:-520}
 LOAD_RATE=${DETECT_LOAD_RATE:-60000}
 PER_WL=${DETECT_LOAD_PER_WORKLOAD:-900}
 PORTS=16	# learned ports per load workload (16 baseline entries)
@@ -53,7 +57,9 @@ SOCKS=16	# source ports per load workload: 250 x 16 x 16 = 64,000
 		# distinct flows, more than 60 s of UDP conntrack at 950/s
 [ -x "$BH" ] && [ -x "$FLOWGEN" ] || { echo "bench_detect: build first" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench_detect: needs root" >&2; exit 2; }
-case "$LOAD_RATE$PER_WL" in *[!0-9]*) echo "bench_detect: rates are whole numbers" >&2; exit 2 ;; esac
+case "$LOAD_RATE$PER_WL$TRIALS$BUDGET" in *[!0-9]*)
+	echo "bench_detect: DETECT_TRIALS, DETECT_SECS and the rates are whole numbers" >&2; exit 2 ;;
+esac
 [ "$PER_WL" -ge 1 ] && [ "$PER_WL" -le 950 ] ||
 	{ echo "bench_detect: DETECT_LOAD_PER_WORKLOAD must be 1..950 (record budget 1,000/s)" >&2; exit 2; }
 NWL=$(( (LOAD_RATE + PER_WL - 1) / PER_WL ))
@@ -155,11 +161,17 @@ wait_for() {	# up to N polls, 20 ms apart
 events() { grep -c "quarantine map updated" "$D/syslog.txt" 2>/dev/null || true; }
 more_events() { [ "$(events)" -gt "$1" ]; }
 
-# trials NAME: one quarantine each; latencies (ms) appended to $D/NAME.ms
+# trials NAME STOP: one quarantine each, until TRIALS or the script's
+# clock ($SECONDS) reaches STOP; latencies (ms) to $D/NAME.ms, the count of
+# trials without a decision to $D/NAME.missed
 trials() {
-	local name=$1 i got=0 missed=0 before
+	local name=$1 stop=$2 i got=0 missed=0 before
 	: >"$D/$name.ms"
 	for ((i = 0; i < TRIALS; i++)); do
+		if [ "$SECONDS" -ge "$stop" ]; then
+			echo "$name: stopped after $i of $TRIALS trials: its part of DETECT_SECS=$BUDGET ran out"
+			break
+		fi
 		before=$(events)
 		# a release can meet the store busy: retry (bounded)
 		for _ in 1 2 3 4 5; do
@@ -182,6 +194,7 @@ trials() {
 		tail -n "$got" >"$D/$name.ms"
 	sed -n 's/.*; decided \([0-9.]*\) ms and quarantine map updated.*/\1/p' "$D/syslog.txt" |
 		tail -n "$got" >"$D/$name.decided.ms"
+	echo "$missed" >"$D/$name.missed"
 	echo "$name: $got decisions, $missed trials without one"
 }
 
@@ -206,7 +219,12 @@ for ((i = 0; i < NWL; i++)); do
 done
 echo "bench_detect: $NWL load workloads, $PORTS learned ports each, now enforcing ($SECONDS s)"
 
-trials idle
+# the budget left, less 30 s for the end (the ring's rest, the summary,
+# the cleanup): a third for the idle trials, the rest for the loaded ones,
+# which are slower (each waits for the agent through the load)
+left=$((BUDGET - SECONDS - 30))
+[ "$left" -gt 0 ] || { echo "bench_detect: setup used all of DETECT_SECS=$BUDGET" >&2; exit 2; }
+trials idle $((SECONDS + left / 3))
 echo "bench_detect: idle trials done ($SECONDS s)"
 
 # loaded: flowgen for as long as the trials take (bounded: 600 s, flowgen's limit)
@@ -221,7 +239,7 @@ r0=$(state records)
 fw0=$(state flows_written)
 h0=$(state heartbeat_ms)
 a0=$(cpu_ticks "$AGENT") g0=$(cpu_ticks "$GEN") w0=$SECONDS
-trials loaded
+trials loaded $((BUDGET - 30))
 r1=$(state records)	# agent_state is refreshed every second: the
 fw1=$(state flows_written) fu1=$(state flows_unstored)
 h1=$(state heartbeat_ms)	# rate is over the refreshes the load spanned
@@ -240,7 +258,8 @@ cat "$D/flowgen.log"
 echo "bench_detect: load workloads quarantined: $(load_quarantined);" \
 	"would-quarantine or deviation events: $(grep -c 'would-quarantine\|deviation' "$D/syslog.txt")"
 
-python3 - "$D/idle.ms" "$D/loaded.ms" "$D/loaded.decided.ms" "$r0" "$r1" "$h0" "$h1" "$l0" "$l1" \
+python3 - "$D/idle.ms" "$D/loaded.ms" "$D/loaded.decided.ms" "$(cat "$D/idle.missed")" \
+	"$(cat "$D/loaded.missed")" "$r0" "$r1" "$h0" "$h1" "$l0" "$l1" \
 	"$LOAD_RATE" "$NWL" "$s_rec0" "$s_rec1" "$s_ct0" "$s_ct1" "$fw0" "$fw1" "$fu1" <<'EOF'
 import json, math, sys
 def load(p):
@@ -251,13 +270,19 @@ def pct(v, q):  # nearest rank: of 100 values, p99 is the 99th
     k = min(len(v) - 1, max(0, math.ceil(q / 100.0 * len(v)) - 1))
     return round(v[k], 3)
 idle, loaded, decided = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
-r0, r1, h0, h1, l0, l1, asked, nwl, b0, b1, c0, c1, fw0, fw1, fu1 = (int(x) for x in sys.argv[4:19])
+idle_missed, loaded_missed = int(sys.argv[4]), int(sys.argv[5])
+# a trial without a decision waited 5 s for it: it counts as 5,000 ms, a
+# lower bound, so that misses raise the percentiles instead of vanishing
+WAITED_MS = 5000.0
+idle = sorted(idle + [WAITED_MS] * idle_missed)
+loaded = sorted(loaded + [WAITED_MS] * loaded_missed)
+r0, r1, h0, h1, l0, l1, asked, nwl, b0, b1, c0, c1, fw0, fw1, fu1 = (int(x) for x in sys.argv[6:21])
 rate = (r1 - r0) * 1000.0 / (h1 - h0) if h1 > h0 else 0
 stored = (fw1 - fw0) * 1000.0 / (h1 - h0) if h1 > h0 else 0
 lost, budget, ct = l1 - l0, b1 - b0, c1 - c0
-for name, v in (("idle", idle), ("loaded", loaded)):
-    print("bench_detect: %s: n=%d p50=%s p99=%s max=%s ms" % (name, len(v), pct(v, 50), pct(v, 99),
-          v[-1] if v else None))
+for name, v, missed in (("idle", idle, idle_missed), ("loaded", loaded, loaded_missed)):
+    print("bench_detect: %s: %d trials, p50=%s p99=%s max=%s ms; %d without a decision" %
+          (name, len(v), pct(v, 50), pct(v, 99), v[-1] if v else None, missed))
 print("bench_detect: loaded: rule fired p50=%s p99=%s ms after the record" % (pct(decided, 50),
       pct(decided, 99)))
 print("bench_detect: loaded: agent ingested %.0f records/s over %.1f s (load asked %d flows/s from"
@@ -272,6 +297,7 @@ print(json.dumps({
     "detect_decision_p99_ms": pct(loaded, 99), "detect_decision_p50_ms": pct(loaded, 50),
     "detect_decision_max_ms": loaded[-1] if loaded else None,
     "detect_decision_idle_p99_ms": pct(idle, 99), "detect_decision_trials": len(loaded),
+    "detect_decision_missed": loaded_missed, "detect_decision_idle_missed": idle_missed,
     "detect_decided_p99_ms": pct(decided, 99),
     "detect_load_records_per_s": round(rate), "detect_load_records_lost": lost,
     "detect_load_records_over_budget": budget, "detect_load_ct_refused": ct,
