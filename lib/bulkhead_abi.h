@@ -507,6 +507,10 @@ struct bh_l2 {
 #endif
 #define BH_SHARE_REC_NS		1000000ULL	/* 1000 records/s per workload ... */
 #define BH_SHARE_REC_BURST	4096		/* ... after a burst of this many */
+/* Once the ring is three quarters full: 62.5 records/s after a burst of 64
+ * (the same rec_tat, each record costing 16 times as much) */
+#define BH_SHARE_REC_TIGHT_NS		16000000ULL
+#define BH_SHARE_REC_TIGHT_BURST	64
 #define BH_SHARE_FRAG_NS	1000000ULL	/* 1000 first fragments/s per workload */
 #define BH_SHARE_FRAG_BURST	1024
 

@@ -19,8 +19,15 @@
  *   written; beyond that, each workload has a budget (GCRA: one record per
  *   BH_SHARE_REC_NS after a burst of BH_SHARE_REC_BURST), so the half of
  *   the ring left is shared fairly and a flooding workload loses its own
- *   records first. Records not written count as lost (BH_C_RECORDS_LOST)
- *   and per workload in records_limited.
+ *   records first. Once the ring is three quarters full, many workloads,
+ *   each within that budget, are together outrunning the reader: then a
+ *   record costs BH_SHARE_REC_TIGHT_NS of the same budget, after a burst
+ *   of BH_SHARE_REC_TIGHT_BURST. A workload that has been writing steadily
+ *   has its budget's time ahead of now and gets almost nothing; one that
+ *   was quiet (a workload starting a port scan, say) still gets its burst
+ *   into the last quarter, instead of losing its records at random with
+ *   everyone else's once the ring is full. Records not written count as
+ *   lost (BH_C_RECORDS_LOST) and per workload in records_limited.
  * - deny rate limit: a new denied flow costs an insert in bh_deny_rl_v2
  *   and a record, always against the record budget: a workload inserts at
  *   most that rate, so another's entries live at least
@@ -60,14 +67,22 @@ static __always_inline int bh_gcra(__u64 *tat, __u64 now, __u64 interval, __u64 
  * ring has room. */
 static __always_inline int bh_share_record_ok(__u32 slot, __u64 now, int always)
 {
+	/* the ring's size as created (a test may make it smaller) */
+	__u64 used = bpf_ringbuf_query(&bh_flows_v1, BPF_RB_AVAIL_DATA),
+	      size = bpf_ringbuf_query(&bh_flows_v1, BPF_RB_RING_SIZE);
 	struct bh_share *s;
+	int ok;
 
-	if (!always && bpf_ringbuf_query(&bh_flows_v1, BPF_RB_AVAIL_DATA) <= BH_RINGBUF_SIZE / 2)
+	if (!always && used <= size / 2)
 		return 1;
 	s = bh_share_of(slot);
 	if (!s)
 		return 1;	/* never: slots are checked before */
-	if (bh_gcra(&s->rec_tat, now, BH_SHARE_REC_NS, BH_SHARE_REC_BURST))
+	if (used > size / 4 * 3)
+		ok = bh_gcra(&s->rec_tat, now, BH_SHARE_REC_TIGHT_NS, BH_SHARE_REC_TIGHT_BURST);
+	else
+		ok = bh_gcra(&s->rec_tat, now, BH_SHARE_REC_NS, BH_SHARE_REC_BURST);
+	if (ok)
 		return 1;
 	__sync_fetch_and_add(&s->records_limited, 1);
 	bh_count(BH_C_RECORDS_LOST);

@@ -903,6 +903,101 @@ static void test_record_share(void **state)
 	assert_int_equal(bpf_map_update_elem(s->workloads, &ifindex, &w, BPF_ANY), 0);
 }
 
+/* The workload of the fixture's interface is slot now: its own policy
+ * (the suite's inner map) and an unbound layer 2. */
+static void move_workload(struct suite *t, __u32 slot)
+{
+	__u32 ifindex = FX_IFINDEX;
+	struct bh_workload w;
+	int fd;
+
+	assert_int_equal(bpf_map_lookup_elem(t->workloads, &ifindex, &w), 0);
+	w.slot = slot;
+	assert_int_equal(bpf_map_update_elem(t->workloads, &ifindex, &w, BPF_ANY), 0);
+	assert_int_equal(set_l2(t, slot, false, false), 0);
+	fd = inner_fd(t);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_update_elem(t->policy, &slot, &fd, BPF_ANY), 0);
+	close(fd);
+}
+
+/* New allowed flows of the workload until n records of its were refused
+ * or `most` flows were sent; the flows sent. Nothing is consumed. */
+static __u32 flood_records(struct suite *t, __u32 slot, __u16 *port, __u32 most, __u64 n)
+{
+	struct pkt_opts p = UDP4(FX_WL4, FX_PEER4, 0, 53);
+	struct bh_share sh;
+	__u32 i;
+
+	for (i = 0; i < most; i++) {
+		p.sport = (*port)++;
+		assert_int_equal(run_xdp_raw(t, &p), XDP_PASS);
+		assert_int_equal(bpf_map_lookup_elem(t->share, &slot, &sh), 0);
+		if (sh.records_limited >= n)
+			return i + 1;
+	}
+	return i;
+}
+
+/*
+ * Many workloads outrunning the reader (share.h): once the ring is three
+ * quarters full, a workload that wrote steadily gets no more records,
+ * and one that was quiet still gets its burst into the last quarter. A
+ * 64 KiB ring, never consumed while it fills: one workload, within its
+ * burst of 4,096, fills it past three quarters, as many would together.
+ * The budget refills in real time (one record per 16 ms past three
+ * quarters): a flood slowed down enough to be refilled to the ring's end
+ * shows as records lost to a full ring rather than refused; the flood is
+ * then run again from a fresh budget, up to three times in all.
+ */
+static void test_record_share_tight(void **state)
+{
+	struct suite_sizes sz = { .ring = 64 * 1024 };
+	struct suite *t = small_suite("tight", &sz);
+	struct fixture fx = { .desc = "tight record share" };
+	__u32 heavy = FX_SLOT, quiet = FX_SLOT + 1, sent = 0;
+	__u64 rec0 = 0, rec1, lost0, full = 0;
+	struct bh_share sh, zero = { 0 };
+	__u16 port = 1000;
+	int attempt;
+
+	(void)state;
+	for (attempt = 0; attempt < 3; attempt++) {
+		assert_int_equal(reset_state(t, &fx), 0);	/* consumes the ring */
+		assert_int_equal(bpf_map_update_elem(t->share, &heavy, &zero, BPF_ANY), 0);
+		assert_int_equal(bpf_map_update_elem(t->share, &quiet, &zero, BPF_ANY), 0);
+		rec0 = read_counter(t, BH_C_RECORDS);
+		lost0 = read_counter(t, BH_C_RECORDS_LOST);
+		/* bounded: far more flows than 64 KiB holds records */
+		sent = flood_records(t, heavy, &port, 4000, 8);
+		assert_int_equal(bpf_map_lookup_elem(t->share, &heavy, &sh), 0);
+		full = read_counter(t, BH_C_RECORDS_LOST) - lost0 - sh.records_limited;
+		if (!full)
+			break;
+		print_message("the flood was refilled to a full ring (%llu records lost to it): "
+			      "again\n", (unsigned long long)full);
+	}
+	rec1 = read_counter(t, BH_C_RECORDS);
+	print_message("steady workload: %u flows, %llu records, %llu over budget\n", sent,
+		      (unsigned long long)(rec1 - rec0), (unsigned long long)sh.records_limited);
+	assert_int_equal(full, 0);
+	assert_true(sh.records_limited >= 8);
+	/* refused past three quarters of the ring (over 512 records) */
+	assert_true((rec1 - rec0) * (sizeof(struct bh_flow_record) + 8) > sz.ring / 4 * 3);
+
+	move_workload(t, quiet);
+	assert_int_equal(flood_records(t, quiet, &port, 20, 1), 20);
+	assert_int_equal(read_counter(t, BH_C_RECORDS) - rec1, 20);
+	assert_int_equal(bpf_map_lookup_elem(t->share, &quiet, &sh), 0);
+	assert_int_equal(sh.records_limited, 0);
+	/* and the steady one is refused again at once: 8 more refusals in
+	 * at most 100 flows, where the refill gives one per 16 ms */
+	move_workload(t, heavy);
+	assert_int_equal(bpf_map_lookup_elem(t->share, &heavy, &sh), 0);
+	assert_true(flood_records(t, heavy, &port, 100, sh.records_limited + 8) < 100);
+	small_suite_close(t);
+}
+
 /*
  * A first fragment is remembered only once it passed: a denied one leaves
  * the fragment table empty, an allowed one fills it.
@@ -1127,7 +1222,7 @@ int main(void)
 		return 1;
 	}
 	cases = calloc(2 * (FX_COUNT + FX_SEC_COUNT), sizeof(*cases));
-	tests = calloc(2 * (FX_COUNT + FX_SEC_COUNT) + 9, sizeof(*tests));
+	tests = calloc(2 * (FX_COUNT + FX_SEC_COUNT) + 10, sizeof(*tests));
 	if (!cases || !tests) {
 		free(cases);
 		free(tests);
@@ -1169,6 +1264,8 @@ int main(void)
 	tests[n].name = "record budget: a flooding workload loses its own records first";
 	tests[n].initial_state = &s;
 	tests[n++].test_func = test_record_share;
+	tests[n].name = "tight record budget: past three quarters a quiet workload still writes";
+	tests[n++].test_func = test_record_share_tight;
 	tests[n].name = "a first fragment is remembered only once it passed";
 	tests[n].initial_state = &s;
 	tests[n++].test_func = test_frag_after_policy;
