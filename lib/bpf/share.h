@@ -22,11 +22,13 @@
  *   records first. Once the ring is three quarters full, many workloads,
  *   each within that budget, are together outrunning the reader: then a
  *   record costs BH_SHARE_REC_TIGHT_NS of the same budget, after a burst
- *   of BH_SHARE_REC_TIGHT_BURST. A workload that has been writing steadily
- *   has its budget's time ahead of now and gets almost nothing; one that
- *   was quiet (a workload starting a port scan, say) still gets its burst
- *   into the last quarter, instead of losing its records at random with
- *   everyone else's once the ring is full. Records not written count as
+ *   of BH_SHARE_REC_TIGHT_BURST. A workload writing steadily spends that
+ *   burst at once and is then held to one record per 16 ms, its budget's
+ *   time running ahead of now for as long as it keeps writing; one that
+ *   was quiet (a workload starting a port scan, say) still has its burst
+ *   when it starts, in the room the others left in the last quarter,
+ *   instead of losing its records with everyone else's once the ring is
+ *   full. Records not written count as
  *   lost (BH_C_RECORDS_LOST) and per workload in records_limited.
  * - deny rate limit: a new denied flow costs an insert in bh_deny_rl_v2
  *   and a record, always against the record budget: a workload inserts at
