@@ -28,8 +28,8 @@
  *   was quiet (a workload starting a port scan, say) still has its burst
  *   when it starts, in the room the others left in the last quarter,
  *   instead of losing its records with everyone else's once the ring is
- *   full. Records not written count as
- *   lost (BH_C_RECORDS_LOST) and per workload in records_limited.
+ *   full. Records not written count as lost (BH_C_RECORDS_LOST) and per
+ *   workload in records_limited.
  * - deny rate limit: a new denied flow costs an insert in bh_deny_rl_v2
  *   and a record, always against the record budget: a workload inserts at
  *   most that rate, so another's entries live at least
