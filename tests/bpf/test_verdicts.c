@@ -548,29 +548,37 @@ static int suite_open(struct suite *s, const char *tag, const struct suite_sizes
 		      size_t len);
 static void suite_close(struct suite *s);
 
+/* The small suite of the case running, if any: a failed assertion leaves
+ * its case before small_suite_close, so main closes it (its pins). */
+static struct suite *small_open;
+
+static void small_suite_close(struct suite *t)
+{
+	suite_close(t);
+	free(t);
+	if (small_open == t)
+		small_open = NULL;
+}
+
 static struct suite *small_suite(const char *tag, const struct suite_sizes *sz)
 {
 	struct suite *t = calloc(1, sizeof(*t));
 	struct suite_sizes z = *sz;
 	char why[256];
 
+	assert_non_null(t);
+	if (small_open)		/* left by a failed case */
+		small_suite_close(small_open);
+	small_open = t;
 	/* every step reads the whole per-rule array: keep it small */
 	if (!z.rule_stats)
 		z.rule_stats = 1024;
-	assert_non_null(t);
 	if (suite_open(t, tag, &z, why, sizeof(why))) {
 		print_error("%s\n", why);
-		suite_close(t);
-		free(t);
+		small_suite_close(t);
 		fail();
 	}
 	return t;
-}
-
-static void small_suite_close(struct suite *t)
-{
-	suite_close(t);
-	free(t);
 }
 
 /*
@@ -1279,6 +1287,8 @@ int main(void)
 	tests[n++].test_func = test_rule_stats_full;
 
 	rc = _cmocka_run_group_tests("bpf_verdicts", tests, n, NULL, NULL);
+	if (small_open)
+		small_suite_close(small_open);
 	free(tests);
 	free(cases);
 	suite_close(&s);
